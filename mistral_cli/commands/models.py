@@ -1,0 +1,124 @@
+"""`mcli models`: the six model operations (list, get, delete, update, archive, unarchive)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+
+from mistral_cli.api import models as api
+from mistral_cli.commands.common import run_each
+from mistral_cli.errors import UsageError
+from mistral_cli.inputs import confirm
+from mistral_cli.options import OutputOpt, YesOpt, env_of, epilog
+from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
+
+app = typer.Typer(help="List, inspect, rename, archive and delete models.", no_args_is_help=True)
+
+CAPABILITIES = ("completion_chat", "completion_fim", "function_calling", "fine_tuning", "vision")
+
+LIST_COLUMNS = (
+    Column("ID", "id", "id"),
+    Column("TYPE", "type"),
+    Column("OWNER", "owned_by"),
+    Column("CONTEXT", "max_context_length"),
+    Column("CAPABILITIES", lambda m: ",".join(c for c in CAPABILITIES if (m.get("capabilities") or {}).get(c))),
+    Column("CREATED", "created", "time"),
+)
+
+
+class ModelType(str, Enum):
+    """Values of `models list --type`."""
+
+    base = "base"
+    fine_tuned = "fine-tuned"
+
+
+def register(root: typer.Typer) -> None:
+    """Add the `models` group to the root app."""
+    root.add_typer(app, name="models")
+
+
+def _capability_filter(names: list[str]) -> list[str]:
+    unknown = [name for name in names if name not in CAPABILITIES]
+    if unknown:
+        raise UsageError(f"--capability: unknown capability {', '.join(unknown)!s} "
+                         f"(choose from {', '.join(CAPABILITIES)})")
+    return names
+
+
+def filter_models(models: list[dict], model_type: str | None, capabilities: list[str]) -> list[dict]:
+    """Keep the models of MODEL_TYPE that have every one of CAPABILITIES."""
+    return [m for m in models
+            if (model_type is None or m.get("type", "base") == model_type)
+            and all((m.get("capabilities") or {}).get(c) for c in capabilities)]
+
+
+@app.command("list", epilog=epilog("mcli models list", "mcli models list --type fine-tuned -o json",
+                                   "mcli models list --capability vision -o text"))
+def list_(
+    ctx: typer.Context,
+    output: OutputOpt = OutputFormat.table,
+    model_type: Annotated[Optional[ModelType], typer.Option("--type", help="Only base or fine-tuned models.")] = None,
+    capability: Annotated[Optional[list[str]], typer.Option(
+        "--capability", help=f"Only models with this capability (repeatable): {', '.join(CAPABILITIES)}.")] = None,
+) -> None:
+    """List the models available to your key."""
+    env = env_of(ctx)
+    wanted = _capability_filter(capability or [])
+    body = api.list_models(env.client)
+    models = filter_models(body.get("data") or [], model_type.value if model_type else None, wanted)
+    emit_list(env, output, models, LIST_COLUMNS, body={**body, "data": models})
+
+
+@app.command("get", epilog=epilog("mcli models get mistral-small-latest", "mcli models get ft:open-mistral-7b:587a6b29:20240514:7e773925 -o json"))
+def get(ctx: typer.Context, model_id: Annotated[str, typer.Argument(help="Model id.")],
+        output: OutputOpt = OutputFormat.table) -> None:
+    """Show one model."""
+    env = env_of(ctx)
+    emit_object(env, output, api.get_model(env.client, model_id), title=model_id)
+
+
+@app.command("delete", epilog=epilog("mcli models delete ft:open-mistral-7b:587a6b29:20240514:7e773925 --yes"))
+def delete(ctx: typer.Context, model_ids: Annotated[list[str], typer.Argument(help="Fine-tuned model ids.")],
+           yes: YesOpt = False, output: OutputOpt = OutputFormat.table) -> None:
+    """Delete fine-tuned models."""
+    env = env_of(ctx)
+    confirm(env, f"Delete {len(model_ids)} model(s): {', '.join(model_ids)}?", yes)
+    results = run_each(env, model_ids, lambda mid: api.delete_model(env.client, mid),
+                       lambda mid, _r: f"deleted {mid}")
+    if output is not OutputFormat.table:
+        emit_list(env, output, results, (), body=results[0] if len(results) == 1 else results)
+
+
+@app.command("update", epilog=epilog('mcli models update ft:open-mistral-7b:587a6b29:20240514:7e773925 --name "support bot v2"'))
+def update(
+    ctx: typer.Context,
+    model_id: Annotated[str, typer.Argument(help="Fine-tuned model id.")],
+    name: Annotated[Optional[str], typer.Option("--name", help="New name.")] = None,
+    description: Annotated[Optional[str], typer.Option("--description", help="New description.")] = None,
+    output: OutputOpt = OutputFormat.table,
+) -> None:
+    """Rename a fine-tuned model or change its description."""
+    env = env_of(ctx)
+    fields = {k: v for k, v in (("name", name), ("description", description)) if v is not None}
+    if not fields:
+        raise UsageError("nothing to update: give --name and/or --description")
+    emit_object(env, output, api.update_model(env.client, model_id, fields), title=model_id)
+
+
+@app.command("archive", epilog=epilog("mcli models archive ft:open-mistral-7b:587a6b29:20240514:7e773925"))
+def archive(ctx: typer.Context, model_id: Annotated[str, typer.Argument(help="Fine-tuned model id.")],
+            output: OutputOpt = OutputFormat.table) -> None:
+    """Archive a fine-tuned model."""
+    env = env_of(ctx)
+    emit_object(env, output, api.archive_model(env.client, model_id), title=model_id)
+
+
+@app.command("unarchive", epilog=epilog("mcli models unarchive ft:open-mistral-7b:587a6b29:20240514:7e773925"))
+def unarchive(ctx: typer.Context, model_id: Annotated[str, typer.Argument(help="Fine-tuned model id.")],
+              output: OutputOpt = OutputFormat.table) -> None:
+    """Unarchive a fine-tuned model."""
+    env = env_of(ctx)
+    emit_object(env, output, api.unarchive_model(env.client, model_id), title=model_id)

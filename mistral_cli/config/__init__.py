@@ -1,0 +1,1 @@
+"""Configuration: platformdirs paths, profiles in a TOML file, and credentials."""

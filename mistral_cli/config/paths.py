@@ -1,0 +1,39 @@
+"""Where mcli keeps its config (platformdirs user config dir) and state (user data dir)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+APP_NAME = "mcli"
+
+
+def config_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """The config folder: $MCLI_CONFIG_DIR, else the platform's user config dir."""
+    override = environ.get("MCLI_CONFIG_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def data_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """The state folder (history, REPL history): $MCLI_DATA_DIR, else the user data dir."""
+    override = environ.get("MCLI_DATA_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def config_file(environ: Mapping[str, str] = os.environ) -> Path:
+    """The TOML file that holds the profiles."""
+    return config_dir(environ) / "config.toml"
+
+
+def credentials_file(environ: Mapping[str, str] = os.environ) -> Path:
+    """The 0600 key file used only with `auth login --insecure-storage`."""
+    return config_dir(environ) / "credentials.toml"

@@ -1,0 +1,201 @@
+"""The one object a command receives: streams, terminal flags, settings and a lazy client.
+
+Commands never touch sys.stdout or build an httpx client themselves: they write to
+`env.stdout` (raw text, fast for pipes) or `env.console` (Rich, for terminals), and call the
+API through `env.client`, which is built on first use and closed by `app.main()`.
+Tests build an Env over in-memory streams.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import Console
+
+    from mistral_cli.config.credentials import Credential
+    from mistral_cli.config.profiles import ConfigFile
+    from mistral_cli.http.client import HTTPClient
+
+DEFAULT_TIMEOUT = 120.0
+DEFAULT_MAX_RETRIES = 3
+
+
+@dataclass
+class GlobalOptions:
+    """Options accepted before or after any subcommand."""
+
+    profile: str | None = None
+    server_url: str | None = None
+    timeout: float | None = None
+    max_retries: int | None = None
+    verbose: bool = False
+    debug: bool = False
+    color: str = "auto"
+
+
+@dataclass
+class Env:
+    """Streams, terminal flags, environment variables and settings for one invocation."""
+
+    stdin: IO[str] = field(default_factory=lambda: sys.stdin)
+    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
+    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+    stdin_isatty: bool = False
+    stdout_isatty: bool = False
+    stderr_isatty: bool = False
+    environ: Mapping[str, str] | None = None
+    options: GlobalOptions = field(default_factory=GlobalOptions)
+    transport: Any = None  # an httpx transport, for tests
+
+    def __post_init__(self) -> None:
+        if self.environ is None:
+            self.environ = os.environ
+        self._client: HTTPClient | None = None
+
+    @classmethod
+    def from_process(cls) -> "Env":
+        """The Env of a real process: sys streams and their isatty flags."""
+        return cls(
+            stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr,
+            stdin_isatty=_isatty(sys.stdin), stdout_isatty=_isatty(sys.stdout),
+            stderr_isatty=_isatty(sys.stderr),
+        )
+
+    # -- colour and consoles ---------------------------------------------------------
+
+    def _color_allowed(self) -> bool:
+        if self.options.color == "never":
+            return False
+        if self.options.color == "always":
+            return True
+        return not self.environ.get("NO_COLOR") and self.environ.get("TERM") != "dumb"
+
+    @property
+    def stdout_styled(self) -> bool:
+        """Whether stdout gets human formatting: a terminal, colours allowed."""
+        return self.stdout_isatty and self._color_allowed() or self.options.color == "always"
+
+    @property
+    def stderr_styled(self) -> bool:
+        """Whether stderr may show colour, spinners and progress bars."""
+        return self.stderr_isatty and self._color_allowed() or self.options.color == "always"
+
+    @cached_property
+    def console(self) -> "Console":
+        """A Rich console on stdout (terminal rendering only)."""
+        return self._make_console(self.stdout, self.stdout_styled, self.stdout_isatty)
+
+    @cached_property
+    def err_console(self) -> "Console":
+        """A Rich console on stderr for messages, progress and usage lines."""
+        return self._make_console(self.stderr, self.stderr_styled, self.stderr_isatty)
+
+    def _make_console(self, stream: IO[str], styled: bool, isatty: bool) -> "Console":
+        from rich.console import Console
+
+        return Console(
+            file=stream, force_terminal=styled, no_color=not styled,
+            highlight=False, soft_wrap=not isatty, emoji=False,
+            color_system="auto" if styled else None,
+        )
+
+    # -- messages --------------------------------------------------------------------
+
+    def info(self, message: str) -> None:
+        """A plain line on stderr."""
+        self.stderr.write(message + "\n")
+        self.stderr.flush()
+
+    def verbose(self, message: str) -> None:
+        """A line on stderr only with -v/--verbose."""
+        if self.options.verbose or self.options.debug:
+            self.info(message)
+
+    # -- settings --------------------------------------------------------------------
+
+    @cached_property
+    def config(self) -> "ConfigFile":
+        """The parsed config file."""
+        from mistral_cli.config.profiles import ConfigFile
+
+        return ConfigFile.load(self.environ)
+
+    @property
+    def profile_name(self) -> str:
+        """--profile, else MCLI_PROFILE, else the config file's default profile."""
+        return self.options.profile or self.environ.get("MCLI_PROFILE") or self.config.default_profile
+
+    @cached_property
+    def profile(self) -> dict[str, Any]:
+        """The active profile's keys (flattened: `model.chat`, ...)."""
+        return self.config.profile(self.profile_name)
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        """A profile key's value, or DEFAULT."""
+        return self.profile.get(key, default)
+
+    @property
+    def server_url(self) -> str:
+        """--server-url, MISTRAL_SERVER_URL, the profile, else the public API."""
+        from mistral_cli.config.profiles import DEFAULT_SERVER_URL
+
+        url = (self.options.server_url or self.environ.get("MISTRAL_SERVER_URL")
+               or self.setting("server_url") or DEFAULT_SERVER_URL)
+        return url.rstrip("/")
+
+    @property
+    def timeout(self) -> float:
+        """Read timeout in seconds."""
+        return float(self.options.timeout or self.setting("timeout", DEFAULT_TIMEOUT))
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a failed request is retried."""
+        if self.options.max_retries is not None:
+            return self.options.max_retries
+        return int(self.setting("max_retries", DEFAULT_MAX_RETRIES))
+
+    @property
+    def history_enabled(self) -> bool:
+        """Whether conversations and usage are saved locally."""
+        return bool(self.setting("history", True))
+
+    def credential(self) -> "Credential":
+        """The API key for the active profile, looked up in the documented order."""
+        from mistral_cli.config.credentials import resolve_key
+
+        return resolve_key(self.profile_name, self.environ)
+
+    # -- the HTTP client -------------------------------------------------------------
+
+    @property
+    def client(self) -> "HTTPClient":
+        """The process's one HTTP client, built on first use."""
+        if self._client is None:
+            from mistral_cli.http.client import HTTPClient
+
+            self._client = HTTPClient(
+                base_url=self.server_url, key=lambda: self.credential().key,
+                timeout=self.timeout, max_retries=self.max_retries,
+                log=self.verbose, transport=self.transport,
+            )
+        return self._client
+
+    def close(self) -> None:
+        """Close the HTTP client if one was built."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,93 @@
+"""The error hierarchy and exit codes: commands raise, only `app.main()` prints and exits.
+
+    MCLIError (exit 1)                 base: a message for the user, an optional hint
+     ├── UsageError (exit 2)           bad option or input, caught before any request
+     ├── AuthError (exit 3)            no key, or 401/403 from the server
+     ├── NotFoundError (exit 4)        404, or a local thing that does not exist
+     ├── JobFailedError (exit 5)       a watched job ended FAILED / CANCELLED / TIMEOUT_EXCEEDED
+     ├── ContentFlaggedError (exit 6)  a classifier `--fail-on` gate tripped
+     ├── APIError (exit 1)             any other HTTP error after retries
+     │    └── ValidationError (exit 2) 422: the server refused the request's fields
+     ├── NetworkError (exit 1)         connection refused, timeouts, cut streams
+     └── ConfigError (exit 2)          a config file that does not parse, bad config values
+
+Ctrl-C becomes exit 130 in `main()`; a closed output pipe becomes exit 0.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+EXIT_NOT_FOUND = 4
+EXIT_JOB_FAILED = 5
+EXIT_FLAGGED = 6
+EXIT_INTERRUPTED = 130
+
+
+class MCLIError(Exception):
+    """Base of every error mcli reports to the user."""
+
+    exit_code = EXIT_ERROR
+
+    def __init__(self, message: str, *, hint: str | None = None, details: list[str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.details = details or []
+
+
+class UsageError(MCLIError):
+    """Bad usage or input, found before any request was sent."""
+
+    exit_code = EXIT_USAGE
+
+
+class ConfigError(MCLIError):
+    """A config file or value that mcli cannot use."""
+
+    exit_code = EXIT_USAGE
+
+
+class AuthError(MCLIError):
+    """No usable key, or the server refused it."""
+
+    exit_code = EXIT_AUTH
+
+
+class NotFoundError(MCLIError):
+    """The thing asked for does not exist."""
+
+    exit_code = EXIT_NOT_FOUND
+
+
+class JobFailedError(MCLIError):
+    """A watched job ended in a failed state."""
+
+    exit_code = EXIT_JOB_FAILED
+
+
+class ContentFlaggedError(MCLIError):
+    """Content tripped a `--fail-on` gate."""
+
+    exit_code = EXIT_FLAGGED
+
+
+class NetworkError(MCLIError):
+    """The server could not be reached, or the connection broke."""
+
+
+class APIError(MCLIError):
+    """The server answered with an error status."""
+
+    def __init__(self, message: str, *, status: int, request_id: str | None = None, **kw):
+        super().__init__(message, **kw)
+        self.status = status
+        self.request_id = request_id
+
+
+class ValidationError(APIError):
+    """The server refused the request's fields (422)."""
+
+    exit_code = EXIT_USAGE

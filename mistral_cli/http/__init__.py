@@ -1,0 +1,1 @@
+"""The thin HTTP core over httpx: auth, timeouts, retries, errors, SSE, streamed transfers."""

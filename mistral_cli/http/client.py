@@ -1,0 +1,222 @@
+"""The thin HTTP core over httpx: auth, timeouts, retries, error mapping and SSE streams.
+
+One HTTPClient per process. Requests are retried on 429, 500, 502, 503, 504 and
+connection errors with exponential backoff and jitter, honouring Retry-After (seconds or an
+HTTP date; a wait over MAX_RETRY_AFTER seconds is reported, not slept). Requests that create
+billable work (`unsafe=True`) are retried only when the server cannot have acted: on 429, or
+when the connection failed before the request was sent. Streams are never retried once their
+first event has been handed to the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from mistral_cli import __version__
+from mistral_cli.errors import APIError, MCLIError, NetworkError
+from mistral_cli.http.errors import error_from_response
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+CONNECT_TIMEOUT = 10.0
+MAX_RETRY_AFTER = 60.0
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 8.0
+USER_AGENT = f"mcli/{__version__}"
+
+
+class HTTPClient:
+    """Sends requests to the API and turns failures into mcli errors."""
+
+    def __init__(self, base_url: str, key: Callable[[], str], timeout: float, max_retries: int,
+                 log: Callable[[str], None] = lambda _m: None, transport: Any = None):
+        self.base_url = base_url
+        self._key = key
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self._log = log
+        self._http = httpx.Client(
+            base_url=base_url, transport=transport, follow_redirects=True,
+            timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT),
+            headers={"User-Agent": USER_AGENT},
+        )
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    # -- public calls ------------------------------------------------------------------
+
+    def call(self, method: str, path: str, **kw: Any) -> Any:
+        """Send a request and return its decoded JSON body (None when empty)."""
+        with self.stream(method, path, **kw) as response:
+            body = response.read()
+        if not body:
+            return None
+        try:
+            return json.loads(body)
+        except ValueError:
+            return body.decode("utf-8", "replace")
+
+    @contextmanager
+    def stream(self, method: str, path: str, *, params: Any = None, json_body: Any = None,
+               files: Callable[[], dict] | None = None, data: dict | None = None,
+               headers: dict | None = None, unsafe: bool = False) -> Iterator[httpx.Response]:
+        """Send a request (with retries) and yield the response before its body is read."""
+        response = self._send_with_retries(method, path, params=params, json_body=json_body,
+                                           files=files, data=data, headers=headers, unsafe=unsafe)
+        try:
+            yield response
+        except httpx.ReadTimeout:
+            raise NetworkError(f"the stream stalled: no data for {self.timeout:g} s") from None
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            raise NetworkError(f"the connection broke before the response was complete ({exc})") from None
+        finally:
+            response.close()
+
+    def events(self, method: str, path: str, **kw: Any) -> Iterator[dict]:
+        """POST for a server-sent event stream and yield each decoded `data:` event."""
+        with self.stream(method, path, headers={"Accept": "text/event-stream"}, **kw) as response:
+            yield from iter_sse(response.iter_lines())
+
+    # -- the retry loop ------------------------------------------------------------------
+
+    def _send_with_retries(self, method: str, path: str, *, unsafe: bool, **kw: Any) -> httpx.Response:
+        attempt = 0
+        while True:
+            started = time.perf_counter()
+            try:
+                response = self._send_once(method, path, **kw)
+            except httpx.TransportError as exc:
+                if not self._may_retry_transport(exc, unsafe, attempt):
+                    raise _network_error(exc, self.base_url, self.timeout) from None
+                self._wait(attempt, None, f"{type(exc).__name__}")
+                attempt += 1
+                continue
+            self._log_response(method, response, started, attempt)
+            if response.status_code < 400:
+                return response
+            if self._may_retry_status(response.status_code, unsafe, attempt):
+                delay = retry_after(response.headers.get("retry-after"))
+                response.close()
+                self._wait(attempt, delay, f"HTTP {response.status_code}")
+                attempt += 1
+                continue
+            body = response.read()
+            response.close()
+            raise error_from_response(response.status_code, response.reason_phrase, body,
+                                      response.headers)
+
+    def _send_once(self, method: str, path: str, *, params: Any, json_body: Any,
+                   files: Callable[[], dict] | None, data: dict | None,
+                   headers: dict | None) -> httpx.Response:
+        request = self._http.build_request(
+            method, path, params=params, json=json_body, data=data,
+            files=files() if files else None,
+            headers={**(headers or {}), "Authorization": f"Bearer {self._key()}"},
+        )
+        self._log(f"> {method} {request.url}")
+        return self._http.send(request, stream=True)
+
+    def _may_retry_status(self, status: int, unsafe: bool, attempt: int) -> bool:
+        if attempt >= self.max_retries or status not in RETRY_STATUSES:
+            return False
+        return status == 429 or not unsafe
+
+    def _may_retry_transport(self, exc: Exception, unsafe: bool, attempt: int) -> bool:
+        if attempt >= self.max_retries:
+            return False
+        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+            return True
+        return not unsafe and isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError,
+                                               httpx.WriteError, httpx.ReadTimeout))
+
+    def _wait(self, attempt: int, delay: float | None, why: str) -> None:
+        if delay is None:
+            delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** attempt) * random.uniform(0.5, 1.0)
+        elif delay > MAX_RETRY_AFTER:
+            raise APIError(f"{why}: the server asks to retry after {delay:.0f} s; try again later",
+                           status=429)
+        self._log(f"  {why}; retry {attempt + 1}/{self.max_retries} in {delay:.2f} s")
+        time.sleep(delay)
+
+    def _log_response(self, method: str, response: httpx.Response, started: float,
+                      attempt: int) -> None:
+        elapsed = (time.perf_counter() - started) * 1000
+        retries = f", after {attempt} retries" if attempt else ""
+        self._log(f"< {response.status_code} {response.reason_phrase} ({elapsed:.0f} ms{retries})")
+
+
+def iter_sse(lines: Iterator[str]) -> Iterator[dict]:
+    """Decode `data:` lines of an SSE stream; stop at `[DONE]`; raise on an error event."""
+    pending: list[str] = []
+    for line in lines:
+        if not line.startswith("data:"):
+            if not line and pending:
+                yield _sse_object("\n".join(pending))
+                pending.clear()
+            continue
+        data = line[6:] if line.startswith("data: ") else line[5:]
+        if data == "[DONE]":
+            return
+        if pending:
+            pending.append(data)
+            continue
+        try:
+            event = json.loads(data)
+        except ValueError:
+            pending.append(data)
+            continue
+        if "error" in event or event.get("object") == "error":
+            raise _stream_error(event)
+        yield event
+
+
+def _sse_object(text: str) -> dict:
+    try:
+        event = json.loads(text)
+    except ValueError:
+        raise NetworkError(f"the server sent an event that is not JSON: {text[:200]!r}") from None
+    if "error" in event or event.get("object") == "error":
+        raise _stream_error(event)
+    return event
+
+
+def _stream_error(event: dict) -> MCLIError:
+    error = event.get("error", event)
+    message = error.get("message") if isinstance(error, dict) else str(error)
+    return APIError(f"the server reported an error mid-stream: {message}", status=200)
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or HTTP date), or None."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
+
+
+def _network_error(exc: Exception, base_url: str, timeout: float) -> NetworkError:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return NetworkError(f"cannot connect to {base_url}: timed out after {CONNECT_TIMEOUT:g} s")
+    if isinstance(exc, httpx.ConnectError):
+        return NetworkError(f"cannot connect to {base_url}: {exc}",
+                            hint="check the network, or the server URL (--server-url)")
+    if isinstance(exc, httpx.ReadTimeout):
+        return NetworkError(f"no answer from {base_url} within {timeout:g} s",
+                            hint="raise the limit with --timeout SECONDS")
+    return NetworkError(f"the connection to {base_url} failed: {exc or type(exc).__name__}")

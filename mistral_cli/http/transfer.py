@@ -1,0 +1,99 @@
+"""Streamed uploads and downloads: memory stays flat whatever the file size.
+
+Progress is reported through a plain callback `(done_bytes, total_bytes_or_None)` so that
+this layer needs no UI library; commands draw the bar.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from mistral_cli.http.client import HTTPClient
+
+Progress = Callable[[int, "int | None"], None]
+CHUNK = 1024 * 1024
+
+
+class ProgressReader:
+    """A read-only file wrapper that reports how much has been read."""
+
+    def __init__(self, handle: IO[bytes], on_progress: Progress | None, total: int):
+        self._handle = handle
+        self._on_progress = on_progress
+        self._total = total
+
+    def read(self, size: int = -1) -> bytes:
+        """Read like the wrapped file, then report the position."""
+        chunk = self._handle.read(size)
+        if self._on_progress is not None:
+            self._on_progress(self._handle.tell(), self._total)
+        return chunk
+
+    def fileno(self) -> int:
+        """The wrapped file's descriptor (httpx uses it for the length)."""
+        return self._handle.fileno()
+
+    def tell(self) -> int:
+        """Position in the wrapped file."""
+        return self._handle.tell()
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """Seek the wrapped file."""
+        return self._handle.seek(offset, whence)
+
+
+def upload(client: HTTPClient, path: Path, *, name: str | None = None,
+           fields: dict[str, str] | None = None, on_progress: Progress | None = None) -> Any:
+    """POST PATH as multipart `file` to /v1/files, streamed; return the decoded body."""
+    total = path.stat().st_size
+    filename = name or path.name
+    mime = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    with path.open("rb") as handle:
+        def files() -> dict:
+            handle.seek(0)
+            return {"file": (filename, ProgressReader(handle, on_progress, total), mime)}
+
+        return client.call("POST", "/v1/files", files=files, data=fields or None)
+
+
+def download(client: HTTPClient, url_path: str, dest: Path, *,
+             on_progress: Progress | None = None) -> int:
+    """Stream GET URL_PATH into DEST via a temporary file renamed when complete."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            written = stream_to(client, url_path, handle, on_progress)
+        os.replace(tmp_name, dest)
+        return written
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def stream_to(client: HTTPClient, url_path: str, handle: IO[bytes],
+              on_progress: Progress | None = None) -> int:
+    """Stream GET URL_PATH into the open binary HANDLE; return the byte count."""
+    written = 0
+    with client.stream("GET", url_path) as response:
+        total = _content_length(response.headers)
+        for chunk in response.iter_bytes(CHUNK):
+            handle.write(chunk)
+            written += len(chunk)
+            if on_progress is not None:
+                on_progress(written, total)
+    if total is not None and written != total:
+        from mistral_cli.errors import NetworkError
+
+        raise NetworkError(f"download incomplete: {written} of {total} bytes")
+    return written
+
+
+def _content_length(headers: Any) -> int | None:
+    value = headers.get("content-length")
+    return int(value) if value and value.isdigit() else None

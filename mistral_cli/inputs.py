@@ -1,0 +1,98 @@
+"""Local input checks, run before any request: UUIDs, files, JSON, stdin, confirmations."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mistral_cli.errors import UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.env import Env
+
+
+def check_uuid(value: str, what: str = "id") -> str:
+    """Refuse VALUE unless it is a UUID (exit 2 before any request)."""
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise UsageError(f"invalid {what} {value!r}: expected a UUID such as "
+                         "3fa85f64-5717-4562-b3fc-2c963f66afa6") from None
+    return value
+
+
+def read_text(env: "Env", path: Path | str, option: str) -> str:
+    """Read a text file named by OPTION ('-' is stdin)."""
+    if str(path) == "-":
+        return env.stdin.read()
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{option}: no such file: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{option}: cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def read_json(env: "Env", path: Path | str, option: str) -> Any:
+    """Read and parse a JSON file named by OPTION ('-' is stdin)."""
+    text = read_text(env, path, option)
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {path} is not valid JSON: {exc}") from None
+
+
+def read_json_object(env: "Env", path: Path | str, option: str) -> dict:
+    """Read a JSON object (not an array or scalar) named by OPTION."""
+    value = read_json(env, path, option)
+    if not isinstance(value, dict):
+        raise UsageError(f"{option}: {path} must hold a JSON object")
+    return value
+
+
+def existing_file(path: Path, option: str) -> Path:
+    """Refuse a path that is not a readable file."""
+    if not path.exists():
+        raise UsageError(f"{option}: no such file: {path}")
+    if not path.is_file():
+        raise UsageError(f"{option}: not a file: {path}")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot read {path}: {exc.strerror}") from None
+    return path
+
+
+def piped_stdin(env: "Env") -> str | None:
+    """Text piped on stdin, or None when stdin is a terminal or empty."""
+    if env.stdin_isatty or env.stdin is None:
+        return None
+    text = env.stdin.read()
+    return text or None
+
+
+def check_range(value: float | int | None, option: str, low: float | None = None,
+                high: float | None = None) -> None:
+    """Refuse a value outside [LOW, HIGH], naming the option."""
+    if value is None:
+        return
+    if low is not None and value < low or high is not None and value > high:
+        bounds = f"between {low:g} and {high:g}" if low is not None and high is not None else (
+            f"at least {low:g}" if low is not None else f"at most {high:g}")
+        raise UsageError(f"{option} must be {bounds} (got {value:g})")
+
+
+def confirm(env: "Env", question: str, yes: bool) -> None:
+    """Ask before a destructive action on a terminal; refuse off a terminal without --yes."""
+    if yes:
+        return
+    if not (env.stdin_isatty and env.stderr_isatty):
+        raise UsageError(f"{question} — refusing without --yes when not on a terminal")
+    env.stderr.write(f"{question} [y/N] ")
+    env.stderr.flush()
+    answer = env.stdin.readline().strip().lower()
+    if answer not in ("y", "yes"):
+        raise UsageError("cancelled")

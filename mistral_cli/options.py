@@ -1,0 +1,30 @@
+"""Shared option aliases (Annotated) and the helpers every command uses to reach its Env."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from mistral_cli.env import Env
+from mistral_cli.render.output import OutputFormat
+
+OutputOpt = Annotated[OutputFormat, typer.Option(
+    "-o", "--output", help="Output format: table, json, jsonl or text (bare ids).",
+    case_sensitive=False, show_default=False)]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+BodyOpt = Annotated[Optional[Path], typer.Option(
+    "--body", metavar="FILE|-",
+    help="A JSON object that forms the base of the request body; options are set on top.")]
+
+
+def env_of(ctx: typer.Context) -> Env:
+    """The Env that `app.main()` put in the root context."""
+    return ctx.find_root().obj
+
+
+def epilog(*examples: str) -> str:
+    """An 'Examples' epilog for --help, one command per line."""
+    lines = "\n\n".join(f"  $ {example}" for example in examples)
+    return f"[bold]Examples[/bold]\n\n{lines}"

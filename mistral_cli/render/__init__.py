@@ -1,0 +1,1 @@
+"""Output formats: Rich tables and panels, live streaming text, raw JSON/JSONL."""

@@ -1,0 +1,83 @@
+"""Human formatting for terminals only: sizes, relative times, coloured statuses."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+from typing import Any
+
+STATUS_STYLES = {
+    "SUCCESS": "green", "succeeded": "green", "processed": "green", "uploaded": "green",
+    "RUNNING": "cyan", "QUEUED": "yellow", "VALIDATING": "yellow", "VALIDATED": "yellow",
+    "STARTED": "cyan", "CANCELLATION_REQUESTED": "yellow",
+    "FAILED": "red", "FAILED_VALIDATION": "red", "CANCELLED": "red", "TIMEOUT_EXCEEDED": "red",
+}
+
+
+def size(num: Any) -> str:
+    """1536 -> '1.5 KB'."""
+    if not isinstance(num, (int, float)):
+        return "" if num is None else str(num)
+    value = float(num)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(value) < 1024 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return str(num)
+
+
+def to_epoch(value: Any) -> float | None:
+    """A unix timestamp or ISO 8601 string as epoch seconds, or None."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+    return None
+
+
+def relative_time(value: Any, now: float | None = None) -> str:
+    """A timestamp as '3 minutes ago'."""
+    epoch = to_epoch(value)
+    if epoch is None:
+        return "" if value is None else str(value)
+    delta = (now if now is not None else time.time()) - epoch
+    future = delta < 0
+    delta = abs(delta)
+    for unit, seconds in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if delta >= seconds:
+            count = int(delta // seconds)
+            text = f"{count} {unit}{'s' if count != 1 else ''}"
+            return f"in {text}" if future else f"{text} ago"
+    return "just now"
+
+
+def status(value: Any) -> str:
+    """A job or file status with its colour."""
+    text = "" if value is None else str(value)
+    style = STATUS_STYLES.get(text)
+    return f"[{style}]{text}[/{style}]" if style else text
+
+
+def format_value(value: Any, kind: str) -> str:
+    """Format VALUE of KIND (size, time, status, bool, id, text) for a terminal."""
+    if kind == "size":
+        return size(value)
+    if kind == "time":
+        return relative_time(value)
+    if kind == "status":
+        return status(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (dict, list)):
+        return _escape(json.dumps(value, ensure_ascii=False))
+    return _escape(str(value))
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", r"\[")

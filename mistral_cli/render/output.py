@@ -1,0 +1,154 @@
+"""The output contract: table, json, jsonl and text, on and off a terminal.
+
+- table: a Rich table (a key/value panel for one object) on a terminal; off a terminal the
+  same rows as tab-separated raw values, no header, no colour, no truncation.
+- json: the decoded API body, indented, nothing dropped or added.
+- jsonl: one object per line.
+- text: bare ids (or the one value a command is about) for `$(...)`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from mistral_cli.render import human
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.env import Env
+
+
+class OutputFormat(str, Enum):
+    """Values of -o/--output."""
+
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    text = "text"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: a header, where its value comes from, and how a human sees it."""
+
+    header: str
+    key: str | Callable[[dict], Any]
+    kind: str = "text"  # text | size | time | status | id | bool
+
+    def raw(self, item: dict) -> Any:
+        """The raw value in ITEM (dotted keys walk nested objects)."""
+        if callable(self.key):
+            return self.key(item)
+        value: Any = item
+        for part in self.key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return value
+
+    def human(self, item: dict) -> str:
+        """The value formatted for a terminal (Rich markup allowed)."""
+        return human.format_value(self.raw(item), self.kind)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON for one line."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def write_json(env: "Env", body: Any) -> None:
+    """Print BODY as indented JSON."""
+    env.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+    env.stdout.flush()
+
+
+def write_jsonl(env: "Env", items: Iterable[Any]) -> None:
+    """Print each item as one JSON line."""
+    for item in items:
+        env.stdout.write(dumps(item) + "\n")
+    env.stdout.flush()
+
+
+def write_lines(env: "Env", values: Iterable[Any]) -> None:
+    """Print each value on its own line."""
+    for value in values:
+        env.stdout.write(tsv_cell(value) + "\n")
+    env.stdout.flush()
+
+
+def tsv_cell(value: Any) -> str:
+    """A raw value as one tab-separated cell: no tabs or newlines inside."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return dumps(value)
+    return str(value).replace("\t", " ").replace("\n", " ")
+
+
+def emit_list(env: "Env", fmt: OutputFormat, items: Sequence[dict], columns: Sequence[Column],
+              body: Any = None, id_key: str = "id", title: str | None = None) -> None:
+    """Print a list of objects in FMT; BODY is what json prints (default: ITEMS)."""
+    if fmt is OutputFormat.json:
+        write_json(env, items if body is None else body)
+    elif fmt is OutputFormat.jsonl:
+        write_jsonl(env, items)
+    elif fmt is OutputFormat.text:
+        write_lines(env, (item.get(id_key) for item in items))
+    elif env.stdout_isatty:
+        _rich_table(env, items, columns, title)
+    else:
+        write_lines_raw(env, ("\t".join(tsv_cell(col.raw(item)) for col in columns) for item in items))
+
+
+def write_lines_raw(env: "Env", lines: Iterable[str]) -> None:
+    """Print already formatted lines."""
+    for line in lines:
+        env.stdout.write(line + "\n")
+    env.stdout.flush()
+
+
+def emit_object(env: "Env", fmt: OutputFormat, obj: dict, fields: Sequence[Column] | None = None,
+                id_key: str = "id", title: str | None = None) -> None:
+    """Print one object in FMT; table shows FIELDS (default: every top-level key)."""
+    if fmt is OutputFormat.json:
+        write_json(env, obj)
+    elif fmt is OutputFormat.jsonl:
+        write_jsonl(env, [obj])
+    elif fmt is OutputFormat.text:
+        write_lines(env, [obj.get(id_key)])
+    else:
+        columns = list(fields) if fields else [Column(name, name) for name in obj]
+        if env.stdout_isatty:
+            _rich_panel(env, obj, columns, title)
+        else:
+            write_lines_raw(env, (f"{col.header.lower()}\t{tsv_cell(col.raw(obj))}" for col in columns))
+
+
+def _rich_table(env: "Env", items: Sequence[dict], columns: Sequence[Column], title: str | None) -> None:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, title=title, header_style="bold", show_edge=False)
+    for col in columns:
+        table.add_column(col.header, overflow="fold", no_wrap=col.kind == "id")
+    for item in items:
+        table.add_row(*(col.human(item) for col in columns))
+    if not items:
+        env.err_console.print("[dim]no results[/dim]")
+        return
+    env.console.print(table)
+
+
+def _rich_panel(env: "Env", obj: dict, columns: Sequence[Column], title: str | None) -> None:
+    from rich.panel import Panel
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column(overflow="fold")
+    for col in columns:
+        grid.add_row(col.header, col.human(obj))
+    env.console.print(Panel(grid, title=title, expand=False, title_align="left"))
