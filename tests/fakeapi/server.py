@@ -76,6 +76,7 @@ class RecordedRequest:
     files: list[Part] | None = None     # multipart file parts (metadata)
     parts: list[Part] | None = None     # every multipart part, in order
     body_size: int = 0                  # bytes of body received on the wire
+    client_port: int = 0                # same port == same keep-alive connection
 
     def file(self, name: str = "file") -> Part | None:
         """The multipart file part called ``name`` (or None)."""
@@ -255,6 +256,11 @@ def _make_handler(api: FakeAPI):
             except ConnectionError:
                 self.close_connection = True
                 return
+            except Exception:  # malformed framing etc.: report, drop the connection
+                api.server_errors.append(f"{self.command} {self.path}: could not read "
+                                         f"request\n{traceback.format_exc()}")
+                self.close_connection = True
+                return
             try:
                 resp = api._respond(req)
             except Exception:
@@ -277,7 +283,9 @@ def _make_handler(api: FakeAPI):
             found = specmod.find_operation(self.command, path)
             req = RecordedRequest(self.command, path, query, headers,
                                   operation_id=found[0].operation_id if found else None,
-                                  path_params=dict(found[1]) if found else {})
+                                  path_params={k: unquote(v) for k, v in
+                                               (found[1] if found else {}).items()},
+                                  client_port=self.client_address[1])
             has_body = "Content-Length" in headers or "Transfer-Encoding" in headers
             if ctype.lower().startswith("multipart/form-data"):
                 boundary = boundary_of(ctype)

@@ -327,3 +327,31 @@ def _is_body_error(exc: BaseException) -> bool:
 def build_query(query: Mapping[str, list[str]]) -> str:
     """Helper: encode a dict-of-lists query string."""
     return urlencode([(k, v) for k, vs in query.items() for v in vs])
+
+
+class _Response:
+    """Adapter implementing openapi-core's Response protocol."""
+
+    def __init__(self, status: int, headers: Mapping[str, str], data: bytes | None,
+                 content_type: str):
+        from werkzeug.datastructures import Headers
+
+        self.status_code = status
+        self.headers = Headers(list(headers.items()))
+        self.data = data
+        self.content_type = (content_type or "").lower()
+
+
+def validate_response(method: str, path: str, status: int, headers: Mapping[str, str],
+                      body: bytes | None, content_type: str) -> list[str]:
+    """Validate a (non-streaming) response against the mended spec. Used to
+    keep FakeAPI's defaults honest; the CLI is never judged by this."""
+    path = path.split("?", 1)[0]
+    found = find_operation(method, path)
+    if found is None:
+        return [f"{method.upper()} {path}: no such operation in the OpenAPI spec"]
+    req = _Request(method, path, {}, {"Authorization": "Bearer x"}, None, "")
+    resp = _Response(status, headers, body, content_type)
+    label = f"{method.upper()} {path} -> {status}"
+    return [f"{label}: {line}" for exc in _openapi().iter_response_errors(req, resp)
+            for line in _describe(exc)]
