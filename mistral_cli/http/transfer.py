@@ -69,6 +69,7 @@ def download(client: HTTPClient, url_path: str, dest: Path, *,
     try:
         with os.fdopen(fd, "wb") as handle:
             written = stream_to(client, url_path, handle, on_progress)
+        os.chmod(tmp_name, _new_file_mode())
         os.replace(tmp_name, dest)
         return written
     except BaseException:
@@ -92,6 +93,13 @@ def stream_to(client: HTTPClient, url_path: str, handle: IO[bytes],
 
         raise NetworkError(f"download incomplete: {written} of {total} bytes")
     return written
+
+
+def _new_file_mode() -> int:
+    """The mode an ordinary new file gets (0666 minus the umask); mkstemp's is 0600."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _content_length(headers: Any) -> int | None:

@@ -1,0 +1,94 @@
+"""The six file operations (tag `files`): upload, list, retrieve, delete, download, signed URL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from mistral_cli.http import transfer
+from mistral_cli.http.client import HTTPClient
+from mistral_cli.http.transfer import Progress
+
+
+def _file_path(file_id: str) -> str:
+    return f"/v1/files/{file_id}"
+
+
+def upload_file(client: HTTPClient, path: Path, *, purpose: str | None = None,
+                name: str | None = None, on_progress: Progress | None = None) -> dict:
+    """POST /v1/files: stream PATH as multipart `file` (+ `purpose`); return UploadFileOut."""
+    fields = {"purpose": purpose} if purpose else None
+    return transfer.upload(client, path, name=name, fields=fields, on_progress=on_progress)
+
+
+def list_files(client: HTTPClient, *, page: int | None = None, page_size: int | None = None,
+               purpose: str | None = None, sample_types: Sequence[str] = (),
+               sources: Sequence[str] = (), search: str | None = None) -> dict:
+    """GET /v1/files with the given filters (only those set are sent); return ListFilesOut."""
+    params: dict[str, Any] = {"page": page, "page_size": page_size, "purpose": purpose,
+                              "sample_type": list(sample_types) or None,
+                              "source": list(sources) or None, "search": search}
+    return client.call("GET", "/v1/files",
+                       params={key: value for key, value in params.items() if value is not None})
+
+
+def iter_file_pages(client: HTTPClient, *, page_size: int, **filters: Any) -> Iterator[dict]:
+    """Every page of GET /v1/files from page 0, until the total is reached or a page adds nothing."""
+    page = 0
+    seen: set[Any] = set()
+    while True:
+        body = list_files(client, page=page, page_size=page_size, **filters)
+        yield body
+        items = body.get("data") or []
+        new_ids = {item.get("id") for item in items} - seen
+        seen |= new_ids
+        total = body.get("total")
+        if not new_ids or (isinstance(total, int) and len(seen) >= total):
+            return
+        page += 1
+
+
+def list_all_files(client: HTTPClient, *, page_size: int, **filters: Any) -> dict:
+    """Follow every page; return one ListFilesOut holding all the files."""
+    first: dict | None = None
+    data: list[dict] = []
+    seen: set[Any] = set()
+    for body in iter_file_pages(client, page_size=page_size, **filters):
+        first = first or body
+        for item in body.get("data") or []:
+            if item.get("id") not in seen:
+                seen.add(item.get("id"))
+                data.append(item)
+    assert first is not None
+    total = first.get("total")
+    return {**first, "data": data, "total": total if isinstance(total, int) else len(data)}
+
+
+def retrieve_file(client: HTTPClient, file_id: str) -> dict:
+    """GET /v1/files/{file_id}; return RetrieveFileOut."""
+    return client.call("GET", _file_path(file_id))
+
+
+def delete_file(client: HTTPClient, file_id: str) -> dict:
+    """DELETE /v1/files/{file_id}; return DeleteFileOut."""
+    return client.call("DELETE", _file_path(file_id))
+
+
+def signed_url(client: HTTPClient, file_id: str, expiry: int | None = None) -> dict:
+    """GET /v1/files/{file_id}/url (expiry in hours); return FileSignedURL."""
+    params = {"expiry": expiry} if expiry is not None else None
+    return client.call("GET", f"{_file_path(file_id)}/url", params=params)
+
+
+def download_file(client: HTTPClient, file_id: str, dest: Path, *,
+                  on_progress: Progress | None = None) -> int:
+    """GET /v1/files/{file_id}/content into DEST (atomically); return the byte count."""
+    return transfer.download(client, f"{_file_path(file_id)}/content", dest,
+                             on_progress=on_progress)
+
+
+def download_file_to(client: HTTPClient, file_id: str, handle: IO[bytes], *,
+                     on_progress: Progress | None = None) -> int:
+    """GET /v1/files/{file_id}/content into an open binary HANDLE; return the byte count."""
+    return transfer.stream_to(client, f"{_file_path(file_id)}/content", handle, on_progress)

@@ -1,0 +1,300 @@
+"""`mcli files`: the six file operations (upload, list, get, delete, url, download)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from mistral_cli.commands.common import progress_bar, run_each
+from mistral_cli.errors import UsageError
+from mistral_cli.inputs import check_range, check_uuid, confirm, existing_file
+from mistral_cli.options import OutputOpt, YesOpt, env_of, epilog
+from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.env import Env
+
+app = typer.Typer(help="Upload, list, download and delete files.", no_args_is_help=True)
+
+UPLOAD_LIMIT = 512 * 1024 * 1024  # the spec's documented limit; the server enforces it
+DEFAULT_PAGE_SIZE = 100
+EXAMPLE_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+
+LIST_COLUMNS = (
+    Column("ID", "id", "id"),
+    Column("NAME", "filename"),
+    Column("PURPOSE", "purpose"),
+    Column("TYPE", "sample_type"),
+    Column("SIZE", "bytes", "size"),
+    Column("CREATED", "created_at", "time"),
+)
+DETAIL_FIELDS = (
+    Column("ID", "id", "id"),
+    Column("NAME", "filename"),
+    Column("PURPOSE", "purpose"),
+    Column("SAMPLE TYPE", "sample_type"),
+    Column("SOURCE", "source"),
+    Column("SIZE", "bytes", "size"),
+    Column("LINES", "num_lines"),
+    Column("CREATED", "created_at", "time"),
+)
+
+
+class Purpose(str, Enum):
+    """The spec's FilePurpose."""
+
+    fine_tune = "fine-tune"
+    batch = "batch"
+    ocr = "ocr"
+
+
+class SampleType(str, Enum):
+    """The spec's SampleType."""
+
+    pretrain = "pretrain"
+    instruct = "instruct"
+    batch_request = "batch_request"
+    batch_result = "batch_result"
+    batch_error = "batch_error"
+
+
+class Source(str, Enum):
+    """The spec's Source."""
+
+    upload = "upload"
+    repository = "repository"
+    mistral = "mistral"
+
+
+FileIdArg = Annotated[str, typer.Argument(help="File id (a UUID).", show_default=False)]
+
+
+def register(root: typer.Typer) -> None:
+    """Add the `files` group to the root app."""
+    root.add_typer(app, name="files")
+
+
+def _api():
+    """The api module, imported on first use so that `mcli files --help` never loads httpx."""
+    from mistral_cli.api import files
+
+    return files
+
+
+# -- upload ------------------------------------------------------------------------------
+
+
+@app.command("upload", epilog=epilog(
+    "mcli files upload train.jsonl --purpose fine-tune",
+    "id=$(mcli files upload requests.jsonl --purpose batch -o text)",
+    "mcli files upload data.jsonl --name training-v2.jsonl -o json",
+    "mcli files upload part1.jsonl part2.jsonl part3.jsonl"))
+def upload(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files to upload.", show_default=False)],
+    purpose: Annotated[Optional[Purpose], typer.Option("--purpose", help="What the file is for.")] = None,
+    name: Annotated[Optional[str], typer.Option(
+        "--name", help="File name to store instead of the local one (one PATH only).")] = None,
+    output: OutputOpt = OutputFormat.table,
+) -> None:
+    """Upload files (streamed; one request per file)."""
+    env = env_of(ctx)
+    if name is not None and len(paths) > 1:
+        raise UsageError("--name needs exactly one PATH (got several)")
+    if name is not None and not name.strip():
+        raise UsageError("--name must not be empty")
+    for path in paths:
+        existing_file(path, "files upload")
+    uploaded: list[dict] = []
+
+    def send(item: str) -> dict:
+        body = _upload_one(env, Path(item), purpose.value if purpose else None, name)
+        uploaded.append(body)
+        return body
+
+    try:
+        run_each(env, [str(path) for path in paths], send,
+                 lambda item, body: f"uploaded {item} as {body.get('id')}")
+    finally:
+        _emit_many(env, output, uploaded, LIST_COLUMNS)
+
+
+def _upload_one(env: "Env", path: Path, purpose: str | None, name: str | None) -> dict:
+    size = path.stat().st_size
+    if size > UPLOAD_LIMIT:
+        from mistral_cli.render.human import size as human_size
+
+        env.info(f"warning: {path} is {human_size(size)}, over the API's documented "
+                 f"{human_size(UPLOAD_LIMIT)} limit; sending it anyway (the server decides)")
+    with progress_bar(env, f"uploading {name or path.name}", size) as on_progress:
+        return _api().upload_file(env.client, path, purpose=purpose, name=name,
+                                  on_progress=on_progress)
+
+
+def _emit_many(env: "Env", output: OutputFormat, objects: list[dict], columns) -> None:
+    """One object as an object, several as a list (json: an array), nothing when empty."""
+    if not objects:
+        return
+    if len(objects) == 1:
+        fields = columns if env.stdout_isatty else None
+        emit_object(env, output, objects[0], fields, title=objects[0].get("filename"))
+    else:
+        emit_list(env, output, objects, columns, body=objects)
+
+
+# -- list --------------------------------------------------------------------------------
+
+
+@app.command("list", epilog=epilog(
+    "mcli files list",
+    "mcli files list --purpose batch --sample-type batch_result",
+    "mcli files list --source upload --source repository --search train",
+    "mcli files list --all -o json",
+    "mcli files list --page 2 --page-size 20 -o text"))
+def list_(
+    ctx: typer.Context,
+    purpose: Annotated[Optional[Purpose], typer.Option("--purpose", help="Only files with this purpose.")] = None,
+    sample_type: Annotated[Optional[list[SampleType]], typer.Option(
+        "--sample-type", help="Only files of this sample type (repeatable).")] = None,
+    source: Annotated[Optional[list[Source]], typer.Option(
+        "--source", help="Only files from this source (repeatable).")] = None,
+    search: Annotated[Optional[str], typer.Option("--search", help="Only files whose name matches.")] = None,
+    page: Annotated[Optional[int], typer.Option("--page", help="Page number, from 0.", show_default=False)] = None,
+    page_size: Annotated[Optional[int], typer.Option(
+        "--page-size", help=f"Files per page (server default {DEFAULT_PAGE_SIZE}).", show_default=False)] = None,
+    all_pages: Annotated[bool, typer.Option("--all", help="Follow every page.")] = False,
+    output: OutputOpt = OutputFormat.table,
+) -> None:
+    """List your organisation's files."""
+    env = env_of(ctx)
+    check_range(page, "--page", low=0)
+    check_range(page_size, "--page-size", low=1)
+    if all_pages and page is not None:
+        raise UsageError("--all reads every page: it cannot be combined with --page")
+    filters: dict[str, Any] = {
+        "purpose": purpose.value if purpose else None, "search": search,
+        "sample_types": [s.value for s in sample_type or ()],
+        "sources": [s.value for s in source or ()],
+    }
+    if all_pages:
+        body = _api().list_all_files(env.client, page_size=page_size or DEFAULT_PAGE_SIZE, **filters)
+    else:
+        body = _api().list_files(env.client, page=page, page_size=page_size, **filters)
+    emit_list(env, output, body.get("data") or [], LIST_COLUMNS, body=body)
+
+
+# -- get, delete, url --------------------------------------------------------------------
+
+
+@app.command("get", epilog=epilog(f"mcli files get {EXAMPLE_ID}",
+                                  f"mcli files get {EXAMPLE_ID} -o json"))
+def get(ctx: typer.Context, file_id: FileIdArg, output: OutputOpt = OutputFormat.table) -> None:
+    """Show one file's details."""
+    env = env_of(ctx)
+    check_uuid(file_id, "file id")
+    body = _api().retrieve_file(env.client, file_id)
+    fields = DETAIL_FIELDS if env.stdout_isatty else None
+    emit_object(env, output, body, fields, title=body.get("filename"))
+
+
+@app.command("delete", epilog=epilog(f"mcli files delete {EXAMPLE_ID}",
+                                     "mcli files list --purpose batch -o text | xargs mcli files delete --yes"))
+def delete(ctx: typer.Context,
+           file_ids: Annotated[list[str], typer.Argument(help="File ids (UUIDs).", show_default=False)],
+           yes: YesOpt = False, output: OutputOpt = OutputFormat.table) -> None:
+    """Delete files (asks first on a terminal)."""
+    env = env_of(ctx)
+    for file_id in file_ids:
+        check_uuid(file_id, "file id")
+    confirm(env, f"Delete {len(file_ids)} file(s): {', '.join(file_ids)}?", yes)
+    deleted: list[dict] = []
+
+    def remove(file_id: str) -> dict:
+        body = _api().delete_file(env.client, file_id)
+        deleted.append(body)
+        return body
+
+    try:
+        run_each(env, file_ids, remove, lambda file_id, _body: f"deleted {file_id}")
+    finally:
+        if output is not OutputFormat.table:
+            _emit_many(env, output, deleted, ())
+
+
+@app.command("url", epilog=epilog(f"mcli files url {EXAMPLE_ID}",
+                                  f"curl -o data.jsonl \"$(mcli files url {EXAMPLE_ID} --expiry 1)\""))
+def url(ctx: typer.Context, file_id: FileIdArg,
+        expiry: Annotated[Optional[int], typer.Option(
+            "--expiry", metavar="HOURS", help="Hours before the URL stops working (server default 24).",
+            show_default=False)] = None,
+        output: OutputOpt = OutputFormat.table) -> None:
+    """Print a signed URL to download a file without a key."""
+    env = env_of(ctx)
+    check_uuid(file_id, "file id")
+    check_range(expiry, "--expiry", low=1)
+    body = _api().signed_url(env.client, file_id, expiry)
+    if output in (OutputFormat.table, OutputFormat.text):
+        write_lines(env, [body.get("url")])
+    else:
+        emit_object(env, output, body)
+
+
+# -- download ----------------------------------------------------------------------------
+
+
+@app.command("download", epilog=epilog(
+    f"mcli files download {EXAMPLE_ID}",
+    f"mcli files download {EXAMPLE_ID} -o results.jsonl --force",
+    f"mcli files download {EXAMPLE_ID} -o - | head"))
+def download(
+    ctx: typer.Context,
+    file_id: FileIdArg,
+    output: Annotated[Optional[str], typer.Option(
+        "-o", "--output", metavar="PATH|-", show_default=False,
+        help="Where to save: a file, a folder, or - for stdout (default: the file's name).")] = None,
+    force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Download a file's content (to its own name, a path, or stdout)."""
+    env = env_of(ctx)
+    check_uuid(file_id, "file id")
+    if output == "-":
+        _download_to_stdout(env, file_id)
+        return
+    dest, size = _destination(env, file_id, output)
+    if dest.exists() and not force:
+        raise UsageError(f"{dest} already exists; use --force to overwrite it")
+    with progress_bar(env, f"downloading {dest.name}", size) as on_progress:
+        written = _api().download_file(env.client, file_id, dest, on_progress=on_progress)
+    env.info(f"saved {dest} ({written} bytes)")
+
+
+def _download_to_stdout(env: "Env", file_id: str) -> None:
+    handle = getattr(env.stdout, "buffer", None)
+    if handle is None:
+        raise UsageError("-o -: standard output does not accept bytes here")
+    env.stdout.flush()
+    with progress_bar(env, "downloading", None) as on_progress:
+        _api().download_file_to(env.client, file_id, handle, on_progress=on_progress)
+    handle.flush()
+
+
+def _destination(env: "Env", file_id: str, output: str | None) -> tuple[Path, int | None]:
+    """The path to write and the expected size (known when the file's details were fetched)."""
+    if output is not None and not Path(output).is_dir():
+        return Path(output), None
+    details = _api().retrieve_file(env.client, file_id)
+    name = safe_basename(details.get("filename")) or file_id
+    size = details.get("bytes") if isinstance(details.get("bytes"), int) else None
+    return Path(output or ".") / name, size
+
+
+def safe_basename(name: Any) -> str | None:
+    """NAME reduced to a plain file name in the current folder, or None if nothing is left."""
+    if not isinstance(name, str):
+        return None
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip()
+    return None if base in ("", ".", "..") else base
