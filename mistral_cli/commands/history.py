@@ -1,0 +1,257 @@
+"""`mcli history`: list, show and delete the conversations saved locally by chat, agents and fim.
+
+The commands read whatever the history database holds even when saving is turned off
+(`history = false` in the config), and never create the database just to read it.
+An id may be given in full, as a unique prefix, or as `latest` (or `-`) for the most recent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from mistral_cli.commands.common import run_each
+from mistral_cli.env import Env
+from mistral_cli.errors import MCLIError, NotFoundError, UsageError
+from mistral_cli.inputs import check_range, confirm
+from mistral_cli.options import OutputOpt, YesOpt, env_of, epilog
+from mistral_cli.render.output import Column, OutputFormat, emit_list, write_json, write_jsonl
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.store.conversations import Conversation, ConversationStore, StoredMessage
+
+app = typer.Typer(help="Browse and delete locally saved conversations.", no_args_is_help=True)
+
+LATEST = ("latest", "-")
+MIN_PREFIX = 4
+DEFAULT_LIMIT = 30
+ROLE_STYLES = {"user": "bold green", "assistant": "bold blue", "tool": "bold magenta", "system": "bold yellow"}
+INCOMPLETE_NOTE = "[incomplete: this answer was cut short]"
+
+LIST_COLUMNS = (
+    Column("ID", "id", "id"),
+    Column("KIND", "kind"),
+    Column("MODEL", "model"),
+    Column("MESSAGES", "message_count"),
+    Column("UPDATED", "updated_at", "time"),
+    Column("TITLE", "title"),
+)
+
+
+def register(root: typer.Typer) -> None:
+    """Add the `history` group to the root app."""
+    root.add_typer(app, name="history")
+
+
+# -- shared helpers -----------------------------------------------------------------------
+
+
+def empty_note(env: Env, what: str) -> None:
+    """Say on stderr that nothing is saved, and why when saving is turned off."""
+    note = what
+    if not saving_enabled(env):
+        note += " (saving is turned off: `mcli config set history true` turns it on)"
+    env.info(note)
+
+
+def saving_enabled(env: Env) -> bool:
+    """Whether history saving is on; a config problem is not this command's to report."""
+    try:
+        return env.history_enabled
+    except MCLIError:
+        return True
+
+
+@contextmanager
+def existing_store(env: Env) -> Iterator["ConversationStore | None"]:
+    """The history database, or None when there is none yet; closed on exit."""
+    from mistral_cli.store.conversations import open_existing_store
+
+    store = open_existing_store(env)
+    try:
+        yield store
+    finally:
+        if store is not None:
+            store.close()
+
+
+def find_conversation(store: "ConversationStore | None", ref: str) -> "Conversation":
+    """The conversation REF names: a full id, a unique prefix, or `latest`/`-`; NotFoundError if none."""
+    conv = None
+    if store is not None:
+        conv = store.latest() if ref in LATEST else store.get(ref) or _by_prefix(store, ref)
+    if conv is None:
+        what = "no saved conversations yet" if ref in LATEST else f"no conversation {ref!r} in the history"
+        raise NotFoundError(what, hint="`mcli history list` shows the saved conversations")
+    return conv
+
+
+def _by_prefix(store: "ConversationStore", prefix: str) -> "Conversation | None":
+    if len(prefix) < MIN_PREFIX:
+        return None
+    ids = store.match(prefix)
+    if len(ids) > 1:
+        raise UsageError(f"{prefix!r} matches {len(ids)} conversations ({', '.join(ids[:5])}): "
+                         "give more characters of the id")
+    return store.get(ids[0]) if ids else None
+
+
+# -- list ---------------------------------------------------------------------------------
+
+
+@app.command("list", epilog=epilog("mcli history list", "mcli history list --limit 5 -o json",
+                                   "mcli history list -o text | head -1"))
+def list_(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", "-L", help="At most this many, newest first (0: all).")]
+    = DEFAULT_LIMIT,
+    output: OutputOpt = OutputFormat.table,
+) -> None:
+    """List saved conversations, most recently updated first."""
+    env = env_of(ctx)
+    check_range(limit, "--limit", low=0)
+    with existing_store(env) as store:
+        conversations = store.list(limit) if store else []
+    items = [conv.to_dict() for conv in conversations]
+    if not items and output in (OutputFormat.table, OutputFormat.text):
+        empty_note(env, "no saved conversations yet")
+        return
+    emit_list(env, output, items, LIST_COLUMNS)
+
+
+# -- show ---------------------------------------------------------------------------------
+
+
+@app.command("show", epilog=epilog("mcli history show 3f2a9c1d07be", "mcli history show latest -o json",
+                                   "mcli history show latest -o text   # the last answer only"))
+def show(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(metavar="ID", help="Conversation id, a unique prefix of it, or `latest`.")],
+    output: OutputOpt = OutputFormat.table,
+) -> None:
+    """Show a saved conversation's messages."""
+    env = env_of(ctx)
+    with existing_store(env) as store:
+        conv = find_conversation(store, ref)
+        records = store.records(conv.id)
+    if output is OutputFormat.json:
+        write_json(env, {**conv.to_dict(), "messages": [r.message for r in records]})
+    elif output is OutputFormat.jsonl:
+        write_jsonl(env, (r.message for r in records))
+    elif output is OutputFormat.text:
+        write_text_answer(env, records)
+    elif not records:
+        env.info(f"conversation {conv.id} has no messages")
+    elif env.stdout_isatty:
+        print_terminal(env, conv, records)
+    else:
+        print_plain(env, records)
+
+
+def write_text_answer(env: Env, records: list["StoredMessage"]) -> None:
+    """Print the text of the last assistant message: the answer, for `$(...)`."""
+    from mistral_cli.store.content import content_text
+
+    answers = [r.message for r in records if r.message.get("role") == "assistant"]
+    if not answers:
+        env.info("no answer in this conversation")
+        return
+    env.stdout.write(content_text(answers[-1].get("content")).rstrip("\n") + "\n")
+    env.stdout.flush()
+
+
+def message_header(message: dict) -> str:
+    """`user`, `assistant`, or `tool (name)`: who wrote a message."""
+    role = str(message.get("role") or "?")
+    name = message.get("name")
+    return f"{role} ({name})" if role == "tool" and name else role
+
+
+def print_plain(env: Env, records: list["StoredMessage"]) -> None:
+    """Each message as a `role: content` block, blocks separated by a blank line (off a terminal)."""
+    from mistral_cli.store.content import content_text, tool_call_text
+
+    blocks = []
+    for record in records:
+        message = record.message
+        lines = [f"{message_header(message)}: {content_text(message.get('content'))}".rstrip()]
+        lines += [f"tool call: {tool_call_text(call)}" for call in message.get("tool_calls") or []]
+        if record.incomplete:
+            lines.append(INCOMPLETE_NOTE)
+        blocks.append("\n".join(lines))
+    env.stdout.write("\n\n".join(blocks) + "\n")
+    env.stdout.flush()
+
+
+def print_terminal(env: Env, conv: "Conversation", records: list["StoredMessage"]) -> None:
+    """Each message under a coloured role rule; answers rendered as Markdown (on a terminal)."""
+    from rich.markdown import Markdown
+    from rich.text import Text
+
+    from mistral_cli.store.content import content_text, tool_call_text
+
+    console = env.console
+    about = " · ".join(filter(None, (conv.id, conv.kind, conv.agent_id, conv.model, conv.updated_at)))
+    console.print(Text(about, style="dim"))
+    for record in records:
+        message = record.message
+        role = message.get("role")
+        console.rule(Text(message_header(message), style=ROLE_STYLES.get(role, "bold")), align="left")
+        text = content_text(message.get("content"))
+        if text.strip():
+            console.print(Markdown(text) if role == "assistant" else Text(text))
+        for call in message.get("tool_calls") or []:
+            console.print(Text(f"→ tool call: {tool_call_text(call)}", style="cyan"))
+        if record.incomplete:
+            console.print(Text(INCOMPLETE_NOTE, style="yellow"))
+
+
+# -- delete -------------------------------------------------------------------------------
+
+
+@app.command("delete", epilog=epilog("mcli history delete 3f2a9c1d07be", "mcli history delete latest --yes",
+                                     "mcli history delete --all --yes"))
+def delete(
+    ctx: typer.Context,
+    refs: Annotated[Optional[list[str]], typer.Argument(
+        metavar="ID...", help="Conversation ids (or unique prefixes, or `latest`).", show_default=False)] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Delete every saved conversation.")] = False,
+    yes: YesOpt = False,
+) -> None:
+    """Delete saved conversations (token usage totals are kept)."""
+    env = env_of(ctx)
+    if everything and refs:
+        raise UsageError("give conversation ids or --all, not both")
+    if not everything and not refs:
+        raise UsageError("give the ids of the conversations to delete, or --all",
+                         hint="`mcli history list` shows the saved conversations")
+    if everything:
+        delete_all(env, yes)
+    else:
+        delete_some(env, refs or [], yes)
+
+
+def delete_all(env: Env, yes: bool) -> None:
+    """Delete every conversation, after confirmation."""
+    with existing_store(env) as store:
+        count = store.count() if store else 0
+        if not count:
+            env.info("no saved conversations: nothing to delete")
+            return
+        confirm(env, f"Delete all {count} saved conversation(s)?", yes)
+        env.info(f"deleted {store.delete_all()} conversation(s)")
+
+
+def delete_some(env: Env, refs: list[str], yes: bool) -> None:
+    """Delete the conversations REFS name, after confirmation; report each, exit with the worst code."""
+    confirm(env, f"Delete {len(refs)} conversation(s): {', '.join(refs)}?", yes)
+    with existing_store(env) as store:
+        def remove(ref: str) -> str:
+            conv = find_conversation(store, ref)
+            store.delete(conv.id)
+            return conv.id
+
+        run_each(env, refs, remove, lambda ref, cid: f"deleted {cid}")

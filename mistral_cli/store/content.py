@@ -1,0 +1,80 @@
+"""Plain text out of API messages: content that is a string or a list of chunks, tool calls, titles."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+TITLE_LENGTH = 60
+
+
+def chunk_text(chunk: Any) -> str:
+    """One content chunk as text: its text, or a short placeholder for images, documents, references."""
+    if isinstance(chunk, str):
+        return chunk
+    if not isinstance(chunk, dict):
+        return "" if chunk is None else str(chunk)
+    kind = chunk.get("type", "text")
+    if kind == "text" or "text" in chunk:
+        return str(chunk.get("text") or "")
+    if kind == "image_url":
+        url = chunk.get("image_url")
+        url = url.get("url") if isinstance(url, dict) else url
+        return f"[image: {_short(str(url or ''))}]"
+    if kind == "document_url":
+        return f"[document: {chunk.get('document_name') or _short(str(chunk.get('document_url') or ''))}]"
+    if kind == "reference":
+        return f"[references: {', '.join(str(r) for r in chunk.get('reference_ids') or [])}]"
+    return f"[{kind}]"
+
+
+def content_text(content: Any) -> str:
+    """A message's content (string, None, or list of chunks) as text."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = (chunk_text(chunk) for chunk in content)
+        return "".join(_join_parts(parts))
+    return str(content)
+
+
+def _join_parts(parts: Any) -> list[str]:
+    """Text chunks run together as the model wrote them; placeholders get a space around them."""
+    out: list[str] = []
+    for part in parts:
+        if not part:
+            continue
+        if out and (part.startswith("[") or out[-1].endswith("]")) and not out[-1].endswith((" ", "\n")):
+            out.append(" ")
+        out.append(part)
+    return out
+
+
+def tool_call_text(call: Any) -> str:
+    """A tool call as `name(arguments)`."""
+    if not isinstance(call, dict):
+        return str(call)
+    function = call.get("function") or {}
+    name = function.get("name") or "?"
+    arguments = function.get("arguments")
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments, ensure_ascii=False, separators=(",", ":"))
+    return f"{name}({arguments})"
+
+
+def title_of(message: Any) -> str | None:
+    """A title from a user message: its text on one line, truncated; None for other messages."""
+    if not isinstance(message, dict) or message.get("role") != "user":
+        return None
+    text = " ".join(content_text(message.get("content")).split())
+    if not text:
+        return None
+    return text if len(text) <= TITLE_LENGTH else text[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    if text.startswith("data:"):
+        return text.split(",", 1)[0] + ",…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,112 @@
+"""The history database's connection settings and schema migrations.
+
+The schema version lives in `PRAGMA user_version`: MIGRATIONS[n] takes a database from
+version n to n + 1, so a later change appends one script and older files catch up on open.
+Connections run in autocommit mode; writers take the lock up front with `BEGIN IMMEDIATE`
+(a deferred transaction that upgrades from read to write can fail at once with "database is
+locked" whatever the busy timeout), and WAL lets readers go on while one process writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from mistral_cli.store import StoreError
+
+BUSY_TIMEOUT_MS = 5000
+
+MIGRATIONS: tuple[str, ...] = (
+    # 0 -> 1: conversations, their messages, and per-day per-model token totals.
+    """
+    CREATE TABLE conversations (
+        id         TEXT PRIMARY KEY,
+        kind       TEXT NOT NULL,
+        model      TEXT,
+        agent_id   TEXT,
+        title      TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        revision   INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX conversations_by_revision ON conversations (revision);
+    CREATE TABLE messages (
+        conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        seq             INTEGER NOT NULL,
+        body            TEXT NOT NULL,
+        incomplete      INTEGER NOT NULL DEFAULT 0,
+        finish_reason   TEXT,
+        created_at      TEXT NOT NULL,
+        PRIMARY KEY (conversation_id, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE usage (
+        day               TEXT NOT NULL,
+        model             TEXT NOT NULL,
+        requests          INTEGER NOT NULL DEFAULT 0,
+        prompt_tokens     INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        total_tokens      INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, model)
+    ) WITHOUT ROWID;
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (creating if needed) the database at PATH, in WAL mode, migrated to the latest schema."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrate(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Apply the migrations the database has not seen yet, each in its own transaction."""
+    if _version(conn) == SCHEMA_VERSION:
+        return
+    with write_transaction(conn):
+        version = _version(conn)  # re-read under the lock: another process may have migrated
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"the history database {path} was written by a newer mcli "
+                             f"(schema {version}, this version knows {SCHEMA_VERSION})",
+                             hint="upgrade mcli, or move the file aside")
+        for script in MIGRATIONS[version:]:
+            for statement in _statements(script):
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a migration script into statements (executescript would commit our transaction)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            yield statement
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A transaction that holds the write lock from its start; rolled back on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
