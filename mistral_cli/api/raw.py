@@ -1,0 +1,224 @@
+"""Raw requests for `mcli api`: typed fields, dotted keys, paths, sending, and pagination.
+
+The request is built from `KEY=VALUE` fields the way gh does it: `true`, `false`, `null`
+and numbers become JSON values, a value that is a JSON array or object becomes that value,
+anything else stays a string; `a.b=c` nests (`{"a": {"b": "c"}}`), `key[]=v` always makes
+a list, and a key given several times collects its values into a list. The reply is handed
+back by its content type: decoded JSON, text, an event stream, or raw bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from mistral_cli.errors import UsageError
+from mistral_cli.http.client import HTTPClient, iter_sse
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+QUERY_METHODS = frozenset({"GET", "DELETE"})
+MULTIPART_ENDPOINTS = frozenset({("POST", "/v1/files")})
+BILLABLE = re.compile(r"^/v1/(fine_tuning|batch)/jobs/?$")
+CHUNK = 64 * 1024
+MAX_PAGES = 10_000
+_NUMBER = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
+
+
+# -- fields ------------------------------------------------------------------------------
+
+
+def typed_value(text: str) -> Any:
+    """TEXT as a JSON value: true/false/null, a number, a JSON array/object, else the string."""
+    if text in ("true", "false", "null"):
+        return json.loads(text)
+    if _NUMBER.match(text):
+        return int(text) if text.lstrip("-").isdigit() else float(text)
+    return json_container(text, text)
+
+
+def json_container(text: str, fallback: Any) -> Any:
+    """TEXT decoded when it is a JSON array or object, else FALLBACK."""
+    if text.lstrip()[:1] in ("[", "{"):
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass
+    return fallback
+
+
+def split_field(spec: str, option: str) -> tuple[str, str]:
+    """`key=value` -> (key, value); refuse anything else naming OPTION."""
+    key, has_value, value = spec.partition("=")
+    if not has_value or not key.strip():
+        raise UsageError(f"{option}: expected KEY=VALUE, got {spec!r}")
+    return key.strip(), value
+
+
+def collect(fields: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Group FIELDS by key: a repeated key or a `key[]` key gives a list, in order."""
+    grouped: dict[str, list[Any]] = {}
+    forced: set[str] = set()
+    for key, value in fields:
+        if key.endswith("[]"):
+            key = key[:-2]
+            forced.add(key)
+        grouped.setdefault(key, []).append(value)
+    return {key: values if key in forced or len(values) > 1 else values[0]
+            for key, values in grouped.items()}
+
+
+def set_field(body: dict, key: str, value: Any, option: str) -> None:
+    """Set dotted KEY (`response_format.type`) in BODY, creating nested objects."""
+    *parents, last = key.split(".")
+    target = body
+    walked = []
+    for part in parents:
+        walked.append(part)
+        child = target.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise UsageError(f"{option} {key}: {'.'.join(walked)} is not an object in the body")
+        target = child
+    if not last:
+        raise UsageError(f"{option}: empty key part in {key!r}")
+    target[last] = value
+
+
+def build_body(base: dict | None, fields: list[tuple[str, Any]], option: str = "-f/-F") -> dict:
+    """BASE (from --body) with FIELDS set on top of it."""
+    body = json.loads(json.dumps(base)) if base else {}
+    for key, value in collect(fields).items():
+        set_field(body, key, value, option)
+    return body
+
+
+# -- paths and methods -------------------------------------------------------------------
+
+
+def normalize_path(path: str, server_url: str) -> str:
+    """`v1/models` -> `/v1/models`; a full URL is accepted only on the configured server."""
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", path):
+        base = server_url.rstrip("/")
+        if not (path == base or path.startswith(base + "/")):
+            raise UsageError(f"PATH: {path} is not on the configured server {base}",
+                             hint="give a path such as /v1/models, or set --server-url")
+        path = path[len(base):] or "/"
+    return path if path.startswith("/") else "/" + path
+
+
+def bare_path(path: str) -> str:
+    """PATH without its query string."""
+    return path.split("?", 1)[0]
+
+
+def is_multipart(method: str, path: str) -> bool:
+    """Whether the endpoint takes multipart form data (POST /v1/files)."""
+    return (method, bare_path(path).rstrip("/")) in MULTIPART_ENDPOINTS
+
+
+def is_billable(method: str, path: str) -> bool:
+    """Whether the request creates a billable job (retried only when surely not acted on)."""
+    return method == "POST" and bool(BILLABLE.match(bare_path(path)))
+
+
+# -- sending -----------------------------------------------------------------------------
+
+
+@dataclass
+class Reply:
+    """A response by kind: `empty`, `json` (body), `text` (body), `events` or `bytes` (chunks)."""
+
+    kind: str
+    body: Any = None
+    events: Iterator[dict] = field(default_factory=lambda: iter(()))
+    chunks: Iterator[bytes] = field(default_factory=lambda: iter(()))
+
+
+@contextmanager
+def send(client: HTTPClient, method: str, path: str, *, params: Any = None, json_body: Any = None,
+         files: Any = None, data: dict | None = None, stream: bool = False) -> Iterator[Reply]:
+    """Send one request and yield its Reply while the connection is open."""
+    headers = {"Accept": "text/event-stream"} if stream else None
+    with client.stream(method, path, params=params or None, json_body=json_body, files=files,
+                       data=data, headers=headers, unsafe=is_billable(method, path)) as response:
+        yield reply_of(response)
+
+
+def reply_of(response: Any) -> Reply:
+    """Classify an open httpx response by its content type."""
+    ctype = response.headers.get("content-type", "").lower()
+    if "text/event-stream" in ctype:
+        return Reply("events", events=iter_sse(response.iter_lines()))
+    if "json" in ctype or ctype.startswith("text/") or not ctype:
+        raw = response.read()
+        if not raw:
+            return Reply("empty")
+        try:
+            return Reply("json", body=json.loads(raw))
+        except ValueError:
+            return Reply("text", body=raw.decode("utf-8", "replace"))
+    return Reply("bytes", chunks=response.iter_bytes(CHUNK))
+
+
+# -- pagination --------------------------------------------------------------------------
+
+
+def page_number(params: list[tuple[str, str]], name: str, default: int | None) -> int | None:
+    """The integer query parameter NAME in PARAMS (the last one given), or DEFAULT."""
+    values = [value for key, value in params if key == name]
+    if not values:
+        return default
+    try:
+        return int(values[-1])
+    except ValueError:
+        raise UsageError(f"-f {name}: expected an integer, got {values[-1]!r}") from None
+
+
+def pages(client: HTTPClient, path: str, params: list[tuple[str, str]]) -> Iterator[Any]:
+    """GET PATH page after page (`page`/`page_size` query), yielding each decoded body.
+
+    Stops when `total` items have been seen, a page is empty, a page is short of the page
+    size (when no total is given), a page repeats the last one, or the body is not a list page.
+    """
+    page = page_number(params, "page", 0)
+    size = page_number(params, "page_size", None)
+    rest = [(key, value) for key, value in params if key != "page"]
+    offset: int | None = None
+    seen = 0
+    previous: list | None = None
+    for _ in range(MAX_PAGES):
+        body = client.call("GET", path, params=[*rest, ("page", str(page))])
+        data = body.get("data") if isinstance(body, dict) else None
+        if previous is not None and data == previous:
+            return
+        yield body
+        if not isinstance(data, list) or not data:
+            return
+        if offset is None:
+            offset = page * (size or len(data))
+        seen += len(data)
+        total = body.get("total")
+        if isinstance(total, int) and offset + seen >= total:
+            return
+        if not isinstance(total, int) and size is not None and len(data) < size:
+            return
+        previous = data
+        page += 1
+
+
+def combine(bodies: list[Any]) -> Any:
+    """One list body from several pages: the first page's shape, every page's data."""
+    if not bodies:
+        return None
+    first = bodies[0]
+    if not isinstance(first, dict) or not isinstance(first.get("data"), list):
+        return first
+    data = [item for body in bodies if isinstance(body, dict) for item in body.get("data") or []]
+    combined = {**first, "data": data}
+    last = bodies[-1]
+    if isinstance(last, dict) and "total" in last:
+        combined["total"] = last["total"]
+    return combined

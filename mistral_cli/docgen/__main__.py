@@ -1,0 +1,40 @@
+"""`python -m mistral_cli.docgen [--out DIR] [--check] [--strict]`: (re)write completions and man pages."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from mistral_cli.docgen import differences, render, repo_root, write
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Generate into the repo (or --out DIR); with --check, report stale files and exit 1."""
+    parser = argparse.ArgumentParser(prog="python -m mistral_cli.docgen", description=__doc__)
+    parser.add_argument("--out", type=Path, default=None, help="target folder (default: the repository)")
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file is stale")
+    parser.add_argument("--strict", action="store_true", help="fail when a command module does not load")
+    args = parser.parse_args(argv)
+    root = args.out or repo_root()
+    try:
+        files, missing = render(strict=args.strict)
+    except RuntimeError as exc:
+        print(f"docgen: {exc}", file=sys.stderr)
+        return 1
+    for module in missing:
+        print(f"docgen: warning: {module} does not load; documented from its registry line only",
+              file=sys.stderr)
+    if args.check:
+        stale = differences(root, files)
+        for relative in stale:
+            print(f"docgen: stale: {relative}", file=sys.stderr)
+        return 1 if stale else 0
+    changed = write(root, files)
+    print(f"docgen: {len(files)} files in {root}, {len(changed)} changed"
+          + "".join(f"\n  {c}" for c in changed))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
