@@ -7,6 +7,7 @@ the user chose `mcli auth login --insecure-storage`.
 keyring is imported only when the environment has no key (importing it costs ~65 ms), and
 every keyring call runs in a daemon thread cut off after KEYRING_TIMEOUT seconds, because a
 locked or absent Secret Service can hang forever and keyring has no timeout of its own.
+A daemon thread left stuck in the backend never keeps the process from exiting.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import threading
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from mistral_cli.config.paths import credentials_file
@@ -24,6 +26,7 @@ from mistral_cli.errors import AuthError, ConfigError
 SERVICE = "mcli"
 KEYRING_TIMEOUT = 3.0
 ENV_KEY = "MISTRAL_API_KEY"
+NO_BACKEND = "no usable OS keyring backend"
 
 
 class KeyringUnavailable(Exception):
@@ -32,15 +35,29 @@ class KeyringUnavailable(Exception):
 
 @dataclass(frozen=True)
 class Credential:
-    """A key and a human description of where it came from."""
+    """A key, a human description of where it came from, and that place's kind."""
 
     key: str
     source: str
+    kind: str = "env"  # env | keyring | file
+
+
+@dataclass(frozen=True)
+class KeyLookup:
+    """The outcome of a lookup: the credential found (or None) and any keyring problem met."""
+
+    credential: Credential | None
+    keyring_problem: str | None = None
 
 
 def mask(key: str) -> str:
     """Show only the last 4 characters of KEY."""
-    return "****" + key[-4:] if len(key) > 4 else "****"
+    return "****" + key[-4:] if len(key) > 8 else "****"
+
+
+def redact(text: str, key: str | None) -> str:
+    """TEXT with every occurrence of KEY replaced by its masked form."""
+    return text.replace(key, mask(key)) if key else text
 
 
 def _call_with_timeout(func: Callable[[], Any], what: str) -> Any:
@@ -67,57 +84,43 @@ def _as_unavailable(exc: BaseException) -> BaseException:
     import keyring.errors
 
     if isinstance(exc, (keyring.errors.NoKeyringError, keyring.errors.InitError)):
-        return KeyringUnavailable("no usable OS keyring backend")
+        return KeyringUnavailable(NO_BACKEND)
+    if isinstance(exc, keyring.errors.KeyringLocked):
+        return KeyringUnavailable("the OS keyring is locked")
     if isinstance(exc, keyring.errors.KeyringError):
-        return KeyringUnavailable(f"the OS keyring failed: {exc}")
+        return KeyringUnavailable(f"the OS keyring failed: {type(exc).__name__}: {exc}")
     return exc
 
 
-def _backend_usable() -> bool:
+def _usable_keyring() -> Any:
     import keyring
     import keyring.backends.fail
 
     backend = keyring.get_keyring()
-    return not isinstance(backend, keyring.backends.fail.Keyring)
+    if isinstance(backend, keyring.backends.fail.Keyring):
+        raise KeyringUnavailable(NO_BACKEND)
+    return backend
 
 
 def keyring_get(profile: str) -> str | None:
     """The keyring's key for PROFILE, or None; KeyringUnavailable when there is no keyring."""
-
-    def get() -> str | None:
-        import keyring
-
-        if not _backend_usable():
-            raise KeyringUnavailable("no usable OS keyring backend")
-        return keyring.get_password(SERVICE, profile)
-
-    return _call_with_timeout(get, "get")
+    return _call_with_timeout(lambda: _usable_keyring().get_password(SERVICE, profile), "get")
 
 
 def keyring_set(profile: str, key: str) -> None:
     """Store KEY for PROFILE in the OS keyring."""
-
-    def store() -> None:
-        import keyring
-
-        if not _backend_usable():
-            raise KeyringUnavailable("no usable OS keyring backend")
-        keyring.set_password(SERVICE, profile, key)
-
-    _call_with_timeout(store, "set")
+    _call_with_timeout(lambda: _usable_keyring().set_password(SERVICE, profile, key), "set")
 
 
 def keyring_delete(profile: str) -> bool:
     """Remove PROFILE's key from the keyring; return whether one was there."""
 
     def delete() -> bool:
-        import keyring
         import keyring.errors
 
-        if not _backend_usable():
-            raise KeyringUnavailable("no usable OS keyring backend")
+        backend = _usable_keyring()
         try:
-            keyring.delete_password(SERVICE, profile)
+            backend.delete_password(SERVICE, profile)
         except keyring.errors.PasswordDeleteError:
             return False
         return True
@@ -128,11 +131,32 @@ def keyring_delete(profile: str) -> bool:
 def _read_file_keys(environ: Mapping[str, str]) -> dict[str, str]:
     path = credentials_file(environ)
     try:
-        return dict(tomllib.loads(path.read_text(encoding="utf-8")))
+        keys = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"credentials file {path} does not parse: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read credentials file {path}: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        # The message of a TOML error can quote the file's text, which holds keys: not shown.
+        raise ConfigError(f"credentials file {path} does not parse",
+                          hint="remove it and log in again with `mcli auth login`") from None
+    return {name: value for name, value in keys.items() if isinstance(value, str)}
+
+
+def _write_file_keys(path: Path, keys: dict[str, str]) -> None:
+    """Write KEYS to PATH atomically, mode 0600 from the start."""
+    import tomli_w
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(tomli_w.dumps(keys))
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def file_get(profile: str, environ: Mapping[str, str] = os.environ) -> str | None:
@@ -143,16 +167,10 @@ def file_get(profile: str, environ: Mapping[str, str] = os.environ) -> str | Non
 
 def file_set(profile: str, key: str, environ: Mapping[str, str] = os.environ) -> str:
     """Store KEY for PROFILE in the 0600 credentials file; return its path."""
-    import tomli_w
-
     path = credentials_file(environ)
     keys = _read_file_keys(environ)
     keys[profile] = key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(tomli_w.dumps(keys))
-    os.chmod(path, 0o600)
+    _write_file_keys(path, keys)
     return str(path)
 
 
@@ -162,34 +180,42 @@ def file_delete(profile: str, environ: Mapping[str, str] = os.environ) -> bool:
     if profile not in keys:
         return False
     del keys[profile]
+    path = credentials_file(environ)
     if keys:
-        import tomli_w
-
-        credentials_file(environ).write_text(tomli_w.dumps(keys), encoding="utf-8")
+        _write_file_keys(path, keys)
     else:
-        credentials_file(environ).unlink()
+        path.unlink(missing_ok=True)
     return True
 
 
-def resolve_key(profile: str, environ: Mapping[str, str] = os.environ) -> Credential:
-    """Find the key: MISTRAL_API_KEY, then the keyring, then the insecure file."""
+def find_key(profile: str, environ: Mapping[str, str] = os.environ) -> KeyLookup:
+    """Look for the key in the documented order; say what was found and any keyring problem."""
     value = environ.get(ENV_KEY)
     if value:
-        return Credential(value, f"environment variable {ENV_KEY}")
+        return KeyLookup(Credential(value, f"environment variable {ENV_KEY}", "env"))
     keyring_problem = None
     try:
         value = keyring_get(profile)
         if value:
-            return Credential(value, f"OS keyring (service '{SERVICE}', profile '{profile}')")
+            return KeyLookup(Credential(value, f"OS keyring (service '{SERVICE}', profile '{profile}')", "keyring"))
     except KeyringUnavailable as exc:
         keyring_problem = str(exc)
     value = file_get(profile, environ)
     if value:
-        return Credential(value, f"file {credentials_file(environ)}")
-    raise _missing_key(profile, keyring_problem)
+        return KeyLookup(Credential(value, f"file {credentials_file(environ)}", "file"), keyring_problem)
+    return KeyLookup(None, keyring_problem)
 
 
-def _missing_key(profile: str, keyring_problem: str | None) -> AuthError:
+def resolve_key(profile: str, environ: Mapping[str, str] = os.environ) -> Credential:
+    """Find the key: MISTRAL_API_KEY, then the keyring, then the insecure file."""
+    found = find_key(profile, environ)
+    if found.credential is None:
+        raise missing_key_error(profile, found.keyring_problem)
+    return found.credential
+
+
+def missing_key_error(profile: str, keyring_problem: str | None) -> AuthError:
+    """The error for a profile without a key, with what to do about it."""
     details = [f"{keyring_problem}."] if keyring_problem else []
     hint = (f"run `mcli auth login` (profile '{profile}'), or set {ENV_KEY}"
             + (", or use `mcli auth login --insecure-storage` to keep it in a 0600 file"

@@ -10,11 +10,16 @@ The file looks like:
 
     [profiles.work.model]
     chat = "mistral-large-latest"
+
+A file that does not parse is reported with its path, line and column; a value of the wrong
+type is reported with the profile and key, when that profile is used.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -26,19 +31,28 @@ from mistral_cli.errors import ConfigError
 
 DEFAULT_PROFILE = "default"
 DEFAULT_SERVER_URL = "https://api.mistral.ai"
+PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+EDIT_HINT = "fix or remove the file; `mcli config path` prints where it is"
 
 
 def _positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise ValueError("must be greater than 0")
+    reason = "must be a number of seconds greater than 0"
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(reason) from None
+    if not 0 < value < float("inf"):
+        raise ValueError(reason)
     return value
 
 
 def _non_negative_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError("must be a whole number, 0 or more") from None
     if value < 0:
-        raise ValueError("must be 0 or more")
+        raise ValueError("must be a whole number, 0 or more")
     return value
 
 
@@ -48,13 +62,13 @@ def _boolean(text: str) -> bool:
         return True
     if lowered in ("false", "no", "off", "0"):
         return False
-    raise ValueError("must be true or false")
+    raise ValueError("must be true or false (also yes/no, on/off, 1/0)")
 
 
 def _url(text: str) -> str:
-    if not text.startswith(("http://", "https://")):
-        raise ValueError("must start with http:// or https://")
-    return text.rstrip("/")
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", text.strip()):
+        raise ValueError("must be an http:// or https:// URL such as https://api.mistral.ai")
+    return text.strip().rstrip("/")
 
 
 def _name(text: str) -> str:
@@ -69,18 +83,21 @@ class Key:
 
     parse: Callable[[str], Any]
     help: str
+    default: Any = None
+    types: tuple[type, ...] = (str,)  # the TOML types the file may hold for it
 
 
 KEYS: dict[str, Key] = {
-    "server_url": Key(_url, "API base URL (default https://api.mistral.ai)"),
-    "model.chat": Key(_name, "default model for `mcli chat` (mistral-small-latest)"),
-    "model.fim": Key(_name, "default model for `mcli fim` (codestral-latest)"),
-    "model.embeddings": Key(_name, "default model for `mcli embeddings` (mistral-embed)"),
-    "model.ocr": Key(_name, "default model for `mcli ocr` (mistral-ocr-latest)"),
-    "model.moderation": Key(_name, "default model for `mcli classifiers` (mistral-moderation-latest)"),
-    "timeout": Key(_positive_float, "read timeout in seconds (120)"),
-    "max_retries": Key(_non_negative_int, "retries on 429/5xx/connection errors (3)"),
-    "history": Key(_boolean, "save conversations and usage locally (true)"),
+    "server_url": Key(_url, "API base URL (default https://api.mistral.ai)", DEFAULT_SERVER_URL),
+    "model.chat": Key(_name, "default model for `mcli chat` (mistral-small-latest)", "mistral-small-latest"),
+    "model.fim": Key(_name, "default model for `mcli fim` (codestral-latest)", "codestral-latest"),
+    "model.embeddings": Key(_name, "default model for `mcli embeddings` (mistral-embed)", "mistral-embed"),
+    "model.ocr": Key(_name, "default model for `mcli ocr` (mistral-ocr-latest)", "mistral-ocr-latest"),
+    "model.moderation": Key(_name, "default model for `mcli classifiers` (mistral-moderation-latest)",
+                            "mistral-moderation-latest"),
+    "timeout": Key(_positive_float, "read timeout in seconds (120)", 120.0, (int, float)),
+    "max_retries": Key(_non_negative_int, "retries on 429/5xx/connection errors (3)", 3, (int,)),
+    "history": Key(_boolean, "save conversations and usage locally (true)", True, (bool,)),
 }
 
 
@@ -92,7 +109,9 @@ def valid_keys_text() -> str:
 def check_key(name: str) -> Key:
     """Return the Key for NAME, or refuse it with the list of valid keys."""
     if name not in KEYS:
-        raise ConfigError(f"unknown config key '{name}'", details=["valid keys:", valid_keys_text()])
+        close = difflib.get_close_matches(name, KEYS, n=1)
+        raise ConfigError(f"unknown config key '{name}'", details=["valid keys:", *valid_keys_text().splitlines()],
+                          hint=f"did you mean '{close[0]}'?" if close else None)
     return KEYS[name]
 
 
@@ -102,7 +121,38 @@ def parse_value(name: str, text: str) -> Any:
     try:
         return key.parse(text)
     except ValueError as exc:
-        raise ConfigError(f"bad value for '{name}': {text!r} ({exc})") from None
+        raise ConfigError(f"bad value for '{name}': {text!r}: {exc}",
+                          details=[f"{name}: {key.help}"]) from None
+
+
+def check_profile_name(name: str) -> str:
+    """Refuse a profile name that is not letters, digits, '.', '_' or '-'."""
+    if not PROFILE_NAME.fullmatch(name):
+        raise ConfigError(f"invalid profile name {name!r}",
+                          hint="use letters, digits, '.', '_' and '-' (up to 64), starting with a letter or digit")
+    return name
+
+
+def check_file_value(name: str, value: Any) -> Any:
+    """Check a value read from the file for key NAME; return it normalised, or raise ValueError."""
+    key = KEYS[name]
+    if isinstance(value, bool) and bool not in key.types or not isinstance(value, key.types):
+        wanted = " or ".join({str: "a string", int: "an integer", float: "a number",
+                              bool: "true or false"}[t] for t in key.types)
+        raise ValueError(f"must be {wanted}, not {type(value).__name__} {value!r}")
+    if isinstance(value, bool):
+        return value
+    return key.parse(str(value))
+
+
+def toml_error_position(exc: tomllib.TOMLDecodeError) -> str:
+    """'line L, column C: reason' from a TOMLDecodeError's message."""
+    text = str(exc)
+    match = re.search(r"^(.*?)\s*\(at line (\d+), column (\d+)\)$", text)
+    if match:
+        return f"line {match.group(2)}, column {match.group(3)}: {match.group(1)}"
+    match = re.search(r"^(.*?)\s*\(at end of document\)$", text)
+    return f"at the end of the file: {match.group(1)}" if match else text
 
 
 class ConfigFile:
@@ -123,10 +173,14 @@ class ConfigFile:
         except OSError as exc:
             raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
         try:
-            return cls(path, tomllib.loads(raw.decode("utf-8")))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"config file {path} does not parse: {exc}",
-                              hint="fix or remove the file; `mcli config path` prints where it is") from None
+            data = tomllib.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ConfigError(f"config file {path} is not UTF-8 text", hint=EDIT_HINT) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} does not parse: {toml_error_position(exc)}",
+                              hint=EDIT_HINT) from None
+        _check_shape(path, data)
+        return cls(path, data)
 
     @property
     def default_profile(self) -> str:
@@ -137,9 +191,38 @@ class ConfigFile:
         """Every profile the file defines."""
         return sorted(self.data.get("profiles", {}))
 
-    def profile(self, name: str) -> dict[str, Any]:
-        """The flattened keys of profile NAME (`model.chat` and so on)."""
+    def has_profile(self, name: str) -> bool:
+        """Whether the file defines profile NAME."""
+        return name in self.data.get("profiles", {})
+
+    def raw_profile(self, name: str) -> dict[str, Any]:
+        """The flattened keys of profile NAME as written, known or not, unchecked."""
         return _flatten(self.data.get("profiles", {}).get(name, {}))
+
+    def profile(self, name: str) -> dict[str, Any]:
+        """The flattened, checked known keys of profile NAME (`model.chat` and so on)."""
+        checked: dict[str, Any] = {}
+        for key, value in self.raw_profile(name).items():
+            if key not in KEYS:
+                continue
+            try:
+                checked[key] = check_file_value(key, value)
+            except ValueError as exc:
+                raise ConfigError(f"config file {self.path}: profile '{name}': bad value for '{key}': {exc}",
+                                  hint=f"`mcli config set {key} VALUE --profile {name}` replaces it") from None
+        return checked
+
+    def unknown_keys(self, name: str) -> list[str]:
+        """Keys in profile NAME that mcli does not know (and ignores)."""
+        return [key for key in self.raw_profile(name) if key not in KEYS]
+
+    def add_profile(self, name: str) -> None:
+        """Create an empty profile NAME if the file lacks it."""
+        self.data.setdefault("profiles", {}).setdefault(name, {})
+
+    def set_default_profile(self, name: str) -> None:
+        """Make NAME the profile used when none is named."""
+        self.data["default_profile"] = name
 
     def set(self, profile: str, name: str, value: Any) -> None:
         """Set key NAME in PROFILE (creating the profile)."""
@@ -147,24 +230,50 @@ class ConfigFile:
         *parents, leaf = name.split(".")
         for part in parents:
             table = table.setdefault(part, {})
+            if not isinstance(table, dict):
+                raise ConfigError(f"config file {self.path}: profile '{profile}': '{part}' is a value, "
+                                  "not a table", hint=EDIT_HINT)
         table[leaf] = value
 
     def unset(self, profile: str, name: str) -> bool:
-        """Remove key NAME from PROFILE; return whether it was set."""
-        table = self.data.get("profiles", {}).get(profile, {})
+        """Remove key NAME from PROFILE (and tables left empty); return whether it was set."""
+        tables = [self.data.get("profiles", {}).get(profile, {})]
         *parents, leaf = name.split(".")
         for part in parents:
-            table = table.get(part, {})
-        return table.pop(leaf, None) is not None
+            child = tables[-1].get(part)
+            if not isinstance(child, dict):
+                return False
+            tables.append(child)
+        if leaf not in tables[-1]:
+            return False
+        del tables[-1][leaf]
+        for parent, part in zip(reversed(tables[:-1]), reversed(parents)):
+            if not parent[part]:
+                del parent[part]
+        return True
 
     def save(self) -> None:
         """Write the file atomically."""
         import tomli_w
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".toml.tmp")
-        tmp.write_text(tomli_w.dumps(self.data), encoding="utf-8")
-        os.replace(tmp, self.path)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(tomli_w.dumps(self.data), encoding="utf-8")
+            os.replace(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+def _check_shape(path: Path, data: dict[str, Any]) -> None:
+    profiles = data.get("profiles", {})
+    if not isinstance(profiles, dict):
+        raise ConfigError(f"config file {path}: 'profiles' must be a table ([profiles.NAME])", hint=EDIT_HINT)
+    for name, table in profiles.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"config file {path}: 'profiles.{name}' must be a table", hint=EDIT_HINT)
+    if not isinstance(data.get("default_profile", ""), str):
+        raise ConfigError(f"config file {path}: 'default_profile' must be a string", hint=EDIT_HINT)
 
 
 def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

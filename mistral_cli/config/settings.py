@@ -1,0 +1,57 @@
+"""Effective settings: each key's value for a profile and where it comes from.
+
+Order, the same as `Env`'s properties: a global option (--server-url, --timeout,
+--max-retries), then MISTRAL_SERVER_URL (server_url only), then the profile in the config
+file, then mcli's default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mistral_cli.config.profiles import KEYS, ConfigFile
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.env import GlobalOptions
+
+OPTION_OF = {"server_url": ("--server-url", "server_url"), "timeout": ("--timeout", "timeout"),
+             "max_retries": ("--max-retries", "max_retries")}
+ENV_OF = {"server_url": "MISTRAL_SERVER_URL"}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One key's effective value in one profile and its source."""
+
+    profile: str
+    key: str
+    value: Any
+    source: str  # "option --timeout", "env MISTRAL_SERVER_URL", "profile", "default"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape of `config list` and `config get`."""
+        return {"profile": self.profile, "key": self.key, "value": self.value, "source": self.source}
+
+
+def effective(key: str, profile: str, config: ConfigFile, options: "GlobalOptions",
+              environ: Mapping[str, str]) -> Setting:
+    """KEY's value in PROFILE and its source."""
+    if key in OPTION_OF:
+        flag, attr = OPTION_OF[key]
+        value = getattr(options, attr)
+        if value is not None:
+            return Setting(profile, key, value, f"option {flag}")
+    if key in ENV_OF and environ.get(ENV_OF[key]):
+        return Setting(profile, key, environ[ENV_OF[key]].rstrip("/"), f"env {ENV_OF[key]}")
+    values = config.profile(profile)
+    if key in values:
+        return Setting(profile, key, values[key], "profile")
+    return Setting(profile, key, KEYS[key].default, "default")
+
+
+def effective_all(profile: str, config: ConfigFile, options: "GlobalOptions",
+                  environ: Mapping[str, str]) -> list[Setting]:
+    """Every key's effective Setting in PROFILE, in KEYS order."""
+    return [effective(key, profile, config, options, environ) for key in KEYS]
