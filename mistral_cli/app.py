@@ -11,6 +11,7 @@ messages and exit codes.
 from __future__ import annotations
 
 import importlib
+import math
 import os
 import sys
 import traceback
@@ -22,7 +23,9 @@ import typer
 
 from mistral_cli import __version__
 from mistral_cli.env import Env, GlobalOptions
-from mistral_cli.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MCLIError, UsageError
+from mistral_cli.errors import (EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MCLIError, OutputClosed,
+                               UsageError)
+from mistral_cli.options import epilog
 
 
 @dataclass(frozen=True)
@@ -56,15 +59,17 @@ COLOR_CHOICES = ("auto", "always", "never")
 
 HELP = """mcli: the command line for the Mistral AI API.
 
-Global options work before or after the subcommand. The key comes from MISTRAL_API_KEY,
-else the OS keyring (`mcli auth login`)."""
+Global options work before or after the subcommand. The key comes from MISTRAL_API_KEY, else the OS keyring (`mcli auth login`)."""
+
+EXAMPLES = ("mcli auth login", "mcli models list", 'mcli chat "Explain SSE in one sentence"',
+            "mcli -v models get mistral-small-latest -o json")
 
 
 def _convert(option: str, attr: str, text: str) -> object:
     try:
         if attr == "timeout":
             value = float(text)
-            if value <= 0:
+            if not 0 < value < math.inf:
                 raise ValueError
             return value
         if attr == "max_retries":
@@ -73,7 +78,8 @@ def _convert(option: str, attr: str, text: str) -> object:
                 raise ValueError
             return value
     except ValueError:
-        raise UsageError(f"{option}: invalid value {text!r} (expected a positive number)") from None
+        expected = "a number of seconds above 0" if attr == "timeout" else "a whole number, 0 or more"
+        raise UsageError(f"{option}: invalid value {text!r} (expected {expected})") from None
     if attr == "color" and text not in COLOR_CHOICES:
         raise UsageError(f"{option}: invalid value {text!r} (choose from {', '.join(COLOR_CHOICES)})")
     return text
@@ -139,7 +145,8 @@ def wanted_command(rest: list[str]) -> str | None:
 
 def build_app(load: str | None = None, load_all: bool = False) -> typer.Typer:
     """The root app with every registry entry: LOAD (or all) for real, the rest as placeholders."""
-    root = typer.Typer(help=HELP, add_completion=False, no_args_is_help=True,
+    root = typer.Typer(help=HELP, epilog=epilog(*EXAMPLES), add_completion=False,
+                       no_args_is_help=True,
                        context_settings={"help_option_names": ["-h", "--help"]},
                        pretty_exceptions_enable=False, rich_markup_mode="rich")
     root.callback()(_root)
@@ -177,6 +184,9 @@ def _run(argv: list[str], env: Env) -> int:
         return EXIT_OK
     except SystemExit as exc:
         return _exit_code(exc.code)
+    except OutputClosed:
+        _silence_stdout()
+        return EXIT_OK
     except MCLIError as exc:
         report(env, exc)
         return exc.exit_code
@@ -203,14 +213,17 @@ def report(env: Env, exc: MCLIError) -> None:
     """Print an error, its details and its hint to stderr."""
     if getattr(exc, "already_reported", False):
         return
-    if env.options.debug:
-        traceback.print_exc(file=env.stderr)
     label = "\x1b[31merror:\x1b[0m" if env.stderr_styled else "error:"
     lines = [f"mcli: {label} {exc.message}", *(f"  {line}" for line in exc.details)]
     if exc.hint:
         lines.append(f"hint: {exc.hint}")
-    env.stderr.write("\n".join(lines) + "\n")
-    env.stderr.flush()
+    try:
+        if env.options.debug:
+            traceback.print_exc(file=env.stderr)
+        env.stderr.write("\n".join(lines) + "\n")
+        env.stderr.flush()
+    except (OutputClosed, BrokenPipeError):
+        pass  # stderr was closed by its reader (`mcli ... 2>&1 | head`): nobody to tell
 
 
 def _silence_stdout() -> None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 
+from mistral_cli.errors import OutputClosed, UsageError
+
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
 
@@ -57,12 +59,13 @@ class Env:
         if self.environ is None:
             self.environ = os.environ
         self._client: HTTPClient | None = None
+        self._credential: Credential | None = None
 
     @classmethod
     def from_process(cls) -> "Env":
         """The Env of a real process: sys streams and their isatty flags."""
         return cls(
-            stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr,
+            stdin=sys.stdin, stdout=PipeWriter(sys.stdout), stderr=PipeWriter(sys.stderr),
             stdin_isatty=_isatty(sys.stdin), stdout_isatty=_isatty(sys.stdout),
             stderr_isatty=_isatty(sys.stderr),
         )
@@ -145,9 +148,14 @@ class Env:
         """--server-url, MISTRAL_SERVER_URL, the profile, else the public API."""
         from mistral_cli.config.profiles import DEFAULT_SERVER_URL
 
-        url = (self.options.server_url or self.environ.get("MISTRAL_SERVER_URL")
-               or self.setting("server_url") or DEFAULT_SERVER_URL)
-        return url.rstrip("/")
+        if self.options.server_url:
+            return checked_url(self.options.server_url, "--server-url")
+        if self.environ.get("MISTRAL_SERVER_URL"):
+            return checked_url(self.environ["MISTRAL_SERVER_URL"], "MISTRAL_SERVER_URL")
+        if self.setting("server_url"):
+            return checked_url(str(self.setting("server_url")),
+                               f"server_url of profile '{self.profile_name}'")
+        return DEFAULT_SERVER_URL
 
     @property
     def timeout(self) -> float:
@@ -167,10 +175,12 @@ class Env:
         return bool(self.setting("history", True))
 
     def credential(self) -> "Credential":
-        """The API key for the active profile, looked up in the documented order."""
-        from mistral_cli.config.credentials import resolve_key
+        """The API key for the active profile, looked up once in the documented order."""
+        if self._credential is None:
+            from mistral_cli.config.credentials import resolve_key
 
-        return resolve_key(self.profile_name, self.environ)
+            self._credential = resolve_key(self.profile_name, self.environ)
+        return self._credential
 
     # -- the HTTP client -------------------------------------------------------------
 
@@ -192,6 +202,50 @@ class Env:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def checked_url(url: str, source: str) -> str:
+    """URL without its trailing slash; a UsageError naming SOURCE unless it is http(s)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if (parts.scheme not in ("http", "https") or not parts.netloc
+            or any(char.isspace() or not char.isprintable() for char in url)):
+        raise UsageError(f"{source}: invalid server URL {url!r} "
+                         "(expected http://HOST[:PORT] or https://HOST[:PORT])")
+    return url.rstrip("/")
+
+
+class PipeWriter:
+    """A process's stdout or stderr whose closed pipe raises OutputClosed (exit 0) instead
+    of BrokenPipeError, which Typer would swallow into exit 1. One try block per write."""
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream: IO[str]):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        """Write TEXT to the wrapped stream."""
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise OutputClosed() from None
+
+    def writelines(self, lines: Any) -> None:
+        """Write each of LINES."""
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        """Flush the wrapped stream."""
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise OutputClosed() from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _isatty(stream: Any) -> bool:

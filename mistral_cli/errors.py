@@ -9,7 +9,8 @@
      ├── APIError (exit 1)             any other HTTP error after retries
      │    └── ValidationError (exit 2) 422: the server refused the request's fields
      ├── NetworkError (exit 1)         connection refused, timeouts, cut streams
-     └── ConfigError (exit 2)          a config file that does not parse, bad config values
+     ├── ConfigError (exit 2)          a config file that does not parse, bad config values
+     └── OutputClosed (exit 0)         the reader closed stdout (`mcli ... | head`): stop quietly
 
 Ctrl-C becomes exit 130 in `main()`; a closed output pipe becomes exit 0.
 """
@@ -91,3 +92,16 @@ class ValidationError(APIError):
     """The server refused the request's fields (422)."""
 
     exit_code = EXIT_USAGE
+
+
+class OutputClosed(MCLIError):
+    """The reader closed stdout (`mcli ... | head`): stop quietly and exit 0.
+
+    Raised instead of BrokenPipeError, which Typer would turn into exit 1.
+    """
+
+    exit_code = EXIT_OK
+    already_reported = True
+
+    def __init__(self) -> None:
+        super().__init__("the output pipe was closed by the reader")

@@ -14,7 +14,10 @@ from mistral_cli.inputs import confirm
 from mistral_cli.options import OutputOpt, YesOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
 
-app = typer.Typer(help="List, inspect, rename, archive and delete models.", no_args_is_help=True)
+app = typer.Typer(help="List, inspect, rename, archive and delete models.", no_args_is_help=True,
+                  epilog=epilog("mcli models list --type fine-tuned",
+                                "mcli models get mistral-small-latest -o json",
+                                "mcli models delete ft:open-mistral-7b:587a6b29:20240514:7e773925 --yes"))
 
 CAPABILITIES = ("completion_chat", "completion_fim", "function_calling", "fine_tuning", "vision")
 
@@ -23,7 +26,8 @@ LIST_COLUMNS = (
     Column("TYPE", "type"),
     Column("OWNER", "owned_by"),
     Column("CONTEXT", "max_context_length"),
-    Column("CAPABILITIES", lambda m: ",".join(c for c in CAPABILITIES if (m.get("capabilities") or {}).get(c))),
+    Column("CAPABILITIES", lambda m: ",".join(c for c in CAPABILITIES if (m.get("capabilities") or {}).get(c)),
+           "list"),
     Column("CREATED", "created", "time"),
 )
 

@@ -63,13 +63,15 @@ def status(value: Any) -> str:
 
 
 def format_value(value: Any, kind: str) -> str:
-    """Format VALUE of KIND (size, time, status, bool, id, text) for a terminal."""
+    """Format VALUE of KIND (size, time, status, list, bool, id, text) for a terminal."""
     if kind == "size":
         return size(value)
     if kind == "time":
         return relative_time(value)
     if kind == "status":
         return status(value)
+    if kind == "list":
+        return _escape(comma_list(value))
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -77,6 +79,14 @@ def format_value(value: Any, kind: str) -> str:
     if isinstance(value, (dict, list)):
         return _escape(json.dumps(value, ensure_ascii=False))
     return _escape(str(value))
+
+
+def comma_list(value: Any) -> str:
+    """A list (or a comma-joined string) as 'a, b', so a terminal table can wrap it."""
+    if value is None:
+        return ""
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    return ", ".join(str(item) for item in items if item != "")
 
 
 def _escape(text: str) -> str:

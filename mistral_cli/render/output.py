@@ -36,7 +36,7 @@ class Column:
 
     header: str
     key: str | Callable[[dict], Any]
-    kind: str = "text"  # text | size | time | status | id | bool
+    kind: str = "text"  # text | size | time | status | list | id | bool
 
     def raw(self, item: dict) -> Any:
         """The raw value in ITEM (dotted keys walk nested objects)."""
