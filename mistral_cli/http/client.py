@@ -106,7 +106,7 @@ class HTTPClient:
             if self._may_retry_status(response.status_code, unsafe, attempt):
                 delay = retry_after(response.headers.get("retry-after"))
                 response.close()
-                self._wait(attempt, delay, f"HTTP {response.status_code}")
+                self._wait(attempt, delay, f"HTTP {response.status_code}", response.status_code)
                 attempt += 1
                 continue
             body = response.read()
@@ -138,12 +138,12 @@ class HTTPClient:
         return not unsafe and isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError,
                                                httpx.WriteError, httpx.ReadTimeout))
 
-    def _wait(self, attempt: int, delay: float | None, why: str) -> None:
+    def _wait(self, attempt: int, delay: float | None, why: str, status: int = 429) -> None:
         if delay is None:
             delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** attempt) * random.uniform(0.5, 1.0)
         elif delay > MAX_RETRY_AFTER:
             raise APIError(f"{why}: the server asks to retry after {delay:.0f} s; try again later",
-                           status=429)
+                           status=status)
         self._log(f"  {why}; retry {attempt + 1}/{self.max_retries} in {delay:.2f} s")
         time.sleep(delay)
 

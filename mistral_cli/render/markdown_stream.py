@@ -113,11 +113,9 @@ class MarkdownStreamWriter:
         if self._line:
             self._end_line()
         self._tail.erase()
-        if self._spilled:
-            pass
-        elif self._code is not None:
+        if self._code is not None and not self._spilled:
             self._render_code(self._code, self._code.lines, final=True)
-        elif self._lines:
+        elif self._lines and not self._spilled:
             self._render_text(self._lines)
         self._code = self._nested = None
         self._lines = []
