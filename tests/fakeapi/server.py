@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import traceback
 from dataclasses import dataclass, field
@@ -124,6 +125,19 @@ class Stub:
         return f"{self.method} {self.path}{t} (used {self.calls})"
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A server whose handler errors (a client that hung up) are recorded, not printed.
+
+    socketserver prints them to sys.stderr, which the in-process `cli` fixture redirects
+    into the CLI's captured stderr; they belong to the server, not to mcli.
+    """
+
+    handler_errors: list[str] = []
+
+    def handle_error(self, request, client_address) -> None:  # noqa: ANN001 - socketserver's API
+        self.handler_errors.append(f"{client_address}: {sys.exc_info()[1]!r}")
+
+
 class FakeAPI:
     """The fake Mistral API server. See module docstring."""
 
@@ -135,7 +149,7 @@ class FakeAPI:
         self.validate = validate
         self._ignore_violations = False
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), _make_handler(self))
+        self._server = _QuietServer((host, port), _make_handler(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
         if validate:

@@ -1,0 +1,19 @@
+"""Chat completions (tag `chat`): POST /v1/chat/completions, whole or as a stream of chunks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mistral_cli.http.client import HTTPClient
+
+PATH = "/v1/chat/completions"
+
+
+def complete(client: HTTPClient, body: dict) -> dict:
+    """POST /v1/chat/completions without streaming; return the chat.completion body."""
+    return client.call("POST", PATH, json_body={**body, "stream": False})
+
+
+def stream(client: HTTPClient, body: dict) -> Iterator[dict]:
+    """POST /v1/chat/completions with `stream: true`; yield each chat.completion.chunk."""
+    return client.events("POST", PATH, json_body={**body, "stream": True})

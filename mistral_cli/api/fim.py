@@ -1,0 +1,19 @@
+"""Fill-in-the-middle completions (tag `fim`): POST /v1/fim/completions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mistral_cli.http.client import HTTPClient
+
+PATH = "/v1/fim/completions"
+
+
+def complete(client: HTTPClient, body: dict) -> dict:
+    """POST /v1/fim/completions without streaming; return the completion body."""
+    return client.call("POST", PATH, json_body={**body, "stream": False})
+
+
+def stream(client: HTTPClient, body: dict) -> Iterator[dict]:
+    """POST /v1/fim/completions with `stream: true`; yield each completion chunk."""
+    return client.events("POST", PATH, json_body={**body, "stream": True})

@@ -1,0 +1,163 @@
+"""The parsed options of one `chat` / `agents` invocation, and the checks that need no input.
+
+Commands hand `ctx.params` to `GenArgs.from_params`; everything after works on this one
+object, so `chat` and `agents` share every step. `check()` runs before any file is read
+or request sent, and names the option at fault (exit 2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from mistral_cli.errors import UsageError
+from mistral_cli.inputs import check_range
+
+
+class GenOutput(str, Enum):
+    """Values of -o/--output for generation commands."""
+
+    text = "text"
+    json = "json"
+    jsonl = "jsonl"
+
+
+TOOL_CHOICES = ("auto", "none", "any", "required")
+
+# request field -> (option, low, high, integer?)
+RANGES: dict[str, tuple[str, float | None, float | None, bool]] = {
+    "temperature": ("--temperature", 0, 1.5, False),
+    "top_p": ("--top-p", 0, 1, False),
+    "max_tokens": ("--max-tokens", 0, None, True),
+    "min_tokens": ("--min-tokens", 0, None, True),
+    "random_seed": ("--seed", 0, None, True),
+    "n": ("-n", 1, None, True),
+    "presence_penalty": ("--presence-penalty", -2, 2, False),
+    "frequency_penalty": ("--frequency-penalty", -2, 2, False),
+}
+OPTION_FIELDS = {"temperature": "temperature", "top_p": "top_p", "max_tokens": "max_tokens",
+                 "seed": "random_seed", "n": "n", "presence_penalty": "presence_penalty",
+                 "frequency_penalty": "frequency_penalty"}
+
+
+@dataclass
+class GenArgs:
+    """Every option of `chat` and `agents` (agents leave the model-only ones unset)."""
+
+    prompt: str | None = None
+    agent_id: str | None = None
+    model: str | None = None
+    system: str | None = None
+    system_file: Path | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: list[str] = field(default_factory=list)
+    seed: int | None = None
+    n: int | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    safe_prompt: bool = False
+    prefix: str | None = None
+    prediction: str | None = None
+    prediction_file: Path | None = None
+    json_mode: bool = False
+    schema: Path | None = None
+    schema_name: str | None = None
+    strict: bool = False
+    tool: list[Path] = field(default_factory=list)
+    tools: Path | None = None
+    tool_choice: str | None = None
+    no_parallel_tool_calls: bool = False
+    attach: list[str] = field(default_factory=list)
+    doc: list[str] = field(default_factory=list)
+    messages: Path | None = None
+    body: Path | None = None
+    no_stdin: bool = False
+    no_stream: bool = False
+    no_markdown: bool = False
+    output: GenOutput = GenOutput.text
+    continue_conversation: bool = False
+    cid: str | None = None
+    no_log: bool = False
+    tool_result: list[str] = field(default_factory=list)
+    tool_result_file: list[str] = field(default_factory=list)
+    interactive: bool = False
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> "GenArgs":
+        """Build from a Click context's params (unknown names ignored, None lists emptied)."""
+        known = {f.name: f for f in fields(cls)}
+        values = {}
+        for key, value in params.items():
+            if key not in known:
+                continue
+            if known[key].default_factory is list:
+                value = list(value or [])
+            values[key] = value
+        return cls(**values)
+
+    # -- derived -------------------------------------------------------------------------
+
+    @property
+    def continues(self) -> bool:
+        """Whether this turn continues a saved conversation (-c or --cid)."""
+        return self.continue_conversation or self.cid is not None
+
+    @property
+    def has_tool_results(self) -> bool:
+        """Whether --tool-result / --tool-result-file were given."""
+        return bool(self.tool_result or self.tool_result_file)
+
+    def stdin_readers(self) -> list[str]:
+        """The options told to read stdin ('-')."""
+        named = [("--messages", self.messages), ("--body", self.body), ("--schema", self.schema),
+                 ("--system-file", self.system_file), ("--prediction-file", self.prediction_file),
+                 ("--tools", self.tools)]
+        readers = [option for option, value in named if value is not None and str(value) == "-"]
+        readers += ["--tool" for path in self.tool if str(path) == "-"]
+        readers += ["--tool-result-file" for spec in self.tool_result_file
+                    if spec.partition("=")[2] == "-"]
+        return readers
+
+    # -- checks --------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Refuse bad values and conflicting options before reading anything (exit 2)."""
+        self._check_ranges()
+        self._check_conflicts()
+        self._check_tool_choice()
+        readers = self.stdin_readers()
+        if len(readers) > 1:
+            raise UsageError(f"only one option can read stdin ('-'); got {', '.join(readers)}")
+
+    def _check_ranges(self) -> None:
+        for name, request_field in OPTION_FIELDS.items():
+            option, low, high, _integer = RANGES[request_field]
+            check_range(getattr(self, name), option, low, high)
+
+    def _check_conflicts(self) -> None:
+        pairs = [
+            (self.system is not None and self.system_file is not None, "-s/--system", "--system-file"),
+            (self.prediction is not None and self.prediction_file is not None,
+             "--prediction", "--prediction-file"),
+            (self.json_mode and self.schema is not None, "--json-mode", "--schema"),
+            (self.continue_conversation and self.cid is not None, "-c/--continue", "--cid"),
+            (self.interactive and self.has_tool_results, "-i/--interactive", "--tool-result"),
+            (self.interactive and self.output is not GenOutput.text, "-i/--interactive", "-o json/jsonl"),
+            (self.interactive and bool(self.attach or self.doc), "-i/--interactive", "-a/--attach or --doc"),
+            (self.interactive and self.messages is not None, "-i/--interactive", "--messages"),
+        ]
+        for clash, first, second in pairs:
+            if clash:
+                raise UsageError(f"{first} and {second} cannot be used together")
+        for flag, name in ((self.strict, "--strict"), (self.schema_name is not None, "--schema-name")):
+            if flag and self.schema is None:
+                raise UsageError(f"{name} needs --schema FILE")
+
+    def _check_tool_choice(self) -> None:
+        choice = self.tool_choice
+        if choice is not None and not choice.strip():
+            raise UsageError("--tool-choice: give auto, none, any, required or a function name")

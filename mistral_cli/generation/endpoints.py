@@ -1,0 +1,46 @@
+"""What differs between the generation endpoints: path, accepted fields, default model.
+
+The field sets mirror ChatCompletionRequest, AgentsCompletionRequest and FIMCompletionRequest
+in the spec (a test keeps them in step); a `--body` key outside them is refused before sending.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+COMMON_FIELDS = frozenset({
+    "messages", "max_tokens", "stop", "random_seed", "response_format", "tools", "tool_choice",
+    "parallel_tool_calls", "presence_penalty", "frequency_penalty", "n", "prediction", "stream",
+})
+CHAT_FIELDS = COMMON_FIELDS | {"model", "temperature", "top_p", "safe_prompt"}
+AGENTS_FIELDS = COMMON_FIELDS | {"agent_id"}
+FIM_FIELDS = frozenset({"model", "prompt", "suffix", "temperature", "top_p", "max_tokens",
+                        "min_tokens", "stream", "stop", "random_seed"})
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One generation operation: its conversation kind, API module and request fields."""
+
+    kind: str
+    api_module: str
+    fields: frozenset[str]
+    model_setting: str | None = None
+    default_model: str | None = None
+
+    @property
+    def api(self) -> Any:
+        """The api/ module with `complete(client, body)` and `stream(client, body)`."""
+        return importlib.import_module(self.api_module)
+
+    @property
+    def has_model(self) -> bool:
+        """Whether requests name a model (agents use the agent's own)."""
+        return "model" in self.fields
+
+
+CHAT = Endpoint("chat", "mistral_cli.api.chat", CHAT_FIELDS, "model.chat", "mistral-small-latest")
+AGENTS = Endpoint("agents", "mistral_cli.api.agents", AGENTS_FIELDS)
+FIM = Endpoint("fim", "mistral_cli.api.fim", FIM_FIELDS, "model.fim", "codestral-latest")

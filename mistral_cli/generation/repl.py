@@ -1,0 +1,257 @@
+"""The interactive loop of `chat -i` (and `agents -i`).
+
+Line editing and a history file (`repl_history` in the data dir) come from the stdlib
+`readline` when stdin is a terminal; piped stdin is read line by line, without prompts.
+A line ending in `\\` continues on the next line, and a `\"\"\"` line opens a block that the
+next line ending in `\"\"\"` closes. Slash commands: /exit, /model NAME, /system TEXT, /clear,
+/help. Ctrl-C stops the current answer (saved, marked incomplete) and keeps the conversation;
+Ctrl-D leaves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from mistral_cli.errors import MCLIError, OutputClosed
+from mistral_cli.generation import messages, request
+from mistral_cli.generation.args import GenArgs
+from mistral_cli.generation.endpoints import Endpoint
+from mistral_cli.generation.session import Session
+from mistral_cli.generation.turn import end_line, run_turn
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.env import Env
+    from mistral_cli.generation.run import Setup
+
+PROMPT = "> "
+MORE = "… "
+BLOCK = '"""'
+HISTORY_FILE = "repl_history"
+HISTORY_LENGTH = 2000
+COMMANDS = {
+    "/exit": "leave (Ctrl-D too)",
+    "/model NAME": "answer with another model from now on (no NAME: show the current one)",
+    "/system TEXT": "set the system prompt (no TEXT: show the current one)",
+    "/clear": "start a new conversation",
+    "/help": "this list",
+}
+
+ReadLine = Callable[[str], str]
+
+
+class Repl:
+    """One interactive session: reads messages and slash commands, runs a turn per message."""
+
+    def __init__(self, env: "Env", setup: "Setup", session: Session, read_line: ReadLine):
+        self.env = env
+        self.setup = setup
+        self.session = session
+        self.read_line = read_line
+
+    # -- the loop ---------------------------------------------------------------------------------
+
+    def loop(self) -> None:
+        """Read and answer until /exit or end of input (Ctrl-D)."""
+        while True:
+            try:
+                text = self.read_message()
+            except KeyboardInterrupt:
+                self.env.info("")
+                continue
+            except EOFError:
+                self.env.info("")
+                return
+            if not text.strip():
+                continue
+            if text.startswith("/") and not text.startswith("//"):
+                if not self.command(text.strip()):
+                    return
+                continue
+            self.ask(text[1:] if text.startswith("//") else text)
+
+    def ask(self, text: str) -> None:
+        """Send TEXT as the next user message and print the answer; errors do not end the loop."""
+        sent = self.setup.system_update(self.session) + [messages.user_message(text)]
+        body = self.setup.request(self.session, sent)
+        try:
+            answer = run_turn(self.env, self.setup.endpoint, self.session, body, sent, self.setup.view)
+        except KeyboardInterrupt:
+            if not self.env.stdout_isatty:
+                self.env.stdout.write("\n")
+            self.env.info("(stopped)")
+        except OutputClosed:
+            raise
+        except MCLIError as exc:
+            from mistral_cli.app import report
+
+            report(self.env, exc)
+        else:
+            end_line(self.env, answer.text)
+            self.env.stdout.flush()
+
+    # -- input --------------------------------------------------------------------------------------
+
+    def read_message(self) -> str:
+        """One message: a line, lines joined by a trailing backslash, or a triple-quoted block."""
+        line = self.read_line(PROMPT)
+        if line.lstrip().startswith(BLOCK):
+            return self.read_block(line.lstrip()[len(BLOCK):])
+        parts = []
+        while line.endswith("\\"):
+            parts.append(line[:-1])
+            line = self.read_line(MORE)
+        return "\n".join(parts + [line])
+
+    def read_block(self, first: str) -> str:
+        """The rest of a triple-quoted block whose opening line held FIRST after the quotes."""
+        lines = []
+        line = first
+        while not line.rstrip().endswith(BLOCK):
+            lines.append(line)
+            line = self.read_line(MORE)
+        lines.append(line.rstrip()[: -len(BLOCK)])
+        return "\n".join(lines).strip("\n")
+
+    # -- slash commands ------------------------------------------------------------------------------
+
+    def command(self, text: str) -> bool:
+        """Run a slash command; False means leave."""
+        name, _, value = text.partition(" ")
+        value = value.strip()
+        if name in ("/exit", "/quit"):
+            return False
+        handlers = {"/model": self.model, "/system": self.system, "/clear": self.clear, "/help": self.help}
+        handler = handlers.get(name)
+        if handler is None:
+            self.env.info(f"unknown command {name}; /help lists them")
+        else:
+            handler(value)
+        return True
+
+    def model(self, value: str) -> None:
+        """/model NAME: switch models; without NAME, show the current one."""
+        if not self.setup.endpoint.has_model:
+            self.env.info("an agent answers with its own model")
+        elif value:
+            self.setup.model = value
+            self.env.info(f"model: {value}")
+        else:
+            self.env.info(f"model: {self.setup.model}")
+
+    def system(self, value: str) -> None:
+        """/system TEXT: set the system prompt; without TEXT, show the current one."""
+        if value:
+            self.setup.system = value
+            self.env.info("system prompt set")
+        else:
+            current = self.setup.system or messages.current_system(self.session.history)
+            self.env.info(f"system: {current}" if current else "no system prompt")
+
+    def clear(self, _value: str) -> None:
+        """/clear: forget the conversation; the next message starts a new one."""
+        self.session.reset()
+        self.env.info("new conversation")
+
+    def help(self, _value: str) -> None:
+        """/help: list the slash commands."""
+        width = max(map(len, COMMANDS))
+        lines = [f"  {name.ljust(width)}  {what}" for name, what in COMMANDS.items()]
+        self.env.info("\n".join(lines + ['  end a line with \\ to continue it; """ opens and closes a block',
+                                         "  start a message with // to send a leading /"]))
+
+
+# -- running it ------------------------------------------------------------------------------------
+
+def run_repl(env: "Env", args: GenArgs, endpoint: Endpoint) -> None:
+    """Start the interactive loop for ARGS (continuing a conversation with -c/--cid)."""
+    from mistral_cli.generation.run import make_setup
+
+    base = request.read_base_body(env, args.body, endpoint)
+    if base.get("messages"):
+        from mistral_cli.errors import UsageError
+
+        raise UsageError("-i: --body must not hold messages (use -c or --cid to continue a conversation)")
+    session = Session.open(env, endpoint, args)
+    try:
+        setup = make_setup(env, args, endpoint, base, session)
+        repl = Repl(env, setup, session, line_reader(env))
+        greet(env, setup, session)
+        if args.prompt:
+            repl.ask(args.prompt)
+        with readline_history(env):
+            repl.loop()
+    finally:
+        session.close()
+
+
+def greet(env: "Env", setup: "Setup", session: Session) -> None:
+    """A line on stderr: who answers, which conversation, how to get help (terminals only)."""
+    if not env.stdin_isatty:
+        return
+    who = f"model {setup.model}" if setup.endpoint.has_model else f"agent {setup.args.agent_id}"
+    where = f"continuing {session.cid} ({len(session.history)} messages)" if session.exists else "new conversation"
+    env.info(f"{who}, {where} · /help for commands, Ctrl-D to leave")
+
+
+def line_reader(env: "Env") -> ReadLine:
+    """input() with line editing on a terminal; plain lines from piped stdin otherwise."""
+    if env.stdin_isatty:
+        return terminal_input
+
+    def piped(_prompt: str) -> str:
+        line = env.stdin.readline()
+        if not line:
+            raise EOFError
+        return line.rstrip("\n")
+
+    return piped
+
+
+def terminal_input(prompt: str) -> str:
+    """input(): line editing through readline (env.stdout keeps the terminal's file number)."""
+    return input(prompt)
+
+
+class readline_history:  # noqa: N801 - used as a context manager, like contextlib's
+    """Load the REPL history file on entry and save it on exit (terminals with readline only)."""
+
+    def __init__(self, env: "Env"):
+        self.env = env
+        self.readline = None
+        self.path = None
+
+    def __enter__(self) -> "readline_history":
+        if not self.env.stdin_isatty:
+            return self
+        try:
+            import readline
+        except ImportError:  # pragma: no cover - platforms without readline
+            return self
+        from mistral_cli.config.paths import data_dir
+
+        self.readline, self.path = readline, data_dir(self.env.environ) / HISTORY_FILE
+        readline.set_history_length(HISTORY_LENGTH)
+        readline.set_completer(complete_command)
+        readline.parse_and_bind("tab: complete")
+        if self.path.exists():
+            try:
+                readline.read_history_file(self.path)
+            except OSError:
+                pass
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.readline is None or self.path is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.readline.write_history_file(self.path)
+        except OSError as exc:
+            self.env.info(f"warning: could not save the REPL history: {exc}")
+
+
+def complete_command(text: str, state: int) -> str | None:
+    """Tab completion of slash commands."""
+    names = [name.split()[0] for name in COMMANDS if name.startswith(text)] if text.startswith("/") else []
+    return names[state] if state < len(names) else None

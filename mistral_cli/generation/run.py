@@ -1,0 +1,142 @@
+"""One-shot `chat` and `agents`: from the parsed options to a finished, saved turn.
+
+Every local check (option values, files, stdin, attachments, tool results against the saved
+conversation, the merged body) happens before the first request; then documents are
+uploaded, the request is sent and the answer printed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from mistral_cli.errors import UsageError
+from mistral_cli.generation import attachments, messages, request
+from mistral_cli.generation.args import GenArgs
+from mistral_cli.generation.endpoints import Endpoint
+from mistral_cli.generation.session import Session
+from mistral_cli.generation.turn import View, run_turn, wants_stream
+from mistral_cli.inputs import piped_stdin, read_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.env import Env
+
+NOTHING_TO_SEND = "nothing to send: give a PROMPT, pipe text on stdin, or use --messages FILE"
+
+
+@dataclass
+class Setup:
+    """What stays the same from turn to turn: the body the options make, the model, the view."""
+
+    endpoint: Endpoint
+    args: GenArgs
+    body: dict
+    model: str | None
+    links: attachments.DocumentLinks
+    view: View
+    system: str | None = None
+
+    def request(self, session: Session, sent: list[dict]) -> dict:
+        """The request body for SESSION's history followed by SENT."""
+        body = dict(self.body)
+        if self.endpoint.has_model:
+            body["model"] = self.model
+        if self.args.agent_id is not None:
+            body["agent_id"] = self.args.agent_id
+        history = messages.arrange_system(session.history + sent)
+        body["messages"] = self.links.for_api(history)
+        if self.args.prefix is not None:
+            body["messages"].append(messages.prefix_message(self.args.prefix))
+        body["stream"] = wants_stream(body, self.args.no_stream)
+        return body
+
+    def system_update(self, session: Session) -> list[dict]:
+        """A system message when the wanted system prompt is not the one in force."""
+        if self.system is None or self.system == messages.current_system(session.history):
+            return []
+        return [messages.system_message(self.system)]
+
+
+@dataclass
+class Inputs:
+    """What the user gave to send this turn (read before any request)."""
+
+    text: str | None = None
+    listed: list[dict] = field(default_factory=list)
+    results: dict[str, str] = field(default_factory=dict)
+    files: list[attachments.Attachment] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """Whether there is nothing at all to send."""
+        return not (self.text or self.listed or self.results or self.files)
+
+
+def run(env: "Env", args: GenArgs, endpoint: Endpoint) -> None:
+    """Run `chat` or `agents` as ARGS say: one turn, or the interactive loop."""
+    args.check()
+    if args.interactive:
+        from mistral_cli.generation.repl import run_repl
+
+        return run_repl(env, args, endpoint)
+    base = request.read_base_body(env, args.body, endpoint)
+    inputs = read_inputs(env, args, base)
+    if inputs.empty:
+        raise UsageError(NOTHING_TO_SEND, hint="or chat interactively with -i")
+    session = Session.open(env, endpoint, args)
+    try:
+        setup = make_setup(env, args, endpoint, base, session)
+        tool_msgs = answer_tool_calls(session, inputs.results)
+        sent = tool_msgs + setup.system_update(session) + inputs.listed + new_user_message(env, setup, inputs)
+        run_turn(env, endpoint, session, setup.request(session, sent), sent, setup.view)
+    finally:
+        session.close()
+
+
+def make_setup(env: "Env", args: GenArgs, endpoint: Endpoint, base: dict, session: Session) -> Setup:
+    """The body options make (checked), the model and the view, for SESSION."""
+    body = request.options_body(env, args, endpoint, base, session.saved_tools())
+    request.check_body(body, args)
+    model = request.resolve_model(env, endpoint, args.model, base, session.model)
+    view = View(args.output, markdown=not args.no_markdown)
+    return Setup(endpoint, args, body, model, attachments.DocumentLinks(env.client), view,
+                 system=read_system(env, args))
+
+
+def read_system(env: "Env", args: GenArgs) -> str | None:
+    """The system prompt from -s or --system-file, or None."""
+    if args.system_file is not None:
+        return read_text(env, args.system_file, "--system-file")
+    return args.system
+
+
+def read_inputs(env: "Env", args: GenArgs, base: dict) -> Inputs:
+    """The prompt (with piped stdin), --messages, --body's messages, tool results, attachments."""
+    listed = base.pop("messages", None) or []
+    if not isinstance(listed, list):
+        raise UsageError("--body: messages must be a list")
+    messages.check_messages(listed, "--body")
+    if args.messages is not None:
+        listed = listed + messages.read_message_list(env, args.messages)
+    piped = None if args.no_stdin or args.stdin_readers() else piped_stdin(env)
+    return Inputs(text=messages.compose_prompt(args.prompt, piped), listed=listed,
+                  results=messages.read_tool_results(env, args.tool_result, args.tool_result_file),
+                  files=attachments.plan(args.attach, args.doc))
+
+
+def answer_tool_calls(session: Session, results: dict[str, str]) -> list[dict]:
+    """Tool messages answering the conversation's pending tool calls (none without results)."""
+    if not results:
+        return []
+    pending = messages.pending_tool_calls(session.history)
+    if not pending:
+        raise UsageError(f"--tool-result: conversation {session.cid} has no pending tool call")
+    return messages.tool_messages(pending, results)
+
+
+def new_user_message(env: "Env", setup: Setup, inputs: Inputs) -> list[dict]:
+    """The user message for the prompt and attachments (uploads documents); [] if neither."""
+    if not inputs.text and not inputs.files:
+        return []
+    chunks = attachments.to_chunks(env, inputs.files, setup.links)
+    return [messages.user_message(inputs.text, chunks)]

@@ -1,0 +1,153 @@
+"""The saved conversation a turn continues and is saved into.
+
+`-c` continues the latest conversation of the command's kind, `--cid ID` that one (or a
+new one under that id); otherwise a new conversation is created when the first exchange is
+saved. With `--no-log` or `history = false` the store is never opened. The tools a turn
+sent are remembered beside the database (`conversation-tools/<id>.json`), so a continued
+turn (a tool result, say) offers the model the same tools without repeating --tool.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mistral_cli.errors import UsageError
+from mistral_cli.generation.args import GenArgs
+from mistral_cli.generation.endpoints import Endpoint
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.env import Env
+    from mistral_cli.store.conversations import Conversation, ConversationStore
+
+HISTORY_OFF = "the history is off (--no-log or `history = false` in the config)"
+TOOLS_DIR = "conversation-tools"
+
+
+class Session:
+    """A conversation: its id, its messages so far, and where it is saved (if anywhere)."""
+
+    def __init__(self, env: "Env", endpoint: Endpoint, enabled: bool, agent_id: str | None = None):
+        self.env = env
+        self.kind = endpoint.kind
+        self.enabled = enabled
+        self.agent_id = agent_id
+        self.cid: str | None = None
+        self.model: str | None = None
+        self.history: list[dict] = []
+        self.exists = False
+        self._store: ConversationStore | None = None
+
+    # -- opening -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, env: "Env", endpoint: Endpoint, args: GenArgs) -> "Session":
+        """The session ARGS ask for: continued (-c, --cid) or new; checks need-a-history options."""
+        session = cls(env, endpoint, enabled=not args.no_log and env.history_enabled,
+                      agent_id=args.agent_id)
+        if not session.enabled:
+            if args.has_tool_results:
+                raise UsageError(f"--tool-result needs a saved conversation, but {HISTORY_OFF}")
+            if args.continues:
+                raise UsageError(f"-c/--cid cannot continue a conversation: {HISTORY_OFF}")
+            return session
+        if args.has_tool_results and not args.continues:
+            raise UsageError("--tool-result answers a saved conversation: add -c (the latest) or --cid ID")
+        if args.continue_conversation:
+            session._resume_latest()
+        elif args.cid is not None:
+            session._resume_or_name(args.cid)
+        return session
+
+    @property
+    def store(self) -> "ConversationStore":
+        """The history database, opened on first use."""
+        if self._store is None:
+            from mistral_cli.store.conversations import open_store
+
+            self._store = open_store(self.env)
+        return self._store
+
+    def _resume_latest(self) -> None:
+        conversation = self.store.latest(self.kind)
+        if conversation is None:
+            raise UsageError(f"-c: there is no saved {self.kind} conversation to continue",
+                             hint="start one without -c")
+        self._adopt(conversation)
+
+    def _resume_or_name(self, cid: str) -> None:
+        if not cid.strip():
+            raise UsageError("--cid: the id must not be empty")
+        conversation = self.store.get(cid)
+        if conversation is None:
+            self.cid = cid
+        else:
+            self._adopt(conversation)
+
+    def _adopt(self, conversation: "Conversation") -> None:
+        self.cid = conversation.id
+        self.model = conversation.model
+        self.history = list(conversation.messages)
+        self.exists = True
+        if self.agent_id and conversation.agent_id and conversation.agent_id != self.agent_id:
+            self.env.info(f"note: conversation {conversation.id} was with agent {conversation.agent_id}; "
+                          f"continuing it with {self.agent_id}")
+        self.agent_id = self.agent_id or conversation.agent_id
+
+    # -- saving --------------------------------------------------------------------------------
+
+    def save(self, messages: list[dict], *, model: str | None, usage: dict | None,
+             finish_reason: str | None, complete: bool = True) -> None:
+        """Append one exchange to the history (in memory always, on disk when enabled)."""
+        self.history.extend(messages)
+        if not self.enabled or not messages:
+            return
+        if not self.exists:
+            created = self.store.create(self.cid, self.kind, model, self.agent_id)
+            self.cid, self.exists = created.id, True
+        self.store.add_messages(self.cid, messages, model=model, usage=usage,
+                                finish_reason=finish_reason, complete=complete)
+        self.model = model or self.model
+
+    def reset(self) -> None:
+        """Forget the conversation: the next exchange starts a new one (REPL /clear)."""
+        self.cid, self.model, self.history, self.exists = None, None, [], False
+
+    def close(self) -> None:
+        """Close the history database if it was opened."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    # -- tools remembered beside the database ------------------------------------------------
+
+    def _tools_file(self) -> Path | None:
+        if not self.enabled or not self.cid:
+            return None
+        from mistral_cli.config.paths import data_dir
+
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.cid)
+        return data_dir(self.env.environ) / TOOLS_DIR / f"{safe}.json"
+
+    def saved_tools(self) -> list[dict] | None:
+        """The tools the conversation's last turn with tools sent, or None."""
+        path = self._tools_file()
+        if path is None or not self.exists or not path.is_file():
+            return None
+        try:
+            tools: Any = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return tools if isinstance(tools, list) else None
+
+    def remember_tools(self, tools: list[dict] | None) -> None:
+        """Keep TOOLS for later turns of this conversation (after it has been saved)."""
+        path = self._tools_file()
+        if path is None or tools is None or not self.exists:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(tools, ensure_ascii=False), encoding="utf-8")
+        except OSError as exc:
+            self.env.info(f"warning: could not remember the tools of conversation {self.cid}: {exc}")

@@ -1,0 +1,169 @@
+"""One exchange: send the request, print the answer as the output format asks, save it.
+
+Streams unless told not to (or asked for several answers). A failure mid-stream or Ctrl-C
+leaves the partial answer on stdout and saves the exchange marked incomplete before the
+error goes on to `main()` (exit 1, or 130 for Ctrl-C).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mistral_cli.errors import APIError, MCLIError
+from mistral_cli.generation.answer import Answer, pump, tool_call_line
+from mistral_cli.generation.args import GenOutput
+from mistral_cli.generation.endpoints import Endpoint
+from mistral_cli.render.output import dumps, write_json
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.env import Env
+    from mistral_cli.generation.session import Session
+
+
+@dataclass(frozen=True)
+class View:
+    """How an answer is printed: the output format, Markdown on a terminal, a final newline."""
+
+    output: GenOutput = GenOutput.text
+    markdown: bool = True
+    final_newline: bool = True
+
+
+def wants_stream(request: dict, no_stream: bool) -> bool:
+    """Stream unless --no-stream, `stream: false` in --body, or more than one answer asked for."""
+    n = request.get("n")
+    return not no_stream and request.get("stream") is not False and not (isinstance(n, int) and n > 1)
+
+
+def run_turn(env: "Env", endpoint: Endpoint, session: "Session", request: dict,
+             sent: list[dict], view: View) -> Answer:
+    """Send REQUEST, print its answer, save SENT and the answer in SESSION; return the answer."""
+    answer = Answer()
+    try:
+        exchange(env, endpoint, request, view, answer)
+    except KeyboardInterrupt:
+        save(session, request, sent, answer, complete=False)
+        raise
+    except MCLIError as exc:
+        if answer.meta or isinstance(exc, APIError) and exc.status == 200:
+            save(session, request, sent, answer, complete=False)
+        raise
+    save(session, request, sent, answer, complete=True)
+    return answer
+
+
+def save(session: "Session", request: dict, sent: list[dict], answer: Answer, complete: bool) -> None:
+    """Save one exchange (what was sent, and the answer if there is one) in SESSION."""
+    message = answer.message()
+    session.save(sent + ([message] if message else []), model=answer.model or request.get("model"),
+                 usage=answer.usage, finish_reason=answer.finish_reason, complete=complete)
+    session.remember_tools(request.get("tools"))
+
+
+def exchange(env: "Env", endpoint: Endpoint, request: dict, view: View, answer: Answer) -> None:
+    """Send REQUEST and print the answer into ANSWER as it arrives (or whole)."""
+    if request.get("stream"):
+        stream_answer(env, endpoint, request, view, answer)
+    else:
+        whole_answer(env, endpoint, request, view, answer)
+    from mistral_cli.render.stream import write_usage
+
+    write_usage(env, answer.usage, answer.finish_reason, env.options.verbose or env.options.debug)
+
+
+# -- streamed --------------------------------------------------------------------------------------
+
+def stream_answer(env: "Env", endpoint: Endpoint, request: dict, view: View, answer: Answer) -> None:
+    """Stream the answer: text deltas, raw chunks (jsonl), or one object at the end (json)."""
+    events = endpoint.api.stream(env.client, request)
+    if view.output is GenOutput.jsonl:
+        pump(events, answer, None, echo=line_writer(env))
+    elif view.output is GenOutput.json:
+        try:
+            pump(events, answer, None)
+        finally:
+            if answer.meta:
+                write_json(env, answer.completion())
+    else:
+        stream_text(env, events, view, answer)
+
+
+def stream_text(env: "Env", events: Any, view: View, answer: Answer) -> None:
+    """Stream text deltas through the stream writer; tool calls as JSON lines at the end."""
+    writer = text_writer(env, view)
+    try:
+        pump(events, answer, writer.write)
+    finally:
+        writer.close()
+    if answer.tool_calls:
+        end_line(env, answer.text)
+        write_tool_calls(env, answer.tool_calls)
+
+
+def text_writer(env: "Env", view: View) -> Any:
+    """The stream writer for text output (raw with no final newline when the view says so)."""
+    from mistral_cli.render.stream import RawStreamWriter, make_stream_writer
+
+    if not view.final_newline:
+        return RawStreamWriter(env.stdout)
+    return make_stream_writer(env, view.markdown)
+
+
+def line_writer(env: "Env") -> Any:
+    """A function printing one JSON line per event, flushed."""
+    write, flush = env.stdout.write, env.stdout.flush
+
+    def echo(event: dict) -> None:
+        write(dumps(event) + "\n")
+        flush()
+
+    return echo
+
+
+# -- whole -----------------------------------------------------------------------------------------
+
+def whole_answer(env: "Env", endpoint: Endpoint, request: dict, view: View, answer: Answer) -> None:
+    """Ask for the whole answer at once and print it (every choice, for -n above 1)."""
+    body = endpoint.api.complete(env.client, request)
+    answer.load(body)
+    if view.output is GenOutput.json:
+        write_json(env, body)
+    elif view.output is GenOutput.jsonl:
+        line_writer(env)(body)
+    else:
+        print_choices(env, body, view)
+
+
+def print_choices(env: "Env", body: dict, view: View) -> None:
+    """Each choice's text and tool calls; under a header when there are several."""
+    choices = body.get("choices") or []
+    for position, choice in enumerate(choices):
+        if len(choices) > 1:
+            if position:
+                env.stdout.write("\n")
+            env.stdout.write(f"--- choice {choice.get('index', position) + 1} of {len(choices)} ---\n")
+            env.stdout.flush()
+        single = Answer.from_response(body, position)
+        if single.text:
+            writer = text_writer(env, view)
+            writer.write(single.text)
+            writer.close()
+        if single.tool_calls or position < len(choices) - 1:
+            end_line(env, single.text)
+        write_tool_calls(env, single.tool_calls)
+
+
+def end_line(env: "Env", text: str) -> None:
+    """Off a terminal the answer ends where the model stopped: start a new line before more output."""
+    if text and not text.endswith("\n") and not env.stdout_isatty:
+        env.stdout.write("\n")
+
+
+def write_tool_calls(env: "Env", calls: list[dict]) -> None:
+    """Each tool call as one JSON line {id, name, arguments} on stdout."""
+    if not calls:
+        return
+    for call in calls:
+        env.stdout.write(dumps(tool_call_line(call)) + "\n")
+    env.stdout.flush()
