@@ -435,3 +435,32 @@ def test_a_store_held_busy_by_a_long_writer_waits_instead_of_failing(store):
         blocker.close()
     assert store.messages(conv.id) == [USER]
 
+
+
+def test_tools_are_remembered_per_conversation(store):
+    store.create("c1", "chat", "m")
+    store.create("c2", "chat", "m")
+    tools = [{"type": "function", "function": {"name": "weather", "parameters": {}}}]
+    assert store.tools("c1") is None
+    store.set_tools("c1", tools)
+    assert store.tools("c1") == tools
+    assert store.tools("c2") is None
+    assert store.delete("c1")
+    assert store.tools("c1") is None
+
+
+def test_a_version_1_database_is_migrated_and_keeps_its_data(tmp_path):
+    from mistral_cli.store.schema import MIGRATIONS, _statements
+
+    path = tmp_path / "history.db"
+    raw = sqlite3.connect(path)
+    for statement in _statements(MIGRATIONS[0]):
+        raw.execute(statement)
+    raw.execute("INSERT INTO conversations (id, kind, created_at, updated_at) VALUES ('old', 'chat', 't', 't')")
+    raw.execute("PRAGMA user_version = 1")
+    raw.commit()
+    raw.close()
+    with ConversationStore(path) as migrated:
+        assert migrated.get("old") is not None
+        migrated.set_tools("old", [{"type": "function"}])
+        assert migrated.tools("old") == [{"type": "function"}]

@@ -3,15 +3,13 @@
 `-c` continues the latest conversation of the command's kind, `--cid ID` that one (or a
 new one under that id); otherwise a new conversation is created when the first exchange is
 saved. With `--no-log` or `history = false` the store is never opened. The tools a turn
-sent are remembered beside the database (`conversation-tools/<id>.json`), so a continued
-turn (a tool result, say) offers the model the same tools without repeating --tool.
+sent are remembered with the conversation, so a continued turn (a tool result, say) offers
+the model the same tools without repeating --tool.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mistral_cli.errors import UsageError
 from mistral_cli.generation.args import GenArgs
@@ -22,7 +20,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.store.conversations import Conversation, ConversationStore
 
 HISTORY_OFF = "the history is off (--no-log or `history = false` in the config)"
-TOOLS_DIR = "conversation-tools"
 
 
 class Session:
@@ -120,34 +117,15 @@ class Session:
             self._store.close()
             self._store = None
 
-    # -- tools remembered beside the database ------------------------------------------------
-
-    def _tools_file(self) -> Path | None:
-        if not self.enabled or not self.cid:
-            return None
-        from mistral_cli.config.paths import data_dir
-
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.cid)
-        return data_dir(self.env.environ) / TOOLS_DIR / f"{safe}.json"
+    # -- tools remembered in the history ---------------------------------------------------
 
     def saved_tools(self) -> list[dict] | None:
         """The tools the conversation's last turn with tools sent, or None."""
-        path = self._tools_file()
-        if path is None or not self.exists or not path.is_file():
+        if not self.enabled or not self.exists:
             return None
-        try:
-            tools: Any = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return tools if isinstance(tools, list) else None
+        return self.store.tools(self.cid)
 
     def remember_tools(self, tools: list[dict] | None) -> None:
         """Keep TOOLS for later turns of this conversation (after it has been saved)."""
-        path = self._tools_file()
-        if path is None or tools is None or not self.exists:
-            return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(tools, ensure_ascii=False), encoding="utf-8")
-        except OSError as exc:
-            self.env.info(f"warning: could not remember the tools of conversation {self.cid}: {exc}")
+        if self.enabled and self.exists and tools is not None:
+            self.store.set_tools(self.cid, tools)

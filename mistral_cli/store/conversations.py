@@ -210,6 +210,19 @@ class ConversationStore:
                 for body, incomplete, reason, created in rows]
 
     @_guarded
+    def tools(self, cid: str) -> list[dict] | None:
+        """The tools remembered for CID (see set_tools), or None."""
+        row = self._conn.execute("SELECT tools FROM conversations WHERE id = ?", (cid,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    @_guarded
+    def set_tools(self, cid: str, tools: list[dict]) -> None:
+        """Remember the TOOLS the latest turn of CID sent, for the turns that continue it."""
+        with write_transaction(self._conn) as conn:
+            conn.execute("UPDATE conversations SET tools = ? WHERE id = ?",
+                         (json.dumps(tools, ensure_ascii=False), cid))
+
+    @_guarded
     def count(self) -> int:
         """How many conversations are saved."""
         return self._conn.execute("SELECT COUNT(*) FROM conversations").fetchone()[0]

@@ -51,6 +51,11 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (day, model)
     ) WITHOUT ROWID;
     """,
+    # 1 -> 2: the tools a conversation's last turn with tools sent, so a continued turn
+    # (a tool result) offers the model the same tools without repeating --tool.
+    """
+    ALTER TABLE conversations ADD COLUMN tools TEXT
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
