@@ -23,7 +23,7 @@ def test_agent_answer_streams_and_the_request_has_no_model(api, cli):
     api.add("POST", AGENTS, sse_response(text_chunks("Agent ", "here.")))
     result = cli("agents", AGENT, "Hello")
     assert result.exit_code == 0, result
-    assert result.stdout == "Agent here."
+    assert result.stdout == "Agent here.\n"
     assert last_body(api) == {"agent_id": AGENT, "stream": True,
                               "messages": [{"role": "user", "content": "Hello"}]}
 
@@ -96,7 +96,7 @@ def test_output_json_and_no_stream(api, cli):
 def test_cut_stream_exits_1_with_the_partial_answer(api, cli):
     api.add("POST", AGENTS, sse_response(text_chunks("one ", "two ", "three"), cut_after=2))
     result = cli("agents", AGENT, "x")
-    assert result.exit_code == 1 and result.stdout == "one two "
+    assert result.exit_code == 1 and result.stdout == "one two \n"
     assert saved("agents")[1][-1].incomplete
 
 

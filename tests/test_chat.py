@@ -25,11 +25,18 @@ def last_body(api) -> dict:
 
 # -- input ---------------------------------------------------------------------------------------
 
+def test_an_answer_that_ends_in_a_newline_gets_no_second_one(api, cli):
+    api.add("POST", CHAT, sse_response(text_chunks("line one\n", "line two\n")))
+    result = cli("chat", "Two lines")
+    assert result.exit_code == 0, result
+    assert result.stdout == "line one\nline two\n"
+
+
 def test_prompt_streams_answer_to_stdout(api, cli):
     api.add("POST", CHAT, sse_response(text_chunks("Hel", "lo", " world")))
     result = cli("chat", "Say hello")
     assert result.exit_code == 0, result
-    assert result.stdout == "Hello world"
+    assert result.stdout == "Hello world\n"
     assert last_body(api) == {"model": "mistral-small-latest", "stream": True,
                               "messages": [{"role": "user", "content": "Say hello"}]}
     assert chat_requests(api)[-1].headers["Accept"] == "text/event-stream"
@@ -127,7 +134,7 @@ def test_body_from_stdin_is_not_read_as_prompt(api, cli):
     assert result.exit_code == 0, result
     assert last_body(api)["messages"] == body["messages"]
     assert last_body(api)["stream"] is False
-    assert result.stdout == "whole"
+    assert result.stdout == "whole\n"
 
 
 @pytest.mark.parametrize("body, message", [
@@ -244,7 +251,7 @@ def test_no_stream_prints_the_whole_answer(api, cli):
     api.add("POST", CHAT, json_response(completion("All at once.")))
     result = cli("chat", "hi", "--no-stream")
     assert result.exit_code == 0, result
-    assert result.stdout == "All at once."
+    assert result.stdout == "All at once.\n"
     assert last_body(api)["stream"] is False
 
 
@@ -253,7 +260,7 @@ def test_n_above_one_prints_each_choice_under_a_header(api, cli):
     result = cli("chat", "hi", "-n", "2")
     assert result.exit_code == 0, result
     assert last_body(api)["stream"] is False and last_body(api)["n"] == 2
-    assert result.stdout == "--- choice 1 of 2 ---\nAnswer #1\n\n--- choice 2 of 2 ---\nAnswer #2"
+    assert result.stdout == "--- choice 1 of 2 ---\nAnswer #1\n\n--- choice 2 of 2 ---\nAnswer #2\n"
 
 
 def test_output_json_assembles_the_stream(api, cli):
@@ -304,7 +311,7 @@ def test_cut_stream_keeps_partial_answer_exits_1_and_saves_incomplete(api, cli):
     api.add("POST", CHAT, sse_response(text_chunks("Partial", " answer", " never"), cut_after=2))
     result = cli("chat", "hi")
     assert result.exit_code == 1
-    assert result.stdout == "Partial answer"
+    assert result.stdout == "Partial answer\n"
     assert "mcli: error: the connection broke" in result.stderr
     conversation, records = saved("chat")
     assert conversation.incomplete
@@ -317,7 +324,7 @@ def test_error_event_mid_stream_keeps_partial_answer(api, cli):
     api.add("POST", CHAT, sse_response(events))
     result = cli("chat", "hi")
     assert result.exit_code == 1
-    assert result.stdout == "Half"
+    assert result.stdout == "Half\n"
     assert "model overloaded" in result.stderr
     assert saved("chat")[1][-1].incomplete
 

@@ -145,7 +145,7 @@ def test_a_whole_tool_loop_from_the_shell(api, cli, tool_files):
     assert json.loads(first.stdout)["id"] == "call1"
     second = cli("chat", "-c", "--tool-result", "call1=22 degrees, sunny")
     assert second.exit_code == 0, second
-    assert second.stdout == "It is sunny in Paris."
+    assert second.stdout == "It is sunny in Paris.\n"
     body = last_body(api)
     assert body["tools"] == [{"type": "function", "function": WEATHER}]  # remembered
     assert body["messages"][1:] == [

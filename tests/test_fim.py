@@ -20,7 +20,7 @@ def test_prompt_and_suffix_stream_the_completion(api, cli):
     api.add("POST", FIM, sse_response(text_chunks("    return a", " + b")))
     result = cli("fim", "def add(a, b):\n", "--suffix", "\nprint(add(1, 2))")
     assert result.exit_code == 0, result
-    assert result.stdout == "    return a + b"
+    assert result.stdout == "    return a + b\n"
     assert last_body(api) == {"prompt": "def add(a, b):\n", "suffix": "\nprint(add(1, 2))",
                               "model": "codestral-latest", "stream": True}
 
@@ -101,7 +101,7 @@ def test_no_stream_and_json_outputs(api, cli):
     body = completion("whole completion", model="codestral-latest")
     api.add("POST", FIM, json_response(body), times=2)
     result = cli("fim", "x", "--no-stream")
-    assert result.stdout == "whole completion" and last_body(api)["stream"] is False
+    assert result.stdout == "whole completion\n" and last_body(api)["stream"] is False
     assert json.loads(cli("fim", "x", "--no-stream", "-o", "json").stdout) == body
     streamed = cli("fim", "x", "-o", "json")
     assert json.loads(streamed.stdout)["choices"][0]["message"]["content"] == "Hello from the fake API!"
@@ -139,5 +139,5 @@ def test_exchange_is_saved_as_fim_unless_no_log(api, cli):
 def test_cut_stream_keeps_the_partial_completion(api, cli):
     api.add("POST", FIM, sse_response(text_chunks("part", "ial", "never"), cut_after=2))
     result = cli("fim", "x")
-    assert result.exit_code == 1 and result.stdout == "partial"
+    assert result.exit_code == 1 and result.stdout == "partial\n"
     assert saved("fim")[1][-1].incomplete

@@ -18,7 +18,7 @@ from mistral_cli.generation import messages, request
 from mistral_cli.generation.args import GenArgs
 from mistral_cli.generation.endpoints import Endpoint
 from mistral_cli.generation.session import Session
-from mistral_cli.generation.turn import end_line, run_turn
+from mistral_cli.generation.turn import run_turn
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -75,10 +75,8 @@ class Repl:
         sent = self.setup.system_update(self.session) + [messages.user_message(text)]
         body = self.setup.request(self.session, sent)
         try:
-            answer = run_turn(self.env, self.setup.endpoint, self.session, body, sent, self.setup.view)
+            run_turn(self.env, self.setup.endpoint, self.session, body, sent, self.setup.view)
         except KeyboardInterrupt:
-            if not self.env.stdout_isatty:
-                self.env.stdout.write("\n")
             self.env.info("(stopped)")
         except OutputClosed:
             raise
@@ -87,7 +85,6 @@ class Repl:
 
             report(self.env, exc)
         else:
-            end_line(self.env, answer.text)
             self.env.stdout.flush()
 
     # -- input --------------------------------------------------------------------------------------

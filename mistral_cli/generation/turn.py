@@ -96,9 +96,9 @@ def stream_text(env: "Env", events: Any, view: View, answer: Answer) -> None:
         pump(events, answer, writer.write)
     finally:
         writer.close()
-    if answer.tool_calls:
-        end_line(env, answer.text)
-        write_tool_calls(env, answer.tool_calls)
+        if view.final_newline or answer.tool_calls:
+            end_line(env, answer.text)
+    write_tool_calls(env, answer.tool_calls)
 
 
 def text_writer(env: "Env", view: View) -> Any:
@@ -149,13 +149,13 @@ def print_choices(env: "Env", body: dict, view: View) -> None:
             writer = text_writer(env, view)
             writer.write(single.text)
             writer.close()
-        if single.tool_calls or position < len(choices) - 1:
+        if view.final_newline or single.tool_calls or position < len(choices) - 1:
             end_line(env, single.text)
         write_tool_calls(env, single.tool_calls)
 
 
 def end_line(env: "Env", text: str) -> None:
-    """Off a terminal the answer ends where the model stopped: start a new line before more output."""
+    """Off a terminal end the answer with a newline (text files and `wc -l` expect one)."""
     if text and not text.endswith("\n") and not env.stdout_isatty:
         env.stdout.write("\n")
 
