@@ -86,7 +86,7 @@ def pipe_run(argv: list[str], env: dict[str, str], server_url: str, expected: in
             size += len(chunk)
         proc.stdout.close()
         code, took = reap(proc, started)
-        if code or size != expected:
+        if code or size - expected not in (0, 1):  # mcli ends the answer with a newline
             errors.seek(0)
             raise SystemExit(f"{argv} failed ({code}, {size} bytes):\n"
                              f"{errors.read().decode(errors='replace')[-2000:]}")
