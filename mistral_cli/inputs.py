@@ -90,7 +90,8 @@ def confirm(env: "Env", question: str, yes: bool) -> None:
     if yes:
         return
     if not (env.stdin_isatty and env.stderr_isatty):
-        raise UsageError(f"{question} — refusing without --yes when not on a terminal")
+        raise UsageError(f"{question.rstrip('?')}: not confirmed (not on a terminal, so mcli "
+                         "cannot ask); add --yes to go ahead")
     env.stderr.write(f"{question} [y/N] ")
     env.stderr.flush()
     answer = env.stdin.readline().strip().lower()

@@ -20,14 +20,23 @@ app = typer.Typer(help="List, inspect, rename, archive and delete models.", no_a
                                 "mcli models delete ft:open-mistral-7b:587a6b29:20240514:7e773925 --yes"))
 
 CAPABILITIES = ("completion_chat", "completion_fim", "function_calling", "fine_tuning", "vision")
+SHORT_CAPABILITIES = {"completion_chat": "chat", "completion_fim": "fim", "function_calling": "tools",
+                      "fine_tuning": "fine-tuning", "vision": "vision"}
+
+
+def _capabilities(model: dict) -> list[str]:
+    """The names of MODEL's capabilities that are true."""
+    flags = model.get("capabilities") or {}
+    return [name for name in CAPABILITIES if flags.get(name)]
+
 
 LIST_COLUMNS = (
     Column("ID", "id", "id"),
     Column("TYPE", "type"),
     Column("OWNER", "owned_by"),
     Column("CONTEXT", "max_context_length"),
-    Column("CAPABILITIES", lambda m: ",".join(c for c in CAPABILITIES if (m.get("capabilities") or {}).get(c)),
-           "list"),
+    Column("CAPABILITIES", lambda m: ",".join(_capabilities(m)), show=lambda names: ", ".join(
+        SHORT_CAPABILITIES[name] for name in names.split(",") if name)),
     Column("CREATED", "created", "time"),
 )
 

@@ -37,6 +37,7 @@ class Column:
     header: str
     key: str | Callable[[dict], Any]
     kind: str = "text"  # text | size | time | status | list | id | bool
+    show: Callable[[Any], str] | None = None  # terminal-only formatting of the raw value
 
     def raw(self, item: dict) -> Any:
         """The raw value in ITEM (dotted keys walk nested objects)."""
@@ -49,6 +50,8 @@ class Column:
 
     def human(self, item: dict) -> str:
         """The value formatted for a terminal (Rich markup allowed)."""
+        if self.show is not None:
+            return self.show(self.raw(item))
         return human.format_value(self.raw(item), self.kind)
 
 
@@ -132,14 +135,21 @@ def _rich_table(env: "Env", items: Sequence[dict], columns: Sequence[Column], ti
     from rich.table import Table
 
     table = Table(box=box.SIMPLE_HEAD, title=title, header_style="bold", show_edge=False)
-    for col in columns:
-        table.add_column(col.header, overflow="fold", no_wrap=col.kind == "id")
-    for item in items:
-        table.add_row(*(col.human(item) for col in columns))
+    rows = [[col.human(item) for col in columns] for item in items]
+    for index, col in enumerate(columns):
+        table.add_column(col.header, overflow="fold", no_wrap=col.kind == "id",
+                         min_width=_longest_word([row[index] for row in rows] + [col.header]))
+    for row in rows:
+        table.add_row(*row)
     if not items:
         env.err_console.print("[dim]no results[/dim]")
         return
     env.console.print(table)
+
+
+def _longest_word(cells: list[str], cap: int = 24) -> int:
+    """The longest whitespace-separated word in CELLS (up to CAP), so wrapping never splits one."""
+    return min(cap, max((len(word) for cell in cells for word in cell.split()), default=1))
 
 
 def _rich_panel(env: "Env", obj: dict, columns: Sequence[Column], title: str | None) -> None:
