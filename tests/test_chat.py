@@ -319,6 +319,22 @@ def test_cut_stream_keeps_partial_answer_exits_1_and_saves_incomplete(api, cli):
     assert records[-1].incomplete
 
 
+
+def test_a_store_failure_while_saving_a_cut_answer_does_not_hide_the_cut(api, cli, monkeypatch):
+    from mistral_cli.generation.session import Session
+    from mistral_cli.store import StoreError
+
+    def broken_save(*_args, **_kwargs):
+        raise StoreError("history database: disk I/O error")
+
+    monkeypatch.setattr(Session, "save", broken_save)
+    api.add("POST", CHAT, sse_response(text_chunks("Partial", " answer", " never"), cut_after=2))
+    result = cli("chat", "hi")
+    assert result.exit_code == 1
+    assert result.stdout == "Partial answer\n"
+    assert "the exchange was not saved: history database: disk I/O error" in result.stderr
+    assert "mcli: error: the connection broke" in result.stderr
+
 def test_error_event_mid_stream_keeps_partial_answer(api, cli):
     events = [chunk("Half", role="assistant"), {"object": "error", "message": "model overloaded"}]
     api.add("POST", CHAT, sse_response(events))

@@ -125,6 +125,19 @@ def test_body_is_the_base(api, cli, tmp_path):
     assert result.exit_code == 2 and "messages not accepted by fim" in result.stderr
 
 
+
+@pytest.mark.parametrize("fields, message", [
+    ({"stop": 5}, "--body field stop must be a string or a list of strings"),
+    ({"min_tokens": -1}, "--body field min_tokens"),
+    ({"suffix": 3}, "--body field suffix must be a string"),
+])
+def test_body_fields_are_checked_before_sending(api, cli, tmp_path, fields, message):
+    path = tmp_path / "body.json"
+    path.write_text(json.dumps({"prompt": "p", **fields}))
+    result = cli("fim", "--body", path)
+    assert result.exit_code == 2 and message in result.stderr
+    assert not api.requests
+
 def test_exchange_is_saved_as_fim_unless_no_log(api, cli):
     assert cli("fim", "def f():", "--suffix", "f()").exit_code == 0
     conversation, records = saved("fim")

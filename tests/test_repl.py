@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakeapi import error_400, sse_response
-from tests.generation_helpers import chat_requests, open_history, saved, text_chunks
+from tests.generation_helpers import chat_requests, open_history, pdf_bytes, saved, text_chunks
 
 CHAT = "/v1/chat/completions"
 
@@ -63,6 +63,17 @@ def test_clear_starts_a_new_conversation(api, cli):
     finally:
         store.close()
 
+
+
+def test_a_failed_signed_url_request_does_not_end_the_loop(api, cli, tmp_path):
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(pdf_bytes())
+    assert cli("chat", "summarise", "-a", pdf).exit_code == 0
+    api.add("GET", "/v1/files/{file_id}/url", error_400("file is gone"), times=1)
+    result = cli("chat", "-i", "-c", input="first\nsecond\n")
+    assert result.exit_code == 0, result
+    assert "file is gone" in result.stderr
+    assert sent_contents(api)[-1][-1] == "second"
 
 def test_double_slash_sends_a_leading_slash(api, cli):
     assert cli("chat", "-i", "--no-log", input="//etc/hosts is a file\n").exit_code == 0

@@ -14,7 +14,7 @@ import pytest
 
 from mistral_cli.env import Env
 from mistral_cli.store import StoreError
-from mistral_cli.store.content import content_text, title_of, tool_call_text
+from mistral_cli.store.content import display_text, title_of, tool_call_text
 from mistral_cli.store.conversations import (ConversationStore, open_existing_store, open_store,
                                              store_path)
 from mistral_cli.store.schema import BUSY_TIMEOUT_MS, SCHEMA_VERSION
@@ -93,6 +93,13 @@ def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path):
     path.write_bytes(b"this is not an sqlite database" * 100)
     with pytest.raises(StoreError, match="history database"):
         ConversationStore(path)
+
+
+def test_a_data_dir_that_cannot_be_created_is_a_store_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreError, match="cannot open the history database"):
+        ConversationStore(blocker / "data" / "history.db")
 
 
 def test_open_existing_store_does_not_create_the_file():
@@ -300,11 +307,10 @@ def test_usage_rejects_unknown_groupings(store):
         store.usage(by="week")
 
 
-def test_usage_without_a_model_and_outside_conversations(store):
+def test_usage_without_a_model_counts_as_unknown(store):
     conv = store.create(None, "fim", None)
     store.add_messages(conv.id, [USER], usage={"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7})
-    store.record_usage("mistral-embed", {"prompt_tokens": 9, "total_tokens": 9})
-    assert {r["model"]: r["total_tokens"] for r in store.usage()} == {"unknown": 7, "mistral-embed": 9}
+    assert {r["model"]: r["total_tokens"] for r in store.usage()} == {"unknown": 7}
 
 
 def test_usage_outlives_deleted_conversations(store):
@@ -343,13 +349,13 @@ def test_delete_all_and_match(store):
 # -- content helpers --------------------------------------------------------------------------
 
 
-def test_content_text_handles_strings_chunks_and_none():
-    assert content_text(None) == ""
-    assert content_text("plain") == "plain"
-    assert content_text([{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]) == "ab"
-    assert content_text([{"type": "text", "text": "see"}, {"type": "document_url", "document_url": "https://x/d.pdf",
+def test_display_text_handles_strings_chunks_and_none():
+    assert display_text(None) == ""
+    assert display_text("plain") == "plain"
+    assert display_text([{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]) == "ab"
+    assert display_text([{"type": "text", "text": "see"}, {"type": "document_url", "document_url": "https://x/d.pdf",
                                                             "document_name": "d.pdf"}]) == "see [document: d.pdf]"
-    assert content_text([{"type": "reference", "reference_ids": [1, 2]}]) == "[references: 1, 2]"
+    assert display_text([{"type": "reference", "reference_ids": [1, 2]}]) == "[references: 1, 2]"
 
 
 def test_tool_call_text_and_titles():

@@ -239,6 +239,15 @@ def test_terminal_text_adds_no_second_newline():
     assert out.getvalue() == "done\n"
 
 
+
+def test_plain_terminal_text_drops_escape_sequences_from_the_model():
+    env, out, _ = make_env(color="never")
+    writer = make_stream_writer(env, markdown=True)
+    for delta in ["a \x1b]0;title\x07 b", "\x1b[2J", "c\r\n"]:
+        writer.write(delta)
+    writer.close()
+    assert out.getvalue() == "a ]0;title b[2Jc\n"
+
 # -- on a terminal: live Markdown -----------------------------------------------------------
 
 def test_markdown_is_styled_and_keeps_all_the_text():

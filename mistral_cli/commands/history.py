@@ -153,13 +153,13 @@ def show(
 
 def write_text_answer(env: Env, records: list["StoredMessage"]) -> None:
     """Print the text of the last assistant message: the answer, for `$(...)`."""
-    from mistral_cli.store.content import content_text
+    from mistral_cli.store.content import display_text
 
     answers = [r.message for r in records if r.message.get("role") == "assistant"]
     if not answers:
         env.info("no answer in this conversation")
         return
-    env.stdout.write(content_text(answers[-1].get("content")).rstrip("\n") + "\n")
+    env.stdout.write(display_text(answers[-1].get("content")).rstrip("\n") + "\n")
     env.stdout.flush()
 
 
@@ -172,12 +172,12 @@ def message_header(message: dict) -> str:
 
 def print_plain(env: Env, records: list["StoredMessage"]) -> None:
     """Each message as a `role: content` block, blocks separated by a blank line (off a terminal)."""
-    from mistral_cli.store.content import content_text, tool_call_text
+    from mistral_cli.store.content import display_text, tool_call_text
 
     blocks = []
     for record in records:
         message = record.message
-        lines = [f"{message_header(message)}: {content_text(message.get('content'))}".rstrip()]
+        lines = [f"{message_header(message)}: {display_text(message.get('content'))}".rstrip()]
         lines += [f"tool call: {tool_call_text(call)}" for call in message.get("tool_calls") or []]
         if record.incomplete:
             lines.append(INCOMPLETE_NOTE)
@@ -191,7 +191,7 @@ def print_terminal(env: Env, conv: "Conversation", records: list["StoredMessage"
     from rich.markdown import Markdown
     from rich.text import Text
 
-    from mistral_cli.store.content import content_text, tool_call_text
+    from mistral_cli.store.content import display_text, tool_call_text
 
     console = env.console
     about = " · ".join(filter(None, (conv.id, conv.kind, conv.agent_id, conv.model, conv.updated_at)))
@@ -200,7 +200,7 @@ def print_terminal(env: Env, conv: "Conversation", records: list["StoredMessage"
         message = record.message
         role = message.get("role")
         console.rule(Text(message_header(message), style=ROLE_STYLES.get(role, "bold")), align="left")
-        text = content_text(message.get("content"))
+        text = display_text(message.get("content"))
         if text.strip():
             console.print(Markdown(text) if role == "assistant" else Text(text))
         for call in message.get("tool_calls") or []:

@@ -45,7 +45,7 @@ class Answer:
         choice = choices[index] if index < len(choices) else {}
         message = choice.get("message") or {}
         self.content = message.get("content")
-        self.pieces = [content_text(self.content)]
+        self.pieces = [answer_text(self.content)]
         self.tool_calls = list(message.get("tool_calls") or [])
         self.finish_reason = choice.get("finish_reason")
 
@@ -96,14 +96,14 @@ def pump(events: Iterable[dict], answer: Answer, write: Callable[[str], Any] | N
         answer.meta = event
         try:
             choice = event["choices"][0]
-        except (KeyError, IndexError, TypeError):
+            delta = choice["delta"]
+        except (KeyError, IndexError, TypeError):  # a usage-only (or malformed) chunk
             answer.usage = event.get("usage") or answer.usage
             continue
-        delta = choice["delta"]
         text = delta.get("content")
         if text:
             if text.__class__ is not str:
-                text = content_text(text)
+                text = answer_text(text)
             pieces.append(text)
             if write is not None:
                 write(text)
@@ -115,8 +115,10 @@ def pump(events: Iterable[dict], answer: Answer, write: Callable[[str], Any] | N
             answer.usage = event["usage"] or answer.usage
 
 
-def content_text(content: Any) -> str:
-    """The text of message content: a string, or the text chunks of a chunk list."""
+def answer_text(content: Any) -> str:
+    """The words of message content: a string, or its text chunks joined (other chunks, such as
+    images or thinking, are left out). For a readable view with placeholders, see
+    `store.content.display_text`."""
     if content is None:
         return ""
     if isinstance(content, str):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import check_range
@@ -40,6 +40,29 @@ RANGES: dict[str, tuple[str, float | None, float | None, bool]] = {
 OPTION_FIELDS = {"temperature": "temperature", "top_p": "top_p", "max_tokens": "max_tokens",
                  "seed": "random_seed", "n": "n", "presence_penalty": "presence_penalty",
                  "frequency_penalty": "frequency_penalty"}
+
+T = TypeVar("T")
+
+
+def from_params(cls: type[T], params: dict[str, Any]) -> T:
+    """Dataclass CLS from a Click context's params (unknown names ignored, None lists emptied)."""
+    known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
+    values = {key: list(value or []) if known[key].default_factory is list else value
+              for key, value in params.items() if key in known}
+    return cls(**values)
+
+
+def given_fields(args: Any, option_fields: dict[str, str]) -> dict[str, Any]:
+    """{request field: value} for the options of OPTION_FIELDS ({option name: field}) ARGS were given."""
+    return {request_field: getattr(args, name) for name, request_field in option_fields.items()
+            if getattr(args, name) is not None}
+
+
+def check_option_ranges(args: Any, option_fields: dict[str, str]) -> None:
+    """Refuse an option of OPTION_FIELDS outside the spec's bounds (RANGES), naming it."""
+    for request_field, value in given_fields(args, option_fields).items():
+        option, low, high, _integer = RANGES[request_field]
+        check_range(value, option, low, high)
 
 
 @dataclass
@@ -89,15 +112,7 @@ class GenArgs:
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> "GenArgs":
         """Build from a Click context's params (unknown names ignored, None lists emptied)."""
-        known = {f.name: f for f in fields(cls)}
-        values = {}
-        for key, value in params.items():
-            if key not in known:
-                continue
-            if known[key].default_factory is list:
-                value = list(value or [])
-            values[key] = value
-        return cls(**values)
+        return from_params(cls, params)
 
     # -- derived -------------------------------------------------------------------------
 
@@ -126,17 +141,12 @@ class GenArgs:
 
     def check(self) -> None:
         """Refuse bad values and conflicting options before reading anything (exit 2)."""
-        self._check_ranges()
+        check_option_ranges(self, OPTION_FIELDS)
         self._check_conflicts()
         self._check_tool_choice()
         readers = self.stdin_readers()
         if len(readers) > 1:
             raise UsageError(f"only one option can read stdin ('-'); got {', '.join(readers)}")
-
-    def _check_ranges(self) -> None:
-        for name, request_field in OPTION_FIELDS.items():
-            option, low, high, _integer = RANGES[request_field]
-            check_range(getattr(self, name), option, low, high)
 
     def _check_conflicts(self) -> None:
         pairs = [

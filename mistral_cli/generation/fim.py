@@ -7,17 +7,17 @@ Exchanges are saved as conversations of kind `fim` (the prompt as a user message
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mistral_cli.errors import UsageError
 from mistral_cli.generation import request
-from mistral_cli.generation.args import RANGES, GenOutput
+from mistral_cli.generation.args import GenOutput, check_option_ranges, from_params, given_fields
 from mistral_cli.generation.endpoints import FIM
 from mistral_cli.generation.session import Session
 from mistral_cli.generation.turn import View, run_turn, wants_stream
-from mistral_cli.inputs import check_range, piped_stdin, read_text
+from mistral_cli.inputs import piped_stdin, read_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -51,17 +51,12 @@ class FimArgs:
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> "FimArgs":
-        """Build from a Click context's params."""
-        names = {f.name for f in fields(cls)}
-        values = {k: v for k, v in params.items() if k in names}
-        values["stop"] = list(values.get("stop") or [])
-        return cls(**values)
+        """Build from a Click context's params (unknown names ignored, None lists emptied)."""
+        return from_params(cls, params)
 
     def check(self) -> None:
         """Refuse bad values and conflicting options before reading anything (exit 2)."""
-        for name, request_field in FIM_OPTION_FIELDS.items():
-            option, low, high, _integer = RANGES[request_field]
-            check_range(getattr(self, name), option, low, high)
+        check_option_ranges(self, FIM_OPTION_FIELDS)
         self._check_conflicts()
         readers = [opt for opt, value in (("--prompt-file", self.prompt_file), ("--suffix-file", self.suffix_file),
                                           ("--file", self.file), ("--body", self.body))
@@ -118,10 +113,7 @@ def prompt_and_suffix(env: "Env", args: FimArgs, base: dict) -> tuple[str, str |
 
 def fim_body(env: "Env", args: FimArgs, base: dict, prompt: str, suffix: str | None) -> dict:
     """The FIMCompletionRequest: --body, then the options, prompt, suffix, model and stream."""
-    body = dict(base)
-    for name, request_field in FIM_OPTION_FIELDS.items():
-        if getattr(args, name) is not None:
-            body[request_field] = getattr(args, name)
+    body = {**base, **given_fields(args, FIM_OPTION_FIELDS)}
     if args.stop:
         body["stop"] = list(args.stop)
     body["prompt"] = prompt
@@ -149,12 +141,7 @@ def run_fim(env: "Env", args: FimArgs) -> None:
 
 
 def check_fim_body(body: dict, args: FimArgs) -> None:
-    """Check the merged body's numbers and text fields (naming the option or --body)."""
-    given = {request_field for name, request_field in FIM_OPTION_FIELDS.items() if getattr(args, name) is not None}
-    for request_field in FIM_OPTION_FIELDS.values():
-        if body.get(request_field) is not None:
-            option, low, high, integer = RANGES[request_field]
-            label = option if request_field in given else f"--body field {request_field}"
-            request.check_number(body[request_field], label, low, high, integer)
+    """Check the merged body's numbers, stop and suffix (naming the option or --body)."""
+    request.check_body(body, given_fields(args, FIM_OPTION_FIELDS))
     if body.get("suffix") is not None and not isinstance(body["suffix"], str):
         raise UsageError("--body field suffix must be a string")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from mistral_cli.errors import MCLIError, OutputClosed
+from mistral_cli.errors import MCLIError, OutputClosed, UsageError
 from mistral_cli.generation import messages, request
 from mistral_cli.generation.args import GenArgs
 from mistral_cli.generation.endpoints import Endpoint
@@ -30,7 +30,7 @@ BLOCK = '"""'
 HISTORY_FILE = "repl_history"
 HISTORY_LENGTH = 2000
 COMMANDS = {
-    "/exit": "leave (Ctrl-D too)",
+    "/exit": "leave (/quit and Ctrl-D too)",
     "/model NAME": "answer with another model from now on (no NAME: show the current one)",
     "/system TEXT": "set the system prompt (no TEXT: show the current one)",
     "/clear": "start a new conversation",
@@ -73,8 +73,8 @@ class Repl:
     def ask(self, text: str) -> None:
         """Send TEXT as the next user message and print the answer; errors do not end the loop."""
         sent = self.setup.system_update(self.session) + [messages.user_message(text)]
-        body = self.setup.request(self.session, sent)
-        try:
+        try:  # building the request may ask for signed URLs of uploaded documents: a request too
+            body = self.setup.request(self.session, sent)
             run_turn(self.env, self.setup.endpoint, self.session, body, sent, self.setup.view)
         except KeyboardInterrupt:
             self.env.info("(stopped)")
@@ -166,8 +166,6 @@ def run_repl(env: "Env", args: GenArgs, endpoint: Endpoint) -> None:
 
     base = request.read_base_body(env, args.body, endpoint)
     if base.get("messages"):
-        from mistral_cli.errors import UsageError
-
         raise UsageError("-i: --body must not hold messages (use -c or --cid to continue a conversation)")
     session = Session.open(env, endpoint, args)
     try:

@@ -7,13 +7,14 @@ enums before any request, with errors that name the option (exit 2).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mistral_cli.errors import UsageError
-from mistral_cli.generation.args import OPTION_FIELDS, RANGES, TOOL_CHOICES, GenArgs
+from mistral_cli.generation.args import OPTION_FIELDS, RANGES, TOOL_CHOICES, GenArgs, given_fields
 from mistral_cli.generation.endpoints import Endpoint
-from mistral_cli.inputs import read_json, read_json_object, read_text
+from mistral_cli.inputs import check_range, read_json, read_json_object, read_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -37,11 +38,7 @@ def read_base_body(env: "Env", path: Path | None, endpoint: Endpoint) -> dict:
 
 def sampling_fields(args: GenArgs, endpoint: Endpoint) -> dict[str, Any]:
     """The request fields set by sampling options (only those given)."""
-    fields: dict[str, Any] = {}
-    for name, request_field in OPTION_FIELDS.items():
-        value = getattr(args, name)
-        if value is not None and request_field in endpoint.fields:
-            fields[request_field] = value
+    fields = {key: value for key, value in given_fields(args, OPTION_FIELDS).items() if key in endpoint.fields}
     if args.stop:
         fields["stop"] = list(args.stop)
     if args.safe_prompt:
@@ -194,9 +191,10 @@ def options_body(env: "Env", args: GenArgs, endpoint: Endpoint, base: dict,
     return body
 
 
-def check_body(body: dict, args: GenArgs) -> None:
-    """Check the merged body's numbers against the spec's bounds, naming the option or --body."""
-    given = {OPTION_FIELDS[name] for name in OPTION_FIELDS if getattr(args, name) is not None}
+def check_body(body: dict, given: Iterable[str]) -> None:
+    """Check the merged body's numbers against the spec's bounds, and its stop: an error names
+    the option for a field in GIVEN (set by an option), else the --body field."""
+    given = set(given)
     for request_field, (option, low, high, integer) in RANGES.items():
         if request_field not in body or body[request_field] is None:
             continue
@@ -210,8 +208,6 @@ def check_body(body: dict, args: GenArgs) -> None:
 
 def check_number(value: Any, label: str, low: float | None, high: float | None, integer: bool) -> None:
     """Refuse a non-number (or non-integer) VALUE, or one outside [LOW, HIGH]."""
-    from mistral_cli.inputs import check_range
-
     kinds = (int,) if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kinds):
         raise UsageError(f"{label} must be {'an integer' if integer else 'a number'} (got {value!r})")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from mistral_cli.errors import UsageError
 from mistral_cli.generation import attachments, messages, request
-from mistral_cli.generation.args import GenArgs
+from mistral_cli.generation.args import OPTION_FIELDS, GenArgs, given_fields
 from mistral_cli.generation.endpoints import Endpoint
 from mistral_cli.generation.session import Session
 from mistral_cli.generation.turn import View, run_turn, wants_stream
@@ -96,7 +96,7 @@ def run(env: "Env", args: GenArgs, endpoint: Endpoint) -> None:
 def make_setup(env: "Env", args: GenArgs, endpoint: Endpoint, base: dict, session: Session) -> Setup:
     """The body options make (checked), the model and the view, for SESSION."""
     body = request.options_body(env, args, endpoint, base, session.saved_tools())
-    request.check_body(body, args)
+    request.check_body(body, given_fields(args, OPTION_FIELDS))
     model = request.resolve_model(env, endpoint, args.model, base, session.model)
     view = View(args.output, markdown=not args.no_markdown)
     return Setup(endpoint, args, body, model, attachments.DocumentLinks(env.client), view,
@@ -111,7 +111,8 @@ def read_system(env: "Env", args: GenArgs) -> str | None:
 
 
 def read_inputs(env: "Env", args: GenArgs, base: dict) -> Inputs:
-    """The prompt (with piped stdin), --messages, --body's messages, tool results, attachments."""
+    """The prompt (with piped stdin), --messages, --body's messages (taken out of BASE, which
+    then holds only the other fields), tool results, attachments."""
     listed = base.pop("messages", None) or []
     if not isinstance(listed, list):
         raise UsageError("--body: messages must be a list")

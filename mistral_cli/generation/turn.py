@@ -15,6 +15,7 @@ from mistral_cli.generation.answer import Answer, pump, tool_call_line
 from mistral_cli.generation.args import GenOutput
 from mistral_cli.generation.endpoints import Endpoint
 from mistral_cli.render.output import dumps, write_json
+from mistral_cli.store import StoreError
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -43,14 +44,23 @@ def run_turn(env: "Env", endpoint: Endpoint, session: "Session", request: dict,
     try:
         exchange(env, endpoint, request, view, answer)
     except KeyboardInterrupt:
-        save(session, request, sent, answer, complete=False)
+        save_cut_short(env, session, request, sent, answer)
         raise
     except MCLIError as exc:
         if answer.meta or isinstance(exc, APIError) and exc.status == 200:
-            save(session, request, sent, answer, complete=False)
+            save_cut_short(env, session, request, sent, answer)
         raise
     save(session, request, sent, answer, complete=True)
     return answer
+
+
+def save_cut_short(env: "Env", session: "Session", request: dict, sent: list[dict], answer: Answer) -> None:
+    """Save an exchange marked incomplete; a failing store is reported, not raised over the
+    error that cut the answer short (that one decides the message and the exit code)."""
+    try:
+        save(session, request, sent, answer, complete=False)
+    except StoreError as exc:
+        env.info(f"warning: the exchange was not saved: {exc.message}")
 
 
 def save(session: "Session", request: dict, sent: list[dict], answer: Answer, complete: bool) -> None:

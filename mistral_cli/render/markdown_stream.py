@@ -24,10 +24,10 @@ from typing import IO
 from rich.console import Console
 
 from mistral_cli.render.live_tail import BlockRenderer, Tail
+from mistral_cli.render.stream import CONTROL
 
 MAX_TAIL_ROWS = 60
 
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but tab and newline
 HEADING = re.compile(r" {0,3}#{1,6}(?:[ \t]|$)")
 FENCE_OPEN = re.compile(r"( *)(`{3,}(?=[^`]*$)|~{3,})(.*)")
 LIST_ITEM = re.compile(r" {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")

@@ -16,10 +16,15 @@ This module imports nothing heavy: Rich is loaded only on the Markdown path.
 
 from __future__ import annotations
 
+import re
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
+
+# Control characters but tab and newline: stripped from text shown on a terminal, so that no
+# escape sequence from the model (clear the screen, set the title, ...) reaches it.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class StreamWriter(Protocol):
@@ -49,14 +54,17 @@ class RawStreamWriter:
 
 
 class TerminalTextWriter:
-    """Raw text on a terminal (no Markdown, or no colour); close() ends the line."""
+    """Plain text on a terminal (no Markdown, or no colour): no control characters; close()
+    ends the line."""
 
     def __init__(self, stream: IO[str]):
         self._write, self._flush = stream.write, stream.flush
         self._at_line_start = True
 
     def write(self, delta: str) -> None:
-        """Write DELTA and flush."""
+        """Write DELTA (control characters removed) and flush."""
+        if CONTROL.search(delta):
+            delta = CONTROL.sub("", delta)
         if delta:
             self._write(delta)
             self._flush()

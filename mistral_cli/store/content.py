@@ -28,8 +28,10 @@ def chunk_text(chunk: Any) -> str:
     return f"[{kind}]"
 
 
-def content_text(content: Any) -> str:
-    """A message's content (string, None, or list of chunks) as text."""
+def display_text(content: Any) -> str:
+    """A message's content (string, None, or list of chunks) as text to show a person: text
+    chunks as written, other chunks as placeholders such as `[image: …]`. (The model's words
+    alone, for an answer, are `generation.answer.answer_text`.)"""
     if content is None:
         return ""
     if isinstance(content, str):
@@ -68,7 +70,7 @@ def title_of(message: Any) -> str | None:
     """A title from a user message: its text on one line, truncated; None for other messages."""
     if not isinstance(message, dict) or message.get("role") != "user":
         return None
-    text = " ".join(content_text(message.get("content")).split())
+    text = " ".join(display_text(message.get("content")).split())
     if not text:
         return None
     return text if len(text) <= TITLE_LENGTH else text[: TITLE_LENGTH - 1].rstrip() + "…"

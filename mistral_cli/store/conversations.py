@@ -152,8 +152,9 @@ class ConversationStore:
         self.clock: Callable[[], datetime] = utc_now
         try:
             self._conn = connect(self.path)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the history database {self.path}: {exc}") from exc
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the history database {self.path}: {exc}",
+                             hint="set `history = false` in the config to stop saving") from exc
 
     def __enter__(self) -> "ConversationStore":
         return self
@@ -167,26 +168,23 @@ class ConversationStore:
 
     # -- reading -------------------------------------------------------------------------
 
-    def _conversation(self, row: sqlite3.Row | tuple, preload: bool = False) -> Conversation:
+    def _conversation(self, row: sqlite3.Row | tuple) -> Conversation:
         cid = row[0]
-        conv = Conversation(*row[:7], message_count=row[7], incomplete=bool(row[8]),
+        return Conversation(*row[:7], message_count=row[7], incomplete=bool(row[8]),
                             _loader=lambda: self.messages(cid))
-        if preload:
-            conv._messages = self.messages(cid)
-        return conv
 
     @_guarded
     def get(self, cid: str) -> Conversation | None:
-        """The conversation CID, messages loaded, or None."""
+        """The conversation CID (messages loaded on first use, while the store is open), or None."""
         row = self._conn.execute(_CONVERSATION_SELECT + " WHERE c.id = ?", (cid,)).fetchone()
-        return self._conversation(row, preload=True) if row else None
+        return self._conversation(row) if row else None
 
     @_guarded
     def latest(self, kind: str | None = None) -> Conversation | None:
-        """The most recently updated conversation (of KIND, if given), messages loaded, or None."""
+        """The most recently updated conversation (of KIND, if given), or None."""
         where, params = (" WHERE c.kind = ?", (kind,)) if kind else ("", ())
         row = self._conn.execute(_CONVERSATION_SELECT + where + _NEWEST_FIRST + " LIMIT 1", params).fetchone()
-        return self._conversation(row, preload=True) if row else None
+        return self._conversation(row) if row else None
 
     @_guarded
     def match(self, prefix: str) -> list[str]:
@@ -309,12 +307,6 @@ class ConversationStore:
             [(cid, start + index, json.dumps(message, ensure_ascii=False), int(cut_short and index == last),
               finish_reason if index == last else None, now)
              for index, message in enumerate(messages)])
-
-    @_guarded
-    def record_usage(self, model: str | None, usage: dict) -> None:
-        """Add one request's token USAGE for MODEL to today's totals, outside any conversation."""
-        with write_transaction(self._conn) as conn:
-            self._add_usage(conn, self.clock(), model, usage)
 
     @staticmethod
     def _add_usage(conn: sqlite3.Connection, moment: datetime, model: str | None, usage: dict) -> None:
