@@ -11,7 +11,6 @@ messages and exit codes.
 from __future__ import annotations
 
 import importlib
-import math
 import os
 import sys
 import traceback
@@ -66,22 +65,16 @@ EXAMPLES = ("mcli auth login", "mcli models list", 'mcli chat "Explain SSE in on
 
 
 def _convert(option: str, attr: str, text: str) -> object:
-    try:
-        if attr == "timeout":
-            value = float(text)
-            if not 0 < value < math.inf:
-                raise ValueError
-            return value
-        if attr == "max_retries":
-            value = int(text)
-            if value < 0:
-                raise ValueError
-            return value
-    except ValueError:
-        expected = "a number of seconds above 0" if attr == "timeout" else "a whole number, 0 or more"
-        raise UsageError(f"{option}: invalid value {text!r} (expected {expected})") from None
+    """TEXT parsed for global OPTION; --timeout and --max-retries by their config key's parser."""
     if attr == "color" and text not in COLOR_CHOICES:
         raise UsageError(f"{option}: invalid value {text!r} (choose from {', '.join(COLOR_CHOICES)})")
+    if attr in ("timeout", "max_retries"):
+        from mistral_cli.config.profiles import KEYS
+
+        try:
+            return KEYS[attr].parse(text)
+        except ValueError as exc:
+            raise UsageError(f"{option}: invalid value {text!r} ({exc})") from None
     return text
 
 

@@ -10,22 +10,20 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 
-from mistral_cli.errors import OutputClosed, UsageError
+from mistral_cli.errors import OutputClosed
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
 
     from mistral_cli.config.credentials import Credential
     from mistral_cli.config.profiles import ConfigFile
+    from mistral_cli.config.settings import Setting
     from mistral_cli.http.client import HTTPClient
-
-DEFAULT_TIMEOUT = 120.0
-DEFAULT_MAX_RETRIES = 3
 
 
 @dataclass
@@ -143,36 +141,31 @@ class Env:
         """A profile key's value, or DEFAULT."""
         return self.profile.get(key, default)
 
+    def effective(self, key: str) -> "Setting":
+        """KEY's effective value and source for the active profile (config/settings.py)."""
+        from mistral_cli.config.settings import effective
+
+        return effective(key, self.profile_name, self.config, self.options, self.environ)
+
     @property
     def server_url(self) -> str:
         """--server-url, MISTRAL_SERVER_URL, the profile, else the public API."""
-        from mistral_cli.config.profiles import DEFAULT_SERVER_URL
-
-        if self.options.server_url:
-            return checked_url(self.options.server_url, "--server-url")
-        if self.environ.get("MISTRAL_SERVER_URL"):
-            return checked_url(self.environ["MISTRAL_SERVER_URL"], "MISTRAL_SERVER_URL")
-        if self.setting("server_url"):
-            return checked_url(str(self.setting("server_url")),
-                               f"server_url of profile '{self.profile_name}'")
-        return DEFAULT_SERVER_URL
+        return str(self.effective("server_url").value)
 
     @property
     def timeout(self) -> float:
         """Read timeout in seconds."""
-        return float(self.options.timeout or self.setting("timeout", DEFAULT_TIMEOUT))
+        return float(self.effective("timeout").value)
 
     @property
     def max_retries(self) -> int:
         """How many times a failed request is retried."""
-        if self.options.max_retries is not None:
-            return self.options.max_retries
-        return int(self.setting("max_retries", DEFAULT_MAX_RETRIES))
+        return int(self.effective("max_retries").value)
 
     @property
     def history_enabled(self) -> bool:
         """Whether conversations and usage are saved locally."""
-        return bool(self.setting("history", True))
+        return bool(self.effective("history").value)
 
     def credential(self) -> "Credential":
         """The API key for the active profile, looked up once in the documented order."""
@@ -188,14 +181,15 @@ class Env:
     def client(self) -> "HTTPClient":
         """The process's one HTTP client, built on first use."""
         if self._client is None:
-            from mistral_cli.http.client import HTTPClient
-
-            self._client = HTTPClient(
-                base_url=self.server_url, key=lambda: self.credential().key,
-                timeout=self.timeout, max_retries=self.max_retries,
-                log=self.verbose, transport=self.transport,
-            )
+            self._client = self.new_client(lambda: self.credential().key)
         return self._client
+
+    def new_client(self, key: "Callable[[], str]") -> "HTTPClient":
+        """An HTTP client with this Env's server, timeout, retries and log, sending KEY."""
+        from mistral_cli.http.client import HTTPClient
+
+        return HTTPClient(base_url=self.server_url, key=key, timeout=self.timeout,
+                          max_retries=self.max_retries, log=self.verbose, transport=self.transport)
 
     def close(self) -> None:
         """Close the HTTP client if one was built."""
@@ -204,21 +198,10 @@ class Env:
             self._client = None
 
 
-def checked_url(url: str, source: str) -> str:
-    """URL without its trailing slash; a UsageError naming SOURCE unless it is http(s)."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    if (parts.scheme not in ("http", "https") or not parts.netloc
-            or any(char.isspace() or not char.isprintable() for char in url)):
-        raise UsageError(f"{source}: invalid server URL {url!r} "
-                         "(expected http://HOST[:PORT] or https://HOST[:PORT])")
-    return url.rstrip("/")
-
-
 class PipeWriter:
-    """A process's stdout or stderr whose closed pipe raises OutputClosed (exit 0) instead
-    of BrokenPipeError, which Typer would swallow into exit 1. One try block per write."""
+    """A process's stdout or stderr (or its binary buffer) whose closed pipe raises
+    OutputClosed (exit 0) instead of BrokenPipeError, which Typer would turn into exit 1.
+    One try block per write."""
 
     __slots__ = ("_stream",)
 
@@ -243,6 +226,11 @@ class PipeWriter:
             self._stream.flush()
         except BrokenPipeError:
             raise OutputClosed() from None
+
+    @property
+    def buffer(self) -> "PipeWriter":
+        """The wrapped stream's binary buffer, wrapped the same way (for downloads to `-`)."""
+        return PipeWriter(self._stream.buffer)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)

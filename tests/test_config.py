@@ -301,3 +301,20 @@ def test_set_notes_an_environment_override(cli, monkeypatch):
     assert result.exit_code == 0
     assert "env MISTRAL_SERVER_URL is set and takes precedence" in result.stderr
     assert read_config() == {"profiles": {"default": {"server_url": "https://profile.example"}}}
+
+
+def test_config_get_and_the_client_agree_on_the_server_url(cli, monkeypatch):
+    # One lookup (config/settings.py) serves both `config get` and Env: same normalised value.
+    monkeypatch.setenv("MISTRAL_SERVER_URL", "https://env.example/")
+    assert cli("config", "get", "server_url").stdout == "https://env.example\n"
+    assert cli("--server-url", "http://opt.example/", "config", "get", "server_url").stdout == "http://opt.example\n"
+    from mistral_cli.env import Env
+
+    assert Env(environ=dict(os.environ)).server_url == "https://env.example"
+
+
+def test_config_get_refuses_an_invalid_server_url_from_the_environment(cli, monkeypatch):
+    monkeypatch.setenv("MISTRAL_SERVER_URL", "api.mistral.ai")
+    result = cli("config", "get", "server_url")
+    assert result.exit_code == 2
+    assert "MISTRAL_SERVER_URL: invalid server URL" in result.stderr

@@ -524,3 +524,16 @@ def test_every_files_command_has_help_with_examples(cli):
         result = cli("files", command, "--help")
         assert result.exit_code == 0 and "Examples" in result.stdout, command
         assert f"mcli files {command}" in result.stdout or command == "url"
+
+
+def test_download_to_stdout_closed_by_the_reader_exits_0(api):
+    # Bytes go to stdout's binary buffer; a reader that goes away is still exit 0, not 1.
+    import subprocess
+    import sys
+
+    api.add("GET", "/v1/files/{file_id}/content", bytes_response(16 * 1024 * 1024))
+    script = (f'"{sys.executable}" -m mistral_cli files download {FILE_ID} -o - | head -c 10 >/dev/null;'
+              ' echo "status=${PIPESTATUS[0]}" >&2')
+    proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
+                          env=dict(os.environ), timeout=60)
+    assert proc.stderr.strip() == "status=0"

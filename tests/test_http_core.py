@@ -438,3 +438,62 @@ def test_iter_sse_error_event_raises():
     assert next(events) == {"a": 1}
     with pytest.raises(APIError, match="overloaded"):
         next(events)
+
+
+def test_iter_sse_refuses_an_event_that_is_not_an_object():
+    for data in ('"terror"', "[1, 2]", "3"):
+        with pytest.raises(NetworkError, match="not a JSON object"):
+            list(iter_sse(iter([f"data: {data}", ""])))
+
+
+# -- transport-level edge cases (httpx.MockTransport) -----------------------------------------
+
+
+def mock_client(handler) -> HTTPClient:
+    import httpx
+
+    return HTTPClient(base_url="http://mock", key=lambda: TEST_API_KEY, timeout=5,
+                      max_retries=0, transport=httpx.MockTransport(handler))
+
+
+def test_compressed_download_is_complete_when_the_wire_bytes_match():
+    import gzip
+    import io
+
+    import httpx
+
+    from mistral_cli.http.transfer import stream_to
+
+    payload = b"0123456789" * 10_000
+    wire = gzip.compress(payload)
+
+    class Wire(httpx.SyncByteStream):  # streamed like a real socket, not preloaded
+        def __iter__(self):
+            yield wire[:100]
+            yield wire[100:]
+
+    def handler(request):
+        return httpx.Response(200, stream=Wire(), headers={"Content-Encoding": "gzip",
+                                                           "Content-Length": str(len(wire))})
+
+    progress: list[tuple[int, int | None]] = []
+    sink = io.BytesIO()
+    written = stream_to(mock_client(handler), "/v1/files/x/content", sink,
+                        lambda done, total: progress.append((done, total)))
+    assert written == len(payload) and sink.getvalue() == payload
+    assert progress[-1] == (len(wire), len(wire))
+
+
+def test_error_body_cut_mid_read_is_still_an_api_error():
+    import httpx
+
+    class Cut(httpx.SyncByteStream):
+        def __iter__(self):
+            yield b'{"message": "bo'
+            raise httpx.ReadError("connection reset")
+
+    def handler(request):
+        return httpx.Response(400, stream=Cut())
+
+    with pytest.raises(APIError, match="HTTP 400"):
+        mock_client(handler).call("GET", "/v1/models")

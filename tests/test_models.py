@@ -286,3 +286,11 @@ def test_model_id_is_required(api, cli, command):
     result = cli("models", command)
     assert result.exit_code == 2
     assert api.requests == []
+
+
+def test_delete_several_with_one_failure_still_prints_what_was_deleted(api, cli):
+    api.add("DELETE", "/v1/models/{model_id}",
+            json_response({"detail": "Model not found"}, 404), times=1)
+    result = cli("models", "delete", "ft:gone:1", FT_MODEL, "--yes", "-o", "json")
+    assert result.exit_code == 4
+    assert json.loads(result.stdout) == {"id": FT_MODEL, "object": "model", "deleted": True}

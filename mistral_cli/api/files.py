@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from mistral_cli.http import transfer
-from mistral_cli.http.client import HTTPClient
-from mistral_cli.http.transfer import Progress
+
+if TYPE_CHECKING:  # pragma: no cover - only for annotations: `mcli files --help` never loads httpx
+    from mistral_cli.http.client import HTTPClient
+    from mistral_cli.http.transfer import Progress
 
 
 def _file_path(file_id: str) -> str:
@@ -33,34 +35,25 @@ def list_files(client: HTTPClient, *, page: int | None = None, page_size: int | 
                        params={key: value for key, value in params.items() if value is not None})
 
 
-def iter_file_pages(client: HTTPClient, *, page_size: int, **filters: Any) -> Iterator[dict]:
-    """Every page of GET /v1/files from page 0, until the total is reached or a page adds nothing."""
-    page = 0
-    seen: set[Any] = set()
-    while True:
-        body = list_files(client, page=page, page_size=page_size, **filters)
-        yield body
-        items = body.get("data") or []
-        new_ids = {item.get("id") for item in items} - seen
-        seen |= new_ids
-        total = body.get("total")
-        if not new_ids or (isinstance(total, int) and len(seen) >= total):
-            return
-        page += 1
-
-
 def list_all_files(client: HTTPClient, *, page_size: int, **filters: Any) -> dict:
-    """Follow every page; return one ListFilesOut holding all the files."""
+    """Follow every page from page 0, until the total is reached or a page adds nothing new;
+    return one ListFilesOut holding all the files."""
     first: dict | None = None
     data: list[dict] = []
     seen: set[Any] = set()
-    for body in iter_file_pages(client, page_size=page_size, **filters):
+    page = 0
+    while True:
+        body = list_files(client, page=page, page_size=page_size, **filters)
         first = first or body
+        before = len(data)
         for item in body.get("data") or []:
             if item.get("id") not in seen:
                 seen.add(item.get("id"))
                 data.append(item)
-    assert first is not None
+        total = body.get("total")
+        if len(data) == before or (isinstance(total, int) and len(seen) >= total):
+            break
+        page += 1
     total = first.get("total")
     return {**first, "data": data, "total": total if isinstance(total, int) else len(data)}
 

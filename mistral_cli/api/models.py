@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from mistral_cli.http.client import HTTPClient
+if TYPE_CHECKING:  # pragma: no cover - only for annotations: `mcli models --help` never loads httpx
+    from mistral_cli.http.client import HTTPClient
 
 
 def _id(model_id: str) -> str:

@@ -19,7 +19,6 @@ from typing import Any
 from mistral_cli.errors import UsageError
 from mistral_cli.http.client import HTTPClient, iter_sse
 
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 QUERY_METHODS = frozenset({"GET", "DELETE"})
 MULTIPART_ENDPOINTS = frozenset({("POST", "/v1/files")})
 BILLABLE = re.compile(r"^/v1/(fine_tuning|batch)/jobs/?$")

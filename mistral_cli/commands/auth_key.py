@@ -85,10 +85,8 @@ def verify_key(env: "Env", key: str, refused: str = "the server refused this key
                other_hint: str | None = "or add --no-verify to store the key without checking it") -> int:
     """GET /v1/models with KEY on a throwaway client; return the model count, or raise."""
     from mistral_cli.api import models as api
-    from mistral_cli.http.client import HTTPClient
 
-    client = HTTPClient(base_url=env.server_url, key=lambda: key, timeout=env.timeout,
-                        max_retries=env.max_retries, log=env.verbose, transport=env.transport)
+    client = env.new_client(lambda: key)
     try:
         body = api.list_models(client)
     except AuthError as exc:

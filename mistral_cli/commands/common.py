@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from mistral_cli.env import Env
-from mistral_cli.errors import MCLIError
+from mistral_cli.errors import MCLIError, OutputClosed
 
 
 def run_each(env: Env, ids: Iterable[str], action: Callable[[str], Any],
@@ -18,6 +18,8 @@ def run_each(env: Env, ids: Iterable[str], action: Callable[[str], Any],
     for item_id in ids:
         try:
             result = action(item_id)
+        except OutputClosed:
+            raise  # the reader went away: stop, do not go on with the other ids
         except MCLIError as exc:
             from mistral_cli.app import report
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from mistral_cli.api import files as api
 from mistral_cli.commands.common import progress_bar, run_each
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import check_range, check_uuid, confirm, existing_file
@@ -77,13 +78,6 @@ def register(root: typer.Typer) -> None:
     root.add_typer(app, name="files")
 
 
-def _api():
-    """The api module, imported on first use so that `mcli files --help` never loads httpx."""
-    from mistral_cli.api import files
-
-    return files
-
-
 # -- upload ------------------------------------------------------------------------------
 
 
@@ -130,7 +124,7 @@ def _upload_one(env: "Env", path: Path, purpose: str | None, name: str | None) -
         env.info(f"warning: {path} is {human_size(size)}, over the API's documented "
                  f"{human_size(UPLOAD_LIMIT)} limit; sending it anyway (the server decides)")
     with progress_bar(env, f"uploading {name or path.name}", size) as on_progress:
-        return _api().upload_file(env.client, path, purpose=purpose, name=name,
+        return api.upload_file(env.client, path, purpose=purpose, name=name,
                                   on_progress=on_progress)
 
 
@@ -180,9 +174,9 @@ def list_(
         "sources": [s.value for s in source or ()],
     }
     if all_pages:
-        body = _api().list_all_files(env.client, page_size=page_size or DEFAULT_PAGE_SIZE, **filters)
+        body = api.list_all_files(env.client, page_size=page_size or DEFAULT_PAGE_SIZE, **filters)
     else:
-        body = _api().list_files(env.client, page=page, page_size=page_size, **filters)
+        body = api.list_files(env.client, page=page, page_size=page_size, **filters)
     emit_list(env, output, body.get("data") or [], LIST_COLUMNS, body=body)
 
 
@@ -195,7 +189,7 @@ def get(ctx: typer.Context, file_id: FileIdArg, output: OutputOpt = OutputFormat
     """Show one file's details."""
     env = env_of(ctx)
     check_uuid(file_id, "file id")
-    body = _api().retrieve_file(env.client, file_id)
+    body = api.retrieve_file(env.client, file_id)
     fields = DETAIL_FIELDS if env.stdout_isatty else None
     emit_object(env, output, body, fields, title=body.get("filename"))
 
@@ -213,7 +207,7 @@ def delete(ctx: typer.Context,
     deleted: list[dict] = []
 
     def remove(file_id: str) -> dict:
-        body = _api().delete_file(env.client, file_id)
+        body = api.delete_file(env.client, file_id)
         deleted.append(body)
         return body
 
@@ -235,7 +229,7 @@ def url(ctx: typer.Context, file_id: FileIdArg,
     env = env_of(ctx)
     check_uuid(file_id, "file id")
     check_range(expiry, "--expiry", low=1)
-    body = _api().signed_url(env.client, file_id, expiry)
+    body = api.signed_url(env.client, file_id, expiry)
     if output in (OutputFormat.table, OutputFormat.text):
         write_lines(env, [body.get("url")])
     else:
@@ -267,7 +261,7 @@ def download(
     if dest.exists() and not force:
         raise UsageError(f"{dest} already exists; use --force to overwrite it")
     with progress_bar(env, f"downloading {dest.name}", size) as on_progress:
-        written = _api().download_file(env.client, file_id, dest, on_progress=on_progress)
+        written = api.download_file(env.client, file_id, dest, on_progress=on_progress)
     env.info(f"saved {dest} ({written} bytes)")
 
 
@@ -277,7 +271,7 @@ def _download_to_stdout(env: "Env", file_id: str) -> None:
         raise UsageError("-o -: standard output does not accept bytes here")
     env.stdout.flush()
     with progress_bar(env, "downloading", None) as on_progress:
-        _api().download_file_to(env.client, file_id, handle, on_progress=on_progress)
+        api.download_file_to(env.client, file_id, handle, on_progress=on_progress)
     handle.flush()
 
 
@@ -285,7 +279,7 @@ def _destination(env: "Env", file_id: str, output: str | None) -> tuple[Path, in
     """The path to write and the expected size (known when the file's details were fetched)."""
     if output is not None and not Path(output).is_dir():
         return Path(output), None
-    details = _api().retrieve_file(env.client, file_id)
+    details = api.retrieve_file(env.client, file_id)
     name = safe_basename(details.get("filename")) or file_id
     size = details.get("bytes") if isinstance(details.get("bytes"), int) else None
     return Path(output or ".") / name, size

@@ -99,10 +99,18 @@ def delete(ctx: typer.Context, model_ids: Annotated[list[str], typer.Argument(he
     """Delete fine-tuned models."""
     env = env_of(ctx)
     confirm(env, f"Delete {len(model_ids)} model(s): {', '.join(model_ids)}?", yes)
-    results = run_each(env, model_ids, lambda mid: api.delete_model(env.client, mid),
-                       lambda mid, _r: f"deleted {mid}")
-    if output is not OutputFormat.table:
-        emit_list(env, output, results, (), body=results[0] if len(results) == 1 else results)
+    deleted: list[dict] = []
+
+    def remove(model_id: str) -> dict:
+        body = api.delete_model(env.client, model_id)
+        deleted.append(body)
+        return body
+
+    try:
+        run_each(env, model_ids, remove, lambda model_id, _body: f"deleted {model_id}")
+    finally:  # the models deleted before a failure are still reported on stdout
+        if output is not OutputFormat.table and deleted:
+            emit_list(env, output, deleted, (), body=deleted[0] if len(deleted) == 1 else deleted)
 
 
 @app.command("update", epilog=epilog('mcli models update ft:open-mistral-7b:587a6b29:20240514:7e773925 --name "support bot v2"'))

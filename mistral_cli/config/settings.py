@@ -1,6 +1,7 @@
 """Effective settings: each key's value for a profile and where it comes from.
 
-Order, the same as `Env`'s properties: a global option (--server-url, --timeout,
+The one place that knows the lookup order (`Env`'s server_url, timeout, max_retries and
+history_enabled read it from here): a global option (--server-url, --timeout,
 --max-retries), then MISTRAL_SERVER_URL (server_url only), then the profile in the config
 file, then mcli's default.
 """
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mistral_cli.config.profiles import KEYS, ConfigFile
+from mistral_cli.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import GlobalOptions
@@ -37,15 +39,16 @@ class Setting:
 
 def effective(key: str, profile: str, config: ConfigFile, options: "GlobalOptions",
               environ: Mapping[str, str]) -> Setting:
-    """KEY's value in PROFILE and its source."""
+    """KEY's value in PROFILE and its source (a server URL from an option or env is checked)."""
     if key in OPTION_OF:
         flag, attr = OPTION_OF[key]
         value = getattr(options, attr)
         if value is not None:
-            return Setting(profile, key, value, f"option {flag}")
+            return Setting(profile, key, _checked(key, value, flag), f"option {flag}")
     if key in ENV_OF and environ.get(ENV_OF[key]):
-        return Setting(profile, key, environ[ENV_OF[key]].rstrip("/"), f"env {ENV_OF[key]}")
-    values = config.profile(profile)
+        name = ENV_OF[key]
+        return Setting(profile, key, _checked(key, environ[name], name), f"env {name}")
+    values = config.profile(profile)  # values from the file are checked when read
     if key in values:
         return Setting(profile, key, values[key], "profile")
     return Setting(profile, key, KEYS[key].default, "default")
@@ -55,3 +58,19 @@ def effective_all(profile: str, config: ConfigFile, options: "GlobalOptions",
                   environ: Mapping[str, str]) -> list[Setting]:
     """Every key's effective Setting in PROFILE, in KEYS order."""
     return [effective(key, profile, config, options, environ) for key in KEYS]
+
+
+def _checked(key: str, value: Any, source: str) -> Any:
+    return checked_url(value, source) if key == "server_url" else value
+
+
+def checked_url(url: str, source: str) -> str:
+    """URL without its trailing slash; a UsageError naming SOURCE unless it is http(s)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if (parts.scheme not in ("http", "https") or not parts.netloc
+            or any(char.isspace() or not char.isprintable() for char in url)):
+        raise UsageError(f"{source}: invalid server URL {url!r} "
+                         "(expected http://HOST[:PORT] or https://HOST[:PORT])")
+    return url.rstrip("/")

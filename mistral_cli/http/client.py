@@ -109,10 +109,8 @@ class HTTPClient:
                 self._wait(attempt, delay, f"HTTP {response.status_code}", response.status_code)
                 attempt += 1
                 continue
-            body = response.read()
-            response.close()
-            raise error_from_response(response.status_code, response.reason_phrase, body,
-                                      response.headers)
+            raise error_from_response(response.status_code, response.reason_phrase,
+                                      _error_body(response), response.headers)
 
     def _send_once(self, method: str, path: str, *, params: Any, json_body: Any,
                    files: Callable[[], dict] | None, data: dict | None,
@@ -174,9 +172,7 @@ def iter_sse(lines: Iterator[str]) -> Iterator[dict]:
         except ValueError:
             pending.append(data)
             continue
-        if "error" in event or event.get("object") == "error":
-            raise _stream_error(event)
-        yield event
+        yield _checked_event(event, data)
 
 
 def _sse_object(text: str) -> dict:
@@ -184,9 +180,26 @@ def _sse_object(text: str) -> dict:
         event = json.loads(text)
     except ValueError:
         raise NetworkError(f"the server sent an event that is not JSON: {text[:200]!r}") from None
+    return _checked_event(event, text)
+
+
+def _checked_event(event: Any, text: str) -> dict:
+    """EVENT if it is a JSON object; an error event raises APIError, anything else NetworkError."""
+    if not isinstance(event, dict):
+        raise NetworkError(f"the server sent an event that is not a JSON object: {text[:200]!r}")
     if "error" in event or event.get("object") == "error":
         raise _stream_error(event)
     return event
+
+
+def _error_body(response: httpx.Response) -> bytes:
+    """The body of an error response, or b"" when the connection breaks while reading it."""
+    try:
+        return response.read()
+    except httpx.TransportError:
+        return b""
+    finally:
+        response.close()
 
 
 def _stream_error(event: dict) -> MCLIError:

@@ -11,9 +11,12 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from mistral_cli.http.client import HTTPClient
+from mistral_cli.errors import NetworkError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.http.client import HTTPClient
 
 Progress = Callable[[int, "int | None"], None]
 CHUNK = 1024 * 1024
@@ -79,7 +82,12 @@ def download(client: HTTPClient, url_path: str, dest: Path, *,
 
 def stream_to(client: HTTPClient, url_path: str, handle: IO[bytes],
               on_progress: Progress | None = None) -> int:
-    """Stream GET URL_PATH into the open binary HANDLE; return the byte count."""
+    """Stream GET URL_PATH into the open binary HANDLE; return the byte count written.
+
+    Content-Length counts the bytes on the wire, which differ from those written when the
+    server compresses the body (Content-Encoding): progress and the completeness check use
+    the wire count.
+    """
     written = 0
     with client.stream("GET", url_path) as response:
         total = _content_length(response.headers)
@@ -87,11 +95,10 @@ def stream_to(client: HTTPClient, url_path: str, handle: IO[bytes],
             handle.write(chunk)
             written += len(chunk)
             if on_progress is not None:
-                on_progress(written, total)
-    if total is not None and written != total:
-        from mistral_cli.errors import NetworkError
-
-        raise NetworkError(f"download incomplete: {written} of {total} bytes")
+                on_progress(response.num_bytes_downloaded, total)
+        received = response.num_bytes_downloaded or written  # 0 when httpx preloaded the body
+    if total is not None and received != total:
+        raise NetworkError(f"download incomplete: {received} of {total} bytes")
     return written
 
 

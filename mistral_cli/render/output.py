@@ -88,7 +88,7 @@ def tsv_cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
         return dumps(value)
-    return str(value).replace("\t", " ").replace("\n", " ")
+    return str(value).replace("\t", " ").replace("\r", " ").replace("\n", " ")
 
 
 def emit_list(env: "Env", fmt: OutputFormat, items: Sequence[dict], columns: Sequence[Column],
@@ -134,6 +134,9 @@ def _rich_table(env: "Env", items: Sequence[dict], columns: Sequence[Column], ti
     from rich import box
     from rich.table import Table
 
+    if not items:
+        env.err_console.print("[dim]no results[/dim]")
+        return
     table = Table(box=box.SIMPLE_HEAD, title=title, header_style="bold", show_edge=False)
     rows = [[col.human(item) for col in columns] for item in items]
     for index, col in enumerate(columns):
@@ -141,9 +144,6 @@ def _rich_table(env: "Env", items: Sequence[dict], columns: Sequence[Column], ti
                          min_width=_longest_word([row[index] for row in rows] + [col.header]))
     for row in rows:
         table.add_row(*row)
-    if not items:
-        env.err_console.print("[dim]no results[/dim]")
-        return
     env.console.print(table)
 
 
