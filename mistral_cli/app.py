@@ -138,7 +138,7 @@ def wanted_command(rest: list[str]) -> str | None:
 
 def build_app(load: str | None = None, load_all: bool = False) -> typer.Typer:
     """The root app with every registry entry: LOAD (or all) for real, the rest as placeholders."""
-    root = typer.Typer(help=HELP, epilog=epilog(*EXAMPLES), add_completion=False,
+    root = typer.Typer(help=HELP, epilog=epilog(*EXAMPLES, global_note=False), add_completion=False,
                        no_args_is_help=True,
                        context_settings={"help_option_names": ["-h", "--help"]},
                        pretty_exceptions_enable=False, rich_markup_mode="rich")

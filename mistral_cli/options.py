@@ -24,7 +24,12 @@ def env_of(ctx: typer.Context) -> Env:
     return ctx.find_root().obj
 
 
-def epilog(*examples: str) -> str:
-    """An 'Examples' epilog for --help, one command per line."""
+GLOBAL_OPTIONS_NOTE = ("Global options, before or after the command: --profile, --server-url, "
+                       "--timeout, --max-retries, -v/--verbose, --debug, --color (see mcli --help).")
+
+
+def epilog(*examples: str, global_note: bool = True) -> str:
+    """An 'Examples' epilog for --help, one command per line, then where the global options are."""
     lines = "\n\n".join(f"  $ {example}" for example in examples)
-    return f"[bold]Examples[/bold]\n\n{lines}"
+    note = f"\n\n[dim]{GLOBAL_OPTIONS_NOTE}[/dim]" if global_note else ""
+    return f"[bold]Examples[/bold]\n\n{lines}{note}"

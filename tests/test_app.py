@@ -329,6 +329,15 @@ def test_models_command_help_shows_examples(cli, command):
     assert f"mcli models {command}" in result.stdout
 
 
+@pytest.mark.parametrize("command", [["models", "list"], ["files", "upload"], ["chat"], ["config", "set"]])
+def test_command_help_says_where_the_global_options_are(cli, command, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    result = cli(*command, "--help")
+    assert result.exit_code == 0
+    assert "Global options, before or after the command" in result.stdout
+    assert "--max-retries" in result.stdout
+
+
 def test_help_after_global_option(cli):
     result = cli("-v", "models", "--help")
     assert result.exit_code == 0

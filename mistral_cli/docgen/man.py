@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from mistral_cli import errors
 from mistral_cli.docgen.tree import Argument, Node, Option, Tree
+from mistral_cli.options import GLOBAL_OPTIONS_NOTE
 
 EXIT_STATUS = (
     (errors.EXIT_OK, "Success (also when the reader of the output pipe goes away)."),
@@ -135,7 +136,7 @@ def examples(epilog: str) -> list[str]:
         if pending:
             lines += [".PP", ".RS 4", ".nf", *(line(row) for row in pending), ".fi", ".RE"]
             pending = []
-        if block and block.rstrip(":").lower() != "examples":
+        if block and block.rstrip(":").lower() != "examples" and GLOBAL_OPTIONS_NOTE not in block:
             lines += paragraphs(block)
     return lines
 
