@@ -17,7 +17,7 @@ from tests.fakeapi import (FakeAPI, bytes_response, empty_response, error_400,
                            error_proxy_text, expected_bytes, json_response, sse_response,
                            text_response)
 from tests.fakeapi import spec
-from tests.fakeapi.defaults import FILE_ID, JOB_ID, BATCH_ID, FT_MODEL
+from tests.fakeapi.defaults import FILE_ID, FT_MODEL, JOB_ID
 
 AUTH = {"Authorization": "Bearer test-key-1234"}
 JSON = "application/json"

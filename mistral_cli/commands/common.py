@@ -1,13 +1,14 @@
-"""Helpers shared by command modules: acting on several ids, progress bars."""
+"""Helpers shared by command modules: acting on several ids and printing what was done, progress bars."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from mistral_cli.env import Env
 from mistral_cli.errors import MCLIError, OutputClosed
+from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
 
 
 def run_each(env: Env, ids: Iterable[str], action: Callable[[str], Any],
@@ -32,6 +33,38 @@ def run_each(env: Env, ids: Iterable[str], action: Callable[[str], Any],
     if worst is not None:
         raise _Reported(worst)
     return results
+
+
+def act_on_each(env: Env, ids: Iterable[str], action: Callable[[str], dict],
+                done: Callable[[str, dict], str], output: OutputFormat,
+                columns: Sequence[Column] = (), table: bool = False, title_key: str | None = None) -> None:
+    """run_each, then print the bodies of the ids that succeeded, even when others failed.
+
+    One body prints as an object, several as a list; with `-o table` they print only when
+    TABLE is true (a delete says enough on stderr, an upload shows what it created).
+    """
+    succeeded: list[dict] = []
+
+    def act(item_id: str) -> dict:
+        body = action(item_id)
+        succeeded.append(body)
+        return body
+
+    try:
+        run_each(env, ids, act, done)
+    finally:
+        if succeeded and (table or output is not OutputFormat.table):
+            emit_results(env, output, succeeded, columns, title_key)
+
+
+def emit_results(env: Env, output: OutputFormat, objects: list[dict], columns: Sequence[Column],
+                 title_key: str | None = None) -> None:
+    """One object as an object (titled by its TITLE_KEY), several as a list (json: one array)."""
+    if len(objects) == 1:
+        fields = columns if columns and env.stdout_isatty else None
+        emit_object(env, output, objects[0], fields, title=objects[0].get(title_key) if title_key else None)
+    else:
+        emit_list(env, output, objects, columns, body=objects)
 
 
 class _Reported(MCLIError):

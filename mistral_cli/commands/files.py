@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.api import files as api
-from mistral_cli.commands.common import progress_bar, run_each
+from mistral_cli.commands.common import act_on_each, progress_bar
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import check_range, check_uuid, confirm, existing_file
 from mistral_cli.options import OutputOpt, YesOpt, env_of, epilog
@@ -102,18 +102,10 @@ def upload(
         raise UsageError("--name must not be empty")
     for path in paths:
         existing_file(path, "files upload")
-    uploaded: list[dict] = []
-
-    def send(item: str) -> dict:
-        body = _upload_one(env, Path(item), purpose.value if purpose else None, name)
-        uploaded.append(body)
-        return body
-
-    try:
-        run_each(env, [str(path) for path in paths], send,
-                 lambda item, body: f"uploaded {item} as {body.get('id')}")
-    finally:
-        _emit_many(env, output, uploaded, LIST_COLUMNS)
+    act_on_each(env, [str(path) for path in paths],
+                lambda item: _upload_one(env, Path(item), purpose.value if purpose else None, name),
+                lambda item, body: f"uploaded {item} as {body.get('id')}", output, LIST_COLUMNS,
+                table=True, title_key="filename")
 
 
 def _upload_one(env: "Env", path: Path, purpose: str | None, name: str | None) -> dict:
@@ -126,17 +118,6 @@ def _upload_one(env: "Env", path: Path, purpose: str | None, name: str | None) -
     with progress_bar(env, f"uploading {name or path.name}", size) as on_progress:
         return api.upload_file(env.client, path, purpose=purpose, name=name,
                                   on_progress=on_progress)
-
-
-def _emit_many(env: "Env", output: OutputFormat, objects: list[dict], columns) -> None:
-    """One object as an object, several as a list (json: an array), nothing when empty."""
-    if not objects:
-        return
-    if len(objects) == 1:
-        fields = columns if env.stdout_isatty else None
-        emit_object(env, output, objects[0], fields, title=objects[0].get("filename"))
-    else:
-        emit_list(env, output, objects, columns, body=objects)
 
 
 # -- list --------------------------------------------------------------------------------
@@ -204,18 +185,8 @@ def delete(ctx: typer.Context,
     for file_id in file_ids:
         check_uuid(file_id, "file id")
     confirm(env, f"Delete {len(file_ids)} file(s): {', '.join(file_ids)}?", yes)
-    deleted: list[dict] = []
-
-    def remove(file_id: str) -> dict:
-        body = api.delete_file(env.client, file_id)
-        deleted.append(body)
-        return body
-
-    try:
-        run_each(env, file_ids, remove, lambda file_id, _body: f"deleted {file_id}")
-    finally:
-        if output is not OutputFormat.table:
-            _emit_many(env, output, deleted, ())
+    act_on_each(env, file_ids, lambda file_id: api.delete_file(env.client, file_id),
+                lambda file_id, _body: f"deleted {file_id}", output)
 
 
 @app.command("url", epilog=epilog(f"mcli files url {EXAMPLE_ID}",

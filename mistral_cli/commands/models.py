@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from mistral_cli.api import models as api
-from mistral_cli.commands.common import run_each
+from mistral_cli.commands.common import act_on_each
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import confirm
 from mistral_cli.options import OutputOpt, YesOpt, env_of, epilog
@@ -99,18 +99,8 @@ def delete(ctx: typer.Context, model_ids: Annotated[list[str], typer.Argument(he
     """Delete fine-tuned models."""
     env = env_of(ctx)
     confirm(env, f"Delete {len(model_ids)} model(s): {', '.join(model_ids)}?", yes)
-    deleted: list[dict] = []
-
-    def remove(model_id: str) -> dict:
-        body = api.delete_model(env.client, model_id)
-        deleted.append(body)
-        return body
-
-    try:
-        run_each(env, model_ids, remove, lambda model_id, _body: f"deleted {model_id}")
-    finally:  # the models deleted before a failure are still reported on stdout
-        if output is not OutputFormat.table and deleted:
-            emit_list(env, output, deleted, (), body=deleted[0] if len(deleted) == 1 else deleted)
+    act_on_each(env, model_ids, lambda model_id: api.delete_model(env.client, model_id),
+                lambda model_id, _body: f"deleted {model_id}", output)
 
 
 @app.command("update", epilog=epilog('mcli models update ft:open-mistral-7b:587a6b29:20240514:7e773925 --name "support bot v2"'))

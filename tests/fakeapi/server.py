@@ -18,7 +18,7 @@ import threading
 import traceback
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Iterator, Mapping
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import spec as specmod
