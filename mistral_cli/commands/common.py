@@ -94,3 +94,19 @@ def progress_bar(env: Env, description: str, total: int | None) -> Iterator[Call
             progress.update(task, completed=done, total=new_total or total)
 
         yield update
+
+
+def empty_note(env: Env, what: str) -> None:
+    """Say on stderr that nothing is saved, and why when saving is turned off."""
+    note = what
+    if not saving_enabled(env):
+        note += " (saving is turned off: `mcli config set history true` turns it on)"
+    env.info(note)
+
+
+def saving_enabled(env: Env) -> bool:
+    """Whether history saving is on; a config problem is not this command's to report."""
+    try:
+        return env.history_enabled
+    except MCLIError:
+        return True

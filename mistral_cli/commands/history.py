@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from mistral_cli.commands.common import run_each
+from mistral_cli.commands.common import empty_note, run_each
 from mistral_cli.env import Env
-from mistral_cli.errors import MCLIError, NotFoundError, UsageError
+from mistral_cli.errors import NotFoundError, UsageError
 from mistral_cli.inputs import check_range, confirm
 from mistral_cli.options import OutputOpt, YesOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, write_json, write_jsonl
@@ -47,22 +47,6 @@ def register(root: typer.Typer) -> None:
 
 
 # -- shared helpers -----------------------------------------------------------------------
-
-
-def empty_note(env: Env, what: str) -> None:
-    """Say on stderr that nothing is saved, and why when saving is turned off."""
-    note = what
-    if not saving_enabled(env):
-        note += " (saving is turned off: `mcli config set history true` turns it on)"
-    env.info(note)
-
-
-def saving_enabled(env: Env) -> bool:
-    """Whether history saving is on; a config problem is not this command's to report."""
-    try:
-        return env.history_enabled
-    except MCLIError:
-        return True
 
 
 @contextmanager
