@@ -181,7 +181,7 @@ def _run(argv: list[str], env: Env) -> int:
         _silence_stdout()
         return EXIT_OK
     except MCLIError as exc:
-        report(env, exc)
+        env.report(exc)
         return exc.exit_code
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
@@ -200,23 +200,6 @@ def _exit_code(code: object) -> int:
     if code is None:
         return EXIT_OK
     return code if isinstance(code, int) else EXIT_USAGE
-
-
-def report(env: Env, exc: MCLIError) -> None:
-    """Print an error, its details and its hint to stderr."""
-    if getattr(exc, "already_reported", False):
-        return
-    label = "\x1b[31merror:\x1b[0m" if env.stderr_styled else "error:"
-    lines = [f"mcli: {label} {exc.message}", *(f"  {line}" for line in exc.details)]
-    if exc.hint:
-        lines.append(f"hint: {exc.hint}")
-    try:
-        if env.options.debug:
-            traceback.print_exc(file=env.stderr)
-        env.stderr.write("\n".join(lines) + "\n")
-        env.stderr.flush()
-    except (OutputClosed, BrokenPipeError):
-        pass  # stderr was closed by its reader (`mcli ... 2>&1 | head`): nobody to tell
 
 
 def _silence_stdout() -> None:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 
-from mistral_cli.errors import OutputClosed
+from mistral_cli.config.global_options import GlobalOptions
+from mistral_cli.errors import MCLIError, OutputClosed
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
@@ -24,19 +25,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.config.profiles import ConfigFile
     from mistral_cli.config.settings import Setting
     from mistral_cli.http.client import HTTPClient
-
-
-@dataclass
-class GlobalOptions:
-    """Options accepted before or after any subcommand."""
-
-    profile: str | None = None
-    server_url: str | None = None
-    timeout: float | None = None
-    max_retries: int | None = None
-    verbose: bool = False
-    debug: bool = False
-    color: str = "auto"
 
 
 @dataclass
@@ -112,6 +100,24 @@ class Env:
         """A plain line on stderr."""
         self.stderr.write(message + "\n")
         self.stderr.flush()
+
+    def report(self, exc: MCLIError) -> None:
+        """Print an error, its details and its hint to stderr (the traceback too with --debug)."""
+        if getattr(exc, "already_reported", False):
+            return
+        label = "\x1b[31merror:\x1b[0m" if self.stderr_styled else "error:"
+        lines = [f"mcli: {label} {exc.message}", *(f"  {line}" for line in exc.details)]
+        if exc.hint:
+            lines.append(f"hint: {exc.hint}")
+        try:
+            if self.options.debug:
+                import traceback
+
+                traceback.print_exc(file=self.stderr)
+            self.stderr.write("\n".join(lines) + "\n")
+            self.stderr.flush()
+        except (OutputClosed, BrokenPipeError):
+            pass  # stderr was closed by its reader (`mcli ... 2>&1 | head`): nobody to tell
 
     def verbose(self, message: str) -> None:
         """A line on stderr only with -v/--verbose."""

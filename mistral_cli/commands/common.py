@@ -1,9 +1,8 @@
-"""Helpers shared by command modules: acting on several ids and printing what was done, progress bars."""
+"""Helpers shared by command modules: acting on several ids and printing what was done."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from mistral_cli.env import Env
@@ -22,9 +21,7 @@ def run_each(env: Env, ids: Iterable[str], action: Callable[[str], Any],
         except OutputClosed:
             raise  # the reader went away: stop, do not go on with the other ids
         except MCLIError as exc:
-            from mistral_cli.app import report
-
-            report(env, exc)
+            env.report(exc)
             if worst is None or exc.exit_code > worst.exit_code:
                 worst = exc
             continue
@@ -74,26 +71,6 @@ class _Reported(MCLIError):
         super().__init__("")
         self.exit_code = original.exit_code
         self.already_reported = True
-
-
-@contextmanager
-def progress_bar(env: Env, description: str, total: int | None) -> Iterator[Callable[[int, Any], None]]:
-    """A Rich progress bar on a styled stderr; a no-op callback otherwise."""
-    if not env.stderr_styled:
-        yield lambda _done, _total: None
-        return
-    from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
-                               TimeRemainingColumn, TransferSpeedColumn)
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                  TransferSpeedColumn(), TimeRemainingColumn(), console=env.err_console,
-                  transient=True) as progress:
-        task = progress.add_task(description, total=total)
-
-        def update(done: int, new_total: Any) -> None:
-            progress.update(task, completed=done, total=new_total or total)
-
-        yield update
 
 
 def empty_note(env: Env, what: str) -> None:

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.api import files as api
-from mistral_cli.commands.common import act_on_each, progress_bar
+from mistral_cli.commands.common import act_on_each
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import check_range, check_uuid, confirm, existing_file
 from mistral_cli.options import OutputOpt, YesOpt, env_of, epilog
+from mistral_cli.render.progress import progress_bar
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -16,7 +16,7 @@ from mistral_cli.config.profiles import KEYS, ConfigFile
 from mistral_cli.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from mistral_cli.env import GlobalOptions
+    from mistral_cli.config.global_options import GlobalOptions
 
 OPTION_OF = {"server_url": ("--server-url", "server_url"), "timeout": ("--timeout", "timeout"),
              "max_retries": ("--max-retries", "max_retries")}

@@ -164,7 +164,7 @@ def data_url(attachment: Attachment) -> str:
 def upload_document(env: "Env", attachment: Attachment) -> tuple[str, str]:
     """Upload a local document (purpose ocr); return its file id and a signed URL."""
     from mistral_cli.api import files
-    from mistral_cli.commands.common import progress_bar
+    from mistral_cli.render.progress import progress_bar
 
     assert attachment.path is not None
     size = attachment.path.stat().st_size

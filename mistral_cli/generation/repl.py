@@ -18,11 +18,12 @@ from mistral_cli.generation import messages, request
 from mistral_cli.generation.args import GenArgs
 from mistral_cli.generation.endpoints import Endpoint
 from mistral_cli.generation.session import Session
+from mistral_cli.generation.setup import make_setup
 from mistral_cli.generation.turn import run_turn
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
-    from mistral_cli.generation.run import Setup
+    from mistral_cli.generation.setup import Setup
 
 PROMPT = "> "
 MORE = "… "
@@ -81,9 +82,7 @@ class Repl:
         except OutputClosed:
             raise
         except MCLIError as exc:
-            from mistral_cli.app import report
-
-            report(self.env, exc)
+            self.env.report(exc)
         else:
             self.env.stdout.flush()
 
@@ -162,8 +161,6 @@ class Repl:
 
 def run_repl(env: "Env", args: GenArgs, endpoint: Endpoint) -> None:
     """Start the interactive loop for ARGS (continuing a conversation with -c/--cid)."""
-    from mistral_cli.generation.run import make_setup
-
     base = request.read_base_body(env, args.body, endpoint)
     if base.get("messages"):
         raise UsageError("-i: --body must not hold messages (use -c or --cid to continue a conversation)")

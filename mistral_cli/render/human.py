@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,9 @@ STATUS_STYLES = {
     "STARTED": "cyan", "CANCELLATION_REQUESTED": "yellow",
     "FAILED": "red", "FAILED_VALIDATION": "red", "CANCELLED": "red", "TIMEOUT_EXCEEDED": "red",
 }
+
+# C0 and C1 control characters but tab and newline: no escape sequence from a model reaches the screen.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def size(num: Any) -> str:

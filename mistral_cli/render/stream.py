@@ -16,15 +16,12 @@ This module imports nothing heavy: Rich is loaded only on the Markdown path.
 
 from __future__ import annotations
 
-import re
 from typing import IO, TYPE_CHECKING, Any, Protocol
+
+from mistral_cli.render.human import CONTROL
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
-
-# Control characters but tab and newline: stripped from text shown on a terminal, so that no
-# escape sequence from the model (clear the screen, set the title, ...) reaches it.
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class StreamWriter(Protocol):
