@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from mistral_cli.api.pages import collect_pages
 from mistral_cli.http import transfer
 
 if TYPE_CHECKING:  # pragma: no cover - only for annotations: `mcli files --help` never loads httpx
@@ -36,26 +37,8 @@ def list_files(client: HTTPClient, *, page: int | None = None, page_size: int | 
 
 
 def list_all_files(client: HTTPClient, *, page_size: int, **filters: Any) -> dict:
-    """Follow every page from page 0, until the total is reached or a page adds nothing new;
-    return one ListFilesOut holding all the files."""
-    first: dict | None = None
-    data: list[dict] = []
-    seen: set[Any] = set()
-    page = 0
-    while True:
-        body = list_files(client, page=page, page_size=page_size, **filters)
-        first = first or body
-        before = len(data)
-        for item in body.get("data") or []:
-            if item.get("id") not in seen:
-                seen.add(item.get("id"))
-                data.append(item)
-        total = body.get("total")
-        if len(data) == before or (isinstance(total, int) and len(seen) >= total):
-            break
-        page += 1
-    total = first.get("total")
-    return {**first, "data": data, "total": total if isinstance(total, int) else len(data)}
+    """Every page of GET /v1/files as one ListFilesOut (api/pages.py's stop rule)."""
+    return collect_pages(lambda page: list_files(client, page=page, page_size=page_size, **filters))
 
 
 def retrieve_file(client: HTTPClient, file_id: str) -> dict:

@@ -1,0 +1,135 @@
+"""Every fact mcli copies from the spec (ranges, enums, choice lists) is checked against it.
+
+A command module that copies an enum or a bound adds one line to ENUMS or BOUNDS here;
+the test then fails the day the copy and `tests/contract/openapi.yaml` disagree.
+"""
+
+from __future__ import annotations
+
+import importlib
+from enum import Enum
+from functools import cache
+from typing import Any
+
+import pytest
+
+from tests.fakeapi.spec import load_spec
+
+
+@cache
+def schemas() -> dict[str, Any]:
+    """The spec's component schemas (defects mended as the fake server mends them)."""
+    return load_spec()["components"]["schemas"]
+
+
+def resolve(schema: Any) -> Any:
+    """SCHEMA with a top-level $ref followed."""
+    while isinstance(schema, dict) and "$ref" in schema:
+        schema = schemas()[schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def enum_values(path: str) -> set[Any]:
+    """The enum at PATH: `Schema` or `Schema.property` (through anyOf and array items)."""
+    name, _, prop = path.partition(".")
+    schema = resolve(schemas()[name])
+    if prop:
+        schema = resolve(schema["properties"][prop])
+    return _collect_enum(schema)
+
+
+def _collect_enum(schema: Any) -> set[Any]:
+    schema = resolve(schema)
+    if not isinstance(schema, dict):
+        return set()
+    if "enum" in schema:
+        return set(schema["enum"])
+    found: set[Any] = set()
+    for key in ("anyOf", "oneOf", "allOf"):
+        for option in schema.get(key, ()):
+            found |= _collect_enum(option)
+    if "items" in schema:
+        found |= _collect_enum(schema["items"])
+    return found
+
+
+def bounds(path: str) -> tuple[Any, Any]:
+    """(minimum, maximum) of `Schema.property` (None where the spec sets none)."""
+    name, _, prop = path.partition(".")
+    schema = resolve(resolve(schemas()[name])["properties"][prop])
+    for option in [schema, *schema.get("anyOf", ())]:
+        option = resolve(option)
+        if "minimum" in option or "maximum" in option:
+            return _number(option.get("minimum")), _number(option.get("maximum"))
+    return None, None
+
+
+def _number(value: Any) -> Any:
+    return float(value) if isinstance(value, str) else value  # `1E-08` reads as a string
+
+
+def attribute(dotted: str) -> Any:
+    """The object at `package.module:NAME[.attr]`."""
+    module, _, name = dotted.partition(":")
+    value: Any = importlib.import_module(module)
+    for part in name.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def values_of(constant: Any) -> set[Any]:
+    """A copied enum as a set: an Enum class, a mapping's keys, or a sequence."""
+    if isinstance(constant, type) and issubclass(constant, Enum):
+        return {member.value for member in constant}
+    return set(constant)
+
+
+# (where mcli keeps it, the spec's enum it copies)
+ENUMS = [
+    ("mistral_cli.generation.args:TOOL_CHOICES", "ToolChoiceEnum"),
+    ("mistral_cli.commands.files:Purpose", "FilePurpose"),
+    ("mistral_cli.commands.files:SampleType", "SampleType"),
+    ("mistral_cli.commands.files:Source", "Source"),
+]
+
+# (where mcli keeps the properties it copies, the spec schema they belong to)
+PROPERTY_SETS = [
+    ("mistral_cli.commands.models:CAPABILITIES", "ModelCapabilities"),
+]
+
+
+@pytest.mark.parametrize("where, spec", ENUMS)
+def test_copied_enum_matches_the_spec(where, spec):
+    assert values_of(attribute(where)) == enum_values(spec)
+
+
+@pytest.mark.parametrize("where, spec", PROPERTY_SETS)
+def test_copied_property_names_match_the_spec(where, spec):
+    assert values_of(attribute(where)) == set(resolve(schemas()[spec])["properties"])
+
+
+def generation_ranges() -> list[tuple[str, str, tuple[Any, Any]]]:
+    """(request schema, field, the copied bounds) for every RANGES field each schema has
+    (agents take no temperature or top_p)."""
+    from mistral_cli.generation.args import RANGES
+
+    return [(schema, field, (low, high))
+            for schema in ("ChatCompletionRequest", "FIMCompletionRequest", "AgentsCompletionRequest")
+            for field, (_option, low, high, _int) in RANGES.items()
+            if field in resolve(schemas()[schema])["properties"]]
+
+
+@pytest.mark.parametrize("schema, field, copied", generation_ranges())
+def test_generation_ranges_match_each_request_schema(schema, field, copied):
+    assert bounds(f"{schema}.{field}") == copied
+
+
+def test_every_range_is_checked_somewhere():
+    from mistral_cli.generation.args import RANGES
+
+    assert {field for _schema, field, _copied in generation_ranges()} == set(RANGES)
+
+
+def test_a_wrong_copy_would_fail():
+    assert values_of(("auto", "none")) != enum_values("ToolChoiceEnum")
+    assert bounds("ChatCompletionRequest.temperature") != (0, 2)
