@@ -20,6 +20,7 @@ from mistral_cli.errors import (APIError, AuthError, NetworkError, NotFoundError
                                 ValidationError)
 from mistral_cli.http import client as client_mod
 from mistral_cli.http.client import HTTPClient, iter_sse, retry_after
+from mistral_cli.http.effect import Effect
 from mistral_cli.http.errors import error_from_response
 from tests.conftest import TEST_API_KEY
 from tests.fakeapi import (error_400, error_401_detail, error_429, error_empty,
@@ -291,7 +292,7 @@ def test_backoff_is_exponential_with_jitter_and_capped(api, monkeypatch):
 def call_unsafe(api) -> object:
     client = make_client(api.url)
     try:
-        return client.call("POST", "/v1/batch/jobs", json_body=BATCH_BODY, unsafe=True)
+        return client.call("POST", "/v1/batch/jobs", json_body=BATCH_BODY, effect=Effect.CREATE)
     finally:
         client.close()
 
@@ -322,18 +323,31 @@ def test_unsafe_request_is_retried_when_connection_refused(sleeps):
     log: list[str] = []
     client = make_client(free_port_url(), max_retries=1, log=log)
     with pytest.raises(NetworkError):
-        client.call("POST", "/v1/batch/jobs", json_body=BATCH_BODY, unsafe=True)
+        client.call("POST", "/v1/batch/jobs", json_body=BATCH_BODY, effect=Effect.CREATE)
     client.close()
     assert sum(line.startswith("> POST") for line in log) == 2
 
 
-def test_safe_post_is_retried_on_5xx(api, sleeps):
+def test_a_post_creates_by_default_and_is_not_retried_on_5xx(api, sleeps):
     api.add("POST", "/v1/batch/jobs", error_empty(502), times=1)
     client = make_client(api.url)
     try:
-        assert client.call("POST", "/v1/batch/jobs", json_body=BATCH_BODY)["object"] == "batch"
+        with pytest.raises(APIError):
+            client.call("POST", "/v1/batch/jobs", json_body=BATCH_BODY)
     finally:
         client.close()
+    assert len(api.requests) == 1
+
+
+def test_compute_post_is_retried_on_5xx(api, sleeps):
+    body = {"model": "mistral-small-latest", "messages": [{"role": "user", "content": "hi"}]}
+    api.add("POST", "/v1/chat/completions", error_empty(502), times=1)
+    client = make_client(api.url)
+    try:
+        answer = client.call("POST", "/v1/chat/completions", json_body=body, effect=Effect.COMPUTE)
+    finally:
+        client.close()
+    assert answer["object"] == "chat.completion"
     assert len(api.requests) == 2
 
 

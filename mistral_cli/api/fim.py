@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mistral_cli.http.client import HTTPClient
+from mistral_cli.http.effect import Effect
 
 PATH = "/v1/fim/completions"
 
 
 def complete(client: HTTPClient, body: dict) -> dict:
     """POST /v1/fim/completions without streaming; return the completion body."""
-    return client.call("POST", PATH, json_body={**body, "stream": False})
+    return client.call("POST", PATH, json_body={**body, "stream": False},
+                       effect=Effect.COMPUTE)
 
 
 def stream(client: HTTPClient, body: dict) -> Iterator[dict]:
     """POST /v1/fim/completions with `stream: true`; yield each completion chunk."""
-    return client.events("POST", PATH, json_body={**body, "stream": True})
+    return client.events("POST", PATH, json_body={**body, "stream": True},
+                         effect=Effect.COMPUTE)

@@ -18,10 +18,12 @@ from typing import Any
 
 from mistral_cli.errors import UsageError
 from mistral_cli.http.client import HTTPClient, iter_sse
+from mistral_cli.http.effect import Effect
 
 QUERY_METHODS = frozenset({"GET", "DELETE"})
 MULTIPART_ENDPOINTS = frozenset({("POST", "/v1/files")})
-BILLABLE = re.compile(r"^/v1/(fine_tuning|batch)/jobs/?$")
+COMPUTE = re.compile(r"^/v1/(chat/completions|fim/completions|agents/completions|embeddings|moderations"
+                     r"|chat/moderations|classifications|chat/classifications|ocr)/?$")
 CHUNK = 64 * 1024
 MAX_PAGES = 10_000
 _NUMBER = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
@@ -118,9 +120,11 @@ def is_multipart(method: str, path: str) -> bool:
     return (method, bare_path(path).rstrip("/")) in MULTIPART_ENDPOINTS
 
 
-def is_billable(method: str, path: str) -> bool:
-    """Whether the request creates a billable job (retried only when surely not acted on)."""
-    return method == "POST" and bool(BILLABLE.match(bare_path(path)))
+def effect_of(method: str, path: str) -> Effect:
+    """What METHOD on PATH does on the server (http/client.py: it decides the retries)."""
+    if method == "POST" and COMPUTE.match(bare_path(path)):
+        return Effect.COMPUTE
+    return Effect.of_method(method)
 
 
 # -- sending -----------------------------------------------------------------------------
@@ -142,7 +146,7 @@ def send(client: HTTPClient, method: str, path: str, *, params: Any = None, json
     """Send one request and yield its Reply while the connection is open."""
     headers = {"Accept": "text/event-stream"} if stream else None
     with client.stream(method, path, params=params or None, json_body=json_body, files=files,
-                       data=data, headers=headers, unsafe=is_billable(method, path)) as response:
+                       data=data, headers=headers, effect=effect_of(method, path)) as response:
         yield reply_of(response)
 
 

@@ -1,11 +1,18 @@
 """The thin HTTP core over httpx: auth, timeouts, retries, error mapping and SSE streams.
 
-One HTTPClient per process. Requests are retried on 429, 500, 502, 503, 504 and
-connection errors with exponential backoff and jitter, honouring Retry-After (seconds or an
-HTTP date; a wait over MAX_RETRY_AFTER seconds is reported, not slept). Requests that create
-billable work (`unsafe=True`) are retried only when the server cannot have acted: on 429, or
-when the connection failed before the request was sent. Streams are never retried once their
-first event has been handed to the caller.
+One HTTPClient per process. Requests are retried with exponential backoff and jitter,
+honouring Retry-After (seconds or an HTTP date; a wait over MAX_RETRY_AFTER seconds is
+reported, not slept), but only where a retry cannot duplicate work. What a request does to
+the server is its Effect:
+
+    READ     GET, DELETE, PATCH...: retried on 429, 5xx, timeouts and dropped connections
+    COMPUTE  a POST that creates nothing lasting (chat, fim, agents, embeddings, classifiers,
+             ocr): retried on 429, 5xx and failures before the request was fully sent; never
+             once it was sent and no answer came (read timeout, dropped connection)
+    CREATE   an upload or a job create: retried only on 429 and when the connection failed
+             before anything was sent
+
+Streams are never retried once their first event has been handed to the caller.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import httpx
 
 from mistral_cli import __version__
 from mistral_cli.errors import APIError, MCLIError, NetworkError
+from mistral_cli.http.effect import Effect
 from mistral_cli.http.errors import error_from_response
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -30,6 +38,12 @@ MAX_RETRY_AFTER = 60.0
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
 USER_AGENT = f"mcli/{__version__}"
+# Failures that prove the request never reached the server: any request may be retried.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Failures while the request was still being written: the server cannot have acted on it.
+NOT_FULLY_SENT = (httpx.WriteError, httpx.WriteTimeout)
+# Failures after the request was sent: the server may have acted on it.
+NO_ANSWER = (httpx.RemoteProtocolError, httpx.ReadError, httpx.ReadTimeout)
 
 
 class HTTPClient:
@@ -68,10 +82,12 @@ class HTTPClient:
     @contextmanager
     def stream(self, method: str, path: str, *, params: Any = None, json_body: Any = None,
                files: Callable[[], dict] | None = None, data: dict | None = None,
-               headers: dict | None = None, unsafe: bool = False) -> Iterator[httpx.Response]:
-        """Send a request (with retries) and yield the response before its body is read."""
+               headers: dict | None = None, effect: Effect | None = None) -> Iterator[httpx.Response]:
+        """Send a request (with retries as its EFFECT allows; by default the method's) and
+        yield the response before its body is read."""
+        effect = effect or Effect.of_method(method)
         response = self._send_with_retries(method, path, params=params, json_body=json_body,
-                                           files=files, data=data, headers=headers, unsafe=unsafe)
+                                           files=files, data=data, headers=headers, effect=effect)
         try:
             yield response
         except httpx.ReadTimeout:
@@ -88,14 +104,14 @@ class HTTPClient:
 
     # -- the retry loop ------------------------------------------------------------------
 
-    def _send_with_retries(self, method: str, path: str, *, unsafe: bool, **kw: Any) -> httpx.Response:
+    def _send_with_retries(self, method: str, path: str, *, effect: Effect, **kw: Any) -> httpx.Response:
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
                 response = self._send_once(method, path, **kw)
             except httpx.TransportError as exc:
-                if not self._may_retry_transport(exc, unsafe, attempt):
+                if not self._may_retry_transport(exc, effect, attempt):
                     raise _network_error(exc, self.base_url, self.timeout) from None
                 self._wait(attempt, None, f"{type(exc).__name__}")
                 attempt += 1
@@ -103,7 +119,7 @@ class HTTPClient:
             self._log_response(method, response, started, attempt)
             if response.status_code < 400:
                 return response
-            if self._may_retry_status(response.status_code, unsafe, attempt):
+            if self._may_retry_status(response.status_code, effect, attempt):
                 delay = retry_after(response.headers.get("retry-after"))
                 response.close()
                 self._wait(attempt, delay, f"HTTP {response.status_code}", response.status_code)
@@ -123,18 +139,19 @@ class HTTPClient:
         self._log(f"> {method} {request.url}")
         return self._http.send(request, stream=True)
 
-    def _may_retry_status(self, status: int, unsafe: bool, attempt: int) -> bool:
+    def _may_retry_status(self, status: int, effect: Effect, attempt: int) -> bool:
         if attempt >= self.max_retries or status not in RETRY_STATUSES:
             return False
-        return status == 429 or not unsafe
+        return status == 429 or effect is not Effect.CREATE
 
-    def _may_retry_transport(self, exc: Exception, unsafe: bool, attempt: int) -> bool:
+    def _may_retry_transport(self, exc: Exception, effect: Effect, attempt: int) -> bool:
         if attempt >= self.max_retries:
             return False
-        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+        if isinstance(exc, NOT_SENT):
             return True
-        return not unsafe and isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError,
-                                               httpx.WriteError, httpx.ReadTimeout))
+        if isinstance(exc, NOT_FULLY_SENT):
+            return effect is not Effect.CREATE
+        return effect is Effect.READ and isinstance(exc, NO_ANSWER)
 
     def _wait(self, attempt: int, delay: float | None, why: str, status: int = 429) -> None:
         if delay is None:

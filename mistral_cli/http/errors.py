@@ -10,7 +10,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mistral_cli.errors import APIError, AuthError, MCLIError, NotFoundError, ValidationError
+from mistral_cli.errors import (
+    APIError,
+    AuthError,
+    MCLIError,
+    NotFoundError,
+    ValidationError,
+)
 
 LOGIN_HINT = "check the key: `mcli auth status`, or store a new one with `mcli auth login`"
 

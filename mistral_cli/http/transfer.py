@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from mistral_cli.errors import NetworkError
+from mistral_cli.http.effect import Effect
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.http.client import HTTPClient
@@ -61,7 +62,7 @@ def upload(client: HTTPClient, path: Path, *, name: str | None = None,
             handle.seek(0)
             return {"file": (filename, ProgressReader(handle, on_progress, total), mime)}
 
-        return client.call("POST", "/v1/files", files=files, data=fields or None)
+        return client.call("POST", "/v1/files", files=files, data=fields or None, effect=Effect.CREATE)
 
 
 def download(client: HTTPClient, url_path: str, dest: Path, *,
