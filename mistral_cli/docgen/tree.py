@@ -283,7 +283,7 @@ def is_path(param: Any) -> bool:
     annotation = _unwrap(_annotation(param))
     if isinstance(annotation, type) and issubclass(annotation, PurePath):
         return True
-    type_name = type(getattr(param, "type", None)).__name__
+    type_name = type(getattr(param, "type", None)).__name__.removeprefix("Typer")  # Typer 0.28: TyperPath
     if type_name in ("Path", "File"):
         return True
     if getattr(param, "param_type_name", "option") != "option":

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_type_hints
 
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import check_range
@@ -45,11 +45,23 @@ T = TypeVar("T")
 
 
 def from_params(cls: type[T], params: dict[str, Any]) -> T:
-    """Dataclass CLS from a Click context's params (unknown names ignored, None lists emptied)."""
+    """Dataclass CLS from a Click context's params: None lists emptied, enum fields made
+    members; a parameter CLS has no field for is a bug (an option that would do nothing)."""
     known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
-    values = {key: list(value or []) if known[key].default_factory is list else value
-              for key, value in params.items() if key in known}
-    return cls(**values)
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no field for the option(s) {', '.join(unknown)}")
+    hints = get_type_hints(cls)
+    return cls(**{key: _field_value(known[key], hints[key], value) for key, value in params.items()})
+
+
+def _field_value(spec: Any, hint: Any, value: Any) -> Any:
+    """VALUE as field SPEC (typed HINT) holds it: a list for list fields, an enum member."""
+    if spec.default_factory is list:
+        return list(value or [])
+    if isinstance(hint, type) and issubclass(hint, Enum) and value is not None:
+        return hint(value)
+    return value
 
 
 def given_fields(args: Any, option_fields: dict[str, str]) -> dict[str, Any]:
