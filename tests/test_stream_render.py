@@ -189,8 +189,8 @@ class CountingStream(io.StringIO):
 
 @pytest.mark.parametrize("markdown", [True, False])
 @pytest.mark.parametrize("color", ["auto", "always"])
-def test_off_a_terminal_the_output_is_exactly_the_deltas(markdown, color):
-    deltas = ["# Title\n", "\n", "**bold** ", "caf\u00e9 \u4e2d\u6587", "\r\n", "\x1b[31m", "", "end"]
+def test_off_a_terminal_the_output_is_the_deltas_and_one_final_newline(markdown, color):
+    deltas = ["# Title\n", "\n", "**bold** ", "caf\u00e9 \u4e2d\u6587", "\r\n", "\x1b[31m", "end", ""]
     out = CountingStream()
     env = Env(stdin=io.StringIO(), stdout=out, stderr=io.StringIO(), stdout_isatty=False,
               options=GlobalOptions(color=color))
@@ -200,7 +200,31 @@ def test_off_a_terminal_the_output_is_exactly_the_deltas(markdown, color):
         writer.write(delta)
     assert out.flushes == len(deltas)
     writer.close()
-    assert out.getvalue() == "".join(deltas)
+    assert out.getvalue() == "".join(deltas) + "\n"
+
+
+@pytest.mark.parametrize("isatty", [False, True])
+def test_without_final_newline_the_output_is_exactly_the_deltas(isatty):
+    env, out, _ = make_env(color="never")
+    env.stdout_isatty = isatty
+    writer = make_stream_writer(env, markdown=True, final_newline=False)
+    for delta in ["def f():", "\n    return 1"]:
+        writer.write(delta)
+    writer.close()
+    assert out.getvalue() == "def f():\n    return 1"
+    writer.end_line()  # before tool calls: the line ends all the same
+    writer.end_line()
+    assert out.getvalue() == "def f():\n    return 1\n"
+
+
+def test_an_answer_ending_its_line_gets_no_second_newline_in_a_pipe():
+    out = io.StringIO()
+    env = Env(stdin=io.StringIO(), stdout=out, stderr=io.StringIO(), stdout_isatty=False)
+    writer = make_stream_writer(env, markdown=False)
+    for delta in ["done\n", ""]:
+        writer.write(delta)
+    writer.close()
+    assert out.getvalue() == "done\n"
 
 
 def test_raw_path_over_a_binary_pipe_keeps_utf8():
@@ -212,7 +236,7 @@ def test_raw_path_over_a_binary_pipe_keeps_utf8():
         writer.write(delta)
         assert buffer.getvalue().decode("utf-8").endswith(delta)  # flushed at once
     writer.close()
-    assert buffer.getvalue().decode("utf-8") == "h\u00e9llo \U0001f600"
+    assert buffer.getvalue().decode("utf-8") == "h\u00e9llo \U0001f600\n"
 
 
 @pytest.mark.parametrize("environ, color, markdown", [

@@ -106,18 +106,15 @@ def stream_text(env: "Env", events: Any, view: View, answer: Answer) -> None:
         pump(events, answer, writer.write)
     finally:
         writer.close()
-        if view.final_newline or answer.tool_calls:
-            end_line(env, answer.text)
-    write_tool_calls(env, answer.tool_calls)
+    write_tool_calls(env, writer, answer.tool_calls)
 
 
-def text_writer(env: "Env", view: View) -> Any:
-    """The stream writer for text output (raw with no final newline when the view says so)."""
-    from mistral_cli.render.stream import RawStreamWriter, make_stream_writer
+def text_writer(env: "Env", view: View, final_newline: bool | None = None) -> Any:
+    """The stream writer for text output (render/stream.py owns the final newline)."""
+    from mistral_cli.render.stream import make_stream_writer
 
-    if not view.final_newline:
-        return RawStreamWriter(env.stdout)
-    return make_stream_writer(env, view.markdown)
+    return make_stream_writer(env, view.markdown,
+                              view.final_newline if final_newline is None else final_newline)
 
 
 def line_writer(env: "Env") -> Any:
@@ -155,25 +152,18 @@ def print_choices(env: "Env", body: dict, view: View) -> None:
             env.stdout.write(f"--- choice {choice.get('index', position) + 1} of {len(choices)} ---\n")
             env.stdout.flush()
         single = Answer.from_response(body, position)
+        writer = text_writer(env, view, view.final_newline or position < len(choices) - 1)
         if single.text:
-            writer = text_writer(env, view)
             writer.write(single.text)
-            writer.close()
-        if view.final_newline or single.tool_calls or position < len(choices) - 1:
-            end_line(env, single.text)
-        write_tool_calls(env, single.tool_calls)
+        writer.close()
+        write_tool_calls(env, writer, single.tool_calls)
 
 
-def end_line(env: "Env", text: str) -> None:
-    """Off a terminal end the answer with a newline (text files and `wc -l` expect one)."""
-    if text and not text.endswith("\n") and not env.stdout_isatty:
-        env.stdout.write("\n")
-
-
-def write_tool_calls(env: "Env", calls: list[dict]) -> None:
-    """Each tool call as one JSON line {id, name, arguments} on stdout."""
+def write_tool_calls(env: "Env", writer: Any, calls: list[dict]) -> None:
+    """Each tool call as one JSON line {id, name, arguments} on stdout, on a line of its own."""
     if not calls:
         return
+    writer.end_line()
     for call in calls:
         env.stdout.write(dumps(tool_call_line(call)) + "\n")
     env.stdout.flush()

@@ -108,6 +108,9 @@ class MarkdownStreamWriter:
             self._end_line()
         self._add(pieces[-1])
 
+    def end_line(self) -> None:
+        """Nothing to do: every rendered block ends its line."""
+
     def close(self) -> None:
         """Render what is left: the last line and the last block."""
         if self._line:

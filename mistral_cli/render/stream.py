@@ -1,14 +1,19 @@
 """Streaming output for generation commands: the answer as it arrives, and the usage line.
 
-    make_stream_writer(env, markdown)  ->  StreamWriter with .write(delta) and .close()
+    make_stream_writer(env, markdown, final_newline)  ->  StreamWriter
 
-- Off a terminal, or without Markdown: each delta is written raw and flushed, nothing else
-  (the per-chunk cost of a pipe is one write and one flush).
+- Off a terminal: each delta is written raw and flushed, nothing else (the per-chunk cost
+  of a pipe is one write and one flush).
 - On a terminal with styling allowed and Markdown on: `MarkdownStreamWriter`
   (render/markdown_stream.py) renders each completed Markdown block once, so the cost stays
-  linear in the answer's length. With NO_COLOR, TERM=dumb or --color never: raw text.
-- On a terminal, close() ends the answer with a newline so the shell prompt starts on its
-  own line; off a terminal the output is exactly the concatenated deltas.
+  linear in the answer's length. Otherwise (no Markdown, NO_COLOR, TERM=dumb, --color
+  never): plain text with control characters removed.
+
+The writers own the answer's last newline, on a terminal and off it alike: close() ends
+the answer with a newline when it did not end with one (text files, `wc -l` and the shell
+prompt expect one), unless the writer was made with final_newline=False (`fim --cursor`
+prints the bare completion for editors); end_line() ends the line in any case (before tool
+calls printed after the answer).
 
 `write_usage` prints `tokens: 12 prompt + 34 completion = 46 · finish: stop` on stderr.
 This module imports nothing heavy: Rich is loaded only on the Markdown path.
@@ -30,33 +35,52 @@ class StreamWriter(Protocol):
     def write(self, delta: str) -> None:
         """Show DELTA (a piece of the answer's text)."""
 
+    def end_line(self) -> None:
+        """End the current line if the answer so far does not end one."""
+
     def close(self) -> None:
-        """Finish the answer: flush what is pending."""
+        """Finish the answer: the final newline (unless told not to), then flush."""
 
 
 class RawStreamWriter:
-    """Each delta written and flushed as it comes: the pipe path, kept minimal."""
+    """Each delta written and flushed as it comes: the pipe path, kept minimal (the only
+    per-chunk extra is remembering the last non-empty delta, for the final newline)."""
 
-    __slots__ = ("write", "close")
+    __slots__ = ("write", "end_line", "close")
 
-    def __init__(self, stream: IO[str]):
+    def __init__(self, stream: IO[str], final_newline: bool = True):
         write, flush = stream.write, stream.flush
+        last = "\n"
 
         def write_delta(delta: str) -> None:
+            nonlocal last
             write(delta)
             flush()
+            if delta:
+                last = delta
 
-        self.write = write_delta
-        self.close = flush
+        def end_line() -> None:
+            nonlocal last
+            if not last.endswith("\n"):
+                write("\n")
+                last = "\n"
+            flush()
+
+        def close() -> None:
+            if final_newline:
+                end_line()
+            flush()
+
+        self.write, self.end_line, self.close = write_delta, end_line, close
 
 
 class TerminalTextWriter:
-    """Plain text on a terminal (no Markdown, or no colour): no control characters; close()
-    ends the line."""
+    """Plain text on a terminal (no Markdown, or no colour): no control characters."""
 
-    def __init__(self, stream: IO[str]):
+    def __init__(self, stream: IO[str], final_newline: bool = True):
         self._write, self._flush = stream.write, stream.flush
         self._at_line_start = True
+        self._final_newline = final_newline
 
     def write(self, delta: str) -> None:
         """Write DELTA (control characters removed) and flush."""
@@ -67,23 +91,30 @@ class TerminalTextWriter:
             self._flush()
             self._at_line_start = delta[-1] == "\n"
 
-    def close(self) -> None:
-        """Add a final newline if the answer did not end with one."""
+    def end_line(self) -> None:
+        """Add a newline if the answer so far did not end with one."""
         if not self._at_line_start:
             self._write("\n")
             self._at_line_start = True
         self._flush()
 
+    def close(self) -> None:
+        """The final newline (unless told not to), then flush."""
+        if self._final_newline:
+            self.end_line()
+        self._flush()
 
-def make_stream_writer(env: "Env", markdown: bool) -> StreamWriter:
-    """The writer for a streamed answer on ENV's stdout (Markdown only where it can show)."""
+
+def make_stream_writer(env: "Env", markdown: bool, final_newline: bool = True) -> StreamWriter:
+    """The writer for a streamed answer on ENV's stdout (Markdown only where it can show;
+    without FINAL_NEWLINE, plain text exactly as the model sent it, ending where it ends)."""
     if not env.stdout_isatty:
-        return RawStreamWriter(env.stdout)
-    if markdown and env.stdout_styled:
+        return RawStreamWriter(env.stdout, final_newline)
+    if markdown and final_newline and env.stdout_styled:
         from mistral_cli.render.markdown_stream import MarkdownStreamWriter
 
         return MarkdownStreamWriter(env.console, env.stdout)
-    return TerminalTextWriter(env.stdout)
+    return TerminalTextWriter(env.stdout, final_newline)
 
 
 # -- usage -------------------------------------------------------------------------------
