@@ -10,7 +10,6 @@ import subprocess
 import sys
 
 import pytest
-import yaml
 
 from tests.fakeapi import error_400, json_response, sse_response
 from tests.generation_helpers import (chat_requests, chunk, completion, history_path, pdf_bytes,
@@ -529,18 +528,6 @@ def test_doc_uploads_a_local_file_whatever_its_type(api, cli, tmp_path):
     assert cli("chat", "read", "--doc", path, "--no-log").exit_code == 0
     assert api.last("POST", "/v1/files").file().filename == "notes.docx"
     assert last_body(api)["messages"][0]["content"][1]["type"] == "document_url"
-
-
-# -- the request field sets follow the spec ---------------------------------------------------------
-
-def test_endpoint_field_sets_match_the_spec():
-    from mistral_cli.generation.endpoints import AGENTS_FIELDS, CHAT_FIELDS, FIM_FIELDS
-    from tests.fakeapi.spec import SPEC_PATH
-
-    schemas = yaml.safe_load(SPEC_PATH.read_text())["components"]["schemas"]
-    assert CHAT_FIELDS == set(schemas["ChatCompletionRequest"]["properties"])
-    assert AGENTS_FIELDS == set(schemas["AgentsCompletionRequest"]["properties"])
-    assert FIM_FIELDS == set(schemas["FIMCompletionRequest"]["properties"])
 
 
 def test_help_shows_examples(cli):

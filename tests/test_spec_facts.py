@@ -30,7 +30,10 @@ def resolve(schema: Any) -> Any:
 
 
 def enum_values(path: str) -> set[Any]:
-    """The enum at PATH: `Schema` or `Schema.property` (through anyOf and array items)."""
+    """The enum at PATH: `Schema` or `Schema.property` (through anyOf and array items);
+    `A.x|B.y` is the union of several."""
+    if "|" in path:
+        return set().union(*(enum_values(part) for part in path.split("|")))
     name, _, prop = path.partition(".")
     schema = resolve(schemas()[name])
     if prop:
@@ -90,11 +93,19 @@ ENUMS = [
     ("mistral_cli.commands.files:Purpose", "FilePurpose"),
     ("mistral_cli.commands.files:SampleType", "SampleType"),
     ("mistral_cli.commands.files:Source", "Source"),
+    ("mistral_cli.commands.models:ModelType", "BaseModelCard.type|FTModelCard.type"),
+    ("mistral_cli.generation.messages:ROLES",
+     "SystemMessage.role|UserMessage.role|AssistantMessage.role|ToolMessage.role"),
 ]
 
 # (where mcli keeps the properties it copies, the spec schema they belong to)
 PROPERTY_SETS = [
     ("mistral_cli.commands.models:CAPABILITIES", "ModelCapabilities"),
+    ("mistral_cli.generation.request:FUNCTION_KEYS", "Function"),
+    ("mistral_cli.generation.request:WRAPPER_KEYS", "JsonSchema"),
+    ("mistral_cli.generation.endpoints:CHAT_FIELDS", "ChatCompletionRequest"),
+    ("mistral_cli.generation.endpoints:AGENTS_FIELDS", "AgentsCompletionRequest"),
+    ("mistral_cli.generation.endpoints:FIM_FIELDS", "FIMCompletionRequest"),
 ]
 
 
