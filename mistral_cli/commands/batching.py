@@ -188,6 +188,14 @@ def _result(future: Future, batch: Batch) -> dict:
         raise
 
 
+def require_some(written: int, skip: int) -> None:
+    """Refuse a run that had no input at all (an empty file or pipe); after --skip, nothing
+    left is fine (a finished run resumed)."""
+    if written == 0 and skip == 0:
+        raise UsageError("no input: every line was blank (give TEXT arguments, --input-file FILE, "
+                         "or pipe lines on stdin)")
+
+
 # -- output ----------------------------------------------------------------------------------
 
 def line_format(env: "Env", output: OutputFormat) -> OutputFormat:

@@ -131,8 +131,9 @@ def _run_texts(env: "Env", operation: str, model: str, texts: list[str] | None, 
     def send(batch: list[str]) -> dict:
         return send_one(env.client, {"model": model, "input": batch})
 
-    b.run_batches(env, b.batches(inputs.texts, batch_size, skip), send, writer.batch,
-                  concurrency=concurrency, total=inputs.total, label=operation)
+    written = b.run_batches(env, b.batches(inputs.texts, batch_size, skip), send, writer.batch,
+                            concurrency=concurrency, total=inputs.total, label=operation)
+    b.require_some(written, skip)
     writer.finish()
 
 

@@ -61,8 +61,9 @@ def embeddings(
 
         return embed(env.client, {"model": chosen, "input": batch})
 
-    b.run_batches(env, b.batches(inputs.texts, batch_size, skip), send, writer.batch,
-                  concurrency=concurrency, total=inputs.total, label="embedding")
+    written = b.run_batches(env, b.batches(inputs.texts, batch_size, skip), send, writer.batch,
+                            concurrency=concurrency, total=inputs.total, label="embedding")
+    b.require_some(written, skip)
     writer.finish()
 
 
