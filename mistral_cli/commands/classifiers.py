@@ -157,7 +157,7 @@ def read_conversations(env: "Env", path: Path) -> tuple[list[list[dict]], bool]:
     from mistral_cli.generation import messages
     from mistral_cli.inputs import read_text
 
-    items = messages.parse_message_list(read_text(env, path, "--messages"), f"--messages {path}")
+    items = parse_conversations(read_text(env, path, "--messages"), f"--messages {path}")
     unwrapped = [item["messages"] if isinstance(item, dict) and set(item) == {"messages"} else item
                  for item in items]
     many = any(isinstance(item, list) for item in unwrapped)
@@ -169,6 +169,20 @@ def read_conversations(env: "Env", path: Path) -> tuple[list[list[dict]], bool]:
             raise UsageError(f"--messages: conversation {number} is empty")
         messages.check_messages(conversation, f"--messages (conversation {number})" if many else "--messages")
     return conversations, many
+
+
+def parse_conversations(text: str, where: str) -> list:
+    """TEXT as generation's message-list reader sees it (a JSON array or JSONL), or else as
+    JSON Lines of arrays (one conversation per line)."""
+    from mistral_cli.generation.messages import parse_message_list
+
+    try:
+        return parse_message_list(text, where)
+    except UsageError:
+        if not text.lstrip().startswith("["):
+            raise
+    return [parse_message_list(line, f"{where} line {number}")
+            for number, line in enumerate(text.splitlines(), 1) if line.strip()]
 
 
 def last_text(conversation: list[dict]) -> str:
