@@ -90,11 +90,18 @@ ENUMS = [
     ("mistral_cli.commands.files:Purpose", "FilePurpose"),
     ("mistral_cli.commands.files:SampleType", "SampleType"),
     ("mistral_cli.commands.files:Source", "Source"),
+    ("mistral_cli.commands.ocr:DOCUMENT_CHUNK_TYPES", "DocumentURLChunk.type"),
+    ("mistral_cli.commands.ocr:IMAGE_CHUNK_TYPES", "ImageURLChunk.type"),
 ]
 
 # (where mcli keeps the properties it copies, the spec schema they belong to)
 PROPERTY_SETS = [
     ("mistral_cli.commands.models:CAPABILITIES", "ModelCapabilities"),
+    ("mistral_cli.commands.embeddings:REQUEST_FIELDS", "EmbeddingRequest"),
+    ("mistral_cli.commands.classifiers:TEXT_FIELDS", "ClassificationRequest"),
+    ("mistral_cli.commands.classifiers:CHAT_FIELDS", "ChatModerationRequest"),
+    ("mistral_cli.commands.classifiers:CHAT_FIELDS", "ChatClassificationRequest"),
+    ("mistral_cli.commands.ocr:REQUEST_FIELDS", "OCRRequest"),
 ]
 
 
