@@ -153,8 +153,9 @@ def run_batches(env: "Env", work: Iterator[Batch], send: Callable[[list[str]], d
     env.client  # built here, once, before the worker threads share it
     pending: deque[tuple[Batch, Future]] = deque()
     written = done_bytes = 0
-    with progress_bar(env, label, total) as on_progress, \
-            ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="mcli-batch") as pool:
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="mcli-batch")
+    finished = False
+    with progress_bar(env, label, total) as on_progress:
         try:
             _fill(pool, pending, work, send, concurrency)
             while pending:
@@ -164,9 +165,10 @@ def run_batches(env: "Env", work: Iterator[Batch], send: Callable[[list[str]], d
                 done_bytes += batch.size
                 on_progress(done_bytes, total)
                 _fill(pool, pending, work, send, concurrency)
+            finished = True
         finally:
-            for _batch, future in pending:
-                future.cancel()
+            # after a failure or Ctrl-C, do not wait here for requests still in flight
+            pool.shutdown(wait=finished, cancel_futures=True)
     return written
 
 
