@@ -269,3 +269,14 @@ def test_gate_matching():
     assert gate.trips({"sentiment.negative"}) and not gate.trips({"sentiment.positive"})
     assert verdicts.Gate(frozenset()).trips({"x"}) and not verdicts.Gate(frozenset()).trips(set())
     assert not verdicts.Gate(None).trips({"x"})
+
+
+def test_a_real_pipeline_gates_on_exit_6(api, run_mcli):
+    """`... | mcli classifiers moderate --fail-on any && publish`: a real process and pipe."""
+    api.add("POST", MODERATIONS, moderations, times=2)
+    flagged = run_mcli("classifiers", "moderate", "--fail-on", "any", input="fine\nbad one\n")
+    assert flagged.returncode == 6
+    assert [json.loads(line)["flagged"] for line in flagged.stdout.splitlines()] == [
+        [], ["violence_and_threats"]]
+    clean = run_mcli("classifiers", "moderate", "--fail-on", "any", input="fine\nall good\n")
+    assert (clean.returncode, clean.stderr) == (0, "")

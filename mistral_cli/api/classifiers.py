@@ -17,6 +17,7 @@ CHAT_CLASSIFICATIONS = "/v1/chat/classifications"
 
 
 def _post(client: HTTPClient, path: str, body: dict) -> dict:
+    """POST BODY to PATH as a computation (retried on 429/5xx)."""
     return client.call("POST", path, json_body=body, effect=Effect.COMPUTE)
 
 

@@ -104,6 +104,7 @@ def file_lines(path: Path) -> Iterator[str]:
 
 
 def _closing_lines(handle: IO[str], path: Path) -> Iterator[str]:
+    """HANDLE's non-blank lines, closing it at the end; bad UTF-8 is a usage error."""
     with handle:
         try:
             yield from lines(handle)
@@ -112,6 +113,7 @@ def _closing_lines(handle: IO[str], path: Path) -> Iterator[str]:
 
 
 def _size(path: Path) -> int | None:
+    """PATH's size in bytes (for the progress bar), or None."""
     try:
         return path.stat().st_size
     except OSError:
@@ -174,6 +176,7 @@ def run_batches(env: "Env", work: Iterator[Batch], send: Callable[[list[str]], d
 
 def _fill(pool: ThreadPoolExecutor, pending: deque, work: Iterator[Batch],
           send: Callable[[list[str]], dict], concurrency: int) -> None:
+    """Submit batches until CONCURRENCY are pending or the input ends."""
     while len(pending) < concurrency:
         batch = next(work, None)
         if batch is None:
@@ -182,6 +185,7 @@ def _fill(pool: ThreadPoolExecutor, pending: deque, work: Iterator[Batch],
 
 
 def _result(future: Future, batch: Batch) -> dict:
+    """FUTURE's body; a failure gets the line saying where to resume."""
     try:
         return future.result()
     except MCLIError as exc:
@@ -242,13 +246,16 @@ class CombinedJson:
         self.env.stdout.flush()
 
     def _keys(self) -> list[str]:
+        """The first body's keys, with LIST_KEY among them."""
         keys = list(self.first or {})
         return keys if self.list_key in keys else keys + [self.list_key]
 
     def _list_position(self) -> int:
+        """Where LIST_KEY stands among the keys."""
         return self._keys().index(self.list_key)
 
     def _write_keys(self, keys: list[str], opening: bool) -> None:
+        """Write KEYS' values indented as json.dumps(indent=2) would, opening or continuing the body."""
         assert self.first is not None
         parts = []
         for key in keys:
@@ -262,6 +269,7 @@ class CombinedJson:
 
 
 def _add_usage(total: dict | None, usage: Any) -> dict | None:
+    """TOTAL with USAGE's numbers added (None until a body has usage)."""
     if not isinstance(usage, dict):
         return total
     if total is None:

@@ -115,6 +115,7 @@ def classify_chat(ctx: typer.Context, model: ClassifierModelOpt, messages: Messa
 # -- running ---------------------------------------------------------------------------------
 
 def _operation(name: str) -> Callable[..., dict]:
+    """The api/classifiers.py function NAME."""
     from mistral_cli.api import classifiers
 
     return getattr(classifiers, name)
@@ -123,12 +124,14 @@ def _operation(name: str) -> Callable[..., dict]:
 def _run_texts(env: "Env", operation: str, model: str, texts: list[str] | None, input_file: str | None,
                no_stdin: bool, batch_size: int, concurrency: int, skip: int, gate: v.Gate,
                output: OutputFormat) -> None:
+    """Moderate or classify the texts, batched, and print each verdict."""
     b.check_batching(batch_size, concurrency, skip)
     inputs = b.read_inputs(env, texts, input_file, no_stdin)
     writer = ResultWriter(env, b.line_format(env, output), gate, operation.startswith("moderate"))
     send_one = _operation(operation)
 
     def send(batch: list[str]) -> dict:
+        """One request for BATCH (run in a worker thread)."""
         return send_one(env.client, {"model": model, "input": batch})
 
     written = b.run_batches(env, b.batches(inputs.texts, batch_size, skip), send, writer.batch,
@@ -139,6 +142,7 @@ def _run_texts(env: "Env", operation: str, model: str, texts: list[str] | None, 
 
 def _run_chats(env: "Env", operation: str, model: str, path: Path, gate: v.Gate,
                output: OutputFormat) -> None:
+    """Moderate or classify the --messages conversations in one request."""
     conversations, many = read_conversations(env, path)
     writer = ResultWriter(env, b.line_format(env, output), gate, operation == "moderate_chat",
                           with_text=False)
@@ -222,6 +226,7 @@ class ResultWriter:
         self.env.stdout.flush()
 
     def _print(self, index: int, text: str, result: Any, scores: dict[str, float], names: set[str]) -> None:
+        """Print one input's verdict in the chosen format (json waits for the batch)."""
         if self.fmt is OutputFormat.jsonl:
             self.env.stdout.write(dumps(self._line(index, text, result, names)) + "\n")
         elif self.fmt is OutputFormat.text:
@@ -234,6 +239,7 @@ class ResultWriter:
             self.env.console.print(score_table(title, scores, names))
 
     def _line(self, index: int, text: str, result: Any, names: set[str]) -> dict:
+        """The jsonl line of one input."""
         line: dict[str, Any] = {"index": index}
         if self.with_text:
             line["text"] = text

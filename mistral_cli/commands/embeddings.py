@@ -57,6 +57,7 @@ def embeddings(
     writer = make_writer(env, b.line_format(env, output), skip)
 
     def send(batch: list[str]) -> dict:
+        """One request for BATCH (run in a worker thread)."""
         from mistral_cli.api.embeddings import embed
 
         return embed(env.client, {"model": chosen, "input": batch})

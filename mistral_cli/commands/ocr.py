@@ -194,6 +194,7 @@ def markdown(pages: list[dict]) -> str:
 
 
 def _with_marker(page: dict, position: int) -> str:
+    """PAGE's Markdown after its `<!-- page N -->` line."""
     marker = PAGE_SEPARATOR.format(index=page.get("index"))
     return (marker.lstrip("\n") if position == 0 else marker) + str(page.get("markdown") or "")
 

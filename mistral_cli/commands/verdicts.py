@@ -98,6 +98,7 @@ def classification_scores(result: Any) -> tuple[dict[str, float], set[str]]:
 
 
 def _is_number(value: Any) -> bool:
+    """Whether VALUE is a JSON number (not a boolean)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 

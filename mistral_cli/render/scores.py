@@ -27,6 +27,7 @@ def bar(score: float, width: int = BAR_WIDTH) -> str:
 
 
 def _escape(text: str) -> str:
+    """TEXT with Rich markup escaped."""
     from rich.markup import escape
 
     return escape(text)
@@ -64,6 +65,7 @@ def similarity_table(labels: Sequence[str], matrix: Sequence[Sequence[float]]) -
 
 
 def _similarity_cell(value: float, diagonal: bool) -> str:
+    """One matrix cell: dim on the diagonal, bold from 0.8."""
     if diagonal:
         return f"[dim]{value:.3f}[/dim]"
     return f"[bold]{value:.3f}[/bold]" if value >= 0.8 else f"{value:.3f}"
