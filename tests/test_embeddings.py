@@ -110,9 +110,11 @@ def test_an_empty_input_file_is_refused(api, cli, tmp_path):
 
 
 def test_output_keeps_input_order_when_the_server_answers_out_of_order(api, cli):
-    """Four batches in flight at once, answered in reverse order (each waits until the next
-    one has been answered): output is still in input order."""
+    """Four batches in flight at once (each waits until all four have arrived), answered in
+    reverse order (each then waits until the next one was answered): output is still in
+    input order."""
     answered: dict[str, threading.Event] = {f"t{n}": threading.Event() for n in range(0, 8, 2)}
+    all_in = threading.Barrier(4)
     in_flight = [0, 0]  # now, most
     lock = threading.Lock()
 
@@ -121,6 +123,10 @@ def test_output_keeps_input_order_when_the_server_answers_out_of_order(api, cli)
         with lock:
             in_flight[0] += 1
             in_flight[1] = max(in_flight[1], in_flight[0])
+        try:
+            all_in.wait(10)
+        except threading.BrokenBarrierError:
+            pass  # fewer than four in flight: the assertion below says so
         after = {"t0": "t2", "t2": "t4", "t4": "t6", "t6": None}[first]
         if after is not None:
             answered[after].wait(10)
@@ -279,3 +285,20 @@ def test_a_progress_bar_on_a_styled_terminal_only(api, cli, styled, tmp_path):
     assert "embedding" in on_tty.stderr and "━" in on_tty.stderr
     piped = cli("embeddings", "-f", corpus, "--batch-size", "2")
     assert piped.stderr == ""
+
+
+def test_an_answer_with_the_wrong_number_of_vectors_stops_the_run(api, cli):
+    def one_short(req):
+        response = answer(req)
+        if req.json["input"][0] == "t2":
+            body = response.json
+            body["data"] = body["data"][:1]
+            return json_response(body)
+        return response
+
+    api.add("POST", PATH, one_short)
+    result = cli("embeddings", "--batch-size", "2", "-j", "1", input=numbered(6))
+    assert result.exit_code == 1
+    assert [line["index"] for line in lines_of(result)] == [0, 1]
+    assert "answered 1 data item(s) for 2 input(s)" in result.stderr
+    assert "resume with --skip 2" in result.stderr

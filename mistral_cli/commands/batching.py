@@ -137,6 +137,15 @@ def batches(texts: Iterable[str], size: int, skip: int = 0) -> Iterator[Batch]:
         yield Batch(start, current, nbytes)
 
 
+def expect_items(body: Any, key: str, count: int) -> dict:
+    """BODY, refused (exit 1) unless its KEY list holds one item per input sent."""
+    items = body.get(key) if isinstance(body, dict) else None
+    if not isinstance(items, list) or len(items) != count:
+        got = len(items) if isinstance(items, list) else "no"
+        raise MCLIError(f"the server answered {got} {key} item(s) for {count} input(s)")
+    return body
+
+
 def check_batching(batch_size: int, concurrency: int, skip: int) -> None:
     """The batching options' bounds (Typer checks them too; this names them for direct calls)."""
     check_range(batch_size, "--batch-size", low=1)

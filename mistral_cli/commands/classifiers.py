@@ -132,7 +132,7 @@ def _run_texts(env: "Env", operation: str, model: str, texts: list[str] | None, 
 
     def send(batch: list[str]) -> dict:
         """One request for BATCH (run in a worker thread)."""
-        return send_one(env.client, {"model": model, "input": batch})
+        return b.expect_items(send_one(env.client, {"model": model, "input": batch}), "results", len(batch))
 
     written = b.run_batches(env, b.batches(inputs.texts, batch_size, skip), send, writer.batch,
                             concurrency=concurrency, total=inputs.total, label=operation)
@@ -151,6 +151,7 @@ def _run_chats(env: "Env", operation: str, model: str, path: Path, gate: v.Gate,
     else:
         sent = list(conversations)
     body = _operation(operation)(env.client, {"model": model, "input": sent if many else sent[0]})
+    b.expect_items(body, "results", len(sent))
     writer.batch(b.Batch(0, [last_text(c) for c in conversations], 0), body)
     writer.finish()
 

@@ -60,7 +60,7 @@ def embeddings(
         """One request for BATCH (run in a worker thread)."""
         from mistral_cli.api.embeddings import embed
 
-        return embed(env.client, {"model": chosen, "input": batch})
+        return b.expect_items(embed(env.client, {"model": chosen, "input": batch}), "data", len(batch))
 
     written = b.run_batches(env, b.batches(inputs.texts, batch_size, skip), send, writer.batch,
                             concurrency=concurrency, total=inputs.total, label="embedding")
