@@ -302,3 +302,26 @@ def test_an_answer_with_the_wrong_number_of_vectors_stops_the_run(api, cli):
     assert [line["index"] for line in lines_of(result)] == [0, 1]
     assert "answered 1 data item(s) for 2 input(s)" in result.stderr
     assert "resume with --skip 2" in result.stderr
+
+
+def test_ctrl_c_says_where_to_resume():
+    import io
+
+    from mistral_cli.env import Env
+
+    env = Env(io.StringIO(), io.StringIO(), io.StringIO(), environ={})
+    written: list[list[str]] = []
+
+    def write(batch, body):
+        if batch.start == 2:
+            raise KeyboardInterrupt
+        written.append(body["data"])
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            batching.run_batches(env, batching.batches(iter("abcdef"), 2), lambda texts: {"data": texts},
+                                 write, concurrency=2, total=None, label="x")
+    finally:
+        env.close()
+    assert written == [["a", "b"]]
+    assert "resume with --skip 2" in env.stderr.getvalue()

@@ -164,6 +164,7 @@ def run_batches(env: "Env", work: Iterator[Batch], send: Callable[[list[str]], d
     env.client  # built here, once, before the worker threads share it
     pending: deque[tuple[Batch, Future]] = deque()
     written = done_bytes = 0
+    resume: int | None = None  # the first input not yet written
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="mcli-batch")
     finished = False
     with progress_bar(env, label, total) as on_progress:
@@ -171,12 +172,19 @@ def run_batches(env: "Env", work: Iterator[Batch], send: Callable[[list[str]], d
             _fill(pool, pending, work, send, concurrency)
             while pending:
                 batch, future = pending.popleft()
+                resume = batch.start
                 write(batch, _result(future, batch))
+                resume = batch.start + len(batch.texts)
                 written += len(batch.texts)
                 done_bytes += batch.size
                 on_progress(done_bytes, total)
                 _fill(pool, pending, work, send, concurrency)
             finished = True
+        except KeyboardInterrupt:
+            if resume is not None:
+                env.info(f"interrupted: every input before input {resume + 1} was written; "
+                         f"resume with --skip {resume}")
+            raise
         finally:
             # after a failure or Ctrl-C, do not wait here for requests still in flight
             pool.shutdown(wait=finished, cancel_futures=True)
