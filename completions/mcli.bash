@@ -8,7 +8,7 @@ __mcli_global_vopts='--profile --server-url --timeout --max-retries --color'
 __mcli_node() {
     __mcli_subs=""; __mcli_opts=""; __mcli_vopts=""; __mcli_args=""; __mcli_more=0
     case "$1" in
-        '') __mcli_subs='agents api auth chat config files fim history models usage'; __mcli_opts='--version -h --help' ;;
+        '') __mcli_subs='agents api auth chat classifiers config embeddings files fim history models ocr usage'; __mcli_opts='--version -h --help' ;;
         'agents') __mcli_opts='--system -s --system-file --messages --body --no-stdin --attach -a --doc --prefix --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --json-mode --schema --schema-name --strict --tool --tools --tool-choice --no-parallel-tool-calls --tool-result --tool-result-file --continue -c --cid --no-log --interactive -i --no-stream --no-markdown --output -o -h --help'; __mcli_vopts='--system -s --system-file --messages --body --attach -a --doc --prefix --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --cid --output -o'; __mcli_args='- -' ;;
         'api') __mcli_opts='-f --field -F --field-file --body --input --multipart --paginate -o --output -h --help'; __mcli_vopts='-f --field -F --field-file --body --input -o --output'; __mcli_args='c:GET,POST,PUT,PATCH,DELETE -' ;;
         'auth') __mcli_subs='login logout status token'; __mcli_opts='-h --help' ;;
@@ -17,6 +17,11 @@ __mcli_node() {
         'auth status') __mcli_opts='-o --output --no-verify -h --help'; __mcli_vopts='-o --output' ;;
         'auth token') __mcli_opts='-h --help' ;;
         'chat') __mcli_opts='--system -s --system-file --messages --body --no-stdin --attach -a --doc --prefix --model -m --temperature --top-p --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --safe-prompt --prediction --prediction-file --json-mode --schema --schema-name --strict --tool --tools --tool-choice --no-parallel-tool-calls --tool-result --tool-result-file --continue -c --cid --no-log --interactive -i --no-stream --no-markdown --output -o -h --help'; __mcli_vopts='--system -s --system-file --messages --body --attach -a --doc --prefix --model -m --temperature --top-p --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --cid --output -o'; __mcli_args='-' ;;
+        'classifiers') __mcli_subs='classify classify-chat moderate moderate-chat'; __mcli_opts='-h --help' ;;
+        'classifiers classify') __mcli_opts='--model -m --input-file -f --no-stdin --batch-size --concurrency -j --skip --fail-on --threshold -o --output -h --help'; __mcli_vopts='--model -m --input-file -f --batch-size --concurrency -j --skip --fail-on --threshold -o --output'; __mcli_args='-'; __mcli_more=1 ;;
+        'classifiers classify-chat') __mcli_opts='--model -m --messages --fail-on --threshold -o --output -h --help'; __mcli_vopts='--model -m --messages --fail-on --threshold -o --output' ;;
+        'classifiers moderate') __mcli_opts='--model -m --input-file -f --no-stdin --batch-size --concurrency -j --skip --fail-on --threshold -o --output -h --help'; __mcli_vopts='--model -m --input-file -f --batch-size --concurrency -j --skip --fail-on --threshold -o --output'; __mcli_args='-'; __mcli_more=1 ;;
+        'classifiers moderate-chat') __mcli_opts='--messages --model -m --fail-on --threshold -o --output -h --help'; __mcli_vopts='--messages --model -m --fail-on --threshold -o --output' ;;
         'config') __mcli_subs='get list path set unset use'; __mcli_opts='-h --help' ;;
         'config get') __mcli_opts='-o --output -h --help'; __mcli_vopts='-o --output'; __mcli_args='-' ;;
         'config list') __mcli_opts='-o --output --all-profiles -h --help'; __mcli_vopts='-o --output' ;;
@@ -24,6 +29,7 @@ __mcli_node() {
         'config set') __mcli_opts='-h --help'; __mcli_args='- -' ;;
         'config unset') __mcli_opts='-h --help'; __mcli_args='-' ;;
         'config use') __mcli_opts='--create -h --help'; __mcli_args='-' ;;
+        'embeddings') __mcli_opts='--model -m --input-file -f --no-stdin --batch-size --concurrency -j --skip -o --output -h --help'; __mcli_vopts='--model -m --input-file -f --batch-size --concurrency -j --skip -o --output'; __mcli_args='-'; __mcli_more=1 ;;
         'files') __mcli_subs='delete download get list upload url'; __mcli_opts='-h --help' ;;
         'files delete') __mcli_opts='--yes -y -o --output -h --help'; __mcli_vopts='-o --output'; __mcli_args='-'; __mcli_more=1 ;;
         'files download') __mcli_opts='-o --output --force -f -h --help'; __mcli_vopts='-o --output'; __mcli_args='-' ;;
@@ -43,6 +49,7 @@ __mcli_node() {
         'models list') __mcli_opts='-o --output --type --capability -h --help'; __mcli_vopts='-o --output --type --capability' ;;
         'models unarchive') __mcli_opts='-o --output -h --help'; __mcli_vopts='-o --output'; __mcli_args='-' ;;
         'models update') __mcli_opts='--name --description -o --output -h --help'; __mcli_vopts='--name --description -o --output'; __mcli_args='-' ;;
+        'ocr') __mcli_opts='--model -m --pages --include-images --no-include-images --image-limit --image-min-size --id --output-dir -d --delete-upload -o --output -h --help'; __mcli_vopts='--model -m --pages --image-limit --image-min-size --id --output-dir -d -o --output'; __mcli_args='-' ;;
         'usage') __mcli_opts='--by --since --days -o --output -h --help'; __mcli_vopts='--by --since --days -o --output' ;;
     esac
 }
@@ -77,9 +84,19 @@ __mcli_values() {
         'chat|--tool') __mcli_files=1 ;;
         'chat|--tools') __mcli_files=1 ;;
         'chat|--output'|'chat|-o') __mcli_choices='text json jsonl' ;;
+        'classifiers classify|--input-file'|'classifiers classify|-f') __mcli_files=1 ;;
+        'classifiers classify|-o'|'classifiers classify|--output') __mcli_choices='table json jsonl text' ;;
+        'classifiers classify-chat|--messages') __mcli_files=1 ;;
+        'classifiers classify-chat|-o'|'classifiers classify-chat|--output') __mcli_choices='table json jsonl text' ;;
+        'classifiers moderate|--input-file'|'classifiers moderate|-f') __mcli_files=1 ;;
+        'classifiers moderate|-o'|'classifiers moderate|--output') __mcli_choices='table json jsonl text' ;;
+        'classifiers moderate-chat|--messages') __mcli_files=1 ;;
+        'classifiers moderate-chat|-o'|'classifiers moderate-chat|--output') __mcli_choices='table json jsonl text' ;;
         'config get|-o'|'config get|--output') __mcli_choices='table json jsonl text' ;;
         'config list|-o'|'config list|--output') __mcli_choices='table json jsonl text' ;;
         'config path|-o'|'config path|--output') __mcli_choices='table json jsonl text' ;;
+        'embeddings|--input-file'|'embeddings|-f') __mcli_files=1 ;;
+        'embeddings|-o'|'embeddings|--output') __mcli_choices='table json jsonl text' ;;
         'files delete|-o'|'files delete|--output') __mcli_choices='table json jsonl text' ;;
         'files download|-o'|'files download|--output') __mcli_files=1 ;;
         'files get|-o'|'files get|--output') __mcli_choices='table json jsonl text' ;;
@@ -104,6 +121,8 @@ __mcli_values() {
         'models list|--type') __mcli_choices='base fine-tuned' ;;
         'models unarchive|-o'|'models unarchive|--output') __mcli_choices='table json jsonl text' ;;
         'models update|-o'|'models update|--output') __mcli_choices='table json jsonl text' ;;
+        'ocr|--output-dir'|'ocr|-d') __mcli_files=1 ;;
+        'ocr|-o'|'ocr|--output') __mcli_choices='table json jsonl text' ;;
         'usage|--by') __mcli_choices='model day' ;;
         'usage|-o'|'usage|--output') __mcli_choices='table json jsonl text' ;;
     esac

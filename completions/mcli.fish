@@ -8,9 +8,11 @@ complete -c mcli -f
 function __mcli_subs
     switch "$argv"
         case ''
-            echo agents api auth chat config files fim history models usage
+            echo agents api auth chat classifiers config embeddings files fim history models ocr usage
         case 'auth'
             echo login logout status token
+        case 'classifiers'
+            echo classify classify-chat moderate moderate-chat
         case 'config'
             echo get list path set unset use
         case 'files'
@@ -34,12 +36,22 @@ function __mcli_vopts
             echo -o --output
         case 'chat'
             echo --system -s --system-file --messages --body --attach -a --doc --prefix --model -m --temperature --top-p --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --cid --output -o
+        case 'classifiers classify'
+            echo --model -m --input-file -f --batch-size --concurrency -j --skip --fail-on --threshold -o --output
+        case 'classifiers classify-chat'
+            echo --model -m --messages --fail-on --threshold -o --output
+        case 'classifiers moderate'
+            echo --model -m --input-file -f --batch-size --concurrency -j --skip --fail-on --threshold -o --output
+        case 'classifiers moderate-chat'
+            echo --messages --model -m --fail-on --threshold -o --output
         case 'config get'
             echo -o --output
         case 'config list'
             echo -o --output
         case 'config path'
             echo -o --output
+        case 'embeddings'
+            echo --model -m --input-file -f --batch-size --concurrency -j --skip -o --output
         case 'files delete'
             echo -o --output
         case 'files download'
@@ -70,6 +82,8 @@ function __mcli_vopts
             echo -o --output
         case 'models update'
             echo --name --description -o --output
+        case 'ocr'
+            echo --model -m --pages --image-limit --image-min-size --id --output-dir -d -o --output
         case 'usage'
             echo --by --since --days -o --output
     end
@@ -139,11 +153,14 @@ complete -c mcli -n '__mcli_at' -a 'agents' -d 'Talk to an agent by its id; the 
 complete -c mcli -n '__mcli_at' -a 'api' -d 'Send a raw request to any API endpoint and print the reply.'
 complete -c mcli -n '__mcli_at' -a 'auth' -d 'Store, check, show and remove the API key.'
 complete -c mcli -n '__mcli_at' -a 'chat' -d 'Chat with a model; the answer streams to stdout and the exchange is saved.'
+complete -c mcli -n '__mcli_at' -a 'classifiers' -d 'Moderate and classify texts and chats; gate pipelines with --fail-on.'
 complete -c mcli -n '__mcli_at' -a 'config' -d 'Read and change settings and profiles.'
+complete -c mcli -n '__mcli_at' -a 'embeddings' -d 'Embed texts: one vector per input, in input order (jsonl off a terminal).'
 complete -c mcli -n '__mcli_at' -a 'files' -d 'Upload, list, download and delete files.'
 complete -c mcli -n '__mcli_at' -a 'fim' -d 'Fill in the middle: complete code between a prompt and a suffix; streams the completion.'
 complete -c mcli -n '__mcli_at' -a 'history' -d 'Browse and delete locally saved conversations.'
 complete -c mcli -n '__mcli_at' -a 'models' -d 'List, inspect, rename, archive and delete models.'
+complete -c mcli -n '__mcli_at' -a 'ocr' -d 'Read a document\'s text as Markdown, page by page (and its images).'
 complete -c mcli -n '__mcli_at' -a 'usage' -d 'Show token usage by model and by day, from the local history.'
 complete -c mcli -n '__mcli_at' -l 'version' -d 'Print the version and exit.'
 complete -c mcli -n '__mcli_at' -s 'h' -l 'help' -d 'Show this message and exit.'
@@ -250,6 +267,48 @@ complete -c mcli -n '__mcli_at chat' -l 'no-markdown' -d 'On a terminal, print r
 complete -c mcli -n '__mcli_at chat' -l 'output' -s 'o' -x -a 'text json jsonl' -d 'text: the answer; json: one chat.completion object; jsonl: each stream chunk as it arrives.'
 complete -c mcli -n '__mcli_at chat' -s 'h' -l 'help' -d 'Show this message and exit.'
 
+complete -c mcli -n '__mcli_at classifiers' -a 'classify' -d 'Classify texts with a classifier model: each target\'s label scores per input.'
+complete -c mcli -n '__mcli_at classifiers' -a 'classify-chat' -d 'Classify one conversation, or a list of them, with a classifier model.'
+complete -c mcli -n '__mcli_at classifiers' -a 'moderate' -d 'Moderate texts: per-category scores and flags, one result per input.'
+complete -c mcli -n '__mcli_at classifiers' -a 'moderate-chat' -d 'Moderate one conversation, or a list of them.'
+complete -c mcli -n '__mcli_at classifiers' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at classifiers classify' -l 'model' -s 'm' -x -d 'A classifier model (a fine-tuned one: ft:...).'
+complete -c mcli -n '__mcli_at classifiers classify' -l 'input-file' -s 'f' -r -F -d 'Read inputs from FILE, one text per line (\'-\' = stdin; blank lines skipped).'
+complete -c mcli -n '__mcli_at classifiers classify' -l 'no-stdin' -d 'Do not read inputs from piped stdin.'
+complete -c mcli -n '__mcli_at classifiers classify' -l 'batch-size' -x -d 'Texts per request.'
+complete -c mcli -n '__mcli_at classifiers classify' -l 'concurrency' -s 'j' -x -d 'Requests in flight at once.'
+complete -c mcli -n '__mcli_at classifiers classify' -l 'skip' -x -d 'Skip the first N inputs (to resume a run that stopped).'
+complete -c mcli -n '__mcli_at classifiers classify' -l 'fail-on' -x -d 'Exit 6 when an input is flagged in one of these categories (any: in any).'
+complete -c mcli -n '__mcli_at classifiers classify' -l 'threshold' -x -d 'Flag every category scoring X (0 to 1) or more, instead of the API\'s flags.'
+complete -c mcli -n '__mcli_at classifiers classify' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
+complete -c mcli -n '__mcli_at classifiers classify' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'model' -s 'm' -x -d 'A classifier model (a fine-tuned one: ft:...).'
+complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'messages' -r -F -d 'A conversation (JSON array or JSONL of messages), or a list of them (\'-\' = stdin).'
+complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'fail-on' -x -d 'Exit 6 when an input is flagged in one of these categories (any: in any).'
+complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'threshold' -x -d 'Flag every category scoring X (0 to 1) or more, instead of the API\'s flags.'
+complete -c mcli -n '__mcli_at classifiers classify-chat' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
+complete -c mcli -n '__mcli_at classifiers classify-chat' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at classifiers moderate' -l 'model' -s 'm' -x -d 'Model (default: the profile\'s model.moderation, else mistral-moderation-latest).'
+complete -c mcli -n '__mcli_at classifiers moderate' -l 'input-file' -s 'f' -r -F -d 'Read inputs from FILE, one text per line (\'-\' = stdin; blank lines skipped).'
+complete -c mcli -n '__mcli_at classifiers moderate' -l 'no-stdin' -d 'Do not read inputs from piped stdin.'
+complete -c mcli -n '__mcli_at classifiers moderate' -l 'batch-size' -x -d 'Texts per request.'
+complete -c mcli -n '__mcli_at classifiers moderate' -l 'concurrency' -s 'j' -x -d 'Requests in flight at once.'
+complete -c mcli -n '__mcli_at classifiers moderate' -l 'skip' -x -d 'Skip the first N inputs (to resume a run that stopped).'
+complete -c mcli -n '__mcli_at classifiers moderate' -l 'fail-on' -x -d 'Exit 6 when an input is flagged in one of these categories (any: in any).'
+complete -c mcli -n '__mcli_at classifiers moderate' -l 'threshold' -x -d 'Flag every category scoring X (0 to 1) or more, instead of the API\'s flags.'
+complete -c mcli -n '__mcli_at classifiers moderate' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
+complete -c mcli -n '__mcli_at classifiers moderate' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'messages' -r -F -d 'A conversation (JSON array or JSONL of messages), or a list of them (\'-\' = stdin).'
+complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'model' -s 'm' -x -d 'Model (default: the profile\'s model.moderation, else mistral-moderation-latest).'
+complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'fail-on' -x -d 'Exit 6 when an input is flagged in one of these categories (any: in any).'
+complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'threshold' -x -d 'Flag every category scoring X (0 to 1) or more, instead of the API\'s flags.'
+complete -c mcli -n '__mcli_at classifiers moderate-chat' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
+complete -c mcli -n '__mcli_at classifiers moderate-chat' -s 'h' -l 'help' -d 'Show this message and exit.'
+
 complete -c mcli -n '__mcli_at config' -a 'get' -d 'Print one key\'s value in the active profile (its default when unset).'
 complete -c mcli -n '__mcli_at config' -a 'list' -d 'Show each key of the active profile, its value and where it comes from.'
 complete -c mcli -n '__mcli_at config' -a 'path' -d 'Print where the config file is (-o json: every file and folder mcli uses).'
@@ -274,6 +333,15 @@ complete -c mcli -n '__mcli_at config unset' -s 'h' -l 'help' -d 'Show this mess
 
 complete -c mcli -n '__mcli_at config use' -l 'create' -d 'Create the profile if the file lacks it.'
 complete -c mcli -n '__mcli_at config use' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at embeddings' -l 'model' -s 'm' -x -d 'Model (default: the profile\'s model.embeddings, else mistral-embed).'
+complete -c mcli -n '__mcli_at embeddings' -l 'input-file' -s 'f' -r -F -d 'Read inputs from FILE, one text per line (\'-\' = stdin; blank lines skipped).'
+complete -c mcli -n '__mcli_at embeddings' -l 'no-stdin' -d 'Do not read inputs from piped stdin.'
+complete -c mcli -n '__mcli_at embeddings' -l 'batch-size' -x -d 'Texts per request.'
+complete -c mcli -n '__mcli_at embeddings' -l 'concurrency' -s 'j' -x -d 'Requests in flight at once.'
+complete -c mcli -n '__mcli_at embeddings' -l 'skip' -x -d 'Skip the first N inputs (to resume a run that stopped).'
+complete -c mcli -n '__mcli_at embeddings' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
+complete -c mcli -n '__mcli_at embeddings' -s 'h' -l 'help' -d 'Show this message and exit.'
 
 complete -c mcli -n '__mcli_at files' -a 'delete' -d 'Delete files (asks first on a terminal).'
 complete -c mcli -n '__mcli_at files' -a 'download' -d 'Download a file\'s content (to its own name, a path, or stdout).'
@@ -379,6 +447,17 @@ complete -c mcli -n '__mcli_at models update' -l 'name' -x -d 'New name.'
 complete -c mcli -n '__mcli_at models update' -l 'description' -x -d 'New description.'
 complete -c mcli -n '__mcli_at models update' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at models update' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at ocr' -l 'model' -s 'm' -x -d 'Model (default: the profile\'s model.ocr, else mistral-ocr-latest).'
+complete -c mcli -n '__mcli_at ocr' -l 'pages' -x -d 'Pages to read, from 0: numbers and ranges, such as 0,2-4.'
+complete -c mcli -n '__mcli_at ocr' -l 'include-images' -l 'no-include-images' -d 'Return extracted images as base64 (on by default with --output-dir).'
+complete -c mcli -n '__mcli_at ocr' -l 'image-limit' -x -d 'Most images to extract.'
+complete -c mcli -n '__mcli_at ocr' -l 'image-min-size' -x -d 'Smallest height and width, in pixels, of an image to extract.'
+complete -c mcli -n '__mcli_at ocr' -l 'id' -x -d 'An id for the request (sent as `id`).'
+complete -c mcli -n '__mcli_at ocr' -l 'output-dir' -s 'd' -r -F -d 'Write one Markdown file per page and the extracted images into DIR.'
+complete -c mcli -n '__mcli_at ocr' -l 'delete-upload' -d 'Delete the uploaded copy of a local document afterwards.'
+complete -c mcli -n '__mcli_at ocr' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
+complete -c mcli -n '__mcli_at ocr' -s 'h' -l 'help' -d 'Show this message and exit.'
 
 complete -c mcli -n '__mcli_at usage' -l 'by' -x -a 'model day' -d 'Sum by model or by day only (default: one row per day and model).'
 complete -c mcli -n '__mcli_at usage' -l 'since' -x -d 'Only from this UTC day on.'

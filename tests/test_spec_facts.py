@@ -96,6 +96,8 @@ ENUMS = [
     ("mistral_cli.commands.models:ModelType", "BaseModelCard.type|FTModelCard.type"),
     ("mistral_cli.generation.messages:ROLES",
      "SystemMessage.role|UserMessage.role|AssistantMessage.role|ToolMessage.role"),
+    ("mistral_cli.commands.ocr:DOCUMENT_CHUNK_TYPES", "DocumentURLChunk.type"),
+    ("mistral_cli.commands.ocr:IMAGE_CHUNK_TYPES", "ImageURLChunk.type"),
 ]
 
 # (where mcli keeps the properties it copies, the spec schema they belong to)
@@ -106,6 +108,11 @@ PROPERTY_SETS = [
     ("mistral_cli.generation.endpoints:CHAT_FIELDS", "ChatCompletionRequest"),
     ("mistral_cli.generation.endpoints:AGENTS_FIELDS", "AgentsCompletionRequest"),
     ("mistral_cli.generation.endpoints:FIM_FIELDS", "FIMCompletionRequest"),
+    ("mistral_cli.commands.embeddings:REQUEST_FIELDS", "EmbeddingRequest"),
+    ("mistral_cli.commands.classifiers:TEXT_FIELDS", "ClassificationRequest"),
+    ("mistral_cli.commands.classifiers:CHAT_FIELDS", "ChatModerationRequest"),
+    ("mistral_cli.commands.classifiers:CHAT_FIELDS", "ChatClassificationRequest"),
+    ("mistral_cli.commands.ocr:REQUEST_FIELDS", "OCRRequest"),
 ]
 
 

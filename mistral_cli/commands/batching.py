@@ -1,0 +1,295 @@
+"""Texts in, batched requests out: the shared engine of `embeddings`, `classifiers moderate`
+and `classifiers classify`.
+
+Inputs (TEXT arguments, else `--input-file FILE|-` lines, else piped stdin lines) are read
+as a stream and cut into batches of `--batch-size` texts; up to `--concurrency` requests are
+in flight at once on the process's one HTTP client (httpx.Client is thread-safe). Each
+batch's results are written as soon as every batch before it is written, so output keeps
+input order and memory holds at most `--concurrency` batches whatever the input's length.
+A batch that fails for good (after the client's retries) stops the run: what came before
+is already written, and the error says which `--skip N` resumes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from mistral_cli.errors import MCLIError, UsageError
+from mistral_cli.inputs import check_range
+from mistral_cli.render.output import OutputFormat
+from mistral_cli.render.progress import progress_bar
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.env import Env
+
+DEFAULT_BATCH_SIZE = 64
+DEFAULT_CONCURRENCY = 4
+MAX_CONCURRENCY = 64
+INPUT = "Input"
+
+InputFileOpt = Annotated[Optional[str], typer.Option(
+    "--input-file", "-f", metavar="FILE|-", show_default=False, rich_help_panel=INPUT,
+    help="Read inputs from FILE, one text per line ('-' = stdin; blank lines skipped).")]
+NoStdinOpt = Annotated[bool, typer.Option(
+    "--no-stdin", rich_help_panel=INPUT, help="Do not read inputs from piped stdin.")]
+BatchSizeOpt = Annotated[int, typer.Option(
+    "--batch-size", min=1, rich_help_panel=INPUT, help="Texts per request.")]
+ConcurrencyOpt = Annotated[int, typer.Option(
+    "--concurrency", "-j", min=1, max=MAX_CONCURRENCY, rich_help_panel=INPUT,
+    help="Requests in flight at once.")]
+SkipOpt = Annotated[int, typer.Option(
+    "--skip", min=0, rich_help_panel=INPUT, metavar="N",
+    help="Skip the first N inputs (to resume a run that stopped).")]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Consecutive inputs sent in one request: START is the first one's number (from 0)."""
+
+    start: int
+    texts: list[str]
+    size: int  # bytes of input, for the progress bar
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Where the texts come from, and how many bytes they hold when that is known."""
+
+    texts: Iterable[str]
+    total: int | None
+
+
+# -- reading -------------------------------------------------------------------------------
+
+def read_inputs(env: "Env", texts: list[str] | None, input_file: str | None, no_stdin: bool) -> Inputs:
+    """The texts to send: TEXT arguments, else --input-file lines, else piped stdin lines."""
+    if texts and input_file is not None:
+        raise UsageError("give texts as arguments or with --input-file, not both")
+    if texts:
+        return Inputs(texts, sum(len(text.encode()) + 1 for text in texts))
+    if input_file == "-":
+        return Inputs(lines(env.stdin), None)
+    if input_file is not None:
+        return Inputs(file_lines(Path(input_file)), _size(Path(input_file)))
+    if no_stdin or env.stdin_isatty or env.stdin is None:
+        raise UsageError("no input: give TEXT arguments, --input-file FILE, or pipe lines on stdin")
+    return Inputs(lines(env.stdin), None)
+
+
+def lines(stream: IO[str]) -> Iterator[str]:
+    """The non-blank lines of STREAM, read lazily, without their line ends."""
+    for line in stream:
+        text = line.rstrip("\r\n")
+        if text.strip():
+            yield text
+
+
+def file_lines(path: Path) -> Iterator[str]:
+    """The non-blank lines of the file at PATH (opened first, so a bad path fails early)."""
+    try:
+        handle = path.open(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"--input-file: no such file: {path}") from None
+    except OSError as exc:
+        raise UsageError(f"--input-file: cannot read {path}: {exc.strerror}") from None
+    return _closing_lines(handle, path)
+
+
+def _closing_lines(handle: IO[str], path: Path) -> Iterator[str]:
+    """HANDLE's non-blank lines, closing it at the end; bad UTF-8 is a usage error."""
+    with handle:
+        try:
+            yield from lines(handle)
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"--input-file: {path} is not UTF-8 text ({exc.reason})") from None
+
+
+def _size(path: Path) -> int | None:
+    """PATH's size in bytes (for the progress bar), or None."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+def batches(texts: Iterable[str], size: int, skip: int = 0) -> Iterator[Batch]:
+    """TEXTS after the first SKIP, in batches of SIZE."""
+    current: list[str] = []
+    start = skip
+    nbytes = 0
+    for number, text in enumerate(texts):
+        if number < skip:
+            continue
+        current.append(text)
+        nbytes += len(text.encode()) + 1
+        if len(current) == size:
+            yield Batch(start, current, nbytes)
+            start, current, nbytes = start + size, [], 0
+    if current:
+        yield Batch(start, current, nbytes)
+
+
+def expect_items(body: Any, key: str, count: int) -> dict:
+    """BODY, refused (exit 1) unless its KEY list holds one item per input sent."""
+    items = body.get(key) if isinstance(body, dict) else None
+    if not isinstance(items, list) or len(items) != count:
+        got = len(items) if isinstance(items, list) else "no"
+        raise MCLIError(f"the server answered {got} {key} item(s) for {count} input(s)")
+    return body
+
+
+def check_batching(batch_size: int, concurrency: int, skip: int) -> None:
+    """The batching options' bounds (Typer checks them too; this names them for direct calls)."""
+    check_range(batch_size, "--batch-size", low=1)
+    check_range(concurrency, "--concurrency", low=1, high=MAX_CONCURRENCY)
+    check_range(skip, "--skip", low=0)
+
+
+# -- running -------------------------------------------------------------------------------
+
+def run_batches(env: "Env", work: Iterator[Batch], send: Callable[[list[str]], dict],
+                write: Callable[[Batch, dict], None], *, concurrency: int, total: int | None,
+                label: str) -> int:
+    """SEND every batch (up to CONCURRENCY at once), WRITE each result in input order;
+    return the number of inputs written. A batch that fails stops the run after the batches
+    before it are written; the error then says where to resume."""
+    env.client  # built here, once, before the worker threads share it
+    pending: deque[tuple[Batch, Future]] = deque()
+    written = done_bytes = 0
+    resume: int | None = None  # the first input not yet written
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="mcli-batch")
+    finished = False
+    with progress_bar(env, label, total) as on_progress:
+        try:
+            _fill(pool, pending, work, send, concurrency)
+            while pending:
+                batch, future = pending.popleft()
+                resume = batch.start
+                write(batch, _result(future, batch))
+                resume = batch.start + len(batch.texts)
+                written += len(batch.texts)
+                done_bytes += batch.size
+                on_progress(done_bytes, total)
+                _fill(pool, pending, work, send, concurrency)
+            finished = True
+        except KeyboardInterrupt:
+            if resume is not None:
+                env.info(f"interrupted: every input before input {resume + 1} was written; "
+                         f"resume with --skip {resume}")
+            raise
+        finally:
+            # after a failure or Ctrl-C, do not wait here for requests still in flight
+            pool.shutdown(wait=finished, cancel_futures=True)
+    return written
+
+
+def _fill(pool: ThreadPoolExecutor, pending: deque, work: Iterator[Batch],
+          send: Callable[[list[str]], dict], concurrency: int) -> None:
+    """Submit batches until CONCURRENCY are pending or the input ends."""
+    while len(pending) < concurrency:
+        batch = next(work, None)
+        if batch is None:
+            return
+        pending.append((batch, pool.submit(send, batch.texts)))
+
+
+def _result(future: Future, batch: Batch) -> dict:
+    """FUTURE's body; a failure gets the line saying where to resume."""
+    try:
+        return future.result()
+    except MCLIError as exc:
+        exc.details.append(f"stopped at input {batch.start + 1}: every input before it was written; "
+                           f"resume with --skip {batch.start}")
+        raise
+
+
+def require_some(written: int, skip: int) -> None:
+    """Refuse a run that had no input at all (an empty file or pipe); after --skip, nothing
+    left is fine (a finished run resumed)."""
+    if written == 0 and skip == 0:
+        raise UsageError("no input: every line was blank (give TEXT arguments, --input-file FILE, "
+                         "or pipe lines on stdin)")
+
+
+# -- output ----------------------------------------------------------------------------------
+
+def line_format(env: "Env", output: OutputFormat) -> OutputFormat:
+    """-o table off a terminal means one JSON line per input."""
+    if output is OutputFormat.table and not env.stdout_isatty:
+        return OutputFormat.jsonl
+    return output
+
+
+class CombinedJson:
+    """`-o json` over several requests: the body one request would have returned, written
+    batch by batch (LIST_KEY's items in input order, `usage` summed), never held whole."""
+
+    def __init__(self, env: "Env", list_key: str):
+        self.env = env
+        self.list_key = list_key
+        self.first: dict | None = None
+        self.count = 0
+        self.usage: dict | None = None
+
+    def add(self, body: dict, items: list[Any]) -> None:
+        """Write ITEMS (BODY's list, already in order); the first call writes the head."""
+        if self.first is None:
+            self.first = body
+            self._write_keys(self._keys()[:self._list_position()], opening=True)
+            self.env.stdout.write(f"  {json.dumps(self.list_key)}: [")
+        for item in items:
+            text = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+            self.env.stdout.write(("," if self.count else "") + "\n    " + text)
+            self.count += 1
+        self.usage = _add_usage(self.usage, body.get("usage"))
+        self.env.stdout.flush()
+
+    def finish(self) -> None:
+        """Close the list and write the keys that follow it (nothing if no batch came)."""
+        if self.first is None:
+            return
+        self.env.stdout.write("\n  ]" if self.count else "]")
+        rest = self._keys()[self._list_position() + 1:]
+        self._write_keys(rest, opening=False)
+        self.env.stdout.write("\n}\n")
+        self.env.stdout.flush()
+
+    def _keys(self) -> list[str]:
+        """The first body's keys, with LIST_KEY among them."""
+        keys = list(self.first or {})
+        return keys if self.list_key in keys else keys + [self.list_key]
+
+    def _list_position(self) -> int:
+        """Where LIST_KEY stands among the keys."""
+        return self._keys().index(self.list_key)
+
+    def _write_keys(self, keys: list[str], opening: bool) -> None:
+        """Write KEYS' values indented as json.dumps(indent=2) would, opening or continuing the body."""
+        assert self.first is not None
+        parts = []
+        for key in keys:
+            value = self.usage if key == "usage" and self.usage is not None else self.first[key]
+            text = json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+            parts.append(f"  {json.dumps(key)}: {text}")
+        if opening:
+            self.env.stdout.write("{\n" + "".join(part + ",\n" for part in parts))
+        else:
+            self.env.stdout.write("".join(",\n" + part for part in parts))
+
+
+def _add_usage(total: dict | None, usage: Any) -> dict | None:
+    """TOTAL with USAGE's numbers added (None until a body has usage)."""
+    if not isinstance(usage, dict):
+        return total
+    if total is None:
+        return dict(usage)
+    return {**total, **{key: total.get(key, 0) + value for key, value in usage.items()
+                        if isinstance(value, (int, float)) and isinstance(total.get(key, 0), (int, float))}}

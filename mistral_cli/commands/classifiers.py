@@ -1,0 +1,258 @@
+"""`mcli classifiers`: moderate and classify texts (batched like embeddings) and chats."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from mistral_cli.commands import batching as b
+from mistral_cli.commands import verdicts as v
+from mistral_cli.config.profiles import KEYS
+from mistral_cli.errors import UsageError
+from mistral_cli.generation.endpoints import Endpoint
+from mistral_cli.generation.request import resolve_model
+from mistral_cli.options import OutputOpt, env_of, epilog
+from mistral_cli.render.output import OutputFormat, dumps
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.env import Env
+
+app = typer.Typer(help="Moderate and classify texts and chats; gate pipelines with --fail-on.",
+                  no_args_is_help=True)
+
+TEXT_FIELDS = frozenset({"input", "model"})  # ClassificationRequest
+CHAT_FIELDS = frozenset({"input", "model"})  # ChatModerationRequest, ChatClassificationRequest
+MODERATION = Endpoint("moderation", "mistral_cli.api.classifiers", TEXT_FIELDS, "model.moderation",
+                      KEYS["model.moderation"].default)
+TITLE_WIDTH = 60
+GATE = "Gate"
+
+TextsArg = Annotated[Optional[list[str]], typer.Argument(
+    help="Texts (else --input-file, else piped stdin lines).", show_default=False)]
+ModerationModelOpt = Annotated[Optional[str], typer.Option(
+    "--model", "-m", show_default=False,
+    help="Model (default: the profile's model.moderation, else mistral-moderation-latest).")]
+ClassifierModelOpt = Annotated[str, typer.Option(
+    "--model", "-m", show_default=False, help="A classifier model (a fine-tuned one: ft:...).")]
+MessagesOpt = Annotated[Path, typer.Option(
+    "--messages", metavar="FILE|-", show_default=False,
+    help="A conversation (JSON array or JSONL of messages), or a list of them ('-' = stdin).")]
+FailOnOpt = Annotated[Optional[str], typer.Option(
+    "--fail-on", metavar="CATEGORY[,..]|any", show_default=False, rich_help_panel=GATE,
+    help="Exit 6 when an input is flagged in one of these categories (any: in any).")]
+ThresholdOpt = Annotated[Optional[str], typer.Option(
+    "--threshold", metavar="X", show_default=False, rich_help_panel=GATE,
+    help="Flag every category scoring X (0 to 1) or more, instead of the API's flags.")]
+
+
+def register(root: typer.Typer) -> None:
+    """Add the `classifiers` group to the root app."""
+    root.add_typer(app, name="classifiers")
+
+
+# -- the commands --------------------------------------------------------------------------
+
+@app.command("moderate", epilog=epilog(
+    'mcli classifiers moderate "some user comment"',
+    "cat comments.txt | mcli classifiers moderate > verdicts.jsonl",
+    "mcli classifiers moderate --input-file post.txt --fail-on any && publish post.txt",
+    "mcli classifiers moderate -f comments.txt --fail-on violence_and_threats,selfharm --threshold 0.4",
+    'mcli classifiers moderate "text" -o text'))
+def moderate(ctx: typer.Context, texts: TextsArg = None, model: ModerationModelOpt = None,
+             input_file: b.InputFileOpt = None, no_stdin: b.NoStdinOpt = False,
+             batch_size: b.BatchSizeOpt = b.DEFAULT_BATCH_SIZE,
+             concurrency: b.ConcurrencyOpt = b.DEFAULT_CONCURRENCY, skip: b.SkipOpt = 0,
+             fail_on: FailOnOpt = None, threshold: ThresholdOpt = None,
+             output: OutputOpt = OutputFormat.table) -> None:
+    """Moderate texts: per-category scores and flags, one result per input."""
+    env = env_of(ctx)
+    chosen = resolve_model(env, MODERATION, model, {})
+    _run_texts(env, "moderate", chosen, texts, input_file, no_stdin, batch_size, concurrency, skip,
+               v.make_gate(fail_on, threshold), output)
+
+
+@app.command("classify", epilog=epilog(
+    'mcli classifiers classify -m ft:classifier:my-model:1234 "I love it"',
+    "mcli classifiers classify -m ft:classifier:my-model:1234 -f reviews.txt > labels.jsonl",
+    "mcli classifiers classify -m ft:classifier:my-model:1234 -f reviews.txt --fail-on negative"))
+def classify(ctx: typer.Context, model: ClassifierModelOpt, texts: TextsArg = None,
+             input_file: b.InputFileOpt = None, no_stdin: b.NoStdinOpt = False,
+             batch_size: b.BatchSizeOpt = b.DEFAULT_BATCH_SIZE,
+             concurrency: b.ConcurrencyOpt = b.DEFAULT_CONCURRENCY, skip: b.SkipOpt = 0,
+             fail_on: FailOnOpt = None, threshold: ThresholdOpt = None,
+             output: OutputOpt = OutputFormat.table) -> None:
+    """Classify texts with a classifier model: each target's label scores per input."""
+    _run_texts(env_of(ctx), "classify", model, texts, input_file, no_stdin, batch_size,
+               concurrency, skip, v.make_gate(fail_on, threshold), output)
+
+
+@app.command("moderate-chat", epilog=epilog(
+    "mcli classifiers moderate-chat --messages convo.json",
+    "mcli classifiers moderate-chat --messages conversations.jsonl --fail-on any",
+    "mcli history show -o json | jq .messages | mcli classifiers moderate-chat --messages -"))
+def moderate_chat(ctx: typer.Context, messages: MessagesOpt, model: ModerationModelOpt = None,
+                  fail_on: FailOnOpt = None, threshold: ThresholdOpt = None,
+                  output: OutputOpt = OutputFormat.table) -> None:
+    """Moderate one conversation, or a list of them."""
+    env = env_of(ctx)
+    chosen = resolve_model(env, MODERATION, model, {})
+    _run_chats(env, "moderate_chat", chosen, messages, v.make_gate(fail_on, threshold), output)
+
+
+@app.command("classify-chat", epilog=epilog(
+    "mcli classifiers classify-chat -m ft:classifier:my-model:1234 --messages convo.json",
+    "mcli classifiers classify-chat -m ft:classifier:my-model:1234 --messages chats.jsonl -o jsonl"))
+def classify_chat(ctx: typer.Context, model: ClassifierModelOpt, messages: MessagesOpt,
+                  fail_on: FailOnOpt = None, threshold: ThresholdOpt = None,
+                  output: OutputOpt = OutputFormat.table) -> None:
+    """Classify one conversation, or a list of them, with a classifier model."""
+    _run_chats(env_of(ctx), "classify_chat", model, messages, v.make_gate(fail_on, threshold), output)
+
+
+# -- running ---------------------------------------------------------------------------------
+
+def _operation(name: str) -> Callable[..., dict]:
+    """The api/classifiers.py function NAME."""
+    from mistral_cli.api import classifiers
+
+    return getattr(classifiers, name)
+
+
+def _run_texts(env: "Env", operation: str, model: str, texts: list[str] | None, input_file: str | None,
+               no_stdin: bool, batch_size: int, concurrency: int, skip: int, gate: v.Gate,
+               output: OutputFormat) -> None:
+    """Moderate or classify the texts, batched, and print each verdict."""
+    b.check_batching(batch_size, concurrency, skip)
+    inputs = b.read_inputs(env, texts, input_file, no_stdin)
+    writer = ResultWriter(env, b.line_format(env, output), gate, operation.startswith("moderate"))
+    send_one = _operation(operation)
+
+    def send(batch: list[str]) -> dict:
+        """One request for BATCH (run in a worker thread)."""
+        return b.expect_items(send_one(env.client, {"model": model, "input": batch}), "results", len(batch))
+
+    written = b.run_batches(env, b.batches(inputs.texts, batch_size, skip), send, writer.batch,
+                            concurrency=concurrency, total=inputs.total, label=operation)
+    b.require_some(written, skip)
+    writer.finish()
+
+
+def _run_chats(env: "Env", operation: str, model: str, path: Path, gate: v.Gate,
+               output: OutputFormat) -> None:
+    """Moderate or classify the --messages conversations in one request."""
+    conversations, many = read_conversations(env, path)
+    writer = ResultWriter(env, b.line_format(env, output), gate, operation == "moderate_chat",
+                          with_text=False)
+    if operation == "classify_chat":
+        sent: list[Any] = [{"messages": conversation} for conversation in conversations]
+    else:
+        sent = list(conversations)
+    body = _operation(operation)(env.client, {"model": model, "input": sent if many else sent[0]})
+    b.expect_items(body, "results", len(sent))
+    writer.batch(b.Batch(0, [last_text(c) for c in conversations], 0), body)
+    writer.finish()
+
+
+def read_conversations(env: "Env", path: Path) -> tuple[list[list[dict]], bool]:
+    """The conversations in --messages, and whether it held a list of them: a message list
+    (JSON array or JSONL), or a list of those, or of {"messages": [...]} objects."""
+    from mistral_cli.generation import messages
+    from mistral_cli.inputs import read_text
+
+    items = parse_conversations(read_text(env, path, "--messages"), f"--messages {path}")
+    unwrapped = [item["messages"] if isinstance(item, dict) and set(item) == {"messages"} else item
+                 for item in items]
+    many = any(isinstance(item, list) for item in unwrapped)
+    if many and not all(isinstance(item, list) for item in unwrapped):
+        raise UsageError("--messages: mixes conversations (lists) and single messages")
+    conversations = unwrapped if many else [unwrapped]
+    for number, conversation in enumerate(conversations):
+        if not conversation:
+            raise UsageError(f"--messages: conversation {number} is empty")
+        messages.check_messages(conversation, f"--messages (conversation {number})" if many else "--messages")
+    return conversations, many
+
+
+def parse_conversations(text: str, where: str) -> list:
+    """TEXT as generation's message-list reader sees it (a JSON array or JSONL), or else as
+    JSON Lines of arrays (one conversation per line)."""
+    from mistral_cli.generation.messages import parse_message_list
+
+    try:
+        return parse_message_list(text, where)
+    except UsageError:
+        if not text.lstrip().startswith("["):
+            raise
+    return [parse_message_list(line, f"{where} line {number}")
+            for number, line in enumerate(text.splitlines(), 1) if line.strip()]
+
+
+def last_text(conversation: list[dict]) -> str:
+    """The last message's text, for a title on a terminal."""
+    content = conversation[-1].get("content")
+    return content if isinstance(content, str) else dumps(content)
+
+
+# -- output ----------------------------------------------------------------------------------
+
+class ResultWriter:
+    """Prints each input's verdict as it comes (jsonl, text, table) or the combined body
+    (json), and tallies the --fail-on gate."""
+
+    def __init__(self, env: "Env", fmt: OutputFormat, gate: v.Gate, moderation: bool,
+                 with_text: bool = True):
+        self.env = env
+        self.fmt = fmt
+        self.gate = gate
+        self.moderation = moderation
+        self.with_text = with_text
+        self.tally = v.Tally(gate)
+        self.combined = b.CombinedJson(env, "results") if fmt is OutputFormat.json else None
+
+    def batch(self, batch: b.Batch, body: dict) -> None:
+        """Print BATCH's results and tally them."""
+        results = body.get("results") or []
+        for offset, result in enumerate(results):
+            index = batch.start + offset
+            text = batch.texts[offset] if offset < len(batch.texts) else ""
+            scores, api_flags = (v.moderation_scores if self.moderation else v.classification_scores)(result)
+            names = v.flagged(scores, api_flags, self.gate.threshold)
+            self.tally.add(index, names)
+            self._print(index, text, result, scores, names)
+        if self.combined is not None:
+            self.combined.add(body, results)
+        self.env.stdout.flush()
+
+    def _print(self, index: int, text: str, result: Any, scores: dict[str, float], names: set[str]) -> None:
+        """Print one input's verdict in the chosen format (json waits for the batch)."""
+        if self.fmt is OutputFormat.jsonl:
+            self.env.stdout.write(dumps(self._line(index, text, result, names)) + "\n")
+        elif self.fmt is OutputFormat.text:
+            self.env.stdout.write(",".join(sorted(names)) + "\n")
+        elif self.fmt is OutputFormat.table:
+            from mistral_cli.render.scores import clip, score_table
+
+            verdict = f"flagged: {', '.join(sorted(names))}" if names else "not flagged"
+            title = f"#{index}  {clip(text, TITLE_WIDTH)}  ({verdict})"
+            self.env.console.print(score_table(title, scores, names))
+
+    def _line(self, index: int, text: str, result: Any, names: set[str]) -> dict:
+        """The jsonl line of one input."""
+        line: dict[str, Any] = {"index": index}
+        if self.with_text:
+            line["text"] = text
+        if self.moderation:
+            line.update(result if isinstance(result, dict) else {})
+        else:
+            line["targets"] = result
+        line["flagged"] = sorted(names)
+        return line
+
+    def finish(self) -> None:
+        """Close the combined body, then apply the gate (exit 6)."""
+        if self.combined is not None:
+            self.combined.finish()
+        self.tally.check()

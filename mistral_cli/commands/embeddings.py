@@ -1,0 +1,181 @@
+"""`mcli embeddings`: POST /v1/embeddings over a stream of texts, batched and concurrent."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from mistral_cli.commands import batching as b
+from mistral_cli.config.profiles import KEYS
+from mistral_cli.generation.endpoints import Endpoint
+from mistral_cli.generation.request import resolve_model
+from mistral_cli.options import OutputOpt, env_of, epilog
+from mistral_cli.render.output import OutputFormat, dumps, tsv_cell
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.env import Env
+
+REQUEST_FIELDS = frozenset({"input", "model"})  # EmbeddingRequest
+ENDPOINT = Endpoint("embeddings", "mistral_cli.api.embeddings", REQUEST_FIELDS, "model.embeddings",
+                    KEYS["model.embeddings"].default)
+FIRST_VALUES = 4
+MATRIX_MAX = 20
+TEXT_WIDTH = 40
+
+
+def register(root: typer.Typer) -> None:
+    """Add the `embeddings` command to the root app."""
+    root.command("embeddings", epilog=epilog(
+        'mcli embeddings "first text" "second text"',
+        "mcli embeddings --input-file corpus.txt > vectors.jsonl",
+        "cat corpus.txt | mcli embeddings --batch-size 128 --concurrency 8 > vectors.jsonl",
+        "mcli embeddings --input-file corpus.txt --skip 12800 >> vectors.jsonl",
+        'mcli embeddings "hello" -o json | jq ".data[0].embedding | length"'))(embeddings)
+
+
+def embeddings(
+    ctx: typer.Context,
+    texts: Annotated[Optional[list[str]], typer.Argument(
+        help="Texts to embed (else --input-file, else piped stdin lines).", show_default=False)] = None,
+    model: Annotated[Optional[str], typer.Option(
+        "--model", "-m", show_default=False,
+        help="Model (default: the profile's model.embeddings, else mistral-embed).")] = None,
+    input_file: b.InputFileOpt = None,
+    no_stdin: b.NoStdinOpt = False,
+    batch_size: b.BatchSizeOpt = b.DEFAULT_BATCH_SIZE,
+    concurrency: b.ConcurrencyOpt = b.DEFAULT_CONCURRENCY,
+    skip: b.SkipOpt = 0,
+    output: OutputOpt = OutputFormat.table,
+) -> None:
+    """Embed texts: one vector per input, in input order (jsonl off a terminal)."""
+    env = env_of(ctx)
+    b.check_batching(batch_size, concurrency, skip)
+    inputs = b.read_inputs(env, texts, input_file, no_stdin)
+    chosen = resolve_model(env, ENDPOINT, model, {})
+    writer = make_writer(env, b.line_format(env, output), skip)
+
+    def send(batch: list[str]) -> dict:
+        """One request for BATCH (run in a worker thread)."""
+        from mistral_cli.api.embeddings import embed
+
+        return b.expect_items(embed(env.client, {"model": chosen, "input": batch}), "data", len(batch))
+
+    written = b.run_batches(env, b.batches(inputs.texts, batch_size, skip), send, writer.batch,
+                            concurrency=concurrency, total=inputs.total, label="embedding")
+    b.require_some(written, skip)
+    writer.finish()
+
+
+def ordered(body: dict) -> list[dict]:
+    """BODY's embeddings sorted by their index in the request."""
+    data = body.get("data") or []
+    return sorted(data, key=lambda item: item.get("index", 0) if isinstance(item, dict) else 0)
+
+
+class Writer:
+    """Prints each batch's results as they come (jsonl, text), or at the end (table)."""
+
+    def __init__(self, env: "Env", skip: int):
+        self.env = env
+        self.skip = skip
+
+    def batch(self, batch: b.Batch, body: dict) -> None:
+        """Print BATCH's results."""
+
+    def finish(self) -> None:
+        """Print anything kept until the end."""
+
+
+class JsonlWriter(Writer):
+    """One line per input: {"index", "text", "embedding"} (index counts from the first input)."""
+
+    def batch(self, batch: b.Batch, body: dict) -> None:
+        """Print BATCH's results."""
+        write = self.env.stdout.write
+        for offset, item in enumerate(ordered(body)):
+            write(dumps({"index": batch.start + offset, "text": batch.texts[offset],
+                         "embedding": item.get("embedding")}) + "\n")
+        self.env.stdout.flush()
+
+
+class TextWriter(Writer):
+    """One line per input: the vector's values, tab-separated."""
+
+    def batch(self, batch: b.Batch, body: dict) -> None:
+        """Print BATCH's results."""
+        for item in ordered(body):
+            self.env.stdout.write("\t".join(tsv_cell(v) for v in item.get("embedding") or []) + "\n")
+        self.env.stdout.flush()
+
+
+class JsonWriter(Writer):
+    """The EmbeddingResponse one request would have returned, indexes counted from 0."""
+
+    def __init__(self, env: "Env", skip: int):
+        super().__init__(env, skip)
+        self.combined = b.CombinedJson(env, "data")
+
+    def batch(self, batch: b.Batch, body: dict) -> None:
+        """Print BATCH's results."""
+        first = batch.start - self.skip
+        items = [{**item, "index": first + offset} for offset, item in enumerate(ordered(body))]
+        self.combined.add(body, items)
+
+    def finish(self) -> None:
+        """Close the body."""
+        self.combined.finish()
+
+
+class TableWriter(Writer):
+    """On a terminal: dimensions, norm and first values per input, then (for 2 to 20 inputs)
+    their cosine similarities. Keeps a summary per input and at most 21 vectors."""
+
+    def __init__(self, env: "Env", skip: int):
+        super().__init__(env, skip)
+        self.rows: list[dict[str, Any]] = []
+        self.vectors: list[list[float]] = []
+
+    def batch(self, batch: b.Batch, body: dict) -> None:
+        """Keep BATCH's summaries."""
+        for offset, item in enumerate(ordered(body)):
+            vector = item.get("embedding") or []
+            self.rows.append({"index": batch.start + offset, "text": batch.texts[offset],
+                              "dims": len(vector), "norm": norm(vector), "first": vector[:FIRST_VALUES]})
+            if len(self.vectors) <= MATRIX_MAX:
+                self.vectors.append(vector)
+
+    def finish(self) -> None:
+        """Print the table and the matrix."""
+        from mistral_cli.render.scores import similarity_table, summary_table
+
+        self.env.console.print(summary_table(self.rows, TEXT_WIDTH))
+        if 2 <= len(self.rows) <= MATRIX_MAX:
+            labels = [str(row["index"]) for row in self.rows]
+            self.env.console.print(similarity_table(labels, similarity_matrix(self.vectors)))
+
+
+WRITERS = {OutputFormat.jsonl: JsonlWriter, OutputFormat.text: TextWriter,
+           OutputFormat.json: JsonWriter, OutputFormat.table: TableWriter}
+
+
+def make_writer(env: "Env", fmt: OutputFormat, skip: int) -> Writer:
+    """The writer for FMT."""
+    return WRITERS[fmt](env, skip)
+
+
+def norm(vector: list[float]) -> float:
+    """The Euclidean length of VECTOR."""
+    return math.sqrt(sum(value * value for value in vector))
+
+
+def cosine(left: list[float], right: list[float]) -> float:
+    """The cosine similarity of two vectors (0 when either is all zeros)."""
+    scale = norm(left) * norm(right)
+    return sum(x * y for x, y in zip(left, right)) / scale if scale else 0.0
+
+
+def similarity_matrix(vectors: list[list[float]]) -> list[list[float]]:
+    """Every pair's cosine similarity."""
+    return [[cosine(row, col) for col in vectors] for row in vectors]

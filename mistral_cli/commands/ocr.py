@@ -1,0 +1,210 @@
+"""`mcli ocr DOCUMENT`: POST /v1/ocr on a local PDF or image, a URL, or an uploaded file.
+
+The API takes a document only by URL (`document_url`) or as an image (`image_url`): a local
+image goes inline as a base64 `data:` URL, any other local file is uploaded with purpose
+`ocr` and sent by its signed URL (generation/attachments.py does both, for chat too), and
+`file:ID` names a file uploaded earlier.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+from urllib.parse import urlsplit
+
+import typer
+
+from mistral_cli.config.profiles import KEYS
+from mistral_cli.errors import UsageError
+from mistral_cli.generation import attachments
+from mistral_cli.generation.endpoints import Endpoint
+from mistral_cli.generation.request import resolve_model
+from mistral_cli.inputs import check_range, check_uuid, existing_file
+from mistral_cli.options import OutputOpt, env_of, epilog
+from mistral_cli.render.output import OutputFormat, write_json, write_jsonl
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.env import Env
+
+REQUEST_FIELDS = frozenset({"model", "id", "document", "pages", "include_image_base64",
+                            "image_limit", "image_min_size"})  # OCRRequest
+ENDPOINT = Endpoint("ocr", "mistral_cli.api.ocr", REQUEST_FIELDS, "model.ocr", KEYS["model.ocr"].default)
+DOCUMENT_CHUNK_TYPES = ("document_url",)  # DocumentURLChunk.type
+IMAGE_CHUNK_TYPES = ("image_url",)  # ImageURLChunk.type
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".bmp", ".tif", ".tiff")
+MAX_PAGE = 99_999  # a sanity bound on page numbers (the spec sets none), so `0-10**9` cannot eat memory
+PAGE_PART = re.compile(r"([0-9]+)(?:-([0-9]+))?", re.ASCII)
+PAGE_SEPARATOR = "\n\n<!-- page {index} -->\n\n"
+
+
+def register(root: typer.Typer) -> None:
+    """Add the `ocr` command to the root app."""
+    root.command("ocr", epilog=epilog(
+        "mcli ocr report.pdf > report.md",
+        "mcli ocr scan.png",
+        "mcli ocr https://arxiv.org/pdf/2201.04234 --pages 0,2-4",
+        "mcli ocr file:3fa85f64-5717-4562-b3fc-2c963f66afa6 -o json",
+        "mcli ocr report.pdf --output-dir report/ --image-limit 10 --delete-upload"))(ocr)
+
+
+def ocr(
+    ctx: typer.Context,
+    document: Annotated[str, typer.Argument(
+        metavar="DOCUMENT", show_default=False,
+        help="A local PDF or image, an http(s) URL, or file:ID of an uploaded file.")],
+    model: Annotated[Optional[str], typer.Option(
+        "--model", "-m", show_default=False,
+        help="Model (default: the profile's model.ocr, else mistral-ocr-latest).")] = None,
+    pages: Annotated[Optional[str], typer.Option(
+        "--pages", metavar="LIST", show_default=False,
+        help="Pages to read, from 0: numbers and ranges, such as 0,2-4.")] = None,
+    include_images: Annotated[Optional[bool], typer.Option(
+        "--include-images/--no-include-images", show_default=False,
+        help="Return extracted images as base64 (on by default with --output-dir).")] = None,
+    image_limit: Annotated[Optional[int], typer.Option(
+        "--image-limit", show_default=False, help="Most images to extract.")] = None,
+    image_min_size: Annotated[Optional[int], typer.Option(
+        "--image-min-size", show_default=False,
+        help="Smallest height and width, in pixels, of an image to extract.")] = None,
+    request_id: Annotated[Optional[str], typer.Option(
+        "--id", show_default=False, help="An id for the request (sent as `id`).")] = None,
+    output_dir: Annotated[Optional[Path], typer.Option(
+        "--output-dir", "-d", metavar="DIR", show_default=False,
+        help="Write one Markdown file per page and the extracted images into DIR.")] = None,
+    delete_upload: Annotated[bool, typer.Option(
+        "--delete-upload", help="Delete the uploaded copy of a local document afterwards.")] = False,
+    output: OutputOpt = OutputFormat.table,
+) -> None:
+    """Read a document's text as Markdown, page by page (and its images)."""
+    env = env_of(ctx)
+    check_range(image_limit, "--image-limit", low=0)
+    check_range(image_min_size, "--image-min-size", low=0)
+    fields = {"model": resolve_model(env, ENDPOINT, model, {}), "id": request_id,
+              "pages": parse_pages(pages), "image_limit": image_limit,
+              "image_min_size": image_min_size,
+              "include_image_base64": True if include_images is None and output_dir else include_images}
+    source = plan_document(document)
+    from mistral_cli.api import files
+    from mistral_cli.api.ocr import ocr as send
+
+    chunk, uploaded = to_chunk(env, source)
+    try:
+        body = send(env.client, {"document": chunk, **{k: v for k, v in fields.items() if v is not None}})
+    finally:
+        if uploaded and delete_upload:
+            files.delete_file(env.client, uploaded)
+            env.info(f"deleted the uploaded copy (file {uploaded})")
+    show(env, body, output, output_dir)
+
+
+# -- the --pages list ------------------------------------------------------------------------
+
+def parse_pages(text: str | None) -> list[int] | None:
+    """'0,2-4' as [0, 2, 3, 4] (duplicates dropped, order kept); the error names the bad part."""
+    if text is None:
+        return None
+    found: dict[int, None] = {}
+    for part in text.split(","):
+        found.update(dict.fromkeys(page_range(part.strip())))
+    return list(found)
+
+
+def page_range(part: str) -> range:
+    """One --pages part: N or FIRST-LAST."""
+    match = PAGE_PART.fullmatch(part)
+    if match is None:
+        raise UsageError(f"--pages: {part!r} is not a page number or range "
+                         "(expected numbers from 0 and ranges such as 0,2-4)")
+    first = int(match.group(1))
+    last = int(match.group(2)) if match.group(2) is not None else first
+    if last > MAX_PAGE:
+        raise UsageError(f"--pages: {part!r} goes past page {MAX_PAGE}")
+    if last < first:
+        raise UsageError(f"--pages: {part!r} ends before it starts")
+    return range(first, last + 1)
+
+
+# -- the document ------------------------------------------------------------------------------
+
+def plan_document(value: str) -> attachments.Attachment:
+    """DOCUMENT checked locally: file:ID, a URL, or an existing local file (no request)."""
+    if value.startswith("file:"):
+        check_uuid(value[5:], "file id in DOCUMENT")
+        return attachments.Attachment(value, "file")
+    if attachments.is_url(value):
+        image = urlsplit(value).path.lower().endswith(IMAGE_SUFFIXES)
+        return attachments.Attachment(value, "image" if image else "document")
+    path = existing_file(Path(value).expanduser(), "DOCUMENT")
+    mime = attachments.sniff(attachments.read_head(path, "DOCUMENT"))
+    kind = "image" if mime and mime.startswith("image/") else "document"
+    return attachments.Attachment(value, kind, path, mime)
+
+
+def to_chunk(env: "Env", source: attachments.Attachment) -> tuple[dict, str | None]:
+    """The OCRRequest document for SOURCE, and the id of a file uploaded for it (or None)."""
+    if source.kind == "file":
+        from mistral_cli.api import files
+
+        url = files.signed_url(env.client, source.source[5:])["url"]
+        return {"type": DOCUMENT_CHUNK_TYPES[0], "document_url": url}, None
+    if source.kind == "image":
+        url = source.source if source.path is None else attachments.data_url(source)
+        return {"type": IMAGE_CHUNK_TYPES[0], "image_url": url}, None
+    if source.path is None:
+        return {"type": DOCUMENT_CHUNK_TYPES[0], "document_url": source.source,
+                "document_name": source.name}, None
+    file_id, url = attachments.upload_document(env, source)
+    return {"type": DOCUMENT_CHUNK_TYPES[0], "document_url": url, "document_name": source.name}, file_id
+
+
+# -- output ------------------------------------------------------------------------------------
+
+def show(env: "Env", body: dict, output: OutputFormat, output_dir: Path | None) -> None:
+    """Print the OCRResponse: its body (json), a line per page (jsonl), or the Markdown."""
+    pages = [page for page in body.get("pages") or [] if isinstance(page, dict)]
+    if output_dir is not None:
+        from mistral_cli.commands.ocr_files import write_pages
+
+        written = write_pages(env, output_dir, pages)
+        if output is OutputFormat.json:
+            write_json(env, body)
+        else:
+            env.stdout.write("".join(f"{path}\n" for path in written))
+            env.stdout.flush()
+    elif output is OutputFormat.json:
+        write_json(env, body)
+    elif output is OutputFormat.jsonl:
+        write_jsonl(env, pages)
+    elif output is OutputFormat.table and env.stdout_isatty:
+        render_pages(env, pages)
+    else:
+        env.stdout.write(markdown(pages) + "\n")
+        env.stdout.flush()
+    usage = body.get("usage_info") or {}
+    if env.stderr_isatty and usage.get("pages_processed") is not None:
+        env.info(f"pages processed: {usage['pages_processed']}")
+
+
+def markdown(pages: list[dict]) -> str:
+    """Every page's Markdown; when there are several, each after a `<!-- page N -->` line."""
+    if len(pages) == 1:
+        return str(pages[0].get("markdown") or "")
+    return "".join(_with_marker(page, position) for position, page in enumerate(pages))
+
+
+def _with_marker(page: dict, position: int) -> str:
+    """PAGE's Markdown after its `<!-- page N -->` line."""
+    marker = PAGE_SEPARATOR.format(index=page.get("index"))
+    return (marker.lstrip("\n") if position == 0 else marker) + str(page.get("markdown") or "")
+
+
+def render_pages(env: "Env", pages: list[dict]) -> None:
+    """The pages as rendered Markdown on a terminal, a rule naming each page."""
+    from rich.markdown import Markdown
+    from rich.rule import Rule
+
+    for page in pages:
+        if len(pages) > 1:
+            env.console.print(Rule(f"page {page.get('index')}", style="dim"))
+        env.console.print(Markdown(str(page.get("markdown") or "")))

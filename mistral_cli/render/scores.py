@@ -1,0 +1,87 @@
+"""Terminal views of analysis results: embedding summaries, a cosine-similarity matrix, and
+classifier scores as bars with flagged categories standing out. Rich is imported lazily."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from mistral_cli.render.human import CONTROL
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.table import Table
+
+BAR_WIDTH = 20
+
+
+def clip(text: str, width: int) -> str:
+    """TEXT on one line, control characters removed, cut to WIDTH with an ellipsis."""
+    flat = CONTROL.sub("", " ".join(text.split()))
+    return flat if len(flat) <= width else flat[:width - 1] + "…"
+
+
+def bar(score: float, width: int = BAR_WIDTH) -> str:
+    """A score from 0 to 1 as a bar of WIDTH cells."""
+    filled = round(max(0.0, min(1.0, score)) * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+def _escape(text: str) -> str:
+    """TEXT with Rich markup escaped."""
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def summary_table(rows: Sequence[dict[str, Any]], text_width: int) -> "Table":
+    """One row per embedding: index, text, dimensions, norm, first values."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False)
+    for header, justify in (("#", "right"), ("TEXT", "left"), ("DIMS", "right"),
+                            ("NORM", "right"), ("FIRST VALUES", "left")):
+        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    for row in rows:
+        first = ", ".join(f"{value:+.4f}" for value in row["first"])
+        table.add_row(str(row["index"]), _escape(clip(row["text"], text_width)), str(row["dims"]),
+                      f"{row['norm']:.4f}", f"[{first}{', …' if row['dims'] > len(row['first']) else ''}]")
+    return table
+
+
+def similarity_table(labels: Sequence[str], matrix: Sequence[Sequence[float]]) -> "Table":
+    """The cosine-similarity matrix, the highest off-diagonal values in bold."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False,
+                  title="cosine similarity", title_justify="left")
+    table.add_column("")
+    for label in labels:
+        table.add_column(label, justify="right")
+    for i, (label, row) in enumerate(zip(labels, matrix)):
+        table.add_row(label, *(_similarity_cell(value, i == j) for j, value in enumerate(row)))
+    return table
+
+
+def _similarity_cell(value: float, diagonal: bool) -> str:
+    """One matrix cell: dim on the diagonal, bold from 0.8."""
+    if diagonal:
+        return f"[dim]{value:.3f}[/dim]"
+    return f"[bold]{value:.3f}[/bold]" if value >= 0.8 else f"{value:.3f}"
+
+
+def score_table(title: str, scores: dict[str, float], flagged: set[str]) -> "Table":
+    """One input's categories, each with its score as a bar; flagged ones in bold red."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, title=_escape(title),
+                  title_justify="left")
+    for header, justify in (("CATEGORY", "left"), ("SCORE", "left"), ("", "right"), ("FLAGGED", "left")):
+        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    for name, score in scores.items():
+        style = "bold red" if name in flagged else ""
+        cells = [_escape(name), bar(score), f"{score:.3f}", "yes" if name in flagged else ""]
+        table.add_row(*cells, style=style)
+    return table

@@ -1,0 +1,245 @@
+"""`mcli ocr` against the fake API: each kind of DOCUMENT, every OCRRequest field on the wire,
+the Markdown output and --output-dir, and the --pages parser under Hypothesis. The tests make
+their own small PDF and PNG."""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+import zlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mistral_cli.commands.ocr import MAX_PAGE, parse_pages
+from mistral_cli.errors import UsageError
+from tests.fakeapi import error_empty, json_response
+
+PATH = "/v1/ocr"
+FILE_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+JPEG = b"\xff\xd8\xff\xe0fake-jpeg-bytes"
+
+
+def png_bytes() -> bytes:
+    """A valid 1x1 grey PNG."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00\x80")) + chunk(b"IEND", b""))
+
+
+def pdf_bytes() -> bytes:
+    """A minimal one-page PDF with a cross-reference table."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+@pytest.fixture
+def png(tmp_path):
+    path = tmp_path / "scan.png"
+    path.write_bytes(png_bytes())
+    return path
+
+
+@pytest.fixture
+def pdf(tmp_path):
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf_bytes())
+    return path
+
+
+def page(index: int, markdown: str, images: list | None = None) -> dict:
+    return {"index": index, "markdown": markdown, "images": images or [],
+            "dimensions": {"dpi": 200, "height": 2200, "width": 1700}}
+
+
+def ocr_body(*pages: dict) -> dict:
+    return {"model": "mistral-ocr-latest", "pages": list(pages),
+            "usage_info": {"pages_processed": len(pages), "doc_size_bytes": 2048}}
+
+
+# -- the document ---------------------------------------------------------------------------------
+
+
+def test_a_local_png_goes_inline_as_a_data_url(api, cli, png):
+    result = cli("ocr", png)
+    assert result.exit_code == 0, result
+    sent = api.last("POST", PATH).json
+    assert sent["model"] == "mistral-ocr-latest"
+    assert sent["document"]["type"] == "image_url"
+    assert sent["document"]["image_url"] == "data:image/png;base64," + base64.b64encode(png_bytes()).decode()
+    assert api.requests_to("POST", "/v1/files") == []
+    assert result.stdout == "# Page 1\n\nHello.\n"
+
+
+def test_a_local_pdf_is_uploaded_for_ocr_and_sent_by_its_signed_url(api, cli, pdf):
+    result = cli("ocr", pdf)
+    assert result.exit_code == 0, result
+    upload = api.last("POST", "/v1/files")
+    assert upload.form == {"purpose": "ocr"}
+    assert upload.file("file").size == len(pdf_bytes())
+    file_id = next(iter(api.files))
+    assert api.last("POST", PATH).json["document"] == {
+        "type": "document_url", "document_url": f"https://files.example.invalid/{file_id}?sig=abc",
+        "document_name": "report.pdf"}
+    assert api.requests_to("DELETE", "/v1/files/{file_id}") == []
+    assert f"uploaded report.pdf as file {file_id}" in result.stderr
+
+
+def test_delete_upload_removes_the_uploaded_copy_even_when_ocr_fails(api, cli, pdf):
+    api.add("POST", PATH, error_empty(500))
+    result = cli("ocr", pdf, "--delete-upload", "--max-retries", "0")
+    assert result.exit_code == 1
+    deleted = api.last("DELETE", "/v1/files/{file_id}")
+    assert deleted.path_params["file_id"] not in api.files
+    assert "deleted the uploaded copy" in result.stderr
+
+
+@pytest.mark.parametrize("url, chunk", [
+    ("https://example.com/paper.pdf", {"type": "document_url", "document_url": "https://example.com/paper.pdf",
+                                       "document_name": "paper.pdf"}),
+    ("https://example.com/photo.JPG", {"type": "image_url", "image_url": "https://example.com/photo.JPG"}),
+])
+def test_a_url_is_sent_as_it_is(api, cli, url, chunk):
+    assert cli("ocr", url).exit_code == 0
+    assert api.last("POST", PATH).json["document"] == chunk
+
+
+def test_file_id_is_sent_by_a_fresh_signed_url(api, cli):
+    assert cli("ocr", f"file:{FILE_ID}").exit_code == 0
+    assert api.last("GET", "/v1/files/{file_id}/url").path_params["file_id"] == FILE_ID
+    assert api.last("POST", PATH).json["document"] == {
+        "type": "document_url", "document_url": f"https://files.example.invalid/{FILE_ID}?sig=abc"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["file:nope"], "file id"),
+    (["missing.pdf"], "no such file"),
+    (["x.png", "--pages", "1-0"], "ends before it starts"),
+    (["x.png", "--image-limit", "-1"], "--image-limit"),
+    (["x.png", "--image-min-size", "-2"], "--image-min-size"),
+])
+def test_bad_input_stops_before_any_request(api, cli, args, message):
+    result = cli("ocr", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert api.requests == []
+
+
+# -- every field on the wire ------------------------------------------------------------------------
+
+
+def test_every_option_reaches_the_request(api, cli, png):
+    result = cli("ocr", png, "-m", "mistral-ocr-2505", "--pages", "0,2-4,3", "--include-images",
+                 "--image-limit", "5", "--image-min-size", "64", "--id", "req-42")
+    assert result.exit_code == 0, result
+    sent = api.last("POST", PATH).json
+    assert {key: value for key, value in sent.items() if key != "document"} == {
+        "model": "mistral-ocr-2505", "pages": [0, 2, 3, 4], "include_image_base64": True,
+        "image_limit": 5, "image_min_size": 64, "id": "req-42"}
+
+
+def test_the_profile_model_and_no_include_images(api, cli, png):
+    assert cli("config", "set", "model.ocr", "ocr-from-profile").exit_code == 0
+    assert cli("ocr", png, "--no-include-images").exit_code == 0
+    sent = api.last("POST", PATH).json
+    assert (sent["model"], sent["include_image_base64"]) == ("ocr-from-profile", False)
+
+
+def test_a_5xx_is_retried_because_ocr_creates_nothing(api, cli, png):
+    api.add("POST", PATH, error_empty(503), times=1)
+    assert cli("ocr", png).exit_code == 0
+    assert len(api.requests_to("POST", PATH)) == 2
+
+
+# -- output ------------------------------------------------------------------------------------------
+
+
+def test_several_pages_are_marked_and_json_is_the_body(api, cli, png):
+    body = ocr_body(page(0, "# One"), page(2, "# Three"))
+    api.add("POST", PATH, json_response(body), times=3)
+    text = cli("ocr", png)
+    assert text.stdout == "<!-- page 0 -->\n\n# One\n\n<!-- page 2 -->\n\n# Three\n"
+    assert json.loads(cli("ocr", png, "-o", "json").stdout) == body
+    assert [json.loads(line)["index"] for line in cli("ocr", png, "-o", "jsonl").stdout.splitlines()] == [0, 2]
+
+
+def test_on_a_terminal_the_markdown_is_rendered(api, cli, png, monkeypatch):
+    monkeypatch.setenv("TERM", "xterm-256color")
+    api.add("POST", PATH, json_response(ocr_body(page(0, "# Title\n\n**bold**"), page(1, "x"))))
+    result = cli("ocr", png, tty=True)
+    assert "page 1" in result.stdout and "**bold**" not in result.stdout and "bold" in result.stdout
+    assert "pages processed: 2" in result.stderr
+
+
+def test_output_dir_writes_pages_and_images_with_links_rewritten(api, cli, png, tmp_path):
+    images = [{"id": "img-0.jpeg", "top_left_x": 0, "top_left_y": 0, "bottom_right_x": 10,
+               "bottom_right_y": 10, "image_base64": "data:image/jpeg;base64," + base64.b64encode(JPEG).decode()},
+              {"id": "img-1", "top_left_x": 0, "top_left_y": 0, "bottom_right_x": 5, "bottom_right_y": 5,
+               "image_base64": base64.b64encode(png_bytes()).decode()}]
+    api.add("POST", PATH, json_response(ocr_body(
+        page(0, "# Intro\n\n![img-0.jpeg](img-0.jpeg)\n\n![img-1](img-1)", images), page(3, "no images"))))
+    out = tmp_path / "out"
+    result = cli("ocr", png, "--output-dir", out)
+    assert result.exit_code == 0, result
+    assert api.last("POST", PATH).json["include_image_base64"] is True
+    assert (out / "page-000-img-0.jpeg").read_bytes() == JPEG
+    assert (out / "page-000-img-1").read_bytes() == png_bytes()
+    assert (out / "page-000.md").read_text() == (
+        "# Intro\n\n![img-0.jpeg](page-000-img-0.jpeg)\n\n![img-1](page-000-img-1)\n")
+    assert (out / "page-003.md").read_text() == "no images\n"
+    assert result.stdout.splitlines() == [str(out / "page-000.md"), str(out / "page-003.md")]
+    assert "wrote 2 page(s) and 2 image(s)" in result.stderr
+
+
+def test_output_dir_skips_an_image_that_is_not_base64(api, cli, png, tmp_path):
+    images = [{"id": "img-0.png", "top_left_x": 0, "top_left_y": 0, "bottom_right_x": 1,
+               "bottom_right_y": 1, "image_base64": "data:image/png;base64,@@not base64@@"}]
+    api.add("POST", PATH, json_response(ocr_body(page(0, "![a](img-0.png)", images))))
+    result = cli("ocr", png, "--output-dir", tmp_path / "out")
+    assert result.exit_code == 0, result
+    assert "not valid base64" in result.stderr
+    assert (tmp_path / "out" / "page-000.md").read_text() == "![a](img-0.png)\n"
+
+
+# -- --pages ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, pages", [("0", [0]), ("0,2-4", [0, 2, 3, 4]), (" 3 , 1-2 ", [3, 1, 2]),
+                                         ("2,2,1-2", [2, 1]), (f"{MAX_PAGE}", [MAX_PAGE])])
+def test_pages_parse(text, pages):
+    assert parse_pages(text) == pages
+
+
+@pytest.mark.parametrize("text, bad", [("0,x", "'x'"), ("1-", "'1-'"), ("", "''"), ("0,,1", "''"),
+                                       ("-1", "'-1'"), ("4-2", "'4-2'"), ("٣", "'٣'"),
+                                       ("1_0", "'1_0'"), (f"0-{MAX_PAGE + 1}", "goes past")])
+def test_pages_errors_name_the_bad_part(text, bad):
+    with pytest.raises(UsageError, match="--pages") as caught:
+        parse_pages(text)
+    assert bad in caught.value.message
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.from_regex(r"[0-9 ,\-]{0,30}", fullmatch=True)))
+def test_pages_parser_raises_only_usage_errors(text):
+    try:
+        pages = parse_pages(text)
+    except UsageError:
+        return
+    assert pages and all(isinstance(n, int) and 0 <= n <= MAX_PAGE for n in pages)
