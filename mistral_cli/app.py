@@ -43,6 +43,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("fim", "mistral_cli.commands.fim", "Fill in the middle: complete code between a prompt and a suffix.", group=False),
     Entry("agents", "mistral_cli.commands.agents", "Talk to an agent by its id; streams the answer.", group=False),
     Entry("files", "mistral_cli.commands.files", "Upload, list, download and delete files."),
+    Entry("fine-tuning", "mistral_cli.commands.fine_tuning", "Create, follow and manage fine-tuning jobs."),
     Entry("models", "mistral_cli.commands.models", "List, inspect, rename, archive and delete models."),
     Entry("history", "mistral_cli.commands.history", "Browse and delete locally saved conversations."),
     Entry("usage", "mistral_cli.commands.usage", "Token usage by model and by day, from the local history.", group=False),
