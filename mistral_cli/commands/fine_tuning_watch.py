@@ -54,7 +54,13 @@ class Tracker:
             if point.step_number not in self.steps:
                 self.steps.add(point.step_number)
                 found.append({"type": "checkpoint", "job_id": self.job_id, **point.model_dump(mode="json")})
-        return found
+        return sorted(found, key=_when)
+
+
+def _when(change: dict) -> tuple:
+    """When CHANGE happened; at the same second a checkpoint comes before the event after it."""
+    moment = change.get("created_at") or change.get("modified_at") or 0
+    return (moment, {"checkpoint": 0, "event": 1}.get(change["type"], 2))
 
 
 def change_line(change: dict, when: float) -> str | None:
