@@ -7,7 +7,7 @@ the option parsers in fine_tuning_parse.py; this module declares the group.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -111,14 +111,15 @@ def _state(report: Any) -> str:
 
 
 def _datetime(value: str | None, option: str) -> str | None:
-    """VALUE checked as an ISO 8601 date or date-time."""
+    """VALUE checked as an ISO 8601 date or date-time (UTC unless it says otherwise)."""
     if value is None:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(f"{option}: expected an ISO 8601 date or time such as 2026-11-01T00:00:00Z, "
                          f"got {value!r}") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
 
 
 @app.command("list", epilog=epilog(
