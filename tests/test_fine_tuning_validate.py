@@ -274,3 +274,16 @@ def test_option_parsers_raise_only_usage_errors_on_near_misses(text):
 @given(json_values)
 def test_classifier_targets_file_raises_only_usage_errors(value):
     _only_usage_errors(parse.classifier_targets_from_json, value, "f")
+
+
+text_messages = st.fixed_dictionaries({"role": st.sampled_from(["system", "user", "assistant", "tool"]),
+                                       "content": st.one_of(st.text(max_size=3), st.integers())})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(json_values, chat_lines, st.fixed_dictionaries({"messages": st.lists(text_messages, max_size=5)})))
+def test_the_fast_path_passes_only_lines_the_full_check_passes(value):
+    from mistral_cli.validate.training import _chat_problems, _plainly_good
+
+    if _plainly_good(value):
+        assert list(_chat_problems(value)) == []

@@ -23,7 +23,7 @@ The checks are plain code, not pydantic: each line costs a few dict look-ups bey
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +31,34 @@ from mistral_cli.validate.jsonl import LineCheck, Report, check_jsonl
 
 ROLES = ("system", "user", "assistant", "tool")
 _ROLES = frozenset(ROLES)
+_TEXT_ROLES = frozenset(("system", "user", "assistant"))
 Problems = Iterator[tuple[str, str]]
 
 
-def check_chat_line(value: Any) -> Problems:
+def check_chat_line(value: Any) -> Iterable[tuple[str, str]]:
+    """The (field, message) problems of one chat-format line (none when it is plainly good)."""
+    return () if _plainly_good(value) else _chat_problems(value)
+
+
+def _plainly_good(value: Any) -> bool:
+    """A fast test, with no generator, for the common line: text messages from known roles,
+    a user among them, the last from the assistant, no tool calls, no weight. False only
+    means "look closer" (_chat_problems decides)."""
+    messages = value.get("messages") if type(value) is dict else None
+    if type(messages) is not list or not messages:
+        return False
+    has_user = False
+    for message in messages:
+        if type(message) is not dict or len(message) != 2:
+            return False
+        role, content = message.get("role"), message.get("content")
+        if role not in _TEXT_ROLES or type(content) is not str or not content:
+            return False
+        has_user = has_user or role == "user"
+    return has_user and messages[-1]["role"] == "assistant"
+
+
+def _chat_problems(value: Any) -> Problems:
     """Yield (field, message) for each problem of one chat-format line."""
     if not isinstance(value, dict):
         yield "", f"expected a JSON object, got {_kind(value)}"
