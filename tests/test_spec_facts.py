@@ -91,8 +91,8 @@ ENUMS = [
     ("mistral_cli.commands.files:SampleType", "SampleType"),
     ("mistral_cli.commands.files:Source", "Source"),
     ("mistral_cli.commands.fine_tuning_parse:FineTuneableModel", "FineTuneableModel"),
-    ("mistral_cli.commands.fine_tuning_parse:JobStatus", "CompletionJobOut.status"),
-    ("mistral_cli.commands.fine_tuning_parse:JobStatus", "ClassifierDetailedJobOut.status"),
+    ("mistral_cli.models.fine_tuning_enums:JobStatus", "CompletionJobOut.status"),
+    ("mistral_cli.models.fine_tuning_enums:JobStatus", "ClassifierDetailedJobOut.status"),
     ("mistral_cli.models.fine_tuning:JOB_STATUSES", "CompletionDetailedJobOut.status"),
     ("mistral_cli.commands.fine_tuning_parse:LOSS_FUNCTIONS", "FTClassifierLossFunction"),
 ]
@@ -144,15 +144,15 @@ def test_a_wrong_copy_would_fail():
 
 
 def test_fine_tuning_job_types_match_the_spec():
-    from mistral_cli.commands.fine_tuning_parse import JobType
     from mistral_cli.models.fine_tuning import JOB_TYPES
+    from mistral_cli.models.fine_tuning_enums import JobType
 
     spec = enum_values("CompletionJobOut.job_type") | enum_values("ClassifierJobOut.job_type")
     assert values_of(JobType) == set(JOB_TYPES) == spec
 
 
 def test_fine_tuning_status_filter_matches_the_list_parameter():
-    from mistral_cli.commands.fine_tuning_parse import JobStatus
+    from mistral_cli.models.fine_tuning_enums import JobStatus
 
     operation = load_spec()["paths"]["/v1/fine_tuning/jobs"]["get"]
     status = next(p for p in operation["parameters"] if p["name"] == "status")

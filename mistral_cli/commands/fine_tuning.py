@@ -15,10 +15,11 @@ import typer
 
 from mistral_cli.api import fine_tuning as api
 from mistral_cli.commands import fine_tuning_create, fine_tuning_watch
-from mistral_cli.commands.fine_tuning_parse import JobStatus, JobType, parse_classifier_target, target_labels
+from mistral_cli.commands.fine_tuning_parse import parse_classifier_target, target_labels
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import check_range, check_uuid, confirm, existing_file
-from mistral_cli.options import OutputOpt, YesOpt, env_of, epilog
+from mistral_cli.inputs import check_paging, check_uuid, confirm, existing_file
+from mistral_cli.models.fine_tuning_enums import JobStatus, JobType
+from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines_raw
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -138,18 +139,14 @@ def list_(
     wandb_project: Annotated[Optional[str], typer.Option("--wandb-project", help="Only jobs reporting to this W&B project.")] = None,
     wandb_name: Annotated[Optional[str], typer.Option("--wandb-name", help="Only jobs with this W&B run name.")] = None,
     suffix: Annotated[Optional[str], typer.Option("--suffix", help="Only jobs with this model suffix.")] = None,
-    page: Annotated[Optional[int], typer.Option("--page", help="Page number, from 0.", show_default=False)] = None,
-    page_size: Annotated[Optional[int], typer.Option(
-        "--page-size", help=f"Jobs per page (server default {DEFAULT_PAGE_SIZE}).", show_default=False)] = None,
-    all_pages: Annotated[bool, typer.Option("--all", help="Follow every page.")] = False,
+    page: PageOpt = None,
+    page_size: PageSizeOpt = None,
+    all_pages: AllPagesOpt = False,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """List fine-tuning jobs, newest first."""
     env = env_of(ctx)
-    check_range(page, "--page", low=0)
-    check_range(page_size, "--page-size", low=1)
-    if all_pages and page is not None:
-        raise UsageError("--all reads every page: it cannot be combined with --page")
+    check_paging(page, page_size, all_pages)
     filters: dict[str, Any] = {
         "model": model, "created_after": _datetime(created_after, "--created-after"),
         "created_before": _datetime(created_before, "--created-before"),

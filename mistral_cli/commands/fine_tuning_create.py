@@ -16,9 +16,10 @@ import typer
 
 from mistral_cli.api import fine_tuning as api
 from mistral_cli.commands import fine_tuning_parse as parse
-from mistral_cli.commands.fine_tuning_parse import FineTuneableModel, JobType
+from mistral_cli.commands.fine_tuning_parse import FineTuneableModel
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import read_json, read_json_object
+from mistral_cli.models.fine_tuning_enums import JobType
 from mistral_cli.options import BodyOpt, OutputOpt, env_of
 from mistral_cli.render.output import Column, OutputFormat, emit_object, write_lines
 

@@ -7,7 +7,6 @@ The spec's enums and bounds copied here are checked against it in tests/test_spe
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from enum import Enum
@@ -15,6 +14,7 @@ from typing import Any
 
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import check_uuid
+from mistral_cli.models.fine_tuning_enums import JobType
 
 
 class FineTuneableModel(str, Enum):
@@ -27,28 +27,6 @@ class FineTuneableModel(str, Enum):
     open_mistral_nemo = "open-mistral-nemo"
     ministral_3b_latest = "ministral-3b-latest"
     ministral_8b_latest = "ministral-8b-latest"
-
-
-class JobType(str, Enum):
-    """A fine-tuning job's type (the spec's job_type values)."""
-
-    completion = "completion"
-    classifier = "classifier"
-
-
-class JobStatus(str, Enum):
-    """The spec's job statuses (the list filter's enum)."""
-
-    QUEUED = "QUEUED"
-    STARTED = "STARTED"
-    VALIDATING = "VALIDATING"
-    VALIDATED = "VALIDATED"
-    RUNNING = "RUNNING"
-    FAILED_VALIDATION = "FAILED_VALIDATION"
-    FAILED = "FAILED"
-    SUCCESS = "SUCCESS"
-    CANCELLED = "CANCELLED"
-    CANCELLATION_REQUESTED = "CANCELLATION_REQUESTED"
 
 
 LOSS_FUNCTIONS = ("single_class", "multi_class")  # the spec's FTClassifierLossFunction
@@ -238,7 +216,3 @@ def file_id_or_none(text: str) -> str | None:
     except UsageError:
         return None
 
-
-def describe(body: dict) -> str:
-    """A request body in one line, for --verbose."""
-    return json.dumps(body, ensure_ascii=False, sort_keys=True)

@@ -1,8 +1,8 @@
 """Typed fine-tuning job bodies: the job, its events, checkpoints and metrics, the dry-run estimate.
 
 Every model keeps unknown fields (`extra="allow"`) and takes any string as a status or a job
-type, so a server newer than the spec never breaks `watch` or `get`. The spec's values are
-constants here (JOB_STATUSES, FINAL and FAILED) for the code that needs to decide.
+type, so a server newer than the spec never breaks `watch` or `get`. The spec's values are in
+fine_tuning_enums.py (light, for option choices); FINAL_STATES and FAILED_STATES decide.
 """
 
 from __future__ import annotations
@@ -11,23 +11,10 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-QUEUED = "QUEUED"
-STARTED = "STARTED"
-VALIDATING = "VALIDATING"
-VALIDATED = "VALIDATED"
-RUNNING = "RUNNING"
-FAILED_VALIDATION = "FAILED_VALIDATION"
-FAILED = "FAILED"
-SUCCESS = "SUCCESS"
-CANCELLED = "CANCELLED"
-CANCELLATION_REQUESTED = "CANCELLATION_REQUESTED"
+from mistral_cli.models.fine_tuning_enums import FAILED_STATES, FINAL_STATES, JobStatus, JobType
 
-# The spec's job statuses, in the order a job usually meets them.
-JOB_STATUSES = (QUEUED, STARTED, VALIDATING, VALIDATED, RUNNING, FAILED_VALIDATION, FAILED,
-                SUCCESS, CANCELLED, CANCELLATION_REQUESTED)
-FAILED_STATES = frozenset({FAILED, FAILED_VALIDATION, CANCELLED})
-FINAL_STATES = FAILED_STATES | {SUCCESS}
-JOB_TYPES = ("completion", "classifier")
+JOB_STATUSES = tuple(status.value for status in JobStatus)
+JOB_TYPES = tuple(kind.value for kind in JobType)
 
 
 class _Tolerant(BaseModel):
