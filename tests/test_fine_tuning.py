@@ -354,3 +354,13 @@ def test_validate_classifier_format(cli, tmp_path):
 def test_validate_missing_file_exits_2(cli, tmp_path):
     result = cli("fine-tuning", "validate", tmp_path / "nope.jsonl")
     assert result.exit_code == 2 and "no such file" in result.stderr
+
+
+def test_create_on_a_terminal_shows_upload_progress_and_the_job(api, cli, sim, train, monkeypatch):
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("COLUMNS", "160")
+    result = cli("fine-tuning", "create", "--model", "open-mistral-7b", "--training-file", train, tty=True)
+    assert result.exit_code == 0, result
+    assert "uploading train.jsonl" in result.stderr  # the Rich progress bar
+    job_id = next(iter(sim.jobs))
+    assert job_id in result.stdout and "QUEUED" in result.stdout and "MODEL" in result.stdout

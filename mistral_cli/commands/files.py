@@ -104,12 +104,13 @@ def upload(
     for path in paths:
         existing_file(path, "files upload")
     act_on_each(env, [str(path) for path in paths],
-                lambda item: _upload_one(env, Path(item), purpose.value if purpose else None, name),
+                lambda item: upload_one(env, Path(item), purpose.value if purpose else None, name),
                 lambda item, body: f"uploaded {item} as {body.get('id')}", output, LIST_COLUMNS,
                 table=True, title_key="filename")
 
 
-def _upload_one(env: "Env", path: Path, purpose: str | None, name: str | None) -> dict:
+def upload_one(env: "Env", path: Path, purpose: str | None, name: str | None = None) -> dict:
+    """Upload PATH with a progress bar (warning past the documented size limit); the body."""
     size = path.stat().st_size
     if size > UPLOAD_LIMIT:
         from mistral_cli.render.human import size as human_size

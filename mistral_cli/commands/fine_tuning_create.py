@@ -104,14 +104,12 @@ def _validate_local(env: "Env", refs: list[FileRef], job_type: str,
 
 def _upload(env: "Env", refs: list[FileRef]) -> None:
     """Upload each local file (purpose fine-tune) and keep its new id."""
-    from mistral_cli.api.files import upload_file
-    from mistral_cli.render.progress import progress_bar
+    from mistral_cli.commands.files import upload_one
 
     for ref in refs:
         if ref.path is None:
             continue
-        with progress_bar(env, f"uploading {ref.path.name}", ref.path.stat().st_size) as on_progress:
-            body = upload_file(env.client, ref.path, purpose="fine-tune", on_progress=on_progress)
+        body = upload_one(env, ref.path, "fine-tune")
         ref.file_id = body.get("id") if isinstance(body, dict) else None
         if not ref.file_id:
             raise UsageError(f"uploading {ref.path} gave no file id")
