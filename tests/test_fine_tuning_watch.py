@@ -173,3 +173,43 @@ def test_ctrl_c_in_a_real_process_exits_130(api, tmp_path):
             proc.kill()
     assert proc.returncode == 130
     assert f"mcli fine-tuning watch {job_id}".encode() in err
+
+
+def test_watch_takes_a_status_the_spec_does_not_list(api, cli, monkeypatch):
+    sim = FineTuningSim(api, schedule=((0, "QUEUED"), (10, "PAUSED_BY_OPERATOR"), (30, "RUNNING"),
+                                       (60, "SUCCESS"))).install()
+    monkeypatch.setattr(fine_tuning_watch, "sleep", sim.clock.advance)
+    job_id = sim.add_job()
+    result = cli("fine-tuning", "watch", job_id, "-o", "jsonl")
+    assert result.exit_code == 0, result
+    statuses = [json.loads(line).get("status") for line in result.stdout.splitlines()]
+    assert "PAUSED_BY_OPERATOR" in statuses and statuses[-1] == "SUCCESS"
+
+
+def test_job_model_keeps_unknown_fields_and_tolerates_missing_ones():
+    from mistral_cli.models.fine_tuning import FineTuningJob
+
+    job = FineTuningJob.parse({"id": "j", "status": "NEW_STATE", "shiny": {"a": 1},
+                               "checkpoints": [{"step_number": 2, "metrics": {"train_loss": 1.5, "extra": 3}},
+                                               {"step_number": 1, "metrics": {}}]})
+    assert job.status == "NEW_STATE" and not job.is_final and not job.failed
+    assert job.model_extra == {"shiny": {"a": 1}}
+    assert [c.step_number for c in job.sorted_checkpoints()] == [1, 2]
+    assert job.sorted_checkpoints()[1].metrics.model_extra == {"extra": 3}
+    assert FineTuningJob.parse(None).id == ""
+    assert FineTuningJob.parse({"status": "CANCELLED"}).failed
+
+
+def test_loss_chart_draws_each_series_and_skips_what_it_cannot_draw():
+    from mistral_cli.render.chart import line_chart
+
+    assert line_chart([("train", []), ("valid", [(1.0, float("nan"))])]) == []
+    lines = line_chart([("train", [(10, 2.0), (20, 1.0), (30, 0.5)]), ("valid", [(10, 2.2), (30, 0.7)])],
+                       width=30, height=6)
+    grid = lines[:6]
+    assert grid[0].lstrip().startswith("2.2 |") and grid[-1].lstrip().startswith("0.5 |")
+    assert sum(row.count("*") for row in grid) == 3 and sum(row.count("o") for row in grid) == 2
+    assert lines[-1].strip() == "* train   o valid"
+    assert "10" in lines[-2] and lines[-2].rstrip().endswith("30")
+    flat = line_chart([("train", [(1, 1.0)])], width=10, height=3)
+    assert flat[1].endswith("|*" + " " * 9)  # one point, mid-height, first column

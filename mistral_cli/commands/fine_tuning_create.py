@@ -137,7 +137,10 @@ def build_body(base: dict, *, model: str | None, training: list[FileRef], valida
         body["validation_files"] = [ref.file_id for ref in validation]
     if job_type is not None:
         body["job_type"] = job_type
-    body["hyperparameters"] = {**(body.get("hyperparameters") or {}), **hyper}
+    given = body.get("hyperparameters") or {}
+    if not isinstance(given, dict):
+        raise UsageError("--body: \"hyperparameters\" must be an object")
+    body["hyperparameters"] = {**given, **hyper}
     body.update({key: value for key, value in extras.items() if value is not None})
     return body
 
