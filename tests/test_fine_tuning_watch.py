@@ -213,3 +213,10 @@ def test_loss_chart_draws_each_series_and_skips_what_it_cannot_draw():
     assert "10" in lines[-2] and lines[-2].rstrip().endswith("30")
     flat = line_chart([("train", [(1, 1.0)])], width=10, height=3)
     assert flat[1].endswith("|*" + " " * 9)  # one point, mid-height, first column
+
+
+def test_watch_on_a_terminal_ends_tidily_on_a_404(api, cli, sim, monkeypatch):
+    monkeypatch.setenv("TERM", "xterm-256color")
+    result = cli("fine-tuning", "watch", "0b9c9a38-53b4-4a4e-9a5c-3c1f6a0f7e21", tty=True)
+    assert result.exit_code == 4
+    assert result.stdout.rfind("\x1b[?25h") > result.stdout.rfind("\x1b[?25l")  # the cursor is shown again

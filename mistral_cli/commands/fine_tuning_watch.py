@@ -148,7 +148,7 @@ class LiveView:
         self.live.update(Group(*parts), refresh=True)
 
     def close(self) -> None:
-        """Leave the last view on the screen."""
+        """Leave the last view on the screen (once; a second call does nothing)."""
         self.live.stop()
 
 
@@ -182,7 +182,8 @@ def watch(env: "Env", job_id: str, *, interval: float = DEFAULT_INTERVAL,
         view.close()
         env.info(f"stopped watching; job {job_id} goes on. Resume with: mcli fine-tuning watch {job_id}")
         raise
-    view.close()
+    finally:
+        view.close()  # also when the job cannot be read (404, 401): the terminal is left tidy
     _finish(env, job, body, output)
 
 
