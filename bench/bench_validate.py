@@ -1,9 +1,9 @@
 """`mcli fine-tuning validate` over a large JSONL: peak memory and time against a bare loop.
 
-    python bench/bench_validate.py [--size-mib 1024] [--runs 3] [--keep]
+    python bench/bench_validate.py [--size-mib 1024] [--runs 3] [--tool-every 5] [--keep]
 
 Writes a chat-format training file of SIZE MiB in a temporary folder (conversations of a
-system, user and assistant message, some with tool calls, ~0.5-3 KB a line), then runs,
+system, user and assistant message, one in five with a tool call, ~0.5-3 KB a line), then runs,
 interleaved, RUNS times each:
 
 - `python -m mistral_cli fine-tuning validate FILE` (the real command);
@@ -46,11 +46,11 @@ def sentence(rng: random.Random, words: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
 
 
-def example(rng: random.Random, index: int) -> dict:
-    """One conversation; every fifth has a tool call and its answer."""
+def example(rng: random.Random, index: int, tool_every: int) -> dict:
+    """One conversation; one in TOOL_EVERY has a tool call and its answer."""
     messages = [{"role": "system", "content": sentence(rng, rng.randint(5, 20))},
                 {"role": "user", "content": sentence(rng, rng.randint(10, 120))}]
-    if index % 5 == 0:
+    if index % tool_every == 0:
         call_id = f"c{index:08d}"[-9:]
         messages += [{"role": "assistant", "content": "", "tool_calls": [
             {"id": call_id, "type": "function",
@@ -60,10 +60,10 @@ def example(rng: random.Random, index: int) -> dict:
     return {"messages": messages}
 
 
-def write_file(path: Path, size: int) -> int:
+def write_file(path: Path, size: int, tool_every: int = 5) -> int:
     """Write about SIZE bytes of distinct-looking lines; return the line count."""
     rng = random.Random(42)
-    pool = [(json.dumps(example(rng, i)) + "\n").encode() for i in range(2000)]
+    pool = [(json.dumps(example(rng, i, tool_every)) + "\n").encode() for i in range(2000)]
     written = lines = 0
     with open(path, "wb", buffering=8 * 1024 * 1024) as handle:
         while written < size:
@@ -90,6 +90,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--tool-every", type=int, default=5,
+                        help="one line in N has a tool call (1: every line, the slow path)")
     parser.add_argument("--keep", action="store_true", help="keep the generated file")
     args = parser.parse_args()
 
@@ -99,7 +101,7 @@ def main() -> None:
     try:
         path = folder / "train.jsonl"
         started = time.perf_counter()
-        lines = write_file(path, args.size_mib * 1024 * 1024)
+        lines = write_file(path, args.size_mib * 1024 * 1024, args.tool_every)
         size = path.stat().st_size
         print(f"file: {size / 2**20:,.0f} MiB, {lines:,} lines (written in {time.perf_counter() - started:.1f} s)")
         floor_script = folder / "floor.py"
