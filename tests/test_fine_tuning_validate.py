@@ -89,6 +89,7 @@ def test_good_chat_lines_pass(line):
     ({"messages": []}, ("messages", "must be a non-empty list of messages")),
     ({"messages": [USER]}, ("messages[0].role", "the last message must be from the assistant (got 'user')")),
     ({"messages": [{"role": "human", "content": "x"}, ANSWER]}, ("messages[0].role", "unknown role 'human' (expected system, user, assistant, tool)")),
+    ({"messages": [{"role": ["user"], "content": "x"}, ANSWER]}, ("messages[0].role", "unknown role ['user'] (expected system, user, assistant, tool)")),
     ({"messages": [{"content": "x"}, ANSWER]}, ("messages[0].role", "missing")),
     ({"messages": ["hi", ANSWER]}, ("messages[0]", "expected an object, got a string")),
     ({"messages": [{"role": "user"}, ANSWER]}, ("messages[0].content", "missing")),
@@ -212,7 +213,7 @@ json_values = st.recursive(
         st.sampled_from(["messages", "role", "content", "tool_calls", "tool_call_id", "id", "function",
                          "name", "arguments", "weight", "text", "labels", "a"]), children, max_size=5),
     max_leaves=20)
-roles = st.sampled_from(["system", "user", "assistant", "tool", "bot"])
+roles = st.one_of(st.sampled_from(["system", "user", "assistant", "tool", "bot"]), json_values)
 messages = st.fixed_dictionaries({"role": roles}, optional={
     "content": st.one_of(st.text(max_size=5), st.none(), st.integers()),
     "weight": st.one_of(st.integers(-1, 2), st.floats(), st.booleans()),
@@ -276,7 +277,7 @@ def test_classifier_targets_file_raises_only_usage_errors(value):
     _only_usage_errors(parse.classifier_targets_from_json, value, "f")
 
 
-text_messages = st.fixed_dictionaries({"role": st.sampled_from(["system", "user", "assistant", "tool"]),
+text_messages = st.fixed_dictionaries({"role": st.one_of(st.sampled_from(["system", "user", "assistant", "tool"]), json_values),
                                        "content": st.one_of(st.text(max_size=3), st.integers())})
 
 

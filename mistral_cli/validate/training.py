@@ -30,8 +30,7 @@ from typing import Any
 from mistral_cli.validate.jsonl import LineCheck, Report, check_jsonl
 
 ROLES = ("system", "user", "assistant", "tool")
-_ROLES = frozenset(ROLES)
-_TEXT_ROLES = frozenset(("system", "user", "assistant"))
+_TEXT_ROLES = ("system", "user", "assistant")  # tuples, not sets: a role may be a list (unhashable)
 Problems = Iterator[tuple[str, str]]
 
 
@@ -77,7 +76,7 @@ def _chat_problems(value: Any) -> Problems:
             role = None
             continue
         role = message.get("role")
-        if role not in _ROLES:
+        if role not in ROLES:
             yield f"{where}.role", _bad_role(role)
             continue
         if role != "tool" and pending:
