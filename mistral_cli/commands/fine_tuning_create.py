@@ -63,12 +63,20 @@ def _file_ref(text: str, option: str, weighted: bool) -> FileRef:
     """TEXT as a local file (preferred when it exists) or a file id, with its weight."""
     target, weight = parse.parse_training_file(text, option) if weighted else (text, None)
     path = Path(target)
-    if path.is_file():
+    if _is_file(path):
         return FileRef(option, text, weight, path=path)
     file_id = parse.file_id_or_none(target)
     if file_id is None:
         raise UsageError(f"{option}: {target} is neither a file here nor a file id (a UUID)")
     return FileRef(option, text, weight, file_id=file_id)
+
+
+def _is_file(path: Path) -> bool:
+    """Whether PATH names a file here (a name too long to be one is not)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _targets(env: "Env", given: list[str], path: Path | None) -> list[dict[str, Any]] | None:
