@@ -364,3 +364,12 @@ def test_create_on_a_terminal_shows_upload_progress_and_the_job(api, cli, sim, t
     assert "uploading train.jsonl" in result.stderr  # the Rich progress bar
     job_id = next(iter(sim.jobs))
     assert job_id in result.stdout and "QUEUED" in result.stdout and "MODEL" in result.stdout
+
+
+def test_a_local_file_wins_over_the_weight_syntax(api, cli, sim, tmp_path):
+    odd = tmp_path / "part:2"
+    odd.write_text(json.dumps(CHAT_LINE) + "\n")
+    result = cli("fine-tuning", "create", "--model", "open-mistral-7b", "--training-file", odd, "-o", "text")
+    assert result.exit_code == 0, result
+    assert api.requests[0].file("file").filename == "part:2"
+    assert api.last("POST", "/v1/fine_tuning/jobs").json["training_files"] == [{"file_id": next(iter(api.files))}]

@@ -61,6 +61,8 @@ class FileRef:
 
 def _file_ref(text: str, option: str, weighted: bool) -> FileRef:
     """TEXT as a local file (preferred when it exists) or a file id, with its weight."""
+    if _is_file(Path(text)):  # a file whose own name ends in `:N`
+        return FileRef(option, text, path=Path(text))
     target, weight = parse.parse_training_file(text, option) if weighted else (text, None)
     path = Path(target)
     if _is_file(path):
