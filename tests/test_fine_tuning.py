@@ -373,3 +373,21 @@ def test_a_local_file_wins_over_the_weight_syntax(api, cli, sim, tmp_path):
     assert result.exit_code == 0, result
     assert api.requests[0].file("file").filename == "part:2"
     assert api.last("POST", "/v1/fine_tuning/jobs").json["training_files"] == [{"file_id": next(iter(api.files))}]
+
+
+@pytest.mark.parametrize("args", [["fine-tuning", "--help"], ["fine-tuning", "create", "--help"],
+                                  ["fine-tuning", "watch", "--help"]])
+def test_help_loads_neither_pydantic_nor_httpx(args):
+    import os
+    import subprocess
+    import sys
+
+    code = ("import io, json, sys\n"
+            "from mistral_cli.app import main\n"
+            "from mistral_cli.env import Env\n"
+            f"code = main({args!r}, Env(io.StringIO(), io.StringIO(), io.StringIO(), environ={{}}))\n"
+            "print(json.dumps([code, [m for m in ('pydantic', 'httpx', 'mistral_cli.models.fine_tuning')"
+            " if m in sys.modules]]))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=dict(os.environ)).stdout
+    assert json.loads(out) == [0, []]
