@@ -8,7 +8,7 @@ __mcli_global_vopts='--profile --server-url --timeout --max-retries --color'
 __mcli_node() {
     __mcli_subs=""; __mcli_opts=""; __mcli_vopts=""; __mcli_args=""; __mcli_more=0
     case "$1" in
-        '') __mcli_subs='agents api auth chat classifiers config embeddings files fim history models ocr usage'; __mcli_opts='--version -h --help' ;;
+        '') __mcli_subs='agents api auth chat classifiers config embeddings files fim fine-tuning history models ocr usage'; __mcli_opts='--version -h --help' ;;
         'agents') __mcli_opts='--system -s --system-file --messages --body --no-stdin --attach -a --doc --prefix --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --json-mode --schema --schema-name --strict --tool --tools --tool-choice --no-parallel-tool-calls --tool-result --tool-result-file --continue -c --cid --no-log --interactive -i --no-stream --no-markdown --output -o -h --help'; __mcli_vopts='--system -s --system-file --messages --body --attach -a --doc --prefix --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --cid --output -o'; __mcli_args='- -' ;;
         'api') __mcli_opts='-f --field -F --field-file --body --input --multipart --paginate -o --output -h --help'; __mcli_vopts='-f --field -F --field-file --body --input -o --output'; __mcli_args='c:GET,POST,PUT,PATCH,DELETE -' ;;
         'auth') __mcli_subs='login logout status token'; __mcli_opts='-h --help' ;;
@@ -38,6 +38,14 @@ __mcli_node() {
         'files upload') __mcli_opts='--purpose --name -o --output -h --help'; __mcli_vopts='--purpose --name -o --output'; __mcli_args='f'; __mcli_more=1 ;;
         'files url') __mcli_opts='--expiry -o --output -h --help'; __mcli_vopts='--expiry -o --output'; __mcli_args='-' ;;
         'fim') __mcli_opts='--prompt-file --suffix --suffix-file --cursor --file --body --no-stdin --model -m --temperature --top-p --max-tokens --min-tokens --stop --seed --no-stream --no-log --output -o -h --help'; __mcli_vopts='--prompt-file --suffix --suffix-file --cursor --file --body --model -m --temperature --top-p --max-tokens --min-tokens --stop --seed --output -o'; __mcli_args='-' ;;
+        'fine-tuning') __mcli_subs='cancel create get list start validate watch'; __mcli_opts='-h --help' ;;
+        'fine-tuning cancel') __mcli_opts='--yes -y -o --output -h --help'; __mcli_vopts='-o --output'; __mcli_args='-' ;;
+        'fine-tuning create') __mcli_opts='--model -m --training-file --validation-file --suffix --job-type --auto-start --no-auto-start --invalid-sample-skip-percentage --learning-rate --epochs --training-steps --warmup-fraction --weight-decay --seq-len --fim-ratio --classifier-target --classifier-targets --wandb-project --wandb-name --wandb-run-name --repository --body --dry-run --watch --interval -o --output -h --help'; __mcli_vopts='--model -m --training-file --validation-file --suffix --job-type --invalid-sample-skip-percentage --learning-rate --epochs --training-steps --warmup-fraction --weight-decay --seq-len --fim-ratio --classifier-target --classifier-targets --wandb-project --wandb-name --wandb-run-name --repository --body --interval -o --output' ;;
+        'fine-tuning get') __mcli_opts='-o --output -h --help'; __mcli_vopts='-o --output'; __mcli_args='-' ;;
+        'fine-tuning list') __mcli_opts='--model --status --created-after --created-before --created-by-me --wandb-project --wandb-name --suffix --page --page-size --all -o --output -h --help'; __mcli_vopts='--model --status --created-after --created-before --wandb-project --wandb-name --suffix --page --page-size -o --output' ;;
+        'fine-tuning start') __mcli_opts='-o --output -h --help'; __mcli_vopts='-o --output'; __mcli_args='-' ;;
+        'fine-tuning validate') __mcli_opts='--job-type --classifier-target -o --output -h --help'; __mcli_vopts='--job-type --classifier-target -o --output'; __mcli_args='f'; __mcli_more=1 ;;
+        'fine-tuning watch') __mcli_opts='--interval -o --output -h --help'; __mcli_vopts='--interval -o --output'; __mcli_args='-' ;;
         'history') __mcli_subs='delete list show'; __mcli_opts='-h --help' ;;
         'history delete') __mcli_opts='--all --yes -y -h --help'; __mcli_args='-'; __mcli_more=1 ;;
         'history list') __mcli_opts='--limit -L -o --output -h --help'; __mcli_vopts='--limit -L -o --output' ;;
@@ -112,6 +120,21 @@ __mcli_values() {
         'fim|--file') __mcli_files=1 ;;
         'fim|--body') __mcli_files=1 ;;
         'fim|--output'|'fim|-o') __mcli_choices='text json jsonl' ;;
+        'fine-tuning cancel|-o'|'fine-tuning cancel|--output') __mcli_choices='table json jsonl text' ;;
+        'fine-tuning create|--model'|'fine-tuning create|-m') __mcli_choices='open-mistral-7b mistral-small-latest codestral-latest mistral-large-latest open-mistral-nemo ministral-3b-latest ministral-8b-latest' ;;
+        'fine-tuning create|--training-file') __mcli_files=1 ;;
+        'fine-tuning create|--validation-file') __mcli_files=1 ;;
+        'fine-tuning create|--job-type') __mcli_choices='completion classifier' ;;
+        'fine-tuning create|--classifier-targets') __mcli_files=1 ;;
+        'fine-tuning create|--body') __mcli_files=1 ;;
+        'fine-tuning create|-o'|'fine-tuning create|--output') __mcli_choices='table json jsonl text' ;;
+        'fine-tuning get|-o'|'fine-tuning get|--output') __mcli_choices='table json jsonl text' ;;
+        'fine-tuning list|--status') __mcli_choices='QUEUED STARTED VALIDATING VALIDATED RUNNING FAILED_VALIDATION FAILED SUCCESS CANCELLED CANCELLATION_REQUESTED' ;;
+        'fine-tuning list|-o'|'fine-tuning list|--output') __mcli_choices='table json jsonl text' ;;
+        'fine-tuning start|-o'|'fine-tuning start|--output') __mcli_choices='table json jsonl text' ;;
+        'fine-tuning validate|--job-type') __mcli_choices='completion classifier' ;;
+        'fine-tuning validate|-o'|'fine-tuning validate|--output') __mcli_choices='table json jsonl text' ;;
+        'fine-tuning watch|-o'|'fine-tuning watch|--output') __mcli_choices='table json jsonl text' ;;
         'history list|-o'|'history list|--output') __mcli_choices='table json jsonl text' ;;
         'history show|-o'|'history show|--output') __mcli_choices='table json jsonl text' ;;
         'models archive|-o'|'models archive|--output') __mcli_choices='table json jsonl text' ;;

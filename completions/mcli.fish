@@ -8,7 +8,7 @@ complete -c mcli -f
 function __mcli_subs
     switch "$argv"
         case ''
-            echo agents api auth chat classifiers config embeddings files fim history models ocr usage
+            echo agents api auth chat classifiers config embeddings files fim fine-tuning history models ocr usage
         case 'auth'
             echo login logout status token
         case 'classifiers'
@@ -17,6 +17,8 @@ function __mcli_subs
             echo get list path set unset use
         case 'files'
             echo delete download get list upload url
+        case 'fine-tuning'
+            echo cancel create get list start validate watch
         case 'history'
             echo delete list show
         case 'models'
@@ -66,6 +68,20 @@ function __mcli_vopts
             echo --expiry -o --output
         case 'fim'
             echo --prompt-file --suffix --suffix-file --cursor --file --body --model -m --temperature --top-p --max-tokens --min-tokens --stop --seed --output -o
+        case 'fine-tuning cancel'
+            echo -o --output
+        case 'fine-tuning create'
+            echo --model -m --training-file --validation-file --suffix --job-type --invalid-sample-skip-percentage --learning-rate --epochs --training-steps --warmup-fraction --weight-decay --seq-len --fim-ratio --classifier-target --classifier-targets --wandb-project --wandb-name --wandb-run-name --repository --body --interval -o --output
+        case 'fine-tuning get'
+            echo -o --output
+        case 'fine-tuning list'
+            echo --model --status --created-after --created-before --wandb-project --wandb-name --suffix --page --page-size -o --output
+        case 'fine-tuning start'
+            echo -o --output
+        case 'fine-tuning validate'
+            echo --job-type --classifier-target -o --output
+        case 'fine-tuning watch'
+            echo --interval -o --output
         case 'history list'
             echo --limit -L -o --output
         case 'history show'
@@ -158,6 +174,7 @@ complete -c mcli -n '__mcli_at' -a 'config' -d 'Read and change settings and pro
 complete -c mcli -n '__mcli_at' -a 'embeddings' -d 'Embed texts: one vector per input, in input order (jsonl off a terminal).'
 complete -c mcli -n '__mcli_at' -a 'files' -d 'Upload, list, download and delete files.'
 complete -c mcli -n '__mcli_at' -a 'fim' -d 'Fill in the middle: complete code between a prompt and a suffix; streams the completion.'
+complete -c mcli -n '__mcli_at' -a 'fine-tuning' -d 'Create, follow and manage fine-tuning jobs.'
 complete -c mcli -n '__mcli_at' -a 'history' -d 'Browse and delete locally saved conversations.'
 complete -c mcli -n '__mcli_at' -a 'models' -d 'List, inspect, rename, archive and delete models.'
 complete -c mcli -n '__mcli_at' -a 'ocr' -d 'Read a document\'s text as Markdown, page by page (and its images).'
@@ -367,7 +384,7 @@ complete -c mcli -n '__mcli_at files list' -l 'sample-type' -x -a 'pretrain inst
 complete -c mcli -n '__mcli_at files list' -l 'source' -x -a 'upload repository mistral' -d 'Only files from this source (repeatable).'
 complete -c mcli -n '__mcli_at files list' -l 'search' -x -d 'Only files whose name matches.'
 complete -c mcli -n '__mcli_at files list' -l 'page' -x -d 'Page number, from 0.'
-complete -c mcli -n '__mcli_at files list' -l 'page-size' -x -d 'Files per page (server default 100).'
+complete -c mcli -n '__mcli_at files list' -l 'page-size' -x -d 'Items per page (server default 100).'
 complete -c mcli -n '__mcli_at files list' -l 'all' -d 'Follow every page.'
 complete -c mcli -n '__mcli_at files list' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at files list' -s 'h' -l 'help' -d 'Show this message and exit.'
@@ -400,6 +417,76 @@ complete -c mcli -n '__mcli_at fim' -l 'no-stream' -d 'Wait for the whole answer
 complete -c mcli -n '__mcli_at fim' -l 'no-log' -d 'Save nothing in the local history.'
 complete -c mcli -n '__mcli_at fim' -l 'output' -s 'o' -x -a 'text json jsonl' -d 'text: the answer; json: one chat.completion object; jsonl: each stream chunk as it arrives.'
 complete -c mcli -n '__mcli_at fim' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at fine-tuning' -a 'cancel' -d 'Ask the server to cancel a job (asks first on a terminal).'
+complete -c mcli -n '__mcli_at fine-tuning' -a 'create' -d 'Create a fine-tuning job (checks and uploads local training files first).'
+complete -c mcli -n '__mcli_at fine-tuning' -a 'get' -d 'Show a job: status, model, hyperparameters, events, checkpoints and their metrics.'
+complete -c mcli -n '__mcli_at fine-tuning' -a 'list' -d 'List fine-tuning jobs, newest first.'
+complete -c mcli -n '__mcli_at fine-tuning' -a 'start' -d 'Start a validated job that was created with --no-auto-start.'
+complete -c mcli -n '__mcli_at fine-tuning' -a 'validate' -d 'Check training files line by line (constant memory); exit 2 on any problem.'
+complete -c mcli -n '__mcli_at fine-tuning' -a 'watch' -d 'Follow a job until it ends: live on a terminal, a line per change elsewhere; exit 5 if it fails.'
+complete -c mcli -n '__mcli_at fine-tuning' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at fine-tuning cancel' -l 'yes' -s 'y' -d 'Do not ask for confirmation.'
+complete -c mcli -n '__mcli_at fine-tuning cancel' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
+complete -c mcli -n '__mcli_at fine-tuning cancel' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'model' -s 'm' -x -a 'open-mistral-7b mistral-small-latest codestral-latest mistral-large-latest open-mistral-nemo ministral-3b-latest ministral-8b-latest' -d 'The model to fine-tune: open-mistral-7b, mistral-small-latest, codestral-latest, mistral-large-latest, open-mistral-nemo, ministral-3b-latest, ministral-8b-latest.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'training-file' -r -F -d 'Training data: a local JSONL (checked, then uploaded) or a file id; repeatable.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'validation-file' -r -F -d 'Validation data, like --training-file; repeatable.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'suffix' -x -d 'Added to the fine-tuned model\'s name (at most 18 characters).'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'job-type' -x -a 'completion classifier' -d 'completion or classifier.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'auto-start' -l 'no-auto-start' -d 'Start as soon as validated (else: `mcli fine-tuning start`).'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'invalid-sample-skip-percentage' -x -d 'Share of invalid samples to skip, 0 to 0.5.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'learning-rate' -x -d '1e-8 to 1.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'epochs' -x -d 'Over 0.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'training-steps' -x -d 'At least 1.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'warmup-fraction' -x -d '0 to 1.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'weight-decay' -x -d '0 to 1.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'seq-len' -x -d 'At least 100.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'fim-ratio' -x -d '0 to 1 (completion jobs).'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'classifier-target' -x -d 'A classifier target: NAME=LABEL,LABEL[;weight=W][;loss=single_class|multi_class]; repeatable.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'classifier-targets' -r -F -d 'A JSON array of classifier targets.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'wandb-project' -x -d 'Report to this Weights & Biases project (key from WANDB_API_KEY).'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'wandb-name' -x -d 'W&B display name.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'wandb-run-name' -x -d 'W&B run name.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'repository' -x -d 'A GitHub repository to train on (token from GITHUB_TOKEN); repeatable.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'dry-run' -d 'Show the estimate (cost, tokens, duration); start nothing.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'watch' -d 'Follow the new job until it ends.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'interval' -x -d 'Seconds between polls with --watch (grows while nothing changes).'
+complete -c mcli -n '__mcli_at fine-tuning create' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
+complete -c mcli -n '__mcli_at fine-tuning create' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at fine-tuning get' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
+complete -c mcli -n '__mcli_at fine-tuning get' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at fine-tuning list' -l 'model' -x -d 'Only jobs fine-tuning this model.'
+complete -c mcli -n '__mcli_at fine-tuning list' -l 'status' -x -a 'QUEUED STARTED VALIDATING VALIDATED RUNNING FAILED_VALIDATION FAILED SUCCESS CANCELLED CANCELLATION_REQUESTED' -d 'Only jobs in this status (repeatable).'
+complete -c mcli -n '__mcli_at fine-tuning list' -l 'created-after' -x -d 'Only jobs created after (ISO 8601).'
+complete -c mcli -n '__mcli_at fine-tuning list' -l 'created-before' -x -d 'Only jobs created before (ISO 8601).'
+complete -c mcli -n '__mcli_at fine-tuning list' -l 'created-by-me' -d 'Only jobs created with this key\'s user.'
+complete -c mcli -n '__mcli_at fine-tuning list' -l 'wandb-project' -x -d 'Only jobs reporting to this W&B project.'
+complete -c mcli -n '__mcli_at fine-tuning list' -l 'wandb-name' -x -d 'Only jobs with this W&B run name.'
+complete -c mcli -n '__mcli_at fine-tuning list' -l 'suffix' -x -d 'Only jobs with this model suffix.'
+complete -c mcli -n '__mcli_at fine-tuning list' -l 'page' -x -d 'Page number, from 0.'
+complete -c mcli -n '__mcli_at fine-tuning list' -l 'page-size' -x -d 'Items per page (server default 100).'
+complete -c mcli -n '__mcli_at fine-tuning list' -l 'all' -d 'Follow every page.'
+complete -c mcli -n '__mcli_at fine-tuning list' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
+complete -c mcli -n '__mcli_at fine-tuning list' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at fine-tuning start' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
+complete -c mcli -n '__mcli_at fine-tuning start' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at fine-tuning validate' -l 'job-type' -x -a 'completion classifier' -d 'The format to check: completion (chat) or classifier.'
+complete -c mcli -n '__mcli_at fine-tuning validate' -l 'classifier-target' -x -d 'With --job-type classifier: the targets and labels a line may use; repeatable.'
+complete -c mcli -n '__mcli_at fine-tuning validate' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
+complete -c mcli -n '__mcli_at fine-tuning validate' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at fine-tuning validate; and __mcli_npos 0+' -F
+
+complete -c mcli -n '__mcli_at fine-tuning watch' -l 'interval' -x -d 'Seconds between polls (grows while nothing changes, up to 60).'
+complete -c mcli -n '__mcli_at fine-tuning watch' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
+complete -c mcli -n '__mcli_at fine-tuning watch' -s 'h' -l 'help' -d 'Show this message and exit.'
 
 complete -c mcli -n '__mcli_at history' -a 'delete' -d 'Delete saved conversations (token usage totals are kept).'
 complete -c mcli -n '__mcli_at history' -a 'list' -d 'List saved conversations, most recently updated first.'

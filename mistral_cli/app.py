@@ -46,6 +46,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("classifiers", "mistral_cli.commands.classifiers", "Moderate and classify texts and chats; gate pipelines with --fail-on."),
     Entry("ocr", "mistral_cli.commands.ocr", "Extract Markdown (and images) from a PDF or image.", group=False),
     Entry("files", "mistral_cli.commands.files", "Upload, list, download and delete files."),
+    Entry("fine-tuning", "mistral_cli.commands.fine_tuning", "Create, follow and manage fine-tuning jobs."),
     Entry("models", "mistral_cli.commands.models", "List, inspect, rename, archive and delete models."),
     Entry("history", "mistral_cli.commands.history", "Browse and delete locally saved conversations."),
     Entry("usage", "mistral_cli.commands.usage", "Token usage by model and by day, from the local history.", group=False),

@@ -14,6 +14,10 @@ OutputOpt = Annotated[OutputFormat, typer.Option(
     "-o", "--output", help="Output format: table, json, jsonl or text (bare ids).",
     case_sensitive=False, show_default=False)]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+PageOpt = Annotated[Optional[int], typer.Option("--page", help="Page number, from 0.", show_default=False)]
+PageSizeOpt = Annotated[Optional[int], typer.Option(
+    "--page-size", help="Items per page (server default 100).", show_default=False)]
+AllPagesOpt = Annotated[bool, typer.Option("--all", help="Follow every page.")]
 BodyOpt = Annotated[Optional[Path], typer.Option(
     "--body", metavar="FILE|-",
     help="A JSON object that forms the base of the request body; options are set on top.")]

@@ -237,7 +237,7 @@ _mcli
 
 @pytest.mark.skipif(not shutil.which("zsh"), reason="zsh is not installed")
 @pytest.mark.parametrize("line, expected", [
-    ("mcli fi", ["files", "fim"]),
+    ("mcli fi", ["files", "fim", "fine-tuning"]),
     ("mcli files list --pur", ["--purpose"]),
     ("mcli files list --purpose ", ["fine-tune", "batch", "ocr"]),
     ("mcli models list -o ", OUTPUT_FORMATS),
@@ -254,7 +254,7 @@ def test_zsh_completion(line, expected):
 
 @pytest.mark.skipif(not shutil.which("fish"), reason="fish is not installed")
 @pytest.mark.parametrize("line, expected", [
-    ("mcli fi", ["files", "fim"]),
+    ("mcli fi", ["files", "fim", "fine-tuning"]),
     ("mcli files list --pur", ["--purpose"]),
     ("mcli files list --purpose ", ["batch", "fine-tune", "ocr"]),
     ("mcli models list -o ", sorted(OUTPUT_FORMATS)),

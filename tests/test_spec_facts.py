@@ -98,6 +98,11 @@ ENUMS = [
      "SystemMessage.role|UserMessage.role|AssistantMessage.role|ToolMessage.role"),
     ("mistral_cli.commands.ocr:DOCUMENT_CHUNK_TYPES", "DocumentURLChunk.type"),
     ("mistral_cli.commands.ocr:IMAGE_CHUNK_TYPES", "ImageURLChunk.type"),
+    ("mistral_cli.commands.fine_tuning_parse:FineTuneableModel", "FineTuneableModel"),
+    ("mistral_cli.models.fine_tuning_enums:JobStatus", "CompletionJobOut.status"),
+    ("mistral_cli.models.fine_tuning_enums:JobStatus", "ClassifierDetailedJobOut.status"),
+    ("mistral_cli.models.fine_tuning:JOB_STATUSES", "CompletionDetailedJobOut.status"),
+    ("mistral_cli.commands.fine_tuning_parse:LOSS_FUNCTIONS", "FTClassifierLossFunction"),
 ]
 
 # (where mcli keeps the properties it copies, the spec schema they belong to)
@@ -151,3 +156,64 @@ def test_every_range_is_checked_somewhere():
 def test_a_wrong_copy_would_fail():
     assert values_of(("auto", "none")) != enum_values("ToolChoiceEnum")
     assert bounds("ChatCompletionRequest.temperature") != (0, 2)
+
+
+# -- fine-tuning: the job types, the list filter's statuses, the hyperparameter bounds --------
+
+
+def test_fine_tuning_job_types_match_the_spec():
+    from mistral_cli.models.fine_tuning import JOB_TYPES
+    from mistral_cli.models.fine_tuning_enums import JobType
+
+    spec = enum_values("CompletionJobOut.job_type") | enum_values("ClassifierJobOut.job_type")
+    assert values_of(JobType) == set(JOB_TYPES) == spec
+
+
+def test_fine_tuning_status_filter_matches_the_list_parameter():
+    from mistral_cli.models.fine_tuning_enums import JobStatus
+
+    operation = load_spec()["paths"]["/v1/fine_tuning/jobs"]["get"]
+    status = next(p for p in operation["parameters"] if p["name"] == "status")
+    assert values_of(JobStatus) == set(status["schema"]["enum"])
+
+
+def hyperparameter_bounds() -> list[tuple[str, str, tuple[Any, ...]]]:
+    """(schema, field, the copied bounds) for every hyperparameter each parameters schema has."""
+    from mistral_cli.commands.fine_tuning_parse import HYPERPARAMETERS
+
+    return [(schema, field, (low, high, exclusive, integer))
+            for schema in ("CompletionTrainingParametersIn", "ClassifierTrainingParametersIn")
+            for field, (_option, low, high, exclusive, integer) in HYPERPARAMETERS.items()
+            if field in resolve(schemas()[schema])["properties"]]
+
+
+@pytest.mark.parametrize("schema, field, copied", hyperparameter_bounds())
+def test_hyperparameter_bounds_match_the_spec(schema, field, copied):
+    low, high, exclusive, integer = copied
+    prop = resolve(resolve(schemas()[schema])["properties"][field])
+    assert bounds(f"{schema}.{field}") == (low, high)
+    assert bool(prop.get("exclusiveMinimum")) == exclusive
+    assert (prop["type"] == "integer") == integer
+
+
+def test_every_hyperparameter_is_checked_and_completion_only_ones_are_right():
+    from mistral_cli.commands.fine_tuning_parse import COMPLETION_ONLY, HYPERPARAMETERS
+
+    completion = set(resolve(schemas()["CompletionTrainingParametersIn"])["properties"])
+    classifier = set(resolve(schemas()["ClassifierTrainingParametersIn"])["properties"])
+    assert set(HYPERPARAMETERS) == completion
+    assert set(COMPLETION_ONLY) == completion - classifier
+
+
+def test_job_in_bounds_match_the_spec():
+    from mistral_cli.commands import fine_tuning_parse as parse
+
+    job_in = resolve(schemas()["JobIn"])["properties"]
+    assert bounds("JobIn.invalid_sample_skip_percentage") == parse.SKIP_RANGE
+    assert job_in["suffix"]["maxLength"] == parse.SUFFIX_MAX
+    wandb_key = resolve(schemas()["WandbIntegration"])["properties"]["api_key"]
+    assert wandb_key["minLength"] == wandb_key["maxLength"] == parse.WANDB_KEY_LENGTH
+    assert bounds("ClassifierTargetIn.weight") == (0, None)
+    for schema in ("TrainingFile", "GithubRepositoryIn"):  # weights over 0
+        weight = resolve(schemas()[schema])["properties"]["weight"]
+        assert (weight["minimum"], weight.get("exclusiveMinimum")) == (0, True)

@@ -1,0 +1,244 @@
+"""`mcli fine-tuning`: the five job operations (create, list, get, cancel, start), plus
+`validate` (local training files) and `watch` (follow a job until it ends).
+
+create lives in fine_tuning_create.py, watch's loop and views in fine_tuning_watch.py,
+the option parsers in fine_tuning_parse.py; this module declares the group.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from mistral_cli.api import fine_tuning as api
+from mistral_cli.commands import fine_tuning_create, fine_tuning_watch
+from mistral_cli.commands.fine_tuning_parse import parse_classifier_target, target_labels
+from mistral_cli.errors import UsageError
+from mistral_cli.inputs import check_paging, check_uuid, confirm, existing_file
+from mistral_cli.models.fine_tuning_enums import JobStatus, JobType
+from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog
+from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines_raw
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.env import Env
+
+EXAMPLE_ID = "7ad642c1-fc6f-4a4a-8ab3-45e3d3c9f0b1"
+DEFAULT_PAGE_SIZE = 100
+
+app = typer.Typer(help="Create, follow and manage fine-tuning jobs.", no_args_is_help=True,
+                  epilog=epilog("mcli fine-tuning validate train.jsonl",
+                                "mcli fine-tuning create --model open-mistral-7b --training-file train.jsonl --watch",
+                                "mcli fine-tuning list --status RUNNING",
+                                f"mcli fine-tuning watch {EXAMPLE_ID}"))
+
+LIST_COLUMNS = (
+    Column("ID", "id", "id"),
+    Column("STATUS", "status", "status"),
+    Column("MODEL", "model"),
+    Column("TYPE", "job_type"),
+    Column("FINE-TUNED MODEL", "fine_tuned_model"),
+    Column("SUFFIX", "suffix"),
+    Column("CREATED", "created_at", "time"),
+)
+
+JobIdArg = Annotated[str, typer.Argument(help="Fine-tuning job id (a UUID).", show_default=False,
+                                         metavar="JOB_ID")]
+
+
+def register(root: typer.Typer) -> None:
+    """Add the `fine-tuning` group to the root app."""
+    root.add_typer(app, name="fine-tuning")
+
+
+app.command("create", epilog=epilog(*fine_tuning_create.EXAMPLES))(fine_tuning_create.create)
+
+
+# -- validate ----------------------------------------------------------------------------
+
+
+@app.command("validate", epilog=epilog(
+    "mcli fine-tuning validate train.jsonl valid.jsonl",
+    "mcli fine-tuning validate labels.jsonl --job-type classifier --classifier-target 'sentiment=positive,negative'",
+    "mcli fine-tuning validate train.jsonl -o json"))
+def validate(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="JSONL training files.", show_default=False)],
+    job_type: Annotated[JobType, typer.Option("--job-type", help="The format to check: completion (chat) or classifier.")] = JobType.completion,
+    classifier_target: Annotated[Optional[list[str]], typer.Option(
+        "--classifier-target", metavar="NAME=LABEL,LABEL[;...]",
+        help="With --job-type classifier: the targets and labels a line may use; repeatable.")] = None,
+    output: OutputOpt = OutputFormat.table,
+) -> None:
+    """Check training files line by line (constant memory); exit 2 on any problem."""
+    from mistral_cli.validate.training import check_training_file
+
+    env = env_of(ctx)
+    targets = [parse_classifier_target(text) for text in classifier_target or []]
+    labels = target_labels(targets) if targets else None
+    for path in paths:
+        existing_file(path, "fine-tuning validate")
+    reports = [check_training_file(path, job_type.value, labels) for path in paths]
+    _show_reports(env, reports, output)
+    bad = [report for report in reports if not report.ok]
+    if bad:
+        raise UsageError(f"{len(bad)} of {len(reports)} file(s) have problems",
+                         details=[line for report in bad for line in report.shown()])
+
+
+def _show_reports(env: "Env", reports: list, output: OutputFormat) -> None:
+    """One summary per file (json: objects with the problems shown)."""
+    from mistral_cli.render.human import size
+
+    if output in (OutputFormat.json, OutputFormat.jsonl):
+        rows = [{"path": r.path, "ok": r.ok, "lines": r.lines, "examples": r.examples, "bytes": r.bytes,
+                 "problem_count": r.problem_count, "problems": r.problems} for r in reports]
+        emit_list(env, output, rows, (), body=rows)
+    elif output is OutputFormat.text:
+        write_lines_raw(env, (r.path for r in reports if r.ok))
+    elif env.stdout_isatty:
+        write_lines_raw(env, (f"{r.path}: {_state(r)}, {r.examples:,} examples, {size(r.bytes)}" for r in reports))
+    else:
+        write_lines_raw(env, (f"{r.path}\t{_state(r)}\t{r.examples}\t{r.bytes}" for r in reports))
+
+
+def _state(report: Any) -> str:
+    return "ok" if report.ok else f"{report.problem_count} problem(s)"
+
+
+# -- list --------------------------------------------------------------------------------
+
+
+def _datetime(value: str | None, option: str) -> str | None:
+    """VALUE checked as an ISO 8601 date or date-time (UTC unless it says otherwise)."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{option}: expected an ISO 8601 date or time such as 2026-11-01T00:00:00Z, "
+                         f"got {value!r}") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
+
+
+@app.command("list", epilog=epilog(
+    "mcli fine-tuning list",
+    "mcli fine-tuning list --status RUNNING --status QUEUED --created-by-me",
+    "mcli fine-tuning list --model open-mistral-7b --created-after 2026-11-01 --all -o json",
+    "mcli fine-tuning list --wandb-project ft --suffix support -o text"))
+def list_(
+    ctx: typer.Context,
+    model: Annotated[Optional[str], typer.Option("--model", help="Only jobs fine-tuning this model.")] = None,
+    status: Annotated[Optional[list[JobStatus]], typer.Option(
+        "--status", help="Only jobs in this status (repeatable).", case_sensitive=False)] = None,
+    created_after: Annotated[Optional[str], typer.Option("--created-after", metavar="DATETIME", help="Only jobs created after (ISO 8601).")] = None,
+    created_before: Annotated[Optional[str], typer.Option("--created-before", metavar="DATETIME", help="Only jobs created before (ISO 8601).")] = None,
+    created_by_me: Annotated[bool, typer.Option("--created-by-me", help="Only jobs created with this key's user.")] = False,
+    wandb_project: Annotated[Optional[str], typer.Option("--wandb-project", help="Only jobs reporting to this W&B project.")] = None,
+    wandb_name: Annotated[Optional[str], typer.Option("--wandb-name", help="Only jobs with this W&B run name.")] = None,
+    suffix: Annotated[Optional[str], typer.Option("--suffix", help="Only jobs with this model suffix.")] = None,
+    page: PageOpt = None,
+    page_size: PageSizeOpt = None,
+    all_pages: AllPagesOpt = False,
+    output: OutputOpt = OutputFormat.table,
+) -> None:
+    """List fine-tuning jobs, newest first."""
+    env = env_of(ctx)
+    check_paging(page, page_size, all_pages)
+    filters: dict[str, Any] = {
+        "model": model, "created_after": _datetime(created_after, "--created-after"),
+        "created_before": _datetime(created_before, "--created-before"),
+        "created_by_me": True if created_by_me else None, "wandb_project": wandb_project,
+        "wandb_name": wandb_name, "suffix": suffix}
+    statuses = list(dict.fromkeys(s.value for s in status or ())) or [None]
+    bodies = [_list_one(env, all_pages, page, page_size, {**filters, "status": s}) for s in statuses]
+    body = bodies[0] if len(bodies) == 1 else _merge(bodies)
+    emit_list(env, output, body.get("data") or [], LIST_COLUMNS, body=body)
+
+
+def _list_one(env: "Env", all_pages: bool, page: int | None, page_size: int | None, filters: dict) -> dict:
+    """One status's list (the spec's `status` filter takes one value)."""
+    if all_pages:
+        return api.list_all_jobs(env.client, page_size=page_size or DEFAULT_PAGE_SIZE, **filters)
+    return api.list_jobs(env.client, page=page, page_size=page_size, **filters)
+
+
+def _merge(bodies: list[dict]) -> dict:
+    """Several lists (one per --status) as the one JobsOut a single call would give, newest first."""
+    data = [job for body in bodies for job in body.get("data") or []]
+    data.sort(key=lambda job: job.get("created_at") or 0, reverse=True)
+    total = sum(body.get("total") or 0 for body in bodies if isinstance(body.get("total"), int))
+    return {**bodies[0], "data": data, "total": total}
+
+
+# -- get, cancel, start, watch -----------------------------------------------------------
+
+
+@app.command("get", epilog=epilog(f"mcli fine-tuning get {EXAMPLE_ID}",
+                                  f"mcli fine-tuning get {EXAMPLE_ID} -o json | jq .checkpoints"))
+def get(ctx: typer.Context, job_id: JobIdArg, output: OutputOpt = OutputFormat.table) -> None:
+    """Show a job: status, model, hyperparameters, events, checkpoints and their metrics."""
+    env = env_of(ctx)
+    check_uuid(job_id, "job id")
+    show_job(env, api.get_job(env.client, job_id), output)
+
+
+def show_job(env: "Env", body: Any, output: OutputFormat) -> None:
+    """A detailed job in OUTPUT's format (table: fields, events, checkpoints, loss chart)."""
+    if output is not OutputFormat.table or not isinstance(body, dict):
+        emit_object(env, output, body if isinstance(body, dict) else {"body": body})
+        return
+    from mistral_cli.models.fine_tuning import FineTuningJob
+    from mistral_cli.render.job_view import detail_lines, job_renderable
+
+    job = FineTuningJob.parse(body)
+    if env.stdout_isatty:
+        env.console.print(job_renderable(job, body, width=env.console.width))
+    else:
+        write_lines_raw(env, detail_lines(job, body))
+
+
+@app.command("cancel", epilog=epilog(f"mcli fine-tuning cancel {EXAMPLE_ID}",
+                                     f"mcli fine-tuning cancel {EXAMPLE_ID} --yes -o json"))
+def cancel(ctx: typer.Context, job_id: JobIdArg, yes: YesOpt = False,
+           output: OutputOpt = OutputFormat.table) -> None:
+    """Ask the server to cancel a job (asks first on a terminal)."""
+    env = env_of(ctx)
+    check_uuid(job_id, "job id")
+    confirm(env, f"Cancel fine-tuning job {job_id}?", yes)
+    body = api.cancel_job(env.client, job_id)
+    env.info(f"cancel requested for {job_id} ({(body or {}).get('status')})")
+    show_job(env, body, output)
+
+
+@app.command("start", epilog=epilog(f"mcli fine-tuning start {EXAMPLE_ID}",
+                                    f"mcli fine-tuning start {EXAMPLE_ID} && mcli fine-tuning watch {EXAMPLE_ID}"))
+def start(ctx: typer.Context, job_id: JobIdArg, output: OutputOpt = OutputFormat.table) -> None:
+    """Start a validated job that was created with --no-auto-start."""
+    env = env_of(ctx)
+    check_uuid(job_id, "job id")
+    body = api.start_job(env.client, job_id)
+    env.info(f"start requested for {job_id} ({(body or {}).get('status')})")
+    show_job(env, body, output)
+
+
+@app.command("watch", epilog=epilog(
+    f"mcli fine-tuning watch {EXAMPLE_ID}",
+    f"mcli fine-tuning watch {EXAMPLE_ID} -o jsonl | jq -c 'select(.type == \"checkpoint\")'",
+    f"model=$(mcli fine-tuning watch {EXAMPLE_ID} -o text)"))
+def watch(
+    ctx: typer.Context,
+    job_id: JobIdArg,
+    interval: Annotated[float, typer.Option(
+        "--interval", help="Seconds between polls (grows while nothing changes, up to 60).")] = fine_tuning_watch.DEFAULT_INTERVAL,
+    output: OutputOpt = OutputFormat.table,
+) -> None:
+    """Follow a job until it ends: live on a terminal, a line per change elsewhere; exit 5 if it fails."""
+    from mistral_cli.commands.fine_tuning_parse import check_number
+
+    env = env_of(ctx)
+    check_uuid(job_id, "job id")
+    check_number(interval, "--interval", 0, None, exclusive_low=True)
+    fine_tuning_watch.watch(env, job_id, interval=interval, output=output)

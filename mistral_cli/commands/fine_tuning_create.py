@@ -1,0 +1,263 @@
+"""`mcli fine-tuning create`: every JobIn field, local training files checked then uploaded.
+
+Order: every option is parsed and checked against the spec's bounds, every local file is
+validated (streamed), then local files are uploaded (purpose fine-tune, with progress), and
+only then is the job created (Effect.CREATE: never retried once it may have arrived).
+`--dry-run` asks for the estimate instead; `--watch` follows the new job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from mistral_cli.api import fine_tuning as api
+from mistral_cli.commands import fine_tuning_parse as parse
+from mistral_cli.commands.fine_tuning_parse import FineTuneableModel
+from mistral_cli.errors import UsageError
+from mistral_cli.inputs import read_json, read_json_object
+from mistral_cli.models.fine_tuning_enums import JobType
+from mistral_cli.options import BodyOpt, OutputOpt, env_of
+from mistral_cli.render.output import Column, OutputFormat, emit_object, write_lines
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.env import Env
+
+EXAMPLES = (
+    "mcli fine-tuning create --model open-mistral-7b --training-file train.jsonl --training-steps 10",
+    "mcli fine-tuning create --model open-mistral-7b --training-file train.jsonl --validation-file valid.jsonl --dry-run",
+    "mcli fine-tuning create --model mistral-small-latest --training-file 3fa85f64-5717-4562-b3fc-2c963f66afa6:2 --suffix support --watch",
+    "mcli fine-tuning create --model ministral-3b-latest --job-type classifier --training-file labels.jsonl "
+    "--classifier-target 'sentiment=positive,negative,neutral;loss=single_class'",
+    "WANDB_API_KEY=... mcli fine-tuning create --model open-mistral-7b --training-file train.jsonl --wandb-project ft",
+)
+
+ESTIMATE_FIELDS = (
+    Column("COST", lambda e: None if e.get("cost") is None else f"{e['cost']} {e.get('cost_currency') or ''}".strip()),
+    Column("TRAINING TOKENS", "train_tokens"),
+    Column("TOKENS PER STEP", "train_tokens_per_step"),
+    Column("DATA TOKENS", "data_tokens"),
+    Column("EXPECTED DURATION (S)", "expected_duration_seconds"),
+    Column("EPOCHS", "epochs"),
+    Column("TRAINING STEPS", "training_steps"),
+    Column("DETAILS", "details"),
+)
+
+
+@dataclass
+class FileRef:
+    """A --training-file or --validation-file: a local path to check and upload, or a file id."""
+
+    option: str
+    text: str
+    weight: float | None = None
+    path: Path | None = None
+    file_id: str | None = None
+    examples: int = field(default=0)
+
+
+def _file_ref(text: str, option: str, weighted: bool) -> FileRef:
+    """TEXT as a local file (preferred when it exists) or a file id, with its weight."""
+    if _is_file(Path(text)):  # a file whose own name ends in `:N`
+        return FileRef(option, text, path=Path(text))
+    target, weight = parse.parse_training_file(text, option) if weighted else (text, None)
+    path = Path(target)
+    if _is_file(path):
+        return FileRef(option, text, weight, path=path)
+    file_id = parse.file_id_or_none(target)
+    if file_id is None:
+        raise UsageError(f"{option}: {target} is neither a file here nor a file id (a UUID)")
+    return FileRef(option, text, weight, file_id=file_id)
+
+
+def _is_file(path: Path) -> bool:
+    """Whether PATH names a file here (a name too long to be one is not)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _targets(env: "Env", given: list[str], path: Path | None) -> list[dict[str, Any]] | None:
+    """The classifier targets from --classifier-target and --classifier-targets FILE."""
+    targets = [parse.parse_classifier_target(text) for text in given]
+    if path is not None:
+        targets += parse.classifier_targets_from_json(read_json(env, path, "--classifier-targets"),
+                                                      "--classifier-targets")
+    names = [target["name"] for target in targets]
+    if len(set(names)) != len(names):
+        raise UsageError("--classifier-target: a target is named twice")
+    return targets or None
+
+
+def _validate_local(env: "Env", refs: list[FileRef], job_type: str,
+                    targets: list[dict[str, Any]] | None) -> None:
+    """Check every local file before anything is uploaded; exit 2 with every problem."""
+    from mistral_cli.validate.training import check_training_file
+
+    labels = parse.target_labels(targets) if targets else None
+    bad = []
+    for ref in refs:
+        if ref.path is None:
+            continue
+        report = check_training_file(ref.path, job_type, labels)
+        ref.examples = report.examples
+        if not report.ok:
+            bad.append(report)
+    if bad:
+        details = [line for report in bad for line in report.shown()]
+        raise UsageError(f"{len(bad)} training file(s) have problems; nothing was uploaded", details=details)
+
+
+def _upload(env: "Env", refs: list[FileRef]) -> None:
+    """Upload each local file (purpose fine-tune) and keep its new id."""
+    from mistral_cli.commands.files import upload_one
+
+    for ref in refs:
+        if ref.path is None:
+            continue
+        body = upload_one(env, ref.path, "fine-tune")
+        ref.file_id = body.get("id") if isinstance(body, dict) else None
+        if not ref.file_id:
+            raise UsageError(f"uploading {ref.path} gave no file id")
+        env.info(f"uploaded {ref.path} ({ref.examples} examples) as {ref.file_id}")
+
+
+def _training_file(ref: FileRef) -> dict[str, Any]:
+    entry: dict[str, Any] = {"file_id": ref.file_id}
+    if ref.weight is not None:
+        entry["weight"] = ref.weight
+    return entry
+
+
+def build_body(base: dict, *, model: str | None, training: list[FileRef], validation: list[FileRef],
+               job_type: str | None, hyper: dict, extras: dict[str, Any]) -> dict:
+    """The JobIn: BASE (--body) with the options set on top."""
+    body = dict(base)
+    if model is not None:
+        body["model"] = model
+    if "model" not in body:
+        raise UsageError("--model is required (or a \"model\" in --body)")
+    if training:
+        body["training_files"] = [_training_file(ref) for ref in training]
+    if validation:
+        body["validation_files"] = [ref.file_id for ref in validation]
+    if job_type is not None:
+        body["job_type"] = job_type
+    given = body.get("hyperparameters") or {}
+    if not isinstance(given, dict):
+        raise UsageError("--body: \"hyperparameters\" must be an object")
+    body["hyperparameters"] = {**given, **hyper}
+    body.update({key: value for key, value in extras.items() if value is not None})
+    return body
+
+
+def create(
+    ctx: typer.Context,
+    model: Annotated[Optional[FineTuneableModel], typer.Option(
+        "--model", "-m", metavar="MODEL", show_default=False,
+        help="The model to fine-tune: " + ", ".join(m.value for m in FineTuneableModel) + ".")] = None,
+    training_file: Annotated[Optional[list[str]], typer.Option(
+        "--training-file", metavar="PATH|ID[:WEIGHT]",
+        help="Training data: a local JSONL (checked, then uploaded) or a file id; repeatable.")] = None,
+    validation_file: Annotated[Optional[list[str]], typer.Option(
+        "--validation-file", metavar="PATH|ID", help="Validation data, like --training-file; repeatable.")] = None,
+    suffix: Annotated[Optional[str], typer.Option(
+        "--suffix", help=f"Added to the fine-tuned model's name (at most {parse.SUFFIX_MAX} characters).")] = None,
+    job_type: Annotated[Optional[JobType], typer.Option("--job-type", help="completion or classifier.")] = None,
+    auto_start: Annotated[Optional[bool], typer.Option(
+        "--auto-start/--no-auto-start", help="Start as soon as validated (else: `mcli fine-tuning start`).",
+        show_default=False)] = None,
+    skip: Annotated[Optional[float], typer.Option(
+        "--invalid-sample-skip-percentage", help="Share of invalid samples to skip, 0 to 0.5.")] = None,
+    learning_rate: Annotated[Optional[float], typer.Option("--learning-rate", help="1e-8 to 1.")] = None,
+    epochs: Annotated[Optional[float], typer.Option("--epochs", help="Over 0.")] = None,
+    training_steps: Annotated[Optional[int], typer.Option("--training-steps", help="At least 1.")] = None,
+    warmup_fraction: Annotated[Optional[float], typer.Option("--warmup-fraction", help="0 to 1.")] = None,
+    weight_decay: Annotated[Optional[float], typer.Option("--weight-decay", help="0 to 1.")] = None,
+    seq_len: Annotated[Optional[int], typer.Option("--seq-len", help="At least 100.")] = None,
+    fim_ratio: Annotated[Optional[float], typer.Option("--fim-ratio", help="0 to 1 (completion jobs).")] = None,
+    classifier_target: Annotated[Optional[list[str]], typer.Option(
+        "--classifier-target", metavar="NAME=LABELS[;..]",
+        help="A classifier target: NAME=LABEL,LABEL[;weight=W][;loss=single_class|multi_class]; repeatable.")] = None,
+    classifier_targets: Annotated[Optional[Path], typer.Option(
+        "--classifier-targets", metavar="FILE", help="A JSON array of classifier targets.")] = None,
+    wandb_project: Annotated[Optional[str], typer.Option(
+        "--wandb-project", help="Report to this Weights & Biases project (key from WANDB_API_KEY).")] = None,
+    wandb_name: Annotated[Optional[str], typer.Option("--wandb-name", help="W&B display name.")] = None,
+    wandb_run_name: Annotated[Optional[str], typer.Option("--wandb-run-name", help="W&B run name.")] = None,
+    repository: Annotated[Optional[list[str]], typer.Option(
+        "--repository", metavar="OWNER/NAME[@REF][:WEIGHT]",
+        help="A GitHub repository to train on (token from GITHUB_TOKEN); repeatable.")] = None,
+    body_file: BodyOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the estimate (cost, tokens, duration); start nothing.")] = False,
+    watch: Annotated[bool, typer.Option("--watch", help="Follow the new job until it ends.")] = False,
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between polls with --watch (grows while nothing changes).")] = 5.0,
+    output: OutputOpt = OutputFormat.table,
+) -> None:
+    """Create a fine-tuning job (checks and uploads local training files first)."""
+    env = env_of(ctx)
+    base = read_json_object(env, body_file, "--body") if body_file else {}
+    kind = (job_type.value if job_type else None) or base.get("job_type") or JobType.completion.value
+    parse.check_number(interval, "--interval", 0, None, exclusive_low=True)
+    parse.check_number(skip, "--invalid-sample-skip-percentage", *parse.SKIP_RANGE)
+    parse.check_suffix(suffix)
+    hyper = parse.hyperparameters({"learning_rate": learning_rate, "epochs": epochs,
+                                   "training_steps": training_steps, "warmup_fraction": warmup_fraction,
+                                   "weight_decay": weight_decay, "seq_len": seq_len, "fim_ratio": fim_ratio}, kind)
+    targets = _targets(env, classifier_target or [], classifier_targets)
+    if targets and kind != JobType.classifier.value:
+        raise UsageError("--classifier-target needs --job-type classifier")
+    extras = {
+        "suffix": suffix, "auto_start": auto_start, "invalid_sample_skip_percentage": skip,
+        "classifier_targets": targets,
+        "integrations": _integrations(env, wandb_project, wandb_name, wandb_run_name),
+        "repositories": _repositories(env, repository or []),
+    }
+    training = [_file_ref(text, "--training-file", True) for text in training_file or []]
+    validation = [_file_ref(text, "--validation-file", False) for text in validation_file or []]
+    if not training and not base.get("training_files") and not extras["repositories"]:
+        raise UsageError("give at least one --training-file (or --repository)")
+    _validate_local(env, training + validation, kind, targets)
+    _upload(env, training + validation)
+    body = build_body(base, model=model.value if model else None, training=training, validation=validation,
+                      job_type=job_type.value if job_type else None, hyper=hyper, extras=extras)
+    result = api.create_job(env.client, body, dry_run=dry_run)
+    if watch and not dry_run and isinstance(result, dict) and result.get("id"):
+        from mistral_cli.commands.fine_tuning_watch import watch as follow
+
+        env.info(f"created fine-tuning job {result['id']} ({result.get('status')}); watching it")
+        follow(env, result["id"], interval=interval, output=output)
+    else:
+        _show(env, result, output, dry_run)
+
+
+def _integrations(env: "Env", project: str | None, name: str | None, run_name: str | None) -> list | None:
+    integration = parse.wandb_integration(project, name, run_name, env.environ.get("WANDB_API_KEY"))
+    return [integration] if integration else None
+
+
+def _repositories(env: "Env", given: list[str]) -> list | None:
+    if not given:
+        return None
+    token = (env.environ.get("GITHUB_TOKEN") or "").strip()
+    if not token:
+        raise UsageError("--repository needs a GitHub token in GITHUB_TOKEN (never on the command line)")
+    return [parse.parse_repository(text, token) for text in given]
+
+
+def _show(env: "Env", result: Any, output: OutputFormat, dry_run: bool) -> None:
+    """The new job (or the estimate) in OUTPUT's format."""
+    if not isinstance(result, dict):
+        write_lines(env, [result])
+        return
+    if dry_run:
+        emit_object(env, output, result, ESTIMATE_FIELDS, id_key="cost", title="dry run: nothing started")
+        return
+    from mistral_cli.render.job_view import JOB_FIELDS
+
+    env.info(f"created fine-tuning job {result.get('id')} ({result.get('status')})")
+    emit_object(env, output, result, JOB_FIELDS if env.stdout_isatty else None, title=result.get("id"))

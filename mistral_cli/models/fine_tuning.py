@@ -1,0 +1,109 @@
+"""Typed fine-tuning job bodies: the job, its events, checkpoints and metrics, the dry-run estimate.
+
+Every model keeps unknown fields (`extra="allow"`) and takes any string as a status or a job
+type, so a server newer than the spec never breaks `watch` or `get`. The spec's values are in
+fine_tuning_enums.py (light, for option choices); FINAL_STATES and FAILED_STATES decide.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mistral_cli.models.fine_tuning_enums import FAILED_STATES, FINAL_STATES, JobStatus, JobType
+
+JOB_STATUSES = tuple(status.value for status in JobStatus)
+JOB_TYPES = tuple(kind.value for kind in JobType)
+
+
+class _Tolerant(BaseModel):
+    """A body part that keeps every field it does not name."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class Metrics(_Tolerant):
+    """MetricOut: the losses and token accuracy at one checkpoint."""
+
+    train_loss: Optional[float] = None
+    valid_loss: Optional[float] = None
+    valid_mean_token_accuracy: Optional[float] = None
+
+
+class Checkpoint(_Tolerant):
+    """CheckpointOut: a saved step and its metrics."""
+
+    step_number: Optional[int] = None
+    created_at: Optional[int] = None
+    metrics: Metrics = Field(default_factory=Metrics)
+
+
+class Event(_Tolerant):
+    """EventOut: something that happened to a job (a status change, mostly)."""
+
+    name: str = ""
+    created_at: Optional[int] = None
+    data: Optional[dict[str, Any]] = None
+
+    def key(self) -> tuple:
+        """What identifies this event among a job's events."""
+        return (self.name, self.created_at, repr(sorted((self.data or {}).items())))
+
+
+class FineTuningJob(_Tolerant):
+    """A fine-tuning job (JobOut or DetailedJobOut, completion or classifier)."""
+
+    id: str = ""
+    status: str = ""
+    model: Optional[str] = None
+    job_type: Optional[str] = None
+    auto_start: Optional[bool] = None
+    created_at: Optional[int] = None
+    modified_at: Optional[int] = None
+    fine_tuned_model: Optional[str] = None
+    suffix: Optional[str] = None
+    trained_tokens: Optional[int] = None
+    training_files: list[str] = Field(default_factory=list)
+    validation_files: Optional[list[str]] = None
+    hyperparameters: Optional[dict[str, Any]] = None
+    events: list[Event] = Field(default_factory=list)
+    checkpoints: list[Checkpoint] = Field(default_factory=list)
+
+    @classmethod
+    def parse(cls, body: Any) -> "FineTuningJob":
+        """BODY as a job (a body that is not an object gives an empty job)."""
+        return cls.model_validate(body if isinstance(body, dict) else {})
+
+    @property
+    def is_final(self) -> bool:
+        """Whether the job has ended (successfully or not)."""
+        return self.status in FINAL_STATES
+
+    @property
+    def failed(self) -> bool:
+        """Whether the job ended FAILED, FAILED_VALIDATION or CANCELLED."""
+        return self.status in FAILED_STATES
+
+    def sorted_checkpoints(self) -> list[Checkpoint]:
+        """The checkpoints by step number (the API lists the newest first)."""
+        return sorted(self.checkpoints, key=lambda c: (c.step_number is None, c.step_number or 0))
+
+    def sorted_events(self) -> list[Event]:
+        """The events oldest first."""
+        return sorted(self.events, key=lambda e: e.created_at or 0)
+
+
+class JobEstimate(_Tolerant):
+    """LegacyJobMetadataOut: what a dry run says a job would cost and take."""
+
+    details: Optional[str] = None
+    cost: Optional[float] = None
+    cost_currency: Optional[str] = None
+    train_tokens: Optional[int] = None
+    train_tokens_per_step: Optional[int] = None
+    data_tokens: Optional[int] = None
+    expected_duration_seconds: Optional[int] = None
+    epochs: Optional[float] = None
+    training_steps: Optional[int] = None
+    estimated_start_time: Optional[int] = None
