@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from typing import Annotated, Optional
@@ -189,10 +188,8 @@ def _run(argv: list[str], env: Env) -> int:
         _silence_stdout()
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the one place that catches everything
-        if env.options.debug:
-            traceback.print_exc(file=env.stderr)
-        env.stderr.write(f"mcli: internal error: {type(exc).__name__}: {exc}\n"
-                         "(run again with --debug for the traceback)\n")
+        env.write_error(env.scrub(f"mcli: internal error: {type(exc).__name__}: {exc}\n"
+                                  "(run again with --debug for the traceback)"))
         return 1
 
 

@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 
 from mistral_cli.config.global_options import GlobalOptions
-from mistral_cli.errors import MCLIError, OutputClosed
+from mistral_cli.errors import MCLIError, OutputClosed, redact
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
@@ -106,18 +106,32 @@ class Env:
         if getattr(exc, "already_reported", False):
             return
         label = "\x1b[31merror:\x1b[0m" if self.stderr_styled else "error:"
-        lines = [f"mcli: {label} {exc.message}", *(f"  {line}" for line in exc.details)]
+        lines = [f"{exc.message}", *(f"  {line}" for line in exc.details)]
         if exc.hint:
             lines.append(f"hint: {exc.hint}")
+        self.write_error(f"mcli: {label} " + self.scrub("\n".join(lines)))
+
+    def write_error(self, text: str) -> None:
+        """Write TEXT (already scrubbed) to stderr, after the traceback with --debug."""
         try:
             if self.options.debug:
                 import traceback
 
-                traceback.print_exc(file=self.stderr)
-            self.stderr.write("\n".join(lines) + "\n")
+                self.stderr.write(self.scrub(traceback.format_exc()))
+            self.stderr.write(text + "\n")
             self.stderr.flush()
         except (OutputClosed, BrokenPipeError):
             pass  # stderr was closed by its reader (`mcli ... 2>&1 | head`): nobody to tell
+
+    def scrub(self, text: str) -> str:
+        """TEXT through the one redaction step every error passes before the user sees it:
+        the key in use, MISTRAL_API_KEY's raw value and any bearer token are masked,
+        control characters escaped (errors.redact)."""
+        from mistral_cli.config.credentials import ENV_KEY
+
+        raw = self.environ.get(ENV_KEY) if self.environ else None
+        used = self._credential.key if self._credential else None
+        return redact(text, (used, raw, raw.strip() if raw else None))
 
     def verbose(self, message: str) -> None:
         """A line on stderr only with -v/--verbose."""

@@ -17,6 +17,9 @@ Ctrl-C becomes exit 130 in `main()`; a closed output pipe becomes exit 0.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -25,6 +28,24 @@ EXIT_NOT_FOUND = 4
 EXIT_JOB_FAILED = 5
 EXIT_FLAGGED = 6
 EXIT_INTERRUPTED = 130
+
+_BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s'\",;]+")
+_MASK = "****"
+
+
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """TEXT fit to show the user: each of SECRETS (and any `Bearer TOKEN`) masked, and
+    control characters other than newline and tab escaped (`\\r`, `\\x1b`), so no error
+    text from httpx, the keyring or the OS can leak a key or drive the terminal."""
+    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, _MASK)
+    text = _BEARER.sub(lambda match: match.group(1) + _MASK, text)
+    return "".join(char if char.isprintable() or char in "\n\t" else _escaped(char) for char in text)
+
+
+def _escaped(char: str) -> str:
+    """CHAR as Python writes it inside a string literal (`\\r`, `\\x00`, `\\u200b`)."""
+    return repr(char)[1:-1] if char != "'" else char
 
 
 class MCLIError(Exception):

@@ -13,6 +13,12 @@ the server is its Effect:
              before anything was sent
 
 Streams are never retried once their first event has been handed to the caller.
+
+A COMPUTE or CREATE request never goes out on a reused keep-alive connection: a connection
+the server closed while it sat idle fails the next request with a disconnect that looks
+exactly like "sent, then no answer", which must not be retried. On a fresh connection that
+failure can only mean the server got the request. When mcli gives up on such a request, the
+message says the server may have acted on it (and the caller's hint says how to check).
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 NOT_FULLY_SENT = (httpx.WriteError, httpx.WriteTimeout)
 # Failures after the request was sent: the server may have acted on it.
 NO_ANSWER = (httpx.RemoteProtocolError, httpx.ReadError, httpx.ReadTimeout)
+MAY_HAVE_ACTED = "the server may have acted on the request"
 
 
 class HTTPClient:
@@ -56,20 +63,37 @@ class HTTPClient:
         self.timeout = timeout
         self.max_retries = max_retries
         self._log = log
-        self._http = httpx.Client(
-            base_url=base_url, transport=transport, follow_redirects=True,
-            timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT),
+        self._transport = transport
+        self._http = self._new_http(httpx.Limits())
+        self._fresh: httpx.Client | None = None
+
+    def _new_http(self, limits: httpx.Limits) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.base_url, transport=self._transport, follow_redirects=True,
+            timeout=httpx.Timeout(self.timeout, connect=CONNECT_TIMEOUT), limits=limits,
             headers={"User-Agent": USER_AGENT},
         )
 
+    def _http_for(self, effect: Effect) -> httpx.Client:
+        """The pooled client for READ; for COMPUTE and CREATE one that opens a new
+        connection per request (a stale keep-alive connection would fail them unretryably)."""
+        if effect is Effect.READ:
+            return self._http
+        if self._fresh is None:
+            self._fresh = self._new_http(httpx.Limits(max_keepalive_connections=0))
+        return self._fresh
+
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pools."""
         self._http.close()
+        if self._fresh is not None:
+            self._fresh.close()
 
     # -- public calls ------------------------------------------------------------------
 
     def call(self, method: str, path: str, **kw: Any) -> Any:
-        """Send a request and return its decoded JSON body (None when empty)."""
+        """Send a request and return its decoded JSON body (None when empty); a body that
+        is not JSON is an APIError."""
         with self.stream(method, path, **kw) as response:
             body = response.read()
         if not body:
@@ -77,23 +101,33 @@ class HTTPClient:
         try:
             return json.loads(body)
         except ValueError:
-            return body.decode("utf-8", "replace")
+            text = body[:200].decode("utf-8", "replace")
+            raise APIError(f"the server answered HTTP {response.status_code} with a body that is "
+                           f"not JSON: {text!r}", status=response.status_code) from None
 
     @contextmanager
     def stream(self, method: str, path: str, *, params: Any = None, json_body: Any = None,
                files: Callable[[], dict] | None = None, data: dict | None = None,
-               headers: dict | None = None, effect: Effect | None = None) -> Iterator[httpx.Response]:
+               headers: dict | None = None, effect: Effect | None = None,
+               unsure_hint: str | None = None) -> Iterator[httpx.Response]:
         """Send a request (with retries as its EFFECT allows; by default the method's) and
-        yield the response before its body is read."""
+        yield the response before its body is read. UNSURE_HINT says how to check whether a
+        COMPUTE or CREATE request that got no complete answer was acted on."""
         effect = effect or Effect.of_method(method)
-        response = self._send_with_retries(method, path, params=params, json_body=json_body,
-                                           files=files, data=data, headers=headers, effect=effect)
+        try:
+            response = self._send_with_retries(method, path, params=params, json_body=json_body,
+                                               files=files, data=data, headers=headers,
+                                               effect=effect)
+        except (NetworkError, APIError) as exc:
+            raise _unsure(exc, effect, unsure_hint) from None
         try:
             yield response
         except httpx.ReadTimeout:
-            raise NetworkError(f"the stream stalled: no data for {self.timeout:g} s") from None
+            error = NetworkError(f"the stream stalled: no data for {self.timeout:g} s")
+            raise _unsure(error, effect, unsure_hint, answered=True) from None
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            raise NetworkError(f"the connection broke before the response was complete ({exc})") from None
+            error = NetworkError(f"the connection broke before the response was complete ({exc})")
+            raise _unsure(error, effect, unsure_hint, answered=True) from None
         finally:
             response.close()
 
@@ -109,10 +143,12 @@ class HTTPClient:
         while True:
             started = time.perf_counter()
             try:
-                response = self._send_once(method, path, **kw)
+                response = self._send_once(method, path, effect=effect, **kw)
             except httpx.TransportError as exc:
                 if not self._may_retry_transport(exc, effect, attempt):
-                    raise _network_error(exc, self.base_url, self.timeout) from None
+                    error = _network_error(exc, self.base_url, self.timeout)
+                    error.maybe_acted = isinstance(exc, NO_ANSWER)
+                    raise error from None
                 self._wait(attempt, None, f"{type(exc).__name__}")
                 attempt += 1
                 continue
@@ -125,10 +161,12 @@ class HTTPClient:
                 self._wait(attempt, delay, f"HTTP {response.status_code}", response.status_code)
                 attempt += 1
                 continue
-            raise error_from_response(response.status_code, response.reason_phrase,
-                                      _error_body(response), response.headers)
+            error = error_from_response(response.status_code, response.reason_phrase,
+                                        _error_body(response), response.headers)
+            error.maybe_acted = response.status_code >= 500
+            raise error
 
-    def _send_once(self, method: str, path: str, *, params: Any, json_body: Any,
+    def _send_once(self, method: str, path: str, *, effect: Effect, params: Any, json_body: Any,
                    files: Callable[[], dict] | None, data: dict | None,
                    headers: dict | None) -> httpx.Response:
         request = self._http.build_request(
@@ -137,7 +175,7 @@ class HTTPClient:
             headers={**(headers or {}), "Authorization": f"Bearer {self._key()}"},
         )
         self._log(f"> {method} {request.url}")
-        return self._http.send(request, stream=True)
+        return self._http_for(effect).send(request, stream=True)
 
     def _may_retry_status(self, status: int, effect: Effect, attempt: int) -> bool:
         if attempt >= self.max_retries or status not in RETRY_STATUSES:
@@ -238,6 +276,16 @@ def retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, moment.timestamp() - time.time())
+
+
+def _unsure(error: MCLIError, effect: Effect, hint: str | None, answered: bool = False) -> MCLIError:
+    """ERROR, saying that the server may have acted on a COMPUTE or CREATE request that
+    failed after it was sent (no answer, a cut answer, or a 5xx), and how to check (HINT)."""
+    if effect is Effect.READ or not (answered or getattr(error, "maybe_acted", False)):
+        return error
+    error.message += f"; {MAY_HAVE_ACTED}"
+    error.hint = hint or error.hint
+    return error
 
 
 def _network_error(exc: Exception, base_url: str, timeout: float) -> NetworkError:

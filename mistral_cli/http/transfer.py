@@ -62,7 +62,16 @@ def upload(client: HTTPClient, path: Path, *, name: str | None = None,
             handle.seek(0)
             return {"file": (filename, ProgressReader(handle, on_progress, total), mime)}
 
-        return client.call("POST", "/v1/files", files=files, data=fields or None, effect=Effect.CREATE)
+        return client.call("POST", "/v1/files", files=files, data=fields or None, effect=Effect.CREATE,
+                           unsure_hint=f"see whether it was stored before uploading again: "
+                                       f"mcli files list --search {_quoted(filename)}")
+
+
+def _quoted(name: str) -> str:
+    """NAME quoted for a POSIX shell when it needs it."""
+    import shlex
+
+    return shlex.quote(name)
 
 
 def download(client: HTTPClient, url_path: str, dest: Path, *,
