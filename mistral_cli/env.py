@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 
 from mistral_cli.config.global_options import GlobalOptions
-from mistral_cli.errors import MCLIError, OutputClosed, redact
+from mistral_cli.errors import MCLIError, OutputClosed, UsageError, redact
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
@@ -155,7 +155,20 @@ class Env:
     @cached_property
     def profile(self) -> dict[str, Any]:
         """The active profile's keys (flattened: `model.chat`, ...)."""
-        return self.config.profile(self.profile_name)
+        return self.config.profile(self.known_profile())
+
+    def known_profile(self) -> str:
+        """The active profile's name; a UsageError naming the existing profiles when
+        --profile or MCLI_PROFILE names one the config file does not define."""
+        from mistral_cli.config.profiles import DEFAULT_PROFILE
+
+        name = self.profile_name
+        if name in (DEFAULT_PROFILE, self.config.default_profile) or self.config.has_profile(name):
+            return name
+        source = "--profile" if self.options.profile else "MCLI_PROFILE"
+        known = sorted({DEFAULT_PROFILE, self.config.default_profile, *self.config.profile_names()})
+        raise UsageError(f"{source}: no profile '{name}' (profiles: {', '.join(known)})",
+                         hint=f"create it with `mcli config set KEY VALUE --profile {name}`")
 
     def setting(self, key: str, default: Any = None) -> Any:
         """A profile key's value, or DEFAULT."""
@@ -201,15 +214,20 @@ class Env:
     def client(self) -> "HTTPClient":
         """The process's one HTTP client, built on first use."""
         if self._client is None:
+            self.known_profile()
             self._client = self.new_client(lambda: self.credential().key)
         return self._client
 
     def new_client(self, key: "Callable[[], str]") -> "HTTPClient":
         """An HTTP client with this Env's server, timeout, retries and log, sending KEY."""
+        from mistral_cli.config.settings import check_transport, is_remote_http
         from mistral_cli.http.client import HTTPClient
 
-        return HTTPClient(base_url=self.server_url, key=key, timeout=self.timeout,
-                          max_retries=self.max_retries, log=self.verbose, transport=self.transport)
+        url = self.server_url
+        check_transport(url, bool(self.effective("allow_http").value))
+        warning = f"warning: plain HTTP: the API key goes unencrypted to {url}" if is_remote_http(url) else None
+        return HTTPClient(base_url=url, key=key, timeout=self.timeout, max_retries=self.max_retries,
+                          log=self.verbose, transport=self.transport, warning=warning)
 
     def close(self) -> None:
         """Close the HTTP client if one was built."""

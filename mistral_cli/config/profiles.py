@@ -66,8 +66,15 @@ def _boolean(text: str) -> bool:
 
 
 def _url(text: str) -> str:
+    from urllib.parse import urlsplit
+
+    reason = "must be an http:// or https:// URL such as https://api.mistral.ai"
     if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", text.strip()):
-        raise ValueError("must be an http:// or https:// URL such as https://api.mistral.ai")
+        raise ValueError(reason)
+    try:
+        urlsplit(text.strip()).port  # noqa: B018 - raises ValueError on a bad host or port
+    except ValueError:
+        raise ValueError(reason) from None
     return text.strip().rstrip("/")
 
 
@@ -98,6 +105,8 @@ KEYS: dict[str, Key] = {
     "timeout": Key(_positive_float, "read timeout in seconds (120)", 120.0, (int, float)),
     "max_retries": Key(_non_negative_int, "retries on 429/5xx/connection errors (3)", 3, (int,)),
     "history": Key(_boolean, "save conversations and usage locally (true)", True, (bool,)),
+    "allow_http": Key(_boolean, "allow a plain http:// server_url that is not this machine (false)",
+                      False, (bool,)),
 }
 
 

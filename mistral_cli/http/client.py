@@ -57,12 +57,14 @@ class HTTPClient:
     """Sends requests to the API and turns failures into mcli errors."""
 
     def __init__(self, base_url: str, key: Callable[[], str], timeout: float, max_retries: int,
-                 log: Callable[[str], None] = lambda _m: None, transport: Any = None):
+                 log: Callable[[str], None] = lambda _m: None, transport: Any = None,
+                 warning: str | None = None):
         self.base_url = base_url
         self._key = key
         self.timeout = timeout
         self.max_retries = max_retries
         self._log = log
+        self._warning = warning  # logged before each request (plain HTTP to another host)
         self._transport = transport
         self._http = self._new_http(httpx.Limits())
         self._fresh: httpx.Client | None = None
@@ -174,6 +176,8 @@ class HTTPClient:
             files=files() if files else None,
             headers={**(headers or {}), "Authorization": f"Bearer {self._key()}"},
         )
+        if self._warning:
+            self._log(self._warning)
         self._log(f"> {method} {request.url}")
         return self._http_for(effect).send(request, stream=True)
 
