@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import signal
 import sys
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -23,8 +24,8 @@ import typer
 from mistral_cli import __version__
 from mistral_cli.config.global_options import GLOBALS, GlobalOptions, split_globals, wanted_command
 from mistral_cli.env import Env
-from mistral_cli.errors import (EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MCLIError, OutputClosed,
-                               UsageError)
+from mistral_cli.errors import (EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MCLIError,
+                               OutputClosed, OutputFailed, UsageError)
 from mistral_cli.options import epilog
 
 
@@ -128,6 +129,7 @@ def main(argv: list[str] | None = None, env: Env | None = None) -> int:
 
 def _run(argv: list[str], env: Env) -> int:
     try:
+        check_argv(argv)
         command = typer.main.get_command(build_app(load=wanted_command(argv)))
         env.options, rest = parse_global_options(argv, command)
         command.main(args=rest, prog_name="mcli", obj=env)
@@ -139,16 +141,43 @@ def _run(argv: list[str], env: Env) -> int:
         return EXIT_OK
     except MCLIError as exc:
         env.report(exc)
+        if isinstance(exc, OutputFailed):
+            _silence_stdout()
         return exc.exit_code
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_OK
+    except UnicodeDecodeError as exc:
+        env.report(UsageError(f"the input is not UTF-8 text ({exc.reason} at byte {exc.start})",
+                              hint="convert it first, e.g. `iconv -f latin1 -t utf-8`"))
+        return EXIT_USAGE
+    except OSError as exc:
+        env.report(os_error(exc))
+        return EXIT_ERROR
     except Exception as exc:  # noqa: BLE001 - the one place that catches everything
         env.write_error(env.scrub(f"mcli: internal error: {type(exc).__name__}: {exc}\n"
                                   "(run again with --debug for the traceback)"))
         return 1
+
+
+def check_argv(argv: list[str]) -> None:
+    """Refuse an argument that is not UTF-8 (Python keeps its bytes as lone surrogates)."""
+    for position, arg in enumerate(argv, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise UsageError(f"argument {position} is not UTF-8 text "
+                             f"(byte {arg[exc.start].encode('utf-8', 'surrogateescape')[0]:#x} at "
+                             f"position {exc.start})",
+                             hint="pass text in UTF-8, or put it in a UTF-8 file") from None
+
+
+def os_error(exc: OSError) -> MCLIError:
+    """A one-line I/O error for an OSError no command turned into an MCLIError."""
+    where = f": {exc.filename}" if exc.filename else ""
+    return MCLIError(f"{exc.strerror or exc}{where}")
 
 
 def _exit_code(code: object) -> int:
@@ -166,5 +195,11 @@ def _silence_stdout() -> None:
 
 
 def run() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: SIGTERM stops mcli as Ctrl-C does (partial answer saved,
+    temporary files removed, exit 130)."""
+    signal.signal(signal.SIGTERM, _interrupt)
     sys.exit(main())
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt

@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 
 from mistral_cli.config.global_options import GlobalOptions
-from mistral_cli.errors import MCLIError, OutputClosed, UsageError, redact
+from mistral_cli.errors import MCLIError, OutputClosed, OutputFailed, UsageError, redact
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
@@ -51,7 +51,7 @@ class Env:
     def from_process(cls) -> "Env":
         """The Env of a real process: sys streams and their isatty flags."""
         return cls(
-            stdin=sys.stdin, stdout=PipeWriter(sys.stdout), stderr=PipeWriter(sys.stderr),
+            stdin=_utf8(sys.stdin), stdout=PipeWriter(sys.stdout), stderr=PipeWriter(sys.stderr),
             stdin_isatty=_isatty(sys.stdin), stdout_isatty=_isatty(sys.stdout),
             stderr_isatty=_isatty(sys.stderr),
         )
@@ -252,6 +252,8 @@ class PipeWriter:
             return self._stream.write(text)
         except BrokenPipeError:
             raise OutputClosed() from None
+        except OSError as exc:
+            raise _output_failed(exc) from None
 
     def writelines(self, lines: Any) -> None:
         """Write each of LINES."""
@@ -264,6 +266,8 @@ class PipeWriter:
             self._stream.flush()
         except BrokenPipeError:
             raise OutputClosed() from None
+        except OSError as exc:
+            raise _output_failed(exc) from None
 
     @property
     def buffer(self) -> "PipeWriter":
@@ -272,6 +276,20 @@ class PipeWriter:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def _output_failed(exc: OSError) -> OutputFailed:
+    return OutputFailed(f"cannot write the output: {exc.strerror or exc}")
+
+
+def _utf8(stream: Any) -> Any:
+    """STREAM decoding UTF-8 strictly, so bytes that are not UTF-8 raise UnicodeDecodeError
+    (app.main reports it as bad input) instead of turning into lone surrogates."""
+    try:
+        stream.reconfigure(encoding="utf-8", errors="strict")
+    except (AttributeError, ValueError, OSError):
+        pass
+    return stream
 
 
 def _isatty(stream: Any) -> bool:

@@ -10,6 +10,7 @@
      │    └── ValidationError (exit 2) 422: the server refused the request's fields
      ├── NetworkError (exit 1)         connection refused, timeouts, cut streams
      ├── ConfigError (exit 2)          a config file that does not parse, bad config values
+     ├── OutputFailed (exit 1)         stdout cannot be written (a full disk, `> /dev/full`)
      └── OutputClosed (exit 0)         the reader closed stdout (`mcli ... | head`): stop quietly
 
 Ctrl-C becomes exit 130 in `main()`; a closed output pipe becomes exit 0.
@@ -113,6 +114,10 @@ class ValidationError(APIError):
     """The server refused the request's fields (422)."""
 
     exit_code = EXIT_USAGE
+
+
+class OutputFailed(MCLIError):
+    """Standard output could not be written (a full disk, `> /dev/full`): exit 1."""
 
 
 class OutputClosed(MCLIError):

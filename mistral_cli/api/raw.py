@@ -10,6 +10,7 @@ back by its content type: decoded JSON, text, an event stream, or raw bytes.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,7 +38,10 @@ def typed_value(text: str) -> Any:
     if text in ("true", "false", "null"):
         return json.loads(text)
     if _NUMBER.match(text):
-        return int(text) if text.lstrip("-").isdigit() else float(text)
+        number = int(text) if text.lstrip("-").isdigit() else float(text)
+        if not math.isfinite(number):
+            raise UsageError(f"{text!r} is too large a number for JSON")
+        return number
     return json_container(text, text)
 
 
@@ -45,10 +49,21 @@ def json_container(text: str, fallback: Any) -> Any:
     """TEXT decoded when it is a JSON array or object, else FALLBACK."""
     if text.lstrip()[:1] in ("[", "{"):
         try:
-            return json.loads(text)
+            return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
         except ValueError:
             pass
     return fallback
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is too large a number for JSON")
+    return number
 
 
 def split_field(spec: str, option: str) -> tuple[str, str]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mistral_cli.config.paths import credentials_file
+from mistral_cli.config.paths import credentials_file, private_dir
 from mistral_cli.errors import AuthError, ConfigError
 
 SERVICE = "mcli"
@@ -162,7 +162,7 @@ def _write_file_keys(path: Path, keys: dict[str, str]) -> None:
     """Write KEYS to PATH atomically, mode 0600 from the start."""
     import tomli_w
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:

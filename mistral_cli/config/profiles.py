@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mistral_cli.config.paths import config_file
+from mistral_cli.config.paths import config_file, private_dir, private_file
 from mistral_cli.errors import ConfigError
 
 DEFAULT_PROFILE = "default"
@@ -265,8 +265,8 @@ class ConfigFile:
         """Write the file atomically."""
         import tomli_w
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        private_dir(self.path.parent)
+        tmp = private_file(self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp"))
         try:
             tmp.write_text(tomli_w.dumps(self.data), encoding="utf-8")
             os.replace(tmp, self.path)

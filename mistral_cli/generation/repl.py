@@ -237,8 +237,9 @@ class readline_history:  # noqa: N801 - used as a context manager, like contextl
         if self.readline is None or self.path is None:
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.readline.write_history_file(self.path)
+            from mistral_cli.config.paths import private_file
+
+            self.readline.write_history_file(private_file(self.path))
         except OSError as exc:
             self.env.info(f"warning: could not save the REPL history: {exc}")
 

@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 
 from mistral_cli import __version__
-from mistral_cli.errors import APIError, MCLIError, NetworkError
+from mistral_cli.errors import APIError, MCLIError, NetworkError, UsageError
 from mistral_cli.http.effect import Effect
 from mistral_cli.http.errors import error_from_response
 
@@ -171,11 +171,15 @@ class HTTPClient:
     def _send_once(self, method: str, path: str, *, effect: Effect, params: Any, json_body: Any,
                    files: Callable[[], dict] | None, data: dict | None,
                    headers: dict | None) -> httpx.Response:
-        request = self._http.build_request(
-            method, path, params=params, json=json_body, data=data,
-            files=files() if files else None,
-            headers={**(headers or {}), "Authorization": f"Bearer {self._key()}"},
-        )
+        try:
+            request = self._http.build_request(
+                method, path, params=params, json=json_body, data=data,
+                files=files() if files else None,
+                headers={**(headers or {}), "Authorization": f"Bearer {self._key()}"},
+            )
+        except ValueError as exc:  # NaN or infinity in the body: JSON cannot carry them
+            raise UsageError(f"the request cannot be sent as JSON: {exc}",
+                             hint="numbers must be finite (no nan or infinity)") from None
         if self._warning:
             self._log(self._warning)
         self._log(f"> {method} {request.url}")
