@@ -19,6 +19,7 @@ from tests.conftest import TEST_API_KEY
 from tests.fakeapi import error_429, error_empty, json_response, text_response
 from tests.fakeapi.responses import SSEResponse
 from tests.fakeapi.defaults import STREAM_PIECES, file_obj
+from tests.test_http_core import Drop
 
 CHAT = "/v1/chat/completions"
 SERVER_DELAY = 1.5
@@ -33,17 +34,6 @@ def slow(response, release: threading.Event | None = None):
         return response
 
     return answer
-
-
-class Drop:
-    """A fake-server response that closes the connection without answering."""
-
-    def write(self, handler) -> None:
-        handler.close_connection = True
-        try:
-            handler.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def chunk(text: str) -> dict:
@@ -227,3 +217,13 @@ def test_network_error_of_a_read_does_not_claim_the_server_acted(api):
     finally:
         client.close()
     assert MAY_HAVE_ACTED not in caught.value.message
+
+
+def test_a_line_separator_sent_raw_inside_an_event_does_not_break_the_stream(api, cli):
+    import json
+
+    raw = [f"data: {json.dumps(chunk(text), ensure_ascii=False)}\n\n" for text in ("a\u2028b", "c\x85d")]
+    api.add("POST", CHAT, SSEResponse(raw))
+    result = cli("chat", "--no-log", "hi")
+    assert result.exit_code == 0, result
+    assert result.stdout.startswith("a\u2028bc\x85d")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mistral_cli.errors import UsageError
-from mistral_cli.http.client import HTTPClient, iter_sse
+from mistral_cli.http.client import HTTPClient, response_events
 from mistral_cli.http.effect import Effect
 
 QUERY_METHODS = frozenset({"GET", "DELETE"})
@@ -169,7 +169,7 @@ def reply_of(response: Any) -> Reply:
     """Classify an open httpx response by its content type."""
     ctype = response.headers.get("content-type", "").lower()
     if "text/event-stream" in ctype:
-        return Reply("events", events=iter_sse(response.iter_lines()))
+        return Reply("events", events=response_events(response))
     if "json" in ctype or ctype.startswith("text/") or not ctype:
         raw = response.read()
         if not raw:

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -136,7 +137,7 @@ class HTTPClient:
     def events(self, method: str, path: str, **kw: Any) -> Iterator[dict]:
         """POST for a server-sent event stream and yield each decoded `data:` event."""
         with self.stream(method, path, headers={"Accept": "text/event-stream"}, **kw) as response:
-            yield from iter_sse(response.iter_lines())
+            yield from response_events(response)
 
     # -- the retry loop ------------------------------------------------------------------
 
@@ -213,6 +214,31 @@ class HTTPClient:
         elapsed = (time.perf_counter() - started) * 1000
         retries = f", after {attempt} retries" if attempt else ""
         self._log(f"< {response.status_code} {response.reason_phrase} ({elapsed:.0f} ms{retries})")
+
+
+_EOL = re.compile(r"\r\n|\r|\n")
+
+
+def response_events(response: httpx.Response) -> Iterator[dict]:
+    """The decoded `data:` events of an event-stream RESPONSE, read as it arrives."""
+    return iter_sse(sse_lines(response.iter_text()))
+
+
+def sse_lines(chunks: Iterable[str]) -> Iterator[str]:
+    """The lines of an event stream whatever its chunking: split only at CRLF, LF or CR, as
+    the SSE format says (httpx's iter_lines also splits at U+2028, U+0085 and others, which
+    a server may send raw inside a JSON string)."""
+    pending = ""
+    for chunk in chunks:
+        text = pending + chunk
+        hold = "\r" if text.endswith("\r") else ""  # may be the first half of a CRLF
+        *lines, pending = _EOL.split(text[:len(text) - len(hold)])
+        pending += hold
+        yield from lines
+    lines = _EOL.split(pending)
+    if lines[-1] == "":
+        lines.pop()
+    yield from lines
 
 
 def iter_sse(lines: Iterator[str]) -> Iterator[dict]:
