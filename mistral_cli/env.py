@@ -97,8 +97,9 @@ class Env:
     # -- messages --------------------------------------------------------------------
 
     def info(self, message: str) -> None:
-        """A plain line on stderr."""
-        self.stderr.write(message + "\n")
+        """A plain line on stderr, through the same redaction step as errors (warnings quote
+        keyring and OS errors)."""
+        self.stderr.write(self.scrub(message) + "\n")
         self.stderr.flush()
 
     def report(self, exc: MCLIError) -> None:

@@ -95,3 +95,14 @@ def test_terminal_control_sequences_from_the_server_are_escaped(api, cli):
 ])
 def test_redact(text, secrets, expected):
     assert redact(text, secrets) == expected
+
+
+def test_warnings_pass_the_same_redaction_step():
+    import io
+
+    from mistral_cli.env import Env
+
+    stderr = io.StringIO()
+    env = Env(stderr=stderr, environ={"MISTRAL_API_KEY": SECRET + "\r\n"})
+    env.info(f"warning: OS keyring: backend said {SECRET}\x1b[2J")
+    assert SECRET not in stderr.getvalue() and "\x1b" not in stderr.getvalue()
