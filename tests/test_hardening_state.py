@@ -126,8 +126,8 @@ def test_no_home_and_no_config_dirs_still_answers(api, tmp_path):
                if k not in ("HOME", "MCLI_CONFIG_DIR", "MCLI_DATA_DIR") and not k.startswith("XDG_")}
     proc = subprocess.run([sys.executable, "-m", "mistral_cli", "chat", "--no-log", "hi"],
                           capture_output=True, env=environ, cwd=tmp_path, timeout=60)
-    assert b"internal error" not in proc.stderr
-    assert proc.returncode in (0, 1), proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.decode().startswith("Hello from the fake API")
 
 
 def test_a_read_only_config_folder_is_a_one_line_error(cli, tmp_path):
@@ -141,6 +141,16 @@ def test_a_read_only_config_folder_is_a_one_line_error(cli, tmp_path):
         folder.chmod(0o700)
     assert result.exit_code == 1
     assert result.stderr.startswith("mcli: error: ") and "internal error" not in result.stderr
+
+
+def test_a_config_folder_that_cannot_be_made_is_a_one_line_error(cli, tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv("MCLI_CONFIG_DIR", str(blocker / "mcli"))
+    result = cli("config", "set", "timeout", "30")
+    assert result.exit_code == 2  # a config folder mcli cannot use is a ConfigError
+    assert result.stderr.startswith("mcli: error: ") and "internal error" not in result.stderr
+    assert str(blocker) in result.stderr
 
 
 def test_a_read_only_data_folder_is_found_before_sending(api, cli, tmp_path, monkeypatch):
