@@ -192,20 +192,25 @@ def test_a_422_shows_the_server_message_whatever_the_shape(api, cli, body, text)
 # -- fresh connections for work that must not be repeated ----------------------------------------
 
 
-def test_compute_requests_never_reuse_a_keep_alive_connection(api):
+def test_create_requests_never_reuse_a_keep_alive_connection(api, tmp_path):
+    from mistral_cli.api.files import upload_file
+
+    path = tmp_path / "train.jsonl"
+    path.write_text('{"messages": []}\n', encoding="utf-8")
     client = HTTPClient(api.url, key=lambda: TEST_API_KEY, timeout=10, max_retries=0)
     body = {"model": "mistral-small-latest", "messages": [{"role": "user", "content": "hi"}]}
     try:
         for _ in range(2):
             client.call("GET", "/v1/models")
-        for _ in range(2):
             client.call("POST", CHAT, json_body=body, effect=Effect.COMPUTE)
+        for _ in range(2):
+            upload_file(client, path)
     finally:
         client.close()
-    gets = {r.client_port for r in api.requests_to("GET", "/v1/models")}
-    posts = [r.client_port for r in api.requests_to("POST", CHAT)]
-    assert len(gets) == 1  # reads share a pooled connection
-    assert len(set(posts)) == 2 and not set(posts) & gets
+    pooled = {r.client_port for r in api.requests if r.method == "GET" or r.path == CHAT}
+    uploads = [r.client_port for r in api.requests_to("POST", "/v1/files")]
+    assert len(pooled) == 1  # reads and compute share a pooled connection
+    assert len(set(uploads)) == 2 and not set(uploads) & pooled
 
 
 def test_network_error_of_a_read_does_not_claim_the_server_acted(api):

@@ -14,11 +14,15 @@ the server is its Effect:
 
 Streams are never retried once their first event has been handed to the caller.
 
-A COMPUTE or CREATE request never goes out on a reused keep-alive connection: a connection
-the server closed while it sat idle fails the next request with a disconnect that looks
-exactly like "sent, then no answer", which must not be retried. On a fresh connection that
-failure can only mean the server got the request. When mcli gives up on such a request, the
-message says the server may have acted on it (and the caller's hint says how to check).
+Keep-alive connections: a connection the server closed while it sat idle fails the next
+request with a disconnect that looks exactly like "sent, then no answer" (httpx raises
+RemoteProtocolError), which a COMPUTE or CREATE request must not retry. So the pool drops a
+connection idle for KEEPALIVE_EXPIRY seconds, below the idle timeout of common servers and
+proxies (60 s and more), and a CREATE request (rare, and the costliest to get wrong) always
+goes out on a fresh connection, where that failure can only mean the server got it. COMPUTE
+requests keep the pool: batched embeddings reuse their connections. When mcli gives up on a
+COMPUTE or CREATE request after sending it, the message says the server may have acted on
+it (and the caller's hint says how to check).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -52,6 +57,7 @@ NOT_FULLY_SENT = (httpx.WriteError, httpx.WriteTimeout)
 # Failures after the request was sent: the server may have acted on it.
 NO_ANSWER = (httpx.RemoteProtocolError, httpx.ReadError, httpx.ReadTimeout)
 MAY_HAVE_ACTED = "the server may have acted on the request"
+KEEPALIVE_EXPIRY = 5.0  # seconds an idle pooled connection is kept
 
 
 class HTTPClient:
@@ -67,8 +73,9 @@ class HTTPClient:
         self._log = log
         self._warning = warning  # logged before each request (plain HTTP to another host)
         self._transport = transport
-        self._http = self._new_http(httpx.Limits())
+        self._http = self._new_http(httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY))
         self._fresh: httpx.Client | None = None
+        self._fresh_lock = threading.Lock()
 
     def _new_http(self, limits: httpx.Limits) -> httpx.Client:
         return httpx.Client(
@@ -78,12 +85,13 @@ class HTTPClient:
         )
 
     def _http_for(self, effect: Effect) -> httpx.Client:
-        """The pooled client for READ; for COMPUTE and CREATE one that opens a new
-        connection per request (a stale keep-alive connection would fail them unretryably)."""
-        if effect is Effect.READ:
+        """The pooled client, or for CREATE one that opens a new connection per request (a
+        stale keep-alive connection would fail it with no way to retry)."""
+        if effect is not Effect.CREATE:
             return self._http
-        if self._fresh is None:
-            self._fresh = self._new_http(httpx.Limits(max_keepalive_connections=0))
+        with self._fresh_lock:  # commands may send from several threads
+            if self._fresh is None:
+                self._fresh = self._new_http(httpx.Limits(max_keepalive_connections=0))
         return self._fresh
 
     def close(self) -> None:
