@@ -3,9 +3,12 @@
 Groups load lazily: REGISTRY names each group's module and one-line help, and only the
 group being run is imported (the others appear in `mcli --help` as light placeholders), so
 start-up never pays for httpx, keyring or Rich Markdown unless a command needs them.
-Global options are taken out of argv wherever they stand, so `mcli -v models list` and
-`mcli models list -v` both work. `main()` is the only place that turns errors into
-messages and exit codes.
+Global options are declared once (config/global_options.py: GLOBALS, from which the root
+callback's parameters are made) and taken out of argv wherever they stand, so
+`mcli -v models list` and `mcli models list -v` both work, while a value of the command's
+own option stays a value (`mcli chat --stop -v hi`). `main()` is the only place that turns
+errors into messages and exit codes; "internal error" is kept for real bugs (bad input and
+I/O failures get their own one-line messages).
 """
 
 from __future__ import annotations
@@ -81,9 +84,10 @@ def _root_signature() -> inspect.Signature:
     params = [inspect.Parameter("version", inspect.Parameter.KEYWORD_ONLY, annotation=bool,
                                 default=typer.Option(False, "--version", callback=_version_callback,
                                                      is_eager=True, help="Print the version and exit."))]
+    defaults = GlobalOptions()
     for option in GLOBALS:
         kind = option.type if option.takes_value else bool
-        default = GlobalOptions().__getattribute__(option.attr) if kind is bool or option.attr == "color" else None
+        default = getattr(defaults, option.attr)
         params.append(inspect.Parameter(option.attr, inspect.Parameter.KEYWORD_ONLY,
                                         annotation=kind if default is not None else Optional[kind],
                                         default=typer.Option(default, *option.names, help=option.help)))

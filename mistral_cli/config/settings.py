@@ -12,14 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mistral_cli.config.global_options import GLOBALS
 from mistral_cli.config.profiles import KEYS, ConfigFile
 from mistral_cli.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.config.global_options import GlobalOptions
 
-OPTION_OF = {"server_url": ("--server-url", "server_url"), "timeout": ("--timeout", "timeout"),
-             "max_retries": ("--max-retries", "max_retries"), "allow_http": ("--allow-http", "allow_http")}
+# The global options that set a config key: {key: (option name, GlobalOptions field)}.
+OPTION_OF = {option.attr: (option.names[0], option.attr) for option in GLOBALS if option.attr in KEYS}
 ENV_OF = {"server_url": "MISTRAL_SERVER_URL"}
 
 
