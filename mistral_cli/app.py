@@ -28,7 +28,7 @@ from mistral_cli import __version__
 from mistral_cli.config.global_options import GLOBALS, GlobalOptions, split_globals, wanted_command
 from mistral_cli.env import Env
 from mistral_cli.errors import (EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MCLIError,
-                               OutputClosed, OutputFailed, UsageError)
+                               OutputClosed, OutputFailed, Terminated, UsageError)
 from mistral_cli.options import epilog
 
 
@@ -206,4 +206,4 @@ def run() -> None:
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
+    raise Terminated

@@ -116,6 +116,11 @@ class ValidationError(APIError):
     exit_code = EXIT_USAGE
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, like Ctrl-C (partial answer saved, temporary
+    files removed, exit 130); unlike Ctrl-C, the REPL does not carry on after it."""
+
+
 class OutputFailed(MCLIError):
     """Standard output could not be written (a full disk, `> /dev/full`): exit 1."""
 

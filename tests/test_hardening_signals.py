@@ -109,3 +109,16 @@ def test_a_signal_during_a_download_leaves_no_temporary_file(api, tmp_path, sign
     assert proc.returncode == 130
     assert b"Traceback" not in err
     assert list(folder.iterdir()) == []
+
+
+def test_sigterm_at_the_repl_prompt_ends_the_repl(api, cli, monkeypatch):
+    """Ctrl-C at the prompt keeps the REPL going; SIGTERM (Terminated) ends it with exit 130."""
+    from mistral_cli.errors import Terminated
+    from mistral_cli.generation import repl
+    from tests.test_repl import ScriptedInput
+
+    reader = ScriptedInput(KeyboardInterrupt(), Terminated(), "never sent")
+    monkeypatch.setattr(repl, "line_reader", lambda env: reader)
+    result = cli("chat", "-i")
+    assert result.exit_code == 130
+    assert api.requests == []
