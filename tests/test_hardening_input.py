@@ -123,12 +123,22 @@ def test_download_does_not_create_folders(api, cli, tmp_path):
 @pytest.mark.parametrize("args", [["files", "upload", "{path}"], ["chat", "--attach", "{path}", "hi"],
                                   ["chat", "--messages", "{path}"], ["chat", "--body", "{path}", "hi"],
                                   ["api", "post", CHAT, "--input", "{path}"]])
-def test_an_unreadable_file_gives_the_same_one_line_error_for_every_option(api, cli, tmp_path, args):
-    if os.geteuid() == 0:
-        pytest.skip("root reads anything")
+def test_an_unreadable_file_gives_the_same_one_line_error_for_every_option(api, cli, tmp_path, args,
+                                                                         monkeypatch):
     path = tmp_path / "secret.jsonl"
     path.write_text("{}\n", encoding="utf-8")
     path.chmod(0)
+    if os.geteuid() == 0:  # root reads anything: refuse this one file as the OS would
+        import pathlib
+
+        real_open = pathlib.Path.open
+
+        def refusing_open(self, *a, **kw):
+            if self == path:
+                raise PermissionError(13, "Permission denied", str(self))
+            return real_open(self, *a, **kw)
+
+        monkeypatch.setattr(pathlib.Path, "open", refusing_open)
     result = cli(*[arg.format(path=path) for arg in args])
     assert_one_line(result, 2)
     assert f"cannot read {path}: Permission denied" in result.stderr
