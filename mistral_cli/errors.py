@@ -53,6 +53,7 @@ class MCLIError(Exception):
     """Base of every error mcli reports to the user."""
 
     exit_code = EXIT_ERROR
+    maybe_acted = False  # set by the HTTP core: the request failed after the server may have got it
 
     def __init__(self, message: str, *, hint: str | None = None, details: list[str] | None = None):
         super().__init__(message)

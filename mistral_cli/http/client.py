@@ -113,8 +113,10 @@ class HTTPClient:
             return json.loads(body)
         except ValueError:
             text = body[:200].decode("utf-8", "replace")
-            raise APIError(f"the server answered HTTP {response.status_code} with a body that is "
-                           f"not JSON: {text!r}", status=response.status_code) from None
+            error = APIError(f"the server answered HTTP {response.status_code} with a body that is "
+                             f"not JSON: {text!r}", status=response.status_code)
+            raise _unsure(error, kw.get("effect") or Effect.of_method(method), kw.get("unsure_hint"),
+                          answered=True) from None
 
     @contextmanager
     def stream(self, method: str, path: str, *, params: Any = None, json_body: Any = None,
@@ -323,7 +325,7 @@ def retry_after(value: str | None) -> float | None:
 def _unsure(error: MCLIError, effect: Effect, hint: str | None, answered: bool = False) -> MCLIError:
     """ERROR, saying that the server may have acted on a COMPUTE or CREATE request that
     failed after it was sent (no answer, a cut answer, or a 5xx), and how to check (HINT)."""
-    if effect is Effect.READ or not (answered or getattr(error, "maybe_acted", False)):
+    if effect is Effect.READ or not (answered or error.maybe_acted):
         return error
     error.message += f"; {MAY_HAVE_ACTED}"
     error.hint = hint or error.hint
