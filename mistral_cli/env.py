@@ -107,7 +107,7 @@ class Env:
         if getattr(exc, "already_reported", False):
             return
         label = "\x1b[31merror:\x1b[0m" if self.stderr_styled else "error:"
-        lines = [f"{exc.message}", *(f"  {line}" for line in exc.details)]
+        lines = [exc.message, *(f"  {line}" for line in exc.details)]
         if exc.hint:
             lines.append(f"hint: {exc.hint}")
         self.write_error(f"mcli: {label} " + self.scrub("\n".join(lines)))
