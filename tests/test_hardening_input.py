@@ -217,9 +217,14 @@ def test_the_global_options_are_declared_once():
     from mistral_cli import app
     from mistral_cli.config.global_options import GLOBALS
 
+    from dataclasses import fields
+
+    from mistral_cli.config.global_options import GlobalOptions
+
     source = inspect.getsource(app)
     assert '"--server-url"' not in source and '"--max-retries"' not in source
     assert {name for option in GLOBALS for name in option.names} >= {"--profile", "-v", "--color"}
+    assert [option.attr for option in GLOBALS] == [field.name for field in fields(GlobalOptions)]
 
 
 # -- item 9: plain HTTP ------------------------------------------------------------------------------

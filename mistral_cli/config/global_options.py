@@ -12,7 +12,7 @@ load click.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from mistral_cli.errors import UsageError
@@ -22,23 +22,20 @@ COLOR_CHOICES = ("auto", "always", "never")
 
 @dataclass
 class GlobalOptions:
-    """Options accepted before or after any subcommand."""
+    """Options accepted before or after any subcommand (one field per entry of GLOBALS)."""
 
     profile: str | None = None
     server_url: str | None = None
     timeout: float | None = None
     max_retries: int | None = None
+    allow_http: bool = False
     verbose: bool = False
     debug: bool = False
     color: str = "auto"
-    allow_http: bool = False
-
-
-def _text(text: str) -> str:
-    return text
 
 
 def _color(text: str) -> str:
+    """TEXT if it is a --color choice."""
     if text not in COLOR_CHOICES:
         raise ValueError(f"choose from {', '.join(COLOR_CHOICES)}")
     return text
@@ -73,8 +70,8 @@ class GlobalOption:
 
 
 GLOBALS: tuple[GlobalOption, ...] = (
-    GlobalOption(("--profile",), "profile", "Profile to use (MCLI_PROFILE).", _text),
-    GlobalOption(("--server-url",), "server_url", "API base URL (MISTRAL_SERVER_URL).", _text),
+    GlobalOption(("--profile",), "profile", "Profile to use (MCLI_PROFILE).", str),
+    GlobalOption(("--server-url",), "server_url", "API base URL (MISTRAL_SERVER_URL).", str),
     GlobalOption(("--timeout",), "timeout", "Read timeout in seconds (120).", _config_key("timeout"), float),
     GlobalOption(("--max-retries",), "max_retries", "Retries on 429, 5xx and connection errors (3).",
                  _config_key("max_retries"), int),
@@ -85,7 +82,6 @@ GLOBALS: tuple[GlobalOption, ...] = (
     GlobalOption(("--color",), "color", "auto, always or never.", _color),
 )
 BY_NAME = {name: option for option in GLOBALS for name in option.names}
-assert {option.attr for option in GLOBALS} == {field.name for field in fields(GlobalOptions)}
 
 
 def _command_options(command: Any) -> dict[str, bool]:
@@ -111,6 +107,7 @@ def _value(argv: Sequence[str], index: int, name: str, inline: str | None) -> tu
 
 
 def _convert(option: GlobalOption, name: str, text: str) -> Any:
+    """TEXT parsed for global option NAME (True for a flag); a UsageError naming it."""
     try:
         return option.parse(text) if option.parse else True
     except ValueError as exc:
