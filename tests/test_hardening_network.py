@@ -232,3 +232,19 @@ def test_a_line_separator_sent_raw_inside_an_event_does_not_break_the_stream(api
     result = cli("chat", "--no-log", "hi")
     assert result.exit_code == 0, result
     assert result.stdout.startswith("a\u2028bc\x85d")
+
+
+def test_a_delete_retried_after_no_answer_explains_a_404(api, no_sleep):
+    from mistral_cli.errors import NotFoundError
+    from tests.fakeapi.defaults import FILE_ID
+
+    api.add("DELETE", f"/v1/files/{FILE_ID}", Drop(), times=1)
+    api.add("DELETE", f"/v1/files/{FILE_ID}", json_response({"detail": "File not found"}, 404))
+    client = HTTPClient(api.url, key=lambda: TEST_API_KEY, timeout=10, max_retries=2)
+    try:
+        with pytest.raises(NotFoundError) as caught:
+            client.call("DELETE", f"/v1/files/{FILE_ID}")
+    finally:
+        client.close()
+    assert "may have deleted it" in caught.value.message
+    assert len(api.requests) == 2

@@ -152,7 +152,7 @@ class HTTPClient:
     # -- the retry loop ------------------------------------------------------------------
 
     def _send_with_retries(self, method: str, path: str, *, effect: Effect, **kw: Any) -> httpx.Response:
-        attempt = 0
+        attempt, unanswered = 0, False
         while True:
             started = time.perf_counter()
             try:
@@ -163,7 +163,7 @@ class HTTPClient:
                     error.maybe_acted = isinstance(exc, NO_ANSWER)
                     raise error from None
                 self._wait(attempt, None, f"{type(exc).__name__}")
-                attempt += 1
+                attempt, unanswered = attempt + 1, unanswered or isinstance(exc, NO_ANSWER)
                 continue
             self._log_response(method, response, started, attempt)
             if response.status_code < 400:
@@ -177,6 +177,8 @@ class HTTPClient:
             error = error_from_response(response.status_code, response.reason_phrase,
                                         _error_body(response), response.headers)
             error.maybe_acted = response.status_code >= 500
+            if unanswered and method.upper() == "DELETE" and response.status_code == 404:
+                error.message += " (an earlier attempt got no answer: it may have deleted it)"
             raise error
 
     def _send_once(self, method: str, path: str, *, effect: Effect, params: Any, json_body: Any,
