@@ -122,7 +122,9 @@ def test_download_does_not_create_folders(api, cli, tmp_path):
 
 @pytest.mark.parametrize("args", [["files", "upload", "{path}"], ["chat", "--attach", "{path}", "hi"],
                                   ["chat", "--messages", "{path}"], ["chat", "--body", "{path}", "hi"],
-                                  ["api", "post", CHAT, "--input", "{path}"]])
+                                  ["api", "post", CHAT, "--input", "{path}"],
+                                  ["chat", "--tool", "{path}", "hi"], ["chat", "--system-file", "{path}", "hi"],
+                                  ["fim", "--prompt-file", "{path}"], ["api", "post", "/v1/files", "-F", "file=@{path}"]])
 def test_an_unreadable_file_gives_the_same_one_line_error_for_every_option(api, cli, tmp_path, args,
                                                                          monkeypatch):
     path = tmp_path / "secret.jsonl"
