@@ -51,9 +51,12 @@ def jsonl(tmp_path):
 @pytest.fixture
 def no_sleep(monkeypatch):
     """Backoff sleeps return at once (the retry decisions are what is tested)."""
+    import types
+
     from mistral_cli.http import client
 
-    monkeypatch.setattr(client.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(client, "time", types.SimpleNamespace(
+        sleep=lambda _s: None, time=time.time, perf_counter=time.perf_counter))
 
 
 # -- slower than --timeout: sent exactly once ----------------------------------------------
