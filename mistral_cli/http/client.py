@@ -57,6 +57,7 @@ NOT_FULLY_SENT = (httpx.WriteError, httpx.WriteTimeout)
 # Failures after the request was sent: the server may have acted on it.
 NO_ANSWER = (httpx.RemoteProtocolError, httpx.ReadError, httpx.ReadTimeout)
 MAY_HAVE_ACTED = "the server may have acted on the request"
+CHECK_BEFORE_RESENDING = "check whether it was created (list what exists) before sending it again"
 KEEPALIVE_EXPIRY = 5.0  # seconds an idle pooled connection is kept
 
 
@@ -334,7 +335,7 @@ def _unsure(error: MCLIError, effect: Effect, hint: str | None, answered: bool =
     if effect is Effect.READ or not (answered or error.maybe_acted):
         return error
     error.message += f"; {MAY_HAVE_ACTED}"
-    error.hint = hint or error.hint
+    error.hint = hint or (CHECK_BEFORE_RESENDING if effect is Effect.CREATE else error.hint)
     return error
 
 
