@@ -252,3 +252,18 @@ def test_a_delete_retried_after_no_answer_explains_a_404(api, no_sleep):
         client.close()
     assert "may have deleted it" in caught.value.message
     assert len(api.requests) == 2
+
+
+def test_a_job_create_with_no_answer_says_to_check_before_resending(api):
+    from mistral_cli.http.client import CHECK_BEFORE_RESENDING
+    from tests.test_http_core import BATCH_BODY
+
+    api.add("POST", "/v1/batch/jobs", Drop(), times=1)
+    client = HTTPClient(api.url, key=lambda: TEST_API_KEY, timeout=10, max_retries=3)
+    try:
+        with pytest.raises(NetworkError) as caught:
+            client.call("POST", "/v1/batch/jobs", json_body=BATCH_BODY, effect=Effect.CREATE)
+    finally:
+        client.close()
+    assert MAY_HAVE_ACTED in caught.value.message and caught.value.hint == CHECK_BEFORE_RESENDING
+    assert len(api.requests) == 1
