@@ -67,8 +67,8 @@ def clean_key(text: str, source: str) -> str:
     key = text.strip()
     bad = next((char for char in key if not 33 <= ord(char) <= 126), None)
     if bad is not None:
-        what = ("a space" if bad.isspace() and bad.isprintable() else
-                "a control character" if not bad.isprintable() else "a non-ASCII character")
+        what = ("a non-ASCII character" if ord(bad) > 126 else
+                "a space" if bad == " " else "a control character")
         raise AuthError(f"the API key from {source} holds {what} (length {len(key)}); it was not used",
                         hint="an API key is one word of ASCII letters and digits: copy it again, "
                              "on one line")
