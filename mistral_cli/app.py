@@ -3,27 +3,32 @@
 Groups load lazily: REGISTRY names each group's module and one-line help, and only the
 group being run is imported (the others appear in `mcli --help` as light placeholders), so
 start-up never pays for httpx, keyring or Rich Markdown unless a command needs them.
-Global options are taken out of argv wherever they stand, so `mcli -v models list` and
-`mcli models list -v` both work. `main()` is the only place that turns errors into
-messages and exit codes.
+Global options are declared once (config/global_options.py: GLOBALS, from which the root
+callback's parameters are made) and taken out of argv wherever they stand, so
+`mcli -v models list` and `mcli models list -v` both work, while a value of the command's
+own option stays a value (`mcli chat --stop -v hi`). `main()` is the only place that turns
+errors into messages and exit codes; "internal error" is kept for real bugs (bad input and
+I/O failures get their own one-line messages).
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
+import signal
 import sys
-import traceback
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
-from typing import Annotated, Optional
+from typing import Optional
 
 import typer
 
 from mistral_cli import __version__
-from mistral_cli.env import Env, GlobalOptions
-from mistral_cli.errors import (EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MCLIError, OutputClosed,
-                               UsageError)
+from mistral_cli.config.global_options import GLOBALS, GlobalOptions, split_globals, wanted_command
+from mistral_cli.env import Env
+from mistral_cli.errors import (EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MCLIError,
+                               OutputClosed, OutputFailed, Terminated, UsageError)
 from mistral_cli.options import epilog
 
 
@@ -55,11 +60,6 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("api", "mistral_cli.commands.api", "Send a raw request to any API endpoint.", group=False),
 )
 
-VALUE_OPTIONS = {"--profile": "profile", "--server-url": "server_url", "--timeout": "timeout",
-                 "--max-retries": "max_retries", "--color": "color"}
-FLAG_OPTIONS = {"-v": "verbose", "--verbose": "verbose", "--debug": "debug"}
-COLOR_CHOICES = ("auto", "always", "never")
-
 HELP = """mcli: the command line for the Mistral AI API.
 
 Global options work before or after the subcommand. The key comes from MISTRAL_API_KEY, else the OS keyring (`mcli auth login`)."""
@@ -68,46 +68,9 @@ EXAMPLES = ("mcli auth login", "mcli models list", 'mcli chat "Explain SSE in on
             "mcli -v models get mistral-small-latest -o json")
 
 
-def _convert(option: str, attr: str, text: str) -> object:
-    """TEXT parsed for global OPTION; --timeout and --max-retries by their config key's parser."""
-    if attr == "color" and text not in COLOR_CHOICES:
-        raise UsageError(f"{option}: invalid value {text!r} (choose from {', '.join(COLOR_CHOICES)})")
-    if attr in ("timeout", "max_retries"):
-        from mistral_cli.config.profiles import KEYS
-
-        try:
-            return KEYS[attr].parse(text)
-        except ValueError as exc:
-            raise UsageError(f"{option}: invalid value {text!r} ({exc})") from None
-    return text
-
-
-def parse_global_options(argv: list[str]) -> tuple[GlobalOptions, list[str]]:
-    """Take the global options out of ARGV (up to a `--`); return them and the rest."""
-    options = GlobalOptions()
-    rest: list[str] = []
-    index = 0
-    while index < len(argv):
-        arg = argv[index]
-        if arg == "--":
-            rest.extend(argv[index:])
-            break
-        name, has_value, inline = arg.partition("=")
-        if name in VALUE_OPTIONS:
-            if has_value:
-                value = inline
-            elif index + 1 < len(argv):
-                index += 1
-                value = argv[index]
-            else:
-                raise UsageError(f"{name} needs a value")
-            setattr(options, VALUE_OPTIONS[name], _convert(name, VALUE_OPTIONS[name], value))
-        elif arg in FLAG_OPTIONS:
-            setattr(options, FLAG_OPTIONS[arg], True)
-        else:
-            rest.append(arg)
-        index += 1
-    return options, rest
+def parse_global_options(argv: list[str], command: object = None) -> tuple[GlobalOptions, list[str]]:
+    """Take the global options out of ARGV, knowing COMMAND's own options (global_options.py)."""
+    return split_globals(argv, command)
 
 
 def _version_callback(value: bool) -> None:
@@ -116,28 +79,27 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit()
 
 
-def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version_callback, is_eager=True,
-                                          help="Print the version and exit.")] = False,
-    profile: Annotated[Optional[str], typer.Option("--profile", help="Profile to use (MCLI_PROFILE).")] = None,
-    server_url: Annotated[Optional[str], typer.Option("--server-url", help="API base URL (MISTRAL_SERVER_URL).")] = None,
-    timeout: Annotated[Optional[float], typer.Option("--timeout", help="Read timeout in seconds (120).")] = None,
-    max_retries: Annotated[Optional[int], typer.Option("--max-retries", help="Retries on 429, 5xx and connection errors (3).")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print each request to stderr.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Also print tracebacks.")] = False,
-    color: Annotated[str, typer.Option("--color", help="auto, always or never.")] = "auto",
-) -> None:
+def _root(**_options: object) -> None:
     """mcli: the command line for the Mistral AI API."""
 
 
-def wanted_command(rest: list[str]) -> str | None:
-    """The top-level command named in REST, if any."""
-    for arg in rest:
-        if arg == "--":
-            return None
-        if not arg.startswith("-"):
-            return arg
-    return None
+def _root_signature() -> inspect.Signature:
+    """The root callback's parameters: --version, then one per entry of GLOBALS."""
+    params = [inspect.Parameter("version", inspect.Parameter.KEYWORD_ONLY, annotation=bool,
+                                default=typer.Option(False, "--version", callback=_version_callback,
+                                                     is_eager=True, help="Print the version and exit."))]
+    defaults = GlobalOptions()
+    for option in GLOBALS:
+        kind = option.type if option.takes_value else bool
+        default = getattr(defaults, option.attr)
+        params.append(inspect.Parameter(option.attr, inspect.Parameter.KEYWORD_ONLY,
+                                        annotation=kind if default is not None else Optional[kind],
+                                        default=typer.Option(default, *option.names, help=option.help)))
+    return inspect.Signature(params)
+
+
+_root.__signature__ = _root_signature()  # type: ignore[attr-defined]
+_root.__annotations__ = {param.name: param.annotation for param in _root.__signature__.parameters.values()}
 
 
 def build_app(load: str | None = None, load_all: bool = False) -> typer.Typer:
@@ -175,8 +137,9 @@ def main(argv: list[str] | None = None, env: Env | None = None) -> int:
 
 def _run(argv: list[str], env: Env) -> int:
     try:
-        env.options, rest = parse_global_options(argv)
-        command = typer.main.get_command(build_app(load=wanted_command(rest)))
+        check_argv(argv)
+        command = typer.main.get_command(build_app(load=wanted_command(argv)))
+        env.options, rest = parse_global_options(argv, command)
         command.main(args=rest, prog_name="mcli", obj=env)
         return EXIT_OK
     except SystemExit as exc:
@@ -186,18 +149,43 @@ def _run(argv: list[str], env: Env) -> int:
         return EXIT_OK
     except MCLIError as exc:
         env.report(exc)
+        if isinstance(exc, OutputFailed):
+            _silence_stdout()
         return exc.exit_code
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_OK
+    except UnicodeDecodeError as exc:
+        env.report(UsageError(f"the input is not UTF-8 text ({exc.reason} at byte {exc.start})",
+                              hint="convert it first, e.g. `iconv -f latin1 -t utf-8`"))
+        return EXIT_USAGE
+    except OSError as exc:
+        env.report(os_error(exc))
+        return EXIT_ERROR
     except Exception as exc:  # noqa: BLE001 - the one place that catches everything
-        if env.options.debug:
-            traceback.print_exc(file=env.stderr)
-        env.stderr.write(f"mcli: internal error: {type(exc).__name__}: {exc}\n"
-                         "(run again with --debug for the traceback)\n")
+        env.write_error(env.scrub(f"mcli: internal error: {type(exc).__name__}: {exc}\n"
+                                  "(run again with --debug for the traceback)"))
         return 1
+
+
+def check_argv(argv: list[str]) -> None:
+    """Refuse an argument that is not UTF-8 (Python keeps its bytes as lone surrogates)."""
+    for position, arg in enumerate(argv, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise UsageError(f"argument {position} is not UTF-8 text "
+                             f"(byte {arg[exc.start].encode('utf-8', 'surrogateescape')[0]:#x} at "
+                             f"position {exc.start})",
+                             hint="pass text in UTF-8, or put it in a UTF-8 file") from None
+
+
+def os_error(exc: OSError) -> MCLIError:
+    """A one-line I/O error for an OSError no command turned into an MCLIError."""
+    where = f": {exc.filename}" if exc.filename else ""
+    return MCLIError(f"{exc.strerror or exc}{where}")
 
 
 def _exit_code(code: object) -> int:
@@ -215,5 +203,11 @@ def _silence_stdout() -> None:
 
 
 def run() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: SIGTERM stops mcli as Ctrl-C does (partial answer saved,
+    temporary files removed, exit 130)."""
+    signal.signal(signal.SIGTERM, _interrupt)
     sys.exit(main())
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise Terminated

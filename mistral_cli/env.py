@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 
 from mistral_cli.config.global_options import GlobalOptions
-from mistral_cli.errors import MCLIError, OutputClosed
+from mistral_cli.errors import MCLIError, OutputClosed, OutputFailed, UsageError, redact
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
@@ -51,7 +51,7 @@ class Env:
     def from_process(cls) -> "Env":
         """The Env of a real process: sys streams and their isatty flags."""
         return cls(
-            stdin=sys.stdin, stdout=PipeWriter(sys.stdout), stderr=PipeWriter(sys.stderr),
+            stdin=_utf8(sys.stdin), stdout=PipeWriter(sys.stdout), stderr=PipeWriter(sys.stderr),
             stdin_isatty=_isatty(sys.stdin), stdout_isatty=_isatty(sys.stdout),
             stderr_isatty=_isatty(sys.stderr),
         )
@@ -97,8 +97,9 @@ class Env:
     # -- messages --------------------------------------------------------------------
 
     def info(self, message: str) -> None:
-        """A plain line on stderr."""
-        self.stderr.write(message + "\n")
+        """A plain line on stderr, through the same redaction step as errors (warnings quote
+        keyring and OS errors)."""
+        self.stderr.write(self.scrub(message) + "\n")
         self.stderr.flush()
 
     def report(self, exc: MCLIError) -> None:
@@ -106,18 +107,32 @@ class Env:
         if getattr(exc, "already_reported", False):
             return
         label = "\x1b[31merror:\x1b[0m" if self.stderr_styled else "error:"
-        lines = [f"mcli: {label} {exc.message}", *(f"  {line}" for line in exc.details)]
+        lines = [exc.message, *(f"  {line}" for line in exc.details)]
         if exc.hint:
             lines.append(f"hint: {exc.hint}")
+        self.write_error(f"mcli: {label} " + self.scrub("\n".join(lines)))
+
+    def write_error(self, text: str) -> None:
+        """Write TEXT (already scrubbed) to stderr, after the traceback with --debug."""
         try:
             if self.options.debug:
                 import traceback
 
-                traceback.print_exc(file=self.stderr)
-            self.stderr.write("\n".join(lines) + "\n")
+                self.stderr.write(self.scrub(traceback.format_exc()))
+            self.stderr.write(text + "\n")
             self.stderr.flush()
         except (OutputClosed, BrokenPipeError):
             pass  # stderr was closed by its reader (`mcli ... 2>&1 | head`): nobody to tell
+
+    def scrub(self, text: str) -> str:
+        """TEXT through the one redaction step every error passes before the user sees it:
+        the key in use, MISTRAL_API_KEY's raw value and any bearer token are masked,
+        control characters escaped (errors.redact)."""
+        from mistral_cli.config.credentials import ENV_KEY
+
+        raw = self.environ.get(ENV_KEY) if self.environ else None
+        used = self._credential.key if self._credential else None
+        return redact(text, (used, raw, raw.strip() if raw else None))
 
     def verbose(self, message: str) -> None:
         """A line on stderr only with -v/--verbose."""
@@ -141,7 +156,20 @@ class Env:
     @cached_property
     def profile(self) -> dict[str, Any]:
         """The active profile's keys (flattened: `model.chat`, ...)."""
-        return self.config.profile(self.profile_name)
+        return self.config.profile(self.known_profile())
+
+    def known_profile(self) -> str:
+        """The active profile's name; a UsageError naming the existing profiles when
+        --profile or MCLI_PROFILE names one the config file does not define."""
+        from mistral_cli.config.profiles import DEFAULT_PROFILE
+
+        name = self.profile_name
+        if name in (DEFAULT_PROFILE, self.config.default_profile) or self.config.has_profile(name):
+            return name
+        source = "--profile" if self.options.profile else "MCLI_PROFILE"
+        known = sorted({DEFAULT_PROFILE, self.config.default_profile, *self.config.profile_names()})
+        raise UsageError(f"{source}: no profile '{name}' (profiles: {', '.join(known)})",
+                         hint=f"create it with `mcli config set KEY VALUE --profile {name}`")
 
     def setting(self, key: str, default: Any = None) -> Any:
         """A profile key's value, or DEFAULT."""
@@ -187,15 +215,20 @@ class Env:
     def client(self) -> "HTTPClient":
         """The process's one HTTP client, built on first use."""
         if self._client is None:
+            self.known_profile()
             self._client = self.new_client(lambda: self.credential().key)
         return self._client
 
     def new_client(self, key: "Callable[[], str]") -> "HTTPClient":
         """An HTTP client with this Env's server, timeout, retries and log, sending KEY."""
+        from mistral_cli.config.settings import check_transport, is_remote_http
         from mistral_cli.http.client import HTTPClient
 
-        return HTTPClient(base_url=self.server_url, key=key, timeout=self.timeout,
-                          max_retries=self.max_retries, log=self.verbose, transport=self.transport)
+        url = self.server_url
+        check_transport(url, bool(self.effective("allow_http").value))
+        warning = f"warning: plain HTTP: the API key goes unencrypted to {url}" if is_remote_http(url) else None
+        return HTTPClient(base_url=url, key=key, timeout=self.timeout, max_retries=self.max_retries,
+                          log=self.verbose, transport=self.transport, warning=warning)
 
     def close(self) -> None:
         """Close the HTTP client if one was built."""
@@ -220,6 +253,8 @@ class PipeWriter:
             return self._stream.write(text)
         except BrokenPipeError:
             raise OutputClosed() from None
+        except OSError as exc:
+            raise _output_failed(exc) from None
 
     def writelines(self, lines: Any) -> None:
         """Write each of LINES."""
@@ -232,6 +267,8 @@ class PipeWriter:
             self._stream.flush()
         except BrokenPipeError:
             raise OutputClosed() from None
+        except OSError as exc:
+            raise _output_failed(exc) from None
 
     @property
     def buffer(self) -> "PipeWriter":
@@ -240,6 +277,20 @@ class PipeWriter:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def _output_failed(exc: OSError) -> OutputFailed:
+    return OutputFailed(f"cannot write the output: {exc.strerror or exc}")
+
+
+def _utf8(stream: Any) -> Any:
+    """STREAM decoding UTF-8 strictly, so bytes that are not UTF-8 raise UnicodeDecodeError
+    (app.main reports it as bad input) instead of turning into lone surrogates."""
+    try:
+        stream.reconfigure(encoding="utf-8", errors="strict")
+    except (AttributeError, ValueError, OSError):
+        pass
+    return stream
 
 
 def _isatty(stream: Any) -> bool:

@@ -10,12 +10,16 @@
      │    └── ValidationError (exit 2) 422: the server refused the request's fields
      ├── NetworkError (exit 1)         connection refused, timeouts, cut streams
      ├── ConfigError (exit 2)          a config file that does not parse, bad config values
+     ├── OutputFailed (exit 1)         stdout cannot be written (a full disk, `> /dev/full`)
      └── OutputClosed (exit 0)         the reader closed stdout (`mcli ... | head`): stop quietly
 
 Ctrl-C becomes exit 130 in `main()`; a closed output pipe becomes exit 0.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Iterable
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -26,11 +30,30 @@ EXIT_JOB_FAILED = 5
 EXIT_FLAGGED = 6
 EXIT_INTERRUPTED = 130
 
+_BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s'\",;]+")
+_MASK = "****"
+
+
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """TEXT fit to show the user: each of SECRETS (and any `Bearer TOKEN`) masked, and
+    control characters other than newline and tab escaped (`\\r`, `\\x1b`), so no error
+    text from httpx, the keyring or the OS can leak a key or drive the terminal."""
+    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, _MASK)
+    text = _BEARER.sub(lambda match: match.group(1) + _MASK, text)
+    return "".join(char if char.isprintable() or char in "\n\t" else _escaped(char) for char in text)
+
+
+def _escaped(char: str) -> str:
+    """CHAR as Python writes it inside a string literal (`\\r`, `\\x00`, `\\u200b`)."""
+    return repr(char)[1:-1] if char != "'" else char
+
 
 class MCLIError(Exception):
     """Base of every error mcli reports to the user."""
 
     exit_code = EXIT_ERROR
+    maybe_acted = False  # set by the HTTP core: the request failed after the server may have got it
 
     def __init__(self, message: str, *, hint: str | None = None, details: list[str] | None = None):
         super().__init__(message)
@@ -92,6 +115,15 @@ class ValidationError(APIError):
     """The server refused the request's fields (422)."""
 
     exit_code = EXIT_USAGE
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, like Ctrl-C (partial answer saved, temporary
+    files removed, exit 130); unlike Ctrl-C, the REPL does not carry on after it."""
+
+
+class OutputFailed(MCLIError):
+    """Standard output could not be written (a full disk, `> /dev/full`): exit 1."""
 
 
 class OutputClosed(MCLIError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,6 +80,8 @@ def check_range(value: float | int | None, option: str, low: float | None = None
     """Refuse a value outside [LOW, HIGH], naming the option."""
     if value is None:
         return
+    if not math.isfinite(value):
+        raise UsageError(f"{option} must be a finite number (got {value})")
     if low is not None and value < low or high is not None and value > high:
         bounds = f"between {low:g} and {high:g}" if low is not None and high is not None else (
             f"at least {low:g}" if low is not None else f"at most {high:g}")

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from mistral_cli.config.global_options import GLOBALS
 from mistral_cli.env import Env
 from mistral_cli.render.output import OutputFormat
 
@@ -28,8 +29,9 @@ def env_of(ctx: typer.Context) -> Env:
     return ctx.find_root().obj
 
 
-GLOBAL_OPTIONS_NOTE = ("Global options, before or after the command: --profile, --server-url, "
-                       "--timeout, --max-retries, -v/--verbose, --debug, --color (see mcli --help).")
+GLOBAL_OPTIONS_NOTE = ("Global options, before or after the command: "
+                       + ", ".join("/".join(reversed(option.names)) for option in GLOBALS)
+                       + " (see mcli --help).")
 
 
 def epilog(*examples: str, global_note: bool = True) -> str:

@@ -204,10 +204,11 @@ def test_login_with_key_stdin_refuses_a_terminal(cli):
     assert "stdin is a terminal" in result.stderr
 
 
-@pytest.mark.parametrize("text", ["", "  \n", "two words\n", "a\nb\n"])
-def test_login_refuses_empty_or_malformed_input(cli, text):
+@pytest.mark.parametrize("text, code", [("", 2), ("  \n", 2), ("two words\n", 3), ("a\nb\n", 3),
+                                        ("caf\u00e9-key\n", 3)])
+def test_login_refuses_empty_or_malformed_input(cli, text, code):
     result = cli("auth", "login", "--with-key-stdin", "--no-verify", input=text)
-    assert result.exit_code == 2
+    assert result.exit_code == code
     assert keyring_entries() == {}
 
 

@@ -428,6 +428,7 @@ def test_download_uses_the_file_name_from_the_api(api, cli, workdir):
 
 def test_download_to_a_path(api, cli, workdir):
     dest = workdir / "out" / "results.jsonl"
+    dest.parent.mkdir()
     result = cli("files", "download", FILE_ID, "-o", dest)
     assert result.exit_code == 0, result
     assert dest.read_bytes() == expected_bytes(1000)

@@ -10,6 +10,7 @@ back by its content type: decoded JSON, text, an event stream, or raw bytes.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mistral_cli.errors import UsageError
-from mistral_cli.http.client import HTTPClient, iter_sse
+from mistral_cli.http.client import HTTPClient, response_events
 from mistral_cli.http.effect import Effect
 
 QUERY_METHODS = frozenset({"GET", "DELETE"})
@@ -37,7 +38,10 @@ def typed_value(text: str) -> Any:
     if text in ("true", "false", "null"):
         return json.loads(text)
     if _NUMBER.match(text):
-        return int(text) if text.lstrip("-").isdigit() else float(text)
+        number = int(text) if text.lstrip("-").isdigit() else float(text)
+        if not math.isfinite(number):
+            raise UsageError(f"{text!r} is too large a number for JSON")
+        return number
     return json_container(text, text)
 
 
@@ -45,10 +49,21 @@ def json_container(text: str, fallback: Any) -> Any:
     """TEXT decoded when it is a JSON array or object, else FALLBACK."""
     if text.lstrip()[:1] in ("[", "{"):
         try:
-            return json.loads(text)
+            return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
         except ValueError:
             pass
     return fallback
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is too large a number for JSON")
+    return number
 
 
 def split_field(spec: str, option: str) -> tuple[str, str]:
@@ -154,7 +169,7 @@ def reply_of(response: Any) -> Reply:
     """Classify an open httpx response by its content type."""
     ctype = response.headers.get("content-type", "").lower()
     if "text/event-stream" in ctype:
-        return Reply("events", events=iter_sse(response.iter_lines()))
+        return Reply("events", events=response_events(response))
     if "json" in ctype or ctype.startswith("text/") or not ctype:
         raw = response.read()
         if not raw:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from mistral_cli.config.credentials import redact
+from mistral_cli.config.credentials import clean_key, redact
 from mistral_cli.errors import AuthError, MCLIError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,12 +33,9 @@ def read_key(env: "Env", with_key_stdin: bool) -> str:
 
 def check_key_text(text: str) -> str:
     """The key in TEXT without surrounding whitespace; refuse an empty or malformed one."""
-    key = text.strip()
+    key = clean_key(text, "the input")
     if not key:
         raise UsageError("no key given: the input was empty")
-    if any(ch.isspace() or not ch.isprintable() for ch in key):
-        raise UsageError("the key contains spaces, line breaks or control characters",
-                         hint="give the key alone, on one line")
     return key
 
 

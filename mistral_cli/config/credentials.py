@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mistral_cli.config.paths import credentials_file
+from mistral_cli.config.paths import credentials_file, private_dir
 from mistral_cli.errors import AuthError, ConfigError
 
 SERVICE = "mcli"
@@ -58,6 +58,21 @@ def mask(key: str) -> str:
 def redact(text: str, key: str | None) -> str:
     """TEXT with every occurrence of KEY replaced by its masked form."""
     return text.replace(key, mask(key)) if key else text
+
+
+def clean_key(text: str, source: str) -> str:
+    """TEXT without surrounding whitespace; "" when nothing is left. A key that still holds
+    anything but printable ASCII (a space, a control or non-ASCII character) is refused with
+    an AuthError naming SOURCE and showing none of the key."""
+    key = text.strip()
+    bad = next((char for char in key if not 33 <= ord(char) <= 126), None)
+    if bad is not None:
+        what = ("a non-ASCII character" if ord(bad) > 126 else
+                "a space" if bad == " " else "a control character")
+        raise AuthError(f"the API key from {source} holds {what} (length {len(key)}); it was not used",
+                        hint="an API key is one word of ASCII letters and digits: copy it again, "
+                             "on one line")
+    return key
 
 
 def _call_with_timeout(func: Callable[[], Any], what: str) -> Any:
@@ -147,7 +162,7 @@ def _write_file_keys(path: Path, keys: dict[str, str]) -> None:
     """Write KEYS to PATH atomically, mode 0600 from the start."""
     import tomli_w
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
@@ -190,19 +205,22 @@ def file_delete(profile: str, environ: Mapping[str, str] = os.environ) -> bool:
 
 def find_key(profile: str, environ: Mapping[str, str] = os.environ) -> KeyLookup:
     """Look for the key in the documented order; say what was found and any keyring problem."""
-    value = environ.get(ENV_KEY)
+    source = f"environment variable {ENV_KEY}"
+    value = clean_key(environ.get(ENV_KEY) or "", source)
     if value:
-        return KeyLookup(Credential(value, f"environment variable {ENV_KEY}", "env"))
+        return KeyLookup(Credential(value, source, "env"))
     keyring_problem = None
     try:
-        value = keyring_get(profile)
+        source = f"OS keyring (service '{SERVICE}', profile '{profile}')"
+        value = clean_key(keyring_get(profile) or "", source)
         if value:
-            return KeyLookup(Credential(value, f"OS keyring (service '{SERVICE}', profile '{profile}')", "keyring"))
+            return KeyLookup(Credential(value, source, "keyring"))
     except KeyringUnavailable as exc:
         keyring_problem = str(exc)
-    value = file_get(profile, environ)
+    source = f"file {credentials_file(environ)}"
+    value = clean_key(file_get(profile, environ) or "", source)
     if value:
-        return KeyLookup(Credential(value, f"file {credentials_file(environ)}", "file"), keyring_problem)
+        return KeyLookup(Credential(value, source, "file"), keyring_problem)
     return KeyLookup(None, keyring_problem)
 
 

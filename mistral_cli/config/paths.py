@@ -1,4 +1,5 @@
-"""Where mcli keeps its config (platformdirs user config dir) and state (user data dir)."""
+"""Where mcli keeps its config (platformdirs user config dir) and state (user data dir),
+and how its private folders (0700) and files (0600) are made whatever the umask."""
 
 from __future__ import annotations
 
@@ -37,3 +38,21 @@ def config_file(environ: Mapping[str, str] = os.environ) -> Path:
 def credentials_file(environ: Mapping[str, str] = os.environ) -> Path:
     """The 0600 key file used only with `auth login --insecure-storage`."""
     return config_dir(environ) / "credentials.toml"
+
+
+def private_dir(path: Path) -> Path:
+    """Create folder PATH (and its parents) if needed and make PATH itself 0700."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.chmod(path, 0o700)
+    except OSError:
+        pass  # not ours to change (a shared folder named by the user): leave it
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create file PATH empty if missing, in a private folder, and make it 0600."""
+    private_dir(path.parent)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
+    return path

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mistral_cli.config.paths import config_file
+from mistral_cli.config.paths import config_file, private_dir, private_file
 from mistral_cli.errors import ConfigError
 
 DEFAULT_PROFILE = "default"
@@ -66,8 +66,15 @@ def _boolean(text: str) -> bool:
 
 
 def _url(text: str) -> str:
+    from urllib.parse import urlsplit
+
+    reason = "must be an http:// or https:// URL such as https://api.mistral.ai"
     if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", text.strip()):
-        raise ValueError("must be an http:// or https:// URL such as https://api.mistral.ai")
+        raise ValueError(reason)
+    try:
+        urlsplit(text.strip()).port  # noqa: B018 - raises ValueError on a bad host or port
+    except ValueError:
+        raise ValueError(reason) from None
     return text.strip().rstrip("/")
 
 
@@ -98,6 +105,8 @@ KEYS: dict[str, Key] = {
     "timeout": Key(_positive_float, "read timeout in seconds (120)", 120.0, (int, float)),
     "max_retries": Key(_non_negative_int, "retries on 429/5xx/connection errors (3)", 3, (int,)),
     "history": Key(_boolean, "save conversations and usage locally (true)", True, (bool,)),
+    "allow_http": Key(_boolean, "allow a plain http:// server_url that is not this machine (false)",
+                      False, (bool,)),
 }
 
 
@@ -256,8 +265,8 @@ class ConfigFile:
         """Write the file atomically."""
         import tomli_w
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        private_dir(self.path.parent)
+        tmp = private_file(self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp"))
         try:
             tmp.write_text(tomli_w.dumps(self.data), encoding="utf-8")
             os.replace(tmp, self.path)

@@ -12,14 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mistral_cli.config.global_options import GLOBALS
 from mistral_cli.config.profiles import KEYS, ConfigFile
 from mistral_cli.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.config.global_options import GlobalOptions
 
-OPTION_OF = {"server_url": ("--server-url", "server_url"), "timeout": ("--timeout", "timeout"),
-             "max_retries": ("--max-retries", "max_retries")}
+# The global options that set a config key: {key: (option name, GlobalOptions field)}.
+OPTION_OF = {option.attr: (option.names[0], option.attr) for option in GLOBALS if option.attr in KEYS}
 ENV_OF = {"server_url": "MISTRAL_SERVER_URL"}
 
 
@@ -43,7 +44,7 @@ def effective(key: str, profile: str, config: ConfigFile, options: "GlobalOption
     if key in OPTION_OF:
         flag, attr = OPTION_OF[key]
         value = getattr(options, attr)
-        if value is not None:
+        if value is not None and value is not False:  # a flag counts only when given
             return Setting(profile, key, _checked(key, value, flag), f"option {flag}")
     if key in ENV_OF and environ.get(ENV_OF[key]):
         name = ENV_OF[key]
@@ -60,6 +61,34 @@ def effective_all(profile: str, config: ConfigFile, options: "GlobalOptions",
     return [effective(key, profile, config, options, environ) for key in KEYS]
 
 
+def is_remote_http(url: str) -> bool:
+    """Whether URL is plain http:// to a host that is not this machine (the key would
+    travel unencrypted over a network)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        return False
+    host = (parts.hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
+def check_transport(url: str, allowed: bool) -> None:
+    """Refuse a plain http:// URL to another machine unless ALLOWED (--allow-http or the
+    profile's allow_http = true)."""
+    if is_remote_http(url) and not allowed:
+        raise UsageError(f"refusing to send the API key in clear text to {url} (plain http:// to a "
+                         "host that is not this machine)",
+                         hint="use https://, or allow it explicitly with --allow-http or "
+                              "`mcli config set allow_http true`")
+
+
 def _checked(key: str, value: Any, source: str) -> Any:
     return checked_url(value, source) if key == "server_url" else value
 
@@ -68,8 +97,12 @@ def checked_url(url: str, source: str) -> str:
     """URL without its trailing slash; a UsageError naming SOURCE unless it is http(s)."""
     from urllib.parse import urlsplit
 
-    parts = urlsplit(url)
-    if (parts.scheme not in ("http", "https") or not parts.netloc
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        parts = None
+    if (parts is None or parts.scheme not in ("http", "https") or not parts.netloc
             or any(char.isspace() or not char.isprintable() for char in url)):
         raise UsageError(f"{source}: invalid server URL {url!r} "
                          "(expected http://HOST[:PORT] or https://HOST[:PORT])")

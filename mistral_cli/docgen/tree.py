@@ -23,6 +23,7 @@ from typing import Any
 import typer
 
 from mistral_cli import app as app_module
+from mistral_cli.config.global_options import COLOR_CHOICES, GLOBALS
 
 PATH_WORDS = ("FILE", "PATH", "DIR")
 
@@ -180,7 +181,7 @@ def build_tree(strict: bool = False) -> Tree:
     app, missing = load_app(strict)
     command = typer.main.get_command(app)
     help_names = tuple((command.context_settings or {}).get("help_option_names") or ("--help",))
-    global_names = set(app_module.VALUE_OPTIONS) | set(app_module.FLAG_OPTIONS)
+    global_names = {name for option in GLOBALS for name in option.names}
     root_options = [option_of(p) for p in command.params if _visible_option(p)]
     global_options = [_with_global_choices(o) for o in root_options if set(o.names) & global_names]
     root = _node(command, (), help_names, exclude=global_names)
@@ -189,7 +190,7 @@ def build_tree(strict: bool = False) -> Tree:
 
 def _with_global_choices(option: Option) -> Option:
     if "--color" in option.names and not option.choices:
-        return dataclasses.replace(option, choices=tuple(app_module.COLOR_CHOICES))
+        return dataclasses.replace(option, choices=COLOR_CHOICES)
     return option
 
 

@@ -135,6 +135,8 @@ def run_fim(env: "Env", args: FimArgs) -> None:
     sent = [{"role": "user", "content": prompt, **({"suffix": suffix} if suffix is not None else {})}]
     view = View(args.output, markdown=False, final_newline=args.cursor is None)
     try:
+        if session.enabled:
+            session.store.check_writable()  # a locked or broken database is found before sending
         run_turn(env, FIM, session, body, sent, view)
     finally:
         session.close()

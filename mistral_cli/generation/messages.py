@@ -140,6 +140,18 @@ def pending_tool_calls(history: list[dict]) -> list[dict]:
     return []
 
 
+def pending_error(cid: str | None, pending: list[dict]) -> UsageError:
+    """The error for a new prompt while the conversation waits for tool results: the API
+    refuses a tool call left unanswered, so nothing is sent."""
+    ids = [str(call.get("id")) for call in pending]
+    names = ", ".join(f"{call_id} ({(call.get('function') or {}).get('name') or 'tool'})"
+                      for call_id, call in zip(ids, pending))
+    answer = " ".join(f"--tool-result {call_id}=RESULT" for call_id in ids)
+    return UsageError(f"conversation {cid} is waiting for the result of tool call(s) {names}; "
+                      "nothing was sent",
+                      hint=f"answer first: mcli chat --cid {cid} {answer}")
+
+
 def tool_messages(pending: list[dict], results: dict[str, str]) -> list[dict]:
     """Tool messages for RESULTS, in the order of the PENDING calls; every call needs a result."""
     ids = [call.get("id") for call in pending]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from mistral_cli.errors import MCLIError, OutputClosed, UsageError
+from mistral_cli.errors import MCLIError, OutputClosed, Terminated, UsageError
 from mistral_cli.generation import messages, request
 from mistral_cli.generation.args import GenArgs
 from mistral_cli.generation.endpoints import Endpoint
@@ -57,6 +57,8 @@ class Repl:
         while True:
             try:
                 text = self.read_message()
+            except Terminated:
+                raise
             except KeyboardInterrupt:
                 self.env.info("")
                 continue
@@ -77,6 +79,8 @@ class Repl:
         try:  # building the request may ask for signed URLs of uploaded documents: a request too
             body = self.setup.request(self.session, sent)
             run_turn(self.env, self.setup.endpoint, self.session, body, sent, self.setup.view)
+        except Terminated:
+            raise
         except KeyboardInterrupt:
             self.env.info("(stopped)")
         except OutputClosed:
@@ -237,8 +241,9 @@ class readline_history:  # noqa: N801 - used as a context manager, like contextl
         if self.readline is None or self.path is None:
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.readline.write_history_file(self.path)
+            from mistral_cli.config.paths import private_file
+
+            self.readline.write_history_file(private_file(self.path))
         except OSError as exc:
             self.env.info(f"warning: could not save the REPL history: {exc}")
 

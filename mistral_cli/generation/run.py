@@ -78,9 +78,11 @@ def read_inputs(env: "Env", args: GenArgs, base: dict) -> Inputs:
 
 def answer_tool_calls(session: Session, results: dict[str, str]) -> list[dict]:
     """Tool messages answering the conversation's pending tool calls (none without results)."""
-    if not results:
-        return []
     pending = messages.pending_tool_calls(session.history)
+    if not results:
+        if pending:
+            raise messages.pending_error(session.cid, pending)
+        return []
     if not pending:
         raise UsageError(f"--tool-result: conversation {session.cid} has no pending tool call")
     return messages.tool_messages(pending, results)

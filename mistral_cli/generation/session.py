@@ -2,7 +2,10 @@
 
 `-c` continues the latest conversation of the command's kind, `--cid ID` that one (or a
 new one under that id); otherwise a new conversation is created when the first exchange is
-saved. With `--no-log` or `history = false` the store is never opened. The tools a turn
+saved. With `--no-log` or `history = false` the store is never opened; otherwise it is opened
+and its write lock tried before anything is sent, and `--cid NEW` creates that conversation
+before sending, so a locked or corrupt database, or a race on a new id, never loses a billed
+answer. The tools a turn
 sent are remembered with the conversation, so a continued turn (a tool result, say) offers
 the model the same tools without repeating --tool.
 """
@@ -51,6 +54,7 @@ class Session:
             return session
         if args.has_tool_results and not args.continues:
             raise UsageError("--tool-result answers a saved conversation: add -c (the latest) or --cid ID")
+        session.store.check_writable()  # a locked or broken database is found before sending
         if args.continue_conversation:
             session._resume_latest()
         elif args.cid is not None:
@@ -74,13 +78,11 @@ class Session:
         self._adopt(conversation)
 
     def _resume_or_name(self, cid: str) -> None:
+        """Continue conversation CID, or create it now, in one transaction, before anything is
+        sent: parallel runs with the same new id all save their answers into it."""
         if not cid.strip():
             raise UsageError("--cid: the id must not be empty")
-        conversation = self.store.get(cid)
-        if conversation is None:
-            self.cid = cid
-        else:
-            self._adopt(conversation)
+        self._adopt(self.store.claim(cid, self.kind, self.agent_id))
 
     def _adopt(self, conversation: "Conversation") -> None:
         self.cid = conversation.id

@@ -13,14 +13,26 @@ the server is its Effect:
              before anything was sent
 
 Streams are never retried once their first event has been handed to the caller.
+
+Keep-alive connections: a connection the server closed while it sat idle fails the next
+request with a disconnect that looks exactly like "sent, then no answer" (httpx raises
+RemoteProtocolError), which a COMPUTE or CREATE request must not retry. So the pool drops a
+connection idle for KEEPALIVE_EXPIRY seconds, below the idle timeout of common servers and
+proxies (60 s and more), and a CREATE request (rare, and the costliest to get wrong) always
+goes out on a fresh connection, where that failure can only mean the server got it. COMPUTE
+requests keep the pool: batched embeddings reuse their connections. When mcli gives up on a
+COMPUTE or CREATE request after sending it, the message says the server may have acted on
+it (and the caller's hint says how to check).
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -28,7 +40,7 @@ from typing import Any
 import httpx
 
 from mistral_cli import __version__
-from mistral_cli.errors import APIError, MCLIError, NetworkError
+from mistral_cli.errors import APIError, MCLIError, NetworkError, UsageError
 from mistral_cli.http.effect import Effect
 from mistral_cli.http.errors import error_from_response
 
@@ -44,32 +56,56 @@ NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 NOT_FULLY_SENT = (httpx.WriteError, httpx.WriteTimeout)
 # Failures after the request was sent: the server may have acted on it.
 NO_ANSWER = (httpx.RemoteProtocolError, httpx.ReadError, httpx.ReadTimeout)
+MAY_HAVE_ACTED = "the server may have acted on the request"
+CHECK_BEFORE_RESENDING = "check whether it was created (list what exists) before sending it again"
+KEEPALIVE_EXPIRY = 5.0  # seconds an idle pooled connection is kept
 
 
 class HTTPClient:
     """Sends requests to the API and turns failures into mcli errors."""
 
     def __init__(self, base_url: str, key: Callable[[], str], timeout: float, max_retries: int,
-                 log: Callable[[str], None] = lambda _m: None, transport: Any = None):
+                 log: Callable[[str], None] = lambda _m: None, transport: Any = None,
+                 warning: str | None = None):
         self.base_url = base_url
         self._key = key
         self.timeout = timeout
         self.max_retries = max_retries
         self._log = log
-        self._http = httpx.Client(
-            base_url=base_url, transport=transport, follow_redirects=True,
-            timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT),
+        self._warning = warning  # logged before each request (plain HTTP to another host)
+        self._transport = transport
+        self._http = self._new_http(httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY))
+        self._fresh: httpx.Client | None = None
+        self._fresh_lock = threading.Lock()
+
+    def _new_http(self, limits: httpx.Limits) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.base_url, transport=self._transport, follow_redirects=True,
+            timeout=httpx.Timeout(self.timeout, connect=CONNECT_TIMEOUT), limits=limits,
             headers={"User-Agent": USER_AGENT},
         )
 
+    def _http_for(self, effect: Effect) -> httpx.Client:
+        """The pooled client, or for CREATE one that opens a new connection per request (a
+        stale keep-alive connection would fail it with no way to retry)."""
+        if effect is not Effect.CREATE:
+            return self._http
+        with self._fresh_lock:  # commands may send from several threads
+            if self._fresh is None:
+                self._fresh = self._new_http(httpx.Limits(max_keepalive_connections=0))
+        return self._fresh
+
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pools."""
         self._http.close()
+        if self._fresh is not None:
+            self._fresh.close()
 
     # -- public calls ------------------------------------------------------------------
 
     def call(self, method: str, path: str, **kw: Any) -> Any:
-        """Send a request and return its decoded JSON body (None when empty)."""
+        """Send a request and return its decoded JSON body (None when empty); a body that
+        is not JSON is an APIError."""
         with self.stream(method, path, **kw) as response:
             body = response.read()
         if not body:
@@ -77,44 +113,58 @@ class HTTPClient:
         try:
             return json.loads(body)
         except ValueError:
-            return body.decode("utf-8", "replace")
+            text = body[:200].decode("utf-8", "replace")
+            error = APIError(f"the server answered HTTP {response.status_code} with a body that is "
+                             f"not JSON: {text!r}", status=response.status_code)
+            raise _unsure(error, kw.get("effect") or Effect.of_method(method), kw.get("unsure_hint"),
+                          answered=True) from None
 
     @contextmanager
     def stream(self, method: str, path: str, *, params: Any = None, json_body: Any = None,
                files: Callable[[], dict] | None = None, data: dict | None = None,
-               headers: dict | None = None, effect: Effect | None = None) -> Iterator[httpx.Response]:
+               headers: dict | None = None, effect: Effect | None = None,
+               unsure_hint: str | None = None) -> Iterator[httpx.Response]:
         """Send a request (with retries as its EFFECT allows; by default the method's) and
-        yield the response before its body is read."""
+        yield the response before its body is read. UNSURE_HINT says how to check whether a
+        COMPUTE or CREATE request that got no complete answer was acted on."""
         effect = effect or Effect.of_method(method)
-        response = self._send_with_retries(method, path, params=params, json_body=json_body,
-                                           files=files, data=data, headers=headers, effect=effect)
+        try:
+            response = self._send_with_retries(method, path, params=params, json_body=json_body,
+                                               files=files, data=data, headers=headers,
+                                               effect=effect)
+        except (NetworkError, APIError) as exc:
+            raise _unsure(exc, effect, unsure_hint) from None
         try:
             yield response
         except httpx.ReadTimeout:
-            raise NetworkError(f"the stream stalled: no data for {self.timeout:g} s") from None
+            error = NetworkError(f"the stream stalled: no data for {self.timeout:g} s")
+            raise _unsure(error, effect, unsure_hint, answered=True) from None
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            raise NetworkError(f"the connection broke before the response was complete ({exc})") from None
+            error = NetworkError(f"the connection broke before the response was complete ({exc})")
+            raise _unsure(error, effect, unsure_hint, answered=True) from None
         finally:
             response.close()
 
     def events(self, method: str, path: str, **kw: Any) -> Iterator[dict]:
         """POST for a server-sent event stream and yield each decoded `data:` event."""
         with self.stream(method, path, headers={"Accept": "text/event-stream"}, **kw) as response:
-            yield from iter_sse(response.iter_lines())
+            yield from response_events(response)
 
     # -- the retry loop ------------------------------------------------------------------
 
     def _send_with_retries(self, method: str, path: str, *, effect: Effect, **kw: Any) -> httpx.Response:
-        attempt = 0
+        attempt, unanswered = 0, False
         while True:
             started = time.perf_counter()
             try:
-                response = self._send_once(method, path, **kw)
+                response = self._send_once(method, path, effect=effect, **kw)
             except httpx.TransportError as exc:
                 if not self._may_retry_transport(exc, effect, attempt):
-                    raise _network_error(exc, self.base_url, self.timeout) from None
+                    error = _network_error(exc, self.base_url, self.timeout)
+                    error.maybe_acted = isinstance(exc, NO_ANSWER)
+                    raise error from None
                 self._wait(attempt, None, f"{type(exc).__name__}")
-                attempt += 1
+                attempt, unanswered = attempt + 1, unanswered or isinstance(exc, NO_ANSWER)
                 continue
             self._log_response(method, response, started, attempt)
             if response.status_code < 400:
@@ -125,19 +175,29 @@ class HTTPClient:
                 self._wait(attempt, delay, f"HTTP {response.status_code}", response.status_code)
                 attempt += 1
                 continue
-            raise error_from_response(response.status_code, response.reason_phrase,
-                                      _error_body(response), response.headers)
+            error = error_from_response(response.status_code, response.reason_phrase,
+                                        _error_body(response), response.headers)
+            error.maybe_acted = response.status_code >= 500
+            if unanswered and method.upper() == "DELETE" and response.status_code == 404:
+                error.message += " (an earlier attempt got no answer: it may have deleted it)"
+            raise error
 
-    def _send_once(self, method: str, path: str, *, params: Any, json_body: Any,
+    def _send_once(self, method: str, path: str, *, effect: Effect, params: Any, json_body: Any,
                    files: Callable[[], dict] | None, data: dict | None,
                    headers: dict | None) -> httpx.Response:
-        request = self._http.build_request(
-            method, path, params=params, json=json_body, data=data,
-            files=files() if files else None,
-            headers={**(headers or {}), "Authorization": f"Bearer {self._key()}"},
-        )
+        try:
+            request = self._http.build_request(
+                method, path, params=params, json=json_body, data=data,
+                files=files() if files else None,
+                headers={**(headers or {}), "Authorization": f"Bearer {self._key()}"},
+            )
+        except ValueError as exc:  # NaN or infinity in the body: JSON cannot carry them
+            raise UsageError(f"the request cannot be sent as JSON: {exc}",
+                             hint="numbers must be finite (no nan or infinity)") from None
+        if self._warning:
+            self._log(self._warning)
         self._log(f"> {method} {request.url}")
-        return self._http.send(request, stream=True)
+        return self._http_for(effect).send(request, stream=True)
 
     def _may_retry_status(self, status: int, effect: Effect, attempt: int) -> bool:
         if attempt >= self.max_retries or status not in RETRY_STATUSES:
@@ -167,6 +227,35 @@ class HTTPClient:
         elapsed = (time.perf_counter() - started) * 1000
         retries = f", after {attempt} retries" if attempt else ""
         self._log(f"< {response.status_code} {response.reason_phrase} ({elapsed:.0f} ms{retries})")
+
+
+_EOL = re.compile(r"\r\n|\r|\n")
+
+
+def response_events(response: httpx.Response) -> Iterator[dict]:
+    """The decoded `data:` events of an event-stream RESPONSE, read as it arrives."""
+    return iter_sse(sse_lines(response.iter_text()))
+
+
+def sse_lines(chunks: Iterable[str]) -> Iterator[str]:
+    """The lines of an event stream whatever its chunking: split only at CRLF, LF or CR, as
+    the SSE format says (httpx's iter_lines also splits at U+2028, U+0085 and others, which
+    a server may send raw inside a JSON string)."""
+    pending = ""
+    for chunk in chunks:
+        text = pending + chunk if pending else chunk
+        if "\r" in text:
+            hold = "\r" if text.endswith("\r") else ""  # may be the first half of a CRLF
+            lines = _EOL.split(text[:len(text) - len(hold)])
+            pending = lines.pop() + hold
+        else:  # the common case, LF only: a plain split is the fastest
+            lines = text.split("\n")
+            pending = lines.pop()
+        yield from lines
+    lines = _EOL.split(pending)
+    if lines[-1] == "":
+        lines.pop()
+    yield from lines
 
 
 def iter_sse(lines: Iterator[str]) -> Iterator[dict]:
@@ -238,6 +327,16 @@ def retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, moment.timestamp() - time.time())
+
+
+def _unsure(error: MCLIError, effect: Effect, hint: str | None, answered: bool = False) -> MCLIError:
+    """ERROR, saying that the server may have acted on a COMPUTE or CREATE request that
+    failed after it was sent (no answer, a cut answer, or a 5xx), and how to check (HINT)."""
+    if effect is Effect.READ or not (answered or error.maybe_acted):
+        return error
+    error.message += f"; {MAY_HAVE_ACTED}"
+    error.hint = hint or (CHECK_BEFORE_RESENDING if effect is Effect.CREATE else error.hint)
+    return error
 
 
 def _network_error(exc: Exception, base_url: str, timeout: float) -> NetworkError:

@@ -34,7 +34,8 @@ def error_from_response(status: int, reason: str, body: bytes, headers: Any) -> 
     if status == 404:
         return NotFoundError(f"not found: {message}{suffix}")
     if status == 422:
-        return ValidationError(f"the server refused the request{suffix}", status=status,
+        said = "" if details or message == (reason or f"HTTP {status}") else f": {message}"
+        return ValidationError(f"the server refused the request{said}{suffix}", status=status,
                                request_id=request_id, details=details)
     return APIError(f"HTTP {status}: {message}{suffix}", status=status,
                     request_id=request_id, details=details)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from mistral_cli.errors import NetworkError
+from mistral_cli.errors import MCLIError, NetworkError, UsageError
 from mistral_cli.http.effect import Effect
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -62,20 +62,39 @@ def upload(client: HTTPClient, path: Path, *, name: str | None = None,
             handle.seek(0)
             return {"file": (filename, ProgressReader(handle, on_progress, total), mime)}
 
-        return client.call("POST", "/v1/files", files=files, data=fields or None, effect=Effect.CREATE)
+        return client.call("POST", "/v1/files", files=files, data=fields or None, effect=Effect.CREATE,
+                           unsure_hint=f"see whether it was stored before uploading again: "
+                                       f"mcli files list --search {_quoted(filename)}")
+
+
+def _quoted(name: str) -> str:
+    """NAME quoted for a POSIX shell when it needs it."""
+    import shlex
+
+    return shlex.quote(name)
 
 
 def download(client: HTTPClient, url_path: str, dest: Path, *,
              on_progress: Progress | None = None) -> int:
-    """Stream GET URL_PATH into DEST via a temporary file renamed when complete."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    """Stream GET URL_PATH into DEST via a temporary file renamed when complete (the
+    temporary file is removed on any failure, Ctrl-C and SIGTERM included). DEST's folder
+    must exist: none is created unasked."""
+    if not dest.parent.is_dir():
+        raise UsageError(f"cannot save to {dest}: no such folder {dest.parent}",
+                         hint=f"create it first (mkdir -p {dest.parent})")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    except OSError as exc:
+        raise MCLIError(f"cannot save to {dest}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             written = stream_to(client, url_path, handle, on_progress)
         os.chmod(tmp_name, _new_file_mode())
         os.replace(tmp_name, dest)
         return written
+    except OSError as exc:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise MCLIError(f"cannot save to {dest}: {exc.strerror or exc}; nothing was saved") from None
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise

@@ -263,6 +263,27 @@ class ConversationStore:
         return Conversation(cid, kind, model, agent_id, now, now, None, 0, False, _messages=[],
                             _loader=lambda: self.messages(cid))
 
+    @_guarded
+    def claim(self, cid: str, kind: str, agent_id: str | None = None) -> Conversation:
+        """Conversation CID, created (of KIND, empty) in the same transaction if it does not exist."""
+        if kind not in KINDS:
+            raise ValueError(f"conversation kind must be one of {', '.join(KINDS)} (got {kind!r})")
+        now = iso(self.clock())
+        with write_transaction(self._conn) as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO conversations (id, kind, model, agent_id, created_at, updated_at, "
+                "revision) VALUES (?, ?, NULL, ?, ?, ?, "
+                "(SELECT COALESCE(MAX(revision), 0) + 1 FROM conversations))",
+                (cid, kind, agent_id, now, now))
+        return self.get(cid)
+
+    @_guarded
+    def check_writable(self) -> None:
+        """Take and release the write lock (waiting as long as any write would), so a locked,
+        read-only or broken database is reported before a request is sent."""
+        with write_transaction(self._conn):
+            pass
+
     @staticmethod
     def _new_id(conn: sqlite3.Connection) -> str:
         while True:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from mistral_cli.config.paths import private_file
 from mistral_cli.store import StoreError
 
 BUSY_TIMEOUT_MS = 5000
@@ -63,7 +64,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) the database at PATH, in WAL mode, migrated to the latest schema."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_file(path)
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
