@@ -49,6 +49,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("auth", "mistral_cli.commands.auth", "Store, check, show and remove the API key."),
     Entry("config", "mistral_cli.commands.config", "Read and change settings and profiles."),
     Entry("api", "mistral_cli.commands.api", "Send a raw request to any API endpoint.", group=False),
+    Entry("completion", "mistral_cli.docgen.command", "Print the shell completion script for bash, zsh or fish."),
 )
 
 VALUE_OPTIONS = {"--profile": "profile", "--server-url": "server_url", "--timeout": "timeout",

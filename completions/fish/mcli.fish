@@ -8,9 +8,11 @@ complete -c mcli -f
 function __mcli_subs
     switch "$argv"
         case ''
-            echo agents api auth chat config files fim history models usage
+            echo agents api auth chat completion config files fim history models usage
         case 'auth'
             echo login logout status token
+        case 'completion'
+            echo bash fish zsh
         case 'config'
             echo get list path set unset use
         case 'files'
@@ -73,6 +75,12 @@ function __mcli_vopts
         case 'usage'
             echo --by --since --days -o --output
     end
+end
+
+# The ids of kind $argv[1] that mcli has seen (local only: never the network, never an error).
+function __mcli_live
+    set -l mcli (string replace -r '^~' $HOME -- (commandline -opc)[1])
+    command $mcli completion ids $argv[1] 2>/dev/null
 end
 
 # Prints the subcommand path on the command line, then the count of positional arguments.
@@ -139,6 +147,7 @@ complete -c mcli -n '__mcli_at' -a 'agents' -d 'Talk to an agent by its id; the 
 complete -c mcli -n '__mcli_at' -a 'api' -d 'Send a raw request to any API endpoint and print the reply.'
 complete -c mcli -n '__mcli_at' -a 'auth' -d 'Store, check, show and remove the API key.'
 complete -c mcli -n '__mcli_at' -a 'chat' -d 'Chat with a model; the answer streams to stdout and the exchange is saved.'
+complete -c mcli -n '__mcli_at' -a 'completion' -d 'Print the shell completion script for bash, zsh or fish.'
 complete -c mcli -n '__mcli_at' -a 'config' -d 'Read and change settings and profiles.'
 complete -c mcli -n '__mcli_at' -a 'files' -d 'Upload, list, download and delete files.'
 complete -c mcli -n '__mcli_at' -a 'fim' -d 'Fill in the middle: complete code between a prompt and a suffix; streams the completion.'
@@ -175,7 +184,7 @@ complete -c mcli -n '__mcli_at agents' -l 'no-parallel-tool-calls' -d 'At most o
 complete -c mcli -n '__mcli_at agents' -l 'tool-result' -x -d 'The result of a tool call the model asked for; sends it and asks again (with -c or --cid; repeatable).'
 complete -c mcli -n '__mcli_at agents' -l 'tool-result-file' -x -d 'Like --tool-result, the result read from FILE (\'-\' = stdin; repeatable).'
 complete -c mcli -n '__mcli_at agents' -l 'continue' -s 'c' -d 'Continue the latest conversation.'
-complete -c mcli -n '__mcli_at agents' -l 'cid' -x -d 'Continue conversation ID, or start one under that id.'
+complete -c mcli -n '__mcli_at agents' -l 'cid' -x -a '(__mcli_live conversation)' -d 'Continue conversation ID, or start one under that id.'
 complete -c mcli -n '__mcli_at agents' -l 'no-log' -d 'Save nothing in the local history.'
 complete -c mcli -n '__mcli_at agents' -l 'interactive' -s 'i' -d 'Chat in a loop (line editing, /help for commands).'
 complete -c mcli -n '__mcli_at agents' -l 'no-stream' -d 'Wait for the whole answer instead of streaming it.'
@@ -219,7 +228,7 @@ complete -c mcli -n '__mcli_at chat' -l 'no-stdin' -d 'Do not read piped stdin a
 complete -c mcli -n '__mcli_at chat' -l 'attach' -s 'a' -r -F -d 'Attach an image (PNG, JPEG, GIF, WebP) or a PDF, local or by URL (repeatable). A local PDF is uploaded (purpose ocr); a URL ending in .pdf is a document.'
 complete -c mcli -n '__mcli_at chat' -l 'doc' -r -F -d 'Attach a document, whatever its name (repeatable); a local file is uploaded.'
 complete -c mcli -n '__mcli_at chat' -l 'prefix' -x -d 'Make the answer start with TEXT (a final assistant message with prefix: true).'
-complete -c mcli -n '__mcli_at chat' -l 'model' -s 'm' -x -d 'Model id (default: the profile\'s model.chat, else mistral-small-latest).'
+complete -c mcli -n '__mcli_at chat' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'Model id (default: the profile\'s model.chat, else mistral-small-latest).'
 complete -c mcli -n '__mcli_at chat' -l 'temperature' -x -d 'Sampling temperature, 0 to 1.5.'
 complete -c mcli -n '__mcli_at chat' -l 'top-p' -x -d 'Nucleus sampling probability mass, 0 to 1.'
 complete -c mcli -n '__mcli_at chat' -l 'max-tokens' -x -d 'Most tokens to generate (0 or more).'
@@ -242,13 +251,24 @@ complete -c mcli -n '__mcli_at chat' -l 'no-parallel-tool-calls' -d 'At most one
 complete -c mcli -n '__mcli_at chat' -l 'tool-result' -x -d 'The result of a tool call the model asked for; sends it and asks again (with -c or --cid; repeatable).'
 complete -c mcli -n '__mcli_at chat' -l 'tool-result-file' -x -d 'Like --tool-result, the result read from FILE (\'-\' = stdin; repeatable).'
 complete -c mcli -n '__mcli_at chat' -l 'continue' -s 'c' -d 'Continue the latest conversation.'
-complete -c mcli -n '__mcli_at chat' -l 'cid' -x -d 'Continue conversation ID, or start one under that id.'
+complete -c mcli -n '__mcli_at chat' -l 'cid' -x -a '(__mcli_live conversation)' -d 'Continue conversation ID, or start one under that id.'
 complete -c mcli -n '__mcli_at chat' -l 'no-log' -d 'Save nothing in the local history.'
 complete -c mcli -n '__mcli_at chat' -l 'interactive' -s 'i' -d 'Chat in a loop (line editing, /help for commands).'
 complete -c mcli -n '__mcli_at chat' -l 'no-stream' -d 'Wait for the whole answer instead of streaming it.'
 complete -c mcli -n '__mcli_at chat' -l 'no-markdown' -d 'On a terminal, print raw text instead of rendered Markdown.'
 complete -c mcli -n '__mcli_at chat' -l 'output' -s 'o' -x -a 'text json jsonl' -d 'text: the answer; json: one chat.completion object; jsonl: each stream chunk as it arrives.'
 complete -c mcli -n '__mcli_at chat' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at completion' -a 'bash' -d 'Print the bash completion script.'
+complete -c mcli -n '__mcli_at completion' -a 'fish' -d 'Print the fish completion script.'
+complete -c mcli -n '__mcli_at completion' -a 'zsh' -d 'Print the zsh completion script.'
+complete -c mcli -n '__mcli_at completion' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at completion bash' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at completion fish' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at completion zsh' -s 'h' -l 'help' -d 'Show this message and exit.'
 
 complete -c mcli -n '__mcli_at config' -a 'get' -d 'Print one key\'s value in the active profile (its default when unset).'
 complete -c mcli -n '__mcli_at config' -a 'list' -d 'Show each key of the active profile, its value and where it comes from.'
@@ -286,13 +306,16 @@ complete -c mcli -n '__mcli_at files' -s 'h' -l 'help' -d 'Show this message and
 complete -c mcli -n '__mcli_at files delete' -l 'yes' -s 'y' -d 'Do not ask for confirmation.'
 complete -c mcli -n '__mcli_at files delete' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at files delete' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at files delete; and __mcli_npos 0+' -a '(__mcli_live file)'
 
 complete -c mcli -n '__mcli_at files download' -s 'o' -l 'output' -r -F -d 'Where to save: a file, a folder, or - for stdout (default: the file\'s name).'
 complete -c mcli -n '__mcli_at files download' -l 'force' -s 'f' -d 'Overwrite an existing file.'
 complete -c mcli -n '__mcli_at files download' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at files download; and __mcli_npos 0' -a '(__mcli_live file)'
 
 complete -c mcli -n '__mcli_at files get' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at files get' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at files get; and __mcli_npos 0' -a '(__mcli_live file)'
 
 complete -c mcli -n '__mcli_at files list' -l 'purpose' -x -a 'fine-tune batch ocr' -d 'Only files with this purpose.'
 complete -c mcli -n '__mcli_at files list' -l 'sample-type' -x -a 'pretrain instruct batch_request batch_result batch_error' -d 'Only files of this sample type (repeatable).'
@@ -313,6 +336,7 @@ complete -c mcli -n '__mcli_at files upload; and __mcli_npos 0+' -F
 complete -c mcli -n '__mcli_at files url' -l 'expiry' -x -d 'Hours before the URL stops working (server default 24).'
 complete -c mcli -n '__mcli_at files url' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at files url' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at files url; and __mcli_npos 0' -a '(__mcli_live file)'
 
 complete -c mcli -n '__mcli_at fim' -l 'prompt-file' -r -F -d 'Read the prompt from FILE.'
 complete -c mcli -n '__mcli_at fim' -l 'suffix' -x -d 'The code after the gap.'
@@ -321,7 +345,7 @@ complete -c mcli -n '__mcli_at fim' -l 'cursor' -x -d 'With --file: split the fi
 complete -c mcli -n '__mcli_at fim' -l 'file' -r -F -d 'With --cursor: the file to complete inside.'
 complete -c mcli -n '__mcli_at fim' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
 complete -c mcli -n '__mcli_at fim' -l 'no-stdin' -d 'Do not read piped stdin as part of the prompt.'
-complete -c mcli -n '__mcli_at fim' -l 'model' -s 'm' -x -d 'Model id (default: the profile\'s model.fim, else codestral-latest).'
+complete -c mcli -n '__mcli_at fim' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'Model id (default: the profile\'s model.fim, else codestral-latest).'
 complete -c mcli -n '__mcli_at fim' -l 'temperature' -x -d 'Sampling temperature, 0 to 1.5.'
 complete -c mcli -n '__mcli_at fim' -l 'top-p' -x -d 'Nucleus sampling probability mass, 0 to 1.'
 complete -c mcli -n '__mcli_at fim' -l 'max-tokens' -x -d 'Most tokens to generate (0 or more).'
@@ -341,6 +365,7 @@ complete -c mcli -n '__mcli_at history' -s 'h' -l 'help' -d 'Show this message a
 complete -c mcli -n '__mcli_at history delete' -l 'all' -d 'Delete every saved conversation.'
 complete -c mcli -n '__mcli_at history delete' -l 'yes' -s 'y' -d 'Do not ask for confirmation.'
 complete -c mcli -n '__mcli_at history delete' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at history delete; and __mcli_npos 0+' -a '(__mcli_live conversation)'
 
 complete -c mcli -n '__mcli_at history list' -l 'limit' -s 'L' -x -d 'At most this many, newest first (0: all).'
 complete -c mcli -n '__mcli_at history list' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
@@ -348,6 +373,7 @@ complete -c mcli -n '__mcli_at history list' -s 'h' -l 'help' -d 'Show this mess
 
 complete -c mcli -n '__mcli_at history show' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at history show' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at history show; and __mcli_npos 0' -a '(__mcli_live conversation)'
 
 complete -c mcli -n '__mcli_at models' -a 'archive' -d 'Archive a fine-tuned model.'
 complete -c mcli -n '__mcli_at models' -a 'delete' -d 'Delete fine-tuned models.'
@@ -359,13 +385,16 @@ complete -c mcli -n '__mcli_at models' -s 'h' -l 'help' -d 'Show this message an
 
 complete -c mcli -n '__mcli_at models archive' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at models archive' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at models archive; and __mcli_npos 0' -a '(__mcli_live model)'
 
 complete -c mcli -n '__mcli_at models delete' -l 'yes' -s 'y' -d 'Do not ask for confirmation.'
 complete -c mcli -n '__mcli_at models delete' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at models delete' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at models delete; and __mcli_npos 0+' -a '(__mcli_live model)'
 
 complete -c mcli -n '__mcli_at models get' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at models get' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at models get; and __mcli_npos 0' -a '(__mcli_live model)'
 
 complete -c mcli -n '__mcli_at models list' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at models list' -l 'type' -x -a 'base fine-tuned' -d 'Only base or fine-tuned models.'
@@ -374,11 +403,13 @@ complete -c mcli -n '__mcli_at models list' -s 'h' -l 'help' -d 'Show this messa
 
 complete -c mcli -n '__mcli_at models unarchive' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at models unarchive' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at models unarchive; and __mcli_npos 0' -a '(__mcli_live model)'
 
 complete -c mcli -n '__mcli_at models update' -l 'name' -x -d 'New name.'
 complete -c mcli -n '__mcli_at models update' -l 'description' -x -d 'New description.'
 complete -c mcli -n '__mcli_at models update' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at models update' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at models update; and __mcli_npos 0' -a '(__mcli_live model)'
 
 complete -c mcli -n '__mcli_at usage' -l 'by' -x -a 'model day' -d 'Sum by model or by day only (default: one row per day and model).'
 complete -c mcli -n '__mcli_at usage' -l 'since' -x -d 'Only from this UTC day on.'
