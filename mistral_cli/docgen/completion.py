@@ -303,7 +303,7 @@ __mcli_reply_values() {
 
 _mcli() {
     local -a subs opts vopts args choices kinds
-    local more=0 files=0 ids="" path="" word opt="" kind
+    local more=0 files=0 ids="" at="" word opt="" kind  # `at`, not `path`: zsh ties $path to $PATH
     local -i i skip=0 npos=0 dashdash=0
     __mcli_node ""
     for (( i = 2; i < CURRENT; i++ )); do
@@ -316,8 +316,8 @@ _mcli() {
                 skip=1
             fi
         elif (( !dashdash && $#subs )) && (( ${subs[(I)${(b)word}:*]} )); then
-            path="${path:+$path }$word"
-            __mcli_node "$path"
+            at="${at:+$at }$word"
+            __mcli_node "$at"
         else
             (( npos++ ))
         fi
@@ -330,7 +330,7 @@ _mcli() {
         opt=$prev
     fi
     if [[ -n $opt ]]; then
-        __mcli_values "$path" "$opt"
+        __mcli_values "$at" "$opt"
         __mcli_reply_values
         return
     fi
