@@ -44,7 +44,7 @@ def install(prefix: Path, scratch: Path) -> subprocess.CompletedProcess:
         else:
             shutil.copy2(source, scratch / name)
     return subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                           "--disable-pip-version-check", "--prefix", str(prefix), str(scratch)],
+                           "--disable-pip-version-check", "--ignore-installed", "--prefix", str(prefix), str(scratch)],
                           capture_output=True, text=True, timeout=600)
 
 
