@@ -22,6 +22,7 @@ import typer
 
 from mistral_cli import __version__
 from mistral_cli.env import Env, GlobalOptions
+from mistral_cli.invoke import invoke
 from mistral_cli.errors import (EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MCLIError, OutputClosed,
                                UsageError)
 from mistral_cli.options import epilog
@@ -174,8 +175,7 @@ def _run(argv: list[str], env: Env) -> int:
     try:
         env.options, rest = parse_global_options(argv)
         command = typer.main.get_command(build_app(load=wanted_command(rest)))
-        command.main(args=rest, prog_name="mcli", obj=env)
-        return EXIT_OK
+        return invoke(command, rest, env)  # usage errors come back as mcli's UsageError
     except SystemExit as exc:
         return _exit_code(exc.code)
     except OutputClosed:
