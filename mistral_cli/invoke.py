@@ -57,7 +57,7 @@ def usage_error(exc: Any) -> UsageError:
         return unknown_command(ctx, ast.literal_eval(unknown.group(1)), where)
     if kind == "NoSuchOption":
         return UsageError(f"unknown option {exc.option_name} for `{where}`",
-                          hint=_did_you_mean(getattr(exc, "possibilities", None)) or help_hint)
+                          hint=_did_you_mean(exc.option_name, getattr(exc, "possibilities", None)) or help_hint)
     if kind == "BadOptionUsage" and "requires an argument" in message:
         return UsageError(f"{exc.option_name} needs a value", hint=help_hint)
     param = getattr(exc, "param", None)
@@ -123,6 +123,8 @@ def _tags_without_command(commands: list[str]) -> dict[str, str]:
     return {tag: operation for tag, operation in API_TAGS.items() if tag not in commands}
 
 
-def _did_you_mean(possibilities: Any) -> str | None:
+def _did_you_mean(name: str, possibilities: Any) -> str | None:
+    """'did you mean --x?' for the closest of POSSIBILITIES to NAME (or all of them)."""
     names = sorted(possibilities or ())
+    names = difflib.get_close_matches(name, names, n=1) or names
     return f"did you mean {' or '.join(names)}?" if names else None
