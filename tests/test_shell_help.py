@@ -172,3 +172,26 @@ def test_gen_docs_check_prints_one_line_when_current():
     assert done.returncode == 0, done.stderr
     lines = (done.stdout + done.stderr).strip().splitlines()
     assert len(lines) == 1 and "current" in lines[0], lines
+
+
+# -- auth login with no keyring ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["NoKeyring", "LockedKeyring"])
+def test_auth_login_without_a_keyring_says_how_to_go_on_before_the_prompt(cli, api, keyring_backend, backend):
+    from mistral_cli.commands.auth_key import PROMPT
+
+    keyring_backend(backend)
+    result = cli("auth", "login", input=None, tty=True)
+    assert result.exit_code == 3
+    assert PROMPT not in result.stderr  # never asked for a key it could not store
+    assert "--insecure-storage" in result.stderr and "MISTRAL_API_KEY" in result.stderr
+    assert api.requests == []
+
+
+def test_auth_login_with_insecure_storage_still_prompts_without_a_keyring(cli, api, keyring_backend):
+    from mistral_cli.commands.auth_key import PROMPT
+
+    keyring_backend("NoKeyring")
+    result = cli("auth", "login", "--insecure-storage", input=None, tty=True)
+    assert PROMPT in result.stderr  # asked (and got end of input from the empty test terminal)
