@@ -14,8 +14,6 @@ A group called without a command (bare `mcli`, `mcli files`) prints its help and
 
 from __future__ import annotations
 
-import ast
-import difflib
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +52,8 @@ def usage_error(exc: Any) -> UsageError:
     message = str(getattr(exc, "message", exc)).strip()
     unknown = re.match(rf"No such command {QUOTED}", message)
     if unknown:
+        import ast
+
         return unknown_command(ctx, ast.literal_eval(unknown.group(1)), where)
     if kind == "NoSuchOption":
         return UsageError(f"unknown option {exc.option_name} for `{where}`",
@@ -102,6 +102,8 @@ def bad_parameter(kind: str, param: Any, message: str) -> str:
 
 def unknown_command(ctx: Any, name: str, where: str) -> UsageError:
     """An unknown command NAME under WHERE: a close command, or `mcli api` for an API tag."""
+    import difflib
+
     commands = list(ctx.command.list_commands(ctx)) if ctx is not None else []
     at_root = where == "mcli"
     without = _tags_without_command(commands) if at_root else {}
@@ -125,6 +127,8 @@ def _tags_without_command(commands: list[str]) -> dict[str, str]:
 
 def _did_you_mean(name: str, possibilities: Any) -> str | None:
     """'did you mean --x?' for the closest of POSSIBILITIES to NAME (or all of them)."""
+    import difflib
+
     names = sorted(possibilities or ())
     names = difflib.get_close_matches(name, names, n=1) or names
     return f"did you mean {' or '.join(names)}?" if names else None
