@@ -10,6 +10,10 @@ only (`ctx`, `param`, `option_name`, ...; the class by its name, as Typer itself
 NoArgsIsHelpError): nothing here imports Typer's private modules.
 
 A group called without a command (bare `mcli`, `mcli files`) prints its help and exits 0.
+Before anything runs, `tidy_help` gives an option whose choices would make a long metavar
+(`<pretrain|instruct|batch_request|...>`, which Rich breaks mid-word at 80 columns and which
+squeezes the option names until they are cut) a short one named after the option, and lists
+the choices in its help instead, whoever declared the option.
 """
 
 from __future__ import annotations
@@ -28,10 +32,12 @@ TYPE_WANTS = {"float": "a number", "float range": "a number", "integer": "a whol
               "int": "a whole number", "integer range": "a whole number", "int range": "a whole number",
               "boolean": "true or false", "uuid": "a UUID"}
 QUOTED = r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
+LONGEST_CHOICE_METAVAR = 23  # `<table|json|jsonl|text>` fits at 80 columns; longer lists do not
 
 
 def invoke(command: Any, args: list[str], env: "Env") -> int:
     """Run COMMAND (the root of the tree) with ARGS; return the exit code, or raise UsageError."""
+    tidy_help(command)
     try:
         result = command.main(args=args, prog_name="mcli", obj=env, standalone_mode=False)
     except typer.TyperException as exc:
@@ -41,6 +47,21 @@ def invoke(command: Any, args: list[str], env: "Env") -> int:
     except typer.Abort:
         raise KeyboardInterrupt from None
     return result if isinstance(result, int) and not isinstance(result, bool) else EXIT_OK
+
+
+def tidy_help(command: Any) -> None:
+    """Short metavars for the options of COMMAND (and below) with long choice lists."""
+    for param in getattr(command, "params", ()):
+        choices = choices_of(param)
+        if (getattr(param, "param_type_name", "") != "option" or not choices or getattr(param, "metavar", None)
+                or len("|".join(choices)) + 2 <= LONGEST_CHOICE_METAVAR):
+            continue
+        param.metavar = param_name(param).lstrip("-").upper()
+        text = (getattr(param, "help", None) or "").rstrip()
+        if not all(choice in text for choice in choices):
+            param.help = f"{text} One of: {', '.join(choices)}.".lstrip()
+    for sub in (getattr(command, "commands", None) or {}).values():
+        tidy_help(sub)
 
 
 def usage_error(exc: Any) -> UsageError:
