@@ -1,9 +1,11 @@
-"""Static shell completion scripts (bash, zsh, fish) generated from the command tree.
+"""Shell completion scripts (bash, zsh, fish) generated from the command tree.
 
-The scripts never run mcli while completing: each holds the whole tree as data (subcommands
-per level, options per command, which options take a value, known choices, path-like
-values and arguments) plus a small walker that finds the command being typed while skipping
-option values. Global options are offered at every level.
+Each script holds the whole tree as data (subcommands per level, options per command, which
+options take a value, known choices, path-like values and arguments) plus a small walker
+that finds the command being typed while skipping option values. Global options are offered
+at every level. The one time a script runs mcli is for live ids (an option or argument that
+docgen/live.py marks): `mcli completion ids KIND`, which reads local files only, with its
+errors sent to /dev/null, so Tab never waits on the network or prints into the line.
 """
 
 from __future__ import annotations
