@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # System packages that some tests need and a fresh machine lacks (Debian, as root):
 #   dbus + gnome-keyring  tests/test_keyring_real.py (a real Secret Service on a D-Bus session)
-#   zsh, fish             tests/test_docgen.py (the committed completion scripts load and complete)
-#   man-db, groff-base    tests/test_docgen.py (man pages render without warnings)
+#   zsh, fish             tests/test_docgen.py, tests/test_shell_install.py (completion in the real shells)
+#   man-db, groff-base    tests/test_docgen.py (pages render cleanly), tests/test_shell_install.py (man -w)
 # Idempotent: installs only what is missing. Without these the tests skip, saying why;
 # .ci/run sets MCLI_REQUIRE_SYSTEM_TESTS=1 so that in CI such a skip fails instead.
 set -euo pipefail

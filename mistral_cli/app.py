@@ -29,6 +29,7 @@ from mistral_cli.config.global_options import GLOBALS, GlobalOptions, split_glob
 from mistral_cli.env import Env
 from mistral_cli.errors import (EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MCLIError,
                                OutputClosed, OutputFailed, Terminated, UsageError)
+from mistral_cli.invoke import invoke
 from mistral_cli.options import epilog
 
 
@@ -58,6 +59,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("auth", "mistral_cli.commands.auth", "Store, check, show and remove the API key."),
     Entry("config", "mistral_cli.commands.config", "Read and change settings and profiles."),
     Entry("api", "mistral_cli.commands.api", "Send a raw request to any API endpoint.", group=False),
+    Entry("completion", "mistral_cli.docgen.command", "Print the shell completion script for bash, zsh or fish."),
 )
 
 HELP = """mcli: the command line for the Mistral AI API.
@@ -140,8 +142,7 @@ def _run(argv: list[str], env: Env) -> int:
         check_argv(argv)
         command = typer.main.get_command(build_app(load=wanted_command(argv)))
         env.options, rest = parse_global_options(argv, command)
-        command.main(args=rest, prog_name="mcli", obj=env)
-        return EXIT_OK
+        return invoke(command, rest, env)  # usage errors come back as mcli's UsageError
     except SystemExit as exc:
         return _exit_code(exc.code)
     except OutputClosed:

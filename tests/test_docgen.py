@@ -17,9 +17,9 @@ from mistral_cli.docgen import man
 from mistral_cli.docgen.tree import build_tree
 
 REPO = Path(__file__).resolve().parent.parent
-BASH = REPO / "completions" / "mcli.bash"
-ZSH = REPO / "completions" / "_mcli"
-FISH = REPO / "completions" / "mcli.fish"
+BASH = REPO / "completions" / "bash" / "mcli"
+ZSH = REPO / "completions" / "zsh" / "_mcli"
+FISH = REPO / "completions" / "fish" / "mcli.fish"
 OUTPUT_FORMATS = ["table", "json", "jsonl", "text"]
 REGEN = "regenerate with: scripts/gen-docs  (or: python -m mistral_cli.docgen)"
 
@@ -142,15 +142,15 @@ def test_write_then_check_round_trip(tmp_path, generated):
     changed = docgen.write(tmp_path, generated)
     assert "man/mcli-gone.1 (removed)" in changed
     assert docgen.differences(tmp_path, generated) == []
-    (tmp_path / "completions" / "mcli.bash").write_text("# edited by hand\n")
-    assert docgen.differences(tmp_path, generated) == ["completions/mcli.bash"]
+    (tmp_path / "completions" / "bash" / "mcli").write_text("# edited by hand\n")
+    assert docgen.differences(tmp_path, generated) == ["completions/bash/mcli"]
 
 
 def test_the_command_line_entry_point_checks(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     command = [sys.executable, "-m", "mistral_cli.docgen", "--out", str(tmp_path)]
     first = subprocess.run([*command, "--check"], capture_output=True, text=True, env=env, timeout=120)
-    assert first.returncode == 1 and "stale: completions/mcli.bash" in first.stderr
+    assert first.returncode == 1 and "stale: completions/bash/mcli" in first.stderr
     written = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     assert written.returncode == 0, written.stderr
     again = subprocess.run([*command, "--check"], capture_output=True, text=True, env=env, timeout=120)

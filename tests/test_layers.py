@@ -3,7 +3,7 @@ TYPE_CHECKING too) runs downward, and no two modules import each other.
 
 Top to bottom (a module may import its own layer and any below it):
 
-    app, docgen, __main__
+    app, invoke, docgen, __main__
     commands, options
     generation
     render, store, inputs, validate
@@ -24,7 +24,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "mistral_cli"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("app", "docgen", "__main__"),
+    ("app", "invoke", "docgen", "__main__"),
     ("commands", "options"),
     ("generation",),
     ("render", "store", "inputs", "validate"),

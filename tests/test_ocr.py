@@ -156,7 +156,7 @@ def test_every_option_reaches_the_request(api, cli, png):
 
 def test_the_profile_model_and_no_include_images(api, cli, png):
     assert cli("config", "set", "model.ocr", "ocr-from-profile").exit_code == 0
-    assert cli("ocr", png, "--no-include-images").exit_code == 0
+    assert cli("ocr", png, "--no-images").exit_code == 0
     sent = api.last("POST", PATH).json
     assert (sent["model"], sent["include_image_base64"]) == ("ocr-from-profile", False)
 

@@ -153,6 +153,16 @@ def test_every_range_is_checked_somewhere():
     assert {field for _schema, field, _copied in generation_ranges()} == set(RANGES)
 
 
+def test_api_tags_are_the_spec_tags_each_with_one_of_its_operations():
+    from mistral_cli.api.tags import API_TAGS
+
+    spec = load_spec()
+    assert set(API_TAGS) == {tag["name"] for tag in spec["tags"]}
+    for tag, operation in API_TAGS.items():
+        method, path = operation.split(" ")
+        assert tag in spec["paths"][path][method.lower()]["tags"], operation
+
+
 def test_a_wrong_copy_would_fail():
     assert values_of(("auto", "none")) != enum_values("ToolChoiceEnum")
     assert bounds("ChatCompletionRequest.temperature") != (0, 2)

@@ -55,6 +55,8 @@ def login(
     """Check an API key with the server, then store it for the profile (OS keyring)."""
     env = env_of(ctx)
     profile = check_profile_name(env.profile_name)
+    if not insecure_storage:
+        _check_keyring(profile)
     key = read_key(env, with_key_stdin)
     if no_verify:
         env.info("not verified (--no-verify)")
@@ -65,6 +67,14 @@ def login(
     _register_profile(env, profile)
     env.info(f"logged in: profile '{profile}', key stored in {where}")
     _note_env_key(env)
+
+
+def _check_keyring(profile: str) -> None:
+    """Refuse before asking for a key that the OS keyring could not store, saying how to go on."""
+    try:
+        creds.keyring_get(profile)
+    except creds.KeyringUnavailable as exc:
+        raise AuthError(f"cannot store the key: {exc}; nothing was stored", hint=NO_KEYRING_HINT) from None
 
 
 def _store_keyring(env: Env, profile: str, key: str) -> str:

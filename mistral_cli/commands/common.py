@@ -7,7 +7,7 @@ from typing import Any
 
 from mistral_cli.env import Env
 from mistral_cli.errors import MCLIError, OutputClosed
-from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
+from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, remember_ids
 
 
 def run_each(env: Env, ids: Iterable[str], action: Callable[[str], Any],
@@ -52,6 +52,8 @@ def act_on_each(env: Env, ids: Iterable[str], action: Callable[[str], dict],
     finally:
         if succeeded and (table or output is not OutputFormat.table):
             emit_results(env, output, succeeded, columns, title_key)
+        elif succeeded:
+            remember_ids(env, succeeded)  # a delete's bodies say which ids are gone
 
 
 def emit_results(env: Env, output: OutputFormat, objects: list[dict], columns: Sequence[Column],

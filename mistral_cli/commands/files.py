@@ -135,9 +135,11 @@ def list_(
     ctx: typer.Context,
     purpose: Annotated[Optional[Purpose], typer.Option("--purpose", help="Only files with this purpose.")] = None,
     sample_type: Annotated[Optional[list[SampleType]], typer.Option(
-        "--sample-type", help="Only files of this sample type (repeatable).")] = None,
+        "--sample-type", metavar="TYPE",
+        help=f"Only files of this sample type (repeatable): {', '.join(t.value for t in SampleType)}.")] = None,
     source: Annotated[Optional[list[Source]], typer.Option(
-        "--source", help="Only files from this source (repeatable).")] = None,
+        "--source", metavar="SOURCE",
+        help=f"Only files from this source (repeatable): {', '.join(s.value for s in Source)}.")] = None,
     search: Annotated[Optional[str], typer.Option("--search", help="Only files whose name matches.")] = None,
     page: PageOpt = None,
     page_size: PageSizeOpt = None,

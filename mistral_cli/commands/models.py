@@ -30,15 +30,36 @@ def _capabilities(model: dict) -> list[str]:
     return [name for name in CAPABILITIES if flags.get(name)]
 
 
+CAPABILITIES_COLUMN = Column("CAPABILITIES", lambda m: ",".join(_capabilities(m)), show=lambda names: ", ".join(
+    SHORT_CAPABILITIES[name] for name in names.split(",") if name))
 LIST_COLUMNS = (
     Column("ID", "id", "id"),
     Column("TYPE", "type"),
     Column("OWNER", "owned_by"),
     Column("CONTEXT", "max_context_length"),
-    Column("CAPABILITIES", lambda m: ",".join(_capabilities(m)), show=lambda names: ", ".join(
-        SHORT_CAPABILITIES[name] for name in names.split(",") if name)),
+    CAPABILITIES_COLUMN,
     Column("CREATED", "created", "time"),
 )
+# `models get` on a terminal: the list's columns, then what only one model's view has room for
+# (a field the model does not have is left out: a base model has no root, job or archived).
+DETAIL_FIELDS = (
+    *LIST_COLUMNS[:3],
+    Column("NAME", "name"),
+    Column("DESCRIPTION", "description"),
+    Column("ALIASES", "aliases", "list"),
+    *LIST_COLUMNS[3:],
+    Column("TEMPERATURE", "default_model_temperature"),
+    Column("DEPRECATION", "deprecation", "time"),
+    Column("ROOT", "root"),
+    Column("JOB", "job", "id"),
+    Column("ARCHIVED", "archived", "bool"),
+)
+
+
+def detail_fields(model: dict) -> list[Column]:
+    """DETAIL_FIELDS that MODEL has a value for (ID and CAPABILITIES always)."""
+    return [col for col in DETAIL_FIELDS
+            if col.raw(model) not in (None, [], "") or col.header in ("ID", "CAPABILITIES")]
 
 
 class ModelType(str, Enum):
@@ -90,7 +111,8 @@ def get(ctx: typer.Context, model_id: Annotated[str, typer.Argument(help="Model 
         output: OutputOpt = OutputFormat.table) -> None:
     """Show one model."""
     env = env_of(ctx)
-    emit_object(env, output, api.get_model(env.client, model_id), title=model_id)
+    body = api.get_model(env.client, model_id)
+    emit_object(env, output, body, detail_fields(body) if env.stdout_isatty else None, title=model_id)
 
 
 @app.command("delete", epilog=epilog("mcli models delete ft:open-mistral-7b:587a6b29:20240514:7e773925 --yes"))

@@ -55,12 +55,12 @@ def ocr(
         help="A local PDF or image, an http(s) URL, or file:ID of an uploaded file.")],
     model: Annotated[Optional[str], typer.Option(
         "--model", "-m", show_default=False,
-        help="Model (default: the profile's model.ocr, else mistral-ocr-latest).")] = None,
+        help="Model; default: mistral-ocr-latest, or the profile's model.ocr.")] = None,
     pages: Annotated[Optional[str], typer.Option(
         "--pages", metavar="LIST", show_default=False,
         help="Pages to read, from 0: numbers and ranges, such as 0,2-4.")] = None,
     include_images: Annotated[Optional[bool], typer.Option(
-        "--include-images/--no-include-images", show_default=False,
+        "--include-images/--no-images", show_default=False,
         help="Return extracted images as base64 (on by default with --output-dir).")] = None,
     image_limit: Annotated[Optional[int], typer.Option(
         "--image-limit", show_default=False, help="Most images to extract.")] = None,

@@ -1,7 +1,8 @@
 """Generated documentation: shell completions and man pages, written from the app itself.
 
 `python -m mistral_cli.docgen` (or `scripts/gen-docs`) rewrites `completions/` and `man/`
-in the repository; `--check` only compares and exits 1 when a file is stale. Nothing in these
+in the repository (each file under the name its shell looks for, so pyproject.toml installs
+them as they are into share/); `--check` only compares and exits 1 when a file is stale. Nothing in these
 folders is written by hand: change a command's help, options or epilog, then regenerate.
 """
 
@@ -20,9 +21,9 @@ def render(strict: bool = False) -> tuple[dict[str, str], list[str]]:
 
     tree = build_tree(strict=strict)
     files = {
-        f"{COMPLETIONS}/mcli.bash": completion.bash(tree),
-        f"{COMPLETIONS}/_mcli": completion.zsh(tree),
-        f"{COMPLETIONS}/mcli.fish": completion.fish(tree),
+        f"{COMPLETIONS}/bash/mcli": completion.bash(tree),
+        f"{COMPLETIONS}/zsh/_mcli": completion.zsh(tree),
+        f"{COMPLETIONS}/fish/mcli.fish": completion.fish(tree),
     }
     files.update({f"{MAN}/{name}": text for name, text in man.pages(tree).items()})
     return files, tree.missing

@@ -27,9 +27,11 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
     if args.check:
         stale = differences(root, files)
-        for relative in stale:
-            print(f"docgen: stale: {relative}", file=sys.stderr)
-        return 1 if stale else 0
+        if stale:
+            print(f"docgen: stale: {', '.join(stale)} (regenerate with scripts/gen-docs)", file=sys.stderr)
+            return 1
+        print(f"docgen: the {len(files)} generated files in {root} are current")
+        return 0
     changed = write(root, files)
     print(f"docgen: {len(files)} files in {root}, {len(changed)} changed"
           + "".join(f"\n  {c}" for c in changed))

@@ -1,9 +1,11 @@
-"""Static shell completion scripts (bash, zsh, fish) generated from the command tree.
+"""Shell completion scripts (bash, zsh, fish) generated from the command tree.
 
-The scripts never run mcli while completing: each holds the whole tree as data (subcommands
-per level, options per command, which options take a value, known choices, path-like
-values and arguments) plus a small walker that finds the command being typed while skipping
-option values. Global options are offered at every level.
+Each script holds the whole tree as data (subcommands per level, options per command, which
+options take a value, known choices, path-like values and arguments) plus a small walker
+that finds the command being typed while skipping option values. Global options are offered
+at every level. The one time a script runs mcli is for live ids (an option or argument that
+docgen/live.py marks): `mcli completion ids KIND`, which reads local files only, with its
+errors sent to /dev/null, so Tab never waits on the network or prints into the line.
 """
 
 from __future__ import annotations
@@ -21,22 +23,25 @@ class Values:
 
     choices: tuple[str, ...] = ()
     files: bool = False
+    live: str = ""  # a kind of id, asked of `mcli completion ids KIND` on Tab
 
     @property
     def known(self) -> bool:
         """Whether anything can be offered."""
-        return bool(self.choices) or self.files
+        return bool(self.choices) or self.files or bool(self.live)
 
     def token(self) -> str:
-        """`f`, `c:a,b,c` or `-`: one word in the positional-argument tables."""
+        """`f`, `c:a,b,c`, `i:KIND` or `-`: one word in the positional-argument tables."""
         if self.choices:
             return "c:" + ",".join(self.choices)
+        if self.live:
+            return "i:" + self.live
         return "f" if self.files else "-"
 
 
 def values_of(item: Option | Argument) -> Values:
     """The completion of an option's value or an argument."""
-    return Values(tuple(item.choices), item.path and not item.choices)
+    return Values(tuple(item.choices), item.path and not item.choices, "" if item.choices else item.live)
 
 
 def key_of(node: Node) -> str:
@@ -93,7 +98,7 @@ def bash(tree: Tree) -> str:
                     "__mcli_more=1" if variadic else ""]
         lines.append(f"        {_bq(key_of(node))}) {'; '.join(s for s in settings if s)} ;;")
     lines += ["    esac", "}", "", "# Sets the value completion of option $2 at path $1.",
-              "__mcli_values() {", '    __mcli_choices=""; __mcli_files=0', '    case "$2" in']
+              "__mcli_values() {", '    __mcli_choices=""; __mcli_files=0; __mcli_ids=""', '    case "$2" in']
     for option, values in value_options(globals_):
         lines.append(f"        {'|'.join(option.names)}) {_bash_values(values)}; return ;;")
     lines += ["    esac", '    case "$1|$2" in']
@@ -108,6 +113,8 @@ def bash(tree: Tree) -> str:
 def _bash_values(values: Values) -> str:
     if values.choices:
         return f"__mcli_choices={_bq(' '.join(values.choices))}"
+    if values.live:
+        return f"__mcli_ids={_bq(values.live)}"
     return "__mcli_files=1"
 
 
@@ -121,32 +128,67 @@ __mcli_takes_value() {
     __mcli_has "$1" "$__mcli_vopts $__mcli_global_vopts"
 }
 
+# The ids of kind $1 that mcli has seen (local only: never the network, never an error).
+__mcli_live() {
+    local mcli="${COMP_WORDS[0]/#\~/$HOME}"
+    command "$mcli" completion ids "$1" 2>/dev/null
+}
+
 __mcli_reply_values() {
     local cur="$1" prefix="$2"
     if [[ -n $__mcli_choices ]]; then
         COMPREPLY=($(compgen -P "$prefix" -W "$__mcli_choices" -- "$cur"))
+    elif [[ -n $__mcli_ids ]]; then
+        COMPREPLY=($(compgen -P "$prefix" -W "$(__mcli_live "$__mcli_ids")" -- "$cur"))
     elif ((__mcli_files)); then
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -P "$prefix" -f -- "$cur")
     fi
 }
 
+# Sets words and cword from COMP_WORDS, joining back the words bash split at ':'
+# (COMP_WORDBREAKS), since ids such as ft:open-mistral-7b:587a6b29:... hold colons.
+__mcli_words() {
+    local i
+    words=()
+    for ((i = 0; i <= COMP_CWORD; i++)); do
+        if ((i > 1)) && [[ ${COMP_WORDS[i]} == : || ${COMP_WORDS[i-1]} == : ]]; then
+            words[${#words[@]}-1]+="${COMP_WORDS[i]}"
+        else
+            words+=("${COMP_WORDS[i]}")
+        fi
+    done
+    cword=$((${#words[@]} - 1))
+}
+
 _mcli() {
-    local cur="${COMP_WORDS[COMP_CWORD]}" prev="" path="" word opt="" prefix=""
+    local -a words
+    local cword
+    __mcli_words
+    __mcli_complete
+    if [[ ${words[cword]} == *:* ]]; then
+        local colon="${words[cword]%:*}:"
+        COMPREPLY=("${COMPREPLY[@]#"$colon"}")
+    fi
+    return 0
+}
+
+__mcli_complete() {
+    local cur="${words[cword]}" prev="" path="" word opt="" prefix=""
     local i skip=0 npos=0 dashdash=0
-    local __mcli_subs __mcli_opts __mcli_vopts __mcli_args __mcli_more __mcli_choices __mcli_files
+    local __mcli_subs __mcli_opts __mcli_vopts __mcli_args __mcli_more __mcli_choices __mcli_files __mcli_ids
     COMPREPLY=()
-    ((COMP_CWORD > 0)) && prev="${COMP_WORDS[COMP_CWORD-1]}"
+    ((cword > 0)) && prev="${words[cword-1]}"
     __mcli_node ""
-    for ((i = 1; i < COMP_CWORD; i++)); do
-        word="${COMP_WORDS[i]}"
+    for ((i = 1; i < cword; i++)); do
+        word="${words[i]}"
         if ((skip > 0)); then skip=$((skip - 1)); continue; fi
         if ((!dashdash)) && [[ $word == -* ]]; then
             if [[ $word == -- ]]; then
                 dashdash=1
             elif [[ $word != *=* ]] && __mcli_takes_value "$word"; then
                 skip=1
-                [[ ${COMP_WORDS[i+1]-} == "=" ]] && skip=2
+                [[ ${words[i+1]-} == "=" ]] && skip=2
             fi
         elif ((!dashdash)) && [[ -n $__mcli_subs ]] && __mcli_has "$word" "$__mcli_subs"; then
             path="${path:+$path }$word"
@@ -157,8 +199,8 @@ _mcli() {
     done
     if [[ $cur == "=" ]] && __mcli_takes_value "$prev"; then
         opt="$prev"; cur=""
-    elif [[ $prev == "=" ]] && ((COMP_CWORD >= 2)) && __mcli_takes_value "${COMP_WORDS[COMP_CWORD-2]}"; then
-        opt="${COMP_WORDS[COMP_CWORD-2]}"
+    elif [[ $prev == "=" ]] && ((cword >= 2)) && __mcli_takes_value "${words[cword-2]}"; then
+        opt="${words[cword-2]}"
     elif ((!dashdash)) && [[ $cur == --*=* ]]; then
         opt="${cur%%=*}"; prefix="$opt="; cur="${cur#*=}"
     elif ((!dashdash)) && [[ $prev == -* ]] && [[ $prev != *=* ]] && __mcli_takes_value "$prev"; then
@@ -182,6 +224,7 @@ _mcli() {
     ((${#kinds[@]} > 0 && npos >= ${#kinds[@]} && __mcli_more)) && kind="${kinds[${#kinds[@]}-1]}"
     case "$kind" in
         c:*) __mcli_choices="${kind#c:}"; __mcli_choices="${__mcli_choices//,/ }"; __mcli_reply_values "$cur" "" ;;
+        i:*) __mcli_ids="${kind#i:}"; __mcli_reply_values "$cur" "" ;;
         f) __mcli_files=1; __mcli_reply_values "$cur" "" ;;
     esac
     return 0
@@ -222,7 +265,7 @@ def zsh(tree: Tree) -> str:
             "more=1" if variadic else ""]
         lines.append(f"        ({_zq(key_of(node))}) {'; '.join(s for s in settings if s)} ;;")
     lines += ["    esac", "}", "", "# Sets the value completion of option $2 at path $1.",
-              "__mcli_values() {", "    choices=(); files=0", '    case "$2" in']
+              "__mcli_values() {", "    choices=(); files=0; ids=''", '    case "$2" in']
     for option, values in value_options(globals_):
         patterns = "|".join(_zq(name) for name in option.names)
         lines.append(f"        ({patterns}) {_zsh_values(values)}; return ;;")
@@ -238,12 +281,23 @@ def zsh(tree: Tree) -> str:
 def _zsh_values(values: Values) -> str:
     if values.choices:
         return "choices=(" + " ".join(_zq(c) for c in values.choices) + ")"
+    if values.live:
+        return f"ids={_zq(values.live)}"
     return "files=1"
 
 
-ZSH_MAIN = r'''__mcli_reply_values() {
+ZSH_MAIN = r'''# The ids of kind $1 that mcli has seen (local only: never the network, never an error).
+__mcli_live() {
+    command ${words[1]/#\~/$HOME} completion ids $1 2>/dev/null
+}
+
+__mcli_reply_values() {
     if (( $#choices )); then
         compadd -a choices
+    elif [[ -n $ids ]]; then
+        local -a live
+        live=(${(f)"$(__mcli_live $ids)"})
+        compadd -a live
     elif (( files )); then
         _files
     fi
@@ -251,7 +305,7 @@ ZSH_MAIN = r'''__mcli_reply_values() {
 
 _mcli() {
     local -a subs opts vopts args choices kinds
-    local more=0 files=0 path="" word opt="" kind
+    local more=0 files=0 ids="" at="" word opt="" kind  # `at`, not `path`: zsh ties $path to $PATH
     local -i i skip=0 npos=0 dashdash=0
     __mcli_node ""
     for (( i = 2; i < CURRENT; i++ )); do
@@ -264,8 +318,8 @@ _mcli() {
                 skip=1
             fi
         elif (( !dashdash && $#subs )) && (( ${subs[(I)${(b)word}:*]} )); then
-            path="${path:+$path }$word"
-            __mcli_node "$path"
+            at="${at:+$at }$word"
+            __mcli_node "$at"
         else
             (( npos++ ))
         fi
@@ -278,7 +332,7 @@ _mcli() {
         opt=$prev
     fi
     if [[ -n $opt ]]; then
-        __mcli_values "$path" "$opt"
+        __mcli_values "$at" "$opt"
         __mcli_reply_values
         return
     fi
@@ -295,6 +349,7 @@ _mcli() {
     if (( npos >= $#kinds && $#kinds && more )); then kind=${kinds[-1]}; fi
     case $kind in
         (c:*) choices=(${(s:,:)kind#c:}); __mcli_reply_values ;;
+        (i:*) ids=${kind#i:}; __mcli_reply_values ;;
         (f) files=1; __mcli_reply_values ;;
     esac
 }
@@ -356,6 +411,8 @@ def _fish_option(option: Option, condition: str) -> str:
     values = values_of(option)
     if values.choices:
         parts.append(f"-x -a {_fq(' '.join(values.choices))}")
+    elif values.live:
+        parts.append(f"-x -a {_fq(f'(__mcli_live {values.live})')}")
     elif values.files:
         parts.append("-r -F")
     elif option.takes_value:
@@ -374,11 +431,19 @@ def _fish_arguments(node: Node, key: str) -> list[str]:
         repeat = "+" if argument.variadic else ""
         condition = f"__mcli_at {key}".rstrip() + f"; and __mcli_npos {index}{repeat}"
         what = f"-a {_fq(' '.join(values.choices))}" if values.choices else "-F"
+        if values.live:
+            what = f"-a {_fq(f'(__mcli_live {values.live})')}"
         lines.append(f"complete -c mcli -n {_fq(condition)} {what}")
     return lines
 
 
-FISH_MAIN = r'''# Prints the subcommand path on the command line, then the count of positional arguments.
+FISH_MAIN = r'''# The ids of kind $argv[1] that mcli has seen (local only: never the network, never an error).
+function __mcli_live
+    set -l mcli (string replace -r '^~' $HOME -- (commandline -opc)[1])
+    command $mcli completion ids $argv[1] 2>/dev/null
+end
+
+# Prints the subcommand path on the command line, then the count of positional arguments.
 function __mcli_walk
     set -l line (commandline -cp)
     if set -q __mcli_walk_line; and test "$__mcli_walk_line" = "$line"

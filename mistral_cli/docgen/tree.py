@@ -24,6 +24,7 @@ import typer
 
 from mistral_cli import app as app_module
 from mistral_cli.config.global_options import COLOR_CHOICES, GLOBALS
+from mistral_cli.docgen.live import argument_kind, option_kind
 
 PATH_WORDS = ("FILE", "PATH", "DIR")
 
@@ -40,6 +41,7 @@ class Option:
     metavar: str = ""
     multiple: bool = False
     negations: tuple[str, ...] = ()
+    live: str = ""  # the kind of id it completes on Tab (docgen/live.py)
 
     @property
     def long(self) -> str:
@@ -62,6 +64,7 @@ class Argument:
     variadic: bool = False
     choices: tuple[str, ...] = ()
     path: bool = False
+    live: str = ""  # the kind of id it completes on Tab (docgen/live.py)
 
     @property
     def metavar(self) -> str:
@@ -200,11 +203,12 @@ def _node(command: Any, path: tuple[str, ...], help_names: tuple[str, ...],
                 epilog=_text(getattr(command, "epilog", None)))
     for param in getattr(command, "params", []):
         if getattr(param, "param_type_name", "") == "argument":
-            node.arguments.append(argument_of(param))
+            argument = argument_of(param)
+            node.arguments.append(dataclasses.replace(argument, live=argument_kind(path, argument.name)))
         elif _visible_option(param):
             option = option_of(param)
             if not set(option.names) & exclude:
-                node.options.append(option)
+                node.options.append(dataclasses.replace(option, live=option_kind(path, option.names)))
     if getattr(command, "add_help_option", True):
         node.options.append(Option(names=help_names, help="Show this message and exit.",
                                    takes_value=False))

@@ -109,8 +109,9 @@ ToolsOpt = Annotated[Optional[Path], typer.Option(
     "--tools", metavar="FILE|-", help="A JSON array of tools (function definitions or Tool objects).",
     rich_help_panel=TOOLS, show_default=False)]
 ToolChoiceOpt = Annotated[Optional[str], typer.Option(
-    "--tool-choice", metavar="auto|none|any|required|FUNCTION",
-    help="Whether and which tool the model must call.", rich_help_panel=TOOLS, show_default=False)]
+    "--tool-choice", metavar="MODE",
+    help="Whether and which tool the model must call: auto, none, any, required, or a function's name.",
+    rich_help_panel=TOOLS, show_default=False)]
 NoParallelOpt = Annotated[bool, typer.Option(
     "--no-parallel-tool-calls", help="At most one tool call per answer.", rich_help_panel=TOOLS)]
 ToolResultOpt = Annotated[Optional[list[str]], typer.Option(

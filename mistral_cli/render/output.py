@@ -94,6 +94,7 @@ def tsv_cell(value: Any) -> str:
 def emit_list(env: "Env", fmt: OutputFormat, items: Sequence[dict], columns: Sequence[Column],
               body: Any = None, id_key: str = "id", title: str | None = None) -> None:
     """Print a list of objects in FMT; BODY is what json prints (default: ITEMS)."""
+    remember_ids(env, items)
     if fmt is OutputFormat.json:
         write_json(env, items if body is None else body)
     elif fmt is OutputFormat.jsonl:
@@ -116,6 +117,7 @@ def write_lines_raw(env: "Env", lines: Iterable[str]) -> None:
 def emit_object(env: "Env", fmt: OutputFormat, obj: dict, fields: Sequence[Column] | None = None,
                 id_key: str = "id", title: str | None = None) -> None:
     """Print one object in FMT; table shows FIELDS (default: every top-level key)."""
+    remember_ids(env, [obj])
     if fmt is OutputFormat.json:
         write_json(env, obj)
     elif fmt is OutputFormat.jsonl:
@@ -128,6 +130,13 @@ def emit_object(env: "Env", fmt: OutputFormat, obj: dict, fields: Sequence[Colum
             _rich_panel(env, obj, columns, title)
         else:
             write_lines_raw(env, (f"{col.header.lower()}\t{tsv_cell(col.raw(obj))}" for col in columns))
+
+
+def remember_ids(env: "Env", objects: Iterable[Any]) -> None:
+    """Let the id cache behind Tab see OBJECTS (store/ids.py keeps those of a known kind)."""
+    from mistral_cli.store import ids
+
+    ids.remember(objects, env.environ)
 
 
 def _rich_table(env: "Env", items: Sequence[dict], columns: Sequence[Column], title: str | None) -> None:

@@ -8,11 +8,13 @@ complete -c mcli -f
 function __mcli_subs
     switch "$argv"
         case ''
-            echo agents api auth chat classifiers config embeddings files fim fine-tuning history models ocr usage
+            echo agents api auth chat classifiers completion config embeddings files fim fine-tuning history models ocr usage
         case 'auth'
             echo login logout status token
         case 'classifiers'
             echo classify classify-chat moderate moderate-chat
+        case 'completion'
+            echo bash fish zsh
         case 'config'
             echo get list path set unset use
         case 'files'
@@ -105,6 +107,12 @@ function __mcli_vopts
     end
 end
 
+# The ids of kind $argv[1] that mcli has seen (local only: never the network, never an error).
+function __mcli_live
+    set -l mcli (string replace -r '^~' $HOME -- (commandline -opc)[1])
+    command $mcli completion ids $argv[1] 2>/dev/null
+end
+
 # Prints the subcommand path on the command line, then the count of positional arguments.
 function __mcli_walk
     set -l line (commandline -cp)
@@ -171,6 +179,7 @@ complete -c mcli -n '__mcli_at' -a 'api' -d 'Send a raw request to any API endpo
 complete -c mcli -n '__mcli_at' -a 'auth' -d 'Store, check, show and remove the API key.'
 complete -c mcli -n '__mcli_at' -a 'chat' -d 'Chat with a model; the answer streams to stdout and the exchange is saved.'
 complete -c mcli -n '__mcli_at' -a 'classifiers' -d 'Moderate and classify texts and chats; gate pipelines with --fail-on.'
+complete -c mcli -n '__mcli_at' -a 'completion' -d 'Print the shell completion script for bash, zsh or fish.'
 complete -c mcli -n '__mcli_at' -a 'config' -d 'Read and change settings and profiles.'
 complete -c mcli -n '__mcli_at' -a 'embeddings' -d 'Embed texts: one vector per input, in input order (jsonl off a terminal).'
 complete -c mcli -n '__mcli_at' -a 'files' -d 'Upload, list, download and delete files.'
@@ -205,12 +214,12 @@ complete -c mcli -n '__mcli_at agents' -l 'schema-name' -x -d 'Name of the --sch
 complete -c mcli -n '__mcli_at agents' -l 'strict' -d 'Follow the --schema strictly.'
 complete -c mcli -n '__mcli_at agents' -l 'tool' -r -F -d 'A tool: a JSON function definition {name, description, parameters} or a Tool object (repeatable).'
 complete -c mcli -n '__mcli_at agents' -l 'tools' -r -F -d 'A JSON array of tools (function definitions or Tool objects).'
-complete -c mcli -n '__mcli_at agents' -l 'tool-choice' -x -d 'Whether and which tool the model must call.'
+complete -c mcli -n '__mcli_at agents' -l 'tool-choice' -x -d 'Whether and which tool the model must call: auto, none, any, required, or a function\'s name.'
 complete -c mcli -n '__mcli_at agents' -l 'no-parallel-tool-calls' -d 'At most one tool call per answer.'
 complete -c mcli -n '__mcli_at agents' -l 'tool-result' -x -d 'The result of a tool call the model asked for; sends it and asks again (with -c or --cid; repeatable).'
 complete -c mcli -n '__mcli_at agents' -l 'tool-result-file' -x -d 'Like --tool-result, the result read from FILE (\'-\' = stdin; repeatable).'
 complete -c mcli -n '__mcli_at agents' -l 'continue' -s 'c' -d 'Continue the latest conversation.'
-complete -c mcli -n '__mcli_at agents' -l 'cid' -x -d 'Continue conversation ID, or start one under that id.'
+complete -c mcli -n '__mcli_at agents' -l 'cid' -x -a '(__mcli_live conversation)' -d 'Continue conversation ID, or start one under that id.'
 complete -c mcli -n '__mcli_at agents' -l 'no-log' -d 'Save nothing in the local history.'
 complete -c mcli -n '__mcli_at agents' -l 'interactive' -s 'i' -d 'Chat in a loop (line editing, /help for commands).'
 complete -c mcli -n '__mcli_at agents' -l 'no-stream' -d 'Wait for the whole answer instead of streaming it.'
@@ -254,7 +263,7 @@ complete -c mcli -n '__mcli_at chat' -l 'no-stdin' -d 'Do not read piped stdin a
 complete -c mcli -n '__mcli_at chat' -l 'attach' -s 'a' -r -F -d 'Attach an image (PNG, JPEG, GIF, WebP) or a PDF, local or by URL (repeatable). A local PDF is uploaded (purpose ocr); a URL ending in .pdf is a document.'
 complete -c mcli -n '__mcli_at chat' -l 'doc' -r -F -d 'Attach a document, whatever its name (repeatable); a local file is uploaded.'
 complete -c mcli -n '__mcli_at chat' -l 'prefix' -x -d 'Make the answer start with TEXT (a final assistant message with prefix: true).'
-complete -c mcli -n '__mcli_at chat' -l 'model' -s 'm' -x -d 'Model id (default: the profile\'s model.chat, else mistral-small-latest).'
+complete -c mcli -n '__mcli_at chat' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'Model id (default: the profile\'s model.chat, else mistral-small-latest).'
 complete -c mcli -n '__mcli_at chat' -l 'temperature' -x -d 'Sampling temperature, 0 to 1.5.'
 complete -c mcli -n '__mcli_at chat' -l 'top-p' -x -d 'Nucleus sampling probability mass, 0 to 1.'
 complete -c mcli -n '__mcli_at chat' -l 'max-tokens' -x -d 'Most tokens to generate (0 or more).'
@@ -272,12 +281,12 @@ complete -c mcli -n '__mcli_at chat' -l 'schema-name' -x -d 'Name of the --schem
 complete -c mcli -n '__mcli_at chat' -l 'strict' -d 'Follow the --schema strictly.'
 complete -c mcli -n '__mcli_at chat' -l 'tool' -r -F -d 'A tool: a JSON function definition {name, description, parameters} or a Tool object (repeatable).'
 complete -c mcli -n '__mcli_at chat' -l 'tools' -r -F -d 'A JSON array of tools (function definitions or Tool objects).'
-complete -c mcli -n '__mcli_at chat' -l 'tool-choice' -x -d 'Whether and which tool the model must call.'
+complete -c mcli -n '__mcli_at chat' -l 'tool-choice' -x -d 'Whether and which tool the model must call: auto, none, any, required, or a function\'s name.'
 complete -c mcli -n '__mcli_at chat' -l 'no-parallel-tool-calls' -d 'At most one tool call per answer.'
 complete -c mcli -n '__mcli_at chat' -l 'tool-result' -x -d 'The result of a tool call the model asked for; sends it and asks again (with -c or --cid; repeatable).'
 complete -c mcli -n '__mcli_at chat' -l 'tool-result-file' -x -d 'Like --tool-result, the result read from FILE (\'-\' = stdin; repeatable).'
 complete -c mcli -n '__mcli_at chat' -l 'continue' -s 'c' -d 'Continue the latest conversation.'
-complete -c mcli -n '__mcli_at chat' -l 'cid' -x -d 'Continue conversation ID, or start one under that id.'
+complete -c mcli -n '__mcli_at chat' -l 'cid' -x -a '(__mcli_live conversation)' -d 'Continue conversation ID, or start one under that id.'
 complete -c mcli -n '__mcli_at chat' -l 'no-log' -d 'Save nothing in the local history.'
 complete -c mcli -n '__mcli_at chat' -l 'interactive' -s 'i' -d 'Chat in a loop (line editing, /help for commands).'
 complete -c mcli -n '__mcli_at chat' -l 'no-stream' -d 'Wait for the whole answer instead of streaming it.'
@@ -291,7 +300,7 @@ complete -c mcli -n '__mcli_at classifiers' -a 'moderate' -d 'Moderate texts: pe
 complete -c mcli -n '__mcli_at classifiers' -a 'moderate-chat' -d 'Moderate one conversation, or a list of them.'
 complete -c mcli -n '__mcli_at classifiers' -s 'h' -l 'help' -d 'Show this message and exit.'
 
-complete -c mcli -n '__mcli_at classifiers classify' -l 'model' -s 'm' -x -d 'A classifier model (a fine-tuned one: ft:...).'
+complete -c mcli -n '__mcli_at classifiers classify' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'A classifier model (a fine-tuned one: ft:...).'
 complete -c mcli -n '__mcli_at classifiers classify' -l 'input-file' -s 'f' -r -F -d 'Read inputs from FILE, one text per line (\'-\' = stdin; blank lines skipped).'
 complete -c mcli -n '__mcli_at classifiers classify' -l 'no-stdin' -d 'Do not read inputs from piped stdin.'
 complete -c mcli -n '__mcli_at classifiers classify' -l 'batch-size' -x -d 'Texts per request.'
@@ -302,14 +311,14 @@ complete -c mcli -n '__mcli_at classifiers classify' -l 'threshold' -x -d 'Flag 
 complete -c mcli -n '__mcli_at classifiers classify' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers classify' -s 'h' -l 'help' -d 'Show this message and exit.'
 
-complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'model' -s 'm' -x -d 'A classifier model (a fine-tuned one: ft:...).'
+complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'A classifier model (a fine-tuned one: ft:...).'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'messages' -r -F -d 'A conversation (JSON array or JSONL of messages), or a list of them (\'-\' = stdin).'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'fail-on' -x -d 'Exit 6 when an input is flagged in one of these categories (any: in any).'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'threshold' -x -d 'Flag every category scoring X (0 to 1) or more, instead of the API\'s flags.'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -s 'h' -l 'help' -d 'Show this message and exit.'
 
-complete -c mcli -n '__mcli_at classifiers moderate' -l 'model' -s 'm' -x -d 'Model (default: the profile\'s model.moderation, else mistral-moderation-latest).'
+complete -c mcli -n '__mcli_at classifiers moderate' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'Model (default: the profile\'s model.moderation, else mistral-moderation-latest).'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'input-file' -s 'f' -r -F -d 'Read inputs from FILE, one text per line (\'-\' = stdin; blank lines skipped).'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'no-stdin' -d 'Do not read inputs from piped stdin.'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'batch-size' -x -d 'Texts per request.'
@@ -321,11 +330,22 @@ complete -c mcli -n '__mcli_at classifiers moderate' -s 'o' -l 'output' -x -a 't
 complete -c mcli -n '__mcli_at classifiers moderate' -s 'h' -l 'help' -d 'Show this message and exit.'
 
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'messages' -r -F -d 'A conversation (JSON array or JSONL of messages), or a list of them (\'-\' = stdin).'
-complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'model' -s 'm' -x -d 'Model (default: the profile\'s model.moderation, else mistral-moderation-latest).'
+complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'Model (default: the profile\'s model.moderation, else mistral-moderation-latest).'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'fail-on' -x -d 'Exit 6 when an input is flagged in one of these categories (any: in any).'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'threshold' -x -d 'Flag every category scoring X (0 to 1) or more, instead of the API\'s flags.'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at completion' -a 'bash' -d 'Print the bash completion script.'
+complete -c mcli -n '__mcli_at completion' -a 'fish' -d 'Print the fish completion script.'
+complete -c mcli -n '__mcli_at completion' -a 'zsh' -d 'Print the zsh completion script.'
+complete -c mcli -n '__mcli_at completion' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at completion bash' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at completion fish' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at completion zsh' -s 'h' -l 'help' -d 'Show this message and exit.'
 
 complete -c mcli -n '__mcli_at config' -a 'get' -d 'Print one key\'s value in the active profile (its default when unset).'
 complete -c mcli -n '__mcli_at config' -a 'list' -d 'Show each key of the active profile, its value and where it comes from.'
@@ -352,7 +372,7 @@ complete -c mcli -n '__mcli_at config unset' -s 'h' -l 'help' -d 'Show this mess
 complete -c mcli -n '__mcli_at config use' -l 'create' -d 'Create the profile if the file lacks it.'
 complete -c mcli -n '__mcli_at config use' -s 'h' -l 'help' -d 'Show this message and exit.'
 
-complete -c mcli -n '__mcli_at embeddings' -l 'model' -s 'm' -x -d 'Model (default: the profile\'s model.embeddings, else mistral-embed).'
+complete -c mcli -n '__mcli_at embeddings' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'Model (default: the profile\'s model.embeddings, else mistral-embed).'
 complete -c mcli -n '__mcli_at embeddings' -l 'input-file' -s 'f' -r -F -d 'Read inputs from FILE, one text per line (\'-\' = stdin; blank lines skipped).'
 complete -c mcli -n '__mcli_at embeddings' -l 'no-stdin' -d 'Do not read inputs from piped stdin.'
 complete -c mcli -n '__mcli_at embeddings' -l 'batch-size' -x -d 'Texts per request.'
@@ -372,17 +392,20 @@ complete -c mcli -n '__mcli_at files' -s 'h' -l 'help' -d 'Show this message and
 complete -c mcli -n '__mcli_at files delete' -l 'yes' -s 'y' -d 'Do not ask for confirmation.'
 complete -c mcli -n '__mcli_at files delete' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at files delete' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at files delete; and __mcli_npos 0+' -a '(__mcli_live file)'
 
 complete -c mcli -n '__mcli_at files download' -s 'o' -l 'output' -r -F -d 'Where to save: a file, a folder, or - for stdout (default: the file\'s name).'
 complete -c mcli -n '__mcli_at files download' -l 'force' -s 'f' -d 'Overwrite an existing file.'
 complete -c mcli -n '__mcli_at files download' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at files download; and __mcli_npos 0' -a '(__mcli_live file)'
 
 complete -c mcli -n '__mcli_at files get' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at files get' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at files get; and __mcli_npos 0' -a '(__mcli_live file)'
 
 complete -c mcli -n '__mcli_at files list' -l 'purpose' -x -a 'fine-tune batch ocr' -d 'Only files with this purpose.'
-complete -c mcli -n '__mcli_at files list' -l 'sample-type' -x -a 'pretrain instruct batch_request batch_result batch_error' -d 'Only files of this sample type (repeatable).'
-complete -c mcli -n '__mcli_at files list' -l 'source' -x -a 'upload repository mistral' -d 'Only files from this source (repeatable).'
+complete -c mcli -n '__mcli_at files list' -l 'sample-type' -x -a 'pretrain instruct batch_request batch_result batch_error' -d 'Only files of this sample type (repeatable): pretrain, instruct, batch_request, batch_result, batch_error.'
+complete -c mcli -n '__mcli_at files list' -l 'source' -x -a 'upload repository mistral' -d 'Only files from this source (repeatable): upload, repository, mistral.'
 complete -c mcli -n '__mcli_at files list' -l 'search' -x -d 'Only files whose name matches.'
 complete -c mcli -n '__mcli_at files list' -l 'page' -x -d 'Page number, from 0.'
 complete -c mcli -n '__mcli_at files list' -l 'page-size' -x -d 'Items per page (server default 100).'
@@ -399,6 +422,7 @@ complete -c mcli -n '__mcli_at files upload; and __mcli_npos 0+' -F
 complete -c mcli -n '__mcli_at files url' -l 'expiry' -x -d 'Hours before the URL stops working (server default 24).'
 complete -c mcli -n '__mcli_at files url' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at files url' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at files url; and __mcli_npos 0' -a '(__mcli_live file)'
 
 complete -c mcli -n '__mcli_at fim' -l 'prompt-file' -r -F -d 'Read the prompt from FILE.'
 complete -c mcli -n '__mcli_at fim' -l 'suffix' -x -d 'The code after the gap.'
@@ -407,7 +431,7 @@ complete -c mcli -n '__mcli_at fim' -l 'cursor' -x -d 'With --file: split the fi
 complete -c mcli -n '__mcli_at fim' -l 'file' -r -F -d 'With --cursor: the file to complete inside.'
 complete -c mcli -n '__mcli_at fim' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
 complete -c mcli -n '__mcli_at fim' -l 'no-stdin' -d 'Do not read piped stdin as part of the prompt.'
-complete -c mcli -n '__mcli_at fim' -l 'model' -s 'm' -x -d 'Model id (default: the profile\'s model.fim, else codestral-latest).'
+complete -c mcli -n '__mcli_at fim' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'Model id (default: the profile\'s model.fim, else codestral-latest).'
 complete -c mcli -n '__mcli_at fim' -l 'temperature' -x -d 'Sampling temperature, 0 to 1.5.'
 complete -c mcli -n '__mcli_at fim' -l 'top-p' -x -d 'Nucleus sampling probability mass, 0 to 1.'
 complete -c mcli -n '__mcli_at fim' -l 'max-tokens' -x -d 'Most tokens to generate (0 or more).'
@@ -431,14 +455,15 @@ complete -c mcli -n '__mcli_at fine-tuning' -s 'h' -l 'help' -d 'Show this messa
 complete -c mcli -n '__mcli_at fine-tuning cancel' -l 'yes' -s 'y' -d 'Do not ask for confirmation.'
 complete -c mcli -n '__mcli_at fine-tuning cancel' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at fine-tuning cancel' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at fine-tuning cancel; and __mcli_npos 0' -a '(__mcli_live fine-tuning-job)'
 
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'model' -s 'm' -x -a 'open-mistral-7b mistral-small-latest codestral-latest mistral-large-latest open-mistral-nemo ministral-3b-latest ministral-8b-latest' -d 'The model to fine-tune: open-mistral-7b, mistral-small-latest, codestral-latest, mistral-large-latest, open-mistral-nemo, ministral-3b-latest, ministral-8b-latest.'
-complete -c mcli -n '__mcli_at fine-tuning create' -l 'training-file' -r -F -d 'Training data: a local JSONL (checked, then uploaded) or a file id; repeatable.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'training-file' -r -F -d 'Training data: a local JSONL (checked, then uploaded) or a file id, with an optional :WEIGHT; repeatable.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'validation-file' -r -F -d 'Validation data, like --training-file; repeatable.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'suffix' -x -d 'Added to the fine-tuned model\'s name (at most 18 characters).'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'job-type' -x -a 'completion classifier' -d 'completion or classifier.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'auto-start' -l 'no-auto-start' -d 'Start as soon as validated (else: `mcli fine-tuning start`).'
-complete -c mcli -n '__mcli_at fine-tuning create' -l 'invalid-sample-skip-percentage' -x -d 'Share of invalid samples to skip, 0 to 0.5.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'invalid-sample-skip-percentage' -x -d 'A share from 0 to 0.5.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'learning-rate' -x -d '1e-8 to 1.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'epochs' -x -d 'Over 0.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'training-steps' -x -d 'At least 1.'
@@ -446,12 +471,12 @@ complete -c mcli -n '__mcli_at fine-tuning create' -l 'warmup-fraction' -x -d '0
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'weight-decay' -x -d '0 to 1.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'seq-len' -x -d 'At least 100.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'fim-ratio' -x -d '0 to 1 (completion jobs).'
-complete -c mcli -n '__mcli_at fine-tuning create' -l 'classifier-target' -x -d 'A classifier target: NAME=LABEL,LABEL[;weight=W][;loss=single_class|multi_class]; repeatable.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'classifier-target' -x -d 'A classifier target: NAME=LABEL,LABEL with optional ;weight=W and ;loss=single_class or ;loss=multi_class; repeatable.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'classifier-targets' -r -F -d 'A JSON array of classifier targets.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'wandb-project' -x -d 'Report to this Weights & Biases project (key from WANDB_API_KEY).'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'wandb-name' -x -d 'W&B display name.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'wandb-run-name' -x -d 'W&B run name.'
-complete -c mcli -n '__mcli_at fine-tuning create' -l 'repository' -x -d 'A GitHub repository to train on (token from GITHUB_TOKEN); repeatable.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'repository' -x -d 'A GitHub repository to train on: OWNER/NAME[@REF][:WEIGHT] (token from GITHUB_TOKEN); repeatable.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'dry-run' -d 'Show the estimate (cost, tokens, duration); start nothing.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'watch' -d 'Follow the new job until it ends.'
@@ -461,8 +486,9 @@ complete -c mcli -n '__mcli_at fine-tuning create' -s 'h' -l 'help' -d 'Show thi
 
 complete -c mcli -n '__mcli_at fine-tuning get' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at fine-tuning get' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at fine-tuning get; and __mcli_npos 0' -a '(__mcli_live fine-tuning-job)'
 
-complete -c mcli -n '__mcli_at fine-tuning list' -l 'model' -x -d 'Only jobs fine-tuning this model.'
+complete -c mcli -n '__mcli_at fine-tuning list' -l 'model' -x -a '(__mcli_live model)' -d 'Only jobs fine-tuning this model.'
 complete -c mcli -n '__mcli_at fine-tuning list' -l 'status' -x -a 'QUEUED STARTED VALIDATING VALIDATED RUNNING FAILED_VALIDATION FAILED SUCCESS CANCELLED CANCELLATION_REQUESTED' -d 'Only jobs in this status (repeatable).'
 complete -c mcli -n '__mcli_at fine-tuning list' -l 'created-after' -x -d 'Only jobs created after (ISO 8601).'
 complete -c mcli -n '__mcli_at fine-tuning list' -l 'created-before' -x -d 'Only jobs created before (ISO 8601).'
@@ -478,6 +504,7 @@ complete -c mcli -n '__mcli_at fine-tuning list' -s 'h' -l 'help' -d 'Show this 
 
 complete -c mcli -n '__mcli_at fine-tuning start' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at fine-tuning start' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at fine-tuning start; and __mcli_npos 0' -a '(__mcli_live fine-tuning-job)'
 
 complete -c mcli -n '__mcli_at fine-tuning validate' -l 'job-type' -x -a 'completion classifier' -d 'The format to check: completion (chat) or classifier.'
 complete -c mcli -n '__mcli_at fine-tuning validate' -l 'classifier-target' -x -d 'With --job-type classifier: the targets and labels a line may use; repeatable.'
@@ -488,6 +515,7 @@ complete -c mcli -n '__mcli_at fine-tuning validate; and __mcli_npos 0+' -F
 complete -c mcli -n '__mcli_at fine-tuning watch' -l 'interval' -x -d 'Seconds between polls (grows while nothing changes, up to 60).'
 complete -c mcli -n '__mcli_at fine-tuning watch' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at fine-tuning watch' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at fine-tuning watch; and __mcli_npos 0' -a '(__mcli_live fine-tuning-job)'
 
 complete -c mcli -n '__mcli_at history' -a 'delete' -d 'Delete saved conversations (token usage totals are kept).'
 complete -c mcli -n '__mcli_at history' -a 'list' -d 'List saved conversations, most recently updated first.'
@@ -497,6 +525,7 @@ complete -c mcli -n '__mcli_at history' -s 'h' -l 'help' -d 'Show this message a
 complete -c mcli -n '__mcli_at history delete' -l 'all' -d 'Delete every saved conversation.'
 complete -c mcli -n '__mcli_at history delete' -l 'yes' -s 'y' -d 'Do not ask for confirmation.'
 complete -c mcli -n '__mcli_at history delete' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at history delete; and __mcli_npos 0+' -a '(__mcli_live conversation)'
 
 complete -c mcli -n '__mcli_at history list' -l 'limit' -s 'L' -x -d 'At most this many, newest first (0: all).'
 complete -c mcli -n '__mcli_at history list' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
@@ -504,6 +533,7 @@ complete -c mcli -n '__mcli_at history list' -s 'h' -l 'help' -d 'Show this mess
 
 complete -c mcli -n '__mcli_at history show' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at history show' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at history show; and __mcli_npos 0' -a '(__mcli_live conversation)'
 
 complete -c mcli -n '__mcli_at models' -a 'archive' -d 'Archive a fine-tuned model.'
 complete -c mcli -n '__mcli_at models' -a 'delete' -d 'Delete fine-tuned models.'
@@ -515,13 +545,16 @@ complete -c mcli -n '__mcli_at models' -s 'h' -l 'help' -d 'Show this message an
 
 complete -c mcli -n '__mcli_at models archive' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at models archive' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at models archive; and __mcli_npos 0' -a '(__mcli_live model)'
 
 complete -c mcli -n '__mcli_at models delete' -l 'yes' -s 'y' -d 'Do not ask for confirmation.'
 complete -c mcli -n '__mcli_at models delete' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at models delete' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at models delete; and __mcli_npos 0+' -a '(__mcli_live model)'
 
 complete -c mcli -n '__mcli_at models get' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at models get' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at models get; and __mcli_npos 0' -a '(__mcli_live model)'
 
 complete -c mcli -n '__mcli_at models list' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at models list' -l 'type' -x -a 'base fine-tuned' -d 'Only base or fine-tuned models.'
@@ -530,15 +563,17 @@ complete -c mcli -n '__mcli_at models list' -s 'h' -l 'help' -d 'Show this messa
 
 complete -c mcli -n '__mcli_at models unarchive' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at models unarchive' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at models unarchive; and __mcli_npos 0' -a '(__mcli_live model)'
 
 complete -c mcli -n '__mcli_at models update' -l 'name' -x -d 'New name.'
 complete -c mcli -n '__mcli_at models update' -l 'description' -x -d 'New description.'
 complete -c mcli -n '__mcli_at models update' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at models update' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at models update; and __mcli_npos 0' -a '(__mcli_live model)'
 
-complete -c mcli -n '__mcli_at ocr' -l 'model' -s 'm' -x -d 'Model (default: the profile\'s model.ocr, else mistral-ocr-latest).'
+complete -c mcli -n '__mcli_at ocr' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'Model; default: mistral-ocr-latest, or the profile\'s model.ocr.'
 complete -c mcli -n '__mcli_at ocr' -l 'pages' -x -d 'Pages to read, from 0: numbers and ranges, such as 0,2-4.'
-complete -c mcli -n '__mcli_at ocr' -l 'include-images' -l 'no-include-images' -d 'Return extracted images as base64 (on by default with --output-dir).'
+complete -c mcli -n '__mcli_at ocr' -l 'include-images' -l 'no-images' -d 'Return extracted images as base64 (on by default with --output-dir).'
 complete -c mcli -n '__mcli_at ocr' -l 'image-limit' -x -d 'Most images to extract.'
 complete -c mcli -n '__mcli_at ocr' -l 'image-min-size' -x -d 'Smallest height and width, in pixels, of an image to extract.'
 complete -c mcli -n '__mcli_at ocr' -l 'id' -x -d 'An id for the request (sent as `id`).'

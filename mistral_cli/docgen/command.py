@@ -1,0 +1,90 @@
+"""`mcli completion`: print the completion script for bash, zsh or fish, and feed Tab its ids.
+
+`mcli completion bash|zsh|fish` prints the same script that is installed with the package
+(and committed under completions/), generated from the app itself. The hidden
+`mcli completion ids KIND` is what those scripts run on Tab: it prints the ids of KIND that
+mcli has seen, from the local id cache or the history database, and never uses the network.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from mistral_cli.options import env_of, epilog
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.env import Env
+
+app = typer.Typer(help="Print the shell completion script for bash, zsh or fish.", no_args_is_help=True,
+                  epilog=epilog('eval "$(mcli completion bash)"', "mcli completion zsh > ~/.zfunc/_mcli",
+                                "mcli completion fish > ~/.config/fish/completions/mcli.fish"))
+
+HISTORY_LIMIT = 200
+
+
+def register(root: typer.Typer) -> None:
+    """Add the `completion` group to the root app."""
+    root.add_typer(app, name="completion")
+
+
+def _print_script(ctx: typer.Context, shell: str) -> None:
+    from mistral_cli.docgen import completion
+    from mistral_cli.docgen.tree import build_tree
+
+    env = env_of(ctx)
+    env.stdout.write(getattr(completion, shell)(build_tree()))
+    env.stdout.flush()
+
+
+@app.command("bash", epilog=epilog('eval "$(mcli completion bash)"   # in ~/.bashrc',
+                                   "mcli completion bash > ~/.local/share/bash-completion/completions/mcli"))
+def bash(ctx: typer.Context) -> None:
+    """Print the bash completion script."""
+    _print_script(ctx, "bash")
+
+
+@app.command("zsh", epilog=epilog("mcli completion zsh > ~/.zfunc/_mcli   # a folder on $fpath, before compinit",
+                                  'source <(mcli completion zsh)   # after compinit'))
+def zsh(ctx: typer.Context) -> None:
+    """Print the zsh completion script."""
+    _print_script(ctx, "zsh")
+
+
+@app.command("fish", epilog=epilog("mcli completion fish > ~/.config/fish/completions/mcli.fish",
+                                   "mcli completion fish | source"))
+def fish(ctx: typer.Context) -> None:
+    """Print the fish completion script."""
+    _print_script(ctx, "fish")
+
+
+@app.command("ids", hidden=True)
+def ids(ctx: typer.Context, kind: Annotated[str, typer.Argument(help="The kind of id.")]) -> None:
+    """Print the ids of KIND that mcli has seen, newest first (for the completion scripts)."""
+    env = env_of(ctx)
+    try:
+        values = _ids(env, kind)
+    except Exception:  # noqa: BLE001 - Tab must never show an error: offer nothing instead
+        return
+    env.stdout.write("".join(f"{value}\n" for value in values))
+    env.stdout.flush()
+
+
+def _ids(env: "Env", kind: str) -> list[str]:
+    """The ids of KIND: conversations from the history database, the rest from the id cache."""
+    from mistral_cli.docgen.live import CONVERSATION
+
+    if kind == CONVERSATION:
+        from mistral_cli.store.conversations import open_existing_store
+
+        store = open_existing_store(env)
+        if store is None:
+            return []
+        try:
+            return [conv.id for conv in store.list(limit=HISTORY_LIMIT)]
+        finally:
+            store.close()
+    from mistral_cli.store import ids as id_cache
+
+    return id_cache.ids(kind, env.environ)

@@ -1,0 +1,63 @@
+"""Which options and arguments complete live ids on Tab, and where those ids come from.
+
+LIVE_VALUES is the one place that says which argument completes which kind of id. The
+completion scripts ask `mcli completion ids KIND` for the values, which reads the id cache
+(store/ids.py: models, files and jobs seen in any command's output) or, for conversations,
+the local history database; neither touches the network.
+
+A rule names a command group (`()`: anywhere), optionally the commands in it it applies to,
+and an option name or an argument-name prefix (`FILE_ID` also matches `FILE_IDS`). Rules for
+groups that do not exist yet simply match nothing until they do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+JOB_COMMANDS = ("get", "watch", "cancel", "start", "results")
+CONVERSATION = "conversation"
+
+
+@dataclass(frozen=True)
+class Live:
+    """One rule: which option or argument, where, completes which KIND of id."""
+
+    kind: str
+    option: str = ""
+    argument: str = ""
+    group: tuple[str, ...] = ()
+    commands: tuple[str, ...] = ()
+
+    def applies(self, path: tuple[str, ...]) -> bool:
+        """Whether the rule covers the command at PATH."""
+        if path[:len(self.group)] != self.group:
+            return False
+        return not self.commands or (len(path) == len(self.group) + 1 and path[-1] in self.commands)
+
+
+LIVE_VALUES: tuple[Live, ...] = (
+    Live("model", option="--model"),
+    Live("model", argument="MODEL_ID", group=("models",)),
+    Live("file", argument="FILE_ID", group=("files",)),
+    Live("fine-tuning-job", argument="JOB_ID", group=("fine-tuning",), commands=JOB_COMMANDS),
+    Live("batch-job", argument="JOB_ID", group=("batch",), commands=JOB_COMMANDS),
+    Live(CONVERSATION, argument="ID", group=("history",), commands=("show", "delete")),
+    Live(CONVERSATION, option="--cid"),
+)
+
+
+def option_kind(path: tuple[str, ...], names: tuple[str, ...]) -> str:
+    """The kind of id the option spelled NAMES completes at PATH ('' for none)."""
+    return next((rule.kind for rule in LIVE_VALUES
+                 if rule.option and rule.option in names and rule.applies(path)), "")
+
+
+def argument_kind(path: tuple[str, ...], name: str) -> str:
+    """The kind of id the argument NAME completes at PATH ('' for none)."""
+    return next((rule.kind for rule in LIVE_VALUES
+                 if rule.argument and name.startswith(rule.argument) and rule.applies(path)), "")
+
+
+def kinds() -> tuple[str, ...]:
+    """Every kind the rules name, in order."""
+    return tuple(dict.fromkeys(rule.kind for rule in LIVE_VALUES))

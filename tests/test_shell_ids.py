@@ -1,0 +1,203 @@
+"""The id cache behind Tab (store/ids.py) and the rules saying which argument completes which
+kind (docgen/live.py): fed by what commands print, private, atomic, never in the way.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import stat
+import subprocess
+import sys
+import types
+from pathlib import Path
+from typing import Annotated
+
+import pytest
+import typer
+
+from mistral_cli import app as app_module
+from mistral_cli.docgen import completion
+from mistral_cli.docgen.tree import build_tree
+from mistral_cli.store import ids
+from tests.fakeapi.defaults import (BATCH_ID, FILE_ID, FT_MODEL, JOB_ID, batch_job, completion_job,
+                                    file_obj)
+
+OTHER_FILE = "0b9f6c2e-1d3a-4e5f-8a7b-9c0d1e2f3a4b"
+
+
+def cache_file() -> Path:
+    return Path(os.environ["MCLI_DATA_DIR"]) / ids.FILE_NAME
+
+
+# -- the cache -------------------------------------------------------------------------------
+
+
+def test_objects_are_kept_by_their_kind_newest_first():
+    ids.remember([file_obj(), completion_job(), batch_job(), {"id": FT_MODEL, "object": "model"}])
+    ids.remember([file_obj(OTHER_FILE), file_obj()])
+    assert ids.ids("file") == [OTHER_FILE, FILE_ID]
+    assert ids.ids("fine-tuning-job") == [JOB_ID]
+    assert ids.ids("batch-job") == [BATCH_ID]
+    assert ids.ids("model") == [FT_MODEL]
+
+
+def test_objects_of_no_cached_kind_are_ignored():
+    ids.remember([{"id": "cmpl-1", "object": "chat.completion"}, {"object": "list", "data": []},
+                  {"id": "x"}, "not an object", {"id": 7, "object": "file"}])
+    assert not cache_file().exists()
+
+
+def test_a_deleted_object_leaves_the_cache():
+    ids.remember([file_obj(), file_obj(OTHER_FILE)])
+    ids.remember([{"id": FILE_ID, "object": "file", "deleted": True}])
+    assert ids.ids("file") == [OTHER_FILE]
+
+
+def test_each_kind_is_capped(monkeypatch):
+    monkeypatch.setattr(ids, "MAX_PER_KIND", 3)
+    ids.remember([{"id": f"m{n}", "object": "model"} for n in range(5)])
+    assert ids.ids("model") == ["m0", "m1", "m2"]
+
+
+def test_the_cache_is_private_and_written_atomically(tmp_path, monkeypatch):
+    data = tmp_path / "fresh" / "data"
+    monkeypatch.setenv("MCLI_DATA_DIR", str(data))
+    ids.remember([file_obj()])
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / ids.FILE_NAME).stat().st_mode) == 0o600
+    assert [p.name for p in data.iterdir()] == [ids.FILE_NAME]  # no temporary file left behind
+
+
+def test_a_broken_cache_offers_nothing_and_is_replaced():
+    cache_file().write_text("{not json")
+    assert ids.ids("file") == []
+    ids.remember([file_obj()])
+    assert ids.ids("file") == [FILE_ID]
+
+
+def test_a_cache_that_cannot_be_written_never_breaks_the_command(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("MCLI_DATA_DIR", str(blocker / "data"))
+    ids.remember([file_obj()])  # no exception
+    assert ids.ids("file") == []
+
+
+# -- commands feed it by printing ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("output", ["table", "json", "text"])
+def test_list_commands_feed_the_cache_whatever_the_format(api, cli, output):
+    api.files[FILE_ID] = file_obj()
+    assert cli("files", "list", "-o", output).exit_code == 0
+    assert cli("models", "list", "-o", output).exit_code == 0
+    assert ids.ids("file") == [FILE_ID]
+    assert ids.ids("model") == ["mistral-small-latest", FT_MODEL]
+
+
+def test_a_delete_takes_the_id_out_even_when_it_prints_nothing(api, cli):
+    ids.remember([file_obj(), file_obj(OTHER_FILE)])
+    assert cli("files", "delete", FILE_ID, "--yes").exit_code == 0
+    assert ids.ids("file") == [OTHER_FILE]
+
+
+def test_completion_ids_prints_the_cache_and_the_history(api, cli):
+    ids.remember([file_obj(), file_obj(OTHER_FILE)])
+    assert cli("completion", "ids", "file").stdout == f"{FILE_ID}\n{OTHER_FILE}\n"
+    assert cli("completion", "ids", "conversation").stdout == ""  # no history yet: nothing
+    assert cli("chat", "hi", "--cid", "build-42").exit_code == 0
+    assert cli("completion", "ids", "conversation").stdout == "build-42\n"
+    assert cli("completion", "ids", "no-such-kind").stdout == ""
+
+
+def test_completion_ids_never_errors(cli, tmp_path, monkeypatch):
+    (tmp_path / "mcli-data" / "history.db").write_text("not a database")
+    result = cli("completion", "ids", "conversation")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+
+
+# -- the rules, and the job groups that other branches are writing ----------------------------
+
+
+def _ghost_jobs_module(group: str) -> types.ModuleType:
+    """A stand-in for a job command module as the brief describes it: `get|cancel JOB_ID`."""
+    module = types.ModuleType(f"tests.ghost_{group.replace('-', '_')}")
+    sub = typer.Typer()
+
+    @sub.command("get")
+    def get(job_id: Annotated[str, typer.Argument()]) -> None:
+        """Show a job."""
+
+    @sub.command("cancel")
+    def cancel(job_ids: Annotated[list[str], typer.Argument()]) -> None:
+        """Cancel jobs."""
+
+    @sub.command("create")
+    def create(job_id_hint: Annotated[str, typer.Argument()],
+               model: Annotated[str, typer.Option("--model")] = "") -> None:
+        """Create a job."""
+
+    module.register = lambda root: root.add_typer(sub, name=group, help=f"{group} jobs.")
+    return module
+
+
+@pytest.fixture
+def job_groups(monkeypatch):
+    """The tree with `fine-tuning` and `batch` groups registered as their branches will."""
+    entries = []
+    for group in ("fine-tuning", "batch"):
+        module = _ghost_jobs_module(group)
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+        entries.append(app_module.Entry(group, module.__name__, f"{group} jobs."))
+    monkeypatch.setattr(app_module, "REGISTRY", (*app_module.REGISTRY, *entries))
+    return build_tree()
+
+
+def test_job_id_arguments_complete_job_ids_once_the_groups_exist(job_groups):
+    nodes = {node.path: node for node in job_groups.nodes()}
+    assert nodes[("fine-tuning", "get")].arguments[0].live == "fine-tuning-job"
+    assert nodes[("fine-tuning", "cancel")].arguments[0].live == "fine-tuning-job"
+    assert nodes[("batch", "get")].arguments[0].live == "batch-job"
+    assert nodes[("batch", "create")].arguments[0].live == ""  # not a job verb
+    assert [o.live for o in nodes[("batch", "create")].options if o.long == "--model"] == ["model"]
+
+
+def test_the_rules_today():
+    nodes = {node.path: node for node in build_tree().nodes()}
+    assert nodes[("files", "get")].arguments[0].live == "file"
+    assert nodes[("files", "delete")].arguments[0].live == "file"
+    assert nodes[("files", "upload")].arguments[0].live == ""
+    assert nodes[("history", "show")].arguments[0].live == "conversation"
+    assert [o.live for o in nodes[("chat",)].options if "--cid" in o.names] == ["conversation"]
+    assert [o.live for o in nodes[("chat",)].options if "-m" in o.names] == ["model"]
+
+
+def bash_offers(script: Path, line: str) -> list[str]:
+    """What SCRIPT offers in bash for LINE (COMP_WORDS as bash would split it, but at spaces only)."""
+    words = shlex.split(line) + ([""] if line.endswith(" ") else [])
+    program = (f"source {shlex.quote(str(script))}; COMP_WORDS=({' '.join(map(shlex.quote, words))}); "
+               f"COMP_CWORD={len(words) - 1}; _mcli; printf '%s\\n' \"${{COMPREPLY[@]}}\"")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(["bash", "--norc", "--noprofile", "-c", program], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    return [word for word in done.stdout.splitlines() if word]
+
+
+def test_bash_offers_cached_job_ids_for_the_job_groups(job_groups, tmp_path):
+    script = tmp_path / "mcli"
+    script.write_text(completion.bash(job_groups))
+    ids.remember([completion_job(), batch_job(), completion_job("5c1d0e2f-0000-4000-8000-000000000001")])
+    assert bash_offers(script, "mcli fine-tuning get ") == [JOB_ID, "5c1d0e2f-0000-4000-8000-000000000001"]
+    assert bash_offers(script, "mcli batch cancel b2") == [BATCH_ID]
+    assert bash_offers(script, "mcli fine-tuning create ") == []
+
+
+def test_bash_keeps_colons_in_ids_together():
+    ids.remember([{"id": FT_MODEL, "object": "model"}, {"id": "mistral-small-latest", "object": "model"}])
+    script = Path(__file__).resolve().parent.parent / "completions" / "bash" / "mcli"
+    # bash splits `ft:o` at ':' into three words; the script joins them back and drops `ft:`
+    # from the reply, as readline replaces only the text after the last colon.
+    assert bash_offers(script, "mcli models get ft : o") == [FT_MODEL.removeprefix("ft:")]
+    assert bash_offers(script, "mcli models get ") == [FT_MODEL, "mistral-small-latest"]
