@@ -19,8 +19,7 @@ import os
 import signal
 import sys
 from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import typer
 
@@ -33,8 +32,7 @@ from mistral_cli.invoke import invoke
 from mistral_cli.options import epilog
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One top-level command or group: its name, module, help, and kind."""
 
     name: str

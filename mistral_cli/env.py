@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.http.client import HTTPClient
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity; skipping the generated __eq__ keeps start-up short
 class Env:
     """Streams, terminal flags, environment variables and settings for one invocation."""
 

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import os
 import threading
-import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from mistral_cli.config.paths import credentials_file, private_dir
 from mistral_cli.errors import AuthError, ConfigError
@@ -33,8 +31,7 @@ class KeyringUnavailable(Exception):
     """No usable keyring backend, or it did not answer in time."""
 
 
-@dataclass(frozen=True)
-class Credential:
+class Credential(NamedTuple):
     """A key, a human description of where it came from, and that place's kind."""
 
     key: str
@@ -42,8 +39,7 @@ class Credential:
     kind: str = "env"  # env | keyring | file
 
 
-@dataclass(frozen=True)
-class KeyLookup:
+class KeyLookup(NamedTuple):
     """The outcome of a lookup: the credential found (or None) and any keyring problem met."""
 
     credential: Credential | None
@@ -144,6 +140,8 @@ def keyring_delete(profile: str) -> bool:
 
 
 def _read_file_keys(environ: Mapping[str, str]) -> dict[str, str]:
+    import tomllib
+
     path = credentials_file(environ)
     try:
         keys = tomllib.loads(path.read_text(encoding="utf-8"))

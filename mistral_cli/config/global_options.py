@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from mistral_cli.errors import UsageError
 
 COLOR_CHOICES = ("auto", "always", "never")
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity; skipping the generated __eq__ keeps start-up short
 class GlobalOptions:
     """Options accepted before or after any subcommand (one field per entry of GLOBALS)."""
 
@@ -52,8 +52,7 @@ def _config_key(key: str) -> Callable[[str], Any]:
     return parse
 
 
-@dataclass(frozen=True)
-class GlobalOption:
+class GlobalOption(NamedTuple):
     """One global option: its names, the GlobalOptions field it sets, its help, and the
     parser of its value (None for a flag)."""
 

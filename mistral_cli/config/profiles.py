@@ -17,17 +17,17 @@ type is reported with the profile and key, when that profile is used.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
-import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, TYPE_CHECKING
 
 from mistral_cli.config.paths import config_file, private_dir, private_file
 from mistral_cli.errors import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import tomllib
 
 DEFAULT_PROFILE = "default"
 DEFAULT_SERVER_URL = "https://api.mistral.ai"
@@ -84,8 +84,7 @@ def _name(text: str) -> str:
     return text.strip()
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(NamedTuple):
     """One config key: how to parse a value given on the command line, and what it is for."""
 
     parse: Callable[[str], Any]
@@ -118,6 +117,8 @@ def valid_keys_text() -> str:
 def check_key(name: str) -> Key:
     """Return the Key for NAME, or refuse it with the list of valid keys."""
     if name not in KEYS:
+        import difflib
+
         close = difflib.get_close_matches(name, KEYS, n=1)
         raise ConfigError(f"unknown config key '{name}'", details=["valid keys:", *valid_keys_text().splitlines()],
                           hint=f"did you mean '{close[0]}'?" if close else None)
@@ -154,7 +155,7 @@ def check_file_value(name: str, value: Any) -> Any:
     return key.parse(str(value))
 
 
-def toml_error_position(exc: tomllib.TOMLDecodeError) -> str:
+def toml_error_position(exc: "tomllib.TOMLDecodeError") -> str:
     """'line L, column C: reason' from a TOMLDecodeError's message."""
     text = str(exc)
     match = re.search(r"^(.*?)\s*\(at line (\d+), column (\d+)\)$", text)
@@ -181,6 +182,8 @@ class ConfigFile:
             return cls(path, {})
         except OSError as exc:
             raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        import tomllib  # only when there is a file to read: start-up without one skips it
+
         try:
             data = tomllib.loads(raw.decode("utf-8"))
         except UnicodeDecodeError:

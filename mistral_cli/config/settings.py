@@ -9,8 +9,7 @@ file, then mcli's default.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple, TYPE_CHECKING
 
 from mistral_cli.config.global_options import GLOBALS
 from mistral_cli.config.profiles import KEYS, ConfigFile
@@ -24,8 +23,7 @@ OPTION_OF = {option.attr: (option.names[0], option.attr) for option in GLOBALS i
 ENV_OF = {"server_url": "MISTRAL_SERVER_URL"}
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     """One key's effective value in one profile and its source."""
 
     profile: str

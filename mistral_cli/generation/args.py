@@ -77,7 +77,7 @@ def check_option_ranges(args: Any, option_fields: dict[str, str]) -> None:
         check_range(value, option, low, high)
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity; skipping the generated __eq__ keeps start-up short
 class GenArgs:
     """Every option of `chat` and `agents` (agents leave the model-only ones unset)."""
 

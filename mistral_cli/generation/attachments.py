@@ -9,9 +9,8 @@ later turn asks for a fresh signed URL instead of reusing an expired one.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple, TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from mistral_cli.errors import UsageError
@@ -28,8 +27,7 @@ PDF_SIGNATURE = b"%PDF-"
 URL_SCHEMES = ("http://", "https://")
 
 
-@dataclass(frozen=True)
-class Attachment:
+class Attachment(NamedTuple):
     """One thing to attach: an image or a document, a local file or a URL."""
 
     source: str

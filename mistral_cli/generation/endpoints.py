@@ -7,8 +7,7 @@ in the spec (a test keeps them in step); a `--body` key outside them is refused 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 COMMON_FIELDS = frozenset({
     "messages", "max_tokens", "stop", "random_seed", "response_format", "tools", "tool_choice",
@@ -20,8 +19,7 @@ FIM_FIELDS = frozenset({"model", "prompt", "suffix", "temperature", "top_p", "ma
                         "min_tokens", "stream", "stop", "random_seed"})
 
 
-@dataclass(frozen=True)
-class Endpoint:
+class Endpoint(NamedTuple):
     """One generation operation: its conversation kind, API module and request fields."""
 
     kind: str

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 NOTHING_TO_SEND = "nothing to send: give a PROMPT, pipe text on stdin, or use --messages FILE"
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity; skipping the generated __eq__ keeps start-up short
 class Inputs:
     """What the user gave to send this turn (read before any request)."""
 

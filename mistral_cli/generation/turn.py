@@ -7,8 +7,7 @@ error goes on to `main()` (exit 1, or 130 for Ctrl-C).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple, TYPE_CHECKING
 
 from mistral_cli.errors import APIError, MCLIError
 from mistral_cli.generation.answer import Answer, pump, tool_call_line
@@ -22,8 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.generation.session import Session
 
 
-@dataclass(frozen=True)
-class View:
+class View(NamedTuple):
     """How an answer is printed: the output format, Markdown on a terminal, a final newline."""
 
     output: GenOutput = GenOutput.text

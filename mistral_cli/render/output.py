@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple, TYPE_CHECKING
 
 from mistral_cli.render import human
 
@@ -30,8 +29,7 @@ class OutputFormat(str, Enum):
     text = "text"
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     """One column: a header, where its value comes from, and how a human sees it."""
 
     header: str
