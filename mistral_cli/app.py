@@ -44,6 +44,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("agents", "mistral_cli.commands.agents", "Talk to an agent by its id; streams the answer.", group=False),
     Entry("files", "mistral_cli.commands.files", "Upload, list, download and delete files."),
     Entry("models", "mistral_cli.commands.models", "List, inspect, rename, archive and delete models."),
+    Entry("batch", "mistral_cli.commands.batch", "Run many requests at once on Mistral's batch engine."),
     Entry("history", "mistral_cli.commands.history", "Browse and delete locally saved conversations."),
     Entry("usage", "mistral_cli.commands.usage", "Token usage by model and by day, from the local history.", group=False),
     Entry("auth", "mistral_cli.commands.auth", "Store, check, show and remove the API key."),

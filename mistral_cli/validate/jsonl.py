@@ -73,6 +73,9 @@ def check_line(report: Report, number: int, raw: bytes, check: LineCheck) -> Non
     except ValueError as exc:
         report.add(number, "", f"not valid JSON ({getattr(exc, 'msg', exc)})")
         return
+    except RecursionError:
+        report.add(number, "", "not valid JSON (nested too deeply)")
+        return
     report.examples += 1
     for where, message in check(value):
         report.add(number, where, message)
