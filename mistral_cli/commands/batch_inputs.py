@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from mistral_cli.api.raw import split_field
 from mistral_cli.errors import UsageError
 from mistral_cli.render.output import dumps
 from mistral_cli.render.progress import progress_bar
@@ -34,6 +33,8 @@ CHAT_ENDPOINT = "/v1/chat/completions"
 
 def parse_metadata(specs: Sequence[str], option: str = "--metadata") -> dict[str, str]:
     """`KEY=VALUE` pairs as a dict; refuse a malformed pair, a repeated key or a bad length."""
+    from mistral_cli.api.raw import split_field  # lazily: api/raw.py loads httpx
+
     metadata: dict[str, str] = {}
     low, high = METADATA_VALUE_LENGTH
     for spec in specs:
