@@ -165,8 +165,8 @@ class BarView(View):
             self.status = job.status_text
             self.bar.note(f"batch job {self.job_id}: {job.status_text}")
         detail = f"{job.status_text}  {job.succeeded_requests} ok, {job.failed_requests} failed"
-        remaining = self.eta.seconds(job.done, job.total_requests)
-        if remaining is not None and not job.is_final:
+        remaining = self.eta.seconds(job.done, job.total_requests) if job.status_text == "RUNNING" else None
+        if remaining is not None:
             detail += f"  ETA {clock_text(remaining)}"
         self.bar.update(job.done, job.total_requests, detail)
 
@@ -177,7 +177,7 @@ class BarView(View):
 
 @dataclass
 class Eta:
-    """Time left, from the pace since the first state seen with some progress (on CLOCK)."""
+    """Time left, from the pace since the first state it was asked about (on CLOCK)."""
 
     start: tuple[float, int] | None = None
 

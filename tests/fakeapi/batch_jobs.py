@@ -106,6 +106,8 @@ class BatchJobs:
         self.polls += 1
         if self.polls in self.outage:
             return self.outage[self.polls]
+        if req.path_params["job_id"] not in self.jobs:
+            return json_response({"detail": "Batch job not found"}, 404)
         return json_response(self.state(req.path_params["job_id"]))
 
     def _list(self, req) -> Response:
