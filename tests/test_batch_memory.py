@@ -42,3 +42,20 @@ def test_from_prompts_keeps_memory_flat_however_many_lines(api, tmp_path):
     assert json.loads(upload.head.split(b"\n", 1)[0])["custom_id"] == "1"
     print(f"peak RSS: {small / MiB:.1f} MiB for 10 prompts, {big / MiB:.1f} MiB for 400,000")
     assert big - small < 20 * MiB, f"{(big - small) / MiB:.1f} MiB more for 400,000 prompts"
+
+
+def test_checking_unique_custom_ids_keeps_memory_flat(api, tmp_path):
+    def measured(count: int) -> int:
+        path = tmp_path / f"requests-{count}.jsonl"
+        with path.open("w") as handle:
+            for number in range(count):
+                handle.write(json.dumps({"custom_id": f"request-{number:09d}",
+                                         "body": {"messages": [{"role": "user", "content": PROMPT}]}}) + "\n")
+        proc, peak = run_measured(tmp_path, "batch", "create", "-i", str(path), "--endpoint",
+                                  "/v1/chat/completions", "-m", "mistral-small-latest", "-o", "text")
+        assert proc.returncode == 0, proc.stderr.decode()
+        return peak
+
+    small, big = measured(10), measured(400_000)
+    print(f"peak RSS: {small / MiB:.1f} MiB for 10 requests, {big / MiB:.1f} MiB for 400,000")
+    assert big - small < 20 * MiB, f"{(big - small) / MiB:.1f} MiB more for 400,000 unique ids"

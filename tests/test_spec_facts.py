@@ -90,6 +90,8 @@ ENUMS = [
     ("mistral_cli.commands.files:Purpose", "FilePurpose"),
     ("mistral_cli.commands.files:SampleType", "SampleType"),
     ("mistral_cli.commands.files:Source", "Source"),
+    ("mistral_cli.commands.batch:Endpoint", "ApiEndpoint"),
+    ("mistral_cli.models.batch_status:BatchStatus", "BatchJobStatus"),
 ]
 
 # (where mcli keeps the properties it copies, the spec schema they belong to)
@@ -133,3 +135,38 @@ def test_every_range_is_checked_somewhere():
 def test_a_wrong_copy_would_fail():
     assert values_of(("auto", "none")) != enum_values("ToolChoiceEnum")
     assert bounds("ChatCompletionRequest.temperature") != (0, 2)
+
+
+def test_batch_metadata_value_lengths_match_the_spec():
+    from mistral_cli.commands.batch_inputs import METADATA_VALUE_LENGTH
+
+    values = resolve(schemas()["BatchJobIn"])["properties"]["metadata"]["additionalProperties"]
+    assert METADATA_VALUE_LENGTH == (values["minLength"], values["maxLength"])
+
+
+def test_batch_list_sends_every_filter_of_the_spec():
+    from mistral_cli.api.batch import list_jobs
+
+    class Recorder:
+        def call(self, method, path, params=None, **_kw):
+            self.params = params
+            return {}
+
+    client = Recorder()
+    list_jobs(client, page=0, page_size=1, model="m", metadata={"k": "v"}, created_after="2025-01-01",
+              created_by_me=True, statuses=["QUEUED"])
+    declared = load_spec()["paths"]["/v1/batch/jobs"]["get"]["parameters"]
+    assert set(client.params) == {param["name"] for param in declared}
+
+
+def test_batch_create_sends_only_fields_of_the_spec():
+    from mistral_cli.api.batch import create_job
+
+    class Recorder:
+        def call(self, method, path, json_body=None, **_kw):
+            self.body = json_body
+            return {}
+
+    client = Recorder()
+    create_job(client, input_files=["f"], endpoint="e", model="m", metadata={"k": "v"}, timeout_hours=1)
+    assert set(client.body) == set(resolve(schemas()["BatchJobIn"])["properties"])
