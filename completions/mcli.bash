@@ -8,7 +8,7 @@ __mcli_global_vopts='--profile --server-url --timeout --max-retries --color'
 __mcli_node() {
     __mcli_subs=""; __mcli_opts=""; __mcli_vopts=""; __mcli_args=""; __mcli_more=0
     case "$1" in
-        '') __mcli_subs='agents api auth chat config files fim history models usage'; __mcli_opts='--version -h --help' ;;
+        '') __mcli_subs='agents api auth batch chat config files fim history models usage'; __mcli_opts='--version -h --help' ;;
         'agents') __mcli_opts='--system -s --system-file --messages --body --no-stdin --attach -a --doc --prefix --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --json-mode --schema --schema-name --strict --tool --tools --tool-choice --no-parallel-tool-calls --tool-result --tool-result-file --continue -c --cid --no-log --interactive -i --no-stream --no-markdown --output -o -h --help'; __mcli_vopts='--system -s --system-file --messages --body --attach -a --doc --prefix --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --cid --output -o'; __mcli_args='- -' ;;
         'api') __mcli_opts='-f --field -F --field-file --body --input --multipart --paginate -o --output -h --help'; __mcli_vopts='-f --field -F --field-file --body --input -o --output'; __mcli_args='c:GET,POST,PUT,PATCH,DELETE -' ;;
         'auth') __mcli_subs='login logout status token'; __mcli_opts='-h --help' ;;
@@ -16,6 +16,13 @@ __mcli_node() {
         'auth logout') __mcli_opts='-h --help' ;;
         'auth status') __mcli_opts='-o --output --no-verify -h --help'; __mcli_vopts='-o --output' ;;
         'auth token') __mcli_opts='-h --help' ;;
+        'batch') __mcli_subs='cancel create get list results watch'; __mcli_opts='-h --help' ;;
+        'batch cancel') __mcli_opts='--yes -y -o --output -h --help'; __mcli_vopts='-o --output'; __mcli_args='-' ;;
+        'batch create') __mcli_opts='--input -i --from-prompts --endpoint --model -m --metadata --timeout-hours --system -s --max-tokens --temperature --watch --results-dir --interval -o --output -h --help'; __mcli_vopts='--input -i --from-prompts --endpoint --model -m --metadata --timeout-hours --system -s --max-tokens --temperature --results-dir --interval -o --output' ;;
+        'batch get') __mcli_opts='-o --output -h --help'; __mcli_vopts='-o --output'; __mcli_args='-' ;;
+        'batch list') __mcli_opts='--model --metadata --created-after --created-by-me --status --page --page-size --all -o --output -h --help'; __mcli_vopts='--model --metadata --created-after --status --page --page-size -o --output' ;;
+        'batch results') __mcli_opts='--dir --answers --force -f -h --help'; __mcli_vopts='--dir'; __mcli_args='-' ;;
+        'batch watch') __mcli_opts='--interval -o --output -h --help'; __mcli_vopts='--interval -o --output'; __mcli_args='-' ;;
         'chat') __mcli_opts='--system -s --system-file --messages --body --no-stdin --attach -a --doc --prefix --model -m --temperature --top-p --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --safe-prompt --prediction --prediction-file --json-mode --schema --schema-name --strict --tool --tools --tool-choice --no-parallel-tool-calls --tool-result --tool-result-file --continue -c --cid --no-log --interactive -i --no-stream --no-markdown --output -o -h --help'; __mcli_vopts='--system -s --system-file --messages --body --attach -a --doc --prefix --model -m --temperature --top-p --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --cid --output -o'; __mcli_args='-' ;;
         'config') __mcli_subs='get list path set unset use'; __mcli_opts='-h --help' ;;
         'config get') __mcli_opts='-o --output -h --help'; __mcli_vopts='-o --output'; __mcli_args='-' ;;
@@ -67,6 +74,17 @@ __mcli_values() {
         'api|--body'|'api|--input') __mcli_files=1 ;;
         'api|-o'|'api|--output') __mcli_choices='json jsonl' ;;
         'auth status|-o'|'auth status|--output') __mcli_choices='table json jsonl text' ;;
+        'batch cancel|-o'|'batch cancel|--output') __mcli_choices='table json jsonl text' ;;
+        'batch create|--input'|'batch create|-i') __mcli_files=1 ;;
+        'batch create|--from-prompts') __mcli_files=1 ;;
+        'batch create|--endpoint') __mcli_choices='/v1/chat/completions /v1/embeddings /v1/fim/completions /v1/moderations /v1/chat/moderations' ;;
+        'batch create|--results-dir') __mcli_files=1 ;;
+        'batch create|-o'|'batch create|--output') __mcli_choices='table json jsonl text' ;;
+        'batch get|-o'|'batch get|--output') __mcli_choices='table json jsonl text' ;;
+        'batch list|--status') __mcli_choices='QUEUED RUNNING SUCCESS FAILED TIMEOUT_EXCEEDED CANCELLATION_REQUESTED CANCELLED' ;;
+        'batch list|-o'|'batch list|--output') __mcli_choices='table json jsonl text' ;;
+        'batch results|--dir') __mcli_files=1 ;;
+        'batch watch|-o'|'batch watch|--output') __mcli_choices='table json jsonl text' ;;
         'chat|--system-file') __mcli_files=1 ;;
         'chat|--messages') __mcli_files=1 ;;
         'chat|--body') __mcli_files=1 ;;
