@@ -85,6 +85,14 @@ def check_range(value: float | int | None, option: str, low: float | None = None
         raise UsageError(f"{option} must be {bounds} (got {value:g})")
 
 
+def check_paging(page: int | None, page_size: int | None, all_pages: bool) -> None:
+    """Refuse a negative --page, a --page-size under 1, and --all with --page."""
+    check_range(page, "--page", low=0)
+    check_range(page_size, "--page-size", low=1)
+    if all_pages and page is not None:
+        raise UsageError("--all reads every page: it cannot be combined with --page")
+
+
 def confirm(env: "Env", question: str, yes: bool) -> None:
     """Ask before a destructive action on a terminal; refuse off a terminal without --yes."""
     if yes:

@@ -139,11 +139,18 @@ def test_from_prompts_leaves_no_temporary_file(api, cli, tmp_path, monkeypatch):
     (["-i", "missing.jsonl", "--endpoint", CHAT], "neither a file nor a file id"),
     (["--from-prompts", "missing.txt"], "no such file"),
     (["--from-prompts", "-"], "no prompt"),
+    (["-i", FILE_ID, "--endpoint", CHAT, "--watch", "--interval", "0"], "--interval"),
 ])
 def test_create_refuses_bad_options_before_any_request(api, cli, args, expected):
     result = cli("batch", "create", "-m", MODEL, *args, input="\n")
     assert result.exit_code == 2, result
     assert expected in result.stderr
+    assert api.requests == []
+
+
+def test_empty_prompts_are_refused_before_any_file_is_uploaded(api, cli, requests_file):
+    result = cli("batch", "create", "-i", requests_file, "--from-prompts", "-", "-m", MODEL, input="\n \n")
+    assert result.exit_code == 2 and "no prompt" in result.stderr
     assert api.requests == []
 
 

@@ -6,6 +6,7 @@ batch_watch.py, its results in batch_results.py; this module parses options and 
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -19,9 +20,9 @@ from mistral_cli.commands.batch_results import print_answers, save_results
 from mistral_cli.commands.batch_watch import watch_job
 from mistral_cli.errors import UsageError
 from mistral_cli.generation.args import RANGES
-from mistral_cli.inputs import check_range, check_uuid, confirm
+from mistral_cli.inputs import check_paging, check_range, check_uuid, confirm
 from mistral_cli.models.batch_status import BatchStatus
-from mistral_cli.options import OutputOpt, YesOpt, env_of, epilog
+from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, YesOpt, env_of, epilog, page_size_opt
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -137,10 +138,12 @@ def create(
     pairs = inputs.parse_metadata(metadata or [])
     sorted_inputs = inputs.sort_inputs(input_ or [])
     inputs.validate_files(sorted_inputs.paths)
-    file_ids = [inputs.upload_requests(env, path) for path in sorted_inputs.paths] + sorted_inputs.ids
-    if from_prompts is not None:
-        with inputs.prompt_requests_file(env, from_prompts, options) as path:
-            file_ids.append(inputs.upload_requests(env, path, inputs.requests_name(from_prompts)))
+    with ExitStack() as stack:  # the prompts file is written (and checked) before any upload
+        prompts = (stack.enter_context(inputs.prompt_requests_file(env, from_prompts, options))
+                   if from_prompts is not None else None)
+        file_ids = [inputs.upload_requests(env, path) for path in sorted_inputs.paths] + sorted_inputs.ids
+        if prompts is not None:
+            file_ids.append(inputs.upload_requests(env, prompts, inputs.requests_name(str(from_prompts))))
     body = api.create_job(env.client, input_files=file_ids, endpoint=endpoint_value, model=model,
                           metadata=pairs, timeout_hours=timeout_hours)
     if not watch:
@@ -170,7 +173,7 @@ def _check_create(from_prompts: str | None, input_: list[str], endpoint: Endpoin
         option, low, high, _integer = RANGES[field]
         check_range(getattr(options, field), option, low, high)
     check_range(timeout_hours, "--timeout-hours", low=1)
-    check_range(interval, "--interval", low=0)
+    check_range(interval, "--interval", low=1)
     return (endpoint or Endpoint.chat).value
 
 
@@ -205,18 +208,14 @@ def list_(
     created_by_me: Annotated[bool, typer.Option("--created-by-me", help="Only jobs you created.")] = False,
     status: Annotated[Optional[list[BatchStatus]], typer.Option(
         "--status", help="Only jobs in this status (repeatable).", show_default=False)] = None,
-    page: Annotated[Optional[int], typer.Option("--page", help="Page number, from 0.", show_default=False)] = None,
-    page_size: Annotated[Optional[int], typer.Option(
-        "--page-size", help=f"Jobs per page (server default {DEFAULT_PAGE_SIZE}).", show_default=False)] = None,
-    all_pages: Annotated[bool, typer.Option("--all", help="Follow every page.")] = False,
+    page: PageOpt = None,
+    page_size: page_size_opt("Jobs", DEFAULT_PAGE_SIZE) = None,
+    all_pages: AllPagesOpt = False,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """List batch jobs."""
     env = env_of(ctx)
-    check_range(page, "--page", low=0)
-    check_range(page_size, "--page-size", low=1)
-    if all_pages and page is not None:
-        raise UsageError("--all reads every page: it cannot be combined with --page")
+    check_paging(page, page_size, all_pages)
     filters = {"model": model, "metadata": inputs.metadata_filter(metadata or []) or None,
                "created_after": check_datetime(created_after, "--created-after"),
                "created_by_me": created_by_me, "statuses": [s.value for s in status or ()]}
@@ -271,7 +270,7 @@ def watch(ctx: typer.Context, job_id: JobIdArg, interval: IntervalOpt = DEFAULT_
     """Follow a batch job until it ends (exit 5 if it fails, times out or is cancelled)."""
     env = env_of(ctx)
     check_uuid(job_id, "job id")
-    check_range(interval, "--interval", low=0)
+    check_range(interval, "--interval", low=1)
     watch_job(env, job_id, output, interval)
 
 
