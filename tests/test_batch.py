@@ -306,3 +306,20 @@ def test_batch_help_does_not_load_pydantic():
             "print(json.dumps([codes, [m for m in ('pydantic', 'httpx') if m in sys.modules]]))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert json.loads(out) == [[0, 0, 0], []]
+
+
+def test_the_simulator_answers_as_the_spec_says(api, sim, cli, requests_file):
+    from tests.fakeapi.responses import json_response as reply
+    from tests.fakeapi.spec import validate_response
+
+    sim.fail_ids = {"1"}
+    job_id = cli("batch", "create", "-i", requests_file, "--endpoint", CHAT, "-m", MODEL, "-o", "text").stdout.strip()
+    states = []
+    for seconds in (0, 12, 20, 1000):
+        sim.advance(seconds)
+        states.append(dict(sim.state(job_id)))
+        body = reply(states[-1]).body
+        assert validate_response("GET", f"/v1/batch/jobs/{job_id}", 200, {}, body, "application/json") == []
+    assert [s["status"] for s in states] == ["QUEUED", "RUNNING", "RUNNING", "SUCCESS"]
+    listed = reply({"object": "list", "data": states[-1:], "total": 1}).body
+    assert validate_response("GET", "/v1/batch/jobs", 200, {}, listed, "application/json") == []
