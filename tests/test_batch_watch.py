@@ -177,3 +177,30 @@ def test_eta_comes_from_the_pace_seen(monkeypatch):
     assert eta.seconds(20, 100) == pytest.approx(80.0)
     assert eta.seconds(20, 20) is None
     assert batch_watch.clock_text(3725) == "1:02:05" and batch_watch.clock_text(75) == "1:15"
+
+
+def test_sigint_to_a_real_watch_exits_130_with_the_resume_hint(api, sim, cli, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    job_id = new_job(cli, tmp_path)  # stays QUEUED: nothing moves the simulated clock now
+    polls_before = sim.polls
+    proc = subprocess.Popen([sys.executable, "-m", "mistral_cli", "batch", "watch", job_id, "--interval", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            env=dict(os.environ))
+    try:
+        deadline = time.monotonic() + 30
+        while sim.polls == polls_before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sim.polls > polls_before, "the watch never polled"
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert f"Resume with: mcli batch watch {job_id}" in stderr.decode()
+    assert b"Traceback" not in stderr
+    assert stdout.decode().splitlines() == ["QUEUED 0/3 (0 succeeded, 0 failed)"]

@@ -54,10 +54,10 @@ def print_answers(env: "Env", job: "BatchJob") -> None:
         for line in api.iter_result_lines(env.client, file_id):
             custom_id, answer, error = read_result(line)
             if error is None and kind == "output":
-                env.stdout.write(f"{custom_id}\t{answer.translate(ESCAPES)}\n")
+                env.stdout.write(f"{custom_id.translate(ESCAPES)}\t{answer.translate(ESCAPES)}\n")
                 answered += 1
             else:
-                env.info(f"{custom_id}\terror: {(error or answer).translate(ESCAPES)}")
+                env.info(f"{custom_id.translate(ESCAPES)}\terror: {(error or answer).translate(ESCAPES)}")
                 failed += 1
     env.stdout.flush()
     env.info(f"{answered} answer(s), {failed} failed request(s)")
