@@ -179,9 +179,17 @@ def test_list_sends_every_filter(api, cli):
                  "--status", "QUEUED", "--page", "2", "--page-size", "20", "-o", "text")
     assert result.exit_code == 0, result
     assert api.last().query == {"model": [MODEL], "metadata": ["team=search&env=prod"],
-                                "created_after": ["2025-01-31T12:00:00Z"], "created_by_me": ["true"],
+                                "created_after": ["2025-01-31T12:00:00+00:00"], "created_by_me": ["true"],
                                 "status": ["RUNNING", "QUEUED"], "page": ["2"], "page_size": ["20"]}
     assert result.stdout == f"{BATCH_ID}\n"
+
+
+@pytest.mark.parametrize("given, sent", [("2025-01-31", "2025-01-31T00:00:00+00:00"),
+                                         ("2025-01-31T08:30:00", "2025-01-31T08:30:00+00:00"),
+                                         ("2025-01-31T08:30:00+02:00", "2025-01-31T08:30:00+02:00")])
+def test_list_created_after_is_sent_as_an_rfc3339_time(api, cli, given, sent):
+    assert cli("batch", "list", "--created-after", given).exit_code == 0
+    assert api.last().query["created_after"] == [sent]
 
 
 def test_list_off_a_terminal_is_tab_separated(api, cli):

@@ -7,7 +7,7 @@ batch_watch.py, its results in batch_results.py; this module parses options and 
 from __future__ import annotations
 
 from contextlib import ExitStack
-from datetime import datetime
+from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -227,15 +227,15 @@ def list_(
 
 
 def check_datetime(value: str | None, option: str) -> str | None:
-    """VALUE unchanged when it is an ISO 8601 date or time (a trailing Z allowed), else UsageError."""
+    """VALUE as an RFC 3339 time: an ISO 8601 date or time, UTC when it names no offset."""
     if value is None:
         return None
     try:
-        datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
+        moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
     except ValueError:
         raise UsageError(f"{option}: expected an ISO 8601 time such as 2025-01-31T12:00:00Z, "
                          f"got {value!r}") from None
-    return value
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
 
 
 @app.command("get", epilog=epilog(f"mcli batch get {EXAMPLE_ID}", f"mcli batch get {EXAMPLE_ID} -o json"))
