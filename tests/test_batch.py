@@ -331,3 +331,16 @@ def test_the_simulator_answers_as_the_spec_says(api, sim, cli, requests_file):
     assert [s["status"] for s in states] == ["QUEUED", "RUNNING", "RUNNING", "SUCCESS"]
     listed = reply({"object": "list", "data": states[-1:], "total": 1}).body
     assert validate_response("GET", "/v1/batch/jobs", 200, {}, listed, "application/json") == []
+
+
+def test_the_job_model_keeps_unknown_fields_and_statuses():
+    from mistral_cli.errors import MCLIError
+    from mistral_cli.models.batch import BatchJob
+
+    job = BatchJob.of({**batch_job(status="PAUSED"), "errors": [{"message": None}, "junk"], "input_files": None,
+                       "priority": 3, "failed_requests": None})
+    assert (job.status_text, job.is_final, job.failed, job.failed_requests) == ("PAUSED", False, False, 0)
+    assert job.model_extra == {"object": "batch", "priority": 3} and job.input_files == []
+    assert BatchJob.of({**batch_job(), "status": "TIMEOUT_EXCEEDED"}).failed
+    with pytest.raises(MCLIError, match="cannot read"):
+        BatchJob.of({"id": 5})

@@ -68,7 +68,8 @@ def watch_job(env: "Env", job_id: str, output: OutputFormat, interval: float) ->
 def final(env: "Env", job: "BatchJob") -> "BatchJob":
     """JOB when it succeeded (noting failed requests), else a JobFailedError (exit 5)."""
     if job.failed:
-        details = [f"{error.message} (x{error.count})" for error in job.errors[:20]]
+        details = [f"{error.message or 'no message'}" + (f" (x{error.count})" if error.count else "")
+                   for error in job.errors[:20]]
         raise JobFailedError(f"batch job {job.id} ended {job.status_text}: {job.succeeded_requests} "
                              f"of {job.total_requests} request(s) succeeded", details=details)
     if job.failed_requests:

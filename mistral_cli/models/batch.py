@@ -19,8 +19,8 @@ class BatchError(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    message: str = ""
-    count: int = 1
+    message: Optional[str] = None
+    count: Optional[int] = None
 
 
 class BatchJob(BaseModel):
@@ -57,6 +57,12 @@ class BatchJob(BaseModel):
     def _errors(cls, value: Any) -> list:
         """Null errors are none; entries that are not objects are dropped."""
         return [item for item in value or () if isinstance(item, dict)]
+
+    @field_validator("input_files", mode="before")
+    @classmethod
+    def _files(cls, value: Any) -> list:
+        """Null input files are none."""
+        return value or []
 
     @classmethod
     def of(cls, body: Any) -> "BatchJob":
