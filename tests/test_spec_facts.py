@@ -144,29 +144,27 @@ def test_batch_metadata_value_lengths_match_the_spec():
     assert METADATA_VALUE_LENGTH == (values["minLength"], values["maxLength"])
 
 
+class Recorder:
+    """A stand-in client that keeps the keyword arguments of its last call."""
+
+    def call(self, method, path, **kwargs):
+        self.kwargs = kwargs
+        return {}
+
+
 def test_batch_list_sends_every_filter_of_the_spec():
     from mistral_cli.api.batch import list_jobs
-
-    class Recorder:
-        def call(self, method, path, params=None, **_kw):
-            self.params = params
-            return {}
 
     client = Recorder()
     list_jobs(client, page=0, page_size=1, model="m", metadata={"k": "v"}, created_after="2025-01-01",
               created_by_me=True, statuses=["QUEUED"])
     declared = load_spec()["paths"]["/v1/batch/jobs"]["get"]["parameters"]
-    assert set(client.params) == {param["name"] for param in declared}
+    assert set(client.kwargs["params"]) == {param["name"] for param in declared}
 
 
 def test_batch_create_sends_only_fields_of_the_spec():
     from mistral_cli.api.batch import create_job
 
-    class Recorder:
-        def call(self, method, path, json_body=None, **_kw):
-            self.body = json_body
-            return {}
-
     client = Recorder()
     create_job(client, input_files=["f"], endpoint="e", model="m", metadata={"k": "v"}, timeout_hours=1)
-    assert set(client.body) == set(resolve(schemas()["BatchJobIn"])["properties"])
+    assert set(client.kwargs["json_body"]) == set(resolve(schemas()["BatchJobIn"])["properties"])
