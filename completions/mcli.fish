@@ -262,7 +262,7 @@ complete -c mcli -n '__mcli_at batch list' -l 'created-after' -x -d 'Only jobs c
 complete -c mcli -n '__mcli_at batch list' -l 'created-by-me' -d 'Only jobs you created.'
 complete -c mcli -n '__mcli_at batch list' -l 'status' -x -a 'QUEUED RUNNING SUCCESS FAILED TIMEOUT_EXCEEDED CANCELLATION_REQUESTED CANCELLED' -d 'Only jobs in this status (repeatable).'
 complete -c mcli -n '__mcli_at batch list' -l 'page' -x -d 'Page number, from 0.'
-complete -c mcli -n '__mcli_at batch list' -l 'page-size' -x -d 'Jobs per page (server default 100).'
+complete -c mcli -n '__mcli_at batch list' -l 'page-size' -x -d 'Items per page (server default 100).'
 complete -c mcli -n '__mcli_at batch list' -l 'all' -d 'Follow every page.'
 complete -c mcli -n '__mcli_at batch list' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at batch list' -s 'h' -l 'help' -d 'Show this message and exit.'

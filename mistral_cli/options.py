@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -15,16 +15,12 @@ OutputOpt = Annotated[OutputFormat, typer.Option(
     case_sensitive=False, show_default=False)]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 PageOpt = Annotated[Optional[int], typer.Option("--page", help="Page number, from 0.", show_default=False)]
+PageSizeOpt = Annotated[Optional[int], typer.Option(
+    "--page-size", help="Items per page (server default 100).", show_default=False)]
 AllPagesOpt = Annotated[bool, typer.Option("--all", help="Follow every page.")]
 BodyOpt = Annotated[Optional[Path], typer.Option(
     "--body", metavar="FILE|-",
     help="A JSON object that forms the base of the request body; options are set on top.")]
-
-
-def page_size_opt(items: str, server_default: int) -> Any:
-    """The `--page-size` option of a list of ITEMS (Files, Jobs)."""
-    return Annotated[Optional[int], typer.Option(
-        "--page-size", help=f"{items} per page (server default {server_default}).", show_default=False)]
 
 
 def env_of(ctx: typer.Context) -> Env:

@@ -22,7 +22,7 @@ from mistral_cli.errors import UsageError
 from mistral_cli.generation.args import RANGES
 from mistral_cli.inputs import check_paging, check_range, check_uuid, confirm
 from mistral_cli.models.batch_status import BatchStatus
-from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, YesOpt, env_of, epilog, page_size_opt
+from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -209,7 +209,7 @@ def list_(
     status: Annotated[Optional[list[BatchStatus]], typer.Option(
         "--status", help="Only jobs in this status (repeatable).", show_default=False)] = None,
     page: PageOpt = None,
-    page_size: page_size_opt("Jobs", DEFAULT_PAGE_SIZE) = None,
+    page_size: PageSizeOpt = None,
     all_pages: AllPagesOpt = False,
     output: OutputOpt = OutputFormat.table,
 ) -> None:

@@ -11,8 +11,8 @@ import typer
 from mistral_cli.api import files as api
 from mistral_cli.commands.common import act_on_each
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import check_paging, check_range, check_uuid, confirm, existing_file
-from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, YesOpt, env_of, epilog, page_size_opt
+from mistral_cli.inputs import check_range, check_uuid, confirm, existing_file
+from mistral_cli.options import OutputOpt, YesOpt, env_of, epilog
 from mistral_cli.render.progress import progress_bar
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines
 
@@ -138,14 +138,18 @@ def list_(
     source: Annotated[Optional[list[Source]], typer.Option(
         "--source", help="Only files from this source (repeatable).")] = None,
     search: Annotated[Optional[str], typer.Option("--search", help="Only files whose name matches.")] = None,
-    page: PageOpt = None,
-    page_size: page_size_opt("Files", DEFAULT_PAGE_SIZE) = None,
-    all_pages: AllPagesOpt = False,
+    page: Annotated[Optional[int], typer.Option("--page", help="Page number, from 0.", show_default=False)] = None,
+    page_size: Annotated[Optional[int], typer.Option(
+        "--page-size", help=f"Files per page (server default {DEFAULT_PAGE_SIZE}).", show_default=False)] = None,
+    all_pages: Annotated[bool, typer.Option("--all", help="Follow every page.")] = False,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """List your organisation's files."""
     env = env_of(ctx)
-    check_paging(page, page_size, all_pages)
+    check_range(page, "--page", low=0)
+    check_range(page_size, "--page-size", low=1)
+    if all_pages and page is not None:
+        raise UsageError("--all reads every page: it cannot be combined with --page")
     filters: dict[str, Any] = {
         "purpose": purpose.value if purpose else None, "search": search,
         "sample_types": [s.value for s in sample_type or ()],
