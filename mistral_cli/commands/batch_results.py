@@ -40,6 +40,10 @@ def save_results(env: "Env", job: "BatchJob", directory: Path, force: bool) -> l
     for dest, _file_id in targets:
         if dest.exists() and not force:
             raise UsageError(f"{dest} already exists; use --force to overwrite it")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)  # the folder asked for: made if missing
+    except OSError as exc:
+        raise UsageError(f"cannot create the folder {directory}: {exc.strerror or exc}") from None
     for dest, file_id in targets:
         with progress_bar(env, f"downloading {dest.name}", None) as on_progress:
             written = download_file(env.client, file_id, dest, on_progress=on_progress)
