@@ -52,6 +52,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("files", "mistral_cli.commands.files", "Upload, list, download and delete files."),
     Entry("fine-tuning", "mistral_cli.commands.fine_tuning", "Create, follow and manage fine-tuning jobs."),
     Entry("models", "mistral_cli.commands.models", "List, inspect, rename, archive and delete models."),
+    Entry("batch", "mistral_cli.commands.batch", "Run many requests at once on Mistral's batch engine."),
     Entry("history", "mistral_cli.commands.history", "Browse and delete locally saved conversations."),
     Entry("usage", "mistral_cli.commands.usage", "Token usage by model and by day, from the local history.", group=False),
     Entry("auth", "mistral_cli.commands.auth", "Store, check, show and remove the API key."),

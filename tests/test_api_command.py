@@ -61,8 +61,9 @@ def test_normalize_path_refuses_another_server():
         raw.normalize_path("https://evil.example/v1/models", "http://127.0.0.1:9")
 
 
-def test_combine_pages_keeps_the_first_shape_and_concatenates_data():
-    pages = [{"object": "list", "data": [1, 2], "total": 3}, {"object": "list", "data": [3], "total": 3}]
+def test_combine_pages_keeps_the_first_shape_and_concatenates_new_items():
+    pages = [({"object": "list", "data": [1, 2], "total": 3}, [1, 2]),
+             ({"object": "list", "data": [2, 3], "total": 3}, [3])]
     assert raw.combine(pages) == {"object": "list", "data": [1, 2, 3], "total": 3}
 
 

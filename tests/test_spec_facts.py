@@ -89,6 +89,8 @@ def values_of(constant: Any) -> set[Any]:
 
 # (where mcli keeps it, the spec's enum it copies)
 ENUMS = [
+    ("mistral_cli.commands.batch:Endpoint", "ApiEndpoint"),
+    ("mistral_cli.models.batch_status:BatchStatus", "BatchJobStatus"),
     ("mistral_cli.generation.args:TOOL_CHOICES", "ToolChoiceEnum"),
     ("mistral_cli.commands.files:Purpose", "FilePurpose"),
     ("mistral_cli.commands.files:SampleType", "SampleType"),

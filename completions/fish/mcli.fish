@@ -8,9 +8,11 @@ complete -c mcli -f
 function __mcli_subs
     switch "$argv"
         case ''
-            echo agents api auth chat classifiers completion config embeddings files fim fine-tuning history models ocr usage
+            echo agents api auth batch chat classifiers completion config embeddings files fim fine-tuning history models ocr usage
         case 'auth'
             echo login logout status token
+        case 'batch'
+            echo cancel create get list results watch
         case 'classifiers'
             echo classify classify-chat moderate moderate-chat
         case 'completion'
@@ -38,6 +40,18 @@ function __mcli_vopts
             echo -f --field -F --field-file --body --input -o --output
         case 'auth status'
             echo -o --output
+        case 'batch cancel'
+            echo -o --output
+        case 'batch create'
+            echo --input -i --from-prompts --endpoint --model -m --metadata --timeout-hours --system -s --max-tokens --temperature --results-dir --interval -o --output
+        case 'batch get'
+            echo -o --output
+        case 'batch list'
+            echo --model --metadata --created-after --status --page --page-size -o --output
+        case 'batch results'
+            echo --dir
+        case 'batch watch'
+            echo --interval -o --output
         case 'chat'
             echo --system -s --system-file --messages --body --attach -a --doc --prefix --model -m --temperature --top-p --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --cid --output -o
         case 'classifiers classify'
@@ -177,6 +191,7 @@ complete -c mcli -l 'color' -x -a 'auto always never' -d 'auto, always or never.
 complete -c mcli -n '__mcli_at' -a 'agents' -d 'Talk to an agent by its id; the answer streams to stdout and the exchange is saved.'
 complete -c mcli -n '__mcli_at' -a 'api' -d 'Send a raw request to any API endpoint and print the reply.'
 complete -c mcli -n '__mcli_at' -a 'auth' -d 'Store, check, show and remove the API key.'
+complete -c mcli -n '__mcli_at' -a 'batch' -d 'Run many requests at once on Mistral\'s batch engine.'
 complete -c mcli -n '__mcli_at' -a 'chat' -d 'Chat with a model; the answer streams to stdout and the exchange is saved.'
 complete -c mcli -n '__mcli_at' -a 'classifiers' -d 'Moderate and classify texts and chats; gate pipelines with --fail-on.'
 complete -c mcli -n '__mcli_at' -a 'completion' -d 'Print the shell completion script for bash, zsh or fish.'
@@ -254,6 +269,60 @@ complete -c mcli -n '__mcli_at auth status' -l 'no-verify' -d 'Do not check the 
 complete -c mcli -n '__mcli_at auth status' -s 'h' -l 'help' -d 'Show this message and exit.'
 
 complete -c mcli -n '__mcli_at auth token' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at batch' -a 'cancel' -d 'Ask for a batch job to be cancelled (asks first on a terminal).'
+complete -c mcli -n '__mcli_at batch' -a 'create' -d 'Create a batch job from request files or a file of prompts.'
+complete -c mcli -n '__mcli_at batch' -a 'get' -d 'Show one batch job: status, counts, files, errors.'
+complete -c mcli -n '__mcli_at batch' -a 'list' -d 'List batch jobs.'
+complete -c mcli -n '__mcli_at batch' -a 'results' -d 'Download a batch job\'s output and error files, or print its answers.'
+complete -c mcli -n '__mcli_at batch' -a 'watch' -d 'Follow a batch job until it ends (exit 5 if it fails, times out or is cancelled).'
+complete -c mcli -n '__mcli_at batch' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at batch cancel' -l 'yes' -s 'y' -d 'Do not ask for confirmation.'
+complete -c mcli -n '__mcli_at batch cancel' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
+complete -c mcli -n '__mcli_at batch cancel' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at batch cancel; and __mcli_npos 0' -a '(__mcli_live batch-job)'
+
+complete -c mcli -n '__mcli_at batch create' -l 'input' -s 'i' -r -F -d 'Request file: a local JSONL (checked, then uploaded) or a file id (repeatable).'
+complete -c mcli -n '__mcli_at batch create' -l 'from-prompts' -r -F -d 'One prompt per line (- for stdin): each becomes a chat request, custom_id = its line number.'
+complete -c mcli -n '__mcli_at batch create' -l 'endpoint' -x -a '/v1/chat/completions /v1/embeddings /v1/fim/completions /v1/moderations /v1/chat/moderations' -d 'Endpoint every request goes to: /v1/chat/completions, /v1/embeddings, /v1/fim/completions, /v1/moderations, /v1/chat/moderations (with --from-prompts: the chat one).'
+complete -c mcli -n '__mcli_at batch create' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'Model for every request.'
+complete -c mcli -n '__mcli_at batch create' -l 'metadata' -x -d 'Metadata pair (repeatable).'
+complete -c mcli -n '__mcli_at batch create' -l 'timeout-hours' -x -d 'Hours before the job times out (server default 24).'
+complete -c mcli -n '__mcli_at batch create' -l 'system' -s 's' -x -d 'System prompt of every request (--from-prompts).'
+complete -c mcli -n '__mcli_at batch create' -l 'max-tokens' -x -d 'Most tokens per answer (--from-prompts).'
+complete -c mcli -n '__mcli_at batch create' -l 'temperature' -x -d 'Sampling temperature (--from-prompts).'
+complete -c mcli -n '__mcli_at batch create' -l 'watch' -d 'Follow the new job until it ends.'
+complete -c mcli -n '__mcli_at batch create' -l 'results-dir' -r -F -d 'With --watch: save the result files here at the end.'
+complete -c mcli -n '__mcli_at batch create' -l 'interval' -x -d 'Seconds between polls at first (it grows while nothing changes).'
+complete -c mcli -n '__mcli_at batch create' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
+complete -c mcli -n '__mcli_at batch create' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at batch get' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
+complete -c mcli -n '__mcli_at batch get' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at batch get; and __mcli_npos 0' -a '(__mcli_live batch-job)'
+
+complete -c mcli -n '__mcli_at batch list' -l 'model' -x -a '(__mcli_live model)' -d 'Only jobs of this model.'
+complete -c mcli -n '__mcli_at batch list' -l 'metadata' -x -d 'Metadata pair (repeatable).'
+complete -c mcli -n '__mcli_at batch list' -l 'created-after' -x -d 'Only jobs created after this ISO 8601 time.'
+complete -c mcli -n '__mcli_at batch list' -l 'created-by-me' -d 'Only jobs you created.'
+complete -c mcli -n '__mcli_at batch list' -l 'status' -x -a 'QUEUED RUNNING SUCCESS FAILED TIMEOUT_EXCEEDED CANCELLATION_REQUESTED CANCELLED' -d 'Only jobs in this status (repeatable).'
+complete -c mcli -n '__mcli_at batch list' -l 'page' -x -d 'Page number, from 0.'
+complete -c mcli -n '__mcli_at batch list' -l 'page-size' -x -d 'Items per page (server default 100).'
+complete -c mcli -n '__mcli_at batch list' -l 'all' -d 'Follow every page.'
+complete -c mcli -n '__mcli_at batch list' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
+complete -c mcli -n '__mcli_at batch list' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at batch results' -l 'dir' -r -F -d 'Folder to save the files in.'
+complete -c mcli -n '__mcli_at batch results' -l 'answers' -d 'Print `custom_id<TAB>answer` per request instead (errors on stderr).'
+complete -c mcli -n '__mcli_at batch results' -l 'force' -s 'f' -d 'Overwrite existing files.'
+complete -c mcli -n '__mcli_at batch results' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at batch results; and __mcli_npos 0' -a '(__mcli_live batch-job)'
+
+complete -c mcli -n '__mcli_at batch watch' -l 'interval' -x -d 'Seconds between polls at first (it grows while nothing changes).'
+complete -c mcli -n '__mcli_at batch watch' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
+complete -c mcli -n '__mcli_at batch watch' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at batch watch; and __mcli_npos 0' -a '(__mcli_live batch-job)'
 
 complete -c mcli -n '__mcli_at chat' -l 'system' -s 's' -x -d 'System prompt (on a continued conversation it replaces the earlier one).'
 complete -c mcli -n '__mcli_at chat' -l 'system-file' -r -F -d 'Read the system prompt from FILE (\'-\' = stdin).'

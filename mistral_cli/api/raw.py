@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from mistral_cli.api.pages import walk_pages
 from mistral_cli.errors import UsageError
 from mistral_cli.http.client import HTTPClient, response_events
 from mistral_cli.http.effect import Effect
@@ -26,7 +27,6 @@ MULTIPART_ENDPOINTS = frozenset({("POST", "/v1/files")})
 COMPUTE = re.compile(r"^/v1/(chat/completions|fim/completions|agents/completions|embeddings|moderations"
                      r"|chat/moderations|classifications|chat/classifications|ocr)/?$")
 CHUNK = 64 * 1024
-MAX_PAGES = 10_000
 _NUMBER = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
 
 
@@ -195,48 +195,31 @@ def page_number(params: list[tuple[str, str]], name: str, default: int | None) -
         raise UsageError(f"-f {name}: expected an integer, got {values[-1]!r}") from None
 
 
-def pages(client: HTTPClient, path: str, params: list[tuple[str, str]]) -> Iterator[Any]:
-    """GET PATH page after page (`page`/`page_size` query), yielding each decoded body.
+def pages(client: HTTPClient, path: str, params: list[tuple[str, str]]) -> Iterator[tuple[Any, list]]:
+    """GET PATH page after page (`page`/`page_size` query), yielding (body, its new items).
 
-    Stops when `total` items have been seen, a page is empty, a page is short of the page
-    size (when no total is given), a page repeats the last one, or the body is not a list page.
+    The stop rule is api/pages.py's, shared with every `--all`: the total is reached, or a
+    page brings no item not seen before (an empty page, a server that ignores `page`).
     """
-    page = page_number(params, "page", 0)
-    size = page_number(params, "page_size", None)
     rest = [(key, value) for key, value in params if key != "page"]
-    offset: int | None = None
-    seen = 0
-    previous: list | None = None
-    for _ in range(MAX_PAGES):
-        body = client.call("GET", path, params=[*rest, ("page", str(page))])
-        data = body.get("data") if isinstance(body, dict) else None
-        if previous is not None and data == previous:
-            return
-        yield body
-        if not isinstance(data, list) or not data:
-            return
-        if offset is None:
-            offset = page * (size or len(data))
-        seen += len(data)
-        total = body.get("total")
-        if isinstance(total, int) and offset + seen >= total:
-            return
-        if not isinstance(total, int) and size is not None and len(data) < size:
-            return
-        previous = data
-        page += 1
+    page_number(params, "page_size", None)  # refuse a page_size that is not a number
+
+    def fetch(page: int) -> Any:
+        return client.call("GET", path, params=[*rest, ("page", str(page))])
+
+    return walk_pages(fetch, start=page_number(params, "page", 0) or 0)
 
 
-def combine(bodies: list[Any]) -> Any:
-    """One list body from several pages: the first page's shape, every page's data."""
-    if not bodies:
+def combine(walked: list[tuple[Any, list]]) -> Any:
+    """One list body from the pages walked: the first page's shape, every new item once
+    (`total` as the last page gave it, when it gave one)."""
+    if not walked:
         return None
-    first = bodies[0]
+    first = walked[0][0]
     if not isinstance(first, dict) or not isinstance(first.get("data"), list):
         return first
-    data = [item for body in bodies if isinstance(body, dict) for item in body.get("data") or []]
-    combined = {**first, "data": data}
-    last = bodies[-1]
+    combined = {**first, "data": [item for _body, new in walked for item in new]}
+    last = walked[-1][0]
     if isinstance(last, dict) and "total" in last:
         combined["total"] = last["total"]
     return combined

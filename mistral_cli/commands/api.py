@@ -255,11 +255,15 @@ def _copy_bytes(env: "Env", chunks: Any) -> None:
 
 
 def _print_pages(env: "Env", target: str, params: list[tuple[str, str]], output: ApiFormat) -> None:
-    bodies = []
-    for page in raw.pages(env.client, target, params):
+    walked = []
+    for body, new in raw.pages(env.client, target, params):
         if output is ApiFormat.jsonl:
-            write_jsonl(env, list_items(page))
+            write_jsonl(env, new if _is_list_page(body) else list_items(body))
         else:
-            bodies.append(page)
+            walked.append((body, new))
     if output is ApiFormat.json:
-        write_json(env, raw.combine(bodies))
+        write_json(env, raw.combine(walked))
+
+
+def _is_list_page(body: Any) -> bool:
+    return isinstance(body, dict) and isinstance(body.get("data"), list)

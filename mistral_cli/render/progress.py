@@ -28,3 +28,29 @@ def progress_bar(env: Env, description: str, total: int | None) -> Iterator[Call
             progress.update(task, completed=done, total=new_total or total)
 
         yield update
+
+
+class CountBar:
+    """A live bar of items done out of a total, with a free text after it, and notes above it."""
+
+    def __init__(self, progress: Any, task: Any):
+        self._progress = progress
+        self._task = task
+
+    def update(self, done: int, total: int | None, detail: str) -> None:
+        """Show DONE of TOTAL (None: not known yet) and DETAIL."""
+        self._progress.update(self._task, completed=done, total=total or None, detail=detail)
+
+    def note(self, text: str) -> None:
+        """Print a line above the bar."""
+        self._progress.console.print(text, markup=False, highlight=False)
+
+
+@contextmanager
+def count_bar(env: Env, description: str) -> Iterator[CountBar]:
+    """A Rich bar of counted items (requests, steps) on stderr; it stays when done."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[detail]}"), console=env.err_console) as progress:
+        yield CountBar(progress, progress.add_task(description, total=None, detail=""))

@@ -1,0 +1,84 @@
+"""The four batch job operations (tag `batch`): create, list, get, cancel; and reading results.
+
+Creating a job is Effect.CREATE (it costs money: never repeated after a 5xx or a request that
+got no answer). Cancelling is Effect.READ: it creates nothing, and asking twice for the same
+job's cancellation leaves the job exactly as asking once, so it may be retried like a GET.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from mistral_cli.api.pages import collect_pages
+from mistral_cli.http.effect import Effect
+
+if TYPE_CHECKING:  # pragma: no cover - only for annotations: `mcli batch --help` never loads httpx
+    from mistral_cli.http.client import HTTPClient
+
+JOBS = "/v1/batch/jobs"
+
+
+def _job_path(job_id: str) -> str:
+    return f"{JOBS}/{job_id}"
+
+
+def create_job(client: HTTPClient, *, input_files: Sequence[str], endpoint: str, model: str,
+               metadata: Mapping[str, str] | None = None, timeout_hours: int | None = None) -> dict:
+    """POST /v1/batch/jobs (BatchJobIn, only the fields set); return BatchJobOut."""
+    body: dict[str, Any] = {"input_files": list(input_files), "endpoint": endpoint, "model": model}
+    if metadata:
+        body["metadata"] = dict(metadata)
+    if timeout_hours is not None:
+        body["timeout_hours"] = timeout_hours
+    return client.call("POST", JOBS, json_body=body, effect=Effect.CREATE)
+
+
+def metadata_query(metadata: Mapping[str, str]) -> str:
+    """The `metadata` filter as one query value, `key=value&key=value` (the spec's form style)."""
+    return "&".join(f"{key}={value}" for key, value in metadata.items())
+
+
+def list_jobs(client: HTTPClient, *, page: int | None = None, page_size: int | None = None,
+              model: str | None = None, metadata: Mapping[str, str] | None = None,
+              created_after: str | None = None, created_by_me: bool = False,
+              statuses: Sequence[str] = ()) -> dict:
+    """GET /v1/batch/jobs with the given filters (only those set are sent); return BatchJobsOut."""
+    params: dict[str, Any] = {
+        "page": page, "page_size": page_size, "model": model,
+        "metadata": metadata_query(metadata) if metadata else None,
+        "created_after": created_after, "created_by_me": "true" if created_by_me else None,
+        "status": list(statuses) or None}
+    return client.call("GET", JOBS, params={key: value for key, value in params.items() if value is not None})
+
+
+def list_all_jobs(client: HTTPClient, *, page_size: int, **filters: Any) -> dict:
+    """Every page of GET /v1/batch/jobs as one BatchJobsOut (api/pages.py's stop rule)."""
+    return collect_pages(lambda page: list_jobs(client, page=page, page_size=page_size, **filters))
+
+
+def get_job(client: HTTPClient, job_id: str) -> dict:
+    """GET /v1/batch/jobs/{job_id}; return BatchJobOut."""
+    return client.call("GET", _job_path(job_id))
+
+
+def cancel_job(client: HTTPClient, job_id: str) -> dict:
+    """POST /v1/batch/jobs/{job_id}/cancel (idempotent, so retried like a read); return BatchJobOut."""
+    return client.call("POST", f"{_job_path(job_id)}/cancel", effect=Effect.READ)
+
+
+def iter_result_lines(client: HTTPClient, file_id: str) -> Iterator[Any]:
+    """Each line of a result file (GET /v1/files/{file_id}/content), decoded, as it streams in;
+    a line that is not JSON comes back as its text."""
+    with client.stream("GET", f"/v1/files/{file_id}/content") as response:
+        for line in response.iter_lines():
+            if line.strip():
+                yield _decoded(line)
+
+
+def _decoded(line: str) -> Any:
+    try:
+        return json.loads(line)
+    except ValueError:
+        return line

@@ -1,0 +1,299 @@
+"""`mcli batch`: the four batch job operations (create, list, get, cancel), plus watch and results.
+
+Inputs (`--input`, `--from-prompts`, `--metadata`) live in batch_inputs.py, following a job in
+batch_watch.py, its results in batch_results.py; this module parses options and wires them.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from datetime import datetime, timezone
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from mistral_cli.api import batch as api
+from mistral_cli.commands import batch_inputs as inputs
+from mistral_cli.commands.batch_results import print_answers, save_results
+from mistral_cli.commands.batch_watch import watch_job
+from mistral_cli.errors import UsageError
+from mistral_cli.generation.args import RANGES
+from mistral_cli.inputs import check_paging, check_range, check_uuid, confirm
+from mistral_cli.models.batch_status import BatchStatus
+from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog
+from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.env import Env
+
+app = typer.Typer(help="Run many requests at once on Mistral's batch engine.", no_args_is_help=True)
+
+DEFAULT_PAGE_SIZE = 100
+DEFAULT_INTERVAL = 5.0
+EXAMPLE_ID = "b2c5a1d4-2f8e-4f0c-9b1a-6d3e8f7a9c10"
+
+
+class Endpoint(str, Enum):
+    """The spec's ApiEndpoint: what every request of a job is sent to."""
+
+    chat = "/v1/chat/completions"
+    embeddings = "/v1/embeddings"
+    fim = "/v1/fim/completions"
+    moderations = "/v1/moderations"
+    chat_moderations = "/v1/chat/moderations"
+
+
+def _progress(job: dict) -> str:
+    done = (job.get("succeeded_requests") or 0) + (job.get("failed_requests") or 0)
+    return f"{done}/{job.get('total_requests') or 0}"
+
+
+LIST_COLUMNS = (
+    Column("ID", "id", "id"),
+    Column("STATUS", "status", "status"),
+    Column("MODEL", "model"),
+    Column("ENDPOINT", "endpoint"),
+    Column("DONE", _progress),
+    Column("FAILED", "failed_requests"),
+    Column("CREATED", "created_at", "time"),
+)
+DETAIL_FIELDS = (
+    Column("ID", "id", "id"),
+    Column("STATUS", "status", "status"),
+    Column("MODEL", "model"),
+    Column("ENDPOINT", "endpoint"),
+    Column("REQUESTS", "total_requests"),
+    Column("SUCCEEDED", "succeeded_requests"),
+    Column("FAILED", "failed_requests"),
+    Column("INPUT FILES", "input_files", "list"),
+    Column("OUTPUT FILE", "output_file", "id"),
+    Column("ERROR FILE", "error_file", "id"),
+    Column("METADATA", "metadata"),
+    Column("ERRORS", lambda job: "; ".join(str(e.get("message")) for e in job.get("errors") or []
+                                           if isinstance(e, dict))),
+    Column("CREATED", "created_at", "time"),
+    Column("STARTED", "started_at", "time"),
+    Column("COMPLETED", "completed_at", "time"),
+)
+
+JobIdArg = Annotated[str, typer.Argument(metavar="JOB_ID", help="Batch job id (a UUID).", show_default=False)]
+MetadataOpt = Annotated[Optional[list[str]], typer.Option(
+    "--metadata", metavar="KEY=VALUE", help="Metadata pair (repeatable).", show_default=False)]
+IntervalOpt = Annotated[float, typer.Option(
+    "--interval", metavar="SECONDS", help="Seconds between polls at first (it grows while nothing changes).")]
+
+
+def register(root: typer.Typer) -> None:
+    """Add the `batch` group to the root app."""
+    root.add_typer(app, name="batch")
+
+
+# -- create ------------------------------------------------------------------------------
+
+
+@app.command("create", epilog=epilog(
+    "mcli batch create --input requests.jsonl --endpoint /v1/chat/completions --model mistral-small-latest",
+    "mcli batch create --from-prompts prompts.txt --model mistral-small-latest -s 'Answer in one word.' "
+    "--watch --results-dir out",
+    "cat prompts.txt | mcli batch create --from-prompts - --model mistral-small-latest --max-tokens 200",
+    f"mcli batch create --input {EXAMPLE_ID} --endpoint /v1/embeddings --model mistral-embed "
+    "--metadata team=search -o text"))
+def create(
+    ctx: typer.Context,
+    input_: Annotated[Optional[list[str]], typer.Option(
+        "--input", "-i", metavar="PATH|ID", show_default=False,
+        help="Request file: a local JSONL (checked, then uploaded) or a file id (repeatable).")] = None,
+    from_prompts: Annotated[Optional[str], typer.Option(
+        "--from-prompts", metavar="FILE|-", show_default=False,
+        help="One prompt per line (- for stdin): each becomes a chat request, custom_id = its line number.")] = None,
+    endpoint: Annotated[Optional[Endpoint], typer.Option(
+        "--endpoint", metavar="ENDPOINT", show_default=False,
+        help="Endpoint every request goes to: " + ", ".join(e.value for e in Endpoint)
+        + " (with --from-prompts: the chat one).")] = None,
+    model: Annotated[str, typer.Option("--model", "-m", help="Model for every request.", show_default=False)] = ...,
+    metadata: MetadataOpt = None,
+    timeout_hours: Annotated[Optional[int], typer.Option(
+        "--timeout-hours", metavar="N", help="Hours before the job times out (server default 24).",
+        show_default=False)] = None,
+    system: Annotated[Optional[str], typer.Option(
+        "--system", "-s", help="System prompt of every request (--from-prompts).", show_default=False)] = None,
+    max_tokens: Annotated[Optional[int], typer.Option(
+        "--max-tokens", help="Most tokens per answer (--from-prompts).", show_default=False)] = None,
+    temperature: Annotated[Optional[float], typer.Option(
+        "--temperature", help="Sampling temperature (--from-prompts).", show_default=False)] = None,
+    watch: Annotated[bool, typer.Option("--watch", help="Follow the new job until it ends.")] = False,
+    results_dir: Annotated[Optional[Path], typer.Option(
+        "--results-dir", metavar="DIR", help="With --watch: save the result files here at the end.",
+        show_default=False)] = None,
+    interval: IntervalOpt = DEFAULT_INTERVAL,
+    output: OutputOpt = OutputFormat.table,
+) -> None:
+    """Create a batch job from request files or a file of prompts."""
+    env = env_of(ctx)
+    options = inputs.PromptOptions(system, max_tokens, temperature)
+    endpoint_value = _check_create(from_prompts, input_ or [], endpoint, options, timeout_hours,
+                                   watch, results_dir, interval)
+    pairs = inputs.parse_metadata(metadata or [])
+    sorted_inputs = inputs.sort_inputs(input_ or [])
+    inputs.validate_files(sorted_inputs.paths)
+    with ExitStack() as stack:  # the prompts file is written (and checked) before any upload
+        prompts = (stack.enter_context(inputs.prompt_requests_file(env, from_prompts, options))
+                   if from_prompts is not None else None)
+        file_ids = [inputs.upload_requests(env, path) for path in sorted_inputs.paths] + sorted_inputs.ids
+        if prompts is not None:
+            file_ids.append(inputs.upload_requests(env, prompts, inputs.requests_name(str(from_prompts))))
+    body = api.create_job(env.client, input_files=file_ids, endpoint=endpoint_value, model=model,
+                          metadata=pairs, timeout_hours=timeout_hours)
+    if not watch:
+        emit_object(env, output, body, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
+        return
+    job_id = str(body.get("id"))
+    env.info(f"created batch job {job_id}")
+    _watch_then_save(env, job_id, output, interval, results_dir)
+
+
+def _check_create(from_prompts: str | None, input_: list[str], endpoint: Endpoint | None,
+                  options: inputs.PromptOptions, timeout_hours: int | None, watch: bool,
+                  results_dir: Path | None, interval: float) -> str:
+    """Refuse inconsistent create options before anything is read or sent; return the endpoint."""
+    if from_prompts is None and not input_:
+        raise UsageError("give the requests: --input PATH|ID (repeatable) or --from-prompts FILE|-")
+    if from_prompts is None and (options.system, options.max_tokens, options.temperature) != (None,) * 3:
+        raise UsageError("-s/--system, --max-tokens and --temperature shape --from-prompts requests; "
+                         "give --from-prompts, or put them in the request file")
+    if from_prompts is not None and endpoint not in (None, Endpoint.chat):
+        raise UsageError(f"--from-prompts makes chat requests: --endpoint must be {Endpoint.chat.value}")
+    if endpoint is None and from_prompts is None:
+        raise UsageError("--endpoint is required with --input (for example --endpoint /v1/chat/completions)")
+    if results_dir is not None and not watch:
+        raise UsageError("--results-dir saves the results when the job ends: it needs --watch")
+    for field in ("max_tokens", "temperature"):
+        option, low, high, _integer = RANGES[field]
+        check_range(getattr(options, field), option, low, high)
+    check_range(timeout_hours, "--timeout-hours", low=1)
+    check_range(interval, "--interval", low=1)
+    return (endpoint or Endpoint.chat).value
+
+
+def _watch_then_save(env: "Env", job_id: str, output: OutputFormat, interval: float,
+                     results_dir: Path | None) -> None:
+    """Watch JOB_ID to its end, then save its results into RESULTS_DIR (if given)."""
+    try:
+        job = watch_job(env, job_id, output, interval)
+    except KeyboardInterrupt:
+        if results_dir is not None:
+            env.info(f"then fetch the results with: mcli batch results {job_id} --dir {results_dir}")
+        raise
+    if results_dir is not None:
+        save_results(env, job, results_dir, force=False)
+
+
+# -- list, get, cancel -------------------------------------------------------------------
+
+
+@app.command("list", epilog=epilog(
+    "mcli batch list",
+    "mcli batch list --status RUNNING --status QUEUED --created-by-me",
+    "mcli batch list --model mistral-small-latest --metadata team=search --all -o json",
+    "mcli batch list --created-after 2025-01-01T00:00:00Z -o text"))
+def list_(
+    ctx: typer.Context,
+    model: Annotated[Optional[str], typer.Option("--model", help="Only jobs of this model.", show_default=False)] = None,
+    metadata: MetadataOpt = None,
+    created_after: Annotated[Optional[str], typer.Option(
+        "--created-after", metavar="DATETIME", help="Only jobs created after this ISO 8601 time.",
+        show_default=False)] = None,
+    created_by_me: Annotated[bool, typer.Option("--created-by-me", help="Only jobs you created.")] = False,
+    status: Annotated[Optional[list[BatchStatus]], typer.Option(
+        "--status", help="Only jobs in this status (repeatable).", show_default=False)] = None,
+    page: PageOpt = None,
+    page_size: PageSizeOpt = None,
+    all_pages: AllPagesOpt = False,
+    output: OutputOpt = OutputFormat.table,
+) -> None:
+    """List batch jobs."""
+    env = env_of(ctx)
+    check_paging(page, page_size, all_pages)
+    filters = {"model": model, "metadata": inputs.metadata_filter(metadata or []) or None,
+               "created_after": check_datetime(created_after, "--created-after"),
+               "created_by_me": created_by_me, "statuses": [s.value for s in status or ()]}
+    if all_pages:
+        body = api.list_all_jobs(env.client, page_size=page_size or DEFAULT_PAGE_SIZE, **filters)
+    else:
+        body = api.list_jobs(env.client, page=page, page_size=page_size, **filters)
+    emit_list(env, output, body.get("data") or [], LIST_COLUMNS, body=body)
+
+
+def check_datetime(value: str | None, option: str) -> str | None:
+    """VALUE as an RFC 3339 time: an ISO 8601 date or time, UTC when it names no offset."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
+    except ValueError:
+        raise UsageError(f"{option}: expected an ISO 8601 time such as 2025-01-31T12:00:00Z, "
+                         f"got {value!r}") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
+
+
+@app.command("get", epilog=epilog(f"mcli batch get {EXAMPLE_ID}", f"mcli batch get {EXAMPLE_ID} -o json"))
+def get(ctx: typer.Context, job_id: JobIdArg, output: OutputOpt = OutputFormat.table) -> None:
+    """Show one batch job: status, counts, files, errors."""
+    env = env_of(ctx)
+    check_uuid(job_id, "job id")
+    body = api.get_job(env.client, job_id)
+    emit_object(env, output, body, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
+
+
+@app.command("cancel", epilog=epilog(f"mcli batch cancel {EXAMPLE_ID}", f"mcli batch cancel {EXAMPLE_ID} --yes -o json"))
+def cancel(ctx: typer.Context, job_id: JobIdArg, yes: YesOpt = False,
+           output: OutputOpt = OutputFormat.table) -> None:
+    """Ask for a batch job to be cancelled (asks first on a terminal)."""
+    env = env_of(ctx)
+    check_uuid(job_id, "job id")
+    confirm(env, f"Cancel batch job {job_id}?", yes)
+    body = api.cancel_job(env.client, job_id)
+    emit_object(env, output, body, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
+
+
+# -- watch, results ----------------------------------------------------------------------
+
+
+@app.command("watch", epilog=epilog(
+    f"mcli batch watch {EXAMPLE_ID}",
+    f"mcli batch watch {EXAMPLE_ID} -o jsonl > progress.jsonl",
+    f"mcli batch watch {EXAMPLE_ID} --interval 30 && mcli batch results {EXAMPLE_ID} --answers"))
+def watch(ctx: typer.Context, job_id: JobIdArg, interval: IntervalOpt = DEFAULT_INTERVAL,
+          output: OutputOpt = OutputFormat.table) -> None:
+    """Follow a batch job until it ends (exit 5 if it fails, times out or is cancelled)."""
+    env = env_of(ctx)
+    check_uuid(job_id, "job id")
+    check_range(interval, "--interval", low=1)
+    watch_job(env, job_id, output, interval)
+
+
+@app.command("results", epilog=epilog(
+    f"mcli batch results {EXAMPLE_ID}",
+    f"mcli batch results {EXAMPLE_ID} --dir results --force",
+    f"mcli batch results {EXAMPLE_ID} --answers | sort -n > answers.tsv"))
+def results(
+    ctx: typer.Context,
+    job_id: JobIdArg,
+    directory: Annotated[Path, typer.Option("--dir", metavar="DIR", help="Folder to save the files in.")] = Path("."),
+    answers: Annotated[bool, typer.Option(
+        "--answers", help="Print `custom_id<TAB>answer` per request instead (errors on stderr).")] = False,
+    force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite existing files.")] = False,
+) -> None:
+    """Download a batch job's output and error files, or print its answers."""
+    from mistral_cli.models.batch import BatchJob
+
+    env = env_of(ctx)
+    check_uuid(job_id, "job id")
+    job = BatchJob.of(api.get_job(env.client, job_id))
+    if answers:
+        print_answers(env, job)
+    else:
+        save_results(env, job, directory, force)
+

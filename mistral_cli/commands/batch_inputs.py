@@ -1,0 +1,188 @@
+"""What `mcli batch create` sends: `--metadata` pairs, `--input PATH|ID`, `--from-prompts FILE|-`.
+
+Every local check (metadata, file existence, the request file format) runs before the first
+upload. `--from-prompts` writes one chat request per prompt line to a temporary file, line by
+line, and uploads that file streamed: memory stays flat for a million prompts, and a file
+(unlike a one-shot stream) has a known length for the progress bar and can be sent again
+when an upload is retried after a 429.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from mistral_cli.errors import UsageError
+from mistral_cli.render.output import dumps
+from mistral_cli.render.progress import progress_bar
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.env import Env
+
+METADATA_VALUE_LENGTH = (1, 512)  # BatchJobIn.metadata values: minLength, maxLength
+CHAT_ENDPOINT = "/v1/chat/completions"
+
+
+# -- --metadata --------------------------------------------------------------------------
+
+
+def parse_metadata(specs: Sequence[str], option: str = "--metadata") -> dict[str, str]:
+    """`KEY=VALUE` pairs as a dict; refuse a malformed pair, a repeated key or a bad length."""
+    from mistral_cli.api.raw import split_field  # lazily: api/raw.py loads httpx
+
+    metadata: dict[str, str] = {}
+    low, high = METADATA_VALUE_LENGTH
+    for spec in specs:
+        key, value = split_field(spec, option)
+        if key in metadata:
+            raise UsageError(f"{option}: key {key!r} given twice")
+        if not low <= len(value) <= high:
+            raise UsageError(f"{option} {key}: the value must be {low} to {high} characters "
+                             f"(got {len(value)})")
+        metadata[key] = value
+    return metadata
+
+
+def metadata_filter(specs: Sequence[str], option: str = "--metadata") -> dict[str, str]:
+    """`--metadata` pairs for `batch list`: the query form cannot carry `&` or `=` in a pair."""
+    metadata = parse_metadata(specs, option)
+    for key, value in metadata.items():
+        if "&" in key or "&" in value or "=" in value:
+            raise UsageError(f"{option} {key}: a filter cannot contain '&' or '=' in its value "
+                             "or '&' in its key")
+    return metadata
+
+
+# -- --input PATH|ID ---------------------------------------------------------------------
+
+
+@dataclass
+class Inputs:
+    """The request files of a new job: local paths to upload, file ids to use as they are."""
+
+    paths: list[Path]
+    ids: list[str]
+
+
+def sort_inputs(values: Sequence[str]) -> Inputs:
+    """Each `--input` as an existing local file or, failing that, a file id (a UUID)."""
+    from mistral_cli.inputs import check_uuid, existing_file
+
+    inputs = Inputs([], [])
+    for value in values:
+        path = Path(value)
+        if path.exists():
+            inputs.paths.append(existing_file(path, "--input"))
+            continue
+        try:
+            inputs.ids.append(check_uuid(value, "--input"))
+        except UsageError:
+            raise UsageError(f"--input: {value} is neither a file nor a file id (a UUID)") from None
+    return inputs
+
+
+def validate_files(paths: Iterable[Path]) -> None:
+    """Check every request file (streamed); raise a UsageError listing the problems of the first bad one."""
+    from mistral_cli.validate.batch import check_batch_file
+
+    for path in paths:
+        check_batch_file(path).raise_if_bad()
+
+
+def upload_requests(env: "Env", path: Path, name: str | None = None) -> str:
+    """Upload PATH with purpose batch (streamed, with progress); return the new file's id."""
+    from mistral_cli.api.files import upload_file
+
+    size = path.stat().st_size
+    with progress_bar(env, f"uploading {name or path.name}", size) as on_progress:
+        body = upload_file(env.client, path, purpose="batch", name=name, on_progress=on_progress)
+    file_id = body.get("id") if isinstance(body, dict) else None
+    env.info(f"uploaded {name or path} as {file_id}")
+    return str(file_id)
+
+
+# -- --from-prompts ----------------------------------------------------------------------
+
+
+@dataclass
+class PromptOptions:
+    """How each prompt line becomes a chat request body."""
+
+    system: str | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+
+    def body(self, prompt: str) -> dict[str, Any]:
+        """The chat request body for one PROMPT."""
+        messages = [{"role": "system", "content": self.system}] if self.system else []
+        body: dict[str, Any] = {"messages": [*messages, {"role": "user", "content": prompt}]}
+        if self.max_tokens is not None:
+            body["max_tokens"] = self.max_tokens
+        if self.temperature is not None:
+            body["temperature"] = self.temperature
+        return body
+
+
+def write_prompt_requests(lines: Iterable[str], out: IO[str], options: PromptOptions) -> int:
+    """Write one request line per non-blank prompt line (`custom_id` = its line number); return the count."""
+    count = 0
+    for number, line in enumerate(lines, 1):
+        prompt = line.rstrip("\r\n")
+        if not prompt.strip():
+            continue
+        out.write(dumps({"custom_id": str(number), "body": options.body(prompt)}) + "\n")
+        count += 1
+    return count
+
+
+@contextmanager
+def prompt_requests_file(env: "Env", source: str, options: PromptOptions) -> Iterator[Path]:
+    """A temporary request file made from SOURCE (a path, or - for stdin), removed afterwards."""
+    handle, name = tempfile.mkstemp(prefix="mcli-prompts-", suffix=".jsonl")
+    path = Path(name)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out, _prompt_lines(env, source) as lines:
+            count = write_prompt_requests(lines, out, options)
+        if not count:
+            raise UsageError(f"--from-prompts: no prompt in {_label(source)} (one prompt per line)")
+        env.info(f"{count} prompt(s) from {_label(source)}")
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+@contextmanager
+def _prompt_lines(env: "Env", source: str) -> Iterator[Iterable[str]]:
+    if source == "-":
+        if env.stdin is None or env.stdin_isatty:
+            raise UsageError("--from-prompts -: standard input is a terminal; pipe the prompts in")
+        yield _checked(env.stdin, source)
+        return
+    path = Path(source)
+    from mistral_cli.inputs import existing_file
+
+    existing_file(path, "--from-prompts")
+    with path.open(encoding="utf-8", newline="\n") as handle:
+        yield _checked(handle, source)
+
+
+def _checked(lines: Iterable[str], source: str) -> Iterator[str]:
+    """LINES, with a decoding failure turned into a UsageError naming the option."""
+    try:
+        yield from lines
+    except UnicodeDecodeError:
+        raise UsageError(f"--from-prompts: {_label(source)} is not UTF-8 text") from None
+
+
+def _label(source: str) -> str:
+    return "standard input" if source == "-" else source
+
+
+def requests_name(source: str) -> str:
+    """The name the uploaded request file gets: PROMPTS.batch.jsonl."""
+    return f"{'stdin' if source == '-' else Path(source).stem}.batch.jsonl"

@@ -1,0 +1,108 @@
+"""A batch job's results: its output and error files saved to a folder (streamed, atomic), or
+one `custom_id<TAB>answer` line per request on stdout (`--answers`), errors on stderr.
+
+In an answer, a backslash, tab, newline and carriage return are written `\\\\`, `\\t`, `\\n`,
+`\\r`, so every request stays on one line and `sort -n` joins answers back to prompt lines.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mistral_cli.api import batch as api
+from mistral_cli.errors import NotFoundError, UsageError
+from mistral_cli.render.output import dumps
+from mistral_cli.render.progress import progress_bar
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.env import Env
+    from mistral_cli.models.batch import BatchJob
+
+ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def result_files(job: "BatchJob") -> list[tuple[str, str]]:
+    """(kind, file id) of the job's output and error files that exist; none is NotFoundError."""
+    files = [(kind, file_id) for kind, file_id in (("output", job.output_file), ("error", job.error_file))
+             if file_id]
+    if not files:
+        raise NotFoundError(f"batch job {job.id} has no result file yet (status {job.status_text})",
+                            hint=f"wait for it with: mcli batch watch {job.id}")
+    return files
+
+
+def save_results(env: "Env", job: "BatchJob", directory: Path, force: bool) -> list[Path]:
+    """Download the job's result files into DIRECTORY as JOB_ID.output.jsonl / JOB_ID.error.jsonl."""
+    from mistral_cli.api.files import download_file
+
+    targets = [(directory / f"{job.id}.{kind}.jsonl", file_id) for kind, file_id in result_files(job)]
+    for dest, _file_id in targets:
+        if dest.exists() and not force:
+            raise UsageError(f"{dest} already exists; use --force to overwrite it")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)  # the folder asked for: made if missing
+    except OSError as exc:
+        raise UsageError(f"cannot create the folder {directory}: {exc.strerror or exc}") from None
+    for dest, file_id in targets:
+        with progress_bar(env, f"downloading {dest.name}", None) as on_progress:
+            written = download_file(env.client, file_id, dest, on_progress=on_progress)
+        env.info(f"saved {dest} ({written} bytes)")
+    return [dest for dest, _file_id in targets]
+
+
+def print_answers(env: "Env", job: "BatchJob") -> None:
+    """Print `custom_id<TAB>answer` per answered request; failed ones go to stderr."""
+    answered = failed = 0
+    for kind, file_id in result_files(job):
+        for line in api.iter_result_lines(env.client, file_id):
+            custom_id, answer, error = read_result(line)
+            if error is None and kind == "output":
+                env.stdout.write(f"{custom_id.translate(ESCAPES)}\t{answer.translate(ESCAPES)}\n")
+                answered += 1
+            else:
+                env.info(f"{custom_id.translate(ESCAPES)}\terror: {(error or answer).translate(ESCAPES)}")
+                failed += 1
+    env.stdout.flush()
+    env.info(f"{answered} answer(s), {failed} failed request(s)")
+
+
+def read_result(line: Any) -> tuple[str, str, str | None]:
+    """(custom_id, answer text, error message or None) of one result line."""
+    if not isinstance(line, dict):
+        return "", "", f"not a result line: {str(line)[:200]}"
+    custom_id = str(line.get("custom_id", ""))
+    response = line.get("response") if isinstance(line.get("response"), dict) else {}
+    body = response.get("body")
+    error = line.get("error")
+    if error:
+        return custom_id, "", _message(error)
+    status = response.get("status_code")
+    if isinstance(status, int) and not 200 <= status < 300:
+        return custom_id, "", f"HTTP {status}: {_message(body)}"
+    return custom_id, answer_text(body), None
+
+
+def _message(value: Any) -> str:
+    """The message of an error object, or the value as compact JSON."""
+    if isinstance(value, dict):
+        message = value.get("message") or value.get("detail")
+        if isinstance(message, str):
+            return message
+    return value if isinstance(value, str) else dumps(value)
+
+
+def answer_text(body: Any) -> str:
+    """The answer in a response BODY: a completion's message text, else the body as JSON."""
+    choices = body.get("choices") if isinstance(body, dict) else None
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        message = choices[0].get("message") or {}
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, str):
+            return content
+        if isinstance(content, list):
+            return "".join(chunk.get("text", "") for chunk in content
+                           if isinstance(chunk, dict) and isinstance(chunk.get("text"), str))
+        if content is None and isinstance(message, dict) and message.get("tool_calls"):
+            return dumps(message["tool_calls"])
+    return dumps(body)
