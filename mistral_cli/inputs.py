@@ -108,3 +108,17 @@ def confirm(env: "Env", question: str, yes: bool) -> None:
     answer = env.stdin.readline().strip().lower()
     if answer not in ("y", "yes"):
         raise UsageError("cancelled")
+
+
+def check_datetime(value: str | None, option: str) -> str | None:
+    """VALUE as an RFC 3339 time: an ISO 8601 date or time, UTC when it names no offset."""
+    from datetime import datetime, timezone
+
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
+    except ValueError:
+        raise UsageError(f"{option}: expected an ISO 8601 time such as 2025-01-31T12:00:00Z, "
+                         f"got {value!r}") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()

@@ -7,7 +7,6 @@ batch_watch.py, its results in batch_results.py; this module parses options and 
 from __future__ import annotations
 
 from contextlib import ExitStack
-from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -20,7 +19,7 @@ from mistral_cli.commands.batch_results import print_answers, save_results
 from mistral_cli.commands.batch_watch import watch_job
 from mistral_cli.errors import UsageError
 from mistral_cli.generation.args import RANGES
-from mistral_cli.inputs import check_paging, check_range, check_uuid, confirm
+from mistral_cli.inputs import check_datetime, check_paging, check_range, check_uuid, confirm
 from mistral_cli.models.batch_status import BatchStatus
 from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
@@ -224,18 +223,6 @@ def list_(
     else:
         body = api.list_jobs(env.client, page=page, page_size=page_size, **filters)
     emit_list(env, output, body.get("data") or [], LIST_COLUMNS, body=body)
-
-
-def check_datetime(value: str | None, option: str) -> str | None:
-    """VALUE as an RFC 3339 time: an ISO 8601 date or time, UTC when it names no offset."""
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
-    except ValueError:
-        raise UsageError(f"{option}: expected an ISO 8601 time such as 2025-01-31T12:00:00Z, "
-                         f"got {value!r}") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
 
 
 @app.command("get", epilog=epilog(f"mcli batch get {EXAMPLE_ID}", f"mcli batch get {EXAMPLE_ID} -o json"))

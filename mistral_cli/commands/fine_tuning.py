@@ -7,7 +7,6 @@ the option parsers in fine_tuning_parse.py; this module declares the group.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -17,7 +16,7 @@ from mistral_cli.api import fine_tuning as api
 from mistral_cli.commands import fine_tuning_create, fine_tuning_watch
 from mistral_cli.commands.fine_tuning_parse import parse_classifier_target, target_labels
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import check_paging, check_uuid, confirm, existing_file
+from mistral_cli.inputs import check_datetime, check_paging, check_uuid, confirm, existing_file
 from mistral_cli.models.fine_tuning_enums import JobStatus, JobType
 from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines_raw
@@ -111,18 +110,6 @@ def _state(report: Any) -> str:
 # -- list --------------------------------------------------------------------------------
 
 
-def _datetime(value: str | None, option: str) -> str | None:
-    """VALUE checked as an ISO 8601 date or date-time (UTC unless it says otherwise)."""
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"{option}: expected an ISO 8601 date or time such as 2026-11-01T00:00:00Z, "
-                         f"got {value!r}") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
-
-
 @app.command("list", epilog=epilog(
     "mcli fine-tuning list",
     "mcli fine-tuning list --status RUNNING --status QUEUED --created-by-me",
@@ -148,8 +135,8 @@ def list_(
     env = env_of(ctx)
     check_paging(page, page_size, all_pages)
     filters: dict[str, Any] = {
-        "model": model, "created_after": _datetime(created_after, "--created-after"),
-        "created_before": _datetime(created_before, "--created-before"),
+        "model": model, "created_after": check_datetime(created_after, "--created-after"),
+        "created_before": check_datetime(created_before, "--created-before"),
         "created_by_me": True if created_by_me else None, "wandb_project": wandb_project,
         "wandb_name": wandb_name, "suffix": suffix}
     statuses = list(dict.fromkeys(s.value for s in status or ())) or [None]
