@@ -4,11 +4,14 @@ kind (docgen/live.py): fed by what commands print, private, atomic, never in the
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import shlex
 import stat
 import subprocess
 import sys
+import threading
 import types
 from pathlib import Path
 from typing import Annotated
@@ -20,8 +23,9 @@ from mistral_cli import app as app_module
 from mistral_cli.docgen import completion
 from mistral_cli.docgen.tree import build_tree
 from mistral_cli.store import ids
-from tests.fakeapi.defaults import (BATCH_ID, FILE_ID, FT_MODEL, JOB_ID, batch_job, completion_job,
-                                    file_obj)
+from tests.fakeapi.defaults import (BATCH_ID, FILE_ID, FT_MODEL, JOB_ID, base_model, batch_job,
+                                    completion_job, file_obj)
+from tests.fakeapi.responses import json_response
 
 OTHER_FILE = "0b9f6c2e-1d3a-4e5f-8a7b-9c0d1e2f3a4b"
 
@@ -65,8 +69,30 @@ def test_the_cache_is_private_and_written_atomically(tmp_path, monkeypatch):
     monkeypatch.setenv("MCLI_DATA_DIR", str(data))
     ids.remember([file_obj()])
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
-    assert stat.S_IMODE((data / ids.FILE_NAME).stat().st_mode) == 0o600
-    assert [p.name for p in data.iterdir()] == [ids.FILE_NAME]  # no temporary file left behind
+    for name in (ids.FILE_NAME, ids.LOCK_NAME):
+        assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name
+    assert sorted(p.name for p in data.iterdir()) == sorted([ids.FILE_NAME, ids.LOCK_NAME])  # no temporary file
+
+
+HOSTILE = ["x$(touch /tmp/p)", "x`touch /tmp/p`", "a;b", "a b", "a'b", 'a"b', "a\nb", "a\tb", "a\\b", "a|b",
+           "a&b", "a>b", "a<b", "a*", "a?", "a[b]", "a{b,c}", "a~b", "$HOME", "a#b", "a!b", "a=b", "a%b", "a,b",
+           "a\x1b[31mb", "a\x00b", "mod\u00e8le", "-rf", "--server-url=http://evil.example", ".hidden", "x" * 257]
+SAFE = ["mistral-small-latest", "ft:open-mistral-7b:587a6b29:20240514:7e773925", FILE_ID, "org/model@v1.2_b",
+        "x" * 256]
+
+
+def test_only_ids_made_of_id_characters_are_cached():
+    ids.remember([{"id": value, "object": "model"} for value in HOSTILE + SAFE])
+    assert ids.ids("model") == SAFE
+    assert all(value not in cache_file().read_text() for value in ("touch", "a b", "evil"))
+
+
+def test_a_cache_written_before_the_filter_offers_only_safe_ids():
+    cache_file().write_text(json.dumps({"model": HOSTILE + SAFE, "file": ["x$(id)", FILE_ID]}))
+    assert ids.ids("model") == SAFE
+    assert ids.ids("file") == [FILE_ID]
+    ids.remember([file_obj(OTHER_FILE)])
+    assert json.loads(cache_file().read_text()) == {"model": SAFE, "file": [OTHER_FILE, FILE_ID]}
 
 
 def test_a_broken_cache_offers_nothing_and_is_replaced():
@@ -82,6 +108,35 @@ def test_a_cache_that_cannot_be_written_never_breaks_the_command(tmp_path, monke
     monkeypatch.setenv("MCLI_DATA_DIR", str(blocker / "data"))
     ids.remember([file_obj()])  # no exception
     assert ids.ids("file") == []
+
+
+PARALLEL = 30
+
+
+def answer_each_request_with_its_own_model(api, count: int) -> None:
+    """Stub GET /v1/models: COUNT requests, held until all have arrived, each answered one new id."""
+    numbers = itertools.count()
+    everyone_asked = threading.Barrier(count)
+
+    def answer(request):
+        number = next(numbers)
+        try:
+            everyone_asked.wait(timeout=120)  # bounds a hang only: release every answer at once
+        except threading.BrokenBarrierError:
+            pass
+        return json_response({"object": "list", "data": [base_model(f"model-{number}")]})
+
+    api.add("GET", "/v1/models", answer, times=count)
+
+
+def test_parallel_list_commands_lose_no_id(api):
+    answer_each_request_with_its_own_model(api, PARALLEL)
+    runs = [subprocess.Popen([sys.executable, "-m", "mistral_cli", "models", "list", "-o", "text"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ))
+            for _ in range(PARALLEL)]
+    errors = [run.communicate(timeout=300)[1] for run in runs]
+    assert [run.returncode for run in runs] == [0] * PARALLEL, errors
+    assert sorted(ids.ids("model")) == sorted(f"model-{n}" for n in range(PARALLEL))
 
 
 # -- commands feed it by printing ------------------------------------------------------------

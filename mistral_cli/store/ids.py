@@ -7,23 +7,44 @@ API reports as deleted (`"deleted": true`) is dropped. So a command feeds the ca
 printing what it got, without code of its own. Shell completion reads it through `ids()`
 and never waits on the network.
 
+Ids are server data, and Tab puts them on a shell's command line: only an id made of the
+characters real ids use (`usable`: ASCII letters and digits, then also `-_.:@/`, at most
+MAX_ID_LENGTH) is ever written, and only such an id is ever read back, so no shell
+metacharacter, space, quote, newline or leading `-` reaches a completion script.
+
 The cache is one small JSON file in the data dir (`ids.json`, at most MAX_PER_KIND ids a
-kind), written atomically, mode 0600 in a 0700 folder. Any failure to read or write it is
-ignored: a cache must never break the command that feeds it.
+kind), written atomically, mode 0600 in a 0700 folder. Its read-modify-write runs under an
+exclusive lock on `ids.json.lock` beside it (fcntl.flock, released by the kernel if the
+process dies), so list commands run in parallel lose none of each other's ids; readers
+need no lock, as a write replaces the file whole. Any failure to read, lock or write it is
+ignored: a cache must never break the command that feeds it (nor hold it up for more than
+LOCK_WAIT seconds).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+import re
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from mistral_cli.config.paths import data_dir
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no flock; writes go unlocked there
+    fcntl = None
+
 FILE_NAME = "ids.json"
+LOCK_NAME = FILE_NAME + ".lock"
 MAX_PER_KIND = 200
+MAX_ID_LENGTH = 256
+LOCK_WAIT = 2.0  # seconds a command waits for another one's update before it skips its own
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@/-]*")
 
 # The API's `object` value -> the kind of id it is; the one place that says so.
 OBJECT_KINDS = {"model": "model", "file": "file", "job": "fine-tuning-job", "batch": "batch-job"}
@@ -35,9 +56,14 @@ def cache_path(environ: Mapping[str, str] = os.environ) -> Path:
     return data_dir(environ) / FILE_NAME
 
 
+def usable(value: Any) -> bool:
+    """Whether VALUE may be cached: a string of id characters that starts with a letter or digit."""
+    return isinstance(value, str) and len(value) <= MAX_ID_LENGTH and ID_PATTERN.fullmatch(value) is not None
+
+
 def kind_of(obj: Any) -> str | None:
-    """The kind of id OBJ carries, from its `object` field (None: not a cached kind)."""
-    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not obj["id"]:
+    """The kind of id OBJ carries, from its `object` field (None: not a cached kind or not a usable id)."""
+    if not isinstance(obj, dict) or not usable(obj.get("id")):
         return None
     return OBJECT_KINDS.get(obj.get("object")) if isinstance(obj.get("object"), str) else None
 
@@ -77,10 +103,11 @@ def remember(objects: Iterable[Any], environ: Mapping[str, str] = os.environ) ->
         if not seen and not gone:
             return
         path = cache_path(environ)
-        cache = read(path)
-        updated = merged(cache, seen, gone)
-        if updated != cache:
-            write(path, updated)
+        with locked(path):
+            cache = read(path)
+            updated = merged(cache, seen, gone)
+            if updated != cache:
+                write(path, updated)
     except (OSError, ValueError, TypeError):
         pass
 
@@ -98,8 +125,35 @@ def read(path: Path) -> dict[str, list[str]]:
         return {}
     if not isinstance(data, dict):
         return {}
-    return {kind: [v for v in values if isinstance(v, str)] for kind, values in data.items()
+    return {kind: [v for v in values if usable(v)] for kind, values in data.items()
             if isinstance(kind, str) and isinstance(values, list)}
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the exclusive lock that guards PATH's read-modify-write (TimeoutError after LOCK_WAIT)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path.with_name(LOCK_NAME), os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        if fcntl is not None:
+            _wait_for_lock(fd)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _wait_for_lock(fd: int) -> None:
+    """Take an exclusive flock on FD, retrying briefly; TimeoutError after LOCK_WAIT seconds."""
+    deadline, pause = time.monotonic() + LOCK_WAIT, 0.001
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise TimeoutError("the id cache stayed locked") from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
 
 
 def write(path: Path, cache: dict[str, list[str]]) -> None:
