@@ -9,7 +9,8 @@ where pyproject.toml's data files put them.
 installed completion script loaded, defines a shell function `mcli` that prints its
 arguments (the completion itself runs the installed `mcli` program: the scripts call it with
 `command`, which skips functions), types LINE, presses Tab, then Enter, and returns the
-arguments the function got: the line as Tab completed it.
+arguments the function got: the line as Tab completed it. `complete_lines` does the same for
+several lines, one after another, in one session.
 """
 
 from __future__ import annotations
@@ -80,20 +81,28 @@ def shell_setup(shell: str, prefix: Path) -> tuple[list[str], list[str]]:
 
 def complete_line(shell: str, prefix: Path, line: str, env: dict[str, str]) -> tuple[str, str]:
     """LINE as SHELL completes it on one Tab (what `mcli` then ran with), and the screen text."""
+    return complete_lines(shell, prefix, [line], env)[0]
+
+
+def complete_lines(shell: str, prefix: Path, lines: list[str], env: dict[str, str]) -> list[tuple[str, str]]:
+    """Each of LINES as one SHELL session completes it on one Tab, in turn, with its screen text."""
     argv, setup = shell_setup(shell, prefix)
     pid, fd = pty.fork()
     if pid == 0:  # pragma: no cover - the child becomes the shell
         os.execvpe(argv[0], argv, env)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 200, 0, 0))  # wide: no line wraps
+    ran = re.compile(MARKER.encode() + rb"([^\r\n\x1b]*)\r?\n")
     try:
         for text in setup:
             os.write(fd, (text + "\n").encode())
         os.write(fd, b"echo READY''NOW\n")
         _read_until(fd, re.compile(rb"READYNOW"), b"")
-        os.write(fd, (line + "\t\n").encode())
-        screen = _read_until(fd, re.compile(MARKER.encode() + rb"([^\r\n\x1b]*)\r?\n"), b"")
-        found = re.search(MARKER.encode() + rb"([^\r\n\x1b]*)\r?\n", screen)
-        return found.group(1).decode(), screen.decode("utf-8", "replace")
+        results = []
+        for line in lines:
+            os.write(fd, (line + "\t\n").encode())
+            screen = _read_until(fd, ran, b"")
+            results.append((ran.search(screen).group(1).decode(), screen.decode("utf-8", "replace")))
+        return results
     finally:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)

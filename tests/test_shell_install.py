@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
-from tests.fakeapi.defaults import FILE_ID, FT_MODEL, file_obj
-from tests.shell_helpers import REPO, complete_line, install, installed_env
+from tests.fakeapi.defaults import FILE_ID, FT_MODEL, base_model, file_obj, ft_model
+from tests.fakeapi.responses import json_response
+from tests.shell_helpers import REPO, complete_line, complete_lines, install, installed_env
 
 SHELLS = ["bash", "zsh", "fish"]
 DATA_FILES = {
@@ -121,3 +123,57 @@ def test_tab_before_any_list_offers_nothing_and_never_an_error(shell, prefix, sh
     line, screen = complete_line(shell, prefix, "mcli models get ", shell_env)
     assert line == "models get"
     assert "rror" not in screen and "Traceback" not in screen
+
+
+# -- server ids are data, never code -------------------------------------------------------
+
+
+def hostile_ids(markers: Path) -> list[str]:
+    """Ids a hostile server might send, each one creating a file under MARKERS if a shell ran it."""
+    return [f"x$(touch {markers}/dollar)", f"x`touch {markers}/backquote`", f"x;touch {markers}/semicolon",
+            f"x && touch {markers}/and", f"x'\"$(touch {markers}/quoted)\"'", f"x\n$(touch {markers}/newline)",
+            f"x|touch {markers}/pipe", f"x>{markers}/redirect"]
+
+
+@pytest.mark.parametrize("shell", [pytest.param(s, marks=needs(s)) for s in SHELLS])
+def test_tab_never_runs_ids_a_server_sent(shell, prefix, shell_env, api, cli, tmp_path):
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    models = [base_model(value) for value in hostile_ids(markers)] + [base_model(), ft_model()]
+    api.add("GET", "/v1/models", json_response({"object": "list", "data": models}))
+    for value in hostile_ids(markers) + [FILE_ID]:
+        api.files[value] = file_obj(value)
+    assert cli("models", "list").exit_code == 0
+    assert cli("files", "list").exit_code == 0
+    lines = complete_lines(shell, prefix, ["mcli chat -m x", "mcli files get x", "mcli chat -m ",
+                                           "mcli chat -m mistral-sm", "mcli files get 3f"], shell_env)
+    assert [line for line, _ in lines[3:]] == ["chat -m mistral-small-latest", f"files get {FILE_ID}"]
+    assert [line for line, _ in lines[:2]] == ["chat -m x", "files get x"]  # nothing offered
+    assert sorted(p.name for p in markers.iterdir()) == []
+
+
+def fake_mcli(folder: Path, values: list[str]) -> Path:
+    """A stand-in `mcli` program in FOLDER whose `completion ids` prints VALUES, one a line."""
+    folder.mkdir()
+    program = folder / "mcli"
+    lines = "".join(f"{value}\n" for value in values)
+    program.write_text(f"#!/bin/sh\ncat <<'END_OF_IDS'\n{lines}END_OF_IDS\n")
+    program.chmod(0o755)
+    return folder
+
+
+@pytest.mark.parametrize("shell", [pytest.param(s, marks=needs(s)) for s in SHELLS])
+def test_the_scripts_alone_insert_any_value_as_one_literal_word(shell, prefix, shell_env, tmp_path):
+    # The id cache lets none of these through; here `mcli completion ids` is replaced by a program
+    # printing them anyway, to show that the completion script by itself never runs a value and,
+    # once a value is inserted and the line run, the command gets it as one literal argument.
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    values = [f"a$(touch {markers}/dollar)", f"b`touch {markers}/backquote`", f"c;touch {markers}/semicolon",
+              f"d touch {markers}/space", f"e'\"$(touch {markers}/quoted)", f"f|touch {markers}/pipe",
+              f"g>{markers}/redirect", f"h*", f"$(touch {markers}/leading)"]
+    shell_env["PATH"] = f"{fake_mcli(tmp_path / 'bin', values)}{os.pathsep}{shell_env['PATH']}"
+    lines = complete_lines(shell, prefix, ["mcli files get "] + [f"mcli files get {v[0]}" for v in values[:-1]]
+                           + ["mcli files get \\$"], shell_env)
+    assert [line for line, _ in lines[1:]] == [f"files get {value}" for value in values]
+    assert sorted(p.name for p in markers.iterdir()) == []

@@ -6,6 +6,13 @@ that finds the command being typed while skipping option values. Global options 
 at every level. The one time a script runs mcli is for live ids (an option or argument that
 docgen/live.py marks): `mcli completion ids KIND`, which reads local files only, with its
 errors sent to /dev/null, so Tab never waits on the network or prints into the line.
+
+Every value a script offers is data, never code: the bash script matches and quotes values
+itself (`printf %q`) and never hands them to `compgen -W`, which would expand each one (a
+cached id `x$(cmd)` would run cmd on Tab); zsh's `compadd -a` and fish's `complete -a
+'(cmd)'` take values literally and quote what they insert. The id cache (store/ids.py)
+holds only ids of plain id characters anyway; tests/test_shell_install.py shows each script
+safe without that filter too.
 """
 
 from __future__ import annotations
@@ -134,12 +141,35 @@ __mcli_live() {
     command "$mcli" completion ids "$1" 2>/dev/null
 }
 
+# Adds to COMPREPLY each of the values $3... that starts with $1 (as is, or as typed quoted),
+# quoted for the command line and led by $2. Values are compared and quoted, never expanded:
+# no value reaches word expansion (compgen -W would expand each one, running any $(...) in it).
+__mcli_offer() {
+    local cur="$1" prefix="$2" value quoted
+    shift 2
+    for value; do
+        printf -v quoted '%q' "$value"
+        if [[ -n $value && ($value == "$cur"* || $quoted == "$cur"*) ]]; then
+            COMPREPLY+=("$prefix$quoted")
+        fi
+    done
+}
+
+# __mcli_offer for the space-separated words of $3 (split by read, never expanded).
+__mcli_offer_words() {
+    local -a list
+    read -ra list <<< "$3"
+    __mcli_offer "$1" "$2" "${list[@]}"
+}
+
 __mcli_reply_values() {
     local cur="$1" prefix="$2"
+    local -a live
     if [[ -n $__mcli_choices ]]; then
-        COMPREPLY=($(compgen -P "$prefix" -W "$__mcli_choices" -- "$cur"))
+        __mcli_offer_words "$cur" "$prefix" "$__mcli_choices"
     elif [[ -n $__mcli_ids ]]; then
-        COMPREPLY=($(compgen -P "$prefix" -W "$(__mcli_live "$__mcli_ids")" -- "$cur"))
+        mapfile -t live < <(__mcli_live "$__mcli_ids")
+        __mcli_offer "$cur" "$prefix" "${live[@]}"
     elif ((__mcli_files)); then
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -P "$prefix" -f -- "$cur")
@@ -212,11 +242,11 @@ __mcli_complete() {
         return 0
     fi
     if ((!dashdash)) && [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "$__mcli_opts $__mcli_global_opts" -- "$cur"))
+        __mcli_offer_words "$cur" "" "$__mcli_opts $__mcli_global_opts"
         return 0
     fi
     if ((!dashdash)) && [[ -n $__mcli_subs ]]; then
-        COMPREPLY=($(compgen -W "$__mcli_subs" -- "$cur"))
+        __mcli_offer_words "$cur" "" "$__mcli_subs"
         return 0
     fi
     local -a kinds=($__mcli_args)
