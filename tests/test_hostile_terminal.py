@@ -301,8 +301,29 @@ def test_an_error_body_reaches_stderr_inert(api, cli, color):
     assert LINK in result.stderr
 
 
+@pytest.mark.parametrize("tty", [True, False])
+def test_json_escapes_every_control_and_decodes_to_the_body(api, cli, tty):
+    body = listing(file_obj(filename=HOSTILE))
+    api.add("GET", "/v1/files", json_response(body), times=2)
+    pretty = cli("files", "list", "-o", "json", tty=tty)
+    lines = cli("files", "list", "-o", "jsonl", tty=tty)
+    assert json.loads(pretty.stdout) == body
+    assert json.loads(lines.stdout) == body["data"][0]
+    for text in (pretty.stdout, lines.stdout):
+        assert not CONTROLS.search(text.replace("\n", ""))
+
+
 def test_tsv_off_a_terminal_stays_byte_exact(api, cli):
     api.add("GET", "/v1/files", json_response(listing(file_obj(filename=HOSTILE))))
     result = cli("files", "list")
     assert result.stdout.split("\t")[1] == HOSTILE
 
+
+def test_combined_json_of_batched_requests_escapes_every_control(api, cli):
+    verdict = {"id": "m1", "model": HOSTILE, "results": [
+        {"categories": {"x": False}, "category_scores": {"x": 0.1, "note": HOSTILE}}]}
+    api.add("POST", "/v1/moderations", json_response(verdict))
+    result = cli("classifiers", "moderate", "hello", "--no-stdin", "-o", "json", tty=True)
+    assert result.exit_code == 0, result
+    assert json.loads(result.stdout)["model"] == HOSTILE
+    assert not CONTROLS.search(result.stdout.replace("\n", ""))

@@ -8,12 +8,14 @@
 
 Server text is inert on a terminal: table cells, titles and headers go through
 render/safe_text.py, and lines written raw lose their control characters when stdout is a
-terminal (byte-exact elsewhere).
+terminal (byte-exact elsewhere). JSON escapes every control character, DEL and C1 included
+(json.dumps leaves those raw), so it decodes to the same body and is safe on a terminal too.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
 from typing import Any, NamedTuple, TYPE_CHECKING
@@ -59,14 +61,31 @@ class Column(NamedTuple):
         return human.format_value(self.raw(item), self.kind)
 
 
+# What json.dumps(ensure_ascii=False) leaves raw that a terminal may act on: DEL and C1.
+_JSON_RAW_CONTROL = re.compile("[\x7f-\x9f]")
+
+
 def dumps(value: Any) -> str:
-    """Compact JSON for one line."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON for one line, every control character escaped."""
+    return escape_json_controls(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
+def indented_json(value: Any) -> str:
+    """JSON indented by 2, every control character escaped."""
+    return escape_json_controls(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def escape_json_controls(text: str) -> str:
+    """JSON TEXT with DEL and C1 characters written as \\u escapes (C0 ones already are).
+    Outside strings JSON is ASCII, so only string contents change, not what they decode to."""
+    if text.isascii() and "\x7f" not in text:
+        return text
+    return _JSON_RAW_CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def write_json(env: "Env", body: Any) -> None:
     """Print BODY as indented JSON."""
-    env.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+    env.stdout.write(indented_json(body) + "\n")
     env.stdout.flush()
 
 
