@@ -264,6 +264,7 @@ def test_history_and_usage_on_a_terminal(api, cli, color):
     assert_safe_view(cli("--color", color, "history", "list", tty=True))
     assert_safe_view(cli("--color", color, "history", "show", "latest", tty=True), *MARKDOWN_SHOWN)
     assert_safe_view(cli("--color", color, "usage", tty=True))
+    assert_safe_view(cli("--color", color, "history", "show", "latest", "-o", "text", tty=True))
 
 
 def test_history_off_a_terminal_stays_byte_exact(api, cli):
@@ -285,6 +286,13 @@ def test_classifier_categories_on_a_terminal(api, cli, color):
     assert_safe_view(cli("--color", color, "classifiers", "moderate", "hello", "--no-stdin", tty=True))
     assert_safe_view(cli("--color", color, "classifiers", "moderate", "hello", "--no-stdin", "-o", "text",
                          tty=True))
+
+
+def test_embedding_values_as_text_on_a_terminal(api, cli):
+    reply = {"id": "e1", "object": "list", "model": "m", "usage": USAGE,
+             "data": [{"object": "embedding", "index": 0, "embedding": [HOSTILE, 0.5]}]}
+    api.add("POST", "/v1/embeddings", json_response(reply))
+    assert_safe_view(cli("embeddings", "hello", "--no-stdin", "-o", "text", tty=True), f"{SHOWN}\t0.5")
 
 
 def test_mcli_api_text_on_a_terminal(api, cli):

@@ -18,7 +18,7 @@ from mistral_cli.env import Env
 from mistral_cli.errors import NotFoundError, UsageError
 from mistral_cli.inputs import check_range, confirm
 from mistral_cli.options import OutputOpt, YesOpt, env_of, epilog
-from mistral_cli.render.output import Column, OutputFormat, emit_list, write_json, write_jsonl
+from mistral_cli.render.output import Column, OutputFormat, emit_list, for_stdout, write_json, write_jsonl
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.store.conversations import Conversation, ConversationStore, StoredMessage
@@ -136,14 +136,15 @@ def show(
 
 
 def write_text_answer(env: Env, records: list["StoredMessage"]) -> None:
-    """Print the text of the last assistant message: the answer, for `$(...)`."""
+    """Print the text of the last assistant message: the answer, for `$(...)` (without control
+    characters on a terminal)."""
     from mistral_cli.store.content import display_text
 
     answers = [r.message for r in records if r.message.get("role") == "assistant"]
     if not answers:
         env.info("no answer in this conversation")
         return
-    env.stdout.write(display_text(answers[-1].get("content")).rstrip("\n") + "\n")
+    env.stdout.write(for_stdout(env, display_text(answers[-1].get("content")).rstrip("\n")) + "\n")
     env.stdout.flush()
 
 
