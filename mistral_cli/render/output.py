@@ -78,7 +78,11 @@ def indented_json(value: Any) -> str:
 def escape_json_controls(text: str) -> str:
     """JSON TEXT with DEL and C1 characters written as \\u escapes (C0 ones already are).
     Outside strings JSON is ASCII, so only string contents change, not what they decode to."""
-    if text.isascii() and "\x7f" not in text:
+    if text.isascii():  # the common case, checked without the regex
+        found = "\x7f" in text
+    else:
+        found = _JSON_RAW_CONTROL.search(text) is not None
+    if not found:
         return text
     return _JSON_RAW_CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
