@@ -22,7 +22,7 @@ from mistral_cli.api import raw
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import existing_file, read_json_object, read_text
 from mistral_cli.options import env_of, epilog
-from mistral_cli.render.output import dumps, write_json, write_jsonl
+from mistral_cli.render.output import dumps, for_stdout, write_json, write_jsonl
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -215,11 +215,12 @@ def _stdin_bytes(env: "Env") -> bytes:
 
 
 def print_reply(env: "Env", reply: raw.Reply, output: ApiFormat) -> None:
-    """Print a reply: JSON indented or as lines, text as is, events and bytes as they come."""
+    """Print a reply: JSON indented or as lines, text as is (without control characters on a
+    terminal), events and bytes as they come."""
     if reply.kind == "json":
         _print_json(env, reply.body, output)
     elif reply.kind == "text":
-        env.stdout.write(reply.body)
+        env.stdout.write(for_stdout(env, reply.body))
         env.stdout.flush()
     elif reply.kind == "events":
         for event in reply.events:
@@ -244,6 +245,10 @@ def list_items(body: Any) -> list:
 
 
 def _copy_bytes(env: "Env", chunks: Any) -> None:
+    """Copy a binary body to stdout as it is; on a terminal as text without control characters."""
+    if env.stdout_isatty:
+        _show_bytes(env, chunks)
+        return
     env.stdout.flush()
     sink = getattr(env.stdout, "buffer", None)
     for chunk in chunks:
@@ -252,6 +257,17 @@ def _copy_bytes(env: "Env", chunks: Any) -> None:
         else:
             sink.write(chunk)
     (sink or env.stdout).flush()
+
+
+def _show_bytes(env: "Env", chunks: Any) -> None:
+    """A binary body on a terminal: decoded as UTF-8 (bad bytes replaced), controls removed."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    for chunk in chunks:
+        env.stdout.write(for_stdout(env, decoder.decode(chunk)))
+    env.stdout.write(for_stdout(env, decoder.decode(b"", final=True)))
+    env.stdout.flush()
 
 
 def _print_pages(env: "Env", target: str, params: list[tuple[str, str]], output: ApiFormat) -> None:

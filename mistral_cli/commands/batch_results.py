@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from mistral_cli.api import batch as api
 from mistral_cli.errors import NotFoundError, UsageError
-from mistral_cli.render.output import dumps
+from mistral_cli.render.output import dumps, for_stdout
 from mistral_cli.render.progress import progress_bar
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,13 +52,15 @@ def save_results(env: "Env", job: "BatchJob", directory: Path, force: bool) -> l
 
 
 def print_answers(env: "Env", job: "BatchJob") -> None:
-    """Print `custom_id<TAB>answer` per answered request; failed ones go to stderr."""
+    """Print `custom_id<TAB>answer` per answered request (exact off a terminal, without control
+    characters on one); failed ones go to stderr."""
     answered = failed = 0
     for kind, file_id in result_files(job):
         for line in api.iter_result_lines(env.client, file_id):
             custom_id, answer, error = read_result(line)
             if error is None and kind == "output":
-                env.stdout.write(f"{custom_id.translate(ESCAPES)}\t{answer.translate(ESCAPES)}\n")
+                line = f"{custom_id.translate(ESCAPES)}\t{answer.translate(ESCAPES)}"
+                env.stdout.write(for_stdout(env, line) + "\n")
                 answered += 1
             else:
                 env.info(f"{custom_id.translate(ESCAPES)}\terror: {(error or answer).translate(ESCAPES)}")

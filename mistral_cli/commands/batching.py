@@ -24,7 +24,7 @@ import typer
 
 from mistral_cli.errors import MCLIError, UsageError
 from mistral_cli.inputs import check_range
-from mistral_cli.render.output import OutputFormat
+from mistral_cli.render.output import OutputFormat, indented_json
 from mistral_cli.render.progress import progress_bar
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -246,7 +246,7 @@ class CombinedJson:
             self._write_keys(self._keys()[:self._list_position()], opening=True)
             self.env.stdout.write(f"  {json.dumps(self.list_key)}: [")
         for item in items:
-            text = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+            text = indented_json(item).replace("\n", "\n    ")
             self.env.stdout.write(("," if self.count else "") + "\n    " + text)
             self.count += 1
         self.usage = _add_usage(self.usage, body.get("usage"))
@@ -277,7 +277,7 @@ class CombinedJson:
         parts = []
         for key in keys:
             value = self.usage if key == "usage" and self.usage is not None else self.first[key]
-            text = json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+            text = indented_json(value).replace("\n", "\n  ")
             parts.append(f"  {json.dumps(key)}: {text}")
         if opening:
             self.env.stdout.write("{\n" + "".join(part + ",\n" for part in parts))

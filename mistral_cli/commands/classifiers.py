@@ -15,7 +15,7 @@ from mistral_cli.errors import UsageError
 from mistral_cli.generation.endpoints import Endpoint
 from mistral_cli.generation.request import resolve_model
 from mistral_cli.options import OutputOpt, env_of, epilog
-from mistral_cli.render.output import OutputFormat, dumps
+from mistral_cli.render.output import OutputFormat, dumps, for_stdout
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -231,7 +231,7 @@ class ResultWriter:
         if self.fmt is OutputFormat.jsonl:
             self.env.stdout.write(dumps(self._line(index, text, result, names)) + "\n")
         elif self.fmt is OutputFormat.text:
-            self.env.stdout.write(",".join(sorted(names)) + "\n")
+            self.env.stdout.write(for_stdout(self.env, ",".join(sorted(names))) + "\n")
         elif self.fmt is OutputFormat.table:
             from mistral_cli.render.scores import clip, score_table
 

@@ -12,7 +12,7 @@ from mistral_cli.config.profiles import KEYS
 from mistral_cli.generation.endpoints import Endpoint
 from mistral_cli.generation.request import resolve_model
 from mistral_cli.options import OutputOpt, env_of, epilog
-from mistral_cli.render.output import OutputFormat, dumps, tsv_cell
+from mistral_cli.render.output import OutputFormat, dumps, for_stdout, tsv_cell
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -106,7 +106,8 @@ class TextWriter(Writer):
     def batch(self, batch: b.Batch, body: dict) -> None:
         """Print BATCH's results."""
         for item in ordered(body):
-            self.env.stdout.write("\t".join(tsv_cell(v) for v in item.get("embedding") or []) + "\n")
+            line = "\t".join(tsv_cell(v) for v in item.get("embedding") or [])
+            self.env.stdout.write(for_stdout(self.env, line) + "\n")
         self.env.stdout.flush()
 
 

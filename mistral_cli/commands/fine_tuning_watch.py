@@ -133,6 +133,7 @@ class LiveView:
         from rich.text import Text
 
         from mistral_cli.render.job_view import SHOWN_EVENTS, job_renderable
+        from mistral_cli.render.safe_text import safe_text
 
         parts: list[Any] = []
         if self.last is not None:
@@ -144,7 +145,7 @@ class LiveView:
         else:
             parts.append(Text(f"waiting for job {self.job_id}..."))
         if self.note:
-            parts.append(Text(self.note, style="yellow"))
+            parts.append(Text(safe_text(self.note), style="yellow"))
         self.live.update(Group(*parts), refresh=True)
 
     def close(self) -> None:

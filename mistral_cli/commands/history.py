@@ -18,7 +18,7 @@ from mistral_cli.env import Env
 from mistral_cli.errors import NotFoundError, UsageError
 from mistral_cli.inputs import check_range, confirm
 from mistral_cli.options import OutputOpt, YesOpt, env_of, epilog
-from mistral_cli.render.output import Column, OutputFormat, emit_list, write_json, write_jsonl
+from mistral_cli.render.output import Column, OutputFormat, emit_list, for_stdout, write_json, write_jsonl
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.store.conversations import Conversation, ConversationStore, StoredMessage
@@ -136,14 +136,15 @@ def show(
 
 
 def write_text_answer(env: Env, records: list["StoredMessage"]) -> None:
-    """Print the text of the last assistant message: the answer, for `$(...)`."""
+    """Print the text of the last assistant message: the answer, for `$(...)` (without control
+    characters on a terminal)."""
     from mistral_cli.store.content import display_text
 
     answers = [r.message for r in records if r.message.get("role") == "assistant"]
     if not answers:
         env.info("no answer in this conversation")
         return
-    env.stdout.write(display_text(answers[-1].get("content")).rstrip("\n") + "\n")
+    env.stdout.write(for_stdout(env, display_text(answers[-1].get("content")).rstrip("\n")) + "\n")
     env.stdout.flush()
 
 
@@ -171,24 +172,27 @@ def print_plain(env: Env, records: list["StoredMessage"]) -> None:
 
 
 def print_terminal(env: Env, conv: "Conversation", records: list["StoredMessage"]) -> None:
-    """Each message under a coloured role rule; answers rendered as Markdown (on a terminal)."""
+    """Each message under a coloured role rule; answers rendered as Markdown (on a terminal).
+    What the server sent (answers, the model, tool calls) is shown without control characters."""
     from rich.markdown import Markdown
     from rich.text import Text
 
+    from mistral_cli.render.safe_text import safe_text
     from mistral_cli.store.content import display_text, tool_call_text
 
     console = env.console
     about = " · ".join(filter(None, (conv.id, conv.kind, conv.agent_id, conv.model, conv.updated_at)))
-    console.print(Text(about, style="dim"))
+    console.print(Text(safe_text(about), style="dim"))
     for record in records:
         message = record.message
         role = message.get("role")
-        console.rule(Text(message_header(message), style=ROLE_STYLES.get(role, "bold")), align="left")
-        text = display_text(message.get("content"))
+        header = Text(safe_text(message_header(message)), style=ROLE_STYLES.get(role, "bold"))
+        console.rule(header, align="left")
+        text = safe_text(display_text(message.get("content")))
         if text.strip():
             console.print(Markdown(text) if role == "assistant" else Text(text))
         for call in message.get("tool_calls") or []:
-            console.print(Text(f"→ tool call: {tool_call_text(call)}", style="cyan"))
+            console.print(Text(safe_text(f"→ tool call: {tool_call_text(call)}"), style="cyan"))
         if record.incomplete:
             console.print(Text(INCOMPLETE_NOTE, style="yellow"))
 

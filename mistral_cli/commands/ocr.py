@@ -22,7 +22,7 @@ from mistral_cli.generation.endpoints import Endpoint
 from mistral_cli.generation.request import resolve_model
 from mistral_cli.inputs import check_range, check_uuid, existing_file
 from mistral_cli.options import OutputOpt, env_of, epilog
-from mistral_cli.render.output import OutputFormat, write_json, write_jsonl
+from mistral_cli.render.output import OutputFormat, for_stdout, write_json, write_jsonl
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -179,7 +179,7 @@ def show(env: "Env", body: dict, output: OutputFormat, output_dir: Path | None) 
     elif output is OutputFormat.table and env.stdout_isatty:
         render_pages(env, pages)
     else:
-        env.stdout.write(markdown(pages) + "\n")
+        env.stdout.write(for_stdout(env, markdown(pages)) + "\n")
         env.stdout.flush()
     usage = body.get("usage_info") or {}
     if env.stderr_isatty and usage.get("pages_processed") is not None:
@@ -200,11 +200,14 @@ def _with_marker(page: dict, position: int) -> str:
 
 
 def render_pages(env: "Env", pages: list[dict]) -> None:
-    """The pages as rendered Markdown on a terminal, a rule naming each page."""
+    """The pages as rendered Markdown on a terminal, a rule naming each page (the server's
+    text without its control characters, so no escape sequence gets through)."""
     from rich.markdown import Markdown
     from rich.rule import Rule
 
+    from mistral_cli.render.safe_text import safe_markup, safe_text
+
     for page in pages:
         if len(pages) > 1:
-            env.console.print(Rule(f"page {page.get('index')}", style="dim"))
-        env.console.print(Markdown(str(page.get("markdown") or "")))
+            env.console.print(Rule(safe_markup(f"page {page.get('index')}"), style="dim"))
+        env.console.print(Markdown(safe_text(page.get("markdown"))))

@@ -122,6 +122,8 @@ def print_table(env: Env, rows: list[dict[str, Any]], groups: list[Column]) -> N
     from rich.table import Table
     from rich.text import Text
 
+    from mistral_cli.render.safe_text import safe_text
+
     table = Table(box=box.SIMPLE, header_style="bold", show_edge=False, show_footer=True)
     total = totals(rows)
     for index, col in enumerate(groups):
@@ -129,6 +131,6 @@ def print_table(env: Env, rows: list[dict[str, Any]], groups: list[Column]) -> N
     for col in TOKEN_COLUMNS:
         table.add_column(col.header, justify="right", footer=f"{total[col.key]:,}")
     for row in rows:
-        table.add_row(*(Text(str(row.get(col.key) or "")) for col in groups),
+        table.add_row(*(Text(safe_text(row.get(col.key) or "")) for col in groups),
                       *(f"{row.get(col.key) or 0:,}" for col in TOKEN_COLUMNS))
     env.console.print(table)

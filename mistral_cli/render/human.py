@@ -1,12 +1,14 @@
-"""Human formatting for terminals only: sizes, relative times, coloured statuses."""
+"""Human formatting for terminals only: sizes, relative times, coloured statuses. Every value
+comes out as Rich markup in which the server's text is inert (render/safe_text.py)."""
 
 from __future__ import annotations
 
 import json
-import re
 import time
 from datetime import datetime
 from typing import Any
+
+from mistral_cli.render.safe_text import safe_markup
 
 STATUS_STYLES = {
     "SUCCESS": "green", "succeeded": "green", "processed": "green", "uploaded": "green",
@@ -14,9 +16,6 @@ STATUS_STYLES = {
     "STARTED": "cyan", "CANCELLATION_REQUESTED": "yellow",
     "FAILED": "red", "FAILED_VALIDATION": "red", "CANCELLED": "red", "TIMEOUT_EXCEEDED": "red",
 }
-
-# C0 and C1 control characters but tab and newline: no escape sequence from a model reaches the screen.
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def size(num: Any) -> str:
@@ -60,29 +59,34 @@ def relative_time(value: Any, now: float | None = None) -> str:
 
 
 def status(value: Any) -> str:
-    """A job or file status with its colour."""
+    """A job or file status as markup: a known one in its colour, any other as plain text."""
     text = "" if value is None else str(value)
     style = STATUS_STYLES.get(text)
-    return f"[{style}]{text}[/{style}]" if style else text
+    return f"[{style}]{text}[/{style}]" if style else safe_markup(text)
 
 
 def format_value(value: Any, kind: str) -> str:
-    """Format VALUE of KIND (size, time, status, list, bool, id, text) for a terminal."""
+    """VALUE of KIND (size, time, status, list, bool, id, text) as markup for a terminal."""
+    if kind == "status":
+        return status(value)
+    return safe_markup(plain_value(value, kind))
+
+
+def plain_value(value: Any, kind: str) -> str:
+    """VALUE of KIND as the text a human reads (not yet made safe for a terminal)."""
     if kind == "size":
         return size(value)
     if kind == "time":
         return relative_time(value)
-    if kind == "status":
-        return status(value)
     if kind == "list":
-        return _escape(comma_list(value))
+        return comma_list(value)
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (dict, list)):
-        return _escape(json.dumps(value, ensure_ascii=False))
-    return _escape(str(value))
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
 
 
 def comma_list(value: Any) -> str:
@@ -91,7 +95,3 @@ def comma_list(value: Any) -> str:
         return ""
     items = value if isinstance(value, (list, tuple)) else str(value).split(",")
     return ", ".join(str(item) for item in items if item != "")
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from mistral_cli.render import human
 from mistral_cli.render.chart import line_chart
 from mistral_cli.render.output import Column, dumps, tsv_cell
+from mistral_cli.render.safe_text import safe_markup
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import RenderableType
@@ -94,7 +95,8 @@ def loss_series(job: "FineTuningJob") -> list[tuple[str, list[tuple[float, float
 
 def job_renderable(job: "FineTuningJob", body: dict, *, width: int = 80,
                    header: str | None = None, events: int | None = None) -> "RenderableType":
-    """A job for a terminal: its fields panel, events, checkpoints and loss chart."""
+    """A job for a terminal: its fields panel (titled HEADER, plain text), events, checkpoints
+    and loss chart."""
     from rich.console import Group
     from rich.panel import Panel
     from rich.table import Table
@@ -106,7 +108,8 @@ def job_renderable(job: "FineTuningJob", body: dict, *, width: int = 80,
     for col in JOB_FIELDS:
         if col.raw(body) not in (None, "", []):
             grid.add_row(col.header, col.human(body))
-    parts: list[Any] = [Panel(grid, title=header or job.id, expand=False, title_align="left")]
+    title = safe_markup(header or job.id)
+    parts: list[Any] = [Panel(grid, title=title, expand=False, title_align="left")]
     if job.events:
         parts.append(_events_table(job.sorted_events()[-(events or len(job.events)):]))
     if job.checkpoints:
@@ -127,7 +130,8 @@ def _events_table(events: list["Event"]) -> Any:
     for event in events:
         data = event.data or {}
         shown = human.status(data["status"]) if set(data) == {"status"} else human.format_value(data or None, "text")
-        table.add_row(human.relative_time(event.created_at), human.format_value(event.name, "text"), shown)
+        table.add_row(human.format_value(event.created_at, "time"), human.format_value(event.name, "text"),
+                      shown)
     return table
 
 
@@ -141,5 +145,5 @@ def _checkpoints_table(points: list["Checkpoint"]) -> Any:
     for point in points:
         values = [getattr(point.metrics, name) for name in METRICS]
         table.add_row(str(point.step_number), *(f"{v:.4f}" if isinstance(v, (int, float)) else "" for v in values),
-                      human.relative_time(point.created_at))
+                      human.format_value(point.created_at, "time"))
     return table

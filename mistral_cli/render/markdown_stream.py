@@ -24,7 +24,7 @@ from typing import IO
 from rich.console import Console
 
 from mistral_cli.render.live_tail import BlockRenderer, Tail
-from mistral_cli.render.human import CONTROL
+from mistral_cli.render.safe_text import CONTROL
 
 MAX_TAIL_ROWS = 60
 

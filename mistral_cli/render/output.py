@@ -5,16 +5,23 @@
 - json: the decoded API body, indented, nothing dropped or added.
 - jsonl: one object per line.
 - text: bare ids (or the one value a command is about) for `$(...)`.
+
+Server text is inert on a terminal: table cells, titles and headers go through
+render/safe_text.py, and lines written raw lose their control characters when stdout is a
+terminal (byte-exact elsewhere). JSON escapes every control character, DEL and C1 included
+(json.dumps leaves those raw), so it decodes to the same body and is safe on a terminal too.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
 from typing import Any, NamedTuple, TYPE_CHECKING
 
 from mistral_cli.render import human
+from mistral_cli.render.safe_text import safe_markup, safe_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -47,20 +54,42 @@ class Column(NamedTuple):
         return value
 
     def human(self, item: dict) -> str:
-        """The value formatted for a terminal (Rich markup allowed)."""
+        """The value formatted for a terminal, as Rich markup (a SHOW function must make any
+        server text in it safe with safe_text.safe_markup)."""
         if self.show is not None:
             return self.show(self.raw(item))
         return human.format_value(self.raw(item), self.kind)
 
 
+# What json.dumps(ensure_ascii=False) leaves raw that a terminal may act on: DEL and C1.
+_JSON_RAW_CONTROL = re.compile("[\x7f-\x9f]")
+
+
 def dumps(value: Any) -> str:
-    """Compact JSON for one line."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON for one line, every control character escaped."""
+    return escape_json_controls(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
+def indented_json(value: Any) -> str:
+    """JSON indented by 2, every control character escaped."""
+    return escape_json_controls(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def escape_json_controls(text: str) -> str:
+    """JSON TEXT with DEL and C1 characters written as \\u escapes (C0 ones already are).
+    Outside strings JSON is ASCII, so only string contents change, not what they decode to."""
+    if text.isascii():  # the common case, checked without the regex
+        found = "\x7f" in text
+    else:
+        found = _JSON_RAW_CONTROL.search(text) is not None
+    if not found:
+        return text
+    return _JSON_RAW_CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def write_json(env: "Env", body: Any) -> None:
     """Print BODY as indented JSON."""
-    env.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+    env.stdout.write(indented_json(body) + "\n")
     env.stdout.flush()
 
 
@@ -72,10 +101,13 @@ def write_jsonl(env: "Env", items: Iterable[Any]) -> None:
 
 
 def write_lines(env: "Env", values: Iterable[Any]) -> None:
-    """Print each value on its own line."""
-    for value in values:
-        env.stdout.write(tsv_cell(value) + "\n")
-    env.stdout.flush()
+    """Print each value on its own line (control characters removed on a terminal)."""
+    write_lines_raw(env, (tsv_cell(value) for value in values))
+
+
+def for_stdout(env: "Env", text: str) -> str:
+    """TEXT as it may go to stdout: exact off a terminal, without control characters on one."""
+    return safe_text(text) if env.stdout_isatty else text
 
 
 def tsv_cell(value: Any) -> str:
@@ -106,9 +138,9 @@ def emit_list(env: "Env", fmt: OutputFormat, items: Sequence[dict], columns: Seq
 
 
 def write_lines_raw(env: "Env", lines: Iterable[str]) -> None:
-    """Print already formatted lines."""
+    """Print already formatted lines (control characters removed on a terminal)."""
     for line in lines:
-        env.stdout.write(line + "\n")
+        env.stdout.write(for_stdout(env, line) + "\n")
     env.stdout.flush()
 
 
@@ -144,10 +176,11 @@ def _rich_table(env: "Env", items: Sequence[dict], columns: Sequence[Column], ti
     if not items:
         env.err_console.print("[dim]no results[/dim]")
         return
-    table = Table(box=box.SIMPLE_HEAD, title=title, header_style="bold", show_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, title=safe_markup(title) if title else None, header_style="bold",
+                  show_edge=False)
     rows = [[col.human(item) for col in columns] for item in items]
     for index, col in enumerate(columns):
-        table.add_column(col.header, overflow="fold", no_wrap=col.kind == "id",
+        table.add_column(safe_markup(col.header), overflow="fold", no_wrap=col.kind == "id",
                          min_width=_longest_word([row[index] for row in rows] + [col.header]))
     for row in rows:
         table.add_row(*row)
@@ -167,5 +200,6 @@ def _rich_panel(env: "Env", obj: dict, columns: Sequence[Column], title: str | N
     grid.add_column(style="bold")
     grid.add_column(overflow="fold")
     for col in columns:
-        grid.add_row(col.header, col.human(obj))
-    env.console.print(Panel(grid, title=title, expand=False, title_align="left"))
+        grid.add_row(safe_markup(col.header), col.human(obj))
+    env.console.print(Panel(grid, title=safe_markup(title) if title else None, expand=False,
+                            title_align="left"))

@@ -1,10 +1,13 @@
-"""Progress bars for transfers and long work: Rich on a styled stderr, nothing elsewhere."""
+"""Progress bars for transfers and long work: Rich on a styled stderr, nothing elsewhere.
+Their text (a file name, a job's status) is shown as plain text, never read as markup."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
+
+from mistral_cli.render.safe_text import safe_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -19,10 +22,10 @@ def progress_bar(env: Env, description: str, total: int | None) -> Iterator[Call
     from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
                                TimeRemainingColumn, TransferSpeedColumn)
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), DownloadColumn(),
                   TransferSpeedColumn(), TimeRemainingColumn(), console=env.err_console,
                   transient=True) as progress:
-        task = progress.add_task(description, total=total)
+        task = progress.add_task(safe_text(description), total=total)
 
         def update(done: int, new_total: Any) -> None:
             progress.update(task, completed=done, total=new_total or total)
@@ -39,11 +42,11 @@ class CountBar:
 
     def update(self, done: int, total: int | None, detail: str) -> None:
         """Show DONE of TOTAL (None: not known yet) and DETAIL."""
-        self._progress.update(self._task, completed=done, total=total or None, detail=detail)
+        self._progress.update(self._task, completed=done, total=total or None, detail=safe_text(detail))
 
     def note(self, text: str) -> None:
         """Print a line above the bar."""
-        self._progress.console.print(text, markup=False, highlight=False)
+        self._progress.console.print(safe_text(text), markup=False, highlight=False)
 
 
 @contextmanager
@@ -51,6 +54,6 @@ def count_bar(env: Env, description: str) -> Iterator[CountBar]:
     """A Rich bar of counted items (requests, steps) on stderr; it stays when done."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[detail]}"), console=env.err_console) as progress:
-        yield CountBar(progress, progress.add_task(description, total=None, detail=""))
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[detail]}", markup=False), console=env.err_console) as progress:
+        yield CountBar(progress, progress.add_task(safe_text(description), total=None, detail=""))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from mistral_cli.render.human import CONTROL
+from mistral_cli.render.safe_text import CONTROL, safe_markup
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.table import Table
@@ -26,13 +26,6 @@ def bar(score: float, width: int = BAR_WIDTH) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def _escape(text: str) -> str:
-    """TEXT with Rich markup escaped."""
-    from rich.markup import escape
-
-    return escape(text)
-
-
 def summary_table(rows: Sequence[dict[str, Any]], text_width: int) -> "Table":
     """One row per embedding: index, text, dimensions, norm, first values."""
     from rich import box
@@ -44,7 +37,7 @@ def summary_table(rows: Sequence[dict[str, Any]], text_width: int) -> "Table":
         table.add_column(header, justify=justify)  # type: ignore[arg-type]
     for row in rows:
         first = ", ".join(f"{value:+.4f}" for value in row["first"])
-        table.add_row(str(row["index"]), _escape(clip(row["text"], text_width)), str(row["dims"]),
+        table.add_row(str(row["index"]), safe_markup(clip(row["text"], text_width)), str(row["dims"]),
                       f"{row['norm']:.4f}", f"[{first}{', …' if row['dims'] > len(row['first']) else ''}]")
     return table
 
@@ -58,9 +51,9 @@ def similarity_table(labels: Sequence[str], matrix: Sequence[Sequence[float]]) -
                   title="cosine similarity", title_justify="left")
     table.add_column("")
     for label in labels:
-        table.add_column(label, justify="right")
+        table.add_column(safe_markup(label), justify="right")
     for i, (label, row) in enumerate(zip(labels, matrix)):
-        table.add_row(label, *(_similarity_cell(value, i == j) for j, value in enumerate(row)))
+        table.add_row(safe_markup(label), *(_similarity_cell(value, i == j) for j, value in enumerate(row)))
     return table
 
 
@@ -76,12 +69,12 @@ def score_table(title: str, scores: dict[str, float], flagged: set[str]) -> "Tab
     from rich import box
     from rich.table import Table
 
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, title=_escape(title),
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, title=safe_markup(title),
                   title_justify="left")
     for header, justify in (("CATEGORY", "left"), ("SCORE", "left"), ("", "right"), ("FLAGGED", "left")):
         table.add_column(header, justify=justify)  # type: ignore[arg-type]
     for name, score in scores.items():
         style = "bold red" if name in flagged else ""
-        cells = [_escape(name), bar(score), f"{score:.3f}", "yes" if name in flagged else ""]
+        cells = [safe_markup(name), bar(score), f"{score:.3f}", "yes" if name in flagged else ""]
         table.add_row(*cells, style=style)
     return table

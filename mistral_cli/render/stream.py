@@ -15,7 +15,8 @@ prompt expect one), unless the writer was made with final_newline=False (`fim --
 prints the bare completion for editors); end_line() ends the line in any case (before tool
 calls printed after the answer).
 
-`write_usage` prints `tokens: 12 prompt + 34 completion = 46 · finish: stop` on stderr.
+`write_usage` prints `tokens: 12 prompt + 34 completion = 46 · finish: stop` on stderr (the
+server's values in it without their control characters).
 This module imports nothing heavy: Rich is loaded only on the Markdown path.
 """
 
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from mistral_cli.render.human import CONTROL
+from mistral_cli.render.safe_text import CONTROL, safe_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -146,6 +147,7 @@ def write_usage(env: "Env", usage: dict[str, Any] | None, finish_reason: str | N
     line = usage_line(usage, finish_reason)
     if line is None:
         return
+    line = safe_text(line)
     if env.stderr_styled:
         line = f"\x1b[2m{line}\x1b[0m"
     env.stderr.write(line + "\n")
