@@ -199,9 +199,9 @@ def test_output_dir_writes_pages_and_images_with_links_rewritten(api, cli, png, 
     assert result.exit_code == 0, result
     assert api.last("POST", PATH).json["include_image_base64"] is True
     assert (out / "page-000-img-0.jpeg").read_bytes() == JPEG
-    assert (out / "page-000-img-1").read_bytes() == png_bytes()
+    assert (out / "page-000-img-1.png").read_bytes() == png_bytes()  # suffix from the bytes
     assert (out / "page-000.md").read_text() == (
-        "# Intro\n\n![img-0.jpeg](page-000-img-0.jpeg)\n\n![img-1](page-000-img-1)\n")
+        "# Intro\n\n![img-0.jpeg](page-000-img-0.jpeg)\n\n![img-1](page-000-img-1.png)\n")
     assert (out / "page-003.md").read_text() == "no images\n"
     assert result.stdout.splitlines() == [str(out / "page-000.md"), str(out / "page-003.md")]
     assert "wrote 2 page(s) and 2 image(s)" in result.stderr
