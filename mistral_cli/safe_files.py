@@ -11,6 +11,7 @@ such write goes through (downloads, batch results, OCR pages and images).
   which the kernel refuses when the name exists, so even a file (or symlink) that appears
   while a download runs is kept. With `force` the name is replaced by a rename, which
   replaces a symlink itself and never writes through it: the link's target stays untouched.
+  A device, a pipe or a folder under the name is never replaced, `force` or not.
 - New files get the ordinary mode, 0666 minus the umask.
 
 No fsync: a power cut can lose a file just written (never the old one it replaced on
@@ -22,6 +23,7 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,7 +39,7 @@ TEMP_PREFIX_CHARS = 48  # a temporary name stays far below NAME_MAX (255 bytes)
 TEMP_ATTEMPTS = 8
 NO_HARD_LINKS = {errno.EPERM, errno.EXDEV, errno.EMLINK, getattr(errno, "ENOTSUP", errno.EPERM),
                  getattr(errno, "EOPNOTSUPP", errno.EPERM), errno.ENOSYS}
-USES_DIR_FD = all(call in os.supports_dir_fd for call in (os.open, os.rename, os.link, os.unlink))
+USES_DIR_FD = all(call in os.supports_dir_fd for call in (os.open, os.stat, os.rename, os.link, os.unlink))
 
 
 def plain_name(name: str) -> str:
@@ -49,12 +51,24 @@ def plain_name(name: str) -> str:
 
 
 def refuse_existing(directory: Path, name: str, force: bool) -> Path:
-    """DIRECTORY/NAME, or a UsageError if it exists (a symlink too) and FORCE is off: the
-    check to make before any request, so a refused run costs nothing."""
+    """DIRECTORY/NAME, or a UsageError if it exists (a symlink too) and FORCE is off, or if
+    it is something no download should replace (a device, a pipe, a folder): the check to
+    make before any request, so a refused run costs nothing."""
     path = directory / plain_name(name)
-    if not force and os.path.lexists(path):
-        raise _exists(path)
+    _refuse_taken(None, directory, name, force, path)
     return path
+
+
+def _refuse_taken(folder_fd: int | None, directory: Path, name: str, force: bool, path: Path) -> None:
+    """Raise if NAME in the folder is taken and FORCE is off, or is not a file or a symlink."""
+    try:
+        mode = os.stat(_at(folder_fd, directory, name), dir_fd=folder_fd, follow_symlinks=False).st_mode
+    except OSError:
+        return  # free, or an unreadable folder that the write itself will report
+    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        raise UsageError(f"{path} is not a regular file; not replaced")
+    if not force:
+        raise _exists(path)
 
 
 @contextmanager
@@ -82,13 +96,6 @@ def write_bytes(directory: Path, name: str, data: bytes, *, force: bool = False)
     with open_new(directory, name, force=force) as handle:
         handle.write(data)
     return directory / name
-
-
-def new_file_mode() -> int:
-    """The mode an ordinary new file gets: 0666 minus the umask."""
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return NEW_FILE_MODE & ~umask
 
 
 @contextmanager
@@ -142,10 +149,11 @@ def _commit(folder_fd: int | None, directory: Path, temp: str, name: str, force:
     only if the name is still free."""
     source, target = _at(folder_fd, directory, temp), _at(folder_fd, directory, name)
     if force:
-        os.rename(source, target, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+        _refuse_taken(folder_fd, directory, name, force, path)  # again: it may have changed meanwhile
+        os.replace(source, target, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
         return
     try:
-        os.link(source, target, src_dir_fd=folder_fd, dst_dir_fd=folder_fd, follow_symlinks=False)
+        os.link(source, target, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
     except FileExistsError:
         raise _exists(path) from None
     except OSError as exc:
@@ -153,7 +161,7 @@ def _commit(folder_fd: int | None, directory: Path, temp: str, name: str, force:
             raise
         _rename_if_free(folder_fd, source, target, path)  # a file system without hard links
         return
-    os.unlink(source, dir_fd=folder_fd)
+    _discard(folder_fd, directory, temp)  # saved under NAME already: the temporary name goes
 
 
 def _rename_if_free(folder_fd: int | None, source: str, target: str, path: Path) -> None:

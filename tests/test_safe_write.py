@@ -27,8 +27,15 @@ def ordinary_mode() -> int:
     return 0o666 & ~umask
 
 
+@pytest.fixture(params=["dir_fd", "paths"])
+def os_calls(request, monkeypatch):
+    """Each test of the helper itself runs twice: with a folder descriptor (Linux, macOS) and with plain paths
+    (where the OS takes no dir_fd)."""
+    monkeypatch.setattr(safe_files, "USES_DIR_FD", request.param == "dir_fd" and safe_files.USES_DIR_FD)
+
+
 @pytest.fixture
-def folder(tmp_path):
+def folder(tmp_path, os_calls):
     """An empty folder to write into."""
     path = tmp_path / "folder"
     path.mkdir()
@@ -85,7 +92,22 @@ def test_a_file_that_appears_while_writing_is_kept(folder):
     assert os.listdir(folder) == ["out.md"]
 
 
-def test_a_planted_symlink_is_never_followed(tmp_path):
+def test_without_hard_links_an_existing_file_is_still_kept(folder, monkeypatch):
+    def no_links(*_args, **_kwargs):
+        raise OSError(errno.EPERM, os.strerror(errno.EPERM))
+
+    monkeypatch.setattr(safe_files.os, "link", no_links)  # as on FAT or some network shares
+    safe_files.write_bytes(folder, "new.md", b"new")
+    (folder / "old.md").write_text("keep me")
+    with pytest.raises(UsageError, match="already exists"):
+        with safe_files.open_new(folder, "late.md") as handle:
+            handle.write(b"late")
+            (folder / "late.md").write_text("written meanwhile")
+    assert (folder / "new.md").read_bytes() == b"new" and (folder / "late.md").read_text() == "written meanwhile"
+    assert sorted(os.listdir(folder)) == ["late.md", "new.md", "old.md"]
+
+
+def test_a_planted_symlink_is_never_followed(tmp_path, os_calls):
     victim = tmp_path / "victim.txt"
     victim.write_text("precious")
     folder = tmp_path / "out"
@@ -101,7 +123,7 @@ def test_a_planted_symlink_is_never_followed(tmp_path):
     assert victim.read_text() == "precious"
 
 
-def test_a_planted_symlink_under_the_temporary_name_is_not_followed(tmp_path, monkeypatch):
+def test_a_planted_symlink_under_the_temporary_name_is_not_followed(tmp_path, monkeypatch, os_calls):
     victim = tmp_path / "victim.txt"
     victim.write_text("precious")
     folder = tmp_path / "out"
@@ -114,7 +136,15 @@ def test_a_planted_symlink_under_the_temporary_name_is_not_followed(tmp_path, mo
     assert (folder / "out.md").read_bytes() == b"text"
 
 
-def test_a_missing_folder_is_a_usage_error_naming_it(tmp_path):
+@pytest.mark.parametrize("make", [os.mkfifo, os.mkdir], ids=["pipe", "folder"])
+def test_what_is_not_a_regular_file_is_never_replaced_even_with_force(folder, make):
+    make(folder / "out.bin")
+    with pytest.raises(UsageError, match="is not a regular file"):
+        safe_files.write_bytes(folder, "out.bin", b"data", force=True)
+    assert os.listdir(folder) == ["out.bin"]
+
+
+def test_a_missing_folder_is_a_usage_error_naming_it(tmp_path, os_calls):
     with pytest.raises(UsageError, match="no such folder") as caught:
         safe_files.write_bytes(tmp_path / "nope", "out.md", b"x")
     assert str(tmp_path / "nope") in caught.value.message
