@@ -85,7 +85,7 @@ def open_new(directory: Path, name: str, *, force: bool = False) -> Iterator[Bin
             _commit(folder_fd, directory, temp, name, force, path)
         except OSError as exc:
             _discard(folder_fd, directory, temp)
-            raise MCLIError(f"cannot write {path}: {exc.strerror or exc}; nothing was saved") from None
+            raise MCLIError(f"cannot save to {path}: {exc.strerror or exc}; nothing was saved") from None
         except BaseException:
             _discard(folder_fd, directory, temp)
             raise
@@ -139,9 +139,9 @@ def _create_temp(folder_fd: int | None, directory: Path, name: str, path: Path) 
         except OSError as exc:
             if exc.errno in (errno.ENOENT, errno.ENOTDIR):
                 raise _folder_error(directory, path, exc) from None
-            raise MCLIError(f"cannot write {path}: {exc.strerror or exc}") from None
+            raise MCLIError(f"cannot save to {path}: {exc.strerror or exc}") from None
         return temp, os.fdopen(fd, "wb")
-    raise MCLIError(f"cannot write {path}: no free temporary name in {directory}")
+    raise MCLIError(f"cannot save to {path}: no free temporary name in {directory}")
 
 
 def _commit(folder_fd: int | None, directory: Path, temp: str, name: str, force: bool, path: Path) -> None:

@@ -197,7 +197,7 @@ def test_a_full_disk_leaves_no_partial_file_and_names_the_file(folder, full_disk
     (folder / "out.bin").write_text("old")
     with pytest.raises(MCLIError) as caught:
         safe_files.write_bytes(folder, "out.bin", b"x" * 1000, force=True)
-    assert caught.value.message == (f"cannot write {folder / 'out.bin'}: No space left on device; "
+    assert caught.value.message == (f"cannot save to {folder / 'out.bin'}: No space left on device; "
                                     "nothing was saved")
     assert caught.value.exit_code == 1
     assert os.listdir(folder) == ["out.bin"] and (folder / "out.bin").read_text() == "old"
@@ -211,7 +211,7 @@ def test_ocr_output_dir_on_a_full_disk(api, cli, tmp_path, full_disk):
     out = tmp_path / "out"
     result = cli("ocr", document, "--output-dir", out)
     assert result.exit_code == 1
-    assert f"cannot write {out / 'page-000-img-0.png'}: No space left on device" in result.stderr
+    assert f"cannot save to {out / 'page-000-img-0.png'}: No space left on device" in result.stderr
     assert os.listdir(out) == []
 
 
@@ -234,5 +234,5 @@ def test_a_real_write_failure_in_a_process_leaves_no_truncated_image(api, tmp_pa
                           cwd=tmp_path, timeout=60, preexec_fn=small_files)
     stderr = proc.stderr.decode("utf-8", "replace")
     assert proc.returncode == 1, stderr
-    assert f"cannot write {out / 'page-000-img-0.png'}: File too large; nothing was saved" in stderr
+    assert f"cannot save to {out / 'page-000-img-0.png'}: File too large; nothing was saved" in stderr
     assert os.listdir(out) == []
