@@ -296,6 +296,43 @@ def test_results_before_the_job_ends_is_not_found(api, sim, cli, requests_file):
     assert "no result file yet (status QUEUED)" in result.stderr
 
 
+def files_under(folder) -> list[str]:
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if not path.is_dir())
+
+
+@pytest.mark.parametrize("hostile", ["../../x", "{tmp}/a/abs", "x/../../../y"])
+def test_results_are_named_from_the_id_typed_never_from_the_servers(api, cli, tmp_path, hostile):
+    hostile = hostile.format(tmp=tmp_path)
+    api.add("GET", "/v1/batch/jobs/{job_id}", json_response(
+        {**batch_job(status="SUCCESS"), "id": hostile, "output_file": FILE_ID}))
+    out = tmp_path / "a" / "b" / "out"
+    result = cli("batch", "results", BATCH_ID, "--dir", out)
+    assert result.exit_code == 0, result
+    assert files_under(tmp_path / "a") == [f"b/out/{BATCH_ID}.output.jsonl"]
+
+
+def test_create_watch_names_results_from_the_created_id(api, cli, tmp_path, monkeypatch):
+    monkeypatch.setattr(batch_watch, "CLOCK", batch_watch.Clock(sleep=lambda _seconds: None))
+    api.add("POST", "/v1/batch/jobs", json_response(batch_job()))
+    api.add("GET", "/v1/batch/jobs/{job_id}", json_response(
+        {**batch_job(status="SUCCESS"), "id": "../../x", "output_file": FILE_ID}))
+    out = tmp_path / "a" / "b" / "out"
+    result = cli("batch", "create", "-i", FILE_ID, "--endpoint", CHAT, "-m", MODEL, "--watch",
+                 "--results-dir", out)
+    assert result.exit_code == 0, result
+    assert files_under(tmp_path / "a") == [f"b/out/{BATCH_ID}.output.jsonl"]
+
+
+def test_create_watch_refuses_a_created_id_that_is_not_a_uuid(api, cli, tmp_path):
+    api.add("POST", "/v1/batch/jobs", json_response({**batch_job(), "id": "../../x"}))
+    result = cli("batch", "create", "-i", FILE_ID, "--endpoint", CHAT, "-m", MODEL, "--watch",
+                 "--results-dir", tmp_path / "out")
+    assert result.exit_code == 1
+    assert "unexpected response from POST /v1/batch/jobs: id: '../../x' is not a UUID" in result.stderr
+    assert [r.target for r in api.requests] == ["POST /v1/batch/jobs"]
+    assert not (tmp_path / "out").exists()
+
+
 def test_answers_escape_what_would_break_a_line(api, cli):
     from mistral_cli.commands.batch_results import ESCAPES, answer_text, read_result
 

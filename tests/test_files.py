@@ -454,6 +454,42 @@ def test_download_falls_back_to_the_id_without_a_usable_name(api, cli, workdir):
     assert os.listdir(workdir) == [FILE_ID]
 
 
+@pytest.mark.parametrize("server_name, saved", [
+    (".bashrc", "bashrc"),  # never a hidden or dot file from the server's say-so
+    ("..\\..\\evil.jsonl", "evil.jsonl"),
+    ("\x1b]0;title\x07data\u202e.jsonl", "]0;titledata.jsonl"),
+    ("x" * 300 + ".jsonl", FILE_ID),  # longer than a file name can be
+])
+def test_download_makes_the_servers_file_name_a_plain_local_name(api, cli, workdir, server_name, saved):
+    api.add("GET", "/v1/files/{file_id}", json_response({**file_obj(filename=server_name), "deleted": False}))
+    result = cli("files", "download", FILE_ID)
+    assert result.exit_code == 0, result
+    assert os.listdir(workdir) == [saved]
+
+
+def test_download_keeps_a_file_that_appears_while_downloading(api, cli, workdir):
+    dest = workdir / "results.jsonl"
+
+    def content(_request):
+        dest.write_text("written meanwhile")
+        return bytes_response(1000)
+
+    api.add("GET", "/v1/files/{file_id}/content", content)
+    result = cli("files", "download", FILE_ID, "-o", dest)
+    assert result.exit_code == 2 and "already exists" in result.stderr
+    assert dest.read_text() == "written meanwhile"
+    assert os.listdir(workdir) == ["results.jsonl"]
+
+
+def test_download_keeps_a_dangling_symlink_unless_force(api, cli, workdir):
+    (workdir / "results.jsonl").symlink_to(workdir.parent / "elsewhere.jsonl")
+    refused = cli("files", "download", FILE_ID, "-o", "results.jsonl")
+    assert refused.exit_code == 2 and "already exists" in refused.stderr
+    assert cli("files", "download", FILE_ID, "-o", "results.jsonl", "--force").exit_code == 0
+    assert not (workdir / "results.jsonl").is_symlink()
+    assert not (workdir.parent / "elsewhere.jsonl").exists()
+
+
 def test_download_to_stdout(api, cli):
     result = cli("files", "download", FILE_ID, "-o", "-")
     assert result.exit_code == 0, result

@@ -11,7 +11,7 @@ Top to bottom (a module may import its own layer and any below it):
     api
     models
     http, config
-    errors, the package itself
+    errors, safe_files, the package itself
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("api",),
     ("models",),
     ("http", "config"),
-    ("errors", "__init__"),
+    ("errors", "safe_files", "__init__"),
 )
 RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import struct
 import zlib
 
@@ -199,9 +200,9 @@ def test_output_dir_writes_pages_and_images_with_links_rewritten(api, cli, png, 
     assert result.exit_code == 0, result
     assert api.last("POST", PATH).json["include_image_base64"] is True
     assert (out / "page-000-img-0.jpeg").read_bytes() == JPEG
-    assert (out / "page-000-img-1").read_bytes() == png_bytes()
+    assert (out / "page-000-img-1.png").read_bytes() == png_bytes()  # suffix from the bytes
     assert (out / "page-000.md").read_text() == (
-        "# Intro\n\n![img-0.jpeg](page-000-img-0.jpeg)\n\n![img-1](page-000-img-1)\n")
+        "# Intro\n\n![img-0.jpeg](page-000-img-0.jpeg)\n\n![img-1](page-000-img-1.png)\n")
     assert (out / "page-003.md").read_text() == "no images\n"
     assert result.stdout.splitlines() == [str(out / "page-000.md"), str(out / "page-003.md")]
     assert "wrote 2 page(s) and 2 image(s)" in result.stderr
@@ -215,6 +216,75 @@ def test_output_dir_skips_an_image_that_is_not_base64(api, cli, png, tmp_path):
     assert result.exit_code == 0, result
     assert "not valid base64" in result.stderr
     assert (tmp_path / "out" / "page-000.md").read_text() == "![a](img-0.png)\n"
+
+
+def png_image(image_id: str = "img-0.png") -> dict:
+    return {"id": image_id, "top_left_x": 0, "top_left_y": 0, "bottom_right_x": 1, "bottom_right_y": 1,
+            "image_base64": base64.b64encode(png_bytes()).decode()}
+
+
+def test_output_dir_names_images_by_position_never_by_the_servers_id(api, cli, png, tmp_path):
+    long_id = "../../" + "x" * 300
+    api.add("POST", PATH, json_response(ocr_body(page(0, f"![a]({long_id})", [png_image(long_id)]))))
+    out = tmp_path / "a" / "out"
+    result = cli("ocr", png, "--output-dir", out)
+    assert result.exit_code == 0, result
+    assert sorted(os.listdir(tmp_path / "a")) == ["out"]
+    assert sorted(os.listdir(out)) == ["page-000-img-0.png", "page-000.md"]
+    assert (out / "page-000.md").read_text() == "![a](page-000-img-0.png)\n"
+
+
+@pytest.mark.parametrize("name", ["page-000.md", "page-000-img-0.png"])
+def test_output_dir_follows_no_planted_symlink(api, cli, png, tmp_path, name):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / name).symlink_to(victim)
+    api.add("POST", PATH, json_response(ocr_body(page(0, "![a](img-0.png)", [png_image()]))), times=2)
+    refused = cli("ocr", png, "--output-dir", out)
+    assert victim.read_text() == "precious"
+    assert refused.exit_code == 2 and "already holds OCR output" in refused.stderr
+    assert api.requests == []  # refused before the request is paid for
+    forced = cli("ocr", png, "--output-dir", out, "--force")
+    assert forced.exit_code == 0, forced
+    assert victim.read_text() == "precious"
+    assert not (out / name).is_symlink()
+    assert (out / "page-000.md").read_text() == "![a](page-000-img-0.png)\n"
+    assert (out / "page-000-img-0.png").read_bytes() == png_bytes()
+
+
+def test_output_dir_keeps_existing_files_unless_force(api, cli, png, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "page-002.md").write_text("my notes")
+    refused = cli("ocr", png, "--output-dir", out)
+    assert refused.exit_code == 2 and "--force" in refused.stderr
+    assert (out / "page-002.md").read_text() == "my notes" and api.requests == []
+    api.add("POST", PATH, json_response(ocr_body(page(2, "# Two"))))
+    assert cli("ocr", png, "--output-dir", out, "-f").exit_code == 0
+    assert (out / "page-002.md").read_text() == "# Two\n"
+
+
+def test_output_dir_refuses_a_file_in_its_place_before_the_request(api, cli, png, tmp_path):
+    (tmp_path / "out").write_text("a file")
+    result = cli("ocr", png, "--output-dir", tmp_path / "out")
+    assert result.exit_code == 2 and "is not a folder" in result.stderr
+    assert api.requests == []
+
+
+@pytest.mark.parametrize("pages", [
+    [page(2, "# Two"), page(2, "# Also two?")],
+    [page(1, "# One"), {"markdown": "no index, second in the answer", "images": []}],
+])
+def test_output_dir_refuses_two_pages_with_one_name(api, cli, png, tmp_path, pages):
+    api.add("POST", PATH, json_response(ocr_body(*pages)))
+    out = tmp_path / "out"
+    result = cli("ocr", png, "--output-dir", out)
+    assert result.exit_code == 1
+    assert "pages[0] and pages[1] would both be page-00" in result.stderr
+    assert "nothing was written" in result.stderr
+    assert not out.exists() or os.listdir(out) == []
 
 
 # -- --pages ------------------------------------------------------------------------------------------

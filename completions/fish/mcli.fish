@@ -647,6 +647,7 @@ complete -c mcli -n '__mcli_at ocr' -l 'image-limit' -x -d 'Most images to extra
 complete -c mcli -n '__mcli_at ocr' -l 'image-min-size' -x -d 'Smallest height and width, in pixels, of an image to extract.'
 complete -c mcli -n '__mcli_at ocr' -l 'id' -x -d 'An id for the request (sent as `id`).'
 complete -c mcli -n '__mcli_at ocr' -l 'output-dir' -s 'd' -r -F -d 'Write one Markdown file per page and the extracted images into DIR.'
+complete -c mcli -n '__mcli_at ocr' -l 'force' -s 'f' -d 'With --output-dir: overwrite files already there.'
 complete -c mcli -n '__mcli_at ocr' -l 'delete-upload' -d 'Delete the uploaded copy of a local document afterwards.'
 complete -c mcli -n '__mcli_at ocr' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at ocr' -s 'h' -l 'help' -d 'Show this message and exit.'

@@ -57,10 +57,11 @@ def signed_url(client: HTTPClient, file_id: str, expiry: int | None = None) -> d
     return client.call("GET", f"{_file_path(file_id)}/url", params=params)
 
 
-def download_file(client: HTTPClient, file_id: str, dest: Path, *,
+def download_file(client: HTTPClient, file_id: str, dest: Path, *, force: bool = False,
                   on_progress: Progress | None = None) -> int:
-    """GET /v1/files/{file_id}/content into DEST (atomically); return the byte count."""
-    return transfer.download(client, f"{_file_path(file_id)}/content", dest,
+    """GET /v1/files/{file_id}/content into DEST (atomically; an existing file replaced only
+    with FORCE); return the byte count."""
+    return transfer.download(client, f"{_file_path(file_id)}/content", dest, force=force,
                              on_progress=on_progress)
 
 

@@ -17,7 +17,7 @@ from mistral_cli.api import batch as api
 from mistral_cli.commands import batch_inputs as inputs
 from mistral_cli.commands.batch_results import print_answers, save_results
 from mistral_cli.commands.batch_watch import watch_job
-from mistral_cli.errors import UsageError
+from mistral_cli.errors import MCLIError, UsageError
 from mistral_cli.generation.args import RANGES
 from mistral_cli.inputs import check_datetime, check_paging, check_range, check_uuid, confirm
 from mistral_cli.models.batch_status import BatchStatus
@@ -148,9 +148,21 @@ def create(
     if not watch:
         emit_object(env, output, body, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
         return
-    job_id = str(body.get("id"))
+    job_id = created_id(body)
     env.info(f"created batch job {job_id}")
     _watch_then_save(env, job_id, output, interval, results_dir)
+
+
+def created_id(body: dict) -> str:
+    """The new job's id from the create answer, checked to be a UUID: it names the files
+    --results-dir writes and goes into the URLs polled."""
+    job_id = body.get("id")
+    try:
+        return check_uuid(job_id if isinstance(job_id, str) else "", "job id")
+    except UsageError:
+        raise MCLIError(f"unexpected response from POST /v1/batch/jobs: id: {str(job_id)[:80]!r} is not "
+                        "a UUID; the job may have been created, but mcli cannot follow it",
+                        hint="see it with: mcli batch list --created-by-me") from None
 
 
 def _check_create(from_prompts: str | None, input_: list[str], endpoint: Endpoint | None,
@@ -186,7 +198,7 @@ def _watch_then_save(env: "Env", job_id: str, output: OutputFormat, interval: fl
             env.info(f"then fetch the results with: mcli batch results {job_id} --dir {results_dir}")
         raise
     if results_dir is not None:
-        save_results(env, job, results_dir, force=False)
+        save_results(env, job_id, job, results_dir, force=False)
 
 
 # -- list, get, cancel -------------------------------------------------------------------
@@ -282,5 +294,5 @@ def results(
     if answers:
         print_answers(env, job)
     else:
-        save_results(env, job, directory, force)
+        save_results(env, job_id, job, directory, force)
 

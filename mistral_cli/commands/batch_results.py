@@ -1,4 +1,5 @@
-"""A batch job's results: its output and error files saved to a folder (streamed, atomic), or
+"""A batch job's results: its output and error files saved to a folder (streamed, atomic, named
+from the job id the user gave, through safe_files), or
 one `custom_id<TAB>answer` line per request on stdout (`--answers`), errors on stderr.
 
 In an answer, a backslash, tab, newline and carriage return are written `\\\\`, `\\t`, `\\n`,
@@ -14,6 +15,7 @@ from mistral_cli.api import batch as api
 from mistral_cli.errors import NotFoundError, UsageError
 from mistral_cli.render.output import dumps, for_stdout
 from mistral_cli.render.progress import progress_bar
+from mistral_cli.safe_files import refuse_existing
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -32,21 +34,20 @@ def result_files(job: "BatchJob") -> list[tuple[str, str]]:
     return files
 
 
-def save_results(env: "Env", job: "BatchJob", directory: Path, force: bool) -> list[Path]:
-    """Download the job's result files into DIRECTORY as JOB_ID.output.jsonl / JOB_ID.error.jsonl."""
+def save_results(env: "Env", job_id: str, job: "BatchJob", directory: Path, force: bool) -> list[Path]:
+    """Download the job's result files into DIRECTORY as JOB_ID.output.jsonl / JOB_ID.error.jsonl,
+    JOB_ID being the id the user gave (a checked UUID), never the one in the server's body."""
     from mistral_cli.api.files import download_file
 
-    targets = [(directory / f"{job.id}.{kind}.jsonl", file_id) for kind, file_id in result_files(job)]
-    for dest, _file_id in targets:
-        if dest.exists() and not force:
-            raise UsageError(f"{dest} already exists; use --force to overwrite it")
+    targets = [(refuse_existing(directory, f"{job_id}.{kind}.jsonl", force), file_id)
+               for kind, file_id in result_files(job)]
     try:
         directory.mkdir(parents=True, exist_ok=True)  # the folder asked for: made if missing
     except OSError as exc:
         raise UsageError(f"cannot create the folder {directory}: {exc.strerror or exc}") from None
     for dest, file_id in targets:
         with progress_bar(env, f"downloading {dest.name}", None) as on_progress:
-            written = download_file(env.client, file_id, dest, on_progress=on_progress)
+            written = download_file(env.client, file_id, dest, force=force, on_progress=on_progress)
         env.info(f"saved {dest} ({written} bytes)")
     return [dest for dest, _file_id in targets]
 

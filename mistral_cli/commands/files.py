@@ -15,6 +15,7 @@ from mistral_cli.inputs import check_paging, check_range, check_uuid, confirm, e
 from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog
 from mistral_cli.render.progress import progress_bar
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines
+from mistral_cli.safe_files import refuse_existing
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -24,6 +25,7 @@ app = typer.Typer(help="Upload, list, download and delete files.", no_args_is_he
 UPLOAD_LIMIT = 512 * 1024 * 1024  # the spec's documented limit; the server enforces it
 DEFAULT_PAGE_SIZE = 100
 EXAMPLE_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+NAME_MAX = 255  # bytes in one file name on common file systems
 
 LIST_COLUMNS = (
     Column("ID", "id", "id"),
@@ -229,10 +231,9 @@ def download(
         _download_to_stdout(env, file_id)
         return
     dest, size = _destination(env, file_id, output)
-    if dest.exists() and not force:
-        raise UsageError(f"{dest} already exists; use --force to overwrite it")
+    refuse_existing(dest.parent, dest.name, force)
     with progress_bar(env, f"downloading {dest.name}", size) as on_progress:
-        written = api.download_file(env.client, file_id, dest, on_progress=on_progress)
+        written = api.download_file(env.client, file_id, dest, force=force, on_progress=on_progress)
     env.info(f"saved {dest} ({written} bytes)")
 
 
@@ -251,15 +252,17 @@ def _destination(env: "Env", file_id: str, output: str | None) -> tuple[Path, in
     if output is not None and not Path(output).is_dir():
         return Path(output), None
     details = api.retrieve_file(env.client, file_id)
-    name = safe_basename(details.get("filename")) or file_id
+    name = local_name(details.get("filename")) or file_id
     size = details.get("bytes") if isinstance(details.get("bytes"), int) else None
     return Path(output or ".") / name, size
 
 
-def safe_basename(name: Any) -> str | None:
-    """NAME reduced to a plain file name in the current folder, or None if nothing is left."""
+def local_name(name: Any) -> str | None:
+    """The server's file NAME made a plain name for a local folder: its last path part,
+    printable characters only, no leading dot (no hidden file, no `..`), at most 255 bytes;
+    None when nothing usable is left (the caller then uses the file id)."""
     if not isinstance(name, str):
         return None
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    base = "".join(ch for ch in base if ch.isprintable()).strip()
-    return None if base in ("", ".", "..") else base
+    base = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".").strip()
+    return base if base and len(base.encode("utf-8")) <= NAME_MAX else None

@@ -72,6 +72,8 @@ def ocr(
     output_dir: Annotated[Optional[Path], typer.Option(
         "--output-dir", "-d", metavar="DIR", show_default=False,
         help="Write one Markdown file per page and the extracted images into DIR.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", "-f", help="With --output-dir: overwrite files already there.")] = False,
     delete_upload: Annotated[bool, typer.Option(
         "--delete-upload", help="Delete the uploaded copy of a local document afterwards.")] = False,
     output: OutputOpt = OutputFormat.table,
@@ -85,6 +87,10 @@ def ocr(
               "image_min_size": image_min_size,
               "include_image_base64": True if include_images is None and output_dir else include_images}
     source = plan_document(document)
+    if output_dir is not None:
+        from mistral_cli.commands.ocr_files import refuse_earlier_output
+
+        refuse_earlier_output(output_dir, force)
     from mistral_cli.api import files
     from mistral_cli.api.ocr import ocr as send
 
@@ -95,7 +101,7 @@ def ocr(
         if uploaded and delete_upload:
             files.delete_file(env.client, uploaded)
             env.info(f"deleted the uploaded copy (file {uploaded})")
-    show(env, body, output, output_dir)
+    show(env, body, output, output_dir, force)
 
 
 # -- the --pages list ------------------------------------------------------------------------
@@ -160,13 +166,13 @@ def to_chunk(env: "Env", source: attachments.Attachment) -> tuple[dict, str | No
 
 # -- output ------------------------------------------------------------------------------------
 
-def show(env: "Env", body: dict, output: OutputFormat, output_dir: Path | None) -> None:
+def show(env: "Env", body: dict, output: OutputFormat, output_dir: Path | None, force: bool = False) -> None:
     """Print the OCRResponse: its body (json), a line per page (jsonl), or the Markdown."""
     pages = [page for page in body.get("pages") or [] if isinstance(page, dict)]
     if output_dir is not None:
         from mistral_cli.commands.ocr_files import write_pages
 
-        written = write_pages(env, output_dir, pages)
+        written = write_pages(env, output_dir, pages, force)
         if output is OutputFormat.json:
             write_json(env, body)
         else:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import mimetypes
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from mistral_cli.errors import MCLIError, NetworkError, UsageError
+from mistral_cli.errors import NetworkError
 from mistral_cli.http.effect import Effect
+from mistral_cli.safe_files import open_new
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.http.client import HTTPClient
@@ -74,30 +74,14 @@ def _quoted(name: str) -> str:
     return shlex.quote(name)
 
 
-def download(client: HTTPClient, url_path: str, dest: Path, *,
+def download(client: HTTPClient, url_path: str, dest: Path, *, force: bool = False,
              on_progress: Progress | None = None) -> int:
-    """Stream GET URL_PATH into DEST via a temporary file renamed when complete (the
-    temporary file is removed on any failure, Ctrl-C and SIGTERM included). DEST's folder
-    must exist: none is created unasked."""
-    if not dest.parent.is_dir():
-        raise UsageError(f"cannot save to {dest}: no such folder {dest.parent}",
-                         hint=f"create it first (mkdir -p {dest.parent})")
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    except OSError as exc:
-        raise MCLIError(f"cannot save to {dest}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            written = stream_to(client, url_path, handle, on_progress)
-        os.chmod(tmp_name, _new_file_mode())
-        os.replace(tmp_name, dest)
-        return written
-    except OSError as exc:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise MCLIError(f"cannot save to {dest}: {exc.strerror or exc}; nothing was saved") from None
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    """Stream GET URL_PATH into DEST through safe_files.open_new: a temporary file in DEST's
+    folder renamed when complete (removed on any failure, Ctrl-C and SIGTERM included), no
+    symlink followed, an existing file kept unless FORCE. DEST's folder must exist: none is
+    created unasked."""
+    with open_new(dest.parent, dest.name, force=force) as handle:
+        return stream_to(client, url_path, handle, on_progress)
 
 
 def stream_to(client: HTTPClient, url_path: str, handle: IO[bytes],
@@ -120,13 +104,6 @@ def stream_to(client: HTTPClient, url_path: str, handle: IO[bytes],
     if total is not None and received != total:
         raise NetworkError(f"download incomplete: {received} of {total} bytes")
     return written
-
-
-def _new_file_mode() -> int:
-    """The mode an ordinary new file gets (0666 minus the umask); mkstemp's is 0600."""
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def _content_length(headers: Any) -> int | None:
