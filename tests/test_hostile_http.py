@@ -1,0 +1,113 @@
+"""Nothing from the network is trusted (issue items 4, 5, 7, 8): bounded numbers, bodies,
+pages and polls; every secret mcli sends kept off the screen and off other origins; an open
+credentials file named.
+
+Every case runs against the real local fake server (tests/fakeapi), which counts what it
+received, so "nothing sent" and "the other origin received nothing" are measured.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import stat
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEST_API_KEY
+from tests.fakeapi import FakeAPI, error_400, error_empty, json_response, text_response
+from tests.fakeapi.defaults import FILE_ID, file_obj
+from tests.fakeapi.responses import Response
+
+MiB = 1024 * 1024
+WANDB_KEY = "wandbSECRETwandbSECRETwandbSECRETwandb01"  # 40 characters, as the spec wants
+GITHUB_TOKEN = "ghp_TokenSecret0123456789abcdefGHIJ"
+URL_PASSWORD = "pw-Hunter2-URLsecret"
+
+
+# -- item 4: the global numbers are bounded where parsed ---------------------------------------
+
+
+@pytest.mark.parametrize("args", [
+    ["--timeout", "1e23"], ["--timeout", "nan"], ["--timeout", "inf"], ["--timeout", "-1"],
+    ["--timeout", "-inf"], ["--timeout", "1e400"], ["--timeout=86401"],
+    ["--max-retries", "99999999999999999999999"], ["--max-retries", "101"], ["--max-retries", "-1"],
+])
+def test_an_out_of_range_global_number_is_a_usage_error_and_nothing_is_sent(api, cli, args):
+    result = cli(*args, "models", "list")
+    assert result.exit_code == 2, result
+    assert args[0].split("=")[0] in result.stderr and "internal error" not in result.stderr
+    assert api.requests == []
+
+
+@pytest.mark.parametrize("key, value", [("timeout", "1e23"), ("timeout", "86401"),
+                                        ("max_retries", "1000000")])
+def test_config_set_refuses_an_out_of_range_number(cli, key, value):
+    result = cli("config", "set", key, value)
+    assert result.exit_code == 2, result
+    assert f"bad value for '{key}'" in result.stderr and "at most" in result.stderr
+
+
+@pytest.mark.parametrize("line", ["timeout = 1e23", "timeout = inf", "timeout = nan",
+                                  "max_retries = 99999999999999"])
+def test_an_out_of_range_number_in_the_config_file_is_refused_before_sending(api, cli, line):
+    config = Path(os.environ["MCLI_CONFIG_DIR"]) / "config.toml"
+    config.write_text(f"[profiles.default]\n{line}\n", encoding="utf-8")
+    result = cli("models", "list")
+    assert result.exit_code == 2, result
+    assert "internal error" not in result.stderr and line.split()[0] in result.stderr
+    assert api.requests == []
+
+
+def test_the_largest_allowed_numbers_work(api, cli):
+    result = cli("--timeout", "86400", "--max-retries", "100", "models", "list", "-o", "json")
+    assert result.exit_code == 0, result
+
+
+# -- item 8: an open credentials file is named, with the chmod ---------------------------------
+
+
+def credentials_file(mode: int) -> Path:
+    path = Path(os.environ["MCLI_CONFIG_DIR"]) / "credentials.toml"
+    path.write_text(f'default = "{TEST_API_KEY}"\n', encoding="utf-8")
+    os.chmod(path, mode)
+    return path
+
+
+needs_posix_modes = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+
+
+@needs_posix_modes
+@pytest.mark.parametrize("mode", [0o644, 0o666, 0o640, 0o604, 0o620])
+def test_a_credentials_file_open_to_others_is_used_with_a_warning(api, cli, monkeypatch, mode):
+    monkeypatch.delenv("MISTRAL_API_KEY")
+    path = credentials_file(mode)
+    result = cli("models", "list", "-o", "json")
+    assert result.exit_code == 0, result
+    assert f"chmod 600 {path}" in result.stderr
+    assert f"{stat.S_IMODE(mode):04o}" in result.stderr
+    assert result.stderr.count("chmod 600") == 1
+    assert TEST_API_KEY not in result.stderr
+    assert api.last().headers["Authorization"] == f"Bearer {TEST_API_KEY}"
+
+
+@needs_posix_modes
+def test_a_private_credentials_file_gives_no_warning(api, cli, monkeypatch):
+    monkeypatch.delenv("MISTRAL_API_KEY")
+    credentials_file(0o600)
+    result = cli("models", "list", "-o", "json")
+    assert result.exit_code == 0, result
+    assert result.stderr == ""
+
+
+@needs_posix_modes
+def test_auth_status_warns_about_an_open_credentials_file(api, cli, monkeypatch):
+    monkeypatch.delenv("MISTRAL_API_KEY")
+    path = credentials_file(0o644)
+    result = cli("auth", "status", "--no-verify", "-o", "json")
+    assert result.exit_code == 0, result
+    assert f"chmod 600 {path}" in result.stderr
