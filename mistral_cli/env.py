@@ -202,11 +202,14 @@ class Env:
         return bool(self.effective("history").value)
 
     def credential(self) -> "Credential":
-        """The API key for the active profile, looked up once in the documented order."""
+        """The API key for the active profile, looked up once in the documented order (a
+        warning about where it was found, such as an open key file, is shown then)."""
         if self._credential is None:
             from mistral_cli.config.credentials import resolve_key
 
             self._credential = resolve_key(self.profile_name, self.environ)
+            if self._credential.warning:
+                self.info(self._credential.warning)
         return self._credential
 
     # -- the HTTP client -------------------------------------------------------------
