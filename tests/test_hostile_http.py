@@ -111,3 +111,58 @@ def test_auth_status_warns_about_an_open_credentials_file(api, cli, monkeypatch)
     result = cli("auth", "status", "--no-verify", "-o", "json")
     assert result.exit_code == 0, result
     assert f"chmod 600 {path}" in result.stderr
+
+
+# -- item 5: pages end at an empty or short page, whatever `total` says --------------------------
+
+FILE_IDS = [f"00000000-0000-4000-8000-{i:012d}" for i in range(200)]
+
+
+def lying_pages(sizes: list[int], then: int = 2, give_up_at: int = 12):
+    """A files list that claims 10^9 files: page N holds SIZES[N] new files (THEN new files a
+    page after the list), and a page past GIVE_UP_AT is refused, so a walk that does not stop
+    fails instead of running for 10,000 pages."""
+    files = iter(file_obj(fid=fid) for fid in FILE_IDS)
+
+    def respond(request):
+        page = int(request.query["page"][0])
+        if page > give_up_at:
+            return error_400("the client did not stop")
+        size = sizes[page] if page < len(sizes) else then
+        return json_response({"object": "list", "data": [next(files) for _ in range(size)],
+                              "total": 10 ** 9})
+
+    return respond
+
+
+@pytest.mark.parametrize("sizes, then, requests", [
+    ([5, 5, 2], 2, 3),        # a short page is the last, whatever the total
+    ([5, 5], 0, 3),           # an empty page is the last
+    ([3, 3, 3, 1], 1, 4),     # the server gives 3 a page (it caps page_size): shorter than 3 ends it
+    ([3], 0, 2),              # a short first page: one more request finds the end
+])
+def test_a_lying_total_does_not_keep_the_walk_going(api, cli, sizes, then, requests):
+    api.add("GET", "/v1/files", lying_pages(sizes, then))
+    result = cli("files", "list", "--all", "--page-size", "5", "-o", "json")
+    assert result.exit_code == 0, result
+    assert len(api.requests) == requests
+    listed = [item["id"] for item in json.loads(result.stdout)["data"]]
+    assert listed == FILE_IDS[:sum(sizes)]
+
+
+def test_paginate_stops_at_a_short_page_whatever_the_total(api, cli):
+    api.add("GET", "/v1/files", lying_pages([5, 4], then=4))
+    result = cli("api", "GET", "/v1/files", "-f", "page_size=5", "--paginate", "-o", "jsonl")
+    assert result.exit_code == 0, result
+    assert len(result.stdout.splitlines()) == 9 and len(api.requests) == 2
+
+
+def test_a_list_that_never_ends_is_stopped_at_the_page_bound_with_an_error(api, cli, monkeypatch):
+    from mistral_cli.api import pages
+
+    monkeypatch.setattr(pages, "MAX_PAGES", 4)
+    api.add("GET", "/v1/files", lying_pages([], then=5))
+    result = cli("files", "list", "--all", "--page-size", "5", "-o", "json")
+    assert result.exit_code == 1, result
+    assert "4 pages" in result.stderr and "internal error" not in result.stderr
+    assert len(api.requests) == 4

@@ -198,8 +198,9 @@ def page_number(params: list[tuple[str, str]], name: str, default: int | None) -
 def pages(client: HTTPClient, path: str, params: list[tuple[str, str]]) -> Iterator[tuple[Any, list]]:
     """GET PATH page after page (`page`/`page_size` query), yielding (body, its new items).
 
-    The stop rule is api/pages.py's, shared with every `--all`: the total is reached, or a
-    page brings no item not seen before (an empty page, a server that ignores `page`).
+    The stop rule is api/pages.py's, shared with every `--all`: the total is reached, a page
+    brings no item not seen before (an empty page, a server that ignores `page`), or a page
+    is shorter than the first.
     """
     rest = [(key, value) for key, value in params if key != "page"]
     page_number(params, "page_size", None)  # refuse a page_size that is not a number
