@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import TEST_API_KEY
 from tests.fakeapi import FakeAPI, error_400, error_empty, json_response, text_response
-from tests.fakeapi.defaults import FILE_ID, file_obj
+from tests.fakeapi.defaults import BATCH_ID, FILE_ID, JOB_ID, batch_job, completion_job, file_obj
 from tests.fakeapi.responses import Response
 
 MiB = 1024 * 1024
@@ -166,3 +166,64 @@ def test_a_list_that_never_ends_is_stopped_at_the_page_bound_with_an_error(api, 
     assert result.exit_code == 1, result
     assert "4 pages" in result.stderr and "internal error" not in result.stderr
     assert len(api.requests) == 4
+
+
+# -- item 5: a watch stops after a few malformed answers in a row --------------------------------
+
+BAD_ANSWERS = [json_response([]), json_response("RUNNING"), json_response({"object": "job"}),
+               json_response({"id": JOB_ID, "status": ["RUNNING"]})]
+
+
+@pytest.fixture
+def quick_polls(monkeypatch):
+    """Watches sleep no real time."""
+    from mistral_cli.commands import batch_watch, fine_tuning_watch
+
+    monkeypatch.setattr(fine_tuning_watch, "sleep", lambda _seconds: None)
+    monkeypatch.setattr(batch_watch, "CLOCK", batch_watch.Clock(sleep=lambda _seconds: None))
+
+
+@pytest.mark.parametrize("bad", BAD_ANSWERS, ids=["list", "string", "no-id", "status-not-text"])
+def test_fine_tuning_watch_stops_after_three_malformed_answers(api, cli, quick_polls, bad):
+    path = f"/v1/fine_tuning/jobs/{JOB_ID}"
+    api.add("GET", path, bad, times=10)  # then a finished job: a watch that never stops exits 0
+    api.add("GET", path, json_response(completion_job(status="SUCCESS")), optional=True)
+    result = cli("fine-tuning", "watch", JOB_ID)
+    assert result.exit_code == 1, result
+    assert len(api.requests) == 3
+    assert "3 answers in a row" in result.stderr and "internal error" not in result.stderr
+    assert result.stderr.count("mcli: error:") == 1
+
+
+def test_batch_watch_stops_after_three_malformed_answers(api, cli, quick_polls):
+    path = f"/v1/batch/jobs/{BATCH_ID}"
+    api.add("GET", path, json_response([1, 2]), times=10)
+    api.add("GET", path, json_response(batch_job(status="SUCCESS")), optional=True)
+    result = cli("batch", "watch", BATCH_ID)
+    assert result.exit_code == 1, result
+    assert len(api.requests) == 3 and "3 answers in a row" in result.stderr
+
+
+def test_a_good_answer_resets_the_count_of_malformed_ones(api, cli, quick_polls):
+    path = f"/v1/fine_tuning/jobs/{JOB_ID}"
+    for status in ("RUNNING", "SUCCESS"):
+        api.add("GET", path, json_response([]), times=2)
+        api.add("GET", path, json_response(completion_job(status=status)), times=1)
+    result = cli("fine-tuning", "watch", JOB_ID)
+    assert result.exit_code == 0, result
+    assert len(api.requests) == 6
+    assert result.stderr.count("trying again") == 4
+
+
+def test_the_poller_counts_malformed_states_and_resets_on_a_good_one():
+    from mistral_cli.api.poll import MAX_MALFORMED, poll
+    from mistral_cli.errors import MCLIError
+
+    answers = iter([None, {"id": "j"}, {"id": "j", "status": "RUNNING"}] + [[]] * MAX_MALFORMED)
+    seen, errors = [], []
+    with pytest.raises(MCLIError, match=f"{MAX_MALFORMED} answers in a row"):
+        for state in poll(lambda: next(answers), done=lambda _s: False, interval=1, max_interval=1,
+                          on_error=lambda exc, _delay: errors.append(exc), sleep=lambda _s: None):
+            seen.append(state)
+    assert seen == [{"id": "j", "status": "RUNNING"}]
+    assert len(errors) == 2 + MAX_MALFORMED - 1
