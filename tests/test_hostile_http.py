@@ -227,3 +227,124 @@ def test_the_poller_counts_malformed_states_and_resets_on_a_good_one():
             seen.append(state)
     assert seen == [{"id": "j", "status": "RUNNING"}]
     assert len(errors) == 2 + MAX_MALFORMED - 1
+
+
+# -- item 5: what is decoded is capped, however the body is compressed --------------------------
+
+LIST_TAIL = b'{"object": "list", "data": []}'
+
+
+def gzip_bomb(spaces_mib: int, tail: bytes = LIST_TAIL) -> bytes:
+    """A gzip body that inflates to SPACES_MIB MiB of spaces and then TAIL (valid JSON as a
+    whole), built from one compressed MiB repeated (a full flush makes the pieces independent),
+    so a 1 GiB bomb is made in a moment and weighs about 1 MB."""
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    piece = deflate.compress(b" " * MiB) + deflate.flush(zlib.Z_FULL_FLUSH)
+    end = deflate.compress(tail) + deflate.flush()
+    crc = 0
+    for _ in range(spaces_mib):
+        crc = zlib.crc32(b" " * MiB, crc)
+    crc = zlib.crc32(tail, crc)
+    size = (spaces_mib * MiB + len(tail)) & 0xFFFFFFFF
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    return header + piece * spaces_mib + end + crc.to_bytes(4, "little") + size.to_bytes(4, "little")
+
+
+def compressed(body: bytes, encoding: str = "gzip", status: int = 200) -> Response:
+    return Response(status, body, {"Content-Encoding": encoding})
+
+
+@pytest.fixture
+def cap_1_mib(monkeypatch):
+    """MAX_BODY at 1 MiB, so a small bomb crosses it in a moment."""
+    from mistral_cli.http import body
+
+    monkeypatch.setattr(body, "MAX_BODY", MiB)
+
+
+def test_the_bomb_helper_makes_what_it_says():
+    assert gzip.decompress(gzip_bomb(3)) == b" " * 3 * MiB + LIST_TAIL
+
+
+def test_a_body_under_the_cap_is_read_whole(api, cli, cap_1_mib):
+    body = b" " * (MiB - 100) + LIST_TAIL
+    api.add("GET", "/v1/models", compressed(gzip.compress(body)))
+    result = cli("models", "list", "-o", "json")
+    assert result.exit_code == 0, result
+    assert json.loads(result.stdout) == {"object": "list", "data": []}
+
+
+@pytest.mark.parametrize("args", [["models", "list"], ["api", "GET", "/v1/models"]])
+def test_a_gzip_bomb_is_a_one_line_error(api, cli, cap_1_mib, args):
+    api.add("GET", "/v1/models", compressed(gzip_bomb(8)))
+    result = cli(*args)
+    assert result.exit_code == 1, result
+    assert "larger than 1 MiB once decoded" in result.stderr and "GET /v1/models" in result.stderr
+    assert len(result.stderr.splitlines()) == 1 and result.stdout == ""
+
+
+def test_a_bomb_inside_a_bomb_is_capped_too(api, cli, cap_1_mib):
+    api.add("GET", "/v1/models", compressed(gzip.compress(gzip_bomb(64)), "gzip, gzip"))
+    result = cli("models", "list")
+    assert result.exit_code == 1, result
+    assert "larger than 1 MiB once decoded" in result.stderr
+
+
+@pytest.mark.parametrize("encoding, reason", [("br", "did not ask for"), ("gzip, gzip, gzip", "3 times")])
+def test_an_encoding_mcli_did_not_ask_for_is_refused(api, cli, encoding, reason):
+    api.add("GET", "/v1/models", compressed(b"\x00" * 100, encoding))
+    result = cli("models", "list")
+    assert result.exit_code == 1, result
+    assert reason in result.stderr and "internal error" not in result.stderr
+
+
+def test_mcli_asks_only_for_encodings_it_bounds(api, cli):
+    assert cli("models", "list").exit_code == 0
+    assert api.last().headers["Accept-Encoding"] == "gzip, deflate"
+
+
+@pytest.mark.parametrize("raw", [False, True], ids=["zlib", "raw-deflate"])
+def test_a_deflate_body_is_read(api, cli, raw):
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15 if raw else 15)
+    api.add("GET", "/v1/models", compressed(deflate.compress(LIST_TAIL) + deflate.flush(), "deflate"))
+    result = cli("models", "list", "-o", "json")
+    assert result.exit_code == 0, result
+    assert json.loads(result.stdout) == {"object": "list", "data": []}
+
+
+def test_an_error_body_bomb_is_cut_and_its_status_reported(api, cli):
+    api.add("GET", "/v1/models", compressed(gzip_bomb(64, b'{"message": "too late"}'), status=400))
+    result = cli("models", "list")
+    assert result.exit_code == 1, result
+    assert result.stderr.startswith("mcli: error: HTTP 400") and "internal error" not in result.stderr
+    assert len(result.stderr) < 3000
+
+
+def test_a_stream_line_past_the_cap_ends_the_stream(api, cli, cap_1_mib):
+    from tests.fakeapi.responses import SSEResponse
+
+    api.add("POST", "/v1/chat/completions", SSEResponse(["data: " + "x" * (2 * MiB) + "\n\n"]))
+    result = cli("chat", "--no-log", "hi")
+    assert result.exit_code == 1, result
+    assert "longer than 1 MiB" in result.stderr
+
+
+def test_a_download_is_not_capped_but_decoded(api, cli, cap_1_mib, tmp_path):
+    data = bytes(range(256)) * (3 * MiB // 256)
+    api.add("GET", f"/v1/files/{FILE_ID}/content", compressed(gzip.compress(data)))
+    result = cli("files", "download", FILE_ID, "-o", str(tmp_path / "out.bin"))
+    assert result.exit_code == 0, result
+    assert (tmp_path / "out.bin").read_bytes() == data
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="peak RSS")
+@pytest.mark.parametrize("status, said", [(200, b"larger than 64 MiB once decoded"), (400, b"HTTP 400")])
+def test_a_1_gib_gzip_bomb_keeps_a_real_process_small(api, tmp_path, status, said):
+    from tests.test_transfer_memory import LIMIT, run_measured
+
+    api.add("GET", "/v1/models", compressed(gzip_bomb(1024), status=status))
+    proc, peak = run_measured(tmp_path, "models", "list")
+    print(f"peak RSS against a 1 GiB gzip bomb (HTTP {status}): {peak / MiB:.1f} MiB")
+    assert proc.returncode == 1, proc.stderr.decode()
+    assert said in proc.stderr
+    assert peak < LIMIT, f"peak RSS {peak / MiB:.1f} MiB"

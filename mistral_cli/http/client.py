@@ -41,6 +41,8 @@ import httpx
 
 from mistral_cli import __version__
 from mistral_cli.errors import APIError, MCLIError, NetworkError, UsageError
+from mistral_cli.http import body as bounded
+from mistral_cli.http.body import ACCEPT_ENCODING, MAX_ERROR_BODY, decoded_text, read_body
 from mistral_cli.http.effect import Effect
 from mistral_cli.http.errors import error_from_response
 
@@ -59,6 +61,7 @@ NO_ANSWER = (httpx.RemoteProtocolError, httpx.ReadError, httpx.ReadTimeout)
 MAY_HAVE_ACTED = "the server may have acted on the request"
 CHECK_BEFORE_RESENDING = "check whether it was created (list what exists) before sending it again"
 KEEPALIVE_EXPIRY = 5.0  # seconds an idle pooled connection is kept
+MIB = 1024 * 1024
 
 
 class HTTPClient:
@@ -85,7 +88,7 @@ class HTTPClient:
         return httpx.Client(
             base_url=self.base_url, transport=self._transport, follow_redirects=True, verify=self._tls or True,
             timeout=httpx.Timeout(self.timeout, connect=CONNECT_TIMEOUT), limits=limits,
-            headers={"User-Agent": USER_AGENT},
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
         )
 
     def _http_for(self, effect: Effect) -> httpx.Client:
@@ -108,9 +111,9 @@ class HTTPClient:
 
     def call(self, method: str, path: str, **kw: Any) -> Any:
         """Send a request and return its decoded JSON body (None when empty); a body that
-        is not JSON is an APIError."""
+        is not JSON, or over body.MAX_BODY bytes once decompressed, is an APIError."""
         with self.stream(method, path, **kw) as response:
-            body = response.read()
+            body = read_body(response, what=f"the answer to {method} {path}")
         if not body:
             return None
         try:
@@ -237,13 +240,13 @@ _EOL = re.compile(r"\r\n|\r|\n")
 
 def response_events(response: httpx.Response) -> Iterator[dict]:
     """The decoded `data:` events of an event-stream RESPONSE, read as it arrives."""
-    return iter_sse(sse_lines(response.iter_text()))
+    return iter_sse(sse_lines(decoded_text(response)))
 
 
 def sse_lines(chunks: Iterable[str]) -> Iterator[str]:
     """The lines of an event stream whatever its chunking: split only at CRLF, LF or CR, as
     the SSE format says (httpx's iter_lines also splits at U+2028, U+0085 and others, which
-    a server may send raw inside a JSON string)."""
+    a server may send raw inside a JSON string). A line is at most body.MAX_BODY characters."""
     pending = ""
     for chunk in chunks:
         text = pending + chunk if pending else chunk
@@ -254,6 +257,9 @@ def sse_lines(chunks: Iterable[str]) -> Iterator[str]:
         else:  # the common case, LF only: a plain split is the fastest
             lines = text.split("\n")
             pending = lines.pop()
+        if len(pending) > bounded.MAX_BODY:
+            raise NetworkError(f"the server sent a stream line longer than {bounded.MAX_BODY // MIB} MiB; "
+                               "mcli stopped reading it")
         yield from lines
     lines = _EOL.split(pending)
     if lines[-1] == "":
@@ -262,26 +268,33 @@ def sse_lines(chunks: Iterable[str]) -> Iterator[str]:
 
 
 def iter_sse(lines: Iterator[str]) -> Iterator[dict]:
-    """Decode `data:` lines of an SSE stream; stop at `[DONE]`; raise on an error event."""
+    """Decode `data:` lines of an SSE stream; stop at `[DONE]`; raise on an error event.
+    An event spread over several lines holds at most body.MAX_BODY characters."""
     pending: list[str] = []
+    held = 0  # characters in pending
     for line in lines:
         if not line.startswith("data:"):
             if not line and pending:
                 yield _sse_object("\n".join(pending))
                 pending.clear()
+                held = 0
             continue
         data = line[6:] if line.startswith("data: ") else line[5:]
         if data == "[DONE]":
             return
-        if pending:
-            pending.append(data)
-            continue
-        try:
-            event = json.loads(data)
-        except ValueError:
-            pending.append(data)
-            continue
-        yield _checked_event(event, data)
+        if not pending:
+            try:
+                event = json.loads(data)
+            except ValueError:
+                pass
+            else:
+                yield _checked_event(event, data)
+                continue
+        pending.append(data)
+        held += len(data)
+        if held > bounded.MAX_BODY:
+            raise NetworkError(f"the server sent an event longer than {bounded.MAX_BODY // MIB} MiB; "
+                               "mcli stopped reading it")
 
 
 def _sse_object(text: str) -> dict:
@@ -302,10 +315,11 @@ def _checked_event(event: Any, text: str) -> dict:
 
 
 def _error_body(response: httpx.Response) -> bytes:
-    """The body of an error response, or b"" when the connection breaks while reading it."""
+    """The first MAX_ERROR_BODY bytes of an error response's decoded body, or b"" when the
+    connection breaks or the body does not decode."""
     try:
-        return response.read()
-    except httpx.TransportError:
+        return bytes(read_body(response, MAX_ERROR_BODY, cut=True))
+    except (httpx.TransportError, MCLIError):
         return b""
     finally:
         response.close()
