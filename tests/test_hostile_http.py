@@ -8,6 +8,7 @@ received, so "nothing sent" and "the other origin received nothing" are measured
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import os
@@ -348,3 +349,133 @@ def test_a_1_gib_gzip_bomb_keeps_a_real_process_small(api, tmp_path, status, sai
     assert proc.returncode == 1, proc.stderr.decode()
     assert said in proc.stderr
     assert peak < LIMIT, f"peak RSS {peak / MiB:.1f} MiB"
+
+
+# -- item 7: no body follows a redirect to another origin ---------------------------------------
+
+CREATE_WITH_WANDB = ["fine-tuning", "create", "-m", "open-mistral-7b", "--training-file", FILE_ID,
+                     "--wandb-project", "ft"]
+
+
+@pytest.fixture
+def other_origin():
+    """A second server on another port (another origin), counting what reaches it."""
+    server = FakeAPI(validate=False).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def redirect_to(location: str, status: int) -> Response:
+    return Response(status, b"", {"Location": location}, None)
+
+
+@pytest.mark.parametrize("status", [307, 308, 302, 301])
+def test_a_job_create_redirected_to_another_origin_is_reported_and_not_sent_there(
+        api, cli, other_origin, monkeypatch, status):
+    monkeypatch.setenv("WANDB_API_KEY", WANDB_KEY)
+    target = f"{other_origin.url}/collect?from=mcli"
+    api.add("POST", "/v1/fine_tuning/jobs", redirect_to(target, status))
+    result = cli(*CREATE_WITH_WANDB)
+    assert result.exit_code == 1, result
+    assert other_origin.requests == []
+    assert target in result.stderr and "another origin" in result.stderr
+    assert WANDB_KEY not in result.stderr
+    assert len(api.requests_to("POST", "/v1/fine_tuning/jobs")) == 1
+
+
+def test_a_chat_redirected_to_another_origin_is_reported(api, cli, other_origin):
+    api.add("POST", "/v1/chat/completions", redirect_to(f"{other_origin.url}/v1/chat/completions", 307))
+    result = cli("chat", "--no-log", "hi")
+    assert result.exit_code == 1, result
+    assert other_origin.requests == [] and "another origin" in result.stderr
+
+
+def test_a_redirect_within_the_origin_is_followed_with_its_body(api, cli):
+    api.add("POST", "/v1/chat/completions", redirect_to("/v1/chat/completions", 307), times=1)
+    result = cli("chat", "--no-log", "--no-stream", "hi")
+    assert result.exit_code == 0, result
+    first, second = api.requests_to("POST", "/v1/chat/completions")
+    assert second.json == first.json and second.headers["Authorization"] == f"Bearer {TEST_API_KEY}"
+
+
+def test_a_get_redirected_to_another_origin_goes_without_the_key(api, cli, other_origin):
+    api.add("GET", "/v1/models", redirect_to(f"{other_origin.url}/v1/models", 302))
+    result = cli("-v", "models", "list", "-o", "json")
+    assert result.exit_code == 0, result
+    (request,) = other_origin.requests
+    assert "Authorization" not in request.headers
+    assert f"redirected (302) to {other_origin.url}/v1/models" in result.stderr
+
+
+# -- item 7: every secret mcli sends is kept off the screen --------------------------------------
+
+
+def echo(status: int = 400):
+    """An error that quotes the whole request body back, as some servers and proxies do."""
+    return lambda request: text_response(f"bad request: {request.body.decode()}", status)
+
+
+@pytest.mark.parametrize("verbose", [[], ["-v"], ["--debug"]])
+def test_wandb_and_github_secrets_echoed_in_an_error_are_masked(api, cli, monkeypatch, verbose):
+    monkeypatch.setenv("WANDB_API_KEY", WANDB_KEY)
+    monkeypatch.setenv("GITHUB_TOKEN", GITHUB_TOKEN)
+    api.add("POST", "/v1/fine_tuning/jobs", echo())
+    result = cli(*verbose, *CREATE_WITH_WANDB, "--repository", "mistralai/cookbook")
+    assert result.exit_code == 1, result
+    sent = api.last("POST", "/v1/fine_tuning/jobs").json
+    assert sent["integrations"][0]["api_key"] == WANDB_KEY and sent["repositories"][0]["token"] == GITHUB_TOKEN
+    assert "bad request" in result.stderr and "****" in result.stderr
+    for secret in (WANDB_KEY, GITHUB_TOKEN, "wandbSECRET", "TokenSecret"):
+        assert secret not in result.stderr and secret not in result.stdout
+
+
+def test_secrets_from_a_body_file_echoed_in_an_error_are_masked(api, cli, tmp_path):
+    body = tmp_path / "job.json"
+    body.write_text(json.dumps({"integrations": [{"type": "wandb", "project": "p", "api_key": WANDB_KEY}],
+                                "repositories": [{"type": "github", "owner": "o", "name": "n",
+                                                  "token": GITHUB_TOKEN}]}))
+    api.add("POST", "/v1/fine_tuning/jobs", echo(500))
+    result = cli("fine-tuning", "create", "-m", "open-mistral-7b", "--training-file", FILE_ID,
+                 "--body", str(body))
+    assert result.exit_code == 1, result
+    assert WANDB_KEY not in result.stderr and GITHUB_TOKEN not in result.stderr
+    assert "****" in result.stderr
+
+
+def test_a_password_in_the_server_url_is_never_printed(api, cli, monkeypatch):
+    url = api.url.replace("http://", f"http://mcli:{URL_PASSWORD}@")
+    monkeypatch.setenv("MISTRAL_SERVER_URL", url)
+    api.add("GET", "/v1/models", error_empty(500), times=1)
+    api.add("GET", "/v1/models", lambda request: text_response(f"no: {request.headers}", 400))
+    api.ignore_violations()  # httpx sends the URL's user:password as Basic auth, not the key
+    result = cli("-v", "--max-retries", "1", "models", "list")
+    assert result.exit_code == 1, result
+    assert "> GET http://mcli:****@127.0.0.1" in result.stderr  # the trace still shows where
+    basic = base64.b64encode(f"mcli:{URL_PASSWORD}".encode()).decode()
+    assert URL_PASSWORD not in result.stderr and basic not in result.stderr
+
+
+def test_a_password_in_the_server_url_is_not_in_a_connection_error(cli, monkeypatch):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("MISTRAL_API_KEY", TEST_API_KEY)
+    result = cli("--server-url", f"http://u:{URL_PASSWORD}@127.0.0.1:{port}", "--max-retries", "0",
+                 "--debug", "models", "list")
+    assert result.exit_code == 1, result
+    assert "cannot connect" in result.stderr and URL_PASSWORD not in result.stderr
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("GET https://me:pa%40ss@host/v1", "GET https://me:****@host/v1"),
+    ("to http://:only-pass@127.0.0.1:8/x failed", "to http://:****@127.0.0.1:8/x failed"),
+    ("https://user@host/ has no password", "https://user@host/ has no password"),
+])
+def test_redact_masks_a_url_password(text, expected):
+    from mistral_cli.errors import redact
+
+    assert redact(text) == expected

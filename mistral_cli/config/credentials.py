@@ -26,6 +26,8 @@ from mistral_cli.errors import AuthError, ConfigError
 SERVICE = "mcli"
 KEYRING_TIMEOUT = 3.0
 ENV_KEY = "MISTRAL_API_KEY"
+# Environment variables whose values mcli sends as credentials: masked in all it prints.
+SECRET_ENV_VARS = (ENV_KEY, "WANDB_API_KEY", "GITHUB_TOKEN")
 NO_BACKEND = "no usable OS keyring backend"
 
 

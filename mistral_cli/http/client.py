@@ -23,6 +23,12 @@ goes out on a fresh connection, where that failure can only mean the server got 
 requests keep the pool: batched embeddings reuse their connections. When mcli gives up on a
 COMPUTE or CREATE request after sending it, the message says the server may have acted on
 it (and the caller's hint says how to check).
+
+Redirects are followed within the server's origin. To another origin only a GET or HEAD
+goes on, without the key (httpx drops `Authorization` there); any other request is not
+sent there (its body may hold secrets such as a W&B key): the redirect is an APIError
+naming the Location. Every secret a request carries is recorded in `secrets` (see
+http/secrets.py) for the one redaction step of everything mcli prints.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from mistral_cli.http import body as bounded
 from mistral_cli.http.body import ACCEPT_ENCODING, MAX_ERROR_BODY, decoded_text, read_body
 from mistral_cli.http.effect import Effect
 from mistral_cli.http.errors import error_from_response
+from mistral_cli.http.secrets import secrets_in_body, secrets_in_url
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 CONNECT_TIMEOUT = 10.0
@@ -69,8 +76,10 @@ class HTTPClient:
 
     def __init__(self, base_url: str, key: Callable[[], str], timeout: float, max_retries: int,
                  log: Callable[[str], None] = lambda _m: None, transport: Any = None,
-                 warning: str | None = None):
+                 warning: str | None = None, secrets: set[str] | None = None):
         self.base_url = base_url
+        self.secrets = set() if secrets is None else secrets  # every secret sent, for redaction
+        self.secrets.update(secrets_in_url(base_url))
         self._key = key
         self.timeout = timeout
         self.max_retries = max_retries
@@ -89,6 +98,7 @@ class HTTPClient:
             base_url=self.base_url, transport=self._transport, follow_redirects=True, verify=self._tls or True,
             timeout=httpx.Timeout(self.timeout, connect=CONNECT_TIMEOUT), limits=limits,
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
+            event_hooks={"response": [self._check_redirect]},
         )
 
     def _http_for(self, effect: Effect) -> httpx.Client:
@@ -191,11 +201,15 @@ class HTTPClient:
     def _send_once(self, method: str, path: str, *, effect: Effect, params: Any, json_body: Any,
                    files: Callable[[], dict] | None, data: dict | None,
                    headers: dict | None) -> httpx.Response:
+        key = self._key()
+        self.secrets.add(key)
+        if json_body is not None:
+            self.secrets.update(secrets_in_body(json_body))
         try:
             request = self._http.build_request(
                 method, path, params=params, json=json_body, data=data,
                 files=files() if files else None,
-                headers={**(headers or {}), "Authorization": f"Bearer {self._key()}"},
+                headers={**(headers or {}), "Authorization": f"Bearer {key}"},
             )
         except ValueError as exc:  # NaN or infinity in the body: JSON cannot carry them
             raise UsageError(f"the request cannot be sent as JSON: {exc}",
@@ -204,6 +218,25 @@ class HTTPClient:
             self._log(self._warning)
         self._log(f"> {method} {request.url}")
         return self._http_for(effect).send(request, stream=True)
+
+    def _check_redirect(self, response: httpx.Response) -> None:
+        """Let a redirect go on within the origin, or as a GET or HEAD (without the key) to
+        another; any other request is not sent to another origin: an APIError naming where."""
+        if not response.has_redirect_location:
+            return
+        request = response.request
+        location = response.headers["location"]
+        try:
+            target = request.url.join(location)
+        except httpx.InvalidURL:
+            return  # httpx refuses it itself
+        self._log(f"  redirected ({response.status_code}) to {_shown(str(target))}")
+        if _same_origin(request.url, target) or request.method in ("GET", "HEAD"):
+            return
+        raise APIError(f"the server redirected {request.method} {request.url.path} to another origin "
+                       f"({_shown(str(target))}); mcli does not send a request there",
+                       status=response.status_code,
+                       hint="check the server URL (--server-url, MISTRAL_SERVER_URL or the profile)")
 
     def _may_retry_status(self, status: int, effect: Effect, attempt: int) -> bool:
         if attempt >= self.max_retries or status not in RETRY_STATUSES:
@@ -344,6 +377,18 @@ def retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, moment.timestamp() - time.time())
+
+
+def _same_origin(url: httpx.URL, other: httpx.URL) -> bool:
+    """Whether URL and OTHER share scheme, host and port."""
+    defaults = {"http": 80, "https": 443}
+    return (url.scheme == other.scheme and url.host == other.host
+            and (url.port or defaults.get(url.scheme)) == (other.port or defaults.get(other.scheme)))
+
+
+def _shown(text: str, limit: int = 300) -> str:
+    """TEXT from the server cut to LIMIT characters for a message."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _unsure(error: MCLIError, effect: Effect, hint: str | None, answered: bool = False) -> MCLIError:
