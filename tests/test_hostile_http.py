@@ -479,3 +479,12 @@ def test_redact_masks_a_url_password(text, expected):
     from mistral_cli.errors import redact
 
     assert redact(text) == expected
+
+
+def test_a_result_line_past_the_cap_ends_batch_results(api, cli, cap_1_mib):
+    api.add("GET", f"/v1/batch/jobs/{BATCH_ID}",
+            json_response({**batch_job(status="SUCCESS"), "output_file": FILE_ID}))
+    api.add("GET", f"/v1/files/{FILE_ID}/content", compressed(gzip_bomb(8, b'"x"\n')))
+    result = cli("batch", "results", BATCH_ID, "--answers")
+    assert result.exit_code == 1, result
+    assert "longer than 1 MiB" in result.stderr

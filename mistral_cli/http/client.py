@@ -276,6 +276,11 @@ def response_events(response: httpx.Response) -> Iterator[dict]:
     return iter_sse(sse_lines(decoded_text(response)))
 
 
+def response_lines(response: httpx.Response) -> Iterator[str]:
+    """The lines of RESPONSE's text body (JSONL, say) as it arrives, each within the decode cap."""
+    return sse_lines(decoded_text(response))
+
+
 def sse_lines(chunks: Iterable[str]) -> Iterator[str]:
     """The lines of an event stream whatever its chunking: split only at CRLF, LF or CR, as
     the SSE format says (httpx's iter_lines also splits at U+2028, U+0085 and others, which
