@@ -46,6 +46,7 @@ class Env:
             self.environ = os.environ
         self._client: HTTPClient | None = None
         self._credential: Credential | None = None
+        self.sent_secrets: set[str] = set()  # filled by the HTTP clients, read by scrub
 
     @classmethod
     def from_process(cls) -> "Env":
@@ -126,13 +127,15 @@ class Env:
 
     def scrub(self, text: str) -> str:
         """TEXT through the one redaction step every error passes before the user sees it:
-        the key in use, MISTRAL_API_KEY's raw value and any bearer token are masked,
-        control characters escaped (errors.redact)."""
-        from mistral_cli.config.credentials import ENV_KEY
+        the key in use, every secret a request carried (http/secrets.py), the raw values
+        of MISTRAL_API_KEY, WANDB_API_KEY and GITHUB_TOKEN, any bearer token and any URL
+        password are masked, control characters escaped (errors.redact)."""
+        from mistral_cli.config.credentials import SECRET_ENV_VARS
 
-        raw = self.environ.get(ENV_KEY) if self.environ else None
+        raw = [self.environ.get(name) for name in SECRET_ENV_VARS] if self.environ else []
         used = self._credential.key if self._credential else None
-        return redact(text, (used, raw, raw.strip() if raw else None))
+        stripped = [value.strip() for value in raw if value]
+        return redact(text, (used, *raw, *stripped, *tuple(self.sent_secrets)))
 
     def verbose(self, message: str) -> None:
         """A line on stderr only with -v/--verbose."""
@@ -202,11 +205,14 @@ class Env:
         return bool(self.effective("history").value)
 
     def credential(self) -> "Credential":
-        """The API key for the active profile, looked up once in the documented order."""
+        """The API key for the active profile, looked up once in the documented order (a
+        warning about where it was found, such as an open key file, is shown then)."""
         if self._credential is None:
             from mistral_cli.config.credentials import resolve_key
 
             self._credential = resolve_key(self.profile_name, self.environ)
+            if self._credential.warning:
+                self.info(self._credential.warning)
         return self._credential
 
     # -- the HTTP client -------------------------------------------------------------
@@ -228,7 +234,8 @@ class Env:
         check_transport(url, bool(self.effective("allow_http").value))
         warning = f"warning: plain HTTP: the API key goes unencrypted to {url}" if is_remote_http(url) else None
         return HTTPClient(base_url=url, key=key, timeout=self.timeout, max_retries=self.max_retries,
-                          log=self.verbose, transport=self.transport, warning=warning)
+                          log=self.verbose, transport=self.transport, warning=warning,
+                          secrets=self.sent_secrets)
 
     def close(self) -> None:
         """Close the HTTP client if one was built."""

@@ -31,16 +31,19 @@ EXIT_FLAGGED = 6
 EXIT_INTERRUPTED = 130
 
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s'\",;]+")
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s@]+@")
 _MASK = "****"
 
 
 def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """TEXT fit to show the user: each of SECRETS (and any `Bearer TOKEN`) masked, and
-    control characters other than newline and tab escaped (`\\r`, `\\x1b`), so no error
-    text from httpx, the keyring or the OS can leak a key or drive the terminal."""
+    """TEXT fit to show the user: each of SECRETS (and any `Bearer TOKEN`, and the password
+    of any `scheme://user:password@host` URL) masked, and control characters other than
+    newline and tab escaped (`\\r`, `\\x1b`), so no error text from httpx, the keyring or
+    the OS can leak a key or drive the terminal."""
     for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
         text = text.replace(secret, _MASK)
     text = _BEARER.sub(lambda match: match.group(1) + _MASK, text)
+    text = _URL_PASSWORD.sub(lambda match: match.group(1) + _MASK + "@", text)
     return "".join(char if char.isprintable() or char in "\n\t" else _escaped(char) for char in text)
 
 

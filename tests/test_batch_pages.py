@@ -8,6 +8,7 @@ import json
 import pytest
 
 from mistral_cli.api.pages import collect_pages, walk_pages
+from mistral_cli.errors import MCLIError
 from tests.fakeapi import json_response
 from tests.fakeapi.defaults import batch_job, file_obj
 
@@ -51,7 +52,7 @@ def test_without_a_total_the_walk_ends_at_a_page_with_nothing_new(api, cli, path
     api.add("GET", path, respond)
     result = cli(*args)
     assert json.loads(result.stdout)["data"] == items
-    assert len(api.requests) == 5  # pages 0-3, then page 4 is empty
+    assert len(api.requests) == 4  # pages 0-3: page 3, shorter than page 0, is the last
 
 
 def test_paginate_jsonl_prints_a_repeated_item_once(api, cli):
@@ -66,7 +67,7 @@ def test_paginate_starts_at_the_page_given(api, cli):
     api.add("GET", "/v1/files", respond)
     result = cli("api", "GET", "/v1/files", "-f", "page=2", "--paginate", "-o", "jsonl")
     assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == IDS[4:]
-    assert [r.query["page"] for r in api.requests] == [["2"], ["3"], ["4"]]
+    assert [r.query["page"] for r in api.requests] == [["2"], ["3"]]  # page 3 is short: the last
 
 
 def test_walk_pages_stops_at_the_total_and_collect_keeps_the_first_shape():
@@ -83,4 +84,7 @@ def test_walk_pages_gives_up_after_max_pages(monkeypatch):
     monkeypatch.setattr(pages, "MAX_PAGES", 5)
     calls = []
     endless = lambda page: calls.append(page) or {"data": [{"id": page}]}  # noqa: E731
-    assert len(list(walk_pages(endless))) == 5 and calls == [0, 1, 2, 3, 4]
+    walked = []
+    with pytest.raises(MCLIError, match="stopped after 5 pages"):
+        walked.extend(walk_pages(endless))
+    assert len(walked) == 5 and calls == [0, 1, 2, 3, 4]

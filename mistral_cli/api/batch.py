@@ -71,8 +71,10 @@ def cancel_job(client: HTTPClient, job_id: str) -> dict:
 def iter_result_lines(client: HTTPClient, file_id: str) -> Iterator[Any]:
     """Each line of a result file (GET /v1/files/{file_id}/content), decoded, as it streams in;
     a line that is not JSON comes back as its text."""
+    from mistral_cli.http.client import response_lines
+
     with client.stream("GET", f"/v1/files/{file_id}/content") as response:
-        for line in response.iter_lines():
+        for line in response_lines(response):
             if line.strip():
                 yield _decoded(line)
 

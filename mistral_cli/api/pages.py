@@ -1,16 +1,22 @@
 """The one page iterator: every paginated list (`--all`, `mcli api --paginate`) follows pages here.
 
 A list operation takes `page` (from 0) and `page_size` and answers an object whose `data`
-holds the items and, usually, `total`. Pages are followed until the total is reached or a
-page adds no item not seen before: an empty last page, or a server that ignores `page`,
-ends the walk instead of looping. A short page is not taken as the last (a server may cap
-`page_size` below what was asked). MAX_PAGES bounds a server that never stops.
+holds the items and, usually, `total`. The server's `total` is a claim, not a promise: the
+walk ends at the first of
+- the total reached;
+- a page that adds no item not seen before (an empty page, a server that ignores `page`);
+- a page shorter than the first one. The first page sets the page size (a server may cap
+  `page_size` below what was asked), so a lying total cannot keep a walk going on short pages;
+- MAX_PAGES pages, a hard bound: past it the walk stops with an error (exit 1), never
+  truncating a list without a word.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any
+
+from mistral_cli.errors import MCLIError
 
 FetchPage = Callable[[int], Any]
 MAX_PAGES = 10_000
@@ -20,6 +26,7 @@ def walk_pages(fetch: FetchPage, *, start: int = 0, key: str = "data",
                id_key: str = "id") -> Iterator[tuple[Any, list]]:
     """Yield (body, items not seen before) for page START, START+1, ... until the last one."""
     seen: set[Any] = set()
+    size: int | None = None  # the server's page size: the length of its first page
     for page in range(start, start + MAX_PAGES):
         body = fetch(page)
         items = body.get(key) if isinstance(body, dict) else None
@@ -28,9 +35,18 @@ def walk_pages(fetch: FetchPage, *, start: int = 0, key: str = "data",
             return
         new = _new_items(items, id_key, seen)
         yield body, new
-        total = body.get("total")
-        if not new or (isinstance(total, int) and len(seen) >= total):
+        size = len(items) if size is None else size
+        if not new or len(items) < size or _total_reached(body, len(seen)):
             return
+    raise MCLIError(f"stopped after {MAX_PAGES} pages ({len(seen)} items): the server kept "
+                    "sending full pages of new items",
+                    hint="narrow the list with filters, or read it a page at a time")
+
+
+def _total_reached(body: dict, count: int) -> bool:
+    """Whether COUNT items reach the `total` BODY states (False without a usable total)."""
+    total = body.get("total")
+    return isinstance(total, int) and not isinstance(total, bool) and count >= total
 
 
 def iter_pages(fetch: FetchPage, *, start: int = 0, key: str = "data", id_key: str = "id") -> Iterator[Any]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from mistral_cli.api.pages import walk_pages
 from mistral_cli.errors import UsageError
+from mistral_cli.http.body import decoded_chunks, read_body
 from mistral_cli.http.client import HTTPClient, response_events
 from mistral_cli.http.effect import Effect
 
@@ -26,7 +27,6 @@ QUERY_METHODS = frozenset({"GET", "DELETE"})
 MULTIPART_ENDPOINTS = frozenset({("POST", "/v1/files")})
 COMPUTE = re.compile(r"^/v1/(chat/completions|fim/completions|agents/completions|embeddings|moderations"
                      r"|chat/moderations|classifications|chat/classifications|ocr)/?$")
-CHUNK = 64 * 1024
 _NUMBER = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
 
 
@@ -171,14 +171,14 @@ def reply_of(response: Any) -> Reply:
     if "text/event-stream" in ctype:
         return Reply("events", events=response_events(response))
     if "json" in ctype or ctype.startswith("text/") or not ctype:
-        raw = response.read()
+        raw = read_body(response, what=f"the answer to {response.request.method} {response.request.url.path}")
         if not raw:
             return Reply("empty")
         try:
             return Reply("json", body=json.loads(raw))
         except ValueError:
             return Reply("text", body=raw.decode("utf-8", "replace"))
-    return Reply("bytes", chunks=response.iter_bytes(CHUNK))
+    return Reply("bytes", chunks=decoded_chunks(response))
 
 
 # -- pagination --------------------------------------------------------------------------
@@ -198,8 +198,9 @@ def page_number(params: list[tuple[str, str]], name: str, default: int | None) -
 def pages(client: HTTPClient, path: str, params: list[tuple[str, str]]) -> Iterator[tuple[Any, list]]:
     """GET PATH page after page (`page`/`page_size` query), yielding (body, its new items).
 
-    The stop rule is api/pages.py's, shared with every `--all`: the total is reached, or a
-    page brings no item not seen before (an empty page, a server that ignores `page`).
+    The stop rule is api/pages.py's, shared with every `--all`: the total is reached, a page
+    brings no item not seen before (an empty page, a server that ignores `page`), or a page
+    is shorter than the first.
     """
     rest = [(key, value) for key, value in params if key != "page"]
     page_number(params, "page_size", None)  # refuse a page_size that is not a number

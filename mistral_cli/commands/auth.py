@@ -115,6 +115,8 @@ def status(
     """Show where the key comes from, the server, the profile, and whether the key works."""
     env = env_of(ctx)
     found = creds.find_key(env.profile_name, env.environ)
+    if found.credential is not None and found.credential.warning:
+        env.info(found.credential.warning)
     report: dict[str, Any] = {"profile": env.profile_name, "server_url": env.server_url, "key": None,
                               "source": None, "verified": None, "models": None, "error": None,
                               "keyring": found.keyring_problem}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mistral_cli.api import batch as api
-from mistral_cli.api.poll import poll
+from mistral_cli.api.poll import job_problem, poll
 from mistral_cli.errors import JobFailedError, MCLIError
 from mistral_cli.render.output import OutputFormat, write_json, write_jsonl, write_lines_raw
 from mistral_cli.render.progress import count_bar
@@ -56,7 +56,7 @@ def watch_job(env: "Env", job_id: str, output: OutputFormat, interval: float) ->
         with view:
             for body, job in poll(fetch, done=lambda state: state[1].is_final, interval=interval,
                                   max_interval=max(interval, MAX_INTERVAL), on_error=view.error,
-                                  sleep=CLOCK.sleep):
+                                  sleep=CLOCK.sleep, check=lambda state: job_problem(state[0])):
                 view.show(body, job)
     except KeyboardInterrupt:
         env.info(resume_hint(job_id))

@@ -2,7 +2,8 @@
 
 Lookup order (`resolve_key`): MISTRAL_API_KEY, then the OS keyring entry of the active
 profile (service `mcli`, username = profile name), then the 0600 file that exists only when
-the user chose `mcli auth login --insecure-storage`.
+the user chose `mcli auth login --insecure-storage`. A key file that others can read or
+write is used with a warning that names the `chmod` (as ssh does for an open private key).
 
 keyring is imported only when the environment has no key (importing it costs ~65 ms), and
 every keyring call runs in a daemon thread cut off after KEYRING_TIMEOUT seconds, because a
@@ -13,6 +14,7 @@ A daemon thread left stuck in the backend never keeps the process from exiting.
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -24,6 +26,8 @@ from mistral_cli.errors import AuthError, ConfigError
 SERVICE = "mcli"
 KEYRING_TIMEOUT = 3.0
 ENV_KEY = "MISTRAL_API_KEY"
+# Environment variables whose values mcli sends as credentials: masked in all it prints.
+SECRET_ENV_VARS = (ENV_KEY, "WANDB_API_KEY", "GITHUB_TOKEN")
 NO_BACKEND = "no usable OS keyring backend"
 
 
@@ -32,11 +36,13 @@ class KeyringUnavailable(Exception):
 
 
 class Credential(NamedTuple):
-    """A key, a human description of where it came from, and that place's kind."""
+    """A key, a human description of where it came from, that place's kind, and a warning
+    about that place to show when the key is used."""
 
     key: str
     source: str
     kind: str = "env"  # env | keyring | file
+    warning: str | None = None
 
 
 class KeyLookup(NamedTuple):
@@ -172,6 +178,21 @@ def _write_file_keys(path: Path, keys: dict[str, str]) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def open_file_warning(path: Path) -> str | None:
+    """A warning naming `chmod 600 PATH` when the key file PATH is readable or writable by
+    its group or others; None when it is private (or on Windows, whose modes say nothing)."""
+    if os.name == "nt":
+        return None
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    return (f"warning: the key file {path} is open to other users (mode {mode:04o}): anyone who "
+            f"can read it can use the API key; make it private with `chmod 600 {path}`")
+
+
 def file_get(profile: str, environ: Mapping[str, str] = os.environ) -> str | None:
     """The key stored with --insecure-storage for PROFILE, or None."""
     value = _read_file_keys(environ).get(profile)
@@ -215,10 +236,11 @@ def find_key(profile: str, environ: Mapping[str, str] = os.environ) -> KeyLookup
             return KeyLookup(Credential(value, source, "keyring"))
     except KeyringUnavailable as exc:
         keyring_problem = str(exc)
-    source = f"file {credentials_file(environ)}"
+    path = credentials_file(environ)
+    source = f"file {path}"
     value = clean_key(file_get(profile, environ) or "", source)
     if value:
-        return KeyLookup(Credential(value, source, "file"), keyring_problem)
+        return KeyLookup(Credential(value, source, "file", open_file_warning(path)), keyring_problem)
     return KeyLookup(None, keyring_problem)
 
 

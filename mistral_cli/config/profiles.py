@@ -35,24 +35,29 @@ PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 EDIT_HINT = "fix or remove the file; `mcli config path` prints where it is"
 
 
-def _positive_float(text: str) -> float:
-    reason = "must be a number of seconds greater than 0"
+MAX_TIMEOUT = 86_400.0  # a day of silence: beyond it a socket timeout overflows long before
+MAX_RETRIES = 100
+
+
+def _timeout(text: str) -> float:
+    reason = f"must be a number of seconds greater than 0 and at most {MAX_TIMEOUT:g}"
     try:
         value = float(text)
     except ValueError:
         raise ValueError(reason) from None
-    if not 0 < value < float("inf"):
+    if not 0 < value <= MAX_TIMEOUT:  # also refuses nan and infinities
         raise ValueError(reason)
     return value
 
 
-def _non_negative_int(text: str) -> int:
+def _retries(text: str) -> int:
+    reason = f"must be a whole number, 0 or more and at most {MAX_RETRIES}"
     try:
         value = int(text)
     except ValueError:
-        raise ValueError("must be a whole number, 0 or more") from None
-    if value < 0:
-        raise ValueError("must be a whole number, 0 or more")
+        raise ValueError(reason) from None
+    if not 0 <= value <= MAX_RETRIES:
+        raise ValueError(reason)
     return value
 
 
@@ -101,8 +106,8 @@ KEYS: dict[str, Key] = {
     "model.ocr": Key(_name, "default model for `mcli ocr` (mistral-ocr-latest)", "mistral-ocr-latest"),
     "model.moderation": Key(_name, "default model for `mcli classifiers` (mistral-moderation-latest)",
                             "mistral-moderation-latest"),
-    "timeout": Key(_positive_float, "read timeout in seconds (120)", 120.0, (int, float)),
-    "max_retries": Key(_non_negative_int, "retries on 429/5xx/connection errors (3)", 3, (int,)),
+    "timeout": Key(_timeout, "read timeout in seconds (120)", 120.0, (int, float)),
+    "max_retries": Key(_retries, "retries on 429/5xx/connection errors (3)", 3, (int,)),
     "history": Key(_boolean, "save conversations and usage locally (true)", True, (bool,)),
     "allow_http": Key(_boolean, "allow a plain http:// server_url that is not this machine (false)",
                       False, (bool,)),

@@ -23,6 +23,12 @@ goes out on a fresh connection, where that failure can only mean the server got 
 requests keep the pool: batched embeddings reuse their connections. When mcli gives up on a
 COMPUTE or CREATE request after sending it, the message says the server may have acted on
 it (and the caller's hint says how to check).
+
+Redirects are followed within the server's origin. To another origin only a GET or HEAD
+goes on, without the key (httpx drops `Authorization` there); any other request is not
+sent there (its body may hold secrets such as a W&B key): the redirect is an APIError
+naming the Location. Every secret a request carries is recorded in `secrets` (see
+http/secrets.py) for the one redaction step of everything mcli prints.
 """
 
 from __future__ import annotations
@@ -41,8 +47,11 @@ import httpx
 
 from mistral_cli import __version__
 from mistral_cli.errors import APIError, MCLIError, NetworkError, UsageError
+from mistral_cli.http import body as bounded
+from mistral_cli.http.body import ACCEPT_ENCODING, MAX_ERROR_BODY, decoded_text, read_body
 from mistral_cli.http.effect import Effect
 from mistral_cli.http.errors import error_from_response
+from mistral_cli.http.secrets import secrets_in_body, secrets_in_url
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 CONNECT_TIMEOUT = 10.0
@@ -59,6 +68,7 @@ NO_ANSWER = (httpx.RemoteProtocolError, httpx.ReadError, httpx.ReadTimeout)
 MAY_HAVE_ACTED = "the server may have acted on the request"
 CHECK_BEFORE_RESENDING = "check whether it was created (list what exists) before sending it again"
 KEEPALIVE_EXPIRY = 5.0  # seconds an idle pooled connection is kept
+MIB = 1024 * 1024
 
 
 class HTTPClient:
@@ -66,8 +76,10 @@ class HTTPClient:
 
     def __init__(self, base_url: str, key: Callable[[], str], timeout: float, max_retries: int,
                  log: Callable[[str], None] = lambda _m: None, transport: Any = None,
-                 warning: str | None = None):
+                 warning: str | None = None, secrets: set[str] | None = None):
         self.base_url = base_url
+        self.secrets = set() if secrets is None else secrets  # every secret sent, for redaction
+        self.secrets.update(secrets_in_url(base_url))
         self._key = key
         self.timeout = timeout
         self.max_retries = max_retries
@@ -85,7 +97,8 @@ class HTTPClient:
         return httpx.Client(
             base_url=self.base_url, transport=self._transport, follow_redirects=True, verify=self._tls or True,
             timeout=httpx.Timeout(self.timeout, connect=CONNECT_TIMEOUT), limits=limits,
-            headers={"User-Agent": USER_AGENT},
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
+            event_hooks={"response": [self._check_redirect]},
         )
 
     def _http_for(self, effect: Effect) -> httpx.Client:
@@ -108,9 +121,9 @@ class HTTPClient:
 
     def call(self, method: str, path: str, **kw: Any) -> Any:
         """Send a request and return its decoded JSON body (None when empty); a body that
-        is not JSON is an APIError."""
+        is not JSON, or over body.MAX_BODY bytes once decompressed, is an APIError."""
         with self.stream(method, path, **kw) as response:
-            body = response.read()
+            body = read_body(response, what=f"the answer to {method} {path}")
         if not body:
             return None
         try:
@@ -188,11 +201,15 @@ class HTTPClient:
     def _send_once(self, method: str, path: str, *, effect: Effect, params: Any, json_body: Any,
                    files: Callable[[], dict] | None, data: dict | None,
                    headers: dict | None) -> httpx.Response:
+        key = self._key()
+        self.secrets.add(key)
+        if json_body is not None:
+            self.secrets.update(secrets_in_body(json_body))
         try:
             request = self._http.build_request(
                 method, path, params=params, json=json_body, data=data,
                 files=files() if files else None,
-                headers={**(headers or {}), "Authorization": f"Bearer {self._key()}"},
+                headers={**(headers or {}), "Authorization": f"Bearer {key}"},
             )
         except ValueError as exc:  # NaN or infinity in the body: JSON cannot carry them
             raise UsageError(f"the request cannot be sent as JSON: {exc}",
@@ -201,6 +218,25 @@ class HTTPClient:
             self._log(self._warning)
         self._log(f"> {method} {request.url}")
         return self._http_for(effect).send(request, stream=True)
+
+    def _check_redirect(self, response: httpx.Response) -> None:
+        """Let a redirect go on within the origin, or as a GET or HEAD (without the key) to
+        another; any other request is not sent to another origin: an APIError naming where."""
+        if not response.has_redirect_location:
+            return
+        request = response.request
+        location = response.headers["location"]
+        try:
+            target = request.url.join(location)
+        except httpx.InvalidURL:
+            return  # httpx refuses it itself
+        self._log(f"  redirected ({response.status_code}) to {_shown(str(target))}")
+        if _same_origin(request.url, target) or request.method in ("GET", "HEAD"):
+            return
+        raise APIError(f"the server redirected {request.method} {request.url.path} to another origin "
+                       f"({_shown(str(target))}); mcli does not send a request there",
+                       status=response.status_code,
+                       hint="check the server URL (--server-url, MISTRAL_SERVER_URL or the profile)")
 
     def _may_retry_status(self, status: int, effect: Effect, attempt: int) -> bool:
         if attempt >= self.max_retries or status not in RETRY_STATUSES:
@@ -237,13 +273,18 @@ _EOL = re.compile(r"\r\n|\r|\n")
 
 def response_events(response: httpx.Response) -> Iterator[dict]:
     """The decoded `data:` events of an event-stream RESPONSE, read as it arrives."""
-    return iter_sse(sse_lines(response.iter_text()))
+    return iter_sse(sse_lines(decoded_text(response)))
+
+
+def response_lines(response: httpx.Response) -> Iterator[str]:
+    """The lines of RESPONSE's text body (JSONL, say) as it arrives, each within the decode cap."""
+    return sse_lines(decoded_text(response))
 
 
 def sse_lines(chunks: Iterable[str]) -> Iterator[str]:
     """The lines of an event stream whatever its chunking: split only at CRLF, LF or CR, as
     the SSE format says (httpx's iter_lines also splits at U+2028, U+0085 and others, which
-    a server may send raw inside a JSON string)."""
+    a server may send raw inside a JSON string). A line is at most body.MAX_BODY characters."""
     pending = ""
     for chunk in chunks:
         text = pending + chunk if pending else chunk
@@ -254,6 +295,9 @@ def sse_lines(chunks: Iterable[str]) -> Iterator[str]:
         else:  # the common case, LF only: a plain split is the fastest
             lines = text.split("\n")
             pending = lines.pop()
+        if len(pending) > bounded.MAX_BODY:
+            raise NetworkError(f"the server sent a stream line longer than {bounded.MAX_BODY // MIB} MiB; "
+                               "mcli stopped reading it")
         yield from lines
     lines = _EOL.split(pending)
     if lines[-1] == "":
@@ -262,26 +306,33 @@ def sse_lines(chunks: Iterable[str]) -> Iterator[str]:
 
 
 def iter_sse(lines: Iterator[str]) -> Iterator[dict]:
-    """Decode `data:` lines of an SSE stream; stop at `[DONE]`; raise on an error event."""
+    """Decode `data:` lines of an SSE stream; stop at `[DONE]`; raise on an error event.
+    An event spread over several lines holds at most body.MAX_BODY characters."""
     pending: list[str] = []
+    held = 0  # characters in pending
     for line in lines:
         if not line.startswith("data:"):
             if not line and pending:
                 yield _sse_object("\n".join(pending))
                 pending.clear()
+                held = 0
             continue
         data = line[6:] if line.startswith("data: ") else line[5:]
         if data == "[DONE]":
             return
-        if pending:
-            pending.append(data)
-            continue
-        try:
-            event = json.loads(data)
-        except ValueError:
-            pending.append(data)
-            continue
-        yield _checked_event(event, data)
+        if not pending:
+            try:
+                event = json.loads(data)
+            except ValueError:
+                pass
+            else:
+                yield _checked_event(event, data)
+                continue
+        pending.append(data)
+        held += len(data)
+        if held > bounded.MAX_BODY:
+            raise NetworkError(f"the server sent an event longer than {bounded.MAX_BODY // MIB} MiB; "
+                               "mcli stopped reading it")
 
 
 def _sse_object(text: str) -> dict:
@@ -302,10 +353,11 @@ def _checked_event(event: Any, text: str) -> dict:
 
 
 def _error_body(response: httpx.Response) -> bytes:
-    """The body of an error response, or b"" when the connection breaks while reading it."""
+    """The first MAX_ERROR_BODY bytes of an error response's decoded body, or b"" when the
+    connection breaks or the body does not decode."""
     try:
-        return response.read()
-    except httpx.TransportError:
+        return bytes(read_body(response, MAX_ERROR_BODY, cut=True))
+    except (httpx.TransportError, MCLIError):
         return b""
     finally:
         response.close()
@@ -330,6 +382,18 @@ def retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, moment.timestamp() - time.time())
+
+
+def _same_origin(url: httpx.URL, other: httpx.URL) -> bool:
+    """Whether URL and OTHER share scheme, host and port."""
+    defaults = {"http": 80, "https": 443}
+    return (url.scheme == other.scheme and url.host == other.host
+            and (url.port or defaults.get(url.scheme)) == (other.port or defaults.get(other.scheme)))
+
+
+def _shown(text: str, limit: int = 300) -> str:
+    """TEXT from the server cut to LIMIT characters for a message."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _unsure(error: MCLIError, effect: Effect, hint: str | None, answered: bool = False) -> MCLIError:

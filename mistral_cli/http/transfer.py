@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from mistral_cli.errors import NetworkError
+from mistral_cli.http.body import decoded_chunks
 from mistral_cli.http.effect import Effect
 from mistral_cli.safe_files import open_new
 
@@ -20,7 +21,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.http.client import HTTPClient
 
 Progress = Callable[[int, "int | None"], None]
-CHUNK = 1024 * 1024
 
 
 class ProgressReader:
@@ -95,7 +95,7 @@ def stream_to(client: HTTPClient, url_path: str, handle: IO[bytes],
     written = 0
     with client.stream("GET", url_path) as response:
         total = _content_length(response.headers)
-        for chunk in response.iter_bytes(CHUNK):
+        for chunk in decoded_chunks(response):
             handle.write(chunk)
             written += len(chunk)
             if on_progress is not None:
