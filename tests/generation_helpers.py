@@ -1,5 +1,5 @@
 """Helpers for the generation-command tests (chat, agents, fim, REPL): stream chunks, tool
-calls, tiny PNG/PDF files, the config file and the saved history."""
+calls, tiny PNG/PDF files, the config file, the saved history and a scripted REPL input."""
 
 from __future__ import annotations
 
@@ -117,3 +117,20 @@ def saved(kind: str | None = None):
 def chat_requests(api, path: str = "/v1/chat/completions") -> list:
     """The recorded requests to a generation endpoint."""
     return api.requests_to("POST", path)
+
+
+class ScriptedInput:
+    """A read_line that plays back items: strings are lines, exceptions are raised."""
+
+    def __init__(self, *items):
+        self.items = list(items)
+        self.prompts: list[str] = []
+
+    def __call__(self, prompt: str) -> str:
+        self.prompts.append(prompt)
+        if not self.items:
+            raise EOFError
+        item = self.items.pop(0)
+        if isinstance(item, BaseException):
+            raise item
+        return item

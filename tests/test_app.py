@@ -25,6 +25,7 @@ from tests.conftest import TEST_API_KEY
 from tests.fakeapi import (error_400, error_401_detail, error_401_message, error_422,
                            error_empty, error_proxy_text, json_response)
 from tests.fakeapi.defaults import base_model
+from tests.process_helpers import read_exactly, start_mcli
 
 ANSI = "\x1b["
 
@@ -382,14 +383,12 @@ def big_model_list(count: int = 3000) -> dict:
 @pytest.mark.parametrize("fmt", ["json", "jsonl", "table", "text"])
 def test_closed_pipe_exits_0_quietly(api, fmt):
     api.add("GET", "/v1/models", json_response(big_model_list()))
-    proc = subprocess.Popen([sys.executable, "-m", "mistral_cli", "models", "list", "-o", fmt],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, env=dict(os.environ))
-    head = proc.stdout.read(10)
-    proc.stdout.close()
+    proc = start_mcli("models", "list", "-o", fmt)
     try:
-        stderr = proc.stderr.read().decode("utf-8", "replace")
-        code = proc.wait(timeout=30)
+        head = read_exactly(proc.stdout, 10)
+        proc.stdout.close()
+        _out, err = proc.communicate(timeout=30)
+        stderr, code = err.decode("utf-8", "replace"), proc.returncode
     finally:
         proc.kill()
     assert len(head) == 10
@@ -439,9 +438,7 @@ def test_ctrl_c_while_waiting_exits_130_without_traceback(api):
         return json_response({"object": "list", "data": []})
 
     api.add("GET", "/v1/models", slow)
-    proc = subprocess.Popen([sys.executable, "-m", "mistral_cli", "models", "list"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, env=dict(os.environ))
+    proc = start_mcli("models", "list")
     try:
         deadline = time.monotonic() + 20
         while not api.requests and time.monotonic() < deadline:

@@ -1,7 +1,7 @@
 """`batch create --from-prompts` keeps memory flat: the prompts are read, turned into requests
 and written to a temporary file line by line, and that file is uploaded streamed.
 
-Measured as the peak RSS of a real mcli process (tests/test_transfer_memory.py's gauge): a
+Measured as the peak RSS of a real mcli process (tests/memory_helpers.py's gauge): a
 file of 400,000 prompts must cost the process almost nothing more than a file of 10.
 """
 
@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from tests.test_transfer_memory import MiB, run_measured
+from tests.memory_helpers import MiB, run_measured
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs RSS")
 

@@ -3,8 +3,7 @@ ENUMS): metadata value lengths, every list filter the spec declares, the create 
 
 from __future__ import annotations
 
-from tests.fakeapi.spec import load_spec
-from tests.test_spec_facts import resolve, schemas
+from tests.fakeapi.spec import load_spec, resolve, schemas
 
 
 def test_batch_metadata_value_lengths_match_the_spec():

@@ -180,17 +180,14 @@ def test_eta_comes_from_the_pace_seen(monkeypatch):
 
 
 def test_sigint_to_a_real_watch_exits_130_with_the_resume_hint(api, sim, cli, tmp_path):
-    import os
     import signal
-    import subprocess
-    import sys
     import time
+
+    from tests.process_helpers import start_mcli
 
     job_id = new_job(cli, tmp_path)  # stays QUEUED: nothing moves the simulated clock now
     polls_before = sim.polls
-    proc = subprocess.Popen([sys.executable, "-m", "mistral_cli", "batch", "watch", job_id, "--interval", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                            env=dict(os.environ))
+    proc = start_mcli("batch", "watch", job_id, "--interval", "1")
     try:
         deadline = time.monotonic() + 30
         while sim.polls < polls_before + 2 and time.monotonic() < deadline:

@@ -4,16 +4,14 @@ input, every request field, output formats, streaming failures, conversations, a
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 
 import pytest
 
 from tests.fakeapi import error_400, json_response, sse_response
 from tests.generation_helpers import (chat_requests, chunk, completion, history_path, pdf_bytes,
                                       png_bytes, saved, text_chunks, write_config)
+from tests.process_helpers import read_exactly, start_mcli
 
 CHAT = "/v1/chat/completions"
 
@@ -355,11 +353,13 @@ def test_http_error_before_the_stream_saves_nothing(api, cli):
 def test_ctrl_c_exits_130_without_traceback_and_saves_partial(api, run_mcli):
     events = text_chunks("first ", "second ", "third ", "fourth")
     api.add("POST", CHAT, sse_response(events, delay=0.4))
-    proc = subprocess.Popen([sys.executable, "-m", "mistral_cli", "chat", "hi"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=dict(os.environ))
-    assert proc.stdout.read(6) == b"first "
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    proc = start_mcli("chat", "hi")
+    try:
+        assert read_exactly(proc.stdout, 6) == b"first "
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
     assert proc.returncode == 130
     assert b"Traceback" not in err
     _conversation, records = saved("chat")
@@ -369,12 +369,13 @@ def test_ctrl_c_exits_130_without_traceback_and_saves_partial(api, run_mcli):
 
 def test_closed_output_pipe_exits_0_quietly(api):
     api.add("POST", CHAT, sse_response(text_chunks(*(["word "] * 20000))))
-    proc = subprocess.Popen([sys.executable, "-m", "mistral_cli", "chat", "hi", "--no-log"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                            env=dict(os.environ))
-    assert proc.stdout.read(10) == b"word word "
-    proc.stdout.close()
-    _out, err = proc.communicate(timeout=30)
+    proc = start_mcli("chat", "hi", "--no-log")
+    try:
+        assert read_exactly(proc.stdout, 10) == b"word word "
+        proc.stdout.close()
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
     assert proc.returncode == 0
     assert err == b""
 

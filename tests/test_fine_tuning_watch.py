@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -15,6 +13,7 @@ from mistral_cli.commands import fine_tuning_watch
 from tests.fakeapi import error_empty, error_proxy_text
 from tests.fakeapi.defaults import FILE_ID
 from tests.fakeapi.ft_jobs import FAILED, FineTuningSim
+from tests.process_helpers import read_line, start_mcli
 
 
 @pytest.fixture
@@ -157,11 +156,9 @@ def test_watch_refuses_a_bad_interval(api, cli, interval):
 def test_ctrl_c_in_a_real_process_exits_130(api, tmp_path):
     sim = FineTuningSim(api).install()
     job_id = sim.add_job()  # the clock never moves: the job stays QUEUED
-    proc = subprocess.Popen([sys.executable, "-m", "mistral_cli", "fine-tuning", "watch", job_id,
-                             "--interval", "0.05"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=dict(os.environ), cwd=tmp_path)
+    proc = start_mcli("fine-tuning", "watch", job_id, "--interval", "0.05", cwd=tmp_path)
     try:
-        first = proc.stdout.readline()  # the first change: the job is being watched
+        first = read_line(proc.stdout)  # the first change: the job is being watched
         assert b"QUEUED" in first
         deadline = time.monotonic() + 30
         while sim.gets < 2 and time.monotonic() < deadline:

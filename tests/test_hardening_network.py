@@ -17,9 +17,8 @@ from mistral_cli.http.client import MAY_HAVE_ACTED, HTTPClient
 from mistral_cli.http.effect import Effect
 from tests.conftest import TEST_API_KEY
 from tests.fakeapi import error_429, error_empty, json_response, text_response
-from tests.fakeapi.responses import SSEResponse
+from tests.fakeapi.responses import Drop, SSEResponse
 from tests.fakeapi.defaults import STREAM_PIECES, file_obj
-from tests.test_http_core import Drop
 
 CHAT = "/v1/chat/completions"
 SERVER_DELAY = 1.5
@@ -256,7 +255,7 @@ def test_a_delete_retried_after_no_answer_explains_a_404(api, no_sleep):
 
 def test_a_job_create_with_no_answer_says_to_check_before_resending(api):
     from mistral_cli.http.client import CHECK_BEFORE_RESENDING
-    from tests.test_http_core import BATCH_BODY
+    from tests.fakeapi.defaults import BATCH_BODY
 
     api.add("POST", "/v1/batch/jobs", Drop(), times=1)
     client = HTTPClient(api.url, key=lambda: TEST_API_KEY, timeout=10, max_retries=3)

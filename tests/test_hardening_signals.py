@@ -4,10 +4,8 @@ temporary file left behind. Real subprocesses against the fake server."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 
@@ -16,14 +14,10 @@ import pytest
 from tests.fakeapi.defaults import FILE_ID, file_obj
 from tests.fakeapi.responses import json_response, pattern_bytes, sse_response
 from tests.generation_helpers import saved, text_chunks
+from tests.process_helpers import read_exactly, start_mcli
 
 CHAT = "/v1/chat/completions"
 SIGNALS = pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-
-
-def start(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "mistral_cli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=dict(os.environ))
 
 
 def wait_for(condition, what: str) -> None:
@@ -62,9 +56,11 @@ class HalfThenHang:
 @SIGNALS
 def test_a_signal_during_a_stream_saves_the_partial_answer(api, signum):
     api.add("POST", CHAT, sse_response(text_chunks("first ", "second ", "third"), delay=2))
-    proc = start("chat", "hi")
-    assert proc.stdout.read(6) == b"first "
-    _out, err = stop(proc, signum)
+    proc = start_mcli("chat", "hi")
+    try:
+        assert read_exactly(proc.stdout, 6) == b"first "
+    finally:
+        _out, err = stop(proc, signum)
     assert proc.returncode == 130
     assert b"Traceback" not in err
     _conversation, records = saved("chat")
@@ -82,7 +78,7 @@ def test_a_signal_during_an_upload_exits_130(api, tmp_path, signum):
     api.add("POST", "/v1/files", slow)
     path = tmp_path / "train.jsonl"
     path.write_text('{"messages": []}\n', encoding="utf-8")
-    proc = start("files", "upload", str(path))
+    proc = start_mcli("files", "upload", str(path))
     try:
         wait_for(lambda: api.requests, "the upload reached the server")
         _out, err = stop(proc, signum)
@@ -99,7 +95,7 @@ def test_a_signal_during_a_download_leaves_no_temporary_file(api, tmp_path, sign
     api.add("GET", f"/v1/files/{FILE_ID}/content", response)
     folder = tmp_path / "downloads"
     folder.mkdir()
-    proc = start("files", "download", FILE_ID, "-o", str(folder / "out.bin"))
+    proc = start_mcli("files", "download", FILE_ID, "-o", str(folder / "out.bin"))
     try:
         wait_for(response.sent.is_set, "half the download was sent")
         wait_for(lambda: any(folder.iterdir()), "the temporary file exists")
@@ -115,7 +111,7 @@ def test_sigterm_at_the_repl_prompt_ends_the_repl(api, cli, monkeypatch):
     """Ctrl-C at the prompt keeps the REPL going; SIGTERM (Terminated) ends it with exit 130."""
     from mistral_cli.errors import Terminated
     from mistral_cli.generation import repl
-    from tests.test_repl import ScriptedInput
+    from tests.generation_helpers import ScriptedInput
 
     reader = ScriptedInput(KeyboardInterrupt(), Terminated(), "never sent")
     monkeypatch.setattr(repl, "line_reader", lambda env: reader)

@@ -341,7 +341,7 @@ def test_a_download_is_not_capped_but_decoded(api, cli, cap_1_mib, tmp_path):
 @pytest.mark.skipif(sys.platform == "win32", reason="peak RSS")
 @pytest.mark.parametrize("status, said", [(200, b"larger than 64 MiB once decoded"), (400, b"HTTP 400")])
 def test_a_1_gib_gzip_bomb_keeps_a_real_process_small(api, tmp_path, status, said):
-    from tests.test_transfer_memory import LIMIT, run_measured
+    from tests.memory_helpers import LIMIT, run_measured
 
     api.add("GET", "/v1/models", compressed(gzip_bomb(1024), status=status))
     proc, peak = run_measured(tmp_path, "models", "list")

@@ -25,22 +25,10 @@ from mistral_cli.http.errors import error_from_response
 from tests.conftest import TEST_API_KEY
 from tests.fakeapi import (error_400, error_401_detail, error_429, error_empty,
                            error_proxy_text, json_response)
-from tests.fakeapi.defaults import FILE_ID, base_model
+from tests.fakeapi.defaults import BATCH_BODY, base_model
+from tests.fakeapi.responses import Drop
 
 MODELS = {"object": "list", "data": [base_model()]}
-BATCH_BODY = {"input_files": [FILE_ID], "endpoint": "/v1/chat/completions",
-              "model": "mistral-small-latest"}
-
-
-class Drop:
-    """A fake-server response that closes the connection without answering."""
-
-    def write(self, handler) -> None:
-        handler.close_connection = True
-        try:
-            handler.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 @pytest.fixture

@@ -17,37 +17,11 @@ from hypothesis import strategies as st
 from mistral_cli.commands.ocr import MAX_PAGE, parse_pages
 from mistral_cli.errors import UsageError
 from tests.fakeapi import error_empty, json_response
+from tests.ocr_helpers import ocr_body, page, pdf_bytes, png_bytes
 
 PATH = "/v1/ocr"
 FILE_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 JPEG = b"\xff\xd8\xff\xe0fake-jpeg-bytes"
-
-
-def png_bytes() -> bytes:
-    """A valid 1x1 grey PNG."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\x00\x80")) + chunk(b"IEND", b""))
-
-
-def pdf_bytes() -> bytes:
-    """A minimal one-page PDF with a cross-reference table."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
 
 
 @pytest.fixture
@@ -62,16 +36,6 @@ def pdf(tmp_path):
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf_bytes())
     return path
-
-
-def page(index: int, markdown: str, images: list | None = None) -> dict:
-    return {"index": index, "markdown": markdown, "images": images or [],
-            "dimensions": {"dpi": 200, "height": 2200, "width": 1700}}
-
-
-def ocr_body(*pages: dict) -> dict:
-    return {"model": "mistral-ocr-latest", "pages": list(pages),
-            "usage_info": {"pages_processed": len(pages), "doc_size_bytes": 2048}}
 
 
 # -- the document ---------------------------------------------------------------------------------

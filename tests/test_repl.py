@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.fakeapi import error_400, sse_response
-from tests.generation_helpers import chat_requests, open_history, pdf_bytes, saved, text_chunks
+from tests.generation_helpers import (ScriptedInput, chat_requests, open_history, pdf_bytes, saved,
+                                      text_chunks)
+from tests.process_helpers import default_sigint
 
 CHAT = "/v1/chat/completions"
 
@@ -112,23 +114,6 @@ def test_one_shot_only_options_are_refused(api, cli, args):
 
 # -- the Repl object with injected input ------------------------------------------------------------
 
-class ScriptedInput:
-    """A read_line that plays back items: strings are lines, exceptions are raised."""
-
-    def __init__(self, *items):
-        self.items = list(items)
-        self.prompts: list[str] = []
-
-    def __call__(self, prompt: str) -> str:
-        self.prompts.append(prompt)
-        if not self.items:
-            raise EOFError
-        item = self.items.pop(0)
-        if isinstance(item, BaseException):
-            raise item
-        return item
-
-
 def make_repl(cli_env, reader):
     from mistral_cli.generation.repl import Repl
 
@@ -163,6 +148,7 @@ class Terminal:
         pid, fd = pty.fork()
         if pid == 0:  # the child: a session leader whose controlling terminal is the pty
             os.chdir(cwd)
+            default_sigint()  # Ctrl-C must work even when the tests run as a background job
             os.execve(sys.executable, [sys.executable, "-m", "mistral_cli", *args], env)
         self.pid, self.fd, self.seen, self.pos = pid, fd, b"", 0
 

@@ -18,7 +18,7 @@ import pytest
 from mistral_cli import safe_files
 from mistral_cli.errors import MCLIError, UsageError
 from tests.fakeapi import json_response
-from tests.test_ocr import ocr_body, page, png_bytes
+from tests.ocr_helpers import ocr_body, page, png_bytes
 
 
 def ordinary_mode() -> int:

@@ -8,25 +8,11 @@ from __future__ import annotations
 
 import importlib
 from enum import Enum
-from functools import cache
 from typing import Any
 
 import pytest
 
-from tests.fakeapi.spec import load_spec
-
-
-@cache
-def schemas() -> dict[str, Any]:
-    """The spec's component schemas (defects mended as the fake server mends them)."""
-    return load_spec()["components"]["schemas"]
-
-
-def resolve(schema: Any) -> Any:
-    """SCHEMA with a top-level $ref followed."""
-    while isinstance(schema, dict) and "$ref" in schema:
-        schema = schemas()[schema["$ref"].rsplit("/", 1)[-1]]
-    return schema
+from tests.fakeapi.spec import load_spec, resolve, schemas
 
 
 def enum_values(path: str) -> set[Any]:

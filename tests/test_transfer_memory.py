@@ -1,57 +1,22 @@
 """A streamed 1 GiB upload keeps a real mcli process under 150 MiB of peak memory.
 
-The upload runs in a child process through a tiny wrapper that calls `mistral_cli.app.main`
-and then reports its own peak resident set size (VmHWM from /proc/self/status, else
-ru_maxrss of RUSAGE_SELF): a measure of that one process, not a maximum over every child
-the test suite ever started. A control run that touches 200 MiB proves the gauge sees memory.
+The upload runs in a child process measured by tests/memory_helpers.py's gauge (the peak
+resident set size of that one process). A control run that touches 200 MiB proves the gauge
+sees memory.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.memory_helpers import LIMIT, MiB, run_measured
+
 GiB = 1024 ** 3
-MiB = 1024 ** 2
-LIMIT = 150 * MiB
-
-WRAPPER = """
-import os, resource, sys
-
-def peak_rss_bytes():
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024
-
-if os.environ.get("BALLAST_MIB"):
-    ballast = b"x" * (int(os.environ["BALLAST_MIB"]) * 1024 * 1024)
-from mistral_cli.app import main
-code = main(sys.argv[1:])
-with open(os.environ["PEAK_RSS_FILE"], "w") as report:
-    report.write(str(peak_rss_bytes()))
-sys.exit(code)
-"""
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs sparse files and RSS")
-
-
-def run_measured(tmp_path: Path, *args: str, ballast_mib: int = 0) -> tuple[subprocess.CompletedProcess, int]:
-    """Run mcli ARGS in a child process; return it and its peak RSS in bytes."""
-    report = tmp_path / "peak-rss"
-    env = {**os.environ, "PEAK_RSS_FILE": str(report), "BALLAST_MIB": str(ballast_mib or "")}
-    proc = subprocess.run([sys.executable, "-c", WRAPPER, *args], capture_output=True,
-                          env=env, cwd=tmp_path, timeout=120)
-    return proc, int(report.read_text())
 
 
 def sparse_file(path: Path, size: int) -> Path:

@@ -17,6 +17,8 @@ JOB_ID = "7ad642c1-fc6f-4a4a-8ab3-45e3d3c9f0b1"
 BATCH_ID = "b2c5a1d4-2f8e-4f0c-9b1a-6d3e8f7a9c10"
 FT_MODEL = "ft:open-mistral-7b:587a6b29:20240514:7e773925"
 USAGE = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+BATCH_BODY = {"input_files": [FILE_ID], "endpoint": "/v1/chat/completions",  # a valid job create
+              "model": "mistral-small-latest"}
 STREAM_PIECES = ["Hello", " from", " the fake API", "!"]
 
 

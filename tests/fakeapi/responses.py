@@ -57,6 +57,17 @@ def _cut(handler) -> None:
         pass
 
 
+class Drop:
+    """No answer at all: the connection is closed as soon as the request arrives."""
+
+    def write(self, handler) -> None:
+        handler.close_connection = True
+        try:
+            handler.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 @dataclass
 class Response:
     """A complete body sent with Content-Length."""

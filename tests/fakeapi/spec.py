@@ -144,6 +144,19 @@ def load_spec() -> dict:
     return mend(raw)
 
 
+@functools.cache
+def schemas() -> dict[str, Any]:
+    """The spec's component schemas (defects mended as the fake server mends them)."""
+    return load_spec()["components"]["schemas"]
+
+
+def resolve(schema: Any) -> Any:
+    """SCHEMA with a top-level $ref followed."""
+    while isinstance(schema, dict) and "$ref" in schema:
+        schema = schemas()[schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
 @functools.lru_cache(maxsize=1)
 def operations() -> tuple[Operation, ...]:
     """All operations in the spec, in file order."""
