@@ -5,7 +5,7 @@ Top to bottom (a module may import its own layer and any below it):
 
     app, invoke, docgen, __main__
     commands, options
-    generation
+    generation, batchrun
     render, store, inputs, validate
     env
     api
@@ -26,7 +26,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mistral_cli"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("app", "invoke", "docgen", "__main__"),
     ("commands", "options"),
-    ("generation",),
+    ("generation", "batchrun"),
     ("render", "store", "inputs", "validate"),
     ("env",),
     ("api",),
