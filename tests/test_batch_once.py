@@ -352,3 +352,14 @@ def test_a_run_held_by_another_process_is_refused(api, sim, cli, prompts):
         other.release()
     assert result.exit_code == 1 and f"batch run {tag} is in progress in another mcli process" in result.stderr
     assert create(cli, prompts).exit_code == 0
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("https://user:secret@api.example.com:8443/v1", "https://api.example.com:8443/v1"),
+    ("https://api.mistral.ai", "https://api.mistral.ai"),
+    ("http://a@b@127.0.0.1:9", "http://127.0.0.1:9"),
+])
+def test_the_journal_keeps_no_credentials_of_the_server_url(url, shown):
+    from mistral_cli.batchrun.fingerprint import without_credentials
+
+    assert without_credentials(url) == shown

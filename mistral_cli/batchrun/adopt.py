@@ -83,6 +83,7 @@ def find_job(client: "HTTPClient", tag: str, sent_at: str | None) -> dict | None
 
 
 def _items(body: Any) -> list[dict]:
+    """The objects in a list body's `data` (anything else is skipped)."""
     data = body.get("data") if isinstance(body, dict) else None
     return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,7 +23,6 @@ from typing import Any
 VERSION = "mcli-batch-run/1"  # changes if what goes into a fingerprint changes
 CHUNK = 1024 * 1024
 TAG_KEY = "mcli_run"  # the job metadata key that carries the tag
-TAG_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{8}")
 
 
 def file_digest(path: Path) -> tuple[str, int]:
@@ -53,3 +51,13 @@ def new_tag(print_: str) -> str:
 def upload_name(tag: str, seq: int) -> str:
     """The name request file SEQ (from 1) of run TAG is uploaded under."""
     return f"mcli-run-{tag}-{seq}.jsonl"
+
+
+def without_credentials(url: str) -> str:
+    """URL without a user name or password (the journal shows where a run went, never a secret)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import IO
 
 from mistral_cli.config.paths import data_dir, private_dir
@@ -55,7 +54,3 @@ def _lock(handle: IO[bytes]) -> None:
         return
     fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
-
-def lock_path(environ: Mapping[str, str], tag: str) -> Path:
-    """Where run TAG's lock file is."""
-    return data_dir(environ) / FOLDER / f"{tag}.lock"

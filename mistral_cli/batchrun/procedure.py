@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mistral_cli.batchrun.adopt import checked_id, find_job, find_upload, look_twice
-from mistral_cli.batchrun.fingerprint import TAG_KEY, file_digest, fingerprint, new_tag, upload_name
+from mistral_cli.batchrun.fingerprint import (TAG_KEY, file_digest, fingerprint, new_tag, upload_name,
+                                              without_credentials)
 from mistral_cli.batchrun.lock import RunLock
 from mistral_cli.errors import APIError, MCLIError, UsageError
 from mistral_cli.render.progress import progress_bar
@@ -84,7 +85,7 @@ def open_run(env: "Env", spec: RunSpec, *, fresh: bool) -> Iterator["BatchRun"]:
 def _new_run(env: "Env", spec: RunSpec) -> tuple[NewRun, dict[int, Path]]:
     """The journal entry a new run of SPEC would get, and its local files by upload number."""
     digests = [(item, *file_digest(item.path)) for item in spec.local_inputs()]
-    parts = {"kind": spec.kind, "server": env.server_url, "profile": env.known_profile(),
+    parts = {"kind": spec.kind, "server": without_credentials(env.server_url), "profile": env.known_profile(),
              "endpoint": spec.endpoint, "model": spec.model, "metadata": dict(sorted(spec.metadata.items())),
              "timeout_hours": spec.timeout_hours,
              "inputs": [item if isinstance(item, str) else None for item in spec.inputs],
@@ -125,6 +126,7 @@ class BatchRun:
         return self.record.job_id
 
     def _refresh(self) -> None:
+        """Read the run's entry again after a step was written."""
         self.record = self.journal.get(self.tag) or self.record
 
     def _look(self, find: Any, what: str) -> Any:
@@ -136,6 +138,7 @@ class BatchRun:
         return look_twice(find, waiting)
 
     def _resume_hint(self, what: str) -> str:
+        """What to do after a request for WHAT failed with no sure answer."""
         return (f"run the same command again: batch run {self.tag} looks for the {what} on the server "
                 "and sends it only if it is not there")
 
@@ -182,6 +185,7 @@ class BatchRun:
         return file_id
 
     def _send_upload(self, step: UploadStep) -> Any:
+        """POST the file of STEP under its tagged name (purpose batch, with a progress bar)."""
         from mistral_cli.api.files import upload_file
 
         with progress_bar(self.env, f"uploading {step.name}", step.bytes) as on_progress:
@@ -214,6 +218,7 @@ class BatchRun:
         return self._known(job_id, body)
 
     def _send_create(self, file_ids: list[str]) -> Any:
+        """POST the job of FILE_IDS, its metadata carrying the run's tag."""
         from mistral_cli.api.batch import create_job
 
         spec = self.spec
@@ -221,6 +226,7 @@ class BatchRun:
                           metadata={**spec.metadata, TAG_KEY: self.tag}, timeout_hours=spec.timeout_hours)
 
     def _known(self, job_id: str, body: dict) -> str:
+        """Keep BODY as the job last heard of; JOB_ID."""
         self.job_body = body
         self._refresh()
         return job_id

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mistral_cli.batchrun.adopt import checked_id
-from mistral_cli.batchrun.fingerprint import file_digest
+from mistral_cli.batchrun.fingerprint import file_digest, without_credentials
 from mistral_cli.errors import MCLIError, NotFoundError
 from mistral_cli.store.runs import journal_path
 from mistral_cli.store.uploads import UploadKey, UploadLog
@@ -29,7 +29,7 @@ def upload_once(env: "Env", path: Path, purpose: str, upload: Upload) -> tuple[s
     """The file id of PATH's bytes on the server, and whether an earlier upload was reused;
     UPLOAD sends the file when no earlier upload is confirmed."""
     sha, size = file_digest(path)
-    key = UploadKey(env.server_url, env.known_profile(), purpose, sha)
+    key = UploadKey(without_credentials(env.server_url), env.known_profile(), purpose, sha)
     with UploadLog(journal_path(env)) as log:
         earlier = log.find(key)
         if earlier and earlier.bytes == size and _still_there(env, earlier.file_id, size, purpose):

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.models.batch import BatchJob
 
 def _inputs(run: dict) -> str:
+    """A run's inputs as one cell."""
     return ", ".join(map(str, run.get("inputs") or []))
 
 
@@ -93,6 +94,7 @@ def create(env: "Env", spec: "RunSpec", *, fresh: bool, watch: bool, results_dir
 
 
 def _get(env: "Env", job_id: str) -> dict:
+    """The job JOB_ID as the server has it now."""
     from mistral_cli.api.batch import get_job
 
     return get_job(env.client, job_id)

@@ -34,7 +34,7 @@ from mistral_cli.store.schema import connect, write_transaction
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
 
-STATES = ("new", "uploading", "creating", "created", "ended", "saved")
+STATES = ("new", "uploading", "creating", "created", "ended", "saved")  # in the order a run goes
 F = TypeVar("F", bound=Callable[..., Any])
 
 _RUN_COLUMNS = ("tag, fingerprint, kind, server, profile, inputs, state, create_sent_at, job_id, "
@@ -154,11 +154,13 @@ class RunJournal:
         self._conn.close()
 
     def _now(self) -> str:
+        """The journal's clock, as ISO 8601 UTC to the second."""
         return iso(self.clock())
 
     # -- reading -------------------------------------------------------------------------
 
     def _run(self, row: Sequence[Any]) -> Run:
+        """A run from its ROW (JSON columns decoded), with its upload steps."""
         values = list(row)
         values[5] = _json_or_none(values[5]) or []
         values[9] = _json_or_none(values[9])
@@ -182,6 +184,7 @@ class RunJournal:
         return [self._run(row) for row in rows]
 
     def _latest(self, fingerprint: str) -> Run | None:
+        """The run of FINGERPRINT recorded last, or None."""
         row = self._conn.execute(f"SELECT {_RUN_COLUMNS} FROM batch_runs WHERE fingerprint = ? "
                                  "ORDER BY rowid DESC LIMIT 1", (fingerprint,)).fetchone()
         return self._run(row) if row else None
@@ -201,6 +204,7 @@ class RunJournal:
         return self.get(run.tag if run else new_run.tag), run is not None  # type: ignore[return-value]
 
     def _insert(self, new_run: NewRun) -> None:
+        """Record NEW_RUN and its upload steps, nothing sent yet."""
         now = self._now()
         self._conn.execute(
             "INSERT INTO batch_runs (tag, fingerprint, kind, server, profile, inputs, state, created_at, "
@@ -215,11 +219,13 @@ class RunJournal:
     # -- steps ---------------------------------------------------------------------------
 
     def _update_run(self, tag: str, assignments: str, values: Sequence[Any]) -> None:
+        """Set ASSIGNMENTS (SQL, `?` for VALUES) on run TAG, in a transaction of its own."""
         with write_transaction(self._conn):
             self._conn.execute(f"UPDATE batch_runs SET {assignments}, updated_at = ? WHERE tag = ?",
                                (*values, self._now(), tag))
 
     def _update_upload(self, tag: str, seq: int, sent_at: str | None, file_id: str | None) -> None:
+        """Set upload SEQ of run TAG to SENT_AT and FILE_ID; the run is uploading."""
         with write_transaction(self._conn):
             self._conn.execute("UPDATE batch_run_uploads SET sent_at = ?, file_id = ? WHERE tag = ? AND seq = ?",
                                (sent_at, file_id, tag, seq))

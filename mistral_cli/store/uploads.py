@@ -73,6 +73,7 @@ class UploadLog:
                     (key.server, key.profile, key.purpose, key.sha256))
 
     def _write(self, sql: str, values: tuple) -> None:
+        """Run one writing statement in a transaction of its own."""
         try:
             with write_transaction(self._conn):
                 self._conn.execute(sql, values)
