@@ -164,3 +164,19 @@ def test_killed_at_each_moment_then_started_again_runs_once(api, slow, command, 
     code, again, err = finish(command, tmp_path)  # a finished run: shown again from the journal
     assert code == 0 and again.splitlines() == out.splitlines()[-1:], err
     assert len(api.requests) == sent
+
+
+def test_two_starts_at_once_make_one_run(api, slow, command, tmp_path):
+    once = command[:command.index("--watch")]  # no watch: the two starts overlap all the way
+    first, second = start(once, tmp_path, "test-key-a"), start(once, tmp_path, "test-key-b")
+    try:
+        results = [(proc.communicate(timeout=TIMEOUT), proc.returncode) for proc in (first, second)]
+    finally:
+        first.kill()
+        second.kill()
+    codes = sorted(code for _out, code in results)
+    errors = "".join(err.decode() for (_out, err), _code in results)
+    assert codes in ([0, 0], [0, 1]), errors
+    if codes == [0, 1]:
+        assert "is in progress in another mcli process" in errors
+    assert (slow.uploads, len(slow.jobs)) == (1, 1)

@@ -363,3 +363,10 @@ def test_the_journal_keeps_no_credentials_of_the_server_url(url, shown):
     from mistral_cli.batchrun.fingerprint import without_credentials
 
     assert without_credentials(url) == shown
+
+
+def test_a_run_that_cannot_take_its_lock_says_so_and_sends_nothing(api, sim, cli, prompts, tmp_path):
+    (tmp_path / "mcli-data" / "runs").write_text("not a folder")
+    result = create(cli, prompts)
+    assert result.exit_code == 1 and "cannot lock batch run" in result.stderr
+    assert "Traceback" not in result.stderr and api.requests == []

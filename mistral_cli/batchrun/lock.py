@@ -30,8 +30,12 @@ class RunLock:
 
     def hold(self, tag: str) -> None:
         """Take run TAG's lock without waiting; RunBusy when another process has it."""
-        private_dir(self.folder)
-        handle = open(os.open(self.folder / f"{tag}.lock", os.O_RDWR | os.O_CREAT, 0o600), "rb+")
+        path = self.folder / f"{tag}.lock"
+        try:
+            private_dir(self.folder)
+            handle = open(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "rb+")
+        except OSError as exc:
+            raise MCLIError(f"cannot lock batch run {tag} ({path}): {exc.strerror or exc}") from None
         try:
             _lock(handle)
         except BlockingIOError:
