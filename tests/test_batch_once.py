@@ -370,3 +370,14 @@ def test_a_run_that_cannot_take_its_lock_says_so_and_sends_nothing(api, sim, cli
     result = create(cli, prompts)
     assert result.exit_code == 1 and "cannot lock batch run" in result.stderr
     assert "Traceback" not in result.stderr and api.requests == []
+
+
+def test_results_are_named_after_the_job_mcli_checked_not_the_body(api, sim, cli, prompts, tmp_path):
+    assert create(cli, prompts).exit_code == 0
+    [job_id] = sim.jobs
+    sim.advance(1000)
+    api.stubs.insert(0, Stub("GET", f"/v1/batch/jobs/{job_id}",
+                             lambda req: json_response({**sim.state(job_id), "id": "../../escape"})))
+    result = watched(cli, prompts, tmp_path / "out")
+    assert result.exit_code == 1 and "is not the job asked for" in result.stderr
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob("*escape*"))

@@ -120,11 +120,6 @@ class BatchRun:
         """The run's tag."""
         return self.record.tag
 
-    @property
-    def job_id(self) -> str | None:
-        """The run's job id, once known."""
-        return self.record.job_id
-
     def _refresh(self) -> None:
         """Read the run's entry again after a step was written."""
         self.record = self.journal.get(self.tag) or self.record

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.commands.batch_watch import final, make_view, watch_job
-from mistral_cli.errors import NotFoundError
+from mistral_cli.errors import MCLIError, NotFoundError
 from mistral_cli.inputs import check_range
 from mistral_cli.options import OutputOpt, env_of
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
@@ -142,6 +142,9 @@ def _save(env: "Env", run: "BatchRun", body: dict, folder: Path) -> None:
         env.info(f"results of batch run {run.tag} already saved: {', '.join(map(str, saved))}")
         return
     job = BatchJob.of(body)
+    if job.id != run.record.job_id:  # the file names come from the id mcli checked, never from a body
+        raise MCLIError(f"unexpected response from GET /v1/batch/jobs/{run.record.job_id}: id: "
+                        f"{job.id[:80]!r} is not the job asked for")
     ours = run.owns(folder)  # an earlier start of this run was writing there: its files are its own
     if ours:
         remove_partial_downloads(folder, [f"{job.id}.{kind}.jsonl" for kind, _id in result_files(job)])
