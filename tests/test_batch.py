@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -36,6 +37,13 @@ def sim(api, monkeypatch):
     return jobs
 
 
+def run_tag(upload_name: str) -> str:
+    """The run tag in an upload's name (mcli-run-TAG-N.jsonl), checked to have that shape."""
+    match = re.fullmatch(r"mcli-run-([0-9a-f]{8}-[0-9a-f]{8})-1\.jsonl", upload_name)
+    assert match, upload_name
+    return match.group(1)
+
+
 def tsv(text: str) -> dict[str, str]:
     return dict(line.split("\t", 1) for line in text.splitlines())
 
@@ -50,11 +58,11 @@ def test_create_checks_uploads_then_creates_with_every_option(api, sim, cli, req
     assert result.exit_code == 0, result
     upload, create = api.requests
     assert (upload.method, upload.path, upload.form) == ("POST", "/v1/files", {"purpose": "batch"})
-    assert upload.file("file").filename == "requests.jsonl"
+    tag = run_tag(upload.file("file").filename)
     assert upload.file("file").content == requests_file.read_bytes()
     uploaded = next(iter(api.files))
     assert create.json == {"input_files": [uploaded, FILE_ID], "endpoint": CHAT, "model": MODEL,
-                           "metadata": {"team": "search", "run": "a=b"}, "timeout_hours": 6}
+                           "metadata": {"team": "search", "run": "a=b", "mcli_run": tag}, "timeout_hours": 6}
     assert result.stdout.strip() == next(iter(sim.jobs))
 
 
@@ -91,7 +99,7 @@ def test_from_prompts_makes_one_chat_request_per_line(api, sim, cli):
                  "--max-tokens", "50", "--temperature", "0.2", "-o", "json", input=prompts)
     assert result.exit_code == 0, result
     upload, create = api.requests
-    assert upload.file("file").filename == "stdin.batch.jsonl"
+    run_tag(upload.file("file").filename)
     lines = [json.loads(line) for line in upload.file("file").content.decode().splitlines()]
     system = {"role": "system", "content": "Be brief."}
     assert lines == [
@@ -106,11 +114,12 @@ def upload_id(api) -> str:
     return next(iter(api.files))
 
 
-def test_from_prompts_file_names_the_upload_after_it(api, cli, tmp_path):
+def test_a_run_tags_its_upload_name_and_its_job_metadata_alike(api, cli, tmp_path):
     prompts = tmp_path / "questions.txt"
     prompts.write_text("one\ntwo\n")
     assert cli("batch", "create", "--from-prompts", prompts, "-m", MODEL).exit_code == 0
-    assert api.requests[0].file("file").filename == "questions.batch.jsonl"
+    tag = run_tag(api.requests[0].file("file").filename)
+    assert api.requests[1].json["metadata"] == {"mcli_run": tag}
 
 
 def test_from_prompts_leaves_no_temporary_file(api, cli, tmp_path, monkeypatch):
@@ -273,7 +282,7 @@ def test_results_saves_the_output_and_error_files(api, sim, cli, requests_file, 
     assert result.exit_code == 0, result
     output = (out / f"{job_id}.output.jsonl").read_text().splitlines()
     errors = (out / f"{job_id}.error.jsonl").read_text().splitlines()
-    assert [json.loads(line)["custom_id"] for line in output] == ["1", "3"]
+    assert sorted(json.loads(line)["custom_id"] for line in output) == ["1", "3"]
     assert [json.loads(line)["custom_id"] for line in errors] == ["2"]
     assert result.stdout == ""
     again = cli("batch", "results", job_id, "--dir", out)
@@ -285,7 +294,7 @@ def test_results_answers_one_line_per_request_errors_on_stderr(api, sim, cli, re
     job_id = finished_job(sim, cli, requests_file, fail_ids={"2"})
     result = cli("batch", "results", job_id, "--answers")
     assert result.exit_code == 0, result
-    assert result.stdout == "1\tanswer to prompt 1\n3\tanswer to prompt 3\n"
+    assert sorted(result.stdout.splitlines()) == ["1\tanswer to prompt 1", "3\tanswer to prompt 3"]
     assert "2\terror: HTTP 400: request 2 refused" in result.stderr
 
 

@@ -6,7 +6,7 @@ that of its top-level package under mistral_cli, so commands/batch/watch.py is `
 
     app, invoke, docgen, __main__
     commands, options
-    generation
+    generation, batchrun
     render, store, inputs, validate
     env
     api
@@ -44,7 +44,7 @@ MODULE_NAME = re.compile(r"mistral_cli(\.\w+)+")
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("app", "invoke", "docgen", "__main__"),
     ("commands", "options"),
-    ("generation",),
+    ("generation", "batchrun"),
     ("render", "store", "inputs", "validate"),
     ("env",),
     ("api",),

@@ -12,7 +12,7 @@ function __mcli_subs
         case 'auth'
             echo login logout status token
         case 'batch'
-            echo cancel create get list results watch
+            echo cancel create get list results runs watch
         case 'classifiers'
             echo classify classify-chat moderate moderate-chat
         case 'completion'
@@ -50,6 +50,8 @@ function __mcli_vopts
             echo --model --metadata --created-after --status --page --page-size -o --output
         case 'batch results'
             echo --dir
+        case 'batch runs'
+            echo --limit -n -o --output
         case 'batch watch'
             echo --interval -o --output
         case 'chat'
@@ -271,10 +273,11 @@ complete -c mcli -n '__mcli_at auth status' -s 'h' -l 'help' -d 'Show this messa
 complete -c mcli -n '__mcli_at auth token' -s 'h' -l 'help' -d 'Show this message and exit.'
 
 complete -c mcli -n '__mcli_at batch' -a 'cancel' -d 'Ask for a batch job to be cancelled (asks first on a terminal).'
-complete -c mcli -n '__mcli_at batch' -a 'create' -d 'Create a batch job from request files or a file of prompts.'
+complete -c mcli -n '__mcli_at batch' -a 'create' -d 'Create a batch job from request files or a file of prompts (local input: exactly once).'
 complete -c mcli -n '__mcli_at batch' -a 'get' -d 'Show one batch job: status, counts, files, errors.'
 complete -c mcli -n '__mcli_at batch' -a 'list' -d 'List batch jobs.'
 complete -c mcli -n '__mcli_at batch' -a 'results' -d 'Download a batch job\'s output and error files, or print its answers.'
+complete -c mcli -n '__mcli_at batch' -a 'runs' -d 'Show the batch run journal: each run\'s state, job id and where its results are.'
 complete -c mcli -n '__mcli_at batch' -a 'watch' -d 'Follow a batch job until it ends (exit 5 if it fails, times out or is cancelled).'
 complete -c mcli -n '__mcli_at batch' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -295,6 +298,7 @@ complete -c mcli -n '__mcli_at batch create' -l 'temperature' -x -d 'Sampling te
 complete -c mcli -n '__mcli_at batch create' -l 'watch' -d 'Follow the new job until it ends.'
 complete -c mcli -n '__mcli_at batch create' -l 'results-dir' -r -F -d 'With --watch: save the result files here at the end.'
 complete -c mcli -n '__mcli_at batch create' -l 'interval' -x -d 'Seconds between polls at first (it grows while nothing changes).'
+complete -c mcli -n '__mcli_at batch create' -l 'new' -d 'Start a separate run of the same local input (by default, the same command resumes its last run: nothing is uploaded or created twice).'
 complete -c mcli -n '__mcli_at batch create' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at batch create' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -318,6 +322,10 @@ complete -c mcli -n '__mcli_at batch results' -l 'answers' -d 'Print `custom_id<
 complete -c mcli -n '__mcli_at batch results' -l 'force' -s 'f' -d 'Overwrite existing files.'
 complete -c mcli -n '__mcli_at batch results' -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c mcli -n '__mcli_at batch results; and __mcli_npos 0' -a '(__mcli_live batch-job)'
+
+complete -c mcli -n '__mcli_at batch runs' -l 'limit' -s 'n' -x -d 'Show at most this many runs, newest first.'
+complete -c mcli -n '__mcli_at batch runs' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
+complete -c mcli -n '__mcli_at batch runs' -s 'h' -l 'help' -d 'Show this message and exit.'
 
 complete -c mcli -n '__mcli_at batch watch' -l 'interval' -x -d 'Seconds between polls at first (it grows while nothing changes).'
 complete -c mcli -n '__mcli_at batch watch' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'

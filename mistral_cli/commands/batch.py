@@ -15,6 +15,7 @@ import typer
 
 from mistral_cli.api import batch as api
 from mistral_cli.commands import batch_inputs as inputs
+from mistral_cli.commands import batch_run
 from mistral_cli.commands.batch_results import print_answers, save_results
 from mistral_cli.commands.batch_watch import watch_job
 from mistral_cli.errors import MCLIError, UsageError
@@ -127,9 +128,12 @@ def create(
         "--results-dir", metavar="DIR", help="With --watch: save the result files here at the end.",
         show_default=False)] = None,
     interval: IntervalOpt = DEFAULT_INTERVAL,
+    new: Annotated[bool, typer.Option(
+        "--new", help="Start a separate run of the same local input (by default, the same command "
+        "resumes its last run: nothing is uploaded or created twice).")] = False,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
-    """Create a batch job from request files or a file of prompts."""
+    """Create a batch job from request files or a file of prompts (local input: exactly once)."""
     env = env_of(ctx)
     options = inputs.PromptOptions(system, max_tokens, temperature)
     endpoint_value = _check_create(from_prompts, input_ or [], endpoint, options, timeout_hours,
@@ -140,10 +144,15 @@ def create(
     with ExitStack() as stack:  # the prompts file is written (and checked) before any upload
         prompts = (stack.enter_context(inputs.prompt_requests_file(env, from_prompts, options))
                    if from_prompts is not None else None)
-        file_ids = [inputs.upload_requests(env, path) for path in sorted_inputs.paths] + sorted_inputs.ids
-        if prompts is not None:
-            file_ids.append(inputs.upload_requests(env, prompts, inputs.requests_name(str(from_prompts))))
-    body = api.create_job(env.client, input_files=file_ids, endpoint=endpoint_value, model=model,
+        if prompts is not None or sorted_inputs.paths:  # local input: a run that happens once
+            spec = batch_run.spec_of(sorted_inputs, prompts, from_prompts, endpoint_value, model, pairs,
+                                     timeout_hours)
+            shown = batch_run.create(env, spec, fresh=new, watch=watch, results_dir=results_dir,
+                                     interval=interval, output=output)
+            if shown is not None:
+                emit_object(env, output, shown, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
+            return
+    body = api.create_job(env.client, input_files=sorted_inputs.ids, endpoint=endpoint_value, model=model,
                           metadata=pairs, timeout_hours=timeout_hours)
     if not watch:
         emit_object(env, output, body, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
@@ -199,6 +208,12 @@ def _watch_then_save(env: "Env", job_id: str, output: OutputFormat, interval: fl
         raise
     if results_dir is not None:
         save_results(env, job_id, job, results_dir, force=False)
+
+
+app.command("runs", epilog=epilog(
+    "mcli batch runs",
+    "mcli batch runs 3fa9c2d1-7b2e0a4c",
+    "mcli batch runs -o json | jq '.[] | select(.state != \"saved\") | .job_id'"))(batch_run.runs)
 
 
 # -- list, get, cancel -------------------------------------------------------------------

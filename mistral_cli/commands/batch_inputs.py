@@ -2,9 +2,9 @@
 
 Every local check (metadata, file existence, the request file format) runs before the first
 upload. `--from-prompts` writes one chat request per prompt line to a temporary file, line by
-line, and uploads that file streamed: memory stays flat for a million prompts, and a file
-(unlike a one-shot stream) has a known length for the progress bar and can be sent again
-when an upload is retried after a 429.
+line, which the batch run (batchrun/) fingerprints and uploads streamed: memory stays flat
+for a million prompts, and a file (unlike a one-shot stream) has a known length for the
+progress bar and can be sent again when an upload is retried after a 429.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from typing import IO, TYPE_CHECKING, Any
 
 from mistral_cli.errors import UsageError
 from mistral_cli.render.output import dumps
-from mistral_cli.render.progress import progress_bar
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -92,18 +91,6 @@ def validate_files(paths: Iterable[Path]) -> None:
 
     for path in paths:
         check_batch_file(path).raise_if_bad()
-
-
-def upload_requests(env: "Env", path: Path, name: str | None = None) -> str:
-    """Upload PATH with purpose batch (streamed, with progress); return the new file's id."""
-    from mistral_cli.api.files import upload_file
-
-    size = path.stat().st_size
-    with progress_bar(env, f"uploading {name or path.name}", size) as on_progress:
-        body = upload_file(env.client, path, purpose="batch", name=name, on_progress=on_progress)
-    file_id = body.get("id") if isinstance(body, dict) else None
-    env.info(f"uploaded {name or path} as {file_id}")
-    return str(file_id)
 
 
 # -- --from-prompts ----------------------------------------------------------------------
@@ -181,8 +168,3 @@ def _checked(lines: Iterable[str], source: str) -> Iterator[str]:
 
 def _label(source: str) -> str:
     return "standard input" if source == "-" else source
-
-
-def requests_name(source: str) -> str:
-    """The name the uploaded request file gets: PROMPTS.batch.jsonl."""
-    return f"{'stdin' if source == '-' else Path(source).stem}.batch.jsonl"

@@ -41,9 +41,10 @@ def resume_hint(job_id: str) -> str:
     return f"stopped watching; the job keeps running. Resume with: mcli batch watch {job_id}"
 
 
-def watch_job(env: "Env", job_id: str, output: OutputFormat, interval: float) -> "BatchJob":
-    """Poll JOB_ID until it ends, showing each change; return the final job, or raise
-    JobFailedError when it ended FAILED, TIMEOUT_EXCEEDED or CANCELLED."""
+def watch_job(env: "Env", job_id: str, output: OutputFormat, interval: float,
+              on_end: Callable[[Any], None] | None = None) -> "BatchJob":
+    """Poll JOB_ID until it ends, showing each change; hand the final body to ON_END; return
+    the final job, or raise JobFailedError when it ended FAILED, TIMEOUT_EXCEEDED or CANCELLED."""
     from mistral_cli.models.batch import BatchJob
 
     def fetch() -> tuple[dict, BatchJob]:
@@ -62,6 +63,8 @@ def watch_job(env: "Env", job_id: str, output: OutputFormat, interval: float) ->
         env.info(resume_hint(job_id))
         raise
     view.finish(body)
+    if on_end is not None:
+        on_end(body)
     return final(env, BatchJob.of(body))
 
 

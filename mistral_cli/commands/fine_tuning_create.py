@@ -1,9 +1,11 @@
 """`mcli fine-tuning create`: every JobIn field, local training files checked then uploaded.
 
 Order: every option is parsed and checked against the spec's bounds, every local file is
-validated (streamed), then local files are uploaded (purpose fine-tune, with progress), and
-only then is the job created (Effect.CREATE: never retried once it may have arrived).
-`--dry-run` asks for the estimate instead; `--watch` follows the new job.
+validated (streamed), then local files are uploaded (purpose fine-tune, with progress; an
+earlier upload of the same bytes is reused once a GET confirms it is still there, so a
+`--dry-run` and the real create upload once), and only then is the job created
+(Effect.CREATE: never retried once it may have arrived). `--dry-run` asks for the estimate
+instead; `--watch` follows the new job.
 """
 
 from __future__ import annotations
@@ -113,17 +115,18 @@ def _validate_local(env: "Env", refs: list[FileRef], job_type: str,
 
 
 def _upload(env: "Env", refs: list[FileRef]) -> None:
-    """Upload each local file (purpose fine-tune) and keep its new id."""
+    """Upload each local file (purpose fine-tune) and keep its id; an earlier upload of the
+    same bytes, still on the server, is reused (batchrun/reuse.py)."""
+    from mistral_cli.batchrun.reuse import upload_once
     from mistral_cli.commands.files import upload_one
 
     for ref in refs:
         if ref.path is None:
             continue
-        body = upload_one(env, ref.path, "fine-tune")
-        ref.file_id = body.get("id") if isinstance(body, dict) else None
-        if not ref.file_id:
-            raise UsageError(f"uploading {ref.path} gave no file id")
-        env.info(f"uploaded {ref.path} ({ref.examples} examples) as {ref.file_id}")
+        path = ref.path
+        ref.file_id, reused = upload_once(env, path, "fine-tune", lambda: upload_one(env, path, "fine-tune"))
+        done = "reusing the earlier upload of" if reused else "uploaded"
+        env.info(f"{done} {ref.path} ({ref.examples} examples) as {ref.file_id}")
 
 
 def _training_file(ref: FileRef) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The history database's connection settings and schema migrations.
+"""The local database's connection settings and schema migrations (history, batch run journal).
 
 The schema version lives in `PRAGMA user_version`: MIGRATIONS[n] takes a database from
 version n to n + 1, so a later change appends one script and older files catch up on open.
@@ -56,6 +56,47 @@ MIGRATIONS: tuple[str, ...] = (
     # (a tool result) offers the model the same tools without repeating --tool.
     """
     ALTER TABLE conversations ADD COLUMN tools TEXT
+    """,
+    # 2 -> 3: the batch run journal (store/runs.py: a run, its uploads, its job, its results)
+    # and the upload log that lets a later command reuse an upload of the same bytes.
+    """
+    CREATE TABLE batch_runs (
+        tag            TEXT PRIMARY KEY,
+        fingerprint    TEXT NOT NULL,
+        kind           TEXT NOT NULL,
+        server         TEXT NOT NULL,
+        profile        TEXT NOT NULL,
+        inputs         TEXT NOT NULL,
+        state          TEXT NOT NULL,
+        create_sent_at TEXT,
+        job_id         TEXT,
+        final_job      TEXT,
+        results        TEXT,
+        created_at     TEXT NOT NULL,
+        updated_at     TEXT NOT NULL
+    );
+    CREATE INDEX batch_runs_by_fingerprint ON batch_runs (fingerprint);
+    CREATE TABLE batch_run_uploads (
+        tag     TEXT NOT NULL REFERENCES batch_runs (tag) ON DELETE CASCADE,
+        seq     INTEGER NOT NULL,
+        source  TEXT NOT NULL,
+        name    TEXT NOT NULL,
+        bytes   INTEGER NOT NULL,
+        sha256  TEXT NOT NULL,
+        sent_at TEXT,
+        file_id TEXT,
+        PRIMARY KEY (tag, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE uploads (
+        server      TEXT NOT NULL,
+        profile     TEXT NOT NULL,
+        purpose     TEXT NOT NULL,
+        sha256      TEXT NOT NULL,
+        bytes       INTEGER NOT NULL,
+        file_id     TEXT NOT NULL,
+        uploaded_at TEXT NOT NULL,
+        PRIMARY KEY (server, profile, purpose, sha256)
+    ) WITHOUT ROWID
     """,
 )
 

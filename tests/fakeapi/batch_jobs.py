@@ -12,13 +12,23 @@ seconds while RUNNING; when all are answered it ends with `outcome`, with an out
 error file (one line per failed request). Cancelling makes it CANCELLATION_REQUESTED, then
 CANCELLED with what was answered so far at the next advance. `outage` answers chosen job
 polls with an error instead. The server still validates every request against the spec.
+
+As the real service may, a job writes its output lines in an order of its own (`shuffle`,
+seeded). `uploads` counts the uploads the server accepted and `jobs` holds every job
+created, so a test can prove a run sent each exactly once. `advance_per_poll` moves the
+clock on every job poll, for processes that sleep in real time. The files list honours
+`search` (part of the name) and `purpose`; the jobs list honours `metadata` (key=value&...),
+`created_after` and `status`.
 """
 
 from __future__ import annotations
 
 import json
+import random
+import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from .defaults import CREATED, DEFAULTS, chat_completion
@@ -52,13 +62,19 @@ class BatchJobs:
     outage: dict[int, Response] = field(default_factory=dict)  # poll number (from 1) -> reply
     now: float = 0.0
     polls: int = 0
+    advance_per_poll: float = 0.0
+    shuffle: bool = True
+    seed: int = 0
+    uploads: int = 0  # uploads accepted
     jobs: dict[str, Job] = field(default_factory=dict)
     contents: dict[str, bytes] = field(default_factory=dict)  # uploaded and result files
 
     def install(self) -> "BatchJobs":
         """Answer the batch operations, uploads and file downloads through this simulator."""
         add = self.api.add
+        self._rng = random.Random(self.seed)
         add("POST", "/v1/files", self._upload, optional=True)
+        add("GET", "/v1/files", self._list_files, optional=True)
         add("GET", "/v1/files/{file_id}/content", self._content, optional=True)
         add("POST", "/v1/batch/jobs", self._create, optional=True)
         add("GET", "/v1/batch/jobs", self._list, optional=True)
@@ -77,7 +93,21 @@ class BatchJobs:
         part = req.file("file")
         if part is not None and part.content is not None:
             self.contents[reply.json["id"]] = part.content
+        self.uploads += 1
         return reply
+
+    def _list_files(self, req) -> Response:
+        search = req.query.get("search", [""])[0]
+        purpose = req.query.get("purpose", [None])[0]
+        files = [obj for obj in self.api.files.values()
+                 if search in obj["filename"] and purpose in (None, obj["purpose"])]
+        return json_response(self._page(req, files))
+
+    @staticmethod
+    def _page(req, items: list) -> dict:
+        page = int(req.query.get("page", ["0"])[0])
+        size = int(req.query.get("page_size", ["100"])[0])
+        return {"object": "list", "data": items[page * size:(page + 1) * size], "total": len(items)}
 
     def _content(self, req) -> Response:
         content = self.contents.get(req.path_params["file_id"])
@@ -92,7 +122,7 @@ class BatchJobs:
         body = {"id": job_id, "object": "batch", "input_files": spec["input_files"],
                 "endpoint": spec["endpoint"], "model": spec["model"],
                 "metadata": spec.get("metadata"), "errors": [], "status": "QUEUED",
-                "created_at": CREATED, "total_requests": len(requests), "completed_requests": 0,
+                "created_at": int(time.time()), "total_requests": len(requests), "completed_requests": 0,
                 "succeeded_requests": 0, "failed_requests": 0, "output_file": None,
                 "error_file": None, "started_at": None, "completed_at": None}
         self.jobs[job_id] = Job(job_id, body, requests, self.now)
@@ -108,16 +138,20 @@ class BatchJobs:
             return self.outage[self.polls]
         if req.path_params["job_id"] not in self.jobs:
             return json_response({"detail": "Batch job not found"}, 404)
-        return json_response(self.state(req.path_params["job_id"]))
+        body = self.state(req.path_params["job_id"])
+        self.advance(self.advance_per_poll)
+        return json_response(body)
 
     def _list(self, req) -> Response:
         wanted = set(req.query.get("status", []))
+        pairs = [pair.split("=", 1) for pair in req.query.get("metadata", [""])[0].split("&") if pair]
+        after = req.query.get("created_after", [None])[0]
+        since = datetime.fromisoformat(after).timestamp() if after else None
         jobs = [self.state(job_id) for job_id in self.jobs]
-        jobs = [job for job in jobs if not wanted or job["status"] in wanted]
-        page = int(req.query.get("page", ["0"])[0])
-        size = int(req.query.get("page_size", ["100"])[0])
-        return json_response({"object": "list", "data": jobs[page * size:(page + 1) * size],
-                              "total": len(jobs)})
+        jobs = [job for job in jobs if (not wanted or job["status"] in wanted)
+                and all((job["metadata"] or {}).get(key) == value for key, value in pairs)
+                and (since is None or job["created_at"] >= since)]
+        return json_response(self._page(req, jobs))
 
     def _cancel(self, req) -> Response:
         job = self.jobs[req.path_params["job_id"]]
@@ -163,6 +197,9 @@ class BatchJobs:
         outputs, errors = [], []
         for custom_id, body in job.requests[:done]:
             (errors if custom_id in self.fail_ids else outputs).append(self._result(custom_id, body))
+        if self.shuffle:
+            self._rng.shuffle(outputs)
+            self._rng.shuffle(errors)
         job.body.update(status=status, completed_at=CREATED + int(self.now),
                         output_file=self._store(outputs), error_file=self._store(errors))
         if status == "FAILED":

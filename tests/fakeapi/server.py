@@ -8,6 +8,11 @@ every request against the Mistral OpenAPI spec, answers registered stubs
     ... point a client at api.url ...
     api.verify()     # raises AssertionError: violations / unused stubs
     api.stop()
+
+``api.delay = 0.4`` makes every answer wait that long after its request was read (a slow
+server). ``api.hooks`` are called as ``hook(stage, request)`` on the handler's thread with
+stage "received" (the request was read in full, nothing answered yet) and "answered" (the
+response was written): kill tests use them to act while a request is in flight.
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ import json
 import re
 import sys
 import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -147,6 +153,8 @@ class FakeAPI:
         self.files: dict[str, dict] = {}      # uploads seen by the default handlers
         self.server_errors: list[str] = []
         self.validate = validate
+        self.delay = 0.0                      # seconds before each answer
+        self.hooks: list = []                 # hook(stage, request): "received" / "answered"
         self._ignore_violations = False
         self._lock = threading.Lock()
         self._server = _QuietServer((host, port), _make_handler(self))
@@ -236,6 +244,10 @@ class FakeAPI:
             raise AssertionError("FakeAPI problems:\n  " + "\n  ".join(problems))
 
     # ---- dispatch (called from handler threads) --------------------------
+    def _stage(self, stage: str, req: RecordedRequest) -> None:
+        for hook in list(self.hooks):
+            hook(stage, req)
+
     def _respond(self, req: RecordedRequest):
         with self._lock:
             self.requests.append(req)
@@ -277,6 +289,9 @@ def _make_handler(api: FakeAPI):
                                          f"request\n{traceback.format_exc()}")
                 self.close_connection = True
                 return
+            api._stage("received", req)
+            if api.delay:
+                time.sleep(api.delay)
             try:
                 resp = api._respond(req)
             except Exception:
@@ -287,6 +302,7 @@ def _make_handler(api: FakeAPI):
                 resp.write(self)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
+            api._stage("answered", req)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 

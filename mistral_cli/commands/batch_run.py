@@ -1,0 +1,184 @@
+"""`mcli batch create` with local input as a run that happens once, and `mcli batch runs`.
+
+The procedure (fingerprint, journal, upload and create once, adopt after a crash) lives in
+batchrun/; this module puts it together with following the job (batch_watch.py) and saving
+its results (batch_results.py). A run whose job has ended is shown again from the journal
+without a request; its results are fetched again only when the folder asked for does not
+hold them unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from mistral_cli.commands.batch_watch import final, make_view, watch_job
+from mistral_cli.errors import MCLIError, NotFoundError
+from mistral_cli.inputs import check_range
+from mistral_cli.options import OutputOpt, env_of
+from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.batchrun.procedure import BatchRun, RunSpec
+    from mistral_cli.commands.batch_inputs import Inputs
+    from mistral_cli.env import Env
+    from mistral_cli.models.batch import BatchJob
+
+def _inputs(run: dict) -> str:
+    """A run's inputs as one cell."""
+    return ", ".join(map(str, run.get("inputs") or []))
+
+
+RUN_COLUMNS = (
+    Column("TAG", "tag"),
+    Column("STATE", "state"),
+    Column("JOB", "job_id", "id"),
+    Column("INPUTS", _inputs),
+    Column("RESULTS", lambda run: (run.get("results") or {}).get("dir")),
+    Column("UPDATED", "updated_at", "time"),
+)
+RUN_FIELDS = (
+    *RUN_COLUMNS[:3],
+    Column("KIND", "kind"),
+    Column("SERVER", "server"),
+    Column("PROFILE", "profile"),
+    Column("INPUTS", _inputs),
+    Column("UPLOADS", lambda run: ", ".join(f"{up['name']} -> {up['file_id'] or ('sent' if up['sent_at'] else '-')}"
+                                            for up in run.get("uploads") or [])),
+    Column("JOB STATUS", lambda run: (run.get("final_job") or {}).get("status")),
+    Column("RESULTS", lambda run: ", ".join(str(item.get("path")) for item in
+                                            (run.get("results") or {}).get("files") or [])),
+    Column("FINGERPRINT", "fingerprint"),
+    Column("CREATED", "created_at", "time"),
+    Column("UPDATED", "updated_at", "time"),
+)
+DEFAULT_LIMIT = 30
+
+
+def spec_of(sorted_inputs: "Inputs", prompts: Path | None, from_prompts: str | None, endpoint: str,
+            model: str, metadata: dict[str, str], timeout_hours: int | None) -> "RunSpec":
+    """The run `batch create` makes of its inputs: the local files and file ids in the order
+    given, then the request file made from --from-prompts."""
+    from mistral_cli.batchrun.procedure import LocalInput, RunSpec
+
+    items: list[LocalInput | str] = [LocalInput(path, str(path)) for path in sorted_inputs.paths]
+    items += sorted_inputs.ids
+    if prompts is not None:
+        source = "standard input" if from_prompts == "-" else str(from_prompts)
+        items.append(LocalInput(prompts, f"{source} (prompts)"))
+    return RunSpec("batch create", endpoint, model, items, dict(metadata), timeout_hours)
+
+
+def create(env: "Env", spec: "RunSpec", *, fresh: bool, watch: bool, results_dir: Path | None,
+           interval: float, output: OutputFormat) -> dict | None:
+    """Run SPEC once: resume its last run (unless FRESH) or start one; return the job body to
+    print when not watching, None when the watch showed it."""
+    from mistral_cli.batchrun.procedure import open_run
+
+    with open_run(env, spec, fresh=fresh) as run:
+        body = run.record.final_job
+        if body is None:
+            job_id = run.ensure_job()
+            if not watch:
+                return run.job_body or _get(env, job_id)
+            body = _follow(env, run, job_id, output, interval, results_dir)
+        elif not watch:
+            return body
+        else:
+            _replay(env, body, output)
+        if results_dir is not None:
+            _save(env, run, body, results_dir)
+    return None
+
+
+def _get(env: "Env", job_id: str) -> dict:
+    """The job JOB_ID as the server has it now."""
+    from mistral_cli.api.batch import get_job
+
+    return get_job(env.client, job_id)
+
+
+def _follow(env: "Env", run: "BatchRun", job_id: str, output: OutputFormat, interval: float,
+            results_dir: Path | None) -> Any:
+    """Watch the run's job to its end (kept in the journal); its final body."""
+    ended: list[Any] = []
+
+    def on_end(body: Any) -> None:
+        run.ended(body)
+        ended.append(body)
+
+    env.info(f"batch run {run.tag}: following batch job {job_id}")
+    try:
+        watch_job(env, job_id, output, interval, on_end=on_end)
+    except KeyboardInterrupt:
+        then = " and saves the results" if results_dir is not None else ""
+        env.info(f"or run the same command again: it resumes batch run {run.tag}{then}")
+        raise
+    return ended[0]
+
+
+def _replay(env: "Env", body: dict, output: OutputFormat) -> "BatchJob":
+    """Show a finished run's final state as its watch did at the end (no request)."""
+    from mistral_cli.models.batch import BatchJob
+
+    job = BatchJob.of(body)
+    view = make_view(env, output, job.id)
+    with view:
+        view.show(body, job)
+    view.finish(body)
+    return final(env, job)
+
+
+def _save(env: "Env", run: "BatchRun", body: dict, folder: Path) -> None:
+    """Save the run's results into FOLDER, unless they are there already, unchanged."""
+    from mistral_cli.batchrun.procedure import remove_partial_downloads
+    from mistral_cli.commands.batch_results import result_files, save_results
+    from mistral_cli.models.batch import BatchJob
+
+    saved = run.saved_files(folder)
+    if saved is not None:
+        env.info(f"results of batch run {run.tag} already saved: {', '.join(map(str, saved))}")
+        return
+    job = BatchJob.of(body)
+    if job.id != run.record.job_id:  # the file names come from the id mcli checked, never from a body
+        raise MCLIError(f"unexpected response from GET /v1/batch/jobs/{run.record.job_id}: id: "
+                        f"{job.id[:80]!r} is not the job asked for")
+    ours = run.owns(folder)  # an earlier start of this run was writing there: its files are its own
+    if ours:
+        remove_partial_downloads(folder, [f"{job.id}.{kind}.jsonl" for kind, _id in result_files(job)])
+    run.saving(folder)
+    run.saved(folder, save_results(env, job, folder, force=ours))
+
+
+# -- mcli batch runs ----------------------------------------------------------------------
+
+
+def runs(
+    ctx: typer.Context,
+    tag: Annotated[Optional[str], typer.Argument(
+        metavar="[TAG]", help="Show this run in full (its uploads, job and results).", show_default=False)] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Show at most this many runs, newest first.")]
+    = DEFAULT_LIMIT,
+    output: OutputOpt = OutputFormat.table,
+) -> None:
+    """Show the batch run journal: each run's state, job id and where its results are."""
+    from mistral_cli.store.runs import open_existing_journal
+
+    env = env_of(ctx)
+    check_range(limit, "--limit", low=1)
+    journal = open_existing_journal(env)
+    try:
+        if tag is not None:
+            run = journal.get(tag) if journal else None
+            if run is None:
+                raise NotFoundError(f"no batch run {tag!r} in the journal",
+                                    hint="`mcli batch runs` lists the runs")
+            emit_object(env, output, run.to_dict(), RUN_FIELDS, id_key="tag", title=f"batch run {tag}")
+            return
+        items = [run.to_dict() for run in journal.runs(limit)] if journal else []
+        emit_list(env, output, items, RUN_COLUMNS, id_key="tag")
+    finally:
+        if journal is not None:
+            journal.close()
