@@ -7,8 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import struct
-import zlib
 
 import pytest
 from hypothesis import given, settings

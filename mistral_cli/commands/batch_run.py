@@ -149,7 +149,7 @@ def _save(env: "Env", run: "BatchRun", body: dict, folder: Path) -> None:
     if ours:
         remove_partial_downloads(folder, [f"{job.id}.{kind}.jsonl" for kind, _id in result_files(job)])
     run.saving(folder)
-    run.saved(folder, save_results(env, job, folder, force=ours))
+    run.saved(folder, save_results(env, run.record.job_id, job, folder, force=ours))
 
 
 # -- mcli batch runs ----------------------------------------------------------------------
