@@ -128,10 +128,15 @@ def _at(folder_fd: int | None, directory: Path, name: str) -> str:
     return name if folder_fd is not None else os.path.join(directory, name)
 
 
+def temp_prefix(name: str) -> str:
+    """How the temporary files of a write of NAME begin (`.NAME.`, NAME cut short); they end `.part`."""
+    return f".{name[:TEMP_PREFIX_CHARS]}."
+
+
 def _create_temp(folder_fd: int | None, directory: Path, name: str, path: Path) -> tuple[str, BinaryIO]:
     """A new, exclusively created `.NAME.RANDOM.part` in the folder, and a handle on it."""
     for _attempt in range(TEMP_ATTEMPTS):
-        temp = f".{name[:TEMP_PREFIX_CHARS]}.{secrets.token_hex(4)}.part"
+        temp = f"{temp_prefix(name)}{secrets.token_hex(4)}.part"
         try:
             fd = os.open(_at(folder_fd, directory, temp), TEMP_FLAGS, NEW_FILE_MODE, dir_fd=folder_fd)
         except FileExistsError:

@@ -270,7 +270,9 @@ def test_a_run_resumed_mid_save_replaces_its_own_files_and_leftovers(api, sim, c
                "--results-dir", out).exit_code == 1
     [job_id] = sim.jobs
     (out / f"{job_id}.output.jsonl").write_text("half a file")  # as a kill between rename and journal
-    (out / f".{job_id}.output.jsonl.x1y2.part").write_text("left by SIGKILL")
+    from mistral_cli.safe_files import temp_prefix
+
+    (out / f"{temp_prefix(f'{job_id}.output.jsonl')}x1y2.part").write_text("left by SIGKILL")
     result = watched(cli, prompts, out)
     assert result.exit_code == 0, result
     assert saved_ids(out) == ["1", "2", "3"]

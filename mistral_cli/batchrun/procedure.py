@@ -19,6 +19,8 @@ be shown again from the journal without a request.
 
 from __future__ import annotations
 
+import glob
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -263,10 +265,12 @@ class BatchRun:
 
 
 def remove_partial_downloads(folder: Path, names: list[str]) -> None:
-    """Delete the temporary files a killed download of NAMES left in FOLDER (`.NAME.*.part`,
-    http/transfer.py's naming): no clean-up runs on SIGKILL."""
+    """Delete the temporary files a killed download of NAMES left in FOLDER (safe_files' naming):
+    no clean-up runs on SIGKILL."""
+    from mistral_cli.safe_files import temp_prefix
+
     for name in names:
-        for leftover in folder.glob(f".{name}.*.part"):
+        for leftover in folder.glob(f"{glob.escape(temp_prefix(name))}*.part"):
             try:
                 leftover.unlink()
             except OSError:
