@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from mistral_cli.commands import batch_watch
+from mistral_cli.commands.batch import watch as batch_watch
 from tests.fakeapi import error_proxy_text, json_response
 from tests.fakeapi.batch_jobs import BatchJobs
 from tests.fakeapi.defaults import BATCH_ID, FILE_ID, batch_job
@@ -343,7 +343,7 @@ def test_create_watch_refuses_a_created_id_that_is_not_a_uuid(api, cli, tmp_path
 
 
 def test_answers_escape_what_would_break_a_line(api, cli):
-    from mistral_cli.commands.batch_results import ESCAPES, answer_text, read_result
+    from mistral_cli.commands.batch.results import ESCAPES, answer_text, read_result
 
     body = {"choices": [{"message": {"content": [{"type": "text", "text": "a\tb\nc\\d"}]}}]}
     line = {"custom_id": "7", "response": {"status_code": 200, "body": body}, "error": None}

@@ -16,7 +16,7 @@ import stat
 import pytest
 
 from mistral_cli.batchrun import adopt
-from mistral_cli.commands import batch_watch
+from mistral_cli.commands.batch import watch as batch_watch
 from tests.fakeapi import Stub, error_400, error_proxy_text, json_response
 from tests.fakeapi.batch_jobs import BatchJobs
 from tests.fakeapi.responses import _cut

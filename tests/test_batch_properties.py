@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mistral_cli.commands.batch_inputs import metadata_filter, parse_metadata
+from mistral_cli.commands.batch.inputs import metadata_filter, parse_metadata
 from mistral_cli.errors import UsageError
 from mistral_cli.validate.batch import check_batch_file
 

@@ -7,7 +7,7 @@ from tests.fakeapi.spec import load_spec, resolve, schemas
 
 
 def test_batch_metadata_value_lengths_match_the_spec():
-    from mistral_cli.commands.batch_inputs import METADATA_VALUE_LENGTH
+    from mistral_cli.commands.batch.inputs import METADATA_VALUE_LENGTH
 
     values = resolve(schemas()["BatchJobIn"])["properties"]["metadata"]["additionalProperties"]
     assert METADATA_VALUE_LENGTH == (values["minLength"], values["maxLength"])

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from mistral_cli.commands import batch_watch
+from mistral_cli.commands.batch import watch as batch_watch
 from tests.fakeapi import error_proxy_text
 from tests.fakeapi.batch_jobs import BatchJobs
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mistral_cli.commands import verdicts
+from mistral_cli.commands.classifiers import verdicts
 from mistral_cli.errors import UsageError
 from tests.fakeapi import json_response
 

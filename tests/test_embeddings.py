@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from mistral_cli.commands import batching
+from mistral_cli.commands.shared import text_batches as batching
 from mistral_cli.commands.embeddings import cosine, norm, similarity_matrix
 from tests.fakeapi import error_400, error_empty, json_response
 

@@ -283,7 +283,7 @@ def test_cancel_needs_yes_off_a_terminal(api, cli):
 
 
 def test_cancel_then_watch_ends_cancelled(api, cli, sim, monkeypatch):
-    from mistral_cli.commands import fine_tuning_watch
+    from mistral_cli.commands.fine_tuning import watch as fine_tuning_watch
 
     monkeypatch.setattr(fine_tuning_watch, "sleep", sim.clock.advance)
     job_id = sim.add_job()
@@ -305,7 +305,7 @@ def test_cancel_is_retried_on_a_5xx(api, cli):
 
 
 def test_start_a_job_created_without_auto_start(api, cli, sim, monkeypatch):
-    from mistral_cli.commands import fine_tuning_watch
+    from mistral_cli.commands.fine_tuning import watch as fine_tuning_watch
 
     monkeypatch.setattr(fine_tuning_watch, "sleep", sim.clock.advance)
     job_id = sim.add_job(auto_start=False)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mistral_cli.commands import fine_tuning_parse as parse
+from mistral_cli.commands.fine_tuning import parse
 from mistral_cli.errors import UsageError
 from mistral_cli.validate.training import (check_chat_line, check_classifier_line,
                                            check_training_file)

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from mistral_cli.commands import fine_tuning_watch
+from mistral_cli.commands.fine_tuning import watch as fine_tuning_watch
 from tests.fakeapi import error_empty, error_proxy_text
 from tests.fakeapi.defaults import FILE_ID
 from tests.fakeapi.ft_jobs import FAILED, FineTuningSim

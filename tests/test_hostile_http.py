@@ -178,7 +178,8 @@ BAD_ANSWERS = [json_response([]), json_response("RUNNING"), json_response({"obje
 @pytest.fixture
 def quick_polls(monkeypatch):
     """Watches sleep no real time."""
-    from mistral_cli.commands import batch_watch, fine_tuning_watch
+    from mistral_cli.commands.batch import watch as batch_watch
+    from mistral_cli.commands.fine_tuning import watch as fine_tuning_watch
 
     monkeypatch.setattr(fine_tuning_watch, "sleep", lambda _seconds: None)
     monkeypatch.setattr(batch_watch, "CLOCK", batch_watch.Clock(sleep=lambda _seconds: None))

@@ -141,7 +141,7 @@ def test_fine_tuning_get(api, cli, color):
 
 @COLORS
 def test_fine_tuning_watch_live_view(api, cli, color, monkeypatch):
-    from mistral_cli.commands import fine_tuning_watch
+    from mistral_cli.commands.fine_tuning import watch as fine_tuning_watch
 
     monkeypatch.setattr(fine_tuning_watch, "sleep", lambda seconds: None)
     api.add("GET", "/v1/fine_tuning/jobs/{job_id}", json_response({**hostile_job("SUCCESS"), "id": HOSTILE}))
@@ -165,7 +165,7 @@ def test_batch_list_and_get(api, cli, color):
 
 @COLORS
 def test_batch_watch_on_a_terminal(api, cli, color, monkeypatch):
-    from mistral_cli.commands import batch_watch
+    from mistral_cli.commands.batch import watch as batch_watch
 
     monkeypatch.setattr(batch_watch, "CLOCK", batch_watch.Clock(sleep=lambda seconds: None, now=lambda: 0.0))
     api.add("GET", "/v1/batch/jobs/{job_id}", json_response(hostile_batch()), times=1)
@@ -202,7 +202,7 @@ def test_batch_results_answers_on_a_terminal(api, cli, color):
 
 
 def test_batch_results_answers_off_a_terminal_stay_byte_exact(api, cli):
-    from mistral_cli.commands.batch_results import ESCAPES
+    from mistral_cli.commands.batch.results import ESCAPES
 
     result_files(api)
     result = cli("batch", "results", BATCH_ID, "--answers")

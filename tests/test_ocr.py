@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mistral_cli.commands.ocr import MAX_PAGE, parse_pages
+from mistral_cli.commands.ocr.group import MAX_PAGE, parse_pages
 from mistral_cli.errors import UsageError
 from tests.fakeapi import error_empty, json_response
 from tests.ocr_helpers import ocr_body, page, pdf_bytes, png_bytes

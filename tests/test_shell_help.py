@@ -180,7 +180,7 @@ def test_gen_docs_check_prints_one_line_when_current():
 
 @pytest.mark.parametrize("backend", ["NoKeyring", "LockedKeyring"])
 def test_auth_login_without_a_keyring_says_how_to_go_on_before_the_prompt(cli, api, keyring_backend, backend):
-    from mistral_cli.commands.auth_key import PROMPT
+    from mistral_cli.commands.auth.key import PROMPT
 
     keyring_backend(backend)
     result = cli("auth", "login", input=None, tty=True)
@@ -191,7 +191,7 @@ def test_auth_login_without_a_keyring_says_how_to_go_on_before_the_prompt(cli, a
 
 
 def test_auth_login_with_insecure_storage_still_prompts_without_a_keyring(cli, api, keyring_backend):
-    from mistral_cli.commands.auth_key import PROMPT
+    from mistral_cli.commands.auth.key import PROMPT
 
     keyring_backend("NoKeyring")
     result = cli("auth", "login", "--insecure-storage", input=None, tty=True)

@@ -75,7 +75,7 @@ def values_of(constant: Any) -> set[Any]:
 
 # (where mcli keeps it, the spec's enum it copies)
 ENUMS = [
-    ("mistral_cli.commands.batch:Endpoint", "ApiEndpoint"),
+    ("mistral_cli.commands.batch.group:Endpoint", "ApiEndpoint"),
     ("mistral_cli.models.batch_status:BatchStatus", "BatchJobStatus"),
     ("mistral_cli.generation.args:TOOL_CHOICES", "ToolChoiceEnum"),
     ("mistral_cli.commands.files:Purpose", "FilePurpose"),
@@ -84,13 +84,13 @@ ENUMS = [
     ("mistral_cli.commands.models:ModelType", "BaseModelCard.type|FTModelCard.type"),
     ("mistral_cli.generation.messages:ROLES",
      "SystemMessage.role|UserMessage.role|AssistantMessage.role|ToolMessage.role"),
-    ("mistral_cli.commands.ocr:DOCUMENT_CHUNK_TYPES", "DocumentURLChunk.type"),
-    ("mistral_cli.commands.ocr:IMAGE_CHUNK_TYPES", "ImageURLChunk.type"),
-    ("mistral_cli.commands.fine_tuning_parse:FineTuneableModel", "FineTuneableModel"),
+    ("mistral_cli.commands.ocr.group:DOCUMENT_CHUNK_TYPES", "DocumentURLChunk.type"),
+    ("mistral_cli.commands.ocr.group:IMAGE_CHUNK_TYPES", "ImageURLChunk.type"),
+    ("mistral_cli.commands.fine_tuning.parse:FineTuneableModel", "FineTuneableModel"),
     ("mistral_cli.models.fine_tuning_enums:JobStatus", "CompletionJobOut.status"),
     ("mistral_cli.models.fine_tuning_enums:JobStatus", "ClassifierDetailedJobOut.status"),
     ("mistral_cli.models.fine_tuning:JOB_STATUSES", "CompletionDetailedJobOut.status"),
-    ("mistral_cli.commands.fine_tuning_parse:LOSS_FUNCTIONS", "FTClassifierLossFunction"),
+    ("mistral_cli.commands.fine_tuning.parse:LOSS_FUNCTIONS", "FTClassifierLossFunction"),
 ]
 
 # (where mcli keeps the properties it copies, the spec schema they belong to)
@@ -102,10 +102,10 @@ PROPERTY_SETS = [
     ("mistral_cli.generation.endpoints:AGENTS_FIELDS", "AgentsCompletionRequest"),
     ("mistral_cli.generation.endpoints:FIM_FIELDS", "FIMCompletionRequest"),
     ("mistral_cli.commands.embeddings:REQUEST_FIELDS", "EmbeddingRequest"),
-    ("mistral_cli.commands.classifiers:TEXT_FIELDS", "ClassificationRequest"),
-    ("mistral_cli.commands.classifiers:CHAT_FIELDS", "ChatModerationRequest"),
-    ("mistral_cli.commands.classifiers:CHAT_FIELDS", "ChatClassificationRequest"),
-    ("mistral_cli.commands.ocr:REQUEST_FIELDS", "OCRRequest"),
+    ("mistral_cli.commands.classifiers.group:TEXT_FIELDS", "ClassificationRequest"),
+    ("mistral_cli.commands.classifiers.group:CHAT_FIELDS", "ChatModerationRequest"),
+    ("mistral_cli.commands.classifiers.group:CHAT_FIELDS", "ChatClassificationRequest"),
+    ("mistral_cli.commands.ocr.group:REQUEST_FIELDS", "OCRRequest"),
 ]
 
 
@@ -177,7 +177,7 @@ def test_fine_tuning_status_filter_matches_the_list_parameter():
 
 def hyperparameter_bounds() -> list[tuple[str, str, tuple[Any, ...]]]:
     """(schema, field, the copied bounds) for every hyperparameter each parameters schema has."""
-    from mistral_cli.commands.fine_tuning_parse import HYPERPARAMETERS
+    from mistral_cli.commands.fine_tuning.parse import HYPERPARAMETERS
 
     return [(schema, field, (low, high, exclusive, integer))
             for schema in ("CompletionTrainingParametersIn", "ClassifierTrainingParametersIn")
@@ -195,7 +195,7 @@ def test_hyperparameter_bounds_match_the_spec(schema, field, copied):
 
 
 def test_every_hyperparameter_is_checked_and_completion_only_ones_are_right():
-    from mistral_cli.commands.fine_tuning_parse import COMPLETION_ONLY, HYPERPARAMETERS
+    from mistral_cli.commands.fine_tuning.parse import COMPLETION_ONLY, HYPERPARAMETERS
 
     completion = set(resolve(schemas()["CompletionTrainingParametersIn"])["properties"])
     classifier = set(resolve(schemas()["ClassifierTrainingParametersIn"])["properties"])
@@ -204,7 +204,7 @@ def test_every_hyperparameter_is_checked_and_completion_only_ones_are_right():
 
 
 def test_job_in_bounds_match_the_spec():
-    from mistral_cli.commands import fine_tuning_parse as parse
+    from mistral_cli.commands.fine_tuning import parse
 
     job_in = resolve(schemas()["JobIn"])["properties"]
     assert bounds("JobIn.invalid_sample_skip_percentage") == parse.SKIP_RANGE

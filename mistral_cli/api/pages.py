@@ -49,12 +49,6 @@ def _total_reached(body: dict, count: int) -> bool:
     return isinstance(total, int) and not isinstance(total, bool) and count >= total
 
 
-def iter_pages(fetch: FetchPage, *, start: int = 0, key: str = "data", id_key: str = "id") -> Iterator[Any]:
-    """Yield each page body FETCH returns for page START, START+1, ... until the last one."""
-    for body, _new in walk_pages(fetch, start=start, key=key, id_key=id_key):
-        yield body
-
-
 def _new_items(items: list, id_key: str, seen: set[Any]) -> list:
     """The ITEMS not SEEN before (items without an id count as new); adds them to SEEN."""
     new = []

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from mistral_cli.commands import batching as b
+from mistral_cli.commands.shared import text_batches as b
 from mistral_cli.config.profiles import KEYS
 from mistral_cli.generation.endpoints import Endpoint
 from mistral_cli.generation.request import resolve_model

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.api import files as api
-from mistral_cli.commands.common import act_on_each
+from mistral_cli.commands.shared.several_ids import act_on_each
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import check_paging, check_range, check_uuid, confirm, existing_file
 from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog

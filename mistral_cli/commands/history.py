@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from mistral_cli.commands.common import empty_note, run_each
+from mistral_cli.commands.shared.several_ids import empty_note, run_each
 from mistral_cli.env import Env
 from mistral_cli.errors import NotFoundError, UsageError
 from mistral_cli.inputs import check_range, confirm

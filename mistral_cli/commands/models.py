@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from mistral_cli.api import models as api
-from mistral_cli.commands.common import act_on_each
+from mistral_cli.commands.shared.several_ids import act_on_each
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import confirm
 from mistral_cli.options import OutputOpt, YesOpt, env_of, epilog

@@ -60,7 +60,7 @@ def usage(
     groups = by.value if by else "day,model"
     rows = load_usage(env, groups, first_day)
     if not rows and output in (OutputFormat.table, OutputFormat.text):
-        from mistral_cli.commands.common import empty_note
+        from mistral_cli.commands.shared.several_ids import empty_note
 
         empty_note(env, "no token usage recorded" + (f" since {first_day}" if first_day else " yet"))
         return

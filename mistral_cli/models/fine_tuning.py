@@ -92,18 +92,3 @@ class FineTuningJob(_Tolerant):
     def sorted_events(self) -> list[Event]:
         """The events oldest first."""
         return sorted(self.events, key=lambda e: e.created_at or 0)
-
-
-class JobEstimate(_Tolerant):
-    """LegacyJobMetadataOut: what a dry run says a job would cost and take."""
-
-    details: Optional[str] = None
-    cost: Optional[float] = None
-    cost_currency: Optional[str] = None
-    train_tokens: Optional[int] = None
-    train_tokens_per_step: Optional[int] = None
-    data_tokens: Optional[int] = None
-    expected_duration_seconds: Optional[int] = None
-    epochs: Optional[float] = None
-    training_steps: Optional[int] = None
-    estimated_start_time: Optional[int] = None

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mistral_cli.commands.auth_key import read_key, verify_key
+from mistral_cli.commands.auth.key import read_key, verify_key
 from mistral_cli.config import credentials as creds
 from mistral_cli.config.profiles import DEFAULT_PROFILE, check_profile_name
 from mistral_cli.env import Env

@@ -1,8 +1,8 @@
 """`mcli batch create` with local input as a run that happens once, and `mcli batch runs`.
 
 The procedure (fingerprint, journal, upload and create once, adopt after a crash) lives in
-batchrun/; this module puts it together with following the job (batch_watch.py) and saving
-its results (batch_results.py). A run whose job has ended is shown again from the journal
+batchrun/; this module puts it together with following the job (watch.py) and saving
+its results (results.py). A run whose job has ended is shown again from the journal
 without a request; its results are fetched again only when the folder asked for does not
 hold them unchanged.
 """
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from mistral_cli.commands.batch_watch import final, make_view, watch_job
+from mistral_cli.commands.batch.watch import final, make_view, watch_job
 from mistral_cli.errors import MCLIError, NotFoundError
 from mistral_cli.inputs import check_range
 from mistral_cli.options import OutputOpt, env_of
@@ -22,7 +22,7 @@ from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_obje
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.batchrun.procedure import BatchRun, RunSpec
-    from mistral_cli.commands.batch_inputs import Inputs
+    from mistral_cli.commands.batch.inputs import Inputs
     from mistral_cli.env import Env
     from mistral_cli.models.batch import BatchJob
 
@@ -134,7 +134,7 @@ def _replay(env: "Env", body: dict, output: OutputFormat) -> "BatchJob":
 def _save(env: "Env", run: "BatchRun", body: dict, folder: Path) -> None:
     """Save the run's results into FOLDER, unless they are there already, unchanged."""
     from mistral_cli.batchrun.procedure import remove_partial_downloads
-    from mistral_cli.commands.batch_results import result_files, save_results
+    from mistral_cli.commands.batch.results import result_files, save_results
     from mistral_cli.models.batch import BatchJob
 
     saved = run.saved_files(folder)

@@ -88,7 +88,7 @@ def ocr(
               "include_image_base64": True if include_images is None and output_dir else include_images}
     source = plan_document(document)
     if output_dir is not None:
-        from mistral_cli.commands.ocr_files import refuse_earlier_output
+        from mistral_cli.commands.ocr.output_dir import refuse_earlier_output
 
         refuse_earlier_output(output_dir, force)
     from mistral_cli.api import files
@@ -170,7 +170,7 @@ def show(env: "Env", body: dict, output: OutputFormat, output_dir: Path | None, 
     """Print the OCRResponse: its body (json), a line per page (jsonl), or the Markdown."""
     pages = [page for page in body.get("pages") or [] if isinstance(page, dict)]
     if output_dir is not None:
-        from mistral_cli.commands.ocr_files import write_pages
+        from mistral_cli.commands.ocr.output_dir import write_pages
 
         written = write_pages(env, output_dir, pages, force)
         if output is OutputFormat.json:

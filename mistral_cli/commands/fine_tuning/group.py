@@ -1,8 +1,8 @@
 """`mcli fine-tuning`: the five job operations (create, list, get, cancel, start), plus
 `validate` (local training files) and `watch` (follow a job until it ends).
 
-create lives in fine_tuning_create.py, watch's loop and views in fine_tuning_watch.py,
-the option parsers in fine_tuning_parse.py; this module declares the group.
+create lives in create.py, watch's loop and views in watch.py,
+the option parsers in parse.py; this module declares the group.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.api import fine_tuning as api
-from mistral_cli.commands import fine_tuning_create, fine_tuning_watch
-from mistral_cli.commands.fine_tuning_parse import parse_classifier_target, target_labels
+from mistral_cli.commands.fine_tuning import create as fine_tuning_create
+from mistral_cli.commands.fine_tuning import watch as fine_tuning_watch
+from mistral_cli.commands.fine_tuning.parse import parse_classifier_target, target_labels
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import check_datetime, check_paging, check_uuid, confirm, existing_file
 from mistral_cli.models.fine_tuning_enums import JobStatus, JobType
@@ -223,7 +224,7 @@ def watch(
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Follow a job until it ends: live on a terminal, a line per change elsewhere; exit 5 if it fails."""
-    from mistral_cli.commands.fine_tuning_parse import check_number
+    from mistral_cli.commands.fine_tuning.parse import check_number
 
     env = env_of(ctx)
     check_uuid(job_id, "job id")

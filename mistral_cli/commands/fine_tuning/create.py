@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.api import fine_tuning as api
-from mistral_cli.commands import fine_tuning_parse as parse
-from mistral_cli.commands.fine_tuning_parse import FineTuneableModel
+from mistral_cli.commands.fine_tuning import parse
+from mistral_cli.commands.fine_tuning.parse import FineTuneableModel
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import read_json, read_json_object
 from mistral_cli.models.fine_tuning_enums import JobType
@@ -231,7 +231,7 @@ def create(
                       job_type=job_type.value if job_type else None, hyper=hyper, extras=extras)
     result = api.create_job(env.client, body, dry_run=dry_run)
     if watch and not dry_run and isinstance(result, dict) and result.get("id"):
-        from mistral_cli.commands.fine_tuning_watch import watch as follow
+        from mistral_cli.commands.fine_tuning.watch import watch as follow
 
         env.info(f"created fine-tuning job {result['id']} ({result.get('status')}); watching it")
         follow(env, result["id"], interval=interval, output=output)

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from mistral_cli.commands import batching as b
-from mistral_cli.commands import verdicts as v
+from mistral_cli.commands.shared import text_batches as b
+from mistral_cli.commands.classifiers import verdicts as v
 from mistral_cli.config.profiles import KEYS
 from mistral_cli.errors import UsageError
 from mistral_cli.generation.endpoints import Endpoint

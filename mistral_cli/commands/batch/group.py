@@ -1,7 +1,7 @@
 """`mcli batch`: the four batch job operations (create, list, get, cancel), plus watch and results.
 
-Inputs (`--input`, `--from-prompts`, `--metadata`) live in batch_inputs.py, following a job in
-batch_watch.py, its results in batch_results.py; this module parses options and wires them.
+Inputs (`--input`, `--from-prompts`, `--metadata`) live in inputs.py, following a job in
+watch.py, its results in results.py, runs that happen once in run.py; this module parses options and wires them.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from mistral_cli.api import batch as api
-from mistral_cli.commands import batch_inputs as inputs
-from mistral_cli.commands import batch_run
-from mistral_cli.commands.batch_results import print_answers, save_results
-from mistral_cli.commands.batch_watch import watch_job
+from mistral_cli.commands.batch import inputs
+from mistral_cli.commands.batch import run as batch_run
+from mistral_cli.commands.batch.results import print_answers, save_results
+from mistral_cli.commands.batch.watch import watch_job
 from mistral_cli.errors import MCLIError, UsageError
 from mistral_cli.generation.args import RANGES
 from mistral_cli.inputs import check_datetime, check_paging, check_range, check_uuid, confirm

@@ -24,7 +24,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
 
 METADATA_VALUE_LENGTH = (1, 512)  # BatchJobIn.metadata values: minLength, maxLength
-CHAT_ENDPOINT = "/v1/chat/completions"
 
 
 # -- --metadata --------------------------------------------------------------------------

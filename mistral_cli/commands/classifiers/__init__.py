@@ -1,0 +1,1 @@
+"""`mcli classifiers`: the group (group.py) and results as verdicts (verdicts.py)."""
