@@ -350,3 +350,22 @@ def test_help_shows_examples(cli):
     result = cli("api", "--help")
     assert result.exit_code == 0
     assert "Examples" in result.stdout and "mcli api GET /v1/models" in result.stdout
+
+
+# -- one operation table: `mcli api` retries exactly as the command for the same operation ----
+
+
+@pytest.mark.parametrize("verb", ["cancel", "start"])
+def test_a_job_action_after_a_502_is_sent_as_often_as_by_its_command(api, cli, verb):
+    from tests.fakeapi.defaults import JOB_ID
+
+    template = f"/v1/fine_tuning/jobs/{{job_id}}/{verb}"
+    counts = []
+    for args in (("fine-tuning", verb, JOB_ID, *(("--yes",) if verb == "cancel" else ())),
+                 ("api", "POST", f"/v1/fine_tuning/jobs/{JOB_ID}/{verb}")):
+        api.add("POST", template, error_empty(502), times=1)
+        before = len(api.requests_to("POST", template))
+        result = cli(*args)
+        assert result.exit_code == 0, result
+        counts.append(len(api.requests_to("POST", template)) - before)
+    assert counts == [2, 2]

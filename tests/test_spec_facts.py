@@ -215,3 +215,90 @@ def test_job_in_bounds_match_the_spec():
     for schema in ("TrainingFile", "GithubRepositoryIn"):  # weights over 0
         weight = resolve(schemas()[schema])["properties"]["weight"]
         assert (weight["minimum"], weight.get("exclusiveMinimum")) == (0, True)
+
+
+# -- the operation table (api/operations.py) ------------------------------------------------
+
+CREATES = {"files.upload", "fine_tuning.create", "batch.create"}  # a POST that leaves a thing billed or stored
+IDEMPOTENT_POSTS = {"fine_tuning.cancel", "batch.cancel", "models.archive"}  # asking twice is asking once
+
+
+def spec_operation(operation) -> dict:
+    """The spec's entry for a table OPERATION."""
+    return load_spec()["paths"][operation.template][operation.method.lower()]
+
+
+def test_the_table_has_exactly_the_spec_operations():
+    from mistral_cli.api.operations import OPERATIONS
+    from tests.fakeapi.spec import operations
+
+    table = {(op.method, op.template) for op in OPERATIONS.values()}
+    assert len(OPERATIONS) == len(table) == 30
+    assert table == {(op.method, op.path) for op in operations()}
+
+
+def test_each_operation_sits_under_its_spec_tag():
+    from mistral_cli.api.operations import OPERATIONS
+
+    for op in OPERATIONS.values():
+        assert spec_operation(op)["tags"] == [op.tag], op.name
+
+
+def test_paged_operations_are_those_with_page_and_page_size():
+    from mistral_cli.api.operations import OPERATIONS
+
+    for op in OPERATIONS.values():
+        names = {parameter["name"] for parameter in spec_operation(op).get("parameters", ())}
+        assert op.paged == ({"page", "page_size"} <= names), op.name
+
+
+def test_effects_follow_one_rule():
+    from mistral_cli.api.operations import OPERATIONS
+    from mistral_cli.http.effect import Effect
+
+    for op in OPERATIONS.values():
+        if op.method != "POST":
+            expected = Effect.READ
+        elif op.name in CREATES:
+            expected = Effect.CREATE
+        else:
+            expected = Effect.READ if op.name in IDEMPOTENT_POSTS else Effect.COMPUTE
+        assert op.effect is expected, op.name
+
+
+def object_values(schema: Any) -> set[Any]:
+    """The `object` values (default, enum, example) a response SCHEMA may carry, list items included."""
+    schema = resolve(schema)
+    if not isinstance(schema, dict):
+        return set()
+    found: set[Any] = set()
+    for key in ("anyOf", "oneOf", "allOf"):
+        for option in schema.get(key, ()):
+            found |= object_values(option)
+    properties = schema.get("properties", {})
+    obj = resolve(properties.get("object", {}))
+    found |= {obj[key] for key in ("default", "example") if key in obj} | set(obj.get("enum", ()))
+    data = resolve(properties.get("data", {}))
+    if data.get("type") == "array":
+        found |= object_values(data.get("items"))
+    return found
+
+
+def test_the_kind_of_id_each_operation_returns_is_the_object_its_answer_names():
+    from mistral_cli.api.operations import KIND_OBJECTS, OPERATIONS
+
+    for op in OPERATIONS.values():
+        content = spec_operation(op)["responses"]["200"].get("content", {})
+        named = set().union(*(object_values(media.get("schema")) for media in content.values()))
+        kinds = {kind for kind, obj in KIND_OBJECTS.items() if obj in named}
+        assert kinds == ({op.returns} if op.returns else set()), op.name
+
+
+def test_operation_paths_quote_ids_and_match_back():
+    from mistral_cli.api.operations import OPERATIONS, find
+
+    archive = OPERATIONS["models.archive"]
+    assert archive.path("ft:open-mistral-7b:a/b") == "/v1/fine_tuning/models/ft%3Aopen-mistral-7b%3Aa%2Fb/archive"
+    assert find("post", "/v1/fine_tuning/jobs/abc/cancel/?x=1") is OPERATIONS["fine_tuning.cancel"]
+    assert find("GET", "/v1/files/abc") is OPERATIONS["files.retrieve"]
+    assert find("POST", "/v1/files/abc") is None and find("GET", "/v1/nothing") is None

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from mistral_cli.api.operations import find
 from mistral_cli.api.pages import walk_pages
 from mistral_cli.errors import UsageError
 from mistral_cli.http.body import decoded_chunks, read_body
@@ -25,8 +26,6 @@ from mistral_cli.http.effect import Effect
 
 QUERY_METHODS = frozenset({"GET", "DELETE"})
 MULTIPART_ENDPOINTS = frozenset({("POST", "/v1/files")})
-COMPUTE = re.compile(r"^/v1/(chat/completions|fim/completions|agents/completions|embeddings|moderations"
-                     r"|chat/moderations|classifications|chat/classifications|ocr)/?$")
 _NUMBER = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
 
 
@@ -136,10 +135,11 @@ def is_multipart(method: str, path: str) -> bool:
 
 
 def effect_of(method: str, path: str) -> Effect:
-    """What METHOD on PATH does on the server (http/client.py: it decides the retries)."""
-    if method == "POST" and COMPUTE.match(bare_path(path)):
-        return Effect.COMPUTE
-    return Effect.of_method(method)
+    """What METHOD on PATH does on the server (it decides the retries): the operation table's
+    Effect, so `mcli api` retries exactly as the command for the same operation; a path the
+    spec lacks gets its method's cautious default (a POST is never repeated once sent)."""
+    operation = find(method, path)
+    return operation.effect if operation is not None else Effect.of_method(method)
 
 
 # -- sending -----------------------------------------------------------------------------

@@ -1,0 +1,125 @@
+"""The one operation table: each of the spec's 30 operations with what mcli needs to know of it.
+
+For each operation: its tag, method and path template, its Effect (what it does on the
+server, which decides its retries: http/effect.py), whether it is a paged list
+(`page`/`page_size`), and the kind of id its answer carries (what the id cache behind Tab
+files it under; '' for none). Everything else reads this table: the `api/` functions (by
+name, `OPERATIONS["files.retrieve"]`), `mcli api` (by method and path, `find`), the id
+cache's kinds (store/ids.py), the Tab rules (docgen/live.py) and the tag list (api/tags.py).
+tests/test_spec_facts.py checks it against the spec.
+
+Effects, one rule: GET and DELETE are READ; a POST that creates nothing lasting is COMPUTE
+(chat, fim, agents, embeddings, classifiers, ocr, and a job's `start`, which cannot start
+it twice); a POST that only asks for a state any repeat leaves unchanged (a job's cancel,
+a model's archive) is READ; uploads and job creates are CREATE, never repeated once sent.
+No typer, rich or httpx here: the table is cheap to import.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+from urllib.parse import quote
+
+from mistral_cli.http.effect import Effect
+
+# The kinds of id the id cache keeps, each with the `object` value the API gives it.
+MODEL = "model"
+FILE = "file"
+FINE_TUNING_JOB = "fine-tuning-job"
+BATCH_JOB = "batch-job"
+KIND_OBJECTS: dict[str, str] = {MODEL: "model", FILE: "file", FINE_TUNING_JOB: "job", BATCH_JOB: "batch"}
+
+_PARAMETER = re.compile(r"\{[a-z_]+\}")
+
+
+class Operation(NamedTuple):
+    """One API operation: where it is, what it does on the server, what its answer holds."""
+
+    name: str
+    tag: str
+    method: str
+    template: str
+    effect: Effect
+    paged: bool = False
+    returns: str = ""  # the kind of id in the answer (store/ids.py), '' for none
+
+    def path(self, *ids: str) -> str:
+        """The template with IDS put in its `{...}` slots in order, each percent-quoted whole."""
+        values = iter(ids)
+        path = _PARAMETER.sub(lambda _slot: quote(next(values), safe=""), self.template)
+        if next(values, None) is not None:
+            raise TypeError(f"{self.name}: more ids than the template {self.template} takes")
+        return path
+
+    def matches(self, method: str, path: str) -> bool:
+        """Whether METHOD on PATH (no query string) is this operation."""
+        return method.upper() == self.method and _pattern(self.template).fullmatch(path) is not None
+
+
+def _pattern(template: str) -> re.Pattern:
+    """TEMPLATE as a regular expression: each `{...}` slot one non-empty path segment."""
+    parts = _PARAMETER.split(template)
+    return re.compile("[^/]+".join(re.escape(part) for part in parts))
+
+
+READ, COMPUTE, CREATE = Effect.READ, Effect.COMPUTE, Effect.CREATE
+
+_TABLE: tuple[Operation, ...] = (
+    Operation("chat.complete", "chat", "POST", "/v1/chat/completions", COMPUTE),
+    Operation("fim.complete", "fim", "POST", "/v1/fim/completions", COMPUTE),
+    Operation("agents.complete", "agents", "POST", "/v1/agents/completions", COMPUTE),
+    Operation("embeddings.embed", "embeddings", "POST", "/v1/embeddings", COMPUTE),
+    Operation("classifiers.moderate", "classifiers", "POST", "/v1/moderations", COMPUTE),
+    Operation("classifiers.moderate_chat", "classifiers", "POST", "/v1/chat/moderations", COMPUTE),
+    Operation("classifiers.classify", "classifiers", "POST", "/v1/classifications", COMPUTE),
+    Operation("classifiers.classify_chat", "classifiers", "POST", "/v1/chat/classifications", COMPUTE),
+    Operation("ocr.ocr", "ocr", "POST", "/v1/ocr", COMPUTE),
+    Operation("files.list", "files", "GET", "/v1/files", READ, paged=True, returns=FILE),
+    Operation("files.upload", "files", "POST", "/v1/files", CREATE, returns=FILE),
+    Operation("files.retrieve", "files", "GET", "/v1/files/{file_id}", READ, returns=FILE),
+    Operation("files.delete", "files", "DELETE", "/v1/files/{file_id}", READ, returns=FILE),
+    Operation("files.download", "files", "GET", "/v1/files/{file_id}/content", READ),
+    Operation("files.url", "files", "GET", "/v1/files/{file_id}/url", READ),
+    Operation("fine_tuning.list", "fine-tuning", "GET", "/v1/fine_tuning/jobs", READ, paged=True,
+              returns=FINE_TUNING_JOB),
+    Operation("fine_tuning.create", "fine-tuning", "POST", "/v1/fine_tuning/jobs", CREATE,
+              returns=FINE_TUNING_JOB),
+    Operation("fine_tuning.get", "fine-tuning", "GET", "/v1/fine_tuning/jobs/{job_id}", READ,
+              returns=FINE_TUNING_JOB),
+    Operation("fine_tuning.cancel", "fine-tuning", "POST", "/v1/fine_tuning/jobs/{job_id}/cancel", READ,
+              returns=FINE_TUNING_JOB),
+    Operation("fine_tuning.start", "fine-tuning", "POST", "/v1/fine_tuning/jobs/{job_id}/start", COMPUTE,
+              returns=FINE_TUNING_JOB),
+    Operation("models.list", "models", "GET", "/v1/models", READ, returns=MODEL),
+    Operation("models.get", "models", "GET", "/v1/models/{model_id}", READ, returns=MODEL),
+    Operation("models.delete", "models", "DELETE", "/v1/models/{model_id}", READ, returns=MODEL),
+    Operation("models.update", "models", "PATCH", "/v1/fine_tuning/models/{model_id}", READ, returns=MODEL),
+    Operation("models.archive", "models", "POST", "/v1/fine_tuning/models/{model_id}/archive", READ,
+              returns=MODEL),
+    Operation("models.unarchive", "models", "DELETE", "/v1/fine_tuning/models/{model_id}/archive", READ,
+              returns=MODEL),
+    Operation("batch.list", "batch", "GET", "/v1/batch/jobs", READ, paged=True, returns=BATCH_JOB),
+    Operation("batch.create", "batch", "POST", "/v1/batch/jobs", CREATE, returns=BATCH_JOB),
+    Operation("batch.get", "batch", "GET", "/v1/batch/jobs/{job_id}", READ, returns=BATCH_JOB),
+    Operation("batch.cancel", "batch", "POST", "/v1/batch/jobs/{job_id}/cancel", READ, returns=BATCH_JOB),
+)
+
+OPERATIONS: dict[str, Operation] = {operation.name: operation for operation in _TABLE}
+
+
+def find(method: str, path: str) -> Operation | None:
+    """The operation METHOD on PATH is (a query string ignored), or None for a path the spec lacks."""
+    bare = path.split("?", 1)[0]
+    bare = bare.rstrip("/") or bare
+    return next((operation for operation in _TABLE if operation.matches(method, bare)), None)
+
+
+def id_kinds() -> tuple[str, ...]:
+    """Every kind of id an operation returns, in table order."""
+    return tuple(dict.fromkeys(operation.returns for operation in _TABLE if operation.returns))
+
+
+def tags() -> tuple[str, ...]:
+    """The spec's tags, in table order."""
+    return tuple(dict.fromkeys(operation.tag for operation in _TABLE))
