@@ -1,8 +1,9 @@
 """The four batch job operations (tag `batch`): create, list, get, cancel; and reading results.
 
-Creating a job is Effect.CREATE (it costs money: never repeated after a 5xx or a request that
-got no answer). Cancelling is Effect.READ: it creates nothing, and asking twice for the same
-job's cancellation leaves the job exactly as asking once, so it may be retried like a GET.
+Each operation's Effect is api/operations.py's. Creating a job is Effect.CREATE (it costs
+money: never repeated after a 5xx or a request that got no answer). Cancelling is
+Effect.READ: it creates nothing, and asking twice for the same job's cancellation leaves
+the job exactly as asking once, so it may be retried like a GET.
 """
 
 from __future__ import annotations
@@ -11,18 +12,11 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from mistral_cli.api.operations import OPERATIONS, call
 from mistral_cli.api.pages import collect_pages
-from mistral_cli.http.effect import Effect
 
 if TYPE_CHECKING:  # pragma: no cover - only for annotations: `mcli batch --help` never loads httpx
     from mistral_cli.http.client import HTTPClient
-
-JOBS = "/v1/batch/jobs"
-
-
-def _job_path(job_id: str) -> str:
-    return f"{JOBS}/{job_id}"
-
 
 def create_job(client: HTTPClient, *, input_files: Sequence[str], endpoint: str, model: str,
                metadata: Mapping[str, str] | None = None, timeout_hours: int | None = None) -> dict:
@@ -32,7 +26,7 @@ def create_job(client: HTTPClient, *, input_files: Sequence[str], endpoint: str,
         body["metadata"] = dict(metadata)
     if timeout_hours is not None:
         body["timeout_hours"] = timeout_hours
-    return client.call("POST", JOBS, json_body=body, effect=Effect.CREATE)
+    return call(client, "batch.create", json_body=body)
 
 
 def metadata_query(metadata: Mapping[str, str]) -> str:
@@ -50,7 +44,7 @@ def list_jobs(client: HTTPClient, *, page: int | None = None, page_size: int | N
         "metadata": metadata_query(metadata) if metadata else None,
         "created_after": created_after, "created_by_me": "true" if created_by_me else None,
         "status": list(statuses) or None}
-    return client.call("GET", JOBS, params={key: value for key, value in params.items() if value is not None})
+    return call(client, "batch.list", params={key: value for key, value in params.items() if value is not None})
 
 
 def list_all_jobs(client: HTTPClient, *, page_size: int, **filters: Any) -> dict:
@@ -60,12 +54,12 @@ def list_all_jobs(client: HTTPClient, *, page_size: int, **filters: Any) -> dict
 
 def get_job(client: HTTPClient, job_id: str) -> dict:
     """GET /v1/batch/jobs/{job_id}; return BatchJobOut."""
-    return client.call("GET", _job_path(job_id))
+    return call(client, "batch.get", job_id)
 
 
 def cancel_job(client: HTTPClient, job_id: str) -> dict:
     """POST /v1/batch/jobs/{job_id}/cancel (idempotent, so retried like a read); return BatchJobOut."""
-    return client.call("POST", f"{_job_path(job_id)}/cancel", effect=Effect.READ)
+    return call(client, "batch.cancel", job_id)
 
 
 def iter_result_lines(client: HTTPClient, file_id: str) -> Iterator[Any]:
@@ -73,7 +67,8 @@ def iter_result_lines(client: HTTPClient, file_id: str) -> Iterator[Any]:
     a line that is not JSON comes back as its text."""
     from mistral_cli.http.client import response_lines
 
-    with client.stream("GET", f"/v1/files/{file_id}/content") as response:
+    download = OPERATIONS["files.download"]
+    with client.stream(download.method, download.path(file_id), effect=download.effect) as response:
         for line in response_lines(response):
             if line.strip():
                 yield _decoded(line)

@@ -6,16 +6,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from mistral_cli.api.operations import OPERATIONS, call
 from mistral_cli.api.pages import collect_pages
 from mistral_cli.http import transfer
 
 if TYPE_CHECKING:  # pragma: no cover - only for annotations: `mcli files --help` never loads httpx
     from mistral_cli.http.client import HTTPClient
     from mistral_cli.http.transfer import Progress
-
-
-def _file_path(file_id: str) -> str:
-    return f"/v1/files/{file_id}"
 
 
 def upload_file(client: HTTPClient, path: Path, *, purpose: str | None = None,
@@ -32,8 +29,8 @@ def list_files(client: HTTPClient, *, page: int | None = None, page_size: int | 
     params: dict[str, Any] = {"page": page, "page_size": page_size, "purpose": purpose,
                               "sample_type": list(sample_types) or None,
                               "source": list(sources) or None, "search": search}
-    return client.call("GET", "/v1/files",
-                       params={key: value for key, value in params.items() if value is not None})
+    return call(client, "files.list",
+                params={key: value for key, value in params.items() if value is not None})
 
 
 def list_all_files(client: HTTPClient, *, page_size: int, **filters: Any) -> dict:
@@ -43,29 +40,29 @@ def list_all_files(client: HTTPClient, *, page_size: int, **filters: Any) -> dic
 
 def retrieve_file(client: HTTPClient, file_id: str) -> dict:
     """GET /v1/files/{file_id}; return RetrieveFileOut."""
-    return client.call("GET", _file_path(file_id))
+    return call(client, "files.retrieve", file_id)
 
 
 def delete_file(client: HTTPClient, file_id: str) -> dict:
     """DELETE /v1/files/{file_id}; return DeleteFileOut."""
-    return client.call("DELETE", _file_path(file_id))
+    return call(client, "files.delete", file_id)
 
 
 def signed_url(client: HTTPClient, file_id: str, expiry: int | None = None) -> dict:
     """GET /v1/files/{file_id}/url (expiry in hours); return FileSignedURL."""
     params = {"expiry": expiry} if expiry is not None else None
-    return client.call("GET", f"{_file_path(file_id)}/url", params=params)
+    return call(client, "files.url", file_id, params=params)
 
 
 def download_file(client: HTTPClient, file_id: str, dest: Path, *, force: bool = False,
                   on_progress: Progress | None = None) -> int:
     """GET /v1/files/{file_id}/content into DEST (atomically; an existing file replaced only
     with FORCE); return the byte count."""
-    return transfer.download(client, f"{_file_path(file_id)}/content", dest, force=force,
+    return transfer.download(client, OPERATIONS["files.download"].path(file_id), dest, force=force,
                              on_progress=on_progress)
 
 
 def download_file_to(client: HTTPClient, file_id: str, handle: IO[bytes], *,
                      on_progress: Progress | None = None) -> int:
     """GET /v1/files/{file_id}/content into an open binary HANDLE; return the byte count."""
-    return transfer.stream_to(client, f"{_file_path(file_id)}/content", handle, on_progress)
+    return transfer.stream_to(client, OPERATIONS["files.download"].path(file_id), handle, on_progress)

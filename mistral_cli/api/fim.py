@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mistral_cli.api.operations import OPERATIONS
 from mistral_cli.http.client import HTTPClient
-from mistral_cli.http.effect import Effect
 
-PATH = "/v1/fim/completions"
+OPERATION = OPERATIONS["fim.complete"]
 
 
 def complete(client: HTTPClient, body: dict) -> dict:
     """POST /v1/fim/completions without streaming; return the completion body."""
-    return client.call("POST", PATH, json_body={**body, "stream": False},
-                       effect=Effect.COMPUTE)
+    return client.call(OPERATION.method, OPERATION.template, json_body={**body, "stream": False},
+                       effect=OPERATION.effect)
 
 
 def stream(client: HTTPClient, body: dict) -> Iterator[dict]:
     """POST /v1/fim/completions with `stream: true`; yield each completion chunk."""
-    return client.events("POST", PATH, json_body={**body, "stream": True},
-                         effect=Effect.COMPUTE)
+    return client.events(OPERATION.method, OPERATION.template, json_body={**body, "stream": True},
+                         effect=OPERATION.effect)

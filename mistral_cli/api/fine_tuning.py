@@ -1,6 +1,6 @@
 """The five fine-tuning job operations (tag `fine-tuning`): create, list, get, cancel, start.
 
-What each does on the server decides its retries (http/effect.py):
+What each does on the server decides its retries (its Effect, in api/operations.py's table):
 - create is Effect.CREATE: a job costs money, so it is never retried once it may have arrived.
 - cancel is Effect.READ: asking twice is asking once (a cancelled job stays cancelled), and a
   cancel that gets through matters more than one retry too many.
@@ -13,31 +13,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mistral_cli.api.operations import call
 from mistral_cli.api.pages import collect_pages
-from mistral_cli.http.effect import Effect
 
 if TYPE_CHECKING:  # pragma: no cover - only for annotations: `--help` never loads httpx
     from mistral_cli.http.client import HTTPClient
 
-JOBS = "/v1/fine_tuning/jobs"
-
-
-def _job_path(job_id: str) -> str:
-    return f"{JOBS}/{job_id}"
-
-
 def create_job(client: HTTPClient, body: dict, *, dry_run: bool = False) -> dict:
     """POST /v1/fine_tuning/jobs with a JobIn BODY; a job (or, with DRY_RUN, the estimate)."""
     params = {"dry_run": "true"} if dry_run else None
-    return client.call("POST", JOBS, params=params, json_body=body, effect=Effect.CREATE)
+    return call(client, "fine_tuning.create", params=params, json_body=body)
 
 
 def list_jobs(client: HTTPClient, *, page: int | None = None, page_size: int | None = None,
               **filters: Any) -> dict:
     """GET /v1/fine_tuning/jobs with the filters that are set; return JobsOut."""
     params: dict[str, Any] = {"page": page, "page_size": page_size, **filters}
-    return client.call("GET", JOBS, params={key: _query(value) for key, value in params.items()
-                                            if value is not None})
+    return call(client, "fine_tuning.list", params={key: _query(value) for key, value in params.items()
+                                                    if value is not None})
 
 
 def list_all_jobs(client: HTTPClient, *, page_size: int, **filters: Any) -> dict:
@@ -47,17 +40,17 @@ def list_all_jobs(client: HTTPClient, *, page_size: int, **filters: Any) -> dict
 
 def get_job(client: HTTPClient, job_id: str) -> dict:
     """GET /v1/fine_tuning/jobs/{job_id}: the job with its events and checkpoints."""
-    return client.call("GET", _job_path(job_id))
+    return call(client, "fine_tuning.get", job_id)
 
 
 def cancel_job(client: HTTPClient, job_id: str) -> dict:
     """POST /v1/fine_tuning/jobs/{job_id}/cancel (idempotent: retried like a read)."""
-    return client.call("POST", f"{_job_path(job_id)}/cancel", effect=Effect.READ)
+    return call(client, "fine_tuning.cancel", job_id)
 
 
 def start_job(client: HTTPClient, job_id: str) -> dict:
     """POST /v1/fine_tuning/jobs/{job_id}/start (a validated job that did not auto-start)."""
-    return client.call("POST", f"{_job_path(job_id)}/start", effect=Effect.COMPUTE)
+    return call(client, "fine_tuning.start", job_id)
 
 
 def _query(value: Any) -> Any:

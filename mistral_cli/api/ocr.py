@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mistral_cli.http.effect import Effect
+from mistral_cli.api.operations import call
 
 if TYPE_CHECKING:  # pragma: no cover - only for annotations: `--help` never loads httpx
     from mistral_cli.http.client import HTTPClient
 
-PATH = "/v1/ocr"
-
 
 def ocr(client: HTTPClient, body: dict) -> dict:
     """POST /v1/ocr (creates nothing: retried on 429/5xx); return OCRResponse."""
-    return client.call("POST", PATH, json_body=body, effect=Effect.COMPUTE)
+    return call(client, "ocr.ocr", json_body=body)

@@ -2,13 +2,14 @@
 
 For each operation: its tag, method and path template, its Effect (what it does on the
 server, which decides its retries: http/effect.py), whether it is a paged list
-(`page`/`page_size`), and the kind of id its answer carries (what the id cache behind Tab
-files it under; '' for none). Everything else reads this table: the `api/` functions (by
-name, `OPERATIONS["files.retrieve"]`), `mcli api` (by method and path, `find`), the id
-cache's kinds (store/ids.py), the Tab rules (docgen/live.py) and the tag list (api/tags.py).
-tests/test_spec_facts.py checks it against the spec.
+(`page`/`page_size`), whether its body is a multipart form, and the kind of id its answer
+carries (what the id cache behind Tab files it under; '' for none). Everything else reads
+this table: the `api/` functions (by name, `call(client, "files.retrieve", file_id)`),
+`mcli api` (by method and path, `find`), the id cache's kinds (store/ids.py), the Tab rules
+(docgen/live.py) and the tag list (api/tags.py). tests/test_spec_facts.py checks it
+against the spec.
 
-Effects, one rule: GET and DELETE are READ; a POST that creates nothing lasting is COMPUTE
+Effects, one rule: GET, DELETE and PATCH are READ; a POST that creates nothing lasting is COMPUTE
 (chat, fim, agents, embeddings, classifiers, ocr, and a job's `start`, which cannot start
 it twice); a POST that only asks for a state any repeat leaves unchanged (a job's cancel,
 a model's archive) is READ; uploads and job creates are CREATE, never repeated once sent.
@@ -18,10 +19,13 @@ No typer, rich or httpx here: the table is cheap to import.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 from mistral_cli.http.effect import Effect
+
+if TYPE_CHECKING:  # pragma: no cover - only for annotations: the table never loads httpx
+    from mistral_cli.http.client import HTTPClient
 
 # The kinds of id the id cache keeps, each with the `object` value the API gives it.
 MODEL = "model"
@@ -43,6 +47,7 @@ class Operation(NamedTuple):
     effect: Effect
     paged: bool = False
     returns: str = ""  # the kind of id in the answer (store/ids.py), '' for none
+    multipart: bool = False  # the body is a multipart form, not JSON
 
     def path(self, *ids: str) -> str:
         """The template with IDS put in its `{...}` slots in order, each percent-quoted whole."""
@@ -76,7 +81,8 @@ _TABLE: tuple[Operation, ...] = (
     Operation("classifiers.classify_chat", "classifiers", "POST", "/v1/chat/classifications", COMPUTE),
     Operation("ocr.ocr", "ocr", "POST", "/v1/ocr", COMPUTE),
     Operation("files.list", "files", "GET", "/v1/files", READ, paged=True, returns=FILE),
-    Operation("files.upload", "files", "POST", "/v1/files", CREATE, returns=FILE),
+    Operation("files.upload", "files", "POST", "/v1/files", CREATE, returns=FILE,
+              multipart=True),
     Operation("files.retrieve", "files", "GET", "/v1/files/{file_id}", READ, returns=FILE),
     Operation("files.delete", "files", "DELETE", "/v1/files/{file_id}", READ, returns=FILE),
     Operation("files.download", "files", "GET", "/v1/files/{file_id}/content", READ),
@@ -123,3 +129,10 @@ def id_kinds() -> tuple[str, ...]:
 def tags() -> tuple[str, ...]:
     """The spec's tags, in table order."""
     return tuple(dict.fromkeys(operation.tag for operation in _TABLE))
+
+
+def call(client: HTTPClient, name: str, *ids: str, **kw: Any) -> Any:
+    """Send the operation NAME with IDS in its path, retried as its Effect allows; return the
+    decoded body (keywords as HTTPClient.call takes them)."""
+    operation = OPERATIONS[name]
+    return client.call(operation.method, operation.path(*ids), effect=operation.effect, **kw)
