@@ -252,6 +252,14 @@ def test_paged_operations_are_those_with_page_and_page_size():
         assert op.paged == ({"page", "page_size"} <= names), op.name
 
 
+def test_multipart_operations_are_those_whose_body_is_a_form():
+    from mistral_cli.api.operations import OPERATIONS
+
+    for op in OPERATIONS.values():
+        content = spec_operation(op).get("requestBody", {}).get("content", {})
+        assert op.multipart == ("multipart/form-data" in content), op.name
+
+
 def test_effects_follow_one_rule():
     from mistral_cli.api.operations import OPERATIONS
     from mistral_cli.http.effect import Effect
@@ -302,3 +310,32 @@ def test_operation_paths_quote_ids_and_match_back():
     assert find("post", "/v1/fine_tuning/jobs/abc/cancel/?x=1") is OPERATIONS["fine_tuning.cancel"]
     assert find("GET", "/v1/files/abc") is OPERATIONS["files.retrieve"]
     assert find("POST", "/v1/files/abc") is None and find("GET", "/v1/nothing") is None
+
+
+def test_the_id_cache_and_the_tab_rules_use_the_table_kinds():
+    from mistral_cli.api.operations import KIND_OBJECTS, id_kinds
+    from mistral_cli.docgen import live
+    from mistral_cli.store import ids
+
+    assert set(ids.KINDS) == set(id_kinds()) == set(KIND_OBJECTS)
+    assert set(live.kinds()) == {*id_kinds(), live.CONVERSATION}
+
+
+def test_api_functions_take_their_paths_from_the_table():
+    """No `/v1/...` path literal in api/ outside the table (docstrings aside)."""
+    import ast
+    from pathlib import Path
+
+    import mistral_cli.api
+
+    folder = Path(mistral_cli.api.__file__).parent
+    for source in sorted(folder.glob("*.py")):
+        if source.name == "operations.py":
+            continue
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body
+                      and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+        literals = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)
+                    and isinstance(node.value, str) and node.value.startswith("/v1/") and id(node) not in docstrings]
+        assert literals == [], source.name

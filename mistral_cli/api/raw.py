@@ -25,7 +25,6 @@ from mistral_cli.http.client import HTTPClient, response_events
 from mistral_cli.http.effect import Effect
 
 QUERY_METHODS = frozenset({"GET", "DELETE"})
-MULTIPART_ENDPOINTS = frozenset({("POST", "/v1/files")})
 _NUMBER = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
 
 
@@ -130,8 +129,9 @@ def bare_path(path: str) -> str:
 
 
 def is_multipart(method: str, path: str) -> bool:
-    """Whether the endpoint takes multipart form data (POST /v1/files)."""
-    return (method, bare_path(path).rstrip("/")) in MULTIPART_ENDPOINTS
+    """Whether the endpoint takes multipart form data (the operation table says: POST /v1/files)."""
+    operation = find(method, path)
+    return operation is not None and operation.multipart
 
 
 def effect_of(method: str, path: str) -> Effect:
@@ -140,6 +140,13 @@ def effect_of(method: str, path: str) -> Effect:
     spec lacks gets its method's cautious default (a POST is never repeated once sent)."""
     operation = find(method, path)
     return operation.effect if operation is not None else Effect.of_method(method)
+
+
+def id_kind(method: str, path: str) -> str:
+    """The kind of id the answer to METHOD on PATH carries, by the operation table ('' for
+    none: a path the spec lacks, or an answer such as a file's content)."""
+    operation = find(method, path)
+    return operation.returns if operation is not None else ""
 
 
 # -- sending -----------------------------------------------------------------------------

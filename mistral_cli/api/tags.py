@@ -1,19 +1,14 @@
 """The spec's tags, each with one of its operations: what `mcli api` sends for a tag that has
-no command of its own yet. tests/test_spec_facts.py checks this copy against the spec.
+no command of its own yet. Derived from the operation table (api/operations.py): a tag's
+first operation there (a list where the tag has one).
 """
 
 from __future__ import annotations
 
+from mistral_cli.api.operations import OPERATIONS
+
 # tag -> "METHOD PATH" of one operation under that tag
-API_TAGS: dict[str, str] = {
-    "chat": "POST /v1/chat/completions",
-    "fim": "POST /v1/fim/completions",
-    "agents": "POST /v1/agents/completions",
-    "embeddings": "POST /v1/embeddings",
-    "classifiers": "POST /v1/moderations",
-    "files": "GET /v1/files",
-    "fine-tuning": "GET /v1/fine_tuning/jobs",
-    "models": "GET /v1/models",
-    "batch": "GET /v1/batch/jobs",
-    "ocr": "POST /v1/ocr",
-}
+API_TAGS: dict[str, str] = {}
+for _operation in OPERATIONS.values():
+    API_TAGS.setdefault(_operation.tag, f"{_operation.method} {_operation.template}")
+del _operation

@@ -5,6 +5,9 @@ completion scripts ask `mcli completion ids KIND` for the values, which reads th
 (store/ids.py: models, files and jobs seen in any command's output) or, for conversations,
 the local history database; neither touches the network.
 
+The kinds of server ids are the operation table's (api/operations.py: the kind of id each
+operation returns, which is also what the id cache files them under).
+
 A rule names a command group (`()`: anywhere), optionally the commands in it it applies to,
 and an option name or an argument-name prefix (`FILE_ID` also matches `FILE_IDS`). Rules for
 groups that do not exist yet simply match nothing until they do.
@@ -13,6 +16,8 @@ groups that do not exist yet simply match nothing until they do.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from mistral_cli.api.operations import BATCH_JOB, FILE, FINE_TUNING_JOB, MODEL
 
 JOB_COMMANDS = ("get", "watch", "cancel", "start", "results")
 CONVERSATION = "conversation"
@@ -36,11 +41,11 @@ class Live:
 
 
 LIVE_VALUES: tuple[Live, ...] = (
-    Live("model", option="--model"),
-    Live("model", argument="MODEL_ID", group=("models",)),
-    Live("file", argument="FILE_ID", group=("files",)),
-    Live("fine-tuning-job", argument="JOB_ID", group=("fine-tuning",), commands=JOB_COMMANDS),
-    Live("batch-job", argument="JOB_ID", group=("batch",), commands=JOB_COMMANDS),
+    Live(MODEL, option="--model"),
+    Live(MODEL, argument="MODEL_ID", group=("models",)),
+    Live(FILE, argument="FILE_ID", group=("files",)),
+    Live(FINE_TUNING_JOB, argument="JOB_ID", group=("fine-tuning",), commands=JOB_COMMANDS),
+    Live(BATCH_JOB, argument="JOB_ID", group=("batch",), commands=JOB_COMMANDS),
     Live(CONVERSATION, argument="ID", group=("history",), commands=("show", "delete")),
     Live(CONVERSATION, option="--cid"),
 )

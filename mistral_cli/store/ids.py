@@ -1,8 +1,9 @@
 """The id cache behind Tab: the ids of models, files and jobs mcli has seen, by kind.
 
 Every object that passes through the output layer (render/output.py: emit_list,
-emit_object) is offered to `remember`; one that names its kind in the API's `object` field
-(`model`, `file`, `job`, `batch`) is recorded under that kind, newest first, and one the
+emit_object, and `mcli api`'s decoded JSON) is offered to `remember`; one that names its
+kind in the API's `object` field (`model`, `file`, `job`, `batch`: the kinds and their
+`object` values are api/operations.py's) is recorded under that kind, newest first, and one the
 API reports as deleted (`"deleted": true`) is dropped. So a command feeds the cache by
 printing what it got, without code of its own. Shell completion reads it through `ids()`
 and never waits on the network.
@@ -32,6 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from mistral_cli.api.operations import KIND_OBJECTS, id_kinds
 from mistral_cli.config.paths import data_dir
 
 try:
@@ -46,9 +48,9 @@ MAX_ID_LENGTH = 256
 LOCK_WAIT = 2.0  # seconds a command waits for another one's update before it skips its own
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@/-]*")
 
-# The API's `object` value -> the kind of id it is; the one place that says so.
-OBJECT_KINDS = {"model": "model", "file": "file", "job": "fine-tuning-job", "batch": "batch-job"}
-KINDS = tuple(OBJECT_KINDS.values())
+# The API's `object` value -> the kind of id it is (from the operation table).
+OBJECT_KINDS = {obj: kind for kind, obj in KIND_OBJECTS.items()}
+KINDS = id_kinds()
 
 
 def cache_path(environ: Mapping[str, str] = os.environ) -> Path:
