@@ -369,3 +369,28 @@ def test_a_job_action_after_a_502_is_sent_as_often_as_by_its_command(api, cli, v
         assert result.exit_code == 0, result
         counts.append(len(api.requests_to("POST", template)) - before)
     assert counts == [2, 2]
+
+
+# -- the id cache behind Tab is fed by `mcli api` as by every command ----------------------
+
+
+def test_api_replies_feed_the_id_cache_as_the_commands_do(api, cli):
+    from mistral_cli.store import ids
+    from tests.fakeapi.defaults import BATCH_ID, JOB_ID
+
+    assert cli("api", "GET", "/v1/files").exit_code == 0
+    assert cli("api", "GET", f"/v1/fine_tuning/jobs/{JOB_ID}", "-o", "jsonl").exit_code == 0
+    assert cli("api", "GET", "/v1/batch/jobs", "--paginate", "-o", "jsonl").exit_code == 0
+    assert cli("api", "GET", "/v1/models").exit_code == 0
+    assert FILE_ID in ids.ids("file") and ids.ids("fine-tuning-job") == [JOB_ID]
+    assert ids.ids("batch-job") == [BATCH_ID] and "mistral-small-latest" in ids.ids("model")
+    assert cli("api", "DELETE", f"/v1/files/{FILE_ID}").exit_code == 0
+    assert FILE_ID not in ids.ids("file")
+
+
+def test_a_reply_of_an_unknown_path_or_a_file_content_feeds_nothing(api, cli):
+    from mistral_cli.store import ids
+
+    api.add("GET", "/v1/files/{file_id}/content", json_response(file_obj()))
+    assert cli("api", "GET", f"/v1/files/{FILE_ID}/content").exit_code == 0
+    assert ids.ids("file") == []

@@ -4,7 +4,9 @@ The escape hatch, like `gh api`: fields from `-f KEY=VALUE` (typed) and `-F KEY=
 become query parameters (GET, DELETE), JSON body fields (POST, PUT, PATCH) on top of
 `--body`, or multipart form parts (POST /v1/files, or any path with `--multipart`).
 A body with `"stream": true` prints the server-sent events as JSON lines as they arrive;
-`--paginate` follows `page`/`page_size` list endpoints to the end.
+`--paginate` follows `page`/`page_size` list endpoints to the end. The decoded JSON reply of
+an operation whose answer carries ids (api/operations.py) feeds the id cache behind Tab,
+through the output layer's remember_ids, as every other command does.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from mistral_cli.api import raw
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import existing_file, read_json_object, read_text
 from mistral_cli.options import env_of, epilog
-from mistral_cli.render.output import dumps, for_stdout, write_json, write_jsonl
+from mistral_cli.render.output import dumps, for_stdout, remember_ids, write_json, write_jsonl
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -160,7 +162,7 @@ def _send_query(env: "Env", verb: str, target: str, fields: list[tuple[str, str]
         _print_pages(env, target, params, output)
         return
     with raw.send(env.client, verb, target, params=params) as reply:
-        print_reply(env, reply, output)
+        print_reply(env, reply, output, remember=bool(raw.id_kind(verb, target)))
 
 
 def _send_json(env: "Env", verb: str, target: str, fields: list[tuple[str, str]],
@@ -170,7 +172,7 @@ def _send_json(env: "Env", verb: str, target: str, fields: list[tuple[str, str]]
     stream = payload.get("stream") is True
     with raw.send(env.client, verb, target, json_body=payload if payload or base is not None else None,
                   stream=stream) as reply:
-        print_reply(env, reply, output)
+        print_reply(env, reply, output, remember=bool(raw.id_kind(verb, target)))
 
 
 def _send_multipart(env: "Env", verb: str, target: str, fields: list[tuple[str, str]],
@@ -188,7 +190,7 @@ def _send_multipart(env: "Env", verb: str, target: str, fields: list[tuple[str, 
 
         with raw.send(env.client, verb, target, files=files if parts else None,
                       data=data or None) as reply:
-            print_reply(env, reply, output)
+            print_reply(env, reply, output, remember=bool(raw.id_kind(verb, target)))
 
 
 def _file_part(env: "Env", stack: ExitStack, key: str, spec: str) -> tuple[str, tuple]:
@@ -214,10 +216,13 @@ def _stdin_bytes(env: "Env") -> bytes:
 # -- output ------------------------------------------------------------------------------
 
 
-def print_reply(env: "Env", reply: raw.Reply, output: ApiFormat) -> None:
+def print_reply(env: "Env", reply: raw.Reply, output: ApiFormat, *, remember: bool = False) -> None:
     """Print a reply: JSON indented or as lines, text as is (without control characters on a
-    terminal), events and bytes as they come."""
+    terminal), events and bytes as they come; with REMEMBER, a JSON reply's objects go to
+    the id cache."""
     if reply.kind == "json":
+        if remember:
+            remember_ids(env, list_items(reply.body))
         _print_json(env, reply.body, output)
     elif reply.kind == "text":
         env.stdout.write(for_stdout(env, reply.body))
@@ -272,7 +277,10 @@ def _show_bytes(env: "Env", chunks: Any) -> None:
 
 def _print_pages(env: "Env", target: str, params: list[tuple[str, str]], output: ApiFormat) -> None:
     walked = []
+    remember = bool(raw.id_kind("GET", target))
     for body, new in raw.pages(env.client, target, params):
+        if remember:
+            remember_ids(env, new if _is_list_page(body) else list_items(body))
         if output is ApiFormat.jsonl:
             write_jsonl(env, new if _is_list_page(body) else list_items(body))
         else:
