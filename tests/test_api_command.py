@@ -288,6 +288,13 @@ def test_paginate_needs_get(api, cli):
 # -- multipart and raw bytes -----------------------------------------------------------------
 
 
+def test_paginate_refuses_a_list_the_spec_does_not_page(api, cli):
+    result = cli("api", "GET", "/v1/models", "--paginate")
+    assert result.exit_code == 2, result
+    assert "not a paged list" in result.stderr
+    assert api.requests == []
+
+
 def test_post_files_sends_a_streamed_multipart_upload(api, cli, tmp_path):
     data = b'{"messages": []}\n' * 1000
     (tmp_path / "train.jsonl").write_bytes(data)
@@ -355,14 +362,28 @@ def test_help_shows_examples(cli):
 # -- one operation table: `mcli api` retries exactly as the command for the same operation ----
 
 
-@pytest.mark.parametrize("verb", ["cancel", "start"])
-def test_a_job_action_after_a_502_is_sent_as_often_as_by_its_command(api, cli, verb):
-    from tests.fakeapi.defaults import JOB_ID
+def _job_actions():
+    """(the command, the same request through `mcli api`, the spec template) of each POST
+    that changes a thing's state without creating one."""
+    from tests.fakeapi.defaults import BATCH_ID, FT_MODEL, JOB_ID
 
-    template = f"/v1/fine_tuning/jobs/{{job_id}}/{verb}"
+    return [
+        (("fine-tuning", "cancel", JOB_ID, "--yes"), f"/v1/fine_tuning/jobs/{JOB_ID}/cancel",
+         "/v1/fine_tuning/jobs/{job_id}/cancel"),
+        (("fine-tuning", "start", JOB_ID), f"/v1/fine_tuning/jobs/{JOB_ID}/start",
+         "/v1/fine_tuning/jobs/{job_id}/start"),
+        (("batch", "cancel", BATCH_ID, "--yes"), f"/v1/batch/jobs/{BATCH_ID}/cancel",
+         "/v1/batch/jobs/{job_id}/cancel"),
+        (("models", "archive", FT_MODEL), f"/v1/fine_tuning/models/{FT_MODEL}/archive",
+         "/v1/fine_tuning/models/{model_id}/archive"),
+    ]
+
+
+@pytest.mark.parametrize("command, path, template", _job_actions(),
+                         ids=["fine-tuning-cancel", "fine-tuning-start", "batch-cancel", "models-archive"])
+def test_a_state_change_after_a_502_is_sent_as_often_as_by_its_command(api, cli, command, path, template):
     counts = []
-    for args in (("fine-tuning", verb, JOB_ID, *(("--yes",) if verb == "cancel" else ())),
-                 ("api", "POST", f"/v1/fine_tuning/jobs/{JOB_ID}/{verb}")):
+    for args in (command, ("api", "POST", path)):
         api.add("POST", template, error_empty(502), times=1)
         before = len(api.requests_to("POST", template))
         result = cli(*args)

@@ -142,6 +142,13 @@ def effect_of(method: str, path: str) -> Effect:
     return operation.effect if operation is not None else Effect.of_method(method)
 
 
+def pageable(path: str) -> bool:
+    """Whether GET PATH may be walked page by page: a paged list in the operation table, or a
+    path the spec lacks (the caller knows better)."""
+    operation = find("GET", path)
+    return operation is None or operation.paged
+
+
 def id_kind(method: str, path: str) -> str:
     """The kind of id the answer to METHOD on PATH carries, by the operation table ('' for
     none: a path the spec lacks, or an answer such as a file's content)."""

@@ -110,6 +110,8 @@ def api_command(
     file_specs = [_file_spec(spec) for spec in file_field or []]
     if paginate and verb != "GET":
         raise UsageError("--paginate works with GET only")
+    if paginate and not raw.pageable(target):
+        raise UsageError(f"--paginate: GET {raw.bare_path(target)} is not a paged list (no page/page_size)")
     if multipart or raw.is_multipart(verb, target):
         _send_multipart(env, verb, target, fields, file_specs, body, output)
     elif verb in raw.QUERY_METHODS:
