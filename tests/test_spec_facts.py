@@ -219,7 +219,7 @@ def test_job_in_bounds_match_the_spec():
 
 # -- the operation table (api/operations.py) ------------------------------------------------
 
-CREATES = {"files.upload", "fine_tuning.create", "batch.create"}  # a POST that leaves a thing billed or stored
+CREATES = {"files.upload", "fine_tuning.create", "batch.create"}  # leaves a thing stored or billed
 IDEMPOTENT_POSTS = {"fine_tuning.cancel", "batch.cancel", "models.archive"}  # asking twice is asking once
 
 
@@ -306,10 +306,15 @@ def test_operation_paths_quote_ids_and_match_back():
     from mistral_cli.api.operations import OPERATIONS, find
 
     archive = OPERATIONS["models.archive"]
-    assert archive.path("ft:open-mistral-7b:a/b") == "/v1/fine_tuning/models/ft%3Aopen-mistral-7b%3Aa%2Fb/archive"
+    quoted = "/v1/fine_tuning/models/ft%3Aopen-mistral-7b%3Aa%2Fb/archive"
+    assert archive.path("ft:open-mistral-7b:a/b") == quoted
     assert find("post", "/v1/fine_tuning/jobs/abc/cancel/?x=1") is OPERATIONS["fine_tuning.cancel"]
     assert find("GET", "/v1/files/abc") is OPERATIONS["files.retrieve"]
     assert find("POST", "/v1/files/abc") is None and find("GET", "/v1/nothing") is None
+    with pytest.raises(TypeError):
+        archive.path()
+    with pytest.raises(TypeError):
+        OPERATIONS["models.list"].path("extra")
 
 
 def test_the_id_cache_and_the_tab_rules_use_the_table_kinds():
@@ -336,6 +341,7 @@ def test_api_functions_take_their_paths_from_the_table():
         docstrings = {id(node.body[0].value) for node in ast.walk(tree)
                       if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body
                       and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
-        literals = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)
-                    and isinstance(node.value, str) and node.value.startswith("/v1/") and id(node) not in docstrings]
+        literals = [node.value for node in ast.walk(tree)
+                    if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                    and node.value.startswith("/v1/") and id(node) not in docstrings]
         assert literals == [], source.name

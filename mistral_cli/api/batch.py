@@ -44,7 +44,8 @@ def list_jobs(client: HTTPClient, *, page: int | None = None, page_size: int | N
         "metadata": metadata_query(metadata) if metadata else None,
         "created_after": created_after, "created_by_me": "true" if created_by_me else None,
         "status": list(statuses) or None}
-    return call(client, "batch.list", params={key: value for key, value in params.items() if value is not None})
+    return call(client, "batch.list",
+                params={key: value for key, value in params.items() if value is not None})
 
 
 def list_all_jobs(client: HTTPClient, *, page_size: int, **filters: Any) -> dict:

@@ -51,11 +51,11 @@ class Operation(NamedTuple):
 
     def path(self, *ids: str) -> str:
         """The template with IDS put in its `{...}` slots in order, each percent-quoted whole."""
+        slots = len(_PARAMETER.findall(self.template))
+        if len(ids) != slots:
+            raise TypeError(f"{self.name}: {self.template} takes {slots} id(s), got {len(ids)}")
         values = iter(ids)
-        path = _PARAMETER.sub(lambda _slot: quote(next(values), safe=""), self.template)
-        if next(values, None) is not None:
-            raise TypeError(f"{self.name}: more ids than the template {self.template} takes")
-        return path
+        return _PARAMETER.sub(lambda _slot: quote(next(values), safe=""), self.template)
 
     def matches(self, method: str, path: str) -> bool:
         """Whether METHOD on PATH (no query string) is this operation."""
@@ -124,11 +124,6 @@ def find(method: str, path: str) -> Operation | None:
 def id_kinds() -> tuple[str, ...]:
     """Every kind of id an operation returns, in table order."""
     return tuple(dict.fromkeys(operation.returns for operation in _TABLE if operation.returns))
-
-
-def tags() -> tuple[str, ...]:
-    """The spec's tags, in table order."""
-    return tuple(dict.fromkeys(operation.tag for operation in _TABLE))
 
 
 def call(client: HTTPClient, name: str, *ids: str, **kw: Any) -> Any:
