@@ -17,7 +17,8 @@ from mistral_cli.commands.fine_tuning import create as fine_tuning_create
 from mistral_cli.commands.fine_tuning import watch as fine_tuning_watch
 from mistral_cli.commands.fine_tuning.parse import parse_classifier_target, target_labels
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import check_datetime, check_paging, check_uuid, confirm, existing_file
+from mistral_cli.inputs import (MAX_INTERVAL, check_datetime, check_number, check_paging, check_uuid, confirm,
+                                 existing_file)
 from mistral_cli.models.fine_tuning_enums import JobStatus, JobType
 from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines_raw
@@ -224,9 +225,7 @@ def watch(
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Follow a job until it ends: live on a terminal, a line per change elsewhere; exit 5 if it fails."""
-    from mistral_cli.commands.fine_tuning.parse import check_number
-
     env = env_of(ctx)
     check_uuid(job_id, "job id")
-    check_number(interval, "--interval", 0, None, exclusive_low=True)
+    check_number(interval, "--interval", 0, MAX_INTERVAL, exclusive_low=True)
     fine_tuning_watch.watch(env, job_id, interval=interval, output=output)

@@ -20,7 +20,7 @@ from mistral_cli.errors import UsageError
 from mistral_cli.generation import attachments
 from mistral_cli.generation.endpoints import Endpoint
 from mistral_cli.generation.request import resolve_model
-from mistral_cli.inputs import check_range, check_uuid, existing_file
+from mistral_cli.inputs import check_number, check_uuid, existing_file
 from mistral_cli.options import OutputOpt, env_of, epilog
 from mistral_cli.render.output import OutputFormat, for_stdout, write_json, write_jsonl
 
@@ -80,8 +80,8 @@ def ocr(
 ) -> None:
     """Read a document's text as Markdown, page by page (and its images)."""
     env = env_of(ctx)
-    check_range(image_limit, "--image-limit", low=0)
-    check_range(image_min_size, "--image-min-size", low=0)
+    check_number(image_limit, "--image-limit", 0, integer=True)
+    check_number(image_min_size, "--image-min-size", 0, integer=True)
     fields = {"model": resolve_model(env, ENDPOINT, model, {}), "id": request_id,
               "pages": parse_pages(pages), "image_limit": image_limit,
               "image_min_size": image_min_size,

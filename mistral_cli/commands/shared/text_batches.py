@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.errors import MCLIError, UsageError
-from mistral_cli.inputs import check_range
+from mistral_cli.inputs import check_number
 from mistral_cli.render.output import OutputFormat, indented_json
 from mistral_cli.render.progress import progress_bar
 
@@ -148,9 +148,9 @@ def expect_items(body: Any, key: str, count: int) -> dict:
 
 def check_batching(batch_size: int, concurrency: int, skip: int) -> None:
     """The batching options' bounds (Typer checks them too; this names them for direct calls)."""
-    check_range(batch_size, "--batch-size", low=1)
-    check_range(concurrency, "--concurrency", low=1, high=MAX_CONCURRENCY)
-    check_range(skip, "--skip", low=0)
+    check_number(batch_size, "--batch-size", 1, integer=True)
+    check_number(concurrency, "--concurrency", 1, MAX_CONCURRENCY, integer=True)
+    check_number(skip, "--skip", 0, integer=True)
 
 
 # -- running -------------------------------------------------------------------------------
