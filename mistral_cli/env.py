@@ -103,6 +103,10 @@ class Env:
         self.stderr.write(self.scrub(message) + "\n")
         self.stderr.flush()
 
+    def warn(self, message: str) -> None:
+        """The one way to warn: `mcli: warning: MESSAGE` on stderr (redacted like info)."""
+        self.info(f"mcli: warning: {message}")
+
     def report(self, exc: MCLIError) -> None:
         """Print an error, its details and its hint to stderr (the traceback too with --debug)."""
         if getattr(exc, "already_reported", False):
@@ -212,7 +216,7 @@ class Env:
 
             self._credential = resolve_key(self.profile_name, self.environ)
             if self._credential.warning:
-                self.info(self._credential.warning)
+                self.warn(self._credential.warning)
         return self._credential
 
     # -- the HTTP client -------------------------------------------------------------

@@ -117,7 +117,7 @@ def upload_one(env: "Env", path: Path, purpose: str | None, name: str | None = N
     if size > UPLOAD_LIMIT:
         from mistral_cli.render.human import size as human_size
 
-        env.info(f"warning: {path} is {human_size(size)}, over the API's documented "
+        env.warn(f"{path} is {human_size(size)}, over the API's documented "
                  f"{human_size(UPLOAD_LIMIT)} limit; sending it anyway (the server decides)")
     with progress_bar(env, f"uploading {name or path.name}", size) as on_progress:
         return api.upload_file(env.client, path, purpose=purpose, name=name,

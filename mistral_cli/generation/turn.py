@@ -58,7 +58,7 @@ def save_cut_short(env: "Env", session: "Session", request: dict, sent: list[dic
     try:
         save(session, request, sent, answer, complete=False)
     except StoreError as exc:
-        env.info(f"warning: the exchange was not saved: {exc.message}")
+        env.warn(f"the exchange was not saved: {exc.message}")
 
 
 def save(session: "Session", request: dict, sent: list[dict], answer: Answer, complete: bool) -> None:
