@@ -178,9 +178,11 @@ class Env:
         raise UsageError(f"{source}: no profile '{name}' (profiles: {', '.join(known)})",
                          hint=f"create it with `mcli config set KEY VALUE --profile {name}`")
 
-    def setting(self, key: str, default: Any = None) -> Any:
-        """A profile key's value, or DEFAULT."""
-        return self.profile.get(key, default)
+    def model(self, setting: str, *given: str | None) -> str:
+        """The one model reader: the first model GIVEN (-m, --body's, a conversation's), else
+        SETTING's effective value (the profile's `model.chat`..., else its default in the one
+        table, config/profiles.KEYS)."""
+        return next((model for model in given if model), None) or str(self.effective(setting).value)
 
     def effective(self, key: str) -> "Setting":
         """KEY's effective value and source for the active profile (config/settings.py)."""

@@ -8,9 +8,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.commands.shared import text_batches as b
-from mistral_cli.config.profiles import KEYS
-from mistral_cli.generation.endpoints import Endpoint
-from mistral_cli.generation.request import resolve_model
 from mistral_cli.options import OutputOpt, env_of, epilog
 from mistral_cli.render.output import OutputFormat, dumps, for_stdout, tsv_cell
 
@@ -18,8 +15,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
 
 REQUEST_FIELDS = frozenset({"input", "model"})  # EmbeddingRequest
-ENDPOINT = Endpoint("embeddings", "mistral_cli.api.embeddings", REQUEST_FIELDS, "model.embeddings",
-                    KEYS["model.embeddings"].default)
 FIRST_VALUES = 4
 MATRIX_MAX = 20
 TEXT_WIDTH = 40
@@ -53,7 +48,7 @@ def embeddings(
     env = env_of(ctx)
     b.check_batching(batch_size, concurrency, skip)
     inputs = b.read_inputs(env, texts, input_file, no_stdin)
-    chosen = resolve_model(env, ENDPOINT, model, {})
+    chosen = env.model("model.embeddings", model)
     writer = make_writer(env, b.line_format(env, output), skip)
 
     def send(batch: list[str]) -> dict:

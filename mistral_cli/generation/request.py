@@ -51,10 +51,9 @@ def sampling_fields(args: GenArgs, endpoint: Endpoint) -> dict[str, Any]:
 def resolve_model(env: "Env", endpoint: Endpoint, option: str | None, body: dict,
                   saved: str | None = None) -> str | None:
     """-m, else --body's model, else the conversation's, else the profile's, else the default."""
-    if not endpoint.has_model:
+    if not endpoint.has_model or endpoint.model_setting is None:
         return None
-    return (option or body.get("model") or saved
-            or env.setting(endpoint.model_setting or "", None) or endpoint.default_model)
+    return env.model(endpoint.model_setting, option, body.get("model"), saved)
 
 
 # -- response format -----------------------------------------------------------------------
