@@ -1,5 +1,5 @@
-"""Warnings go through the one `Env.warn()`: every one reads `mcli: warning: ...`, like errors
-read `mcli: error: ...`."""
+"""The output contract's one way each: warnings go through `Env.warn()` (every one reads
+`mcli: warning: ...`, like errors read `mcli: error: ...`); JSON output is written by render/."""
 
 from __future__ import annotations
 
@@ -29,3 +29,13 @@ def test_no_module_writes_its_own_warning_prefix():
     offenders = [str(path.relative_to(root)) for path in root.rglob("*.py")
                  if str(path.relative_to(root)) not in NOT_YET and OWN_PREFIX.search(path.read_text())]
     assert offenders == []
+
+
+def test_json_output_is_written_by_render_only():
+    """No command module writes JSON to stdout by hand: render/ holds the writers
+    (output.write_json / write_jsonl, combined_json.CombinedJson)."""
+    root = Path(mistral_cli.__file__).parent / "commands"
+    by_hand = re.compile(r"json\.dumps\(|stdout\.write\(dumps\(|write\(dumps\(.*\+ \"\\n\"")
+    offenders = [str(path.relative_to(root)) for path in root.rglob("*.py")
+                 if f"commands/{path.relative_to(root)}" not in NOT_YET and by_hand.search(path.read_text())]
+    assert offenders == ["batch/inputs.py"]  # it writes a request file, not output

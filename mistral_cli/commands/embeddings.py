@@ -9,7 +9,8 @@ import typer
 
 from mistral_cli.commands.shared import text_batches as b
 from mistral_cli.options import OutputOpt, env_of, epilog
-from mistral_cli.render.output import OutputFormat, dumps, for_stdout, tsv_cell
+from mistral_cli.render.combined_json import CombinedJson
+from mistral_cli.render.output import OutputFormat, for_stdout, tsv_cell, write_jsonl
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -88,11 +89,8 @@ class JsonlWriter(Writer):
 
     def batch(self, batch: b.Batch, body: dict) -> None:
         """Print BATCH's results."""
-        write = self.env.stdout.write
-        for offset, item in enumerate(ordered(body)):
-            write(dumps({"index": batch.start + offset, "text": batch.texts[offset],
-                         "embedding": item.get("embedding")}) + "\n")
-        self.env.stdout.flush()
+        write_jsonl(self.env, ({"index": batch.start + offset, "text": batch.texts[offset],
+                                "embedding": item.get("embedding")} for offset, item in enumerate(ordered(body))))
 
 
 class TextWriter(Writer):
@@ -111,7 +109,7 @@ class JsonWriter(Writer):
 
     def __init__(self, env: "Env", skip: int):
         super().__init__(env, skip)
-        self.combined = b.CombinedJson(env, "data")
+        self.combined = CombinedJson(env, "data")
 
     def batch(self, batch: b.Batch, body: dict) -> None:
         """Print BATCH's results."""

@@ -12,7 +12,8 @@ from mistral_cli.commands.shared import text_batches as b
 from mistral_cli.commands.classifiers import verdicts as v
 from mistral_cli.errors import UsageError
 from mistral_cli.options import OutputOpt, env_of, epilog
-from mistral_cli.render.output import OutputFormat, dumps, for_stdout
+from mistral_cli.render.combined_json import CombinedJson
+from mistral_cli.render.output import OutputFormat, dumps, for_stdout, write_jsonl
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -205,7 +206,7 @@ class ResultWriter:
         self.moderation = moderation
         self.with_text = with_text
         self.tally = v.Tally(gate)
-        self.combined = b.CombinedJson(env, "results") if fmt is OutputFormat.json else None
+        self.combined = CombinedJson(env, "results") if fmt is OutputFormat.json else None
 
     def batch(self, batch: b.Batch, body: dict) -> None:
         """Print BATCH's results and tally them."""
@@ -224,7 +225,7 @@ class ResultWriter:
     def _print(self, index: int, text: str, result: Any, scores: dict[str, float], names: set[str]) -> None:
         """Print one input's verdict in the chosen format (json waits for the batch)."""
         if self.fmt is OutputFormat.jsonl:
-            self.env.stdout.write(dumps(self._line(index, text, result, names)) + "\n")
+            write_jsonl(self.env, [self._line(index, text, result, names)])
         elif self.fmt is OutputFormat.text:
             self.env.stdout.write(for_stdout(self.env, ",".join(sorted(names))) + "\n")
         elif self.fmt is OutputFormat.table:
