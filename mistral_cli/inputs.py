@@ -121,7 +121,7 @@ def check_bound(value: Any, bound: Bound, label: str | None = None) -> None:
 
 
 def check_paging(page: int | None, page_size: int | None, all_pages: bool) -> None:
-    """Refuse a negative --page, a --page-size under 1, and --all with --page."""
+    """Refuse a --page outside 0..MAX_PAGE, a --page-size outside 1..MAX_PAGE_SIZE, and --all with --page."""
     check_number(page, "--page", 0, MAX_PAGE, integer=True)
     check_number(page_size, "--page-size", 1, MAX_PAGE_SIZE, integer=True)
     if all_pages and page is not None:
