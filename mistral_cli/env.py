@@ -103,6 +103,10 @@ class Env:
         self.stderr.write(self.scrub(message) + "\n")
         self.stderr.flush()
 
+    def warn(self, message: str) -> None:
+        """The one way to warn: `mcli: warning: MESSAGE` on stderr (redacted like info)."""
+        self.info(f"mcli: warning: {message}")
+
     def report(self, exc: MCLIError) -> None:
         """Print an error, its details and its hint to stderr (the traceback too with --debug)."""
         if getattr(exc, "already_reported", False):
@@ -174,9 +178,11 @@ class Env:
         raise UsageError(f"{source}: no profile '{name}' (profiles: {', '.join(known)})",
                          hint=f"create it with `mcli config set KEY VALUE --profile {name}`")
 
-    def setting(self, key: str, default: Any = None) -> Any:
-        """A profile key's value, or DEFAULT."""
-        return self.profile.get(key, default)
+    def model(self, setting: str, *given: str | None) -> str:
+        """The one model reader: the first model GIVEN (-m, --body's, a conversation's), else
+        SETTING's effective value (the profile's `model.chat`..., else its default in the one
+        table, config/profiles.KEYS)."""
+        return next((model for model in given if model), None) or str(self.effective(setting).value)
 
     def effective(self, key: str) -> "Setting":
         """KEY's effective value and source for the active profile (config/settings.py)."""
@@ -212,7 +218,7 @@ class Env:
 
             self._credential = resolve_key(self.profile_name, self.environ)
             if self._credential.warning:
-                self.info(self._credential.warning)
+                self.warn(self._credential.warning)
         return self._credential
 
     # -- the HTTP client -------------------------------------------------------------

@@ -9,6 +9,8 @@
      ├── APIError (exit 1)             any other HTTP error after retries
      │    └── ValidationError (exit 2) 422: the server refused the request's fields
      ├── NetworkError (exit 1)         connection refused, timeouts, cut streams
+     ├── StreamError (exit 1)          an error event in the middle of a 200 stream
+     ├── StoreError (exit 1)           the local history / run database cannot be used
      ├── ConfigError (exit 2)          a config file that does not parse, bad config values
      ├── OutputFailed (exit 1)         stdout cannot be written (a full disk, `> /dev/full`)
      └── OutputClosed (exit 0)         the reader closed stdout (`mcli ... | head`): stop quietly
@@ -103,6 +105,14 @@ class ContentFlaggedError(MCLIError):
 
 class NetworkError(MCLIError):
     """The server could not be reached, or the connection broke."""
+
+
+class StreamError(MCLIError):
+    """The server sent an error event in the middle of a stream it had answered 200."""
+
+
+class StoreError(MCLIError):
+    """The local history database cannot be opened, read or written (exit 1)."""
 
 
 class APIError(MCLIError):

@@ -132,15 +132,15 @@ def test_create_with_body_base_and_options_on_top(api, cli, sim, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--learning-rate", "2"], "--learning-rate must be at most 1"),
-    (["--learning-rate", "0"], "--learning-rate must be at least 1e-08"),
+    (["--learning-rate", "2"], "--learning-rate must be between 1e-08 and 1"),
+    (["--learning-rate", "0"], "--learning-rate must be between 1e-08 and 1"),
     (["--epochs", "0"], "--epochs must be greater than 0"),
     (["--training-steps", "0"], "--training-steps must be at least 1"),
-    (["--warmup-fraction", "1.5"], "--warmup-fraction must be at most 1"),
-    (["--weight-decay", "-0.1"], "--weight-decay must be at least 0"),
+    (["--warmup-fraction", "1.5"], "--warmup-fraction must be between 0 and 1"),
+    (["--weight-decay", "-0.1"], "--weight-decay must be between 0 and 1"),
     (["--seq-len", "99"], "--seq-len must be at least 100"),
-    (["--fim-ratio", "1.1"], "--fim-ratio must be at most 1"),
-    (["--invalid-sample-skip-percentage", "0.6"], "--invalid-sample-skip-percentage must be at most 0.5"),
+    (["--fim-ratio", "1.1"], "--fim-ratio must be between 0 and 1"),
+    (["--invalid-sample-skip-percentage", "0.6"], "--invalid-sample-skip-percentage must be between 0 and 0.5"),
     (["--suffix", "x" * 19], "--suffix must be at most 18"),
     (["--job-type", "classifier", "--fim-ratio", "0.5"], "--fim-ratio applies to completion jobs only"),
     (["--classifier-target", "a=b"], "--classifier-target needs --job-type classifier"),

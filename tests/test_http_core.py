@@ -16,7 +16,7 @@ import pytest
 
 from mistral_cli import __version__
 from mistral_cli.env import Env, GlobalOptions
-from mistral_cli.errors import (APIError, AuthError, NetworkError, NotFoundError, UsageError,
+from mistral_cli.errors import (APIError, AuthError, NetworkError, NotFoundError, StreamError, UsageError,
                                 ValidationError)
 from mistral_cli.http import client as client_mod
 from mistral_cli.http.client import HTTPClient, iter_sse, retry_after
@@ -438,7 +438,7 @@ def test_iter_sse_error_event_raises():
     lines = ['data: {"a": 1}', "", 'data: {"object": "error", "message": "overloaded"}', ""]
     events = iter_sse(iter(lines))
     assert next(events) == {"a": 1}
-    with pytest.raises(APIError, match="overloaded"):
+    with pytest.raises(StreamError, match="overloaded"):
         next(events)
 
 

@@ -126,7 +126,7 @@ def generation_ranges() -> list[tuple[str, str, tuple[Any, Any]]]:
 
     return [(schema, field, (low, high))
             for schema in ("ChatCompletionRequest", "FIMCompletionRequest", "AgentsCompletionRequest")
-            for field, (_option, low, high, _int) in RANGES.items()
+            for field, (_option, low, high, _int, _exclusive) in RANGES.items()
             if field in resolve(schemas()[schema])["properties"]]
 
 
@@ -181,7 +181,7 @@ def hyperparameter_bounds() -> list[tuple[str, str, tuple[Any, ...]]]:
 
     return [(schema, field, (low, high, exclusive, integer))
             for schema in ("CompletionTrainingParametersIn", "ClassifierTrainingParametersIn")
-            for field, (_option, low, high, exclusive, integer) in HYPERPARAMETERS.items()
+            for field, (_option, low, high, integer, exclusive) in HYPERPARAMETERS.items()
             if field in resolve(schemas()[schema])["properties"]]
 
 

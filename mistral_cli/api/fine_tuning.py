@@ -38,6 +38,12 @@ def list_all_jobs(client: HTTPClient, *, page_size: int, **filters: Any) -> dict
     return collect_pages(lambda page: list_jobs(client, page=page, page_size=page_size, **filters))
 
 
+def list_first_jobs(client: HTTPClient, count: int, *, page_size: int, **filters: Any) -> dict:
+    """The pages of GET /v1/fine_tuning/jobs that hold its first COUNT jobs, as one JobsOut."""
+    return collect_pages(lambda page: list_jobs(client, page=page, page_size=page_size, **filters),
+                         limit=count)
+
+
 def get_job(client: HTTPClient, job_id: str) -> dict:
     """GET /v1/fine_tuning/jobs/{job_id}: the job with its events and checkpoints."""
     return call(client, "fine_tuning.get", job_id)

@@ -61,15 +61,37 @@ def _new_items(items: list, id_key: str, seen: set[Any]) -> list:
     return new
 
 
-def collect_pages(fetch: FetchPage, *, key: str = "data", id_key: str = "id") -> dict:
-    """Every page as the one body a single call would have returned: the first page's fields,
-    every item once in order (`total` as the server gave it, else the number of items)."""
+def collect_pages(fetch: FetchPage, *, key: str = "data", id_key: str = "id",
+                  limit: int | None = None) -> dict:
+    """Every page (or the pages that hold the first LIMIT items) as the one body a single call
+    would have returned: the first page's fields, every item once in order, `total` by the rule."""
     first: Any = None
     items: list[Any] = []
     for index, (body, new) in enumerate(walk_pages(fetch, key=key, id_key=id_key)):
         first = body if index == 0 else first
         items.extend(new)
+        if limit is not None and len(items) >= limit:
+            break
+    return combined_body(first, items, key)
+
+
+def combined_body(first: Any, items: list, key: str = "data") -> dict:
+    """One list body from pages walked: FIRST page's fields, ITEMS, `total` by list_total."""
     if not isinstance(first, dict):
         return {key: items, "total": len(items)}
-    total = first.get("total")
-    return {**first, key: items, "total": total if isinstance(total, int) else len(items)}
+    return {**first, key: items, "total": list_total(first, len(items))}
+
+
+# The one `total` rule of every list mcli puts together: `total` is how many items match the
+# query, as the server counted them on the FIRST page (a later page's claim never replaces it);
+# without a usable count, the number of items read. Lists of disjoint queries (several
+# `fine-tuning list --status`) add their totals up: sum_totals.
+def list_total(first: Any, count: int) -> int:
+    """The `total` of a list whose first page is FIRST and of which COUNT items were read."""
+    total = first.get("total") if isinstance(first, dict) else None
+    return total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else count
+
+
+def sum_totals(bodies: list[dict], key: str = "data") -> int:
+    """The `total` of lists of disjoint queries merged into one: the sum of their totals."""
+    return sum(list_total(body, len(body.get(key) or [])) for body in bodies)

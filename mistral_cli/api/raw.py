@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mistral_cli.api.operations import find
-from mistral_cli.api.pages import walk_pages
+from mistral_cli.api.pages import combined_body, walk_pages
 from mistral_cli.errors import UsageError
 from mistral_cli.http.body import decoded_chunks, read_body
 from mistral_cli.http.client import HTTPClient, response_events
@@ -226,15 +226,14 @@ def pages(client: HTTPClient, path: str, params: list[tuple[str, str]]) -> Itera
 
 
 def combine(walked: list[tuple[Any, list]]) -> Any:
-    """One list body from the pages walked: the first page's shape, every new item once
-    (`total` as the last page gave it, when it gave one)."""
+    """One list body from the pages walked: the first page's shape, every new item once,
+    `total` (when the server sends one) by api/pages.py's one rule: the first page's count."""
     if not walked:
         return None
     first = walked[0][0]
     if not isinstance(first, dict) or not isinstance(first.get("data"), list):
         return first
-    combined = {**first, "data": [item for _body, new in walked for item in new]}
-    last = walked[-1][0]
-    if isinstance(last, dict) and "total" in last:
-        combined["total"] = last["total"]
+    combined = combined_body(first, [item for _body, new in walked for item in new])
+    if "total" not in first:  # `mcli api` adds no field the server did not send
+        del combined["total"]
     return combined

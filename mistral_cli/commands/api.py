@@ -24,7 +24,7 @@ from mistral_cli.api import raw
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import existing_file, read_json_object, read_text
 from mistral_cli.options import env_of, epilog
-from mistral_cli.render.output import dumps, for_stdout, remember_ids, write_json, write_jsonl
+from mistral_cli.render.output import for_stdout, remember_ids, write_json, write_jsonl
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -231,8 +231,7 @@ def print_reply(env: "Env", reply: raw.Reply, output: ApiFormat, *, remember: bo
         env.stdout.flush()
     elif reply.kind == "events":
         for event in reply.events:
-            env.stdout.write(dumps(event) + "\n")
-            env.stdout.flush()
+            write_jsonl(env, [event])
     elif reply.kind == "bytes":
         _copy_bytes(env, reply.chunks)
 

@@ -36,7 +36,7 @@ def register(root: typer.Typer) -> None:
 
 def _warn_unknown_keys(env: Env, profile: str) -> None:
     for key in env.config.unknown_keys(profile):
-        env.info(f"warning: {env.config.path}: profile '{profile}': unknown key '{key}' is ignored")
+        env.warn(f"{env.config.path}: profile '{profile}': unknown key '{key}' is ignored")
 
 
 def _settings(env: Env, profiles: list[str]) -> list[Setting]:

@@ -8,18 +8,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.commands.shared import text_batches as b
-from mistral_cli.config.profiles import KEYS
-from mistral_cli.generation.endpoints import Endpoint
-from mistral_cli.generation.request import resolve_model
 from mistral_cli.options import OutputOpt, env_of, epilog
-from mistral_cli.render.output import OutputFormat, dumps, for_stdout, tsv_cell
+from mistral_cli.render.combined_json import CombinedJson
+from mistral_cli.render.output import OutputFormat, for_stdout, tsv_cell, write_jsonl
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
 
 REQUEST_FIELDS = frozenset({"input", "model"})  # EmbeddingRequest
-ENDPOINT = Endpoint("embeddings", "mistral_cli.api.embeddings", REQUEST_FIELDS, "model.embeddings",
-                    KEYS["model.embeddings"].default)
 FIRST_VALUES = 4
 MATRIX_MAX = 20
 TEXT_WIDTH = 40
@@ -53,7 +49,7 @@ def embeddings(
     env = env_of(ctx)
     b.check_batching(batch_size, concurrency, skip)
     inputs = b.read_inputs(env, texts, input_file, no_stdin)
-    chosen = resolve_model(env, ENDPOINT, model, {})
+    chosen = env.model("model.embeddings", model)
     writer = make_writer(env, b.line_format(env, output), skip)
 
     def send(batch: list[str]) -> dict:
@@ -93,11 +89,8 @@ class JsonlWriter(Writer):
 
     def batch(self, batch: b.Batch, body: dict) -> None:
         """Print BATCH's results."""
-        write = self.env.stdout.write
-        for offset, item in enumerate(ordered(body)):
-            write(dumps({"index": batch.start + offset, "text": batch.texts[offset],
-                         "embedding": item.get("embedding")}) + "\n")
-        self.env.stdout.flush()
+        write_jsonl(self.env, ({"index": batch.start + offset, "text": batch.texts[offset],
+                                "embedding": item.get("embedding")} for offset, item in enumerate(ordered(body))))
 
 
 class TextWriter(Writer):
@@ -116,7 +109,7 @@ class JsonWriter(Writer):
 
     def __init__(self, env: "Env", skip: int):
         super().__init__(env, skip)
-        self.combined = b.CombinedJson(env, "data")
+        self.combined = CombinedJson(env, "data")
 
     def batch(self, batch: b.Batch, body: dict) -> None:
         """Print BATCH's results."""

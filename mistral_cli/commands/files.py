@@ -11,7 +11,7 @@ import typer
 from mistral_cli.api import files as api
 from mistral_cli.commands.shared.several_ids import act_on_each
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import check_paging, check_range, check_uuid, confirm, existing_file
+from mistral_cli.inputs import check_number, check_paging, check_uuid, confirm, existing_file
 from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog
 from mistral_cli.render.progress import progress_bar
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines
@@ -117,7 +117,7 @@ def upload_one(env: "Env", path: Path, purpose: str | None, name: str | None = N
     if size > UPLOAD_LIMIT:
         from mistral_cli.render.human import size as human_size
 
-        env.info(f"warning: {path} is {human_size(size)}, over the API's documented "
+        env.warn(f"{path} is {human_size(size)}, over the API's documented "
                  f"{human_size(UPLOAD_LIMIT)} limit; sending it anyway (the server decides)")
     with progress_bar(env, f"uploading {name or path.name}", size) as on_progress:
         return api.upload_file(env.client, path, purpose=purpose, name=name,
@@ -201,7 +201,7 @@ def url(ctx: typer.Context, file_id: FileIdArg,
     """Print a signed URL to download a file without a key."""
     env = env_of(ctx)
     check_uuid(file_id, "file id")
-    check_range(expiry, "--expiry", low=1)
+    check_number(expiry, "--expiry", 1, integer=True)
     body = api.signed_url(env.client, file_id, expiry)
     if output in (OutputFormat.table, OutputFormat.text):
         write_lines(env, [body.get("url")])

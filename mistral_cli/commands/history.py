@@ -16,7 +16,7 @@ import typer
 from mistral_cli.commands.shared.several_ids import empty_note, run_each
 from mistral_cli.env import Env
 from mistral_cli.errors import NotFoundError, UsageError
-from mistral_cli.inputs import check_range, confirm
+from mistral_cli.inputs import check_number, confirm
 from mistral_cli.options import OutputOpt, YesOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, for_stdout, write_json, write_jsonl
 
@@ -96,7 +96,7 @@ def list_(
 ) -> None:
     """List saved conversations, most recently updated first."""
     env = env_of(ctx)
-    check_range(limit, "--limit", low=0)
+    check_number(limit, "--limit", 0, integer=True)
     with existing_store(env) as store:
         conversations = store.list(limit) if store else []
     items = [conv.to_dict() for conv in conversations]

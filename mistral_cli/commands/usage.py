@@ -15,7 +15,7 @@ import typer
 
 from mistral_cli.env import Env
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import check_range
+from mistral_cli.inputs import check_number
 from mistral_cli.options import OutputOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, write_json, write_jsonl, write_lines
 
@@ -27,6 +27,7 @@ TOKEN_COLUMNS = (
 )
 GROUP_COLUMNS = {"day": Column("DAY", "day"), "model": Column("MODEL", "model")}
 DAY_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+MAX_DAYS = 36_600  # --days: a century; a date arithmetic overflow lies past ~739,000
 
 
 class UsageBy(str, Enum):
@@ -72,7 +73,7 @@ def since_day(since: str | None, days: int | None, today: date | None = None) ->
     if since is not None and days is not None:
         raise UsageError("give --since or --days, not both")
     if days is not None:
-        check_range(days, "--days", low=1)
+        check_number(days, "--days", 1, MAX_DAYS, integer=True)
         today = today or datetime.now(timezone.utc).date()
         return (today - timedelta(days=days - 1)).isoformat()
     if since is not None:

@@ -189,7 +189,7 @@ def open_file_warning(path: Path) -> str | None:
         return None
     if not mode & 0o077:
         return None
-    return (f"warning: the key file {path} is open to other users (mode {mode:04o}): anyone who "
+    return (f"the key file {path} is open to other users (mode {mode:04o}): anyone who "
             f"can read it can use the API key; make it private with `chmod 600 {path}`")
 
 

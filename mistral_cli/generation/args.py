@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
 
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import check_range
+from mistral_cli.inputs import Bound, check_bound
 
 
 class GenOutput(str, Enum):
@@ -26,16 +26,16 @@ class GenOutput(str, Enum):
 
 TOOL_CHOICES = ("auto", "none", "any", "required")
 
-# request field -> (option, low, high, integer?)
-RANGES: dict[str, tuple[str, float | None, float | None, bool]] = {
-    "temperature": ("--temperature", 0, 1.5, False),
-    "top_p": ("--top-p", 0, 1, False),
-    "max_tokens": ("--max-tokens", 0, None, True),
-    "min_tokens": ("--min-tokens", 0, None, True),
-    "random_seed": ("--seed", 0, None, True),
-    "n": ("-n", 1, None, True),
-    "presence_penalty": ("--presence-penalty", -2, 2, False),
-    "frequency_penalty": ("--frequency-penalty", -2, 2, False),
+# request field -> its option's bounds (the spec's; no maximum: inputs.NUMBER_CEILING)
+RANGES: dict[str, Bound] = {
+    "temperature": Bound("--temperature", 0, 1.5),
+    "top_p": Bound("--top-p", 0, 1),
+    "max_tokens": Bound("--max-tokens", 0, None, integer=True),
+    "min_tokens": Bound("--min-tokens", 0, None, integer=True),
+    "random_seed": Bound("--seed", 0, None, integer=True),
+    "n": Bound("-n", 1, None, integer=True),
+    "presence_penalty": Bound("--presence-penalty", -2, 2),
+    "frequency_penalty": Bound("--frequency-penalty", -2, 2),
 }
 OPTION_FIELDS = {"temperature": "temperature", "top_p": "top_p", "max_tokens": "max_tokens",
                  "seed": "random_seed", "n": "n", "presence_penalty": "presence_penalty",
@@ -73,8 +73,7 @@ def given_fields(args: Any, option_fields: dict[str, str]) -> dict[str, Any]:
 def check_option_ranges(args: Any, option_fields: dict[str, str]) -> None:
     """Refuse an option of OPTION_FIELDS outside the spec's bounds (RANGES), naming it."""
     for request_field, value in given_fields(args, option_fields).items():
-        option, low, high, _integer = RANGES[request_field]
-        check_range(value, option, low, high)
+        check_bound(value, RANGES[request_field])
 
 
 @dataclass(eq=False)  # compared by identity; skipping the generated __eq__ keeps start-up short

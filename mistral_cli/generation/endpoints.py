@@ -1,4 +1,4 @@
-"""What differs between the generation endpoints: path, accepted fields, default model.
+"""What differs between the generation endpoints: path, accepted fields, model setting.
 
 The field sets mirror ChatCompletionRequest, AgentsCompletionRequest and FIMCompletionRequest
 in the spec (a test keeps them in step); a `--body` key outside them is refused before sending.
@@ -25,8 +25,7 @@ class Endpoint(NamedTuple):
     kind: str
     api_module: str
     fields: frozenset[str]
-    model_setting: str | None = None
-    default_model: str | None = None
+    model_setting: str | None = None  # its default is in config/profiles.KEYS, read by Env.model
 
     @property
     def api(self) -> Any:
@@ -39,6 +38,6 @@ class Endpoint(NamedTuple):
         return "model" in self.fields
 
 
-CHAT = Endpoint("chat", "mistral_cli.api.chat", CHAT_FIELDS, "model.chat", "mistral-small-latest")
+CHAT = Endpoint("chat", "mistral_cli.api.chat", CHAT_FIELDS, "model.chat")
 AGENTS = Endpoint("agents", "mistral_cli.api.agents", AGENTS_FIELDS)
-FIM = Endpoint("fim", "mistral_cli.api.fim", FIM_FIELDS, "model.fim", "codestral-latest")
+FIM = Endpoint("fim", "mistral_cli.api.fim", FIM_FIELDS, "model.fim")

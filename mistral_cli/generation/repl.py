@@ -245,7 +245,7 @@ class readline_history:  # noqa: N801 - used as a context manager, like contextl
 
             self.readline.write_history_file(private_file(self.path))
         except OSError as exc:
-            self.env.info(f"warning: could not save the REPL history: {exc}")
+            self.env.warn(f"could not save the REPL history: {exc}")
 
 
 def complete_command(text: str, state: int) -> str | None:

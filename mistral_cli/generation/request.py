@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from mistral_cli.errors import UsageError
 from mistral_cli.generation.args import OPTION_FIELDS, RANGES, TOOL_CHOICES, GenArgs, given_fields
 from mistral_cli.generation.endpoints import Endpoint
-from mistral_cli.inputs import check_range, read_json, read_json_object, read_text
+from mistral_cli.inputs import check_bound, read_json, read_json_object, read_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -51,10 +51,9 @@ def sampling_fields(args: GenArgs, endpoint: Endpoint) -> dict[str, Any]:
 def resolve_model(env: "Env", endpoint: Endpoint, option: str | None, body: dict,
                   saved: str | None = None) -> str | None:
     """-m, else --body's model, else the conversation's, else the profile's, else the default."""
-    if not endpoint.has_model:
+    if not endpoint.has_model or endpoint.model_setting is None:
         return None
-    return (option or body.get("model") or saved
-            or env.setting(endpoint.model_setting or "", None) or endpoint.default_model)
+    return env.model(endpoint.model_setting, option, body.get("model"), saved)
 
 
 # -- response format -----------------------------------------------------------------------
@@ -195,20 +194,11 @@ def check_body(body: dict, given: Iterable[str]) -> None:
     """Check the merged body's numbers against the spec's bounds, and its stop: an error names
     the option for a field in GIVEN (set by an option), else the --body field."""
     given = set(given)
-    for request_field, (option, low, high, integer) in RANGES.items():
-        if request_field not in body or body[request_field] is None:
-            continue
-        label = option if request_field in given else f"--body field {request_field}"
-        check_number(body[request_field], label, low, high, integer)
+    for request_field, bound in RANGES.items():
+        label = bound.option if request_field in given else f"--body field {request_field}"
+        check_bound(body.get(request_field), bound, label)
     stop = body.get("stop")
     if stop is not None and not (isinstance(stop, str) or
                                  isinstance(stop, list) and all(isinstance(s, str) for s in stop)):
         raise UsageError("--body field stop must be a string or a list of strings")
 
-
-def check_number(value: Any, label: str, low: float | None, high: float | None, integer: bool) -> None:
-    """Refuse a non-number (or non-integer) VALUE, or one outside [LOW, HIGH]."""
-    kinds = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds):
-        raise UsageError(f"{label} must be {'an integer' if integer else 'a number'} (got {value!r})")
-    check_range(value, label, low, high)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple, TYPE_CHECKING
 
-from mistral_cli.errors import APIError, MCLIError
+from mistral_cli.errors import MCLIError, StreamError
 from mistral_cli.generation.answer import Answer, pump, tool_call_line
 from mistral_cli.generation.args import GenOutput
 from mistral_cli.generation.endpoints import Endpoint
@@ -45,7 +45,7 @@ def run_turn(env: "Env", endpoint: Endpoint, session: "Session", request: dict,
         save_cut_short(env, session, request, sent, answer)
         raise
     except MCLIError as exc:
-        if answer.meta or isinstance(exc, APIError) and exc.status == 200:
+        if answer.meta or isinstance(exc, StreamError):
             save_cut_short(env, session, request, sent, answer)
         raise
     save(session, request, sent, answer, complete=True)
@@ -58,7 +58,7 @@ def save_cut_short(env: "Env", session: "Session", request: dict, sent: list[dic
     try:
         save(session, request, sent, answer, complete=False)
     except StoreError as exc:
-        env.info(f"warning: the exchange was not saved: {exc.message}")
+        env.warn(f"the exchange was not saved: {exc.message}")
 
 
 def save(session: "Session", request: dict, sent: list[dict], answer: Answer, complete: bool) -> None:

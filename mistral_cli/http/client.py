@@ -46,7 +46,7 @@ from typing import Any
 import httpx
 
 from mistral_cli import __version__
-from mistral_cli.errors import APIError, MCLIError, NetworkError, UsageError
+from mistral_cli.errors import APIError, MCLIError, NetworkError, StreamError, UsageError
 from mistral_cli.http import body as bounded
 from mistral_cli.http.body import ACCEPT_ENCODING, MAX_ERROR_BODY, decoded_text, read_body
 from mistral_cli.http.effect import Effect
@@ -344,7 +344,7 @@ def _sse_object(text: str) -> dict:
 
 
 def _checked_event(event: Any, text: str) -> dict:
-    """EVENT if it is a JSON object; an error event raises APIError, anything else NetworkError."""
+    """EVENT if it is a JSON object; an error event raises StreamError, anything else NetworkError."""
     if not isinstance(event, dict):
         raise NetworkError(f"the server sent an event that is not a JSON object: {text[:200]!r}")
     if "error" in event or event.get("object") == "error":
@@ -364,9 +364,10 @@ def _error_body(response: httpx.Response) -> bytes:
 
 
 def _stream_error(event: dict) -> MCLIError:
+    """The StreamError for an error EVENT received mid-stream."""
     error = event.get("error", event)
     message = error.get("message") if isinstance(error, dict) else str(error)
-    return APIError(f"the server reported an error mid-stream: {message}", status=200)
+    return StreamError(f"the server reported an error mid-stream: {message}")
 
 
 def retry_after(value: str | None) -> float | None:

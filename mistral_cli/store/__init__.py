@@ -6,8 +6,6 @@ free of sqlite3 so that catching `StoreError` costs nothing at start-up.
 
 from __future__ import annotations
 
-from mistral_cli.errors import MCLIError
+from mistral_cli.errors import StoreError
 
-
-class StoreError(MCLIError):
-    """The local history database cannot be opened, read or written (exit 1)."""
+__all__ = ["StoreError"]  # defined in errors.py with the rest of the tree; imported from here too

@@ -94,8 +94,8 @@ def _store_file(env: Env, profile: str, key: str) -> str:
             env.info(f"removed the older key of profile '{profile}' from the OS keyring (it would take precedence)")
     except creds.KeyringUnavailable as exc:
         if str(exc) != creds.NO_BACKEND:  # no keyring at all: nothing there can shadow the file
-            env.info(f"warning: OS keyring: {exc}; an older key stored there would take precedence")
-    env.info(f"warning: the key is stored unencrypted in {path} (mode 0600)")
+            env.warn(f"OS keyring: {exc}; an older key stored there would take precedence")
+    env.warn(f"the key is stored unencrypted in {path} (mode 0600)")
     return path
 
 
@@ -116,7 +116,7 @@ def status(
     env = env_of(ctx)
     found = creds.find_key(env.profile_name, env.environ)
     if found.credential is not None and found.credential.warning:
-        env.info(found.credential.warning)
+        env.warn(found.credential.warning)
     report: dict[str, Any] = {"profile": env.profile_name, "server_url": env.server_url, "key": None,
                               "source": None, "verified": None, "models": None, "error": None,
                               "keyring": found.keyring_problem}

@@ -20,7 +20,7 @@ from mistral_cli.commands.batch.results import print_answers, save_results
 from mistral_cli.commands.batch.watch import watch_job
 from mistral_cli.errors import MCLIError, UsageError
 from mistral_cli.generation.args import RANGES
-from mistral_cli.inputs import check_datetime, check_paging, check_range, check_uuid, confirm
+from mistral_cli.inputs import MAX_INTERVAL, check_bound, check_datetime, check_number, check_paging, check_uuid, confirm
 from mistral_cli.models.batch_status import BatchStatus
 from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
@@ -190,10 +190,9 @@ def _check_create(from_prompts: str | None, input_: list[str], endpoint: Endpoin
     if results_dir is not None and not watch:
         raise UsageError("--results-dir saves the results when the job ends: it needs --watch")
     for field in ("max_tokens", "temperature"):
-        option, low, high, _integer = RANGES[field]
-        check_range(getattr(options, field), option, low, high)
-    check_range(timeout_hours, "--timeout-hours", low=1)
-    check_range(interval, "--interval", low=1)
+        check_bound(getattr(options, field), RANGES[field])
+    check_number(timeout_hours, "--timeout-hours", 1, integer=True)
+    check_number(interval, "--interval", 1, MAX_INTERVAL)
     return (endpoint or Endpoint.chat).value
 
 
@@ -284,7 +283,7 @@ def watch(ctx: typer.Context, job_id: JobIdArg, interval: IntervalOpt = DEFAULT_
     """Follow a batch job until it ends (exit 5 if it fails, times out or is cancelled)."""
     env = env_of(ctx)
     check_uuid(job_id, "job id")
-    check_range(interval, "--interval", low=1)
+    check_number(interval, "--interval", 1, MAX_INTERVAL)
     watch_job(env, job_id, output, interval)
 
 

@@ -16,7 +16,7 @@ import typer
 
 from mistral_cli.commands.batch.watch import final, make_view, watch_job
 from mistral_cli.errors import MCLIError, NotFoundError
-from mistral_cli.inputs import check_range
+from mistral_cli.inputs import check_number
 from mistral_cli.options import OutputOpt, env_of
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
 
@@ -167,7 +167,7 @@ def runs(
     from mistral_cli.store.runs import open_existing_journal
 
     env = env_of(ctx)
-    check_range(limit, "--limit", low=1)
+    check_number(limit, "--limit", 1, integer=True)
     journal = open_existing_journal(env)
     try:
         if tag is not None:

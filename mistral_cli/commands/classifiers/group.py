@@ -10,12 +10,10 @@ import typer
 
 from mistral_cli.commands.shared import text_batches as b
 from mistral_cli.commands.classifiers import verdicts as v
-from mistral_cli.config.profiles import KEYS
 from mistral_cli.errors import UsageError
-from mistral_cli.generation.endpoints import Endpoint
-from mistral_cli.generation.request import resolve_model
 from mistral_cli.options import OutputOpt, env_of, epilog
-from mistral_cli.render.output import OutputFormat, dumps, for_stdout
+from mistral_cli.render.combined_json import CombinedJson
+from mistral_cli.render.output import OutputFormat, dumps, for_stdout, write_jsonl
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -25,8 +23,6 @@ app = typer.Typer(help="Moderate and classify texts and chats; gate pipelines wi
 
 TEXT_FIELDS = frozenset({"input", "model"})  # ClassificationRequest
 CHAT_FIELDS = frozenset({"input", "model"})  # ChatModerationRequest, ChatClassificationRequest
-MODERATION = Endpoint("moderation", "mistral_cli.api.classifiers", TEXT_FIELDS, "model.moderation",
-                      KEYS["model.moderation"].default)
 TITLE_WIDTH = 60
 GATE = "Gate"
 
@@ -69,7 +65,7 @@ def moderate(ctx: typer.Context, texts: TextsArg = None, model: ModerationModelO
              output: OutputOpt = OutputFormat.table) -> None:
     """Moderate texts: per-category scores and flags, one result per input."""
     env = env_of(ctx)
-    chosen = resolve_model(env, MODERATION, model, {})
+    chosen = env.model("model.moderation", model)
     _run_texts(env, "moderate", chosen, texts, input_file, no_stdin, batch_size, concurrency, skip,
                v.make_gate(fail_on, threshold), output)
 
@@ -98,7 +94,7 @@ def moderate_chat(ctx: typer.Context, messages: MessagesOpt, model: ModerationMo
                   output: OutputOpt = OutputFormat.table) -> None:
     """Moderate one conversation, or a list of them."""
     env = env_of(ctx)
-    chosen = resolve_model(env, MODERATION, model, {})
+    chosen = env.model("model.moderation", model)
     _run_chats(env, "moderate_chat", chosen, messages, v.make_gate(fail_on, threshold), output)
 
 
@@ -210,7 +206,7 @@ class ResultWriter:
         self.moderation = moderation
         self.with_text = with_text
         self.tally = v.Tally(gate)
-        self.combined = b.CombinedJson(env, "results") if fmt is OutputFormat.json else None
+        self.combined = CombinedJson(env, "results") if fmt is OutputFormat.json else None
 
     def batch(self, batch: b.Batch, body: dict) -> None:
         """Print BATCH's results and tally them."""
@@ -229,7 +225,7 @@ class ResultWriter:
     def _print(self, index: int, text: str, result: Any, scores: dict[str, float], names: set[str]) -> None:
         """Print one input's verdict in the chosen format (json waits for the batch)."""
         if self.fmt is OutputFormat.jsonl:
-            self.env.stdout.write(dumps(self._line(index, text, result, names)) + "\n")
+            write_jsonl(self.env, [self._line(index, text, result, names)])
         elif self.fmt is OutputFormat.text:
             self.env.stdout.write(for_stdout(self.env, ",".join(sorted(names))) + "\n")
         elif self.fmt is OutputFormat.table:

@@ -20,7 +20,7 @@ from mistral_cli.api import fine_tuning as api
 from mistral_cli.commands.fine_tuning import parse
 from mistral_cli.commands.fine_tuning.parse import FineTuneableModel
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import read_json, read_json_object
+from mistral_cli.inputs import MAX_INTERVAL, check_number, read_json, read_json_object
 from mistral_cli.models.fine_tuning_enums import JobType
 from mistral_cli.options import BodyOpt, OutputOpt, env_of
 from mistral_cli.render.output import Column, OutputFormat, emit_object, write_lines
@@ -206,8 +206,8 @@ def create(
     env = env_of(ctx)
     base = read_json_object(env, body_file, "--body") if body_file else {}
     kind = (job_type.value if job_type else None) or base.get("job_type") or JobType.completion.value
-    parse.check_number(interval, "--interval", 0, None, exclusive_low=True)
-    parse.check_number(skip, "--invalid-sample-skip-percentage", *parse.SKIP_RANGE)
+    check_number(interval, "--interval", 0, MAX_INTERVAL, exclusive_low=True)
+    check_number(skip, "--invalid-sample-skip-percentage", *parse.SKIP_RANGE)
     parse.check_suffix(suffix)
     hyper = parse.hyperparameters({"learning_rate": learning_rate, "epochs": epochs,
                                    "training_steps": training_steps, "warmup_fraction": warmup_fraction,

@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.api import fine_tuning as api
+from mistral_cli.api.pages import sum_totals
 from mistral_cli.commands.fine_tuning import create as fine_tuning_create
 from mistral_cli.commands.fine_tuning import watch as fine_tuning_watch
 from mistral_cli.commands.fine_tuning.parse import parse_classifier_target, target_labels
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import check_datetime, check_paging, check_uuid, confirm, existing_file
+from mistral_cli.inputs import (MAX_INTERVAL, check_datetime, check_number, check_paging, check_uuid, confirm,
+                                 existing_file)
 from mistral_cli.models.fine_tuning_enums import JobStatus, JobType
 from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines_raw
@@ -141,8 +143,10 @@ def list_(
         "created_by_me": True if created_by_me else None, "wandb_project": wandb_project,
         "wandb_name": wandb_name, "suffix": suffix}
     statuses = list(dict.fromkeys(s.value for s in status or ())) or [None]
-    bodies = [_list_one(env, all_pages, page, page_size, {**filters, "status": s}) for s in statuses]
-    body = bodies[0] if len(bodies) == 1 else _merge(bodies)
+    if len(statuses) == 1:
+        body = _list_one(env, all_pages, page, page_size, {**filters, "status": statuses[0]})
+    else:
+        body = _list_several(env, all_pages, page, page_size or DEFAULT_PAGE_SIZE, filters, statuses)
     emit_list(env, output, body.get("data") or [], LIST_COLUMNS, body=body)
 
 
@@ -153,12 +157,31 @@ def _list_one(env: "Env", all_pages: bool, page: int | None, page_size: int | No
     return api.list_jobs(env.client, page=page, page_size=page_size, **filters)
 
 
-def _merge(bodies: list[dict]) -> dict:
-    """Several lists (one per --status) as the one JobsOut a single call would give, newest first."""
+def _list_several(env: "Env", all_pages: bool, page: int | None, page_size: int, filters: dict,
+                  statuses: list[str]) -> dict:
+    """Several --status lists as the one JobsOut a single call would give: newest first, and
+    page PAGE holds at most PAGE_SIZE rows of their union (each status read up to that page)."""
+    if all_pages:
+        return merge_lists([api.list_all_jobs(env.client, page_size=page_size, **filters, status=s)
+                            for s in statuses])
+    end = ((page or 0) + 1) * page_size
+    bodies = [api.list_first_jobs(env.client, end, page_size=page_size, **filters, status=s)
+              for s in statuses]
+    merged = merge_lists(bodies)
+    return {**merged, "data": merged["data"][end - page_size:end]}
+
+
+def merge_lists(bodies: list[dict]) -> dict:
+    """Lists of disjoint queries as one, newest first; `total` by api/pages.py's one rule."""
     data = [job for body in bodies for job in body.get("data") or []]
-    data.sort(key=lambda job: job.get("created_at") or 0, reverse=True)
-    total = sum(body.get("total") or 0 for body in bodies if isinstance(body.get("total"), int))
-    return {**bodies[0], "data": data, "total": total}
+    data.sort(key=_created_at, reverse=True)
+    return {**bodies[0], "data": data, "total": sum_totals(bodies)}
+
+
+def _created_at(job: Any) -> int:
+    """A job's creation time for sorting (0 when the server gave none or not a number)."""
+    created = job.get("created_at") if isinstance(job, dict) else None
+    return created if isinstance(created, int) and not isinstance(created, bool) else 0
 
 
 # -- get, cancel, start, watch -----------------------------------------------------------
@@ -224,9 +247,7 @@ def watch(
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Follow a job until it ends: live on a terminal, a line per change elsewhere; exit 5 if it fails."""
-    from mistral_cli.commands.fine_tuning.parse import check_number
-
     env = env_of(ctx)
     check_uuid(job_id, "job id")
-    check_number(interval, "--interval", 0, None, exclusive_low=True)
+    check_number(interval, "--interval", 0, MAX_INTERVAL, exclusive_low=True)
     fine_tuning_watch.watch(env, job_id, interval=interval, output=output)

@@ -13,7 +13,7 @@ from enum import Enum
 from typing import Any
 
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import check_uuid
+from mistral_cli.inputs import Bound, check_bound, check_number, check_uuid
 from mistral_cli.models.fine_tuning_enums import JobType
 
 
@@ -34,33 +34,19 @@ SUFFIX_MAX = 18  # JobIn.suffix maxLength
 SKIP_RANGE = (0, 0.5)  # JobIn.invalid_sample_skip_percentage
 WANDB_KEY_LENGTH = 40  # WandbIntegration.api_key minLength = maxLength
 
-# field: (option, minimum, maximum, minimum is exclusive, integer) from CompletionTrainingParametersIn
-HYPERPARAMETERS: dict[str, tuple[str, float | None, float | None, bool, bool]] = {
-    "learning_rate": ("--learning-rate", 1e-08, 1, False, False),
-    "epochs": ("--epochs", 0, None, True, False),
-    "training_steps": ("--training-steps", 1, None, False, True),
-    "warmup_fraction": ("--warmup-fraction", 0, 1, False, False),
-    "weight_decay": ("--weight-decay", 0, 1, False, False),
-    "seq_len": ("--seq-len", 100, None, False, True),
-    "fim_ratio": ("--fim-ratio", 0, 1, False, False),
+# field: its option's bounds, from CompletionTrainingParametersIn (no maximum: inputs.NUMBER_CEILING)
+HYPERPARAMETERS: dict[str, Bound] = {
+    "learning_rate": Bound("--learning-rate", 1e-08, 1),
+    "epochs": Bound("--epochs", 0, None, exclusive_low=True),
+    "training_steps": Bound("--training-steps", 1, None, integer=True),
+    "warmup_fraction": Bound("--warmup-fraction", 0, 1),
+    "weight_decay": Bound("--weight-decay", 0, 1),
+    "seq_len": Bound("--seq-len", 100, None, integer=True),
+    "fim_ratio": Bound("--fim-ratio", 0, 1),
 }
 COMPLETION_ONLY = frozenset({"fim_ratio"})  # not in ClassifierTrainingParametersIn
 
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")
-
-
-def check_number(value: float | None, option: str, low: float | None, high: float | None,
-                 exclusive_low: bool = False) -> None:
-    """Refuse a VALUE that is not finite or lies outside its bounds, naming OPTION."""
-    if value is None:
-        return
-    if not math.isfinite(value):
-        raise UsageError(f"{option} must be a finite number (got {value})")
-    if low is not None and (value <= low if exclusive_low else value < low):
-        raise UsageError(f"{option} must be {'greater than' if exclusive_low else 'at least'} "
-                         f"{low:g} (got {value:g})")
-    if high is not None and value > high:
-        raise UsageError(f"{option} must be at most {high:g} (got {value:g})")
 
 
 def hyperparameters(values: dict[str, float | int | None], job_type: str) -> dict[str, Any]:
@@ -69,10 +55,10 @@ def hyperparameters(values: dict[str, float | int | None], job_type: str) -> dic
     for field, value in values.items():
         if value is None:
             continue
-        option, low, high, exclusive, _integer = HYPERPARAMETERS[field]
+        bound = HYPERPARAMETERS[field]
         if field in COMPLETION_ONLY and job_type == JobType.classifier.value:
-            raise UsageError(f"{option} applies to completion jobs only")
-        check_number(value, option, low, high, exclusive)
+            raise UsageError(f"{bound.option} applies to completion jobs only")
+        check_bound(value, bound)
         chosen[field] = value
     return chosen
 

@@ -15,12 +15,9 @@ from urllib.parse import urlsplit
 
 import typer
 
-from mistral_cli.config.profiles import KEYS
 from mistral_cli.errors import UsageError
 from mistral_cli.generation import attachments
-from mistral_cli.generation.endpoints import Endpoint
-from mistral_cli.generation.request import resolve_model
-from mistral_cli.inputs import check_range, check_uuid, existing_file
+from mistral_cli.inputs import check_number, check_uuid, existing_file
 from mistral_cli.options import OutputOpt, env_of, epilog
 from mistral_cli.render.output import OutputFormat, for_stdout, write_json, write_jsonl
 
@@ -29,7 +26,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 REQUEST_FIELDS = frozenset({"model", "id", "document", "pages", "include_image_base64",
                             "image_limit", "image_min_size"})  # OCRRequest
-ENDPOINT = Endpoint("ocr", "mistral_cli.api.ocr", REQUEST_FIELDS, "model.ocr", KEYS["model.ocr"].default)
 DOCUMENT_CHUNK_TYPES = ("document_url",)  # DocumentURLChunk.type
 IMAGE_CHUNK_TYPES = ("image_url",)  # ImageURLChunk.type
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".bmp", ".tif", ".tiff")
@@ -80,9 +76,9 @@ def ocr(
 ) -> None:
     """Read a document's text as Markdown, page by page (and its images)."""
     env = env_of(ctx)
-    check_range(image_limit, "--image-limit", low=0)
-    check_range(image_min_size, "--image-min-size", low=0)
-    fields = {"model": resolve_model(env, ENDPOINT, model, {}), "id": request_id,
+    check_number(image_limit, "--image-limit", 0, integer=True)
+    check_number(image_min_size, "--image-min-size", 0, integer=True)
+    fields = {"model": env.model("model.ocr", model), "id": request_id,
               "pages": parse_pages(pages), "image_limit": image_limit,
               "image_min_size": image_min_size,
               "include_image_base64": True if include_images is None and output_dir else include_images}

@@ -108,7 +108,7 @@ def plan_image(env: "Env", stem: str, number: int, image: Any) -> OutFile | None
         return None
     data, declared = decode(image["image_base64"])
     if data is None:
-        env.info(f"warning: image {number} on {stem} is not valid base64; skipped")
+        env.warn(f"image {number} on {stem} is not valid base64; skipped")
         return None
     suffix = IMAGE_SUFFIXES.get(sniff(data[:16]) or "") or IMAGE_SUFFIXES.get(declared or "", "")
     return OutFile(f"{stem}-img-{number}{suffix}", data)

@@ -12,7 +12,6 @@ is already written, and the error says which `--skip N` resumes.
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,8 +22,8 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.errors import MCLIError, UsageError
-from mistral_cli.inputs import check_range
-from mistral_cli.render.output import OutputFormat, indented_json
+from mistral_cli.inputs import check_number
+from mistral_cli.render.output import OutputFormat
 from mistral_cli.render.progress import progress_bar
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -148,9 +147,9 @@ def expect_items(body: Any, key: str, count: int) -> dict:
 
 def check_batching(batch_size: int, concurrency: int, skip: int) -> None:
     """The batching options' bounds (Typer checks them too; this names them for direct calls)."""
-    check_range(batch_size, "--batch-size", low=1)
-    check_range(concurrency, "--concurrency", low=1, high=MAX_CONCURRENCY)
-    check_range(skip, "--skip", low=0)
+    check_number(batch_size, "--batch-size", 1, integer=True)
+    check_number(concurrency, "--concurrency", 1, MAX_CONCURRENCY, integer=True)
+    check_number(skip, "--skip", 0, integer=True)
 
 
 # -- running -------------------------------------------------------------------------------
@@ -226,70 +225,3 @@ def line_format(env: "Env", output: OutputFormat) -> OutputFormat:
     if output is OutputFormat.table and not env.stdout_isatty:
         return OutputFormat.jsonl
     return output
-
-
-class CombinedJson:
-    """`-o json` over several requests: the body one request would have returned, written
-    batch by batch (LIST_KEY's items in input order, `usage` summed), never held whole."""
-
-    def __init__(self, env: "Env", list_key: str):
-        self.env = env
-        self.list_key = list_key
-        self.first: dict | None = None
-        self.count = 0
-        self.usage: dict | None = None
-
-    def add(self, body: dict, items: list[Any]) -> None:
-        """Write ITEMS (BODY's list, already in order); the first call writes the head."""
-        if self.first is None:
-            self.first = body
-            self._write_keys(self._keys()[:self._list_position()], opening=True)
-            self.env.stdout.write(f"  {json.dumps(self.list_key)}: [")
-        for item in items:
-            text = indented_json(item).replace("\n", "\n    ")
-            self.env.stdout.write(("," if self.count else "") + "\n    " + text)
-            self.count += 1
-        self.usage = _add_usage(self.usage, body.get("usage"))
-        self.env.stdout.flush()
-
-    def finish(self) -> None:
-        """Close the list and write the keys that follow it (nothing if no batch came)."""
-        if self.first is None:
-            return
-        self.env.stdout.write("\n  ]" if self.count else "]")
-        rest = self._keys()[self._list_position() + 1:]
-        self._write_keys(rest, opening=False)
-        self.env.stdout.write("\n}\n")
-        self.env.stdout.flush()
-
-    def _keys(self) -> list[str]:
-        """The first body's keys, with LIST_KEY among them."""
-        keys = list(self.first or {})
-        return keys if self.list_key in keys else keys + [self.list_key]
-
-    def _list_position(self) -> int:
-        """Where LIST_KEY stands among the keys."""
-        return self._keys().index(self.list_key)
-
-    def _write_keys(self, keys: list[str], opening: bool) -> None:
-        """Write KEYS' values indented as json.dumps(indent=2) would, opening or continuing the body."""
-        assert self.first is not None
-        parts = []
-        for key in keys:
-            value = self.usage if key == "usage" and self.usage is not None else self.first[key]
-            text = indented_json(value).replace("\n", "\n  ")
-            parts.append(f"  {json.dumps(key)}: {text}")
-        if opening:
-            self.env.stdout.write("{\n" + "".join(part + ",\n" for part in parts))
-        else:
-            self.env.stdout.write("".join(",\n" + part for part in parts))
-
-
-def _add_usage(total: dict | None, usage: Any) -> dict | None:
-    """TOTAL with USAGE's numbers added (None until a body has usage)."""
-    if not isinstance(usage, dict):
-        return total
-    if total is None:
-        return dict(usage)
-    return {**total, **{key: total.get(key, 0) + value for key, value in usage.items()
-                        if isinstance(value, (int, float)) and isinstance(total.get(key, 0), (int, float))}}
