@@ -18,6 +18,7 @@ from mistral_cli.commands.batch import inputs
 from mistral_cli.commands.batch import run as batch_run
 from mistral_cli.commands.batch.results import print_answers, save_results
 from mistral_cli.commands.batch.watch import watch_job
+from mistral_cli.commands.shared.watching import DEFAULT_INTERVAL, IntervalOpt, check_interval
 from mistral_cli.errors import MCLIError, UsageError
 from mistral_cli.generation.args import RANGES
 from mistral_cli.inputs import check_datetime, check_paging, check_range, check_uuid, confirm
@@ -31,7 +32,6 @@ if TYPE_CHECKING:  # pragma: no cover
 app = typer.Typer(help="Run many requests at once on Mistral's batch engine.", no_args_is_help=True)
 
 DEFAULT_PAGE_SIZE = 100
-DEFAULT_INTERVAL = 5.0
 EXAMPLE_ID = "b2c5a1d4-2f8e-4f0c-9b1a-6d3e8f7a9c10"
 
 
@@ -81,8 +81,6 @@ DETAIL_FIELDS = (
 JobIdArg = Annotated[str, typer.Argument(metavar="JOB_ID", help="Batch job id (a UUID).", show_default=False)]
 MetadataOpt = Annotated[Optional[list[str]], typer.Option(
     "--metadata", metavar="KEY=VALUE", help="Metadata pair (repeatable).", show_default=False)]
-IntervalOpt = Annotated[float, typer.Option(
-    "--interval", metavar="SECONDS", help="Seconds between polls at first (it grows while nothing changes).")]
 
 
 def register(root: typer.Typer) -> None:
@@ -193,7 +191,7 @@ def _check_create(from_prompts: str | None, input_: list[str], endpoint: Endpoin
         option, low, high, _integer = RANGES[field]
         check_range(getattr(options, field), option, low, high)
     check_range(timeout_hours, "--timeout-hours", low=1)
-    check_range(interval, "--interval", low=1)
+    check_interval(interval)
     return (endpoint or Endpoint.chat).value
 
 
@@ -284,7 +282,7 @@ def watch(ctx: typer.Context, job_id: JobIdArg, interval: IntervalOpt = DEFAULT_
     """Follow a batch job until it ends (exit 5 if it fails, times out or is cancelled)."""
     env = env_of(ctx)
     check_uuid(job_id, "job id")
-    check_range(interval, "--interval", low=1)
+    check_interval(interval)
     watch_job(env, job_id, output, interval)
 
 

@@ -16,6 +16,7 @@ from mistral_cli.api import fine_tuning as api
 from mistral_cli.commands.fine_tuning import create as fine_tuning_create
 from mistral_cli.commands.fine_tuning import watch as fine_tuning_watch
 from mistral_cli.commands.fine_tuning.parse import parse_classifier_target, target_labels
+from mistral_cli.commands.shared.watching import IntervalOpt, check_interval
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import check_datetime, check_paging, check_uuid, confirm, existing_file
 from mistral_cli.models.fine_tuning_enums import JobStatus, JobType
@@ -214,19 +215,16 @@ def start(ctx: typer.Context, job_id: JobIdArg, output: OutputOpt = OutputFormat
 
 @app.command("watch", epilog=epilog(
     f"mcli fine-tuning watch {EXAMPLE_ID}",
-    f"mcli fine-tuning watch {EXAMPLE_ID} -o jsonl | jq -c 'select(.type == \"checkpoint\")'",
+    f"mcli fine-tuning watch {EXAMPLE_ID} -o jsonl | jq -c '{{status, trained_tokens}}'",
     f"model=$(mcli fine-tuning watch {EXAMPLE_ID} -o text)"))
 def watch(
     ctx: typer.Context,
     job_id: JobIdArg,
-    interval: Annotated[float, typer.Option(
-        "--interval", help="Seconds between polls (grows while nothing changes, up to 60).")] = fine_tuning_watch.DEFAULT_INTERVAL,
+    interval: IntervalOpt = fine_tuning_watch.DEFAULT_INTERVAL,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Follow a job until it ends: live on a terminal, a line per change elsewhere; exit 5 if it fails."""
-    from mistral_cli.commands.fine_tuning.parse import check_number
-
     env = env_of(ctx)
     check_uuid(job_id, "job id")
-    check_number(interval, "--interval", 0, None, exclusive_low=True)
+    check_interval(interval)
     fine_tuning_watch.watch(env, job_id, interval=interval, output=output)
