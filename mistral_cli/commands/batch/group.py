@@ -17,7 +17,8 @@ from mistral_cli.api import batch as api
 from mistral_cli.commands.batch import inputs
 from mistral_cli.commands.batch import run as batch_run
 from mistral_cli.commands.batch.results import print_answers, save_results
-from mistral_cli.commands.batch.watch import watch_job
+from mistral_cli.commands.batch.watch import BatchAdapter, watch_job
+from mistral_cli.commands.shared import watching
 from mistral_cli.commands.shared.watching import DEFAULT_INTERVAL, IntervalOpt, check_interval
 from mistral_cli.errors import MCLIError, UsageError
 from mistral_cli.generation.args import RANGES
@@ -267,6 +268,7 @@ def cancel(ctx: typer.Context, job_id: JobIdArg, yes: YesOpt = False,
     check_uuid(job_id, "job id")
     confirm(env, f"Cancel batch job {job_id}?", yes)
     body = api.cancel_job(env.client, job_id)
+    env.info(watching.cancel_note(BatchAdapter(), job_id, body))
     emit_object(env, output, body, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
 
 

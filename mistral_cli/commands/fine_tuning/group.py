@@ -16,6 +16,7 @@ from mistral_cli.api import fine_tuning as api
 from mistral_cli.commands.fine_tuning import create as fine_tuning_create
 from mistral_cli.commands.fine_tuning import watch as fine_tuning_watch
 from mistral_cli.commands.fine_tuning.parse import parse_classifier_target, target_labels
+from mistral_cli.commands.shared import watching
 from mistral_cli.commands.shared.watching import IntervalOpt, check_interval
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import check_datetime, check_paging, check_uuid, confirm, existing_file
@@ -198,7 +199,7 @@ def cancel(ctx: typer.Context, job_id: JobIdArg, yes: YesOpt = False,
     check_uuid(job_id, "job id")
     confirm(env, f"Cancel fine-tuning job {job_id}?", yes)
     body = api.cancel_job(env.client, job_id)
-    env.info(f"cancel requested for {job_id} ({(body or {}).get('status')})")
+    env.info(watching.cancel_note(fine_tuning_watch.FineTuningAdapter(), job_id, body))
     show_job(env, body, output)
 
 

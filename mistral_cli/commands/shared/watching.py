@@ -112,6 +112,18 @@ def resume_hint(kind: str, job_id: str) -> str:
     return f"stopped watching; job {job_id} goes on. Resume with: mcli {kind} watch {job_id}"
 
 
+def cancel_note(adapter: Adapter, job_id: str, body: Any) -> str:
+    """What a cancel did, from the body it answered: requested, or nothing as the job had ended."""
+    status = body.get("status") if isinstance(body, dict) else None
+    try:
+        ended = isinstance(status, str) and adapter.state(adapter.parse(body)) != RUNNING
+    except MCLIError:  # a body that is not a job: say what was asked, not what happened
+        ended = False
+    if ended:
+        return f"{adapter.kind} job {job_id} had already ended ({status}): nothing to cancel"
+    return f"cancel requested for {job_id}" + (f" ({status})" if isinstance(status, str) else "")
+
+
 def warning_text(exc: Exception, delay: float) -> str:
     """The one wording of a passing failure (the watch goes on)."""
     message = exc.message if isinstance(exc, MCLIError) else str(exc)
