@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from mistral_cli.commands.batch import watch as batch_watch
+from mistral_cli.commands.shared import watching
 from tests.fakeapi import error_proxy_text, json_response
 from tests.fakeapi.batch_jobs import BatchJobs
 from tests.fakeapi.defaults import BATCH_ID, FILE_ID, batch_job
@@ -33,7 +33,7 @@ def requests_file(tmp_path):
 def sim(api, monkeypatch):
     """Batch jobs on a clock that only the watch's sleeps move."""
     jobs = BatchJobs(api).install()
-    monkeypatch.setattr(batch_watch, "CLOCK", batch_watch.Clock(sleep=jobs.advance, now=lambda: jobs.now))
+    monkeypatch.setattr(watching, "CLOCK", watching.Clock(sleep=jobs.advance, now=lambda: jobs.now))
     return jobs
 
 
@@ -321,7 +321,7 @@ def test_results_are_named_from_the_id_typed_never_from_the_servers(api, cli, tm
 
 
 def test_create_watch_names_results_from_the_created_id(api, cli, tmp_path, monkeypatch):
-    monkeypatch.setattr(batch_watch, "CLOCK", batch_watch.Clock(sleep=lambda _seconds: None))
+    monkeypatch.setattr(watching, "CLOCK", watching.Clock(sleep=lambda _seconds: None))
     api.add("POST", "/v1/batch/jobs", json_response(batch_job()))
     api.add("GET", "/v1/batch/jobs/{job_id}", json_response(
         {**batch_job(status="SUCCESS"), "id": "../../x", "output_file": FILE_ID}))

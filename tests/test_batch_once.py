@@ -16,7 +16,7 @@ import stat
 import pytest
 
 from mistral_cli.batchrun import adopt
-from mistral_cli.commands.batch import watch as batch_watch
+from mistral_cli.commands.shared import watching
 from tests.fakeapi import Stub, error_400, error_proxy_text, json_response
 from tests.fakeapi.batch_jobs import BatchJobs
 from tests.fakeapi.responses import _cut
@@ -36,7 +36,7 @@ class Cut:
 @pytest.fixture
 def sim(api, monkeypatch):
     jobs = BatchJobs(api).install()
-    monkeypatch.setattr(batch_watch, "CLOCK", batch_watch.Clock(sleep=jobs.advance, now=lambda: jobs.now))
+    monkeypatch.setattr(watching, "CLOCK", watching.Clock(sleep=jobs.advance, now=lambda: jobs.now))
     return jobs
 
 

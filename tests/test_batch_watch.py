@@ -8,6 +8,7 @@ import json
 import pytest
 
 from mistral_cli.commands.batch import watch as batch_watch
+from mistral_cli.commands.shared import watching
 from tests.fakeapi import error_proxy_text
 from tests.fakeapi.batch_jobs import BatchJobs
 
@@ -18,7 +19,7 @@ CHAT = "/v1/chat/completions"
 @pytest.fixture
 def sim(api, monkeypatch):
     jobs = BatchJobs(api, queued_for=10, per_request=5).install()
-    monkeypatch.setattr(batch_watch, "CLOCK", batch_watch.Clock(sleep=jobs.advance, now=lambda: jobs.now))
+    monkeypatch.setattr(watching, "CLOCK", watching.Clock(sleep=jobs.advance, now=lambda: jobs.now))
     return jobs
 
 
@@ -110,24 +111,24 @@ def test_ctrl_c_says_how_to_resume_and_exits_130(api, sim, cli, tmp_path, monkey
     def interrupted(_seconds):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(batch_watch, "CLOCK", batch_watch.Clock(sleep=interrupted))
+    monkeypatch.setattr(watching, "CLOCK", watching.Clock(sleep=interrupted))
     result = cli("batch", "watch", job_id)
     assert result.exit_code == 130
-    assert f"the job keeps running. Resume with: mcli batch watch {job_id}" in result.stderr
+    assert f"stopped watching; job {job_id} goes on. Resume with: mcli batch watch {job_id}" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_watch_on_a_terminal_draws_a_bar_with_an_eta(api, sim, cli, tmp_path, styled):
     job_id = new_job(cli, tmp_path, count=4)
     seen: list[str] = []
-    real_update = batch_watch.BarView.changed
+    real_update = batch_watch.BarView.show
 
-    def spy(self, body, job):
-        real_update(self, body, job)
+    def spy(self, job, body):
+        real_update(self, job, body)
         seen.append(self.bar._progress.tasks[0].fields["detail"])
 
     monkeypatch = pytest.MonkeyPatch()
-    monkeypatch.setattr(batch_watch.BarView, "changed", spy)
+    monkeypatch.setattr(batch_watch.BarView, "show", spy)
     try:
         result = cli("batch", "watch", job_id, "--interval", "5", tty=True)
     finally:
@@ -159,7 +160,7 @@ def test_one_command_batch_interrupted_says_how_to_resume(api, sim, cli, tmp_pat
     def interrupted(_seconds):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(batch_watch, "CLOCK", batch_watch.Clock(sleep=interrupted))
+    monkeypatch.setattr(watching, "CLOCK", watching.Clock(sleep=interrupted))
     result = cli("batch", "create", "--from-prompts", "-", "-m", MODEL, "--watch", "--results-dir", "out",
                  input="hello\n")
     assert result.exit_code == 130
@@ -171,13 +172,13 @@ def test_one_command_batch_interrupted_says_how_to_resume(api, sim, cli, tmp_pat
 
 def test_eta_comes_from_the_pace_seen(monkeypatch):
     now = [100.0]
-    monkeypatch.setattr(batch_watch, "CLOCK", batch_watch.Clock(now=lambda: now[0]))
-    eta = batch_watch.Eta()
+    monkeypatch.setattr(watching, "CLOCK", watching.Clock(now=lambda: now[0]))
+    eta = watching.Eta()
     assert eta.seconds(10, 100) is None
     now[0] = 110.0
     assert eta.seconds(20, 100) == pytest.approx(80.0)
     assert eta.seconds(20, 20) is None
-    assert batch_watch.clock_text(3725) == "1:02:05" and batch_watch.clock_text(75) == "1:15"
+    assert watching.clock_text(3725) == "1:02:05" and watching.clock_text(75) == "1:15"
 
 
 def test_sigint_to_a_real_watch_exits_130_with_the_resume_hint(api, sim, cli, tmp_path):

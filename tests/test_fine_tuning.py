@@ -283,9 +283,9 @@ def test_cancel_needs_yes_off_a_terminal(api, cli):
 
 
 def test_cancel_then_watch_ends_cancelled(api, cli, sim, monkeypatch):
-    from mistral_cli.commands.fine_tuning import watch as fine_tuning_watch
+    from mistral_cli.commands.shared import watching
 
-    monkeypatch.setattr(fine_tuning_watch, "sleep", sim.clock.advance)
+    monkeypatch.setattr(watching, "CLOCK", watching.Clock(sleep=sim.clock.advance))
     job_id = sim.add_job()
     sim.clock.advance(40)
     result = cli("fine-tuning", "cancel", job_id, "--yes", "-o", "json")
@@ -305,9 +305,9 @@ def test_cancel_is_retried_on_a_5xx(api, cli):
 
 
 def test_start_a_job_created_without_auto_start(api, cli, sim, monkeypatch):
-    from mistral_cli.commands.fine_tuning import watch as fine_tuning_watch
+    from mistral_cli.commands.shared import watching
 
-    monkeypatch.setattr(fine_tuning_watch, "sleep", sim.clock.advance)
+    monkeypatch.setattr(watching, "CLOCK", watching.Clock(sleep=sim.clock.advance))
     job_id = sim.add_job(auto_start=False)
     sim.clock.advance(500)
     assert tsv(cli("fine-tuning", "get", job_id).stdout)["status"] == "VALIDATED"

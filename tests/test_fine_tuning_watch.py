@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from mistral_cli.commands.fine_tuning import watch as fine_tuning_watch
+from mistral_cli.commands.shared import watching
 from tests.fakeapi import error_empty, error_proxy_text
 from tests.fakeapi.defaults import FILE_ID
 from tests.fakeapi.ft_jobs import FAILED, FineTuningSim
@@ -19,7 +19,7 @@ from tests.process_helpers import read_line, start_mcli
 @pytest.fixture
 def sim(api, monkeypatch):
     simulated = FineTuningSim(api).install()
-    monkeypatch.setattr(fine_tuning_watch, "sleep", simulated.clock.advance)
+    monkeypatch.setattr(watching, "CLOCK", watching.Clock(sleep=simulated.clock.advance))
     return simulated
 
 
@@ -54,7 +54,7 @@ def test_watch_polls_with_a_growing_interval_back_to_the_start_on_change(api, cl
 @pytest.mark.parametrize("final", ["FAILED", "FAILED_VALIDATION", "CANCELLED"])
 def test_watch_exits_5_when_the_job_ends_badly(api, cli, monkeypatch, final):
     sim = FineTuningSim(api, final=final).install()
-    monkeypatch.setattr(fine_tuning_watch, "sleep", sim.clock.advance)
+    monkeypatch.setattr(watching, "CLOCK", watching.Clock(sleep=sim.clock.advance))
     job_id = sim.add_job()
     result = cli("fine-tuning", "watch", job_id)
     assert result.exit_code == 5, result
@@ -63,17 +63,17 @@ def test_watch_exits_5_when_the_job_ends_badly(api, cli, monkeypatch, final):
         assert "ran out of memory" in result.stderr  # the event's error
 
 
-def test_watch_jsonl_prints_one_object_per_change(api, cli, sim):
+def test_watch_jsonl_prints_the_whole_body_once_per_change(api, cli, sim):
     job_id = sim.add_job()
     result = cli("fine-tuning", "watch", job_id, "-o", "jsonl")
     assert result.exit_code == 0, result
-    changes = [json.loads(line) for line in result.stdout.splitlines()]
-    assert {c["job_id"] for c in changes} == {job_id}
-    assert [c["type"] for c in changes].count("checkpoint") == 3
-    statuses = [c["status"] for c in changes if c["type"] == "status"]
-    assert statuses == ["QUEUED", "VALIDATING", "VALIDATED", "RUNNING", "SUCCESS"]
-    first_checkpoint = next(c for c in changes if c["type"] == "checkpoint")
-    assert first_checkpoint["step_number"] == 10 and first_checkpoint["metrics"]["train_loss"] == 1.6
+    bodies = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {b["id"] for b in bodies} == {job_id}
+    assert all(a != b for a, b in zip(bodies, bodies[1:]))  # only what changed
+    statuses = [b["status"] for b in bodies]
+    assert statuses[0] == "QUEUED" and statuses[-1] == "SUCCESS"
+    assert {"VALIDATING", "VALIDATED", "RUNNING"} <= set(statuses)
+    assert len(bodies[-1]["checkpoints"]) == 3
 
 
 def test_watch_json_prints_the_final_body_and_text_the_model(api, cli, sim):
@@ -90,7 +90,7 @@ def test_watch_survives_a_503_and_a_proxy_error_in_the_middle(api, cli, sim):
     sim.fail_next(1, error_proxy_text(502))
     result = cli("--max-retries", "0", "fine-tuning", "watch", job_id)
     assert result.exit_code == 0, result
-    assert result.stderr.count("mcli: warning:") == 2 and "trying again in" in result.stderr
+    assert result.stderr.count("mcli: warning:") == 2 and "still watching, next try in" in result.stderr
     assert sim.gets >= 4
     assert "SUCCESS" in result.stdout
 
@@ -106,7 +106,7 @@ def test_watch_ctrl_c_says_how_to_resume_and_exits_130(api, cli, sim, monkeypatc
     def interrupted(_seconds):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(fine_tuning_watch, "sleep", interrupted)
+    monkeypatch.setattr(watching, "CLOCK", watching.Clock(sleep=interrupted))
     result = cli("fine-tuning", "watch", job_id)
     assert result.exit_code == 130
     assert f"Resume with: mcli fine-tuning watch {job_id}" in result.stderr
@@ -130,7 +130,7 @@ def test_watch_on_a_terminal_shows_a_passing_failure(api, cli, sim, monkeypatch)
     sim.fail_next(1, error_empty(503))
     result = cli("--max-retries", "0", "fine-tuning", "watch", job_id, tty=True)
     assert result.exit_code == 0, result
-    assert "last poll failed" in result.stdout
+    assert "mcli: warning:" in result.stdout and "still watching" in result.stdout
 
 
 def test_create_watch_runs_the_whole_job_in_one_command(api, cli, sim, tmp_path):
@@ -156,7 +156,7 @@ def test_watch_refuses_a_bad_interval(api, cli, interval):
 def test_ctrl_c_in_a_real_process_exits_130(api, tmp_path):
     sim = FineTuningSim(api).install()
     job_id = sim.add_job()  # the clock never moves: the job stays QUEUED
-    proc = start_mcli("fine-tuning", "watch", job_id, "--interval", "0.05", cwd=tmp_path)
+    proc = start_mcli("fine-tuning", "watch", job_id, "--interval", "1", cwd=tmp_path)
     try:
         first = read_line(proc.stdout)  # the first change: the job is being watched
         assert b"QUEUED" in first
@@ -175,7 +175,7 @@ def test_ctrl_c_in_a_real_process_exits_130(api, tmp_path):
 def test_watch_takes_a_status_the_spec_does_not_list(api, cli, monkeypatch):
     sim = FineTuningSim(api, schedule=((0, "QUEUED"), (10, "PAUSED_BY_OPERATOR"), (30, "RUNNING"),
                                        (60, "SUCCESS"))).install()
-    monkeypatch.setattr(fine_tuning_watch, "sleep", sim.clock.advance)
+    monkeypatch.setattr(watching, "CLOCK", watching.Clock(sleep=sim.clock.advance))
     job_id = sim.add_job()
     result = cli("fine-tuning", "watch", job_id, "-o", "jsonl")
     assert result.exit_code == 0, result

@@ -178,11 +178,8 @@ BAD_ANSWERS = [json_response([]), json_response("RUNNING"), json_response({"obje
 @pytest.fixture
 def quick_polls(monkeypatch):
     """Watches sleep no real time."""
-    from mistral_cli.commands.batch import watch as batch_watch
-    from mistral_cli.commands.fine_tuning import watch as fine_tuning_watch
-
-    monkeypatch.setattr(fine_tuning_watch, "sleep", lambda _seconds: None)
-    monkeypatch.setattr(batch_watch, "CLOCK", batch_watch.Clock(sleep=lambda _seconds: None))
+    from mistral_cli.commands.shared import watching
+    monkeypatch.setattr(watching, "CLOCK", watching.Clock(sleep=lambda _seconds: None))
 
 
 @pytest.mark.parametrize("bad", BAD_ANSWERS, ids=["list", "string", "no-id", "status-not-text"])
@@ -214,7 +211,7 @@ def test_a_good_answer_resets_the_count_of_malformed_ones(api, cli, quick_polls)
     result = cli("fine-tuning", "watch", JOB_ID)
     assert result.exit_code == 0, result
     assert len(api.requests) == 6
-    assert result.stderr.count("trying again") == 4
+    assert result.stderr.count("still watching, next try in") == 4
 
 
 def test_the_poller_counts_malformed_states_and_resets_on_a_good_one():

@@ -141,9 +141,9 @@ def test_fine_tuning_get(api, cli, color):
 
 @COLORS
 def test_fine_tuning_watch_live_view(api, cli, color, monkeypatch):
-    from mistral_cli.commands.fine_tuning import watch as fine_tuning_watch
+    from mistral_cli.commands.shared import watching
 
-    monkeypatch.setattr(fine_tuning_watch, "sleep", lambda seconds: None)
+    monkeypatch.setattr(watching, "CLOCK", watching.Clock(sleep=lambda seconds: None))
     api.add("GET", "/v1/fine_tuning/jobs/{job_id}", json_response({**hostile_job("SUCCESS"), "id": HOSTILE}))
     assert_safe_view(cli("--color", color, "fine-tuning", "watch", JOB_ID, tty=True))
 
@@ -165,9 +165,9 @@ def test_batch_list_and_get(api, cli, color):
 
 @COLORS
 def test_batch_watch_on_a_terminal(api, cli, color, monkeypatch):
-    from mistral_cli.commands.batch import watch as batch_watch
+    from mistral_cli.commands.shared import watching
 
-    monkeypatch.setattr(batch_watch, "CLOCK", batch_watch.Clock(sleep=lambda seconds: None, now=lambda: 0.0))
+    monkeypatch.setattr(watching, "CLOCK", watching.Clock(sleep=lambda seconds: None, now=lambda: 0.0))
     api.add("GET", "/v1/batch/jobs/{job_id}", json_response(hostile_batch()), times=1)
     api.add("GET", "/v1/batch/jobs/{job_id}", json_response(hostile_batch("FAILED", failed_requests=2)))
     result = cli("--color", color, "batch", "watch", BATCH_ID, tty=True)

@@ -297,7 +297,7 @@ complete -c mcli -n '__mcli_at batch create' -l 'max-tokens' -x -d 'Most tokens 
 complete -c mcli -n '__mcli_at batch create' -l 'temperature' -x -d 'Sampling temperature (--from-prompts).'
 complete -c mcli -n '__mcli_at batch create' -l 'watch' -d 'Follow the new job until it ends.'
 complete -c mcli -n '__mcli_at batch create' -l 'results-dir' -r -F -d 'With --watch: save the result files here at the end.'
-complete -c mcli -n '__mcli_at batch create' -l 'interval' -x -d 'Seconds between polls at first (it grows while nothing changes).'
+complete -c mcli -n '__mcli_at batch create' -l 'interval' -x -d 'Seconds between polls at first, 1 to 86400 (grows while nothing changes, up to 60).'
 complete -c mcli -n '__mcli_at batch create' -l 'new' -d 'Start a separate run of the same local input (by default, the same command resumes its last run: nothing is uploaded or created twice).'
 complete -c mcli -n '__mcli_at batch create' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at batch create' -s 'h' -l 'help' -d 'Show this message and exit.'
@@ -327,7 +327,7 @@ complete -c mcli -n '__mcli_at batch runs' -l 'limit' -s 'n' -x -d 'Show at most
 complete -c mcli -n '__mcli_at batch runs' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at batch runs' -s 'h' -l 'help' -d 'Show this message and exit.'
 
-complete -c mcli -n '__mcli_at batch watch' -l 'interval' -x -d 'Seconds between polls at first (it grows while nothing changes).'
+complete -c mcli -n '__mcli_at batch watch' -l 'interval' -x -d 'Seconds between polls at first, 1 to 86400 (grows while nothing changes, up to 60).'
 complete -c mcli -n '__mcli_at batch watch' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at batch watch' -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c mcli -n '__mcli_at batch watch; and __mcli_npos 0' -a '(__mcli_live batch-job)'
@@ -557,7 +557,7 @@ complete -c mcli -n '__mcli_at fine-tuning create' -l 'repository' -x -d 'A GitH
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'dry-run' -d 'Show the estimate (cost, tokens, duration); start nothing.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'watch' -d 'Follow the new job until it ends.'
-complete -c mcli -n '__mcli_at fine-tuning create' -l 'interval' -x -d 'Seconds between polls with --watch (grows while nothing changes).'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'interval' -x -d 'Seconds between polls at first, 1 to 86400 (grows while nothing changes, up to 60).'
 complete -c mcli -n '__mcli_at fine-tuning create' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at fine-tuning create' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -589,7 +589,7 @@ complete -c mcli -n '__mcli_at fine-tuning validate' -s 'o' -l 'output' -x -a 't
 complete -c mcli -n '__mcli_at fine-tuning validate' -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c mcli -n '__mcli_at fine-tuning validate; and __mcli_npos 0+' -F
 
-complete -c mcli -n '__mcli_at fine-tuning watch' -l 'interval' -x -d 'Seconds between polls (grows while nothing changes, up to 60).'
+complete -c mcli -n '__mcli_at fine-tuning watch' -l 'interval' -x -d 'Seconds between polls at first, 1 to 86400 (grows while nothing changes, up to 60).'
 complete -c mcli -n '__mcli_at fine-tuning watch' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at fine-tuning watch' -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c mcli -n '__mcli_at fine-tuning watch; and __mcli_npos 0' -a '(__mcli_live fine-tuning-job)'

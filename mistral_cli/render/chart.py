@@ -33,16 +33,25 @@ def line_chart(series: Sequence[tuple[str, Sequence[Point]]], width: int = 60,
     for index, (_name, points) in enumerate(cleaned):
         mark = MARKS[index % len(MARKS)]
         for x, y in points:
-            col = 0 if x_high == x_low else round((x - x_low) / (x_high - x_low) * (width - 1))
-            row = round((y_high - y) / (y_high - y_low) * (height - 1))
+            col = _cell(x, x_low, x_high, width)
+            row = height - 1 - _cell(y, y_low, y_high, height)
             grid[row][col] = mark
     return _frame(grid, (x_low, x_high), (y_low, y_high), cleaned)
+
+
+def _cell(value: float, low: float, high: float, cells: int) -> int:
+    """Which of CELLS cells VALUE falls in between LOW and HIGH; halved first, so that a range
+    as wide as the floats themselves (-1e308 to 1e308) does not overflow to inf and NaN."""
+    span = high / 2 - low / 2
+    if span <= 0:
+        return 0
+    return min(cells - 1, max(0, round((value / 2 - low / 2) / span * (cells - 1))))
 
 
 def _frame(grid: list[list[str]], xs: tuple[float, float], ys: tuple[float, float],
            series: Sequence[tuple[str, Sequence[Point]]]) -> list[str]:
     """GRID with the y labels at the left, the x axis and range below, and a legend."""
-    labels = {0: _num(ys[1]), len(grid) - 1: _num(ys[0]), (len(grid) - 1) // 2: _num((ys[0] + ys[1]) / 2)}
+    labels = {0: _num(ys[1]), len(grid) - 1: _num(ys[0]), (len(grid) - 1) // 2: _num(ys[0] / 2 + ys[1] / 2)}
     pad = max(len(text) for text in labels.values())
     lines = [f"{labels.get(row, ''):>{pad}} |{''.join(cells)}" for row, cells in enumerate(grid)]
     width = len(grid[0])
@@ -56,4 +65,6 @@ def _frame(grid: list[list[str]], xs: tuple[float, float], ys: tuple[float, floa
 
 def _num(value: float) -> str:
     """A short label for an axis value."""
+    if abs(value) >= 1e6:
+        return f"{value:.3g}"  # not 309 digits for a huge loss
     return f"{value:.0f}" if abs(value) >= 1000 or value == int(value) else f"{value:.3g}"

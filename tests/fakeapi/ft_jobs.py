@@ -3,7 +3,7 @@ controls, answering the five /v1/fine_tuning/jobs operations through ``api.add``
 (so every request is still validated against the spec).
 
     sim = FineTuningSim(api).install()
-    monkeypatch.setattr(fine_tuning_watch, "sleep", sim.clock.advance)   # polls move time
+    monkeypatch.setattr(watching, "CLOCK", watching.Clock(sleep=sim.clock.advance))   # polls move time
     ... mcli fine-tuning create ... / watch ...
     sim.jobs[job_id]                                                      # what was created
 

@@ -17,10 +17,12 @@ from mistral_cli.api import batch as api
 from mistral_cli.commands.batch import inputs
 from mistral_cli.commands.batch import run as batch_run
 from mistral_cli.commands.batch.results import print_answers, save_results
-from mistral_cli.commands.batch.watch import watch_job
+from mistral_cli.commands.batch.watch import BatchAdapter, watch_job
+from mistral_cli.commands.shared import watching
+from mistral_cli.commands.shared.watching import DEFAULT_INTERVAL, IntervalOpt, check_interval
 from mistral_cli.errors import MCLIError, UsageError
 from mistral_cli.generation.args import RANGES
-from mistral_cli.inputs import MAX_INTERVAL, check_bound, check_datetime, check_number, check_paging, check_uuid, confirm
+from mistral_cli.inputs import check_bound, check_datetime, check_number, check_paging, check_uuid, confirm
 from mistral_cli.models.batch_status import BatchStatus
 from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
@@ -31,7 +33,6 @@ if TYPE_CHECKING:  # pragma: no cover
 app = typer.Typer(help="Run many requests at once on Mistral's batch engine.", no_args_is_help=True)
 
 DEFAULT_PAGE_SIZE = 100
-DEFAULT_INTERVAL = 5.0
 EXAMPLE_ID = "b2c5a1d4-2f8e-4f0c-9b1a-6d3e8f7a9c10"
 
 
@@ -81,8 +82,6 @@ DETAIL_FIELDS = (
 JobIdArg = Annotated[str, typer.Argument(metavar="JOB_ID", help="Batch job id (a UUID).", show_default=False)]
 MetadataOpt = Annotated[Optional[list[str]], typer.Option(
     "--metadata", metavar="KEY=VALUE", help="Metadata pair (repeatable).", show_default=False)]
-IntervalOpt = Annotated[float, typer.Option(
-    "--interval", metavar="SECONDS", help="Seconds between polls at first (it grows while nothing changes).")]
 
 
 def register(root: typer.Typer) -> None:
@@ -192,7 +191,7 @@ def _check_create(from_prompts: str | None, input_: list[str], endpoint: Endpoin
     for field in ("max_tokens", "temperature"):
         check_bound(getattr(options, field), RANGES[field])
     check_number(timeout_hours, "--timeout-hours", 1, integer=True)
-    check_number(interval, "--interval", 1, MAX_INTERVAL)
+    check_interval(interval)
     return (endpoint or Endpoint.chat).value
 
 
@@ -268,6 +267,7 @@ def cancel(ctx: typer.Context, job_id: JobIdArg, yes: YesOpt = False,
     check_uuid(job_id, "job id")
     confirm(env, f"Cancel batch job {job_id}?", yes)
     body = api.cancel_job(env.client, job_id)
+    env.info(watching.cancel_note(BatchAdapter(), job_id, body))
     emit_object(env, output, body, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
 
 
@@ -283,7 +283,7 @@ def watch(ctx: typer.Context, job_id: JobIdArg, interval: IntervalOpt = DEFAULT_
     """Follow a batch job until it ends (exit 5 if it fails, times out or is cancelled)."""
     env = env_of(ctx)
     check_uuid(job_id, "job id")
-    check_number(interval, "--interval", 1, MAX_INTERVAL)
+    check_interval(interval)
     watch_job(env, job_id, output, interval)
 
 

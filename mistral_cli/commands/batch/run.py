@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from mistral_cli.commands.batch.watch import final, make_view, watch_job
+from mistral_cli.commands.batch.watch import replay, watch_job
 from mistral_cli.errors import MCLIError, NotFoundError
 from mistral_cli.inputs import check_number
 from mistral_cli.options import OutputOpt, env_of
@@ -121,14 +121,7 @@ def _follow(env: "Env", run: "BatchRun", job_id: str, output: OutputFormat, inte
 
 def _replay(env: "Env", body: dict, output: OutputFormat) -> "BatchJob":
     """Show a finished run's final state as its watch did at the end (no request)."""
-    from mistral_cli.models.batch import BatchJob
-
-    job = BatchJob.of(body)
-    view = make_view(env, output, job.id)
-    with view:
-        view.show(body, job)
-    view.finish(body)
-    return final(env, job)
+    return replay(env, body, output)
 
 
 def _save(env: "Env", run: "BatchRun", body: dict, folder: Path) -> None:

@@ -1,84 +1,26 @@
-"""Following a batch job until it ends: a progress bar on a terminal, a line or a JSON object
-per change elsewhere, and the exit code of its final state.
+"""`mcli batch watch`: the batch adapter of the watch engine (commands/shared/watching.py).
 
-CLOCK (sleep and now) is the one seam tests replace, so a watch runs on a clock they control.
-Ctrl-C stops watching, not the job: it says how to resume and exits 130.
+Off a terminal one line per change (`RUNNING 4/10 (3 succeeded, 1 failed)`); on a terminal
+a bar of answered requests out of the total, with an ETA, on stderr; `-o text` the job id at
+the end (for `mcli batch results`). The engine does the polling, the other output formats,
+the messages and the exit codes (0 on SUCCESS, 5 on FAILED, TIMEOUT_EXCEEDED or CANCELLED,
+130 on Ctrl-C).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mistral_cli.api import batch as api
-from mistral_cli.api.poll import job_problem, poll
-from mistral_cli.errors import JobFailedError, MCLIError
-from mistral_cli.render.output import OutputFormat, write_json, write_jsonl, write_lines_raw
+from mistral_cli.commands.shared import watching
+from mistral_cli.errors import JobFailedError
+from mistral_cli.render.output import OutputFormat
 from mistral_cli.render.progress import count_bar
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
     from mistral_cli.models.batch import BatchJob
-
-MAX_INTERVAL = 60.0
-
-
-@dataclass
-class Clock:
-    """How a watch waits and reads the time (tests swap both)."""
-
-    sleep: Callable[[float], None] = time.sleep
-    now: Callable[[], float] = time.monotonic
-
-
-CLOCK = Clock()
-
-
-def resume_hint(job_id: str) -> str:
-    """The line that says how to follow JOB_ID again."""
-    return f"stopped watching; the job keeps running. Resume with: mcli batch watch {job_id}"
-
-
-def watch_job(env: "Env", job_id: str, output: OutputFormat, interval: float,
-              on_end: Callable[[Any], None] | None = None) -> "BatchJob":
-    """Poll JOB_ID until it ends, showing each change; hand the final body to ON_END; return
-    the final job, or raise JobFailedError when it ended FAILED, TIMEOUT_EXCEEDED or CANCELLED."""
-    from mistral_cli.models.batch import BatchJob
-
-    def fetch() -> tuple[dict, BatchJob]:
-        body = api.get_job(env.client, job_id)
-        return body, BatchJob.of(body)
-
-    view = make_view(env, output, job_id)
-    body: Any = None
-    try:
-        with view:
-            for body, job in poll(fetch, done=lambda state: state[1].is_final, interval=interval,
-                                  max_interval=max(interval, MAX_INTERVAL), on_error=view.error,
-                                  sleep=CLOCK.sleep, check=lambda state: job_problem(state[0])):
-                view.show(body, job)
-    except KeyboardInterrupt:
-        env.info(resume_hint(job_id))
-        raise
-    view.finish(body)
-    if on_end is not None:
-        on_end(body)
-    return final(env, BatchJob.of(body))
-
-
-def final(env: "Env", job: "BatchJob") -> "BatchJob":
-    """JOB when it succeeded (noting failed requests), else a JobFailedError (exit 5)."""
-    if job.failed:
-        details = [f"{error.message or 'no message'}" + (f" (x{error.count})" if error.count else "")
-                   for error in job.errors[:20]]
-        raise JobFailedError(f"batch job {job.id} ended {job.status_text}: {job.succeeded_requests} "
-                             f"of {job.total_requests} request(s) succeeded", details=details)
-    if job.failed_requests:
-        env.info(f"{job.failed_requests} of {job.total_requests} request(s) failed; their errors: "
-                 f"mcli batch results {job.id}")
-    return job
 
 
 def summary(job: "BatchJob") -> str:
@@ -87,130 +29,121 @@ def summary(job: "BatchJob") -> str:
             f"({job.succeeded_requests} succeeded, {job.failed_requests} failed)")
 
 
-# -- views -------------------------------------------------------------------------------
-
-
-@dataclass
-class View:
-    """What a watch shows: the base one prints a line per change on stdout."""
-
-    env: "Env"
-    last: Any = None
-
-    def __enter__(self) -> "View":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
-
-    def key(self, body: Any, job: "BatchJob") -> Any:
-        """What must differ from the last state shown for a state to be shown."""
-        return job.progress()
-
-    def show(self, body: Any, job: "BatchJob") -> None:
-        """Show the state if it changed."""
-        key = self.key(body, job)
-        if key != self.last:
-            self.last = key
-            self.changed(body, job)
-
-    def changed(self, body: Any, job: "BatchJob") -> None:
-        """Show a new state."""
-        write_lines_raw(self.env, [summary(job)])
-
-    def error(self, exc: Exception, delay: float) -> None:
-        """Report a passing failure (the watch goes on)."""
-        message = exc.message if isinstance(exc, MCLIError) else str(exc)
-        self.env.info(f"warning: {message}; still watching, next try in {delay:g} s")
-
-    def finish(self, body: Any) -> None:
-        """The job ended with BODY."""
-
-
-class JsonlView(View):
-    """-o jsonl: the job's body, one line per change."""
-
-    def key(self, body: Any, job: "BatchJob") -> Any:
-        return body
-
-    def changed(self, body: Any, job: "BatchJob") -> None:
-        write_jsonl(self.env, [body])
-
-
-class JsonView(View):
-    """-o json: the final body only."""
-
-    def changed(self, body: Any, job: "BatchJob") -> None:
-        return None
-
-    def finish(self, body: Any) -> None:
-        write_json(self.env, body)
-
-
-@dataclass
-class BarView(View):
+class BarView:
     """On a terminal: a bar of succeeded+failed out of the total, with an ETA, on stderr."""
 
-    job_id: str = ""
-    bar: Any = None
-    status: str | None = None
-    eta: "Eta" = field(default_factory=lambda: Eta())
-
-    def __enter__(self) -> "BarView":
-        self._context = count_bar(self.env, f"batch {self.job_id[:8]}")
+    def __init__(self, env: "Env", job_id: str):
+        self.job_id = job_id
+        self.status: str | None = None
+        self.eta = watching.Eta()
+        self._context = count_bar(env, f"batch {job_id[:8]}")
         self.bar = self._context.__enter__()
-        return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self._context.__exit__(*exc)
-
-    def changed(self, body: Any, job: "BatchJob") -> None:
+    def show(self, job: "BatchJob", body: dict) -> None:
+        """Move the bar; a new status is noted above it."""
         if job.status_text != self.status:
             self.status = job.status_text
             self.bar.note(f"batch job {self.job_id}: {job.status_text}")
         detail = f"{job.status_text}  {job.succeeded_requests} ok, {job.failed_requests} failed"
         remaining = self.eta.seconds(job.done, job.total_requests) if job.status_text == "RUNNING" else None
         if remaining is not None:
-            detail += f"  ETA {clock_text(remaining)}"
+            detail += f"  ETA {watching.clock_text(remaining)}"
         self.bar.update(job.done, job.total_requests, detail)
 
-    def error(self, exc: Exception, delay: float) -> None:
-        message = exc.message if isinstance(exc, MCLIError) else str(exc)
-        self.bar.note(f"warning: {message}; still watching, next try in {delay:g} s")
+    def note(self, text: str) -> None:
+        """A passing failure above the bar."""
+        self.bar.note(text)
+
+    def close(self) -> None:
+        """Leave the bar as it is."""
+        self._context.__exit__(None, None, None)
 
 
-@dataclass
-class Eta:
-    """Time left, from the pace since the first state it was asked about (on CLOCK)."""
+class BatchAdapter:
+    """Batch jobs for the watch engine."""
 
-    start: tuple[float, int] | None = None
+    kind = "batch"
 
-    def seconds(self, done: int, total: int) -> float | None:
-        """Seconds until TOTAL at the pace seen so far (None before any pace is known)."""
-        now = CLOCK.now()
-        if self.start is None:
-            self.start = (now, done)
-            return None
-        began, done_then = self.start
-        if done <= done_then or total <= done:
-            return None
-        return (now - began) / (done - done_then) * (total - done)
+    def __init__(self) -> None:
+        self.last: Any = None
+
+    def fetch(self, env: "Env", job_id: str) -> Any:
+        """The job's body now."""
+        return api.get_job(env.client, job_id)
+
+    def parse(self, body: dict) -> "BatchJob":
+        """The typed job."""
+        from mistral_cli.models.batch import BatchJob
+
+        return BatchJob.of(body)
+
+    def state(self, job: "BatchJob") -> str:
+        """running, succeeded or failed."""
+        if not job.is_final:
+            return watching.RUNNING
+        return watching.FAILED if job.failed else watching.SUCCEEDED
+
+    def progress(self, job: "BatchJob") -> tuple[int, int] | None:
+        """Requests answered out of the total."""
+        return job.done, job.total_requests
+
+    def change_lines(self, job: "BatchJob", body: dict) -> list[str]:
+        """A summary line when the status or a count changed."""
+        if job.progress() == self.last:
+            return []
+        self.last = job.progress()
+        return [summary(job)]
+
+    def terminal_view(self, env: "Env", job_id: str) -> Any:
+        """A bar on a styled stderr; plain lines otherwise."""
+        if env.stderr_styled:
+            return BarView(env, job_id)
+        return LinesOnTerminal(env, self)
+
+    def final_text(self, job: "BatchJob") -> str:
+        """The job id (for `mcli batch results`)."""
+        return job.id
+
+    def ended(self, env: "Env", job: "BatchJob") -> None:
+        """Note the failed requests of a job that succeeded."""
+        if job.failed_requests:
+            env.info(f"{job.failed_requests} of {job.total_requests} request(s) failed; their errors: "
+                     f"mcli batch results {job.id}")
+
+    def failure(self, job: "BatchJob") -> JobFailedError:
+        """The failure with the job's first errors."""
+        details = [f"{error.message or 'no message'}" + (f" (x{error.count})" if error.count else "")
+                   for error in job.errors[:20]]
+        return JobFailedError(f"batch job {job.id} ended {job.status_text}: {job.succeeded_requests} "
+                              f"of {job.total_requests} request(s) succeeded", details=details)
 
 
-def clock_text(seconds: float) -> str:
-    """SECONDS as h:mm:ss or m:ss."""
-    whole = int(round(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+class LinesOnTerminal:
+    """A terminal whose stderr is not styled: the summary lines, as off a terminal."""
+
+    def __init__(self, env: "Env", adapter: BatchAdapter):
+        self.view = watching.StreamView(env, adapter, OutputFormat.table)
+        self.env = env
+
+    def show(self, job: "BatchJob", body: dict) -> None:
+        """A line per change."""
+        self.view.show(job, body)
+
+    def note(self, text: str) -> None:
+        """A passing failure on stderr."""
+        self.env.info(text)
+
+    def close(self) -> None:
+        """Nothing to tidy."""
 
 
-def make_view(env: "Env", output: OutputFormat, job_id: str = "") -> View:
-    """The view for OUTPUT: jsonl and json as asked; else a bar on a terminal, lines elsewhere."""
-    if output is OutputFormat.jsonl:
-        return JsonlView(env)
-    if output is OutputFormat.json:
-        return JsonView(env)
-    if env.stdout_isatty and env.stderr_styled:
-        return BarView(env, job_id=job_id)
-    return View(env)
+def watch_job(env: "Env", job_id: str, output: OutputFormat, interval: float,
+              on_end: Callable[[Any], None] | None = None) -> "BatchJob":
+    """Poll JOB_ID until it ends, showing each change; hand the final body to ON_END; return
+    the final job, or raise JobFailedError when it ended FAILED, TIMEOUT_EXCEEDED or CANCELLED."""
+    return watching.watch(env, BatchAdapter(), job_id, interval=interval, output=output, on_end=on_end)
+
+
+def replay(env: "Env", body: dict, output: OutputFormat) -> "BatchJob":
+    """Show a job that already ended as its watch did at the end (no request)."""
+    return watching.replay(env, BatchAdapter(), body, output)

@@ -19,8 +19,9 @@ import typer
 from mistral_cli.api import fine_tuning as api
 from mistral_cli.commands.fine_tuning import parse
 from mistral_cli.commands.fine_tuning.parse import FineTuneableModel
+from mistral_cli.commands.shared.watching import DEFAULT_INTERVAL, IntervalOpt, check_interval
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import MAX_INTERVAL, check_number, read_json, read_json_object
+from mistral_cli.inputs import check_number, read_json, read_json_object
 from mistral_cli.models.fine_tuning_enums import JobType
 from mistral_cli.options import BodyOpt, OutputOpt, env_of
 from mistral_cli.render.output import Column, OutputFormat, emit_object, write_lines
@@ -199,14 +200,14 @@ def create(
     body_file: BodyOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the estimate (cost, tokens, duration); start nothing.")] = False,
     watch: Annotated[bool, typer.Option("--watch", help="Follow the new job until it ends.")] = False,
-    interval: Annotated[float, typer.Option("--interval", help="Seconds between polls with --watch (grows while nothing changes).")] = 5.0,
+    interval: IntervalOpt = DEFAULT_INTERVAL,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Create a fine-tuning job (checks and uploads local training files first)."""
     env = env_of(ctx)
     base = read_json_object(env, body_file, "--body") if body_file else {}
     kind = (job_type.value if job_type else None) or base.get("job_type") or JobType.completion.value
-    check_number(interval, "--interval", 0, MAX_INTERVAL, exclusive_low=True)
+    check_interval(interval)  # before anything is sent: a refusal after the create invites a second one
     check_number(skip, "--invalid-sample-skip-percentage", *parse.SKIP_RANGE)
     parse.check_suffix(suffix)
     hyper = parse.hyperparameters({"learning_rate": learning_rate, "epochs": epochs,

@@ -17,9 +17,10 @@ from mistral_cli.api.pages import sum_totals
 from mistral_cli.commands.fine_tuning import create as fine_tuning_create
 from mistral_cli.commands.fine_tuning import watch as fine_tuning_watch
 from mistral_cli.commands.fine_tuning.parse import parse_classifier_target, target_labels
+from mistral_cli.commands.shared import watching
+from mistral_cli.commands.shared.watching import IntervalOpt, check_interval
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import (MAX_INTERVAL, check_datetime, check_number, check_paging, check_uuid, confirm,
-                                 existing_file)
+from mistral_cli.inputs import check_datetime, check_paging, check_uuid, confirm, existing_file
 from mistral_cli.models.fine_tuning_enums import JobStatus, JobType
 from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines_raw
@@ -220,7 +221,7 @@ def cancel(ctx: typer.Context, job_id: JobIdArg, yes: YesOpt = False,
     check_uuid(job_id, "job id")
     confirm(env, f"Cancel fine-tuning job {job_id}?", yes)
     body = api.cancel_job(env.client, job_id)
-    env.info(f"cancel requested for {job_id} ({(body or {}).get('status')})")
+    env.info(watching.cancel_note(fine_tuning_watch.FineTuningAdapter(), job_id, body))
     show_job(env, body, output)
 
 
@@ -237,17 +238,16 @@ def start(ctx: typer.Context, job_id: JobIdArg, output: OutputOpt = OutputFormat
 
 @app.command("watch", epilog=epilog(
     f"mcli fine-tuning watch {EXAMPLE_ID}",
-    f"mcli fine-tuning watch {EXAMPLE_ID} -o jsonl | jq -c 'select(.type == \"checkpoint\")'",
+    f"mcli fine-tuning watch {EXAMPLE_ID} -o jsonl | jq -c '{{status, trained_tokens}}'",
     f"model=$(mcli fine-tuning watch {EXAMPLE_ID} -o text)"))
 def watch(
     ctx: typer.Context,
     job_id: JobIdArg,
-    interval: Annotated[float, typer.Option(
-        "--interval", help="Seconds between polls (grows while nothing changes, up to 60).")] = fine_tuning_watch.DEFAULT_INTERVAL,
+    interval: IntervalOpt = fine_tuning_watch.DEFAULT_INTERVAL,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Follow a job until it ends: live on a terminal, a line per change elsewhere; exit 5 if it fails."""
     env = env_of(ctx)
     check_uuid(job_id, "job id")
-    check_number(interval, "--interval", 0, MAX_INTERVAL, exclusive_low=True)
+    check_interval(interval)
     fine_tuning_watch.watch(env, job_id, interval=interval, output=output)
