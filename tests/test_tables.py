@@ -220,3 +220,10 @@ def test_panel_at_80_wraps_a_long_value_inside_and_cuts_nothing(monkeypatch):
     for word in description.split():
         assert word in flat
     assert FT_ID in out
+
+
+def test_layout_adds_nothing_back_that_would_cut_a_more_important_column():
+    specs = [spec("ID", 45, "id", 0), spec("CAPABILITIES", 36, "list", 1), spec("TYPE", 10, priority=2),
+             spec("CREATED", 12, "time", 3), spec("CONTEXT", 7, priority=4)]
+    layout = table_layout.fit(specs, 80)
+    assert layout.kept == [0, 1, 2] and layout.widths == [45, 21, 10]

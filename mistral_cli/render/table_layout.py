@@ -68,11 +68,12 @@ def _lowest_priority(specs: Sequence[Spec], kept: list[int]) -> int | None:
 
 
 def _add_back(specs: Sequence[Spec], kept: list[int], available: int) -> list[int]:
-    """KEPT plus any left-out column that still fits, the most important first (leaving out a
-    wide column can make room for a narrower one left out before it)."""
+    """KEPT plus any left-out column that fits with every column whole, the most important
+    first (leaving out a wide column can make room for a narrower one left out before it; a
+    column added back never makes a more important one cut its text)."""
     for index in sorted(set(range(len(specs))) - set(kept), key=lambda i: (specs[i].priority, i)):
         trial = sorted(kept + [index])
-        if table_width([floor_width(specs[i]) for i in trial]) <= available:
+        if table_width([specs[i].natural for i in trial]) <= available:
             kept = trial
     return kept
 
