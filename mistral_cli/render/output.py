@@ -1,7 +1,8 @@
 """The output contract: table, json, jsonl and text, on and off a terminal.
 
-- table: a Rich table (a key/value panel for one object) on a terminal; off a terminal the
-  same rows as tab-separated raw values, no header, no colour, no truncation.
+- table: a Rich table (a key/value panel for one object) on a terminal, fitted to its width
+  by render/table_layout.py (columns left out are named on stderr); off a terminal the same
+  rows as tab-separated raw values, no header, no colour, no truncation.
 - json: the decoded API body, indented, nothing dropped or added.
 - jsonl: one object per line.
 - text: bare ids (or the one value a command is about) for `$(...)`.
