@@ -28,12 +28,12 @@ EXAMPLE_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 NAME_MAX = 255  # bytes in one file name on common file systems
 
 LIST_COLUMNS = (
-    Column("ID", "id", "id"),
+    Column("ID", "id", "id", priority=0),
     Column("NAME", "filename"),
-    Column("PURPOSE", "purpose"),
-    Column("TYPE", "sample_type"),
-    Column("SIZE", "bytes", "size"),
-    Column("CREATED", "created_at", "time"),
+    Column("PURPOSE", "purpose", priority=3),
+    Column("TYPE", "sample_type", priority=5),
+    Column("SIZE", "bytes", "size", priority=2),
+    Column("CREATED", "created_at", "time", priority=4),
 )
 DETAIL_FIELDS = (
     Column("ID", "id", "id"),

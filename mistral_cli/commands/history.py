@@ -32,11 +32,11 @@ ROLE_STYLES = {"user": "bold green", "assistant": "bold blue", "tool": "bold mag
 INCOMPLETE_NOTE = "[incomplete: this answer was cut short]"
 
 LIST_COLUMNS = (
-    Column("ID", "id", "id"),
-    Column("KIND", "kind"),
-    Column("MODEL", "model"),
-    Column("MESSAGES", "message_count"),
-    Column("UPDATED", "updated_at", "time"),
+    Column("ID", "id", "id", priority=0),
+    Column("KIND", "kind", priority=5),
+    Column("MODEL", "model", priority=3),
+    Column("MESSAGES", "message_count", priority=4),
+    Column("UPDATED", "updated_at", "time", priority=2),
     Column("TITLE", "title"),
 )
 

@@ -33,12 +33,12 @@ def _capabilities(model: dict) -> list[str]:
 CAPABILITIES_COLUMN = Column("CAPABILITIES", lambda m: ",".join(_capabilities(m)), show=lambda names: ", ".join(
     SHORT_CAPABILITIES[name] for name in names.split(",") if name))
 LIST_COLUMNS = (
-    Column("ID", "id", "id"),
-    Column("TYPE", "type"),
-    Column("OWNER", "owned_by"),
-    Column("CONTEXT", "max_context_length"),
+    Column("ID", "id", "id", priority=0),
+    Column("TYPE", "type", priority=2),
+    Column("OWNER", "owned_by", priority=5),
+    Column("CONTEXT", "max_context_length", priority=4),
     CAPABILITIES_COLUMN,
-    Column("CREATED", "created", "time"),
+    Column("CREATED", "created", "time", priority=3),
 )
 # `models get` on a terminal: the list's columns, then what only one model's view has room for
 # (a field the model does not have is left out: a base model has no root, job or archived).

@@ -20,12 +20,12 @@ from mistral_cli.options import OutputOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, write_json, write_jsonl, write_lines
 
 TOKEN_COLUMNS = (
-    Column("PROMPT", "prompt_tokens"),
-    Column("COMPLETION", "completion_tokens"),
+    Column("PROMPT", "prompt_tokens", priority=2),
+    Column("COMPLETION", "completion_tokens", priority=2),
     Column("TOTAL", "total_tokens"),
-    Column("REQUESTS", "requests"),
+    Column("REQUESTS", "requests", priority=3),
 )
-GROUP_COLUMNS = {"day": Column("DAY", "day"), "model": Column("MODEL", "model")}
+GROUP_COLUMNS = {"day": Column("DAY", "day", priority=0), "model": Column("MODEL", "model", "id", priority=0)}
 DAY_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_DAYS = 36_600  # --days: a century; a date arithmetic overflow lies past ~739,000
 

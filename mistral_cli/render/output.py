@@ -1,7 +1,8 @@
 """The output contract: table, json, jsonl and text, on and off a terminal.
 
-- table: a Rich table (a key/value panel for one object) on a terminal; off a terminal the
-  same rows as tab-separated raw values, no header, no colour, no truncation.
+- table: a Rich table (a key/value panel for one object) on a terminal, fitted to its width
+  by render/table_layout.py (columns left out are named on stderr); off a terminal the same
+  rows as tab-separated raw values, no header, no colour, no truncation.
 - json: the decoded API body, indented, nothing dropped or added.
 - jsonl: one object per line.
 - text: bare ids (or the one value a command is about) for `$(...)`.
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
 from typing import Any, NamedTuple, TYPE_CHECKING
 
-from mistral_cli.render import human
+from mistral_cli.render import human, table_layout
 from mistral_cli.render.safe_text import safe_markup, safe_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,6 +44,7 @@ class Column(NamedTuple):
     key: str | Callable[[dict], Any]
     kind: str = "text"  # text | size | time | status | list | id | bool
     show: Callable[[Any], str] | None = None  # terminal-only formatting of the raw value
+    priority: int = 1  # on a narrow terminal the highest number is left out first; 0 never is
 
     def raw(self, item: dict) -> Any:
         """The raw value in ITEM (dotted keys walk nested objects)."""
@@ -172,24 +174,30 @@ def remember_ids(env: "Env", objects: Iterable[Any]) -> None:
 def _rich_table(env: "Env", items: Sequence[dict], columns: Sequence[Column], title: str | None) -> None:
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     if not items:
         env.err_console.print("[dim]no results[/dim]")
         return
+    cells = [[Text.from_markup(col.human(item)) for col in columns] for item in items]
+    headers = [Text.from_markup(safe_markup(col.header)) for col in columns]
+    specs = [table_layout.Spec(col.header, col.kind, col.priority,
+                               max([headers[i].cell_len] + [row[i].cell_len for row in cells]))
+             for i, col in enumerate(columns)]
+    layout = table_layout.fit(specs, env.console.width)
     table = Table(box=box.SIMPLE_HEAD, title=safe_markup(title) if title else None, header_style="bold",
-                  show_edge=False)
-    rows = [[col.human(item) for col in columns] for item in items]
-    for index, col in enumerate(columns):
-        table.add_column(safe_markup(col.header), overflow="fold", no_wrap=col.kind == "id",
-                         min_width=_longest_word([row[index] for row in rows] + [col.header]))
-    for row in rows:
-        table.add_row(*row)
+                  show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))
+    for index, width in zip(layout.kept, layout.widths):
+        whole = columns[index].kind == "id"  # too wide even alone: an id folds, never loses a part
+        table.add_column(headers[index], width=width, no_wrap=not whole,
+                         overflow="fold" if whole else "ellipsis")
+    for row in cells:
+        table.add_row(*(row[index] for index in layout.kept))
     env.console.print(table)
-
-
-def _longest_word(cells: list[str], cap: int = 24) -> int:
-    """The longest whitespace-separated word in CELLS (up to CAP), so wrapping never splits one."""
-    return min(cap, max((len(word) for cell in cells for word in cell.split()), default=1))
+    if layout.dropped:
+        names = ", ".join(safe_markup(columns[index].header) for index in layout.dropped)
+        env.err_console.print(f"[dim]not shown at {env.console.width} columns: {names}; "
+                              f"-o json shows all[/dim]")
 
 
 def _rich_panel(env: "Env", obj: dict, columns: Sequence[Column], title: str | None) -> None:

@@ -52,13 +52,13 @@ def _progress(job: dict) -> str:
 
 
 LIST_COLUMNS = (
-    Column("ID", "id", "id"),
+    Column("ID", "id", "id", priority=0),
     Column("STATUS", "status", "status"),
-    Column("MODEL", "model"),
-    Column("ENDPOINT", "endpoint"),
-    Column("DONE", _progress),
-    Column("FAILED", "failed_requests"),
-    Column("CREATED", "created_at", "time"),
+    Column("MODEL", "model", priority=3),
+    Column("ENDPOINT", "endpoint", priority=5),
+    Column("DONE", _progress, priority=2),
+    Column("FAILED", "failed_requests", priority=4),
+    Column("CREATED", "created_at", "time", priority=4),
 )
 DETAIL_FIELDS = (
     Column("ID", "id", "id"),

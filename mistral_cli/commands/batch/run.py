@@ -32,12 +32,12 @@ def _inputs(run: dict) -> str:
 
 
 RUN_COLUMNS = (
-    Column("TAG", "tag"),
+    Column("TAG", "tag", "id", priority=0),
     Column("STATE", "state"),
-    Column("JOB", "job_id", "id"),
-    Column("INPUTS", _inputs),
-    Column("RESULTS", lambda run: (run.get("results") or {}).get("dir")),
-    Column("UPDATED", "updated_at", "time"),
+    Column("JOB", "job_id", "id", priority=2),
+    Column("INPUTS", _inputs, priority=4),
+    Column("RESULTS", lambda run: (run.get("results") or {}).get("dir"), priority=5),
+    Column("UPDATED", "updated_at", "time", priority=3),
 )
 RUN_FIELDS = (
     *RUN_COLUMNS[:3],

@@ -38,13 +38,13 @@ app = typer.Typer(help="Create, follow and manage fine-tuning jobs.", no_args_is
                                 f"mcli fine-tuning watch {EXAMPLE_ID}"))
 
 LIST_COLUMNS = (
-    Column("ID", "id", "id"),
+    Column("ID", "id", "id", priority=0),
     Column("STATUS", "status", "status"),
-    Column("MODEL", "model"),
-    Column("TYPE", "job_type"),
-    Column("FINE-TUNED MODEL", "fine_tuned_model"),
-    Column("SUFFIX", "suffix"),
-    Column("CREATED", "created_at", "time"),
+    Column("MODEL", "model", priority=3),
+    Column("TYPE", "job_type", priority=5),
+    Column("FINE-TUNED MODEL", "fine_tuned_model", "id", priority=2),
+    Column("SUFFIX", "suffix", priority=6),
+    Column("CREATED", "created_at", "time", priority=4),
 )
 
 JobIdArg = Annotated[str, typer.Argument(help="Fine-tuning job id (a UUID).", show_default=False,

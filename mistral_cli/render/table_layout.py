@@ -1,0 +1,93 @@
+"""How a table fits a terminal: the width of each column, and which columns are left out.
+
+One rule for every table on a terminal (the Output contract in DESIGN.md), modelled on gh's
+table printer: measure every cell; ids, sizes, times and statuses keep their whole width;
+text columns shrink (their cells cut with `…`) down to a floor; and if even the floors do not
+fit, the columns of lowest priority (highest `priority` number, the rightmost first) are left
+out. A column of priority 0 is never left out. Pure arithmetic on widths: no Rich here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+FIXED_KINDS = frozenset({"id", "size", "time", "status", "bool"})  # cut, these would mislead
+TEXT_FLOOR = 12  # a text column shrinks to this many cells (or its header's width) at least
+GAP = 2  # cells between two columns: right padding and divider, as gh leaves two spaces
+
+
+class Spec(NamedTuple):
+    """What the layout needs to know about one column."""
+
+    header: str
+    kind: str
+    priority: int
+    natural: int  # the widest of its header and cells, in terminal cells
+
+
+class Layout(NamedTuple):
+    """The columns kept (indexes into the specs, in order), their widths, and those left out."""
+
+    kept: list[int]
+    widths: list[int]
+    dropped: list[int]
+
+
+def floor_width(spec: Spec) -> int:
+    """The narrowest SPEC's column may become: its whole width for a fixed kind."""
+    if spec.kind in FIXED_KINDS:
+        return spec.natural
+    return min(spec.natural, max(len(spec.header), TEXT_FLOOR))
+
+
+def table_width(widths: Sequence[int]) -> int:
+    """The cells a table of columns this wide takes on screen."""
+    return sum(widths) + GAP * max(len(widths) - 1, 0)
+
+
+def fit(specs: Sequence[Spec], available: int) -> Layout:
+    """The layout of SPECS in AVAILABLE terminal cells."""
+    kept = list(range(len(specs)))
+    while table_width([floor_width(specs[i]) for i in kept]) > available:
+        victim = _lowest_priority(specs, kept)
+        if victim is None:
+            break
+        kept.remove(victim)
+    kept = _add_back(specs, kept, available)
+    widths = _shrink([specs[i] for i in kept], available)
+    return Layout(kept, widths, [i for i in range(len(specs)) if i not in kept])
+
+
+def _lowest_priority(specs: Sequence[Spec], kept: list[int]) -> int | None:
+    """The column to leave out next: highest priority number, rightmost among equals."""
+    candidates = [i for i in kept if specs[i].priority > 0]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda i: (specs[i].priority, i))
+
+
+def _add_back(specs: Sequence[Spec], kept: list[int], available: int) -> list[int]:
+    """KEPT plus any left-out column that fits with every column whole, the most important
+    first (leaving out a wide column can make room for a narrower one left out before it; a
+    column added back never makes a more important one cut its text)."""
+    for index in sorted(set(range(len(specs))) - set(kept), key=lambda i: (specs[i].priority, i)):
+        trial = sorted(kept + [index])
+        if table_width([specs[i].natural for i in trial]) <= available:
+            kept = trial
+    return kept
+
+
+def _shrink(specs: Sequence[Spec], available: int) -> list[int]:
+    """Natural widths, the widest text columns narrowed one cell at a time until they fit."""
+    widths = [spec.natural for spec in specs]
+    floors = [floor_width(spec) for spec in specs]
+    excess = table_width(widths) - available
+    while excess > 0:
+        room = [(widths[i] - floors[i], widths[i], i) for i in range(len(specs)) if widths[i] > floors[i]]
+        if not room:
+            break
+        widest = max(room, key=lambda entry: (entry[1], entry[0]))[2]
+        widths[widest] -= 1
+        excess -= 1
+    return widths

@@ -1,0 +1,229 @@
+"""Tables on a terminal fit it (DESIGN.md, Output contract): at 60, 80 and 120 columns every
+list command's table keeps ids whole, cuts long text with `…`, keeps each row on one line,
+never prints a line wider than the terminal, and names on stderr the columns it left out.
+Realistic values: 36-character UUIDs, long file names, `ft:` model ids, capability lists."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+
+import pytest
+
+from mistral_cli.commands import files, history, models, usage
+from mistral_cli.commands.batch import group as batch_group
+from mistral_cli.commands.batch import run as batch_run
+from mistral_cli.commands.fine_tuning import group as ft_group
+from mistral_cli.env import Env, GlobalOptions
+from mistral_cli.render import table_layout
+from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
+from tests.fakeapi import json_response
+from tests.fakeapi.defaults import base_model, ft_model
+
+NOW = int(time.time())
+WIDTHS = (60, 80, 120)
+FT_ID = "ft:open-mistral-7b:a1b2c3d4:20240610:f00dcafe"
+UUIDS = ["3fa85f64-5717-4562-b3fc-2c963f66afa6", "7ad642c1-fc6f-4a4a-8ab3-45e3d3c9f0b1",
+         "b2c5a1d4-2f8e-4f0c-9b1a-6d3e8f7a9c10"]
+LONG_NAME = "customer-support-conversations-2024-06-cleaned-deduplicated-train.jsonl"
+
+
+def _model(mid: str, **changes) -> dict:
+    model = base_model(mid) if not mid.startswith("ft:") else ft_model(mid)
+    model["created"] = NOW - 3 * 86400
+    return {**model, **changes}
+
+
+MODELS = [_model("mistral-large-latest"), _model("codestral-2405", capabilities={
+    "completion_chat": True, "completion_fim": True, "function_calling": True, "fine_tuning": True,
+    "vision": True}), _model(FT_ID)]
+FILES = [{"id": UUIDS[0], "object": "file", "bytes": 52_428_800, "created_at": NOW - 7200,
+          "filename": LONG_NAME, "purpose": "fine-tune", "sample_type": "instruct", "source": "upload"},
+         {"id": UUIDS[1], "object": "file", "bytes": 1234, "created_at": NOW - 60,
+          "filename": "batch-input.jsonl", "purpose": "batch", "sample_type": "batch_request",
+          "source": "upload"}]
+JOBS = [{"id": UUIDS[1], "status": "RUNNING", "model": "open-mistral-7b", "job_type": "completion",
+         "fine_tuned_model": FT_ID, "suffix": "support-bot-v2", "created_at": NOW - 3600},
+        {"id": UUIDS[2], "status": "FAILED_VALIDATION", "model": "mistral-small-latest",
+         "job_type": "classifier", "fine_tuned_model": None, "suffix": None, "created_at": NOW - 86400}]
+BATCHES = [{"id": UUIDS[2], "status": "CANCELLATION_REQUESTED", "model": "mistral-small-latest",
+            "endpoint": "/v1/chat/completions", "total_requests": 12000, "succeeded_requests": 10450,
+            "failed_requests": 3, "created_at": NOW - 5 * 3600},
+           {"id": UUIDS[0], "status": "SUCCESS", "model": FT_ID, "endpoint": "/v1/embeddings",
+            "total_requests": 10, "succeeded_requests": 10, "failed_requests": 0, "created_at": NOW - 120}]
+RUNS = [{"tag": "nightly-support-eval-2024-06-10", "state": "waiting", "job_id": UUIDS[2],
+         "inputs": [f"data/{LONG_NAME}", "data/extra.jsonl"],
+         "results": {"dir": "/home/someone/projects/evals/results/nightly-support-eval"},
+         "updated_at": NOW - 300}]
+CHATS = [{"id": "20240610-131415-3f9a2c", "kind": "chat", "model": "mistral-large-latest",
+          "message_count": 14, "updated_at": NOW - 600,
+          "title": "How do I paginate the files list endpoint with a cursor and a page size?"}]
+USAGE = [{"model": FT_ID, "prompt_tokens": 1_234_567, "completion_tokens": 234_567,
+          "total_tokens": 1_469_134, "requests": 1234}]
+
+LIST_TABLES = {
+    "models list": (models.LIST_COLUMNS, MODELS, "id"),
+    "files list": (files.LIST_COLUMNS, FILES, "id"),
+    "fine-tuning list": (ft_group.LIST_COLUMNS, JOBS, "id"),
+    "batch list": (batch_group.LIST_COLUMNS, BATCHES, "id"),
+    "batch runs": (batch_run.RUN_COLUMNS, RUNS, "tag"),
+    "history list": (history.LIST_COLUMNS, CHATS, "id"),
+    "usage --by model": ((usage.GROUP_COLUMNS["model"], *usage.TOKEN_COLUMNS), USAGE, "model"),
+}
+
+
+def render(monkeypatch, width: int, emit) -> tuple[str, str]:
+    """What EMIT(env) prints on a terminal WIDTH columns wide (no colour), stdout and stderr."""
+    monkeypatch.setenv("COLUMNS", str(width))
+    env = Env(stdin=io.StringIO(), stdout=io.StringIO(), stderr=io.StringIO(), stdin_isatty=True,
+              stdout_isatty=True, stderr_isatty=True, environ={"TERM": "xterm-256color"},
+              options=GlobalOptions(color="never"))
+    emit(env)
+    return env.stdout.getvalue(), env.stderr.getvalue()
+
+
+def table_at(monkeypatch, name: str, width: int) -> tuple[str, str]:
+    """The table of list command NAME at WIDTH columns."""
+    columns, items, _ = LIST_TABLES[name]
+    return render(monkeypatch, width, lambda env: emit_list(env, OutputFormat.table, items, columns))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", sorted(LIST_TABLES))
+def test_no_line_is_wider_than_the_terminal(monkeypatch, name, width):
+    out, _ = table_at(monkeypatch, name, width)
+    assert max(len(line) for line in out.splitlines()) <= width, out
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", sorted(LIST_TABLES))
+def test_each_row_is_one_line(monkeypatch, name, width):
+    out, _ = table_at(monkeypatch, name, width)
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert len(lines) == 2 + len(LIST_TABLES[name][1]), out  # header, rule, one line a row
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", sorted(LIST_TABLES))
+def test_ids_are_whole(monkeypatch, name, width):
+    out, _ = table_at(monkeypatch, name, width)
+    _, items, id_key = LIST_TABLES[name]
+    for item in items:
+        assert item[id_key] in out, out
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", sorted(LIST_TABLES))
+def test_left_out_columns_are_named_on_stderr(monkeypatch, name, width):
+    out, err = table_at(monkeypatch, name, width)
+    header = re.split(r"\s{2,}", out.splitlines()[0].strip())
+    columns = LIST_TABLES[name][0]
+    missing = [col.header for col in columns if col.header not in header]
+    err = " ".join(err.split())
+    if missing:
+        assert f"not shown at {width} columns: {', '.join(missing)}" in err
+        assert "-o json" in err
+    else:
+        assert err == ""
+
+
+def test_models_list_at_80_keeps_capabilities_cut_with_an_ellipsis(monkeypatch):
+    out, err = table_at(monkeypatch, "models list", 80)
+    assert "CAPABILITIES" in out and "chat, tools" in out and "…" in out
+    assert "not shown at 80 columns:" in err and "CAPABILITIES" not in err
+
+
+def test_files_list_at_80_cuts_a_long_name_with_an_ellipsis(monkeypatch):
+    out, _ = table_at(monkeypatch, "files list", 80)
+    assert "customer-support" in out and "…" in out
+    assert LONG_NAME not in out
+
+
+def test_at_120_models_list_shows_every_column(monkeypatch):
+    out, err = table_at(monkeypatch, "models list", 120)
+    for col in models.LIST_COLUMNS:
+        assert col.header in out
+    assert err == ""
+
+
+@pytest.mark.parametrize("name", sorted(LIST_TABLES))
+def test_off_a_terminal_every_column_stays(monkeypatch, name):
+    columns, items, _ = LIST_TABLES[name]
+    env = Env(stdin=io.StringIO(), stdout=io.StringIO(), stderr=io.StringIO(), stdin_isatty=False,
+              stdout_isatty=False, stderr_isatty=False, environ={})
+    monkeypatch.setenv("COLUMNS", "60")
+    emit_list(env, OutputFormat.table, items, columns)
+    lines = env.stdout.getvalue().splitlines()
+    assert all(len(line.split("\t")) == len(columns) for line in lines)
+    assert "…" not in env.stdout.getvalue()
+
+
+def test_models_list_end_to_end_at_80(api, cli, monkeypatch):
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "80")
+    api.add("GET", "/v1/models", json_response({"object": "list", "data": MODELS}))
+    result = cli("models", "list", tty=True)
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert max(map(len, lines)) <= 80 and len([line for line in lines if line.strip()]) == 5
+    assert FT_ID in result.stdout and "chat, tools" in result.stdout
+
+
+# -- the layout rule itself ----------------------------------------------------------------
+
+
+def spec(header: str, natural: int, kind: str = "text", priority: int = 1) -> table_layout.Spec:
+    return table_layout.Spec(header, kind, priority, natural)
+
+
+def test_layout_drops_the_highest_priority_number_then_the_rightmost():
+    specs = [spec("ID", 36, "id", 0), spec("A", 20, priority=2), spec("B", 20, priority=2),
+             spec("C", 20, priority=1)]
+    layout = table_layout.fit(specs, table_layout.table_width([36, 12, 12]))
+    assert layout.dropped == [2]
+    assert layout.kept == [0, 1, 3]
+
+
+def test_layout_adds_back_a_narrow_column_once_a_wide_one_is_out():
+    specs = [spec("ID", 36, "id", 0), spec("WIDE", 45, "id", 2), spec("NARROW", 15, priority=3)]
+    layout = table_layout.fit(specs, table_layout.table_width([36, 15]))
+    assert layout.kept == [0, 2] and layout.dropped == [1]
+
+
+def test_layout_never_drops_priority_zero_nor_cuts_an_id():
+    layout = table_layout.fit([spec("ID", 45, "id", 0), spec("T", 30, priority=0)], 40)
+    assert layout.kept == [0, 1] and layout.widths[0] == 45
+
+
+def test_layout_shrinks_the_widest_text_column_first():
+    layout = table_layout.fit([spec("ID", 10, "id", 0), spec("NAME", 40), spec("X", 12)],
+                              table_layout.table_width([10, 30, 12]))
+    assert layout.widths == [10, 30, 12]
+
+
+# -- panels --------------------------------------------------------------------------------
+
+
+def test_panel_at_80_wraps_a_long_value_inside_and_cuts_nothing(monkeypatch):
+    description = ("A long description of a model that a server sends in one string, far longer "
+                   "than one line of a terminal eighty columns wide, so it has to wrap. END")
+    obj = {"id": FT_ID, "description": description, "aliases": ["a" * 30, "b" * 30, "c" * 30]}
+    fields = [Column("ID", "id", "id"), Column("DESCRIPTION", "description"),
+              Column("ALIASES", "aliases", "list")]
+    out, _ = render(monkeypatch, 80, lambda env: emit_object(env, OutputFormat.table, obj, fields, title=FT_ID))
+    assert max(len(line) for line in out.splitlines()) <= 80, out
+    inside = " ".join(re.sub(r"^[│|]\s*|\s*[│|]$", "", line).strip() for line in out.splitlines())
+    flat = re.sub(r"\s+", " ", inside)
+    assert "END" in flat and "…" not in out
+    for word in description.split():
+        assert word in flat
+    assert FT_ID in out
+
+
+def test_layout_adds_nothing_back_that_would_cut_a_more_important_column():
+    specs = [spec("ID", 45, "id", 0), spec("CAPABILITIES", 36, "list", 1), spec("TYPE", 10, priority=2),
+             spec("CREATED", 12, "time", 3), spec("CONTEXT", 7, priority=4)]
+    layout = table_layout.fit(specs, 80)
+    assert layout.kept == [0, 1, 2] and layout.widths == [45, 21, 10]
