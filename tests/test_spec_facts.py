@@ -215,3 +215,14 @@ def test_job_in_bounds_match_the_spec():
     for schema in ("TrainingFile", "GithubRepositoryIn"):  # weights over 0
         weight = resolve(schemas()[schema])["properties"]["weight"]
         assert (weight["minimum"], weight.get("exclusiveMinimum")) == (0, True)
+
+
+def test_moderation_categories_match_the_spec_where_it_lists_them():
+    """The spec leaves ModerationObject.categories open (no property names), so the copied
+    MODERATION_CATEGORIES come from the docs; the day the spec names them, they must agree."""
+    from mistral_cli.commands.classifiers.verdicts import MODERATION_CATEGORIES
+
+    for field in ("categories", "category_scores"):
+        listed = set(resolve(resolve(schemas()["ModerationObject"])["properties"][field]).get("properties", ()))
+        assert not listed or listed == set(MODERATION_CATEGORIES)
+    assert len(set(MODERATION_CATEGORIES)) == len(MODERATION_CATEGORIES)
