@@ -28,6 +28,7 @@ class Report:
     bytes: int = 0
     problems: list[str] = field(default_factory=list)
     problem_count: int = 0
+    blank_lines: int = 0
 
     @property
     def ok(self) -> bool:
@@ -52,13 +53,18 @@ class Report:
                              details=self.shown())
 
 
-def check_jsonl(path: Path, check: LineCheck, label: str | None = None) -> Report:
-    """Read PATH line by line, decode each line and run CHECK on it."""
+def check_jsonl(path: Path, check: LineCheck, label: str | None = None,
+                blank_ok: bool = False) -> Report:
+    """Read PATH line by line, decode each line and run CHECK on it; with BLANK_OK a blank
+    line is counted (Report.blank_lines), not a problem."""
     report = Report(label or str(path))
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, 1):
             report.lines = number
             report.bytes += len(raw)
+            if blank_ok and not raw.strip():
+                report.blank_lines += 1
+                continue
             try:
                 check_line(report, number, raw, check)
             except RecursionError:  # json.loads on thousands of nested brackets

@@ -93,15 +93,26 @@ def _show_reports(env: "Env", reports: list, output: OutputFormat) -> None:
     from mistral_cli.render.human import size
 
     if output in (OutputFormat.json, OutputFormat.jsonl):
-        rows = [{"path": r.path, "ok": r.ok, "lines": r.lines, "examples": r.examples, "bytes": r.bytes,
+        rows = [{"path": r.path, "ok": r.ok, "lines": r.lines, "examples": r.examples,
+                 "blank_lines": r.blank_lines, "bytes": r.bytes,
                  "problem_count": r.problem_count, "problems": r.problems} for r in reports]
         emit_list(env, output, rows, (), body=rows)
     elif output is OutputFormat.text:
         write_lines_raw(env, (r.path for r in reports if r.ok))
     elif env.stdout_isatty:
-        write_lines_raw(env, (f"{r.path}: {_state(r)}, {r.examples:,} examples, {size(r.bytes)}" for r in reports))
+        write_lines_raw(env, (f"{r.path}: {_state(r)}, {r.examples:,} examples{_blanks(r, ', ')}, "
+                              f"{size(r.bytes)}" for r in reports))
     else:
         write_lines_raw(env, (f"{r.path}\t{_state(r)}\t{r.examples}\t{r.bytes}" for r in reports))
+        for report in reports:
+            if report.blank_lines:
+                env.info(f"{report.path}:{_blanks(report, ' ')}")
+
+
+def _blanks(report: Any, lead: str) -> str:
+    """The note on a file's blank lines (skipped, not examples), or ""."""
+    count = report.blank_lines
+    return f"{lead}{count:,} blank line{'s' if count != 1 else ''} skipped" if count else ""
 
 
 def _state(report: Any) -> str:
