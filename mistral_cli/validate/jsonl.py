@@ -6,6 +6,7 @@ report keeps the first MAX_SHOWN as `FILE:LINE: field: message` and counts the r
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ class Report:
     problems: list[str] = field(default_factory=list)
     problem_count: int = 0
     blank_lines: int = 0
+    _lines: list[int] = field(default_factory=list, repr=False)  # the line of each kept problem
 
     @property
     def ok(self) -> bool:
@@ -36,10 +38,16 @@ class Report:
         return self.problem_count == 0
 
     def add(self, line: int, where: str, message: str) -> None:
-        """Record a problem at LINE in field WHERE ("" for the whole line)."""
+        """Record a problem at LINE in field WHERE ("" for the whole line); the kept ones stay
+        in line order (the first MAX_SHOWN lines), whatever order the checks found them in."""
         self.problem_count += 1
-        if len(self.problems) < MAX_SHOWN:
-            self.problems.append(f"{self.path}:{line}: {where + ': ' if where else ''}{message}")
+        position = bisect.bisect_right(self._lines, line)
+        if position >= MAX_SHOWN:
+            return
+        self._lines.insert(position, line)
+        self.problems.insert(position, f"{self.path}:{line}: {where + ': ' if where else ''}{message}")
+        if len(self.problems) > MAX_SHOWN:
+            del self._lines[MAX_SHOWN:], self.problems[MAX_SHOWN:]
 
     def shown(self) -> list[str]:
         """The kept problems, and a line counting those not kept."""

@@ -112,7 +112,10 @@ def create(
         "--endpoint", metavar="ENDPOINT", show_default=False,
         help="Endpoint every request goes to: " + ", ".join(e.value for e in Endpoint)
         + " (with --from-prompts: the chat one).")] = None,
-    model: Annotated[str, typer.Option("--model", "-m", help="Model for every request.", show_default=False)] = ...,
+    model: Annotated[Optional[str], typer.Option(
+        "--model", "-m", show_default=False,
+        help="Model for every request (default: the profile's model for the endpoint, as the "
+        "online commands use it).")] = None,
     metadata: MetadataOpt = None,
     timeout_hours: Annotated[Optional[int], typer.Option(
         "--timeout-hours", metavar="N", help="Hours before the job times out (server default 24).",
@@ -138,6 +141,7 @@ def create(
     options = inputs.PromptOptions(system, max_tokens, temperature)
     endpoint_value = _check_create(from_prompts, input_ or [], endpoint, options, timeout_hours,
                                    watch, results_dir, interval)
+    model = model or inputs.default_model(env, endpoint_value)
     pairs = inputs.parse_metadata(metadata or [])
     sorted_inputs = inputs.sort_inputs(input_ or [])
     inputs.validate_files(sorted_inputs.paths)

@@ -85,11 +85,29 @@ def sort_inputs(values: Sequence[str]) -> Inputs:
 
 
 def validate_files(paths: Iterable[Path]) -> None:
-    """Check every request file (streamed); raise a UsageError listing the problems of the first bad one."""
+    """Check every request file (streamed); raise a UsageError listing the problems of the
+    first bad one, or naming an empty one (a job of 0 requests is billed for nothing)."""
     from mistral_cli.validate.batch import check_batch_file
 
     for path in paths:
-        check_batch_file(path).raise_if_bad()
+        report = check_batch_file(path)
+        report.raise_if_bad()
+        if report.examples == 0:
+            raise UsageError(f"--input {path}: the file is empty (one request per line); nothing was uploaded")
+
+
+# endpoint -> the profile key of its default model (as the online commands use it)
+MODEL_SETTINGS = {"/v1/chat/completions": "model.chat", "/v1/fim/completions": "model.fim",
+                  "/v1/embeddings": "model.embeddings", "/v1/moderations": "model.moderation",
+                  "/v1/chat/moderations": "model.moderation"}
+
+
+def default_model(env: "Env", endpoint: str) -> str:
+    """The profile's model for ENDPOINT, else the one the online command uses by default."""
+    from mistral_cli.config.profiles import KEYS
+
+    key = MODEL_SETTINGS[endpoint]
+    return env.setting(key, None) or KEYS[key].default
 
 
 # -- --from-prompts ----------------------------------------------------------------------
