@@ -117,7 +117,7 @@ function __mcli_vopts
         case 'models update'
             echo --name --description -o --output
         case 'ocr'
-            echo --model -m --pages --image-limit --image-min-size --id --output-dir -d -o --output
+            echo --model -m --pages --image-limit --image-min-size --id --output-dir -d --document-name -o --output
         case 'usage'
             echo --by --since --days -o --output
     end
@@ -656,6 +656,7 @@ complete -c mcli -n '__mcli_at ocr' -l 'image-min-size' -x -d 'Smallest height a
 complete -c mcli -n '__mcli_at ocr' -l 'id' -x -d 'An id for the request (sent as `id`).'
 complete -c mcli -n '__mcli_at ocr' -l 'output-dir' -s 'd' -r -F -d 'Write one Markdown file per page and the extracted images into DIR.'
 complete -c mcli -n '__mcli_at ocr' -l 'force' -s 'f' -d 'With --output-dir: overwrite files already there.'
+complete -c mcli -n '__mcli_at ocr' -l 'document-name' -x -d 'The document\'s name (sent as document_name; default: its file or URL name).'
 complete -c mcli -n '__mcli_at ocr' -l 'delete-upload' -d 'Delete the uploaded copy of a local document afterwards.'
 complete -c mcli -n '__mcli_at ocr' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at ocr' -s 'h' -l 'help' -d 'Show this message and exit.'

@@ -74,6 +74,9 @@ def ocr(
         help="Write one Markdown file per page and the extracted images into DIR.")] = None,
     force: Annotated[bool, typer.Option(
         "--force", "-f", help="With --output-dir: overwrite files already there.")] = False,
+    document_name: Annotated[Optional[str], typer.Option(
+        "--document-name", metavar="NAME", show_default=False,
+        help="The document's name (sent as document_name; default: its file or URL name).")] = None,
     delete_upload: Annotated[bool, typer.Option(
         "--delete-upload", help="Delete the uploaded copy of a local document afterwards.")] = False,
     output: OutputOpt = OutputFormat.table,
@@ -87,6 +90,8 @@ def ocr(
               "image_min_size": image_min_size,
               "include_image_base64": True if include_images is None and output_dir else include_images}
     source = plan_document(document)
+    if document_name is not None and source.kind == "image":
+        raise UsageError("--document-name names a document; an image is sent without a name")
     if output_dir is not None:
         from mistral_cli.commands.ocr.output_dir import refuse_earlier_output
 
@@ -94,7 +99,9 @@ def ocr(
     from mistral_cli.api import files
     from mistral_cli.api.ocr import ocr as send
 
-    chunk, uploaded = to_chunk(env, source)
+    chunk, uploaded = to_chunk(env, source, delete_upload)
+    if document_name is not None:
+        chunk["document_name"] = document_name
     try:
         body = send(env.client, {"document": chunk, **{k: v for k, v in fields.items() if v is not None}})
     finally:
@@ -147,7 +154,8 @@ def plan_document(value: str) -> attachments.Attachment:
     return attachments.Attachment(value, kind, path, mime)
 
 
-def to_chunk(env: "Env", source: attachments.Attachment) -> tuple[dict, str | None]:
+def to_chunk(env: "Env", source: attachments.Attachment,
+             delete_upload: bool = False) -> tuple[dict, str | None]:
     """The OCRRequest document for SOURCE, and the id of a file uploaded for it (or None)."""
     if source.kind == "file":
         from mistral_cli.api import files
@@ -160,7 +168,7 @@ def to_chunk(env: "Env", source: attachments.Attachment) -> tuple[dict, str | No
     if source.path is None:
         return {"type": DOCUMENT_CHUNK_TYPES[0], "document_url": source.source,
                 "document_name": source.name}, None
-    file_id, url = attachments.upload_document(env, source)
+    file_id, url = attachments.upload_document(env, source, deleted_after=delete_upload)
     return {"type": DOCUMENT_CHUNK_TYPES[0], "document_url": url, "document_name": source.name}, file_id
 
 
