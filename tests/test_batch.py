@@ -428,3 +428,18 @@ def test_create_without_a_model_uses_the_profiles_model_for_the_endpoint(api, cl
     result = cli("batch", "create", *args)
     assert result.exit_code == 0, result
     assert api.requests[-1].json["model"] == expected
+
+
+@pytest.mark.parametrize("name", ["-", "/dev/stdin"])
+def test_input_from_standard_input_is_checked_then_uploaded(api, sim, cli, name):
+    lines = request_line("1") + "\n" + request_line("2") + "\n"
+    result = cli("batch", "create", "--input", name, "--endpoint", CHAT, "-m", MODEL, input=lines)
+    assert result.exit_code == 0, result
+    assert api.requests[0].file("file").content == lines.encode()
+
+
+def test_a_bad_request_file_on_standard_input_is_named_so(api, cli):
+    result = cli("batch", "create", "--input", "-", "--endpoint", CHAT, "-m", MODEL, input="nope\n")
+    assert result.exit_code == 2
+    assert "standard input:1: not valid JSON" in result.stderr
+    assert api.requests == []

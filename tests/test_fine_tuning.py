@@ -412,3 +412,10 @@ def test_help_loads_neither_pydantic_nor_httpx(args):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=dict(os.environ)).stdout
     assert json.loads(out) == [0, []]
+
+
+@pytest.mark.parametrize("name", ["-", "/dev/stdin"])
+def test_validate_reads_standard_input(cli, name):
+    result = cli("fine-tuning", "validate", name, input=json.dumps(CHAT_LINE) + "\nnot json\n")
+    assert result.exit_code == 2, result
+    assert "standard input:2: not valid JSON" in result.stderr

@@ -290,3 +290,11 @@ def test_pages_parser_raises_only_usage_errors(text):
     except UsageError:
         return
     assert pages and all(isinstance(n, int) and 0 <= n <= MAX_PAGE for n in pages)
+
+
+@pytest.mark.parametrize("name", ["-", "/dev/stdin"])
+def test_a_document_on_standard_input_is_read(api, cli, name):
+    result = cli("ocr", name, input=pdf_bytes())
+    assert result.exit_code == 0, result
+    assert api.last("POST", "/v1/files").file("file").content == pdf_bytes()
+    assert api.last("POST", PATH).json["document"]["document_name"] == "stdin"

@@ -286,7 +286,7 @@ complete -c mcli -n '__mcli_at batch cancel' -s 'o' -l 'output' -x -a 'table jso
 complete -c mcli -n '__mcli_at batch cancel' -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c mcli -n '__mcli_at batch cancel; and __mcli_npos 0' -a '(__mcli_live batch-job)'
 
-complete -c mcli -n '__mcli_at batch create' -l 'input' -s 'i' -r -F -d 'Request file: a local JSONL (checked, then uploaded) or a file id (repeatable).'
+complete -c mcli -n '__mcli_at batch create' -l 'input' -s 'i' -r -F -d 'Request file: a local JSONL (\'-\': standard input; checked, then uploaded) or a file id (repeatable).'
 complete -c mcli -n '__mcli_at batch create' -l 'from-prompts' -r -F -d 'One prompt per line (- for stdin): each becomes a chat request, custom_id = its line number.'
 complete -c mcli -n '__mcli_at batch create' -l 'endpoint' -x -a '/v1/chat/completions /v1/embeddings /v1/fim/completions /v1/moderations /v1/chat/moderations' -d 'Endpoint every request goes to: /v1/chat/completions, /v1/embeddings, /v1/fim/completions, /v1/moderations, /v1/chat/moderations (with --from-prompts: the chat one).'
 complete -c mcli -n '__mcli_at batch create' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'Model for every request (default: the profile\'s model for the endpoint, as the online commands use it).'

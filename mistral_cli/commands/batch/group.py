@@ -104,7 +104,7 @@ def create(
     ctx: typer.Context,
     input_: Annotated[Optional[list[str]], typer.Option(
         "--input", "-i", metavar="PATH|ID", show_default=False,
-        help="Request file: a local JSONL (checked, then uploaded) or a file id (repeatable).")] = None,
+        help="Request file: a local JSONL ('-': standard input; checked, then uploaded) or a file id (repeatable).")] = None,
     from_prompts: Annotated[Optional[str], typer.Option(
         "--from-prompts", metavar="FILE|-", show_default=False,
         help="One prompt per line (- for stdin): each becomes a chat request, custom_id = its line number.")] = None,
@@ -143,9 +143,12 @@ def create(
                                    watch, results_dir, interval)
     model = model or inputs.default_model(env, endpoint_value)
     pairs = inputs.parse_metadata(metadata or [])
-    sorted_inputs = inputs.sort_inputs(input_ or [])
-    inputs.validate_files(sorted_inputs.paths)
     with ExitStack() as stack:  # the prompts file is written (and checked) before any upload
+        given = inputs.spool_stdin_input(env, input_ or [], stack)
+        sorted_inputs = inputs.sort_inputs(given)
+        sorted_inputs.labels = {Path(copy): "standard input" for copy, value in zip(given, input_ or [])
+                                if copy != value}
+        inputs.validate_files(sorted_inputs.paths, sorted_inputs.labels)
         prompts = (stack.enter_context(inputs.prompt_requests_file(env, from_prompts, options))
                    if from_prompts is not None else None)
         if prompts is not None or sorted_inputs.paths:  # local input: a run that happens once

@@ -17,7 +17,8 @@ from mistral_cli.commands.fine_tuning import create as fine_tuning_create
 from mistral_cli.commands.fine_tuning import watch as fine_tuning_watch
 from mistral_cli.commands.fine_tuning.parse import parse_classifier_target, target_labels
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import check_datetime, check_paging, check_uuid, confirm, existing_file
+from mistral_cli.inputs import (check_datetime, check_paging, check_uuid, confirm, existing_file, is_stdin,
+                                stdin_as_file)
 from mistral_cli.models.fine_tuning_enums import JobStatus, JobType
 from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines_raw
@@ -65,7 +66,8 @@ app.command("create", epilog=epilog(*fine_tuning_create.EXAMPLES))(fine_tuning_c
     "mcli fine-tuning validate train.jsonl -o json"))
 def validate(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="JSONL training files.", show_default=False)],
+    paths: Annotated[list[Path], typer.Argument(
+        help="JSONL training files ('-': standard input).", show_default=False)],
     job_type: Annotated[JobType, typer.Option("--job-type", help="The format to check: completion (chat) or classifier.")] = JobType.completion,
     classifier_target: Annotated[Optional[list[str]], typer.Option(
         "--classifier-target", metavar="NAME=LABEL,LABEL[;...]",
@@ -78,9 +80,18 @@ def validate(
     env = env_of(ctx)
     targets = [parse_classifier_target(text) for text in classifier_target or []]
     labels = target_labels(targets) if targets else None
+    if sum(is_stdin(path) for path in paths) > 1:
+        raise UsageError("fine-tuning validate: standard input can be read only once")
     for path in paths:
-        existing_file(path, "fine-tuning validate")
-    reports = [check_training_file(path, job_type.value, labels) for path in paths]
+        if not is_stdin(path):
+            existing_file(path, "fine-tuning validate")
+    reports = []
+    for path in paths:
+        if is_stdin(path):  # read into a file: the check reads it line by line, in constant memory
+            with stdin_as_file(env, "fine-tuning validate") as copy:
+                reports.append(check_training_file(copy, job_type.value, labels, "standard input"))
+        else:
+            reports.append(check_training_file(path, job_type.value, labels))
     _show_reports(env, reports, output)
     bad = [report for report in reports if not report.ok]
     if bad:

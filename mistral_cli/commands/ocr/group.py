@@ -9,6 +9,7 @@ image goes inline as a base64 `data:` URL, any other local file is uploaded with
 from __future__ import annotations
 
 import re
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 from urllib.parse import urlsplit
@@ -20,7 +21,7 @@ from mistral_cli.errors import UsageError
 from mistral_cli.generation import attachments
 from mistral_cli.generation.endpoints import Endpoint
 from mistral_cli.generation.request import resolve_model
-from mistral_cli.inputs import check_range, check_uuid, existing_file
+from mistral_cli.inputs import check_range, check_uuid, existing_file, is_stdin, stdin_as_file
 from mistral_cli.options import OutputOpt, env_of, epilog
 from mistral_cli.render.output import OutputFormat, for_stdout, write_json, write_jsonl
 
@@ -52,7 +53,7 @@ def ocr(
     ctx: typer.Context,
     document: Annotated[str, typer.Argument(
         metavar="DOCUMENT", show_default=False,
-        help="A local PDF or image, an http(s) URL, or file:ID of an uploaded file.")],
+        help="A local PDF or image ('-': standard input), an http(s) URL, or file:ID of an uploaded file.")],
     model: Annotated[Optional[str], typer.Option(
         "--model", "-m", show_default=False,
         help="Model; default: mistral-ocr-latest, or the profile's model.ocr.")] = None,
@@ -89,7 +90,15 @@ def ocr(
               "pages": parse_pages(pages), "image_limit": image_limit,
               "image_min_size": image_min_size,
               "include_image_base64": True if include_images is None and output_dir else include_images}
-    source = plan_document(document)
+    with ExitStack() as stack:
+        if is_stdin(document):  # a document is sniffed, then uploaded with its length: a file
+            document = str(stack.enter_context(stdin_as_file(env, "DOCUMENT")))
+        _ocr(env, plan_document(document), fields, document_name, output_dir, force, delete_upload, output)
+
+
+def _ocr(env: "Env", source: attachments.Attachment, fields: dict, document_name: str | None,
+         output_dir: Path | None, force: bool, delete_upload: bool, output: OutputFormat) -> None:
+    """Send SOURCE for OCR (uploading a local document first) and show the answer."""
     if document_name is not None and source.kind == "image":
         raise UsageError("--document-name names a document; an image is sent without a name")
     if output_dir is not None:
