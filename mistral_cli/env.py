@@ -111,11 +111,22 @@ class Env:
         """Print an error, its details and its hint to stderr (the traceback too with --debug)."""
         if getattr(exc, "already_reported", False):
             return
+        self._blame_env_key(exc)
         label = "\x1b[31merror:\x1b[0m" if self.stderr_styled else "error:"
         lines = [exc.message, *(f"  {line}" for line in exc.details)]
         if exc.hint:
             lines.append(f"hint: {exc.hint}")
         self.write_error(f"mcli: {label} " + self.scrub("\n".join(lines)))
+
+    def _blame_env_key(self, exc: MCLIError) -> None:
+        """A key the server refused that came from MISTRAL_API_KEY: say so in the hint, since
+        `auth login` would store another key that this one still overrides."""
+        if self._credential is None or self._credential.kind != "env":
+            return
+        from mistral_cli.http.errors import ENV_KEY_HINT, LOGIN_HINT
+
+        if exc.hint == LOGIN_HINT:
+            exc.hint = ENV_KEY_HINT
 
     def write_error(self, text: str) -> None:
         """Write TEXT (already scrubbed) to stderr, after the traceback with --debug."""

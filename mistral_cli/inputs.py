@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -65,6 +67,39 @@ def existing_file(path: Path, option: str) -> Path:
     except OSError as exc:
         raise UsageError(f"{option}: cannot read {path}: {exc.strerror}") from None
     return path
+
+
+STDIN_NAMES = ("-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")
+
+
+def is_stdin(value: str | Path) -> bool:
+    """Whether VALUE names standard input (`-` or /dev/stdin)."""
+    return str(value) in STDIN_NAMES
+
+
+@contextmanager
+def stdin_as_file(env: "Env", option: str) -> Iterator[Path]:
+    """Standard input copied in chunks to a private temporary file named `stdin` (removed
+    afterwards): for an input read twice, or uploaded with a known length, which a pipe cannot give."""
+    import shutil
+    import tempfile
+
+    if env.stdin is None or env.stdin_isatty:
+        raise UsageError(f"{option} -: standard input is a terminal; pipe the data in")
+    folder = Path(tempfile.mkdtemp(prefix="mcli-stdin-"))
+    path = folder / "stdin"
+    try:
+        with path.open("wb") as out:
+            buffer = getattr(env.stdin, "buffer", None)
+            if buffer is not None:
+                shutil.copyfileobj(buffer, out)
+            else:
+                for chunk in iter(lambda: env.stdin.read(1 << 16), ""):
+                    out.write(chunk.encode("utf-8"))
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+        folder.rmdir()
 
 
 def piped_stdin(env: "Env") -> str | None:

@@ -486,3 +486,19 @@ def test_login_prompt_on_a_real_terminal_does_not_echo(tmp_path):
             proc.wait()
         os.close(master)
         os.close(slave)
+
+
+def test_a_refused_key_from_the_environment_is_blamed_on_the_environment(api, cli):
+    api.add("GET", "/v1/models", error_401_detail())
+    result = cli("models", "list")
+    assert result.exit_code == 3, result
+    assert "MISTRAL_API_KEY" in result.stderr and "`mcli auth login` cannot override it" in result.stderr
+
+
+def test_a_refused_stored_key_keeps_the_login_hint(cli, server):
+    put_keyring("default", "k" * 32)
+    server.add("GET", "/v1/models", error_401_detail())
+    result = cli("models", "list")
+    assert result.exit_code == 3, result
+    assert "store a new one with `mcli auth login`" in result.stderr
+    assert "MISTRAL_API_KEY" not in result.stderr

@@ -390,3 +390,56 @@ def test_the_job_model_keeps_unknown_fields_and_statuses():
     assert BatchJob.of({**batch_job(), "status": "TIMEOUT_EXCEEDED"}).failed
     with pytest.raises(MCLIError, match="cannot read"):
         BatchJob.of({"id": 5})
+
+
+# -- the first hour -------------------------------------------------------------------------
+
+
+def test_request_file_problems_are_listed_in_line_order(api, cli, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join([request_line("a"), request_line("a"), "not json"]) + "\n")
+    result = cli("batch", "create", "-i", bad, "--endpoint", CHAT, "-m", MODEL)
+    assert result.exit_code == 2
+    numbers = [int(n) for n in re.findall(rf"{re.escape(str(bad))}:(\d+):", result.stderr)]
+    assert numbers == [2, 3]
+
+
+def test_an_empty_request_file_is_refused_before_any_upload(api, cli, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    result = cli("batch", "create", "-i", empty, "--endpoint", CHAT, "-m", MODEL)
+    assert result.exit_code == 2, result
+    assert f"{empty}: the file is empty" in result.stderr
+    assert api.requests == []
+
+
+@pytest.mark.parametrize("profile, endpoint, expected", [
+    ({}, None, MODEL),
+    ({"model.chat": "mistral-large-latest"}, None, "mistral-large-latest"),
+    ({}, "/v1/embeddings", "mistral-embed"),
+])
+def test_create_without_a_model_uses_the_profiles_model_for_the_endpoint(api, cli, tmp_path, profile,
+                                                                         endpoint, expected):
+    for key, value in profile.items():
+        assert cli("config", "set", key, value).exit_code == 0
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("one\n")
+    args = ["-i", FILE_ID, "--endpoint", endpoint] if endpoint else ["--from-prompts", prompts]
+    result = cli("batch", "create", *args)
+    assert result.exit_code == 0, result
+    assert api.requests[-1].json["model"] == expected
+
+
+@pytest.mark.parametrize("name", ["-", "/dev/stdin"])
+def test_input_from_standard_input_is_checked_then_uploaded(api, sim, cli, name):
+    lines = request_line("1") + "\n" + request_line("2") + "\n"
+    result = cli("batch", "create", "--input", name, "--endpoint", CHAT, "-m", MODEL, input=lines)
+    assert result.exit_code == 0, result
+    assert api.requests[0].file("file").content == lines.encode()
+
+
+def test_a_bad_request_file_on_standard_input_is_named_so(api, cli):
+    result = cli("batch", "create", "--input", "-", "--endpoint", CHAT, "-m", MODEL, input="nope\n")
+    assert result.exit_code == 2
+    assert "standard input:1: not valid JSON" in result.stderr
+    assert api.requests == []

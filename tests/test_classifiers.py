@@ -111,7 +111,38 @@ def test_fail_on_exit_codes(api, cli, args, code):
     assert result.exit_code == code, result
     assert len(lines_of(result)) == 2  # every verdict is written before the gate decides
     if code == 6:
-        assert "1 of 2 input(s) flagged" in result.stderr and "input 1" in result.stderr
+        assert "1 of 2 input(s) flagged" in result.stderr and "input 2" in result.stderr
+        assert [line["index"] for line in lines_of(result)] == [0, 1]  # JSON keeps the API's
+
+
+def test_table_titles_count_inputs_from_1(api, cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")
+    api.add("POST", MODERATIONS, moderations)
+    result = cli("classifiers", "moderate", "fine", "bad", tty=True)
+    assert "#1  fine" in result.stdout and "#2  bad" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("command", [["moderate", "bad"], ["moderate-chat", "--messages", "-"]])
+def test_a_misspelled_moderation_category_stops_before_any_request(api, cli, command):
+    result = cli("classifiers", *command, "--fail-on", "violence", input=json.dumps(CONVERSATION))
+    assert result.exit_code == 2, result
+    assert "'violence'" in result.stderr and "did you mean 'violence_and_threats'" in result.stderr
+    assert "selfharm" in result.stderr  # the categories are listed
+    assert api.requests == []
+
+
+def test_moderation_categories_are_listed_in_help(cli):
+    assert "dangerous_and_criminal_content" in cli("classifiers", "moderate", "--help").stdout
+
+
+@pytest.mark.parametrize("output", ["jsonl", "json", "table"])
+def test_classify_unknown_category_stops_before_printing_anything(api, cli, output):
+    api.add("POST", CLASSIFICATIONS, classifications)
+    result = cli("classifiers", "classify", "-m", MODEL, "good", "bad", "--fail-on", "negativ",
+                 "-o", output)
+    assert result.exit_code == 2, result
+    assert result.stdout == ""
+    assert "'negativ'" in result.stderr and "did you mean 'negative'" in result.stderr
 
 
 @pytest.mark.parametrize("args, message", [
@@ -175,7 +206,7 @@ def test_classify_sends_the_texts_and_flags_each_targets_top_label(api, cli):
 
 
 @pytest.mark.parametrize("fail_on, code", [("negative", 6), ("sentiment.negative", 6),
-                                           ("sentiment.neutral", 0), ("other.negative", 0)])
+                                           ("sentiment.neutral", 2), ("other.negative", 2)])
 def test_classify_fail_on_a_label(api, cli, fail_on, code):
     api.add("POST", CLASSIFICATIONS, classifications)
     assert cli("classifiers", "classify", "-m", MODEL, "good", "bad", "--fail-on", fail_on).exit_code == code

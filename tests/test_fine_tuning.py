@@ -172,8 +172,29 @@ def test_create_with_a_bad_training_file_uploads_nothing(api, cli, tmp_path, tra
     assert result.exit_code == 2
     assert f"{bad}:1: messages[0].role: the last message must be from the assistant" in result.stderr
     assert f"{bad}:2: not valid JSON" in result.stderr
-    assert "nothing was uploaded" in result.stderr
+    assert f"problems in the training file {bad}; nothing was uploaded" in result.stderr
     assert api.requests == []
+
+
+def test_create_names_a_bad_validation_file_as_such(api, cli, tmp_path, train):
+    bad = tmp_path / "valid.jsonl"
+    bad.write_text("not json\n")
+    result = cli("fine-tuning", "create", "--model", "open-mistral-7b", "--training-file", train,
+                 "--validation-file", bad)
+    assert result.exit_code == 2
+    assert f"problems in the validation file {bad}" in result.stderr
+    assert "training file" not in result.stderr
+    assert api.requests == []
+
+
+def test_validate_accepts_blank_lines_with_a_note(api, cli, tmp_path):
+    path = tmp_path / "valid.jsonl"
+    path.write_text(json.dumps(CHAT_LINE) + "\n\n")
+    result = cli("fine-tuning", "validate", path)
+    assert result.exit_code == 0, result
+    assert result.stdout == f"{path}\tok\t1\t{path.stat().st_size}\n"
+    assert f"{path}: 1 blank line skipped" in result.stderr
+    assert json.loads(cli("fine-tuning", "validate", path, "-o", "json").stdout)[0]["blank_lines"] == 1
 
 
 def test_create_is_not_retried_on_a_5xx(api, cli):
@@ -391,3 +412,10 @@ def test_help_loads_neither_pydantic_nor_httpx(args):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=dict(os.environ)).stdout
     assert json.loads(out) == [0, []]
+
+
+@pytest.mark.parametrize("name", ["-", "/dev/stdin"])
+def test_validate_reads_standard_input(cli, name):
+    result = cli("fine-tuning", "validate", name, input=json.dumps(CHAT_LINE) + "\nnot json\n")
+    assert result.exit_code == 2, result
+    assert "standard input:2: not valid JSON" in result.stderr

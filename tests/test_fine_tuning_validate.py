@@ -141,11 +141,26 @@ def test_an_empty_file_is_a_problem(tmp_path):
     assert check_training_file(path).shown() == [f"{path}:1: the file is empty"]
 
 
-def test_blank_lines_and_bad_json_are_reported_with_line_numbers(tmp_path):
+def test_bad_json_is_reported_with_its_line_number_and_blank_lines_are_skipped(tmp_path):
     path = tmp_path / "t.jsonl"
     path.write_text(json.dumps({"messages": [USER, ANSWER]}) + "\n\n{oops\n")
-    assert check_training_file(path).shown() == [f"{path}:2: empty line",
-                                                  f"{path}:3: not valid JSON (Expecting property name enclosed in double quotes)"]
+    report = check_training_file(path)
+    assert report.shown() == [f"{path}:3: not valid JSON (Expecting property name enclosed in double quotes)"]
+    assert report.blank_lines == 1
+
+
+def test_a_file_ending_with_a_blank_line_is_good(tmp_path):
+    """The official SDK's example validation file ends with a blank line."""
+    path = tmp_path / "valid.jsonl"
+    path.write_text(json.dumps({"messages": [USER, ANSWER]}) + "\n  \n\n")
+    report = check_training_file(path)
+    assert report.ok and report.examples == 1 and report.blank_lines == 2
+
+
+def test_a_file_of_blank_lines_only_is_a_problem(tmp_path):
+    path = tmp_path / "blank.jsonl"
+    path.write_text("\n\n")
+    assert check_training_file(path).shown() == [f"{path}:1: only blank lines, no example"]
 
 
 # -- option parsers ----------------------------------------------------------------------

@@ -71,6 +71,21 @@ def test_delete_upload_removes_the_uploaded_copy_even_when_ocr_fails(api, cli, p
     deleted = api.last("DELETE", "/v1/files/{file_id}")
     assert deleted.path_params["file_id"] not in api.files
     assert "deleted the uploaded copy" in result.stderr
+    assert "stays in your account" not in result.stderr
+    assert "deleted after use (--delete-upload)" in result.stderr
+
+
+@pytest.mark.parametrize("document", ["pdf", "url", "file"])
+def test_document_name_is_sent(api, cli, pdf, document):
+    given = {"pdf": pdf, "url": "https://example.com/paper.pdf", "file": f"file:{FILE_ID}"}[document]
+    assert cli("ocr", given, "--document-name", "Q3 report").exit_code == 0
+    assert api.last("POST", PATH).json["document"]["document_name"] == "Q3 report"
+
+
+def test_document_name_is_refused_for_an_image(api, cli, png):
+    result = cli("ocr", png, "--document-name", "x")
+    assert result.exit_code == 2 and "--document-name" in result.stderr
+    assert api.requests == []
 
 
 @pytest.mark.parametrize("url, chunk", [
@@ -275,3 +290,11 @@ def test_pages_parser_raises_only_usage_errors(text):
     except UsageError:
         return
     assert pages and all(isinstance(n, int) and 0 <= n <= MAX_PAGE for n in pages)
+
+
+@pytest.mark.parametrize("name", ["-", "/dev/stdin"])
+def test_a_document_on_standard_input_is_read(api, cli, name):
+    result = cli("ocr", name, input=pdf_bytes())
+    assert result.exit_code == 0, result
+    assert api.last("POST", "/v1/files").file("file").content == pdf_bytes()
+    assert api.last("POST", PATH).json["document"]["document_name"] == "stdin"

@@ -222,3 +222,18 @@ def test_ctrl_c_stops_the_answer_and_keeps_the_conversation(api, tmp_path):
     assert last[2] == {"role": "user", "content": "go on"}
     _conversation, records = saved("chat")
     assert records[1].incomplete and not records[3].incomplete
+
+
+def test_set_changes_chat_options_mid_conversation_and_show_lists_them(api, cli):
+    """The SDK's chatbot example changes the temperature mid-conversation."""
+    text = ("first\n/set temperature 0.2\n/set max-tokens 50\n/set --top-p 2\n/set nope 1\n"
+            "second\n/set temperature none\n/show\nthird\n")
+    result = cli("chat", "-i", "--temperature", "0.9", input=text)
+    assert result.exit_code == 0, result
+    bodies = [r.json for r in chat_requests(api)]
+    assert [b.get("temperature") for b in bodies] == [0.9, 0.2, None]
+    assert [b.get("max_tokens") for b in bodies] == [None, 50, 50]
+    assert "top_p" not in bodies[1]
+    assert "--top-p must be between" in result.stderr
+    assert "unknown option 'nope'" in result.stderr
+    assert "max-tokens: 50" in result.stderr and "model: mistral-small-latest" in result.stderr

@@ -256,3 +256,40 @@ def test_bash_keeps_colons_in_ids_together():
     # from the reply, as readline replaces only the text after the last colon.
     assert bash_offers(script, "mcli models get ft : o") == [FT_MODEL.removeprefix("ft:")]
     assert bash_offers(script, "mcli models get ") == [FT_MODEL, "mistral-small-latest"]
+
+
+def test_file_id_options_and_moderation_categories_complete():
+    nodes = {node.path: node for node in build_tree().nodes()}
+
+    def live(path, option):
+        return [o.live for o in nodes[path].options if option in o.names]
+
+    assert live(("fine-tuning", "create"), "--training-file") == ["file"]
+    assert live(("fine-tuning", "create"), "--validation-file") == ["file"]
+    assert live(("batch", "create"), "--input") == ["file"]
+    assert live(("classifiers", "moderate"), "--fail-on") == ["moderation-category"]
+    assert live(("classifiers", "classify"), "--fail-on") == [""]  # a classifier's own labels
+
+
+def test_completion_ids_lists_the_moderation_categories(cli):
+    from mistral_cli.commands.classifiers.verdicts import MODERATION_CATEGORIES
+
+    assert cli("completion", "ids", "moderation-category").stdout.split() == list(MODERATION_CATEGORIES)
+
+
+def test_bash_offers_file_ids_for_the_training_file(tmp_path, monkeypatch):
+    ids.remember([file_obj()])
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path / "empty")
+    script = Path(__file__).resolve().parent.parent / "completions" / "bash" / "mcli"
+    assert bash_offers(script, "mcli fine-tuning create --training-file ") == [FILE_ID]
+    assert bash_offers(script, "mcli classifiers moderate --fail-on vio") == ["violence_and_threats"]
+
+
+def test_a_path_or_id_option_offers_local_files_too(tmp_path, monkeypatch):
+    ids.remember([file_obj()])
+    (tmp_path / "here").mkdir()
+    (tmp_path / "here" / "train.jsonl").write_text("")
+    monkeypatch.chdir(tmp_path / "here")
+    script = Path(__file__).resolve().parent.parent / "completions" / "bash" / "mcli"
+    assert bash_offers(script, "mcli batch create --input ") == [FILE_ID, "train.jsonl"]

@@ -323,7 +323,7 @@ def test_the_id_cache_and_the_tab_rules_use_the_table_kinds():
     from mistral_cli.store import ids
 
     assert set(ids.KINDS) == set(id_kinds()) == set(KIND_OBJECTS)
-    assert set(live.kinds()) == {*id_kinds(), live.CONVERSATION}
+    assert set(live.kinds()) == {*id_kinds(), live.CONVERSATION, live.MODERATION_CATEGORY}
 
 
 def test_api_functions_take_their_paths_from_the_table():
@@ -345,3 +345,12 @@ def test_api_functions_take_their_paths_from_the_table():
                     if isinstance(node, ast.Constant) and isinstance(node.value, str)
                     and node.value.startswith("/v1/") and id(node) not in docstrings]
         assert literals == [], source.name
+def test_moderation_categories_match_the_spec_where_it_lists_them():
+    """The spec leaves ModerationObject.categories open (no property names), so the copied
+    MODERATION_CATEGORIES come from the docs; the day the spec names them, they must agree."""
+    from mistral_cli.commands.classifiers.verdicts import MODERATION_CATEGORIES
+
+    for field in ("categories", "category_scores"):
+        listed = set(resolve(resolve(schemas()["ModerationObject"])["properties"][field]).get("properties", ()))
+        assert not listed or listed == set(MODERATION_CATEGORIES)
+    assert len(set(MODERATION_CATEGORIES)) == len(MODERATION_CATEGORIES)

@@ -117,7 +117,7 @@ function __mcli_vopts
         case 'models update'
             echo --name --description -o --output
         case 'ocr'
-            echo --model -m --pages --image-limit --image-min-size --id --output-dir -d -o --output
+            echo --model -m --pages --image-limit --image-min-size --id --output-dir -d --document-name -o --output
         case 'usage'
             echo --by --since --days -o --output
     end
@@ -286,10 +286,10 @@ complete -c mcli -n '__mcli_at batch cancel' -s 'o' -l 'output' -x -a 'table jso
 complete -c mcli -n '__mcli_at batch cancel' -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c mcli -n '__mcli_at batch cancel; and __mcli_npos 0' -a '(__mcli_live batch-job)'
 
-complete -c mcli -n '__mcli_at batch create' -l 'input' -s 'i' -r -F -d 'Request file: a local JSONL (checked, then uploaded) or a file id (repeatable).'
+complete -c mcli -n '__mcli_at batch create' -l 'input' -s 'i' -r -F -a '(__mcli_live file)' -d 'Request file: a local JSONL (\'-\': standard input; checked, then uploaded) or a file id (repeatable).'
 complete -c mcli -n '__mcli_at batch create' -l 'from-prompts' -r -F -d 'One prompt per line (- for stdin): each becomes a chat request, custom_id = its line number.'
 complete -c mcli -n '__mcli_at batch create' -l 'endpoint' -x -a '/v1/chat/completions /v1/embeddings /v1/fim/completions /v1/moderations /v1/chat/moderations' -d 'Endpoint every request goes to: /v1/chat/completions, /v1/embeddings, /v1/fim/completions, /v1/moderations, /v1/chat/moderations (with --from-prompts: the chat one).'
-complete -c mcli -n '__mcli_at batch create' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'Model for every request.'
+complete -c mcli -n '__mcli_at batch create' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'Model for every request (default: the profile\'s model for the endpoint, as the online commands use it).'
 complete -c mcli -n '__mcli_at batch create' -l 'metadata' -x -d 'Metadata pair (repeatable).'
 complete -c mcli -n '__mcli_at batch create' -l 'timeout-hours' -x -d 'Hours before the job times out (server default 24).'
 complete -c mcli -n '__mcli_at batch create' -l 'system' -s 's' -x -d 'System prompt of every request (--from-prompts).'
@@ -383,14 +383,14 @@ complete -c mcli -n '__mcli_at classifiers classify' -l 'no-stdin' -d 'Do not re
 complete -c mcli -n '__mcli_at classifiers classify' -l 'batch-size' -x -d 'Texts per request.'
 complete -c mcli -n '__mcli_at classifiers classify' -l 'concurrency' -s 'j' -x -d 'Requests in flight at once.'
 complete -c mcli -n '__mcli_at classifiers classify' -l 'skip' -x -d 'Skip the first N inputs (to resume a run that stopped).'
-complete -c mcli -n '__mcli_at classifiers classify' -l 'fail-on' -x -d 'Exit 6 when an input is flagged in one of these categories (any: in any).'
+complete -c mcli -n '__mcli_at classifiers classify' -l 'fail-on' -x -d 'Exit 6 when an input is flagged in one of these categories (any: in any); moderation: sexual, hate_and_discrimination, violence_and_threats, dangerous_and_criminal_content, selfharm, health, financial, law, pii.'
 complete -c mcli -n '__mcli_at classifiers classify' -l 'threshold' -x -d 'Flag every category scoring X (0 to 1) or more, instead of the API\'s flags.'
 complete -c mcli -n '__mcli_at classifiers classify' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers classify' -s 'h' -l 'help' -d 'Show this message and exit.'
 
 complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'A classifier model (a fine-tuned one: ft:...).'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'messages' -r -F -d 'A conversation (JSON array or JSONL of messages), or a list of them (\'-\' = stdin).'
-complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'fail-on' -x -d 'Exit 6 when an input is flagged in one of these categories (any: in any).'
+complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'fail-on' -x -d 'Exit 6 when an input is flagged in one of these categories (any: in any); moderation: sexual, hate_and_discrimination, violence_and_threats, dangerous_and_criminal_content, selfharm, health, financial, law, pii.'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'threshold' -x -d 'Flag every category scoring X (0 to 1) or more, instead of the API\'s flags.'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -s 'h' -l 'help' -d 'Show this message and exit.'
@@ -401,14 +401,14 @@ complete -c mcli -n '__mcli_at classifiers moderate' -l 'no-stdin' -d 'Do not re
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'batch-size' -x -d 'Texts per request.'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'concurrency' -s 'j' -x -d 'Requests in flight at once.'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'skip' -x -d 'Skip the first N inputs (to resume a run that stopped).'
-complete -c mcli -n '__mcli_at classifiers moderate' -l 'fail-on' -x -d 'Exit 6 when an input is flagged in one of these categories (any: in any).'
+complete -c mcli -n '__mcli_at classifiers moderate' -l 'fail-on' -x -a '(__mcli_live moderation-category)' -d 'Exit 6 when an input is flagged in one of these categories (any: in any); moderation: sexual, hate_and_discrimination, violence_and_threats, dangerous_and_criminal_content, selfharm, health, financial, law, pii.'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'threshold' -x -d 'Flag every category scoring X (0 to 1) or more, instead of the API\'s flags.'
 complete -c mcli -n '__mcli_at classifiers moderate' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers moderate' -s 'h' -l 'help' -d 'Show this message and exit.'
 
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'messages' -r -F -d 'A conversation (JSON array or JSONL of messages), or a list of them (\'-\' = stdin).'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'Model (default: the profile\'s model.moderation, else mistral-moderation-latest).'
-complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'fail-on' -x -d 'Exit 6 when an input is flagged in one of these categories (any: in any).'
+complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'fail-on' -x -a '(__mcli_live moderation-category)' -d 'Exit 6 when an input is flagged in one of these categories (any: in any); moderation: sexual, hate_and_discrimination, violence_and_threats, dangerous_and_criminal_content, selfharm, health, financial, law, pii.'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'threshold' -x -d 'Flag every category scoring X (0 to 1) or more, instead of the API\'s flags.'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -s 'h' -l 'help' -d 'Show this message and exit.'
@@ -535,8 +535,8 @@ complete -c mcli -n '__mcli_at fine-tuning cancel' -s 'h' -l 'help' -d 'Show thi
 complete -c mcli -n '__mcli_at fine-tuning cancel; and __mcli_npos 0' -a '(__mcli_live fine-tuning-job)'
 
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'model' -s 'm' -x -a 'open-mistral-7b mistral-small-latest codestral-latest mistral-large-latest open-mistral-nemo ministral-3b-latest ministral-8b-latest' -d 'The model to fine-tune: open-mistral-7b, mistral-small-latest, codestral-latest, mistral-large-latest, open-mistral-nemo, ministral-3b-latest, ministral-8b-latest.'
-complete -c mcli -n '__mcli_at fine-tuning create' -l 'training-file' -r -F -d 'Training data: a local JSONL (checked, then uploaded) or a file id, with an optional :WEIGHT; repeatable.'
-complete -c mcli -n '__mcli_at fine-tuning create' -l 'validation-file' -r -F -d 'Validation data, like --training-file; repeatable.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'training-file' -r -F -a '(__mcli_live file)' -d 'Training data: a local JSONL (checked, then uploaded) or a file id, with an optional :WEIGHT; repeatable.'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'validation-file' -r -F -a '(__mcli_live file)' -d 'Validation data, like --training-file; repeatable.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'suffix' -x -d 'Added to the fine-tuned model\'s name (at most 18 characters).'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'job-type' -x -a 'completion classifier' -d 'completion or classifier.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'auto-start' -l 'no-auto-start' -d 'Start as soon as validated (else: `mcli fine-tuning start`).'
@@ -656,6 +656,7 @@ complete -c mcli -n '__mcli_at ocr' -l 'image-min-size' -x -d 'Smallest height a
 complete -c mcli -n '__mcli_at ocr' -l 'id' -x -d 'An id for the request (sent as `id`).'
 complete -c mcli -n '__mcli_at ocr' -l 'output-dir' -s 'd' -r -F -d 'Write one Markdown file per page and the extracted images into DIR.'
 complete -c mcli -n '__mcli_at ocr' -l 'force' -s 'f' -d 'With --output-dir: overwrite files already there.'
+complete -c mcli -n '__mcli_at ocr' -l 'document-name' -x -d 'The document\'s name (sent as document_name; default: its file or URL name).'
 complete -c mcli -n '__mcli_at ocr' -l 'delete-upload' -d 'Delete the uploaded copy of a local document afterwards.'
 complete -c mcli -n '__mcli_at ocr' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at ocr' -s 'h' -l 'help' -d 'Show this message and exit.'

@@ -72,9 +72,14 @@ def ids(ctx: typer.Context, kind: Annotated[str, typer.Argument(help="The kind o
 
 
 def _ids(env: "Env", kind: str) -> list[str]:
-    """The ids of KIND: conversations from the history database, the rest from the id cache."""
-    from mistral_cli.docgen.live import CONVERSATION
+    """The ids of KIND: conversations from the history database, moderation categories from
+    their fixed list, the rest from the id cache."""
+    from mistral_cli.docgen.live import CONVERSATION, MODERATION_CATEGORY
 
+    if kind == MODERATION_CATEGORY:
+        from mistral_cli.commands.classifiers.verdicts import MODERATION_CATEGORIES
+
+        return list(MODERATION_CATEGORIES)
     if kind == CONVERSATION:
         from mistral_cli.store.conversations import open_existing_store
 

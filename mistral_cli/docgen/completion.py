@@ -120,8 +120,8 @@ def bash(tree: Tree) -> str:
 def _bash_values(values: Values) -> str:
     if values.choices:
         return f"__mcli_choices={_bq(' '.join(values.choices))}"
-    if values.live:
-        return f"__mcli_ids={_bq(values.live)}"
+    if values.live:  # a PATH|ID value offers both
+        return f"__mcli_ids={_bq(values.live)}" + ("; __mcli_files=1" if values.files else "")
     return "__mcli_files=1"
 
 
@@ -170,6 +170,10 @@ __mcli_reply_values() {
     elif [[ -n $__mcli_ids ]]; then
         mapfile -t live < <(__mcli_live "$__mcli_ids")
         __mcli_offer "$cur" "$prefix" "${live[@]}"
+        if ((__mcli_files)); then
+            compopt -o filenames 2>/dev/null
+            mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -P "$prefix" -f -- "$cur")
+        fi
     elif ((__mcli_files)); then
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -P "$prefix" -f -- "$cur")
@@ -311,8 +315,8 @@ def zsh(tree: Tree) -> str:
 def _zsh_values(values: Values) -> str:
     if values.choices:
         return "choices=(" + " ".join(_zq(c) for c in values.choices) + ")"
-    if values.live:
-        return f"ids={_zq(values.live)}"
+    if values.live:  # a PATH|ID value offers both
+        return f"ids={_zq(values.live)}" + ("; files=1" if values.files else "")
     return "files=1"
 
 
@@ -328,6 +332,7 @@ __mcli_reply_values() {
         local -a live
         live=(${(f)"$(__mcli_live $ids)"})
         compadd -a live
+        (( files )) && _files
     elif (( files )); then
         _files
     fi
@@ -441,8 +446,8 @@ def _fish_option(option: Option, condition: str) -> str:
     values = values_of(option)
     if values.choices:
         parts.append(f"-x -a {_fq(' '.join(values.choices))}")
-    elif values.live:
-        parts.append(f"-x -a {_fq(f'(__mcli_live {values.live})')}")
+    elif values.live:  # a PATH|ID value offers both
+        parts.append(f"{'-r -F' if values.files else '-x'} -a {_fq(f'(__mcli_live {values.live})')}")
     elif values.files:
         parts.append("-r -F")
     elif option.takes_value:

@@ -3,7 +3,7 @@
 LIVE_VALUES is the one place that says which argument completes which kind of id. The
 completion scripts ask `mcli completion ids KIND` for the values, which reads the id cache
 (store/ids.py: models, files and jobs seen in any command's output) or, for conversations,
-the local history database; neither touches the network.
+the local history database, or for moderation categories a fixed list; none touches the network.
 
 The kinds of server ids are the operation table's (api/operations.py: the kind of id each
 operation returns, which is also what the id cache files them under).
@@ -21,6 +21,7 @@ from mistral_cli.api.operations import BATCH_JOB, FILE, FINE_TUNING_JOB, MODEL
 
 JOB_COMMANDS = ("get", "watch", "cancel", "start", "results")
 CONVERSATION = "conversation"
+MODERATION_CATEGORY = "moderation-category"  # a fixed list (classifiers/verdicts.py), no cache
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,10 @@ LIVE_VALUES: tuple[Live, ...] = (
     Live(BATCH_JOB, argument="JOB_ID", group=("batch",), commands=JOB_COMMANDS),
     Live(CONVERSATION, argument="ID", group=("history",), commands=("show", "delete")),
     Live(CONVERSATION, option="--cid"),
+    Live("file", option="--training-file", group=("fine-tuning",), commands=("create",)),
+    Live("file", option="--validation-file", group=("fine-tuning",), commands=("create",)),
+    Live("file", option="--input", group=("batch",), commands=("create",)),
+    Live(MODERATION_CATEGORY, option="--fail-on", group=("classifiers",), commands=("moderate", "moderate-chat")),
 )
 
 

@@ -159,8 +159,9 @@ def data_url(attachment: Attachment) -> str:
     return f"data:{attachment.mime};base64,{encoded}"
 
 
-def upload_document(env: "Env", attachment: Attachment) -> tuple[str, str]:
-    """Upload a local document (purpose ocr); return its file id and a signed URL."""
+def upload_document(env: "Env", attachment: Attachment, deleted_after: bool = False) -> tuple[str, str]:
+    """Upload a local document (purpose ocr); return its file id and a signed URL. The note
+    says where the copy goes: kept in the account, or DELETED_AFTER use (--delete-upload)."""
     from mistral_cli.api import files
     from mistral_cli.render.progress import progress_bar
 
@@ -169,6 +170,7 @@ def upload_document(env: "Env", attachment: Attachment) -> tuple[str, str]:
     with progress_bar(env, f"uploading {attachment.name}", size) as on_progress:
         uploaded = files.upload_file(env.client, attachment.path, purpose="ocr", on_progress=on_progress)
     file_id = uploaded["id"]
-    env.info(f"uploaded {attachment.name} as file {file_id} (purpose ocr; it stays in your "
-             f"account until `mcli files delete {file_id}`)")
+    fate = ("deleted after use (--delete-upload)" if deleted_after
+            else f"it stays in your account until `mcli files delete {file_id}`")
+    env.info(f"uploaded {attachment.name} as file {file_id} (purpose ocr; {fate})")
     return file_id, files.signed_url(env.client, file_id)["url"]

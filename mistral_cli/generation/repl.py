@@ -3,9 +3,9 @@
 Line editing and a history file (`repl_history` in the data dir) come from the stdlib
 `readline` when stdin is a terminal; piped stdin is read line by line, without prompts.
 A line ending in `\\` continues on the next line, and a `\"\"\"` line opens a block that the
-next line ending in `\"\"\"` closes. Slash commands: /exit, /model NAME, /system TEXT, /clear,
-/help. Ctrl-C stops the current answer (saved, marked incomplete) and keeps the conversation;
-Ctrl-D leaves.
+next line ending in `\"\"\"` closes. Slash commands: /exit, /model NAME, /system TEXT,
+/set OPTION VALUE, /show, /clear, /help. Ctrl-C stops the current answer (saved, marked
+incomplete) and keeps the conversation; Ctrl-D leaves.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 
 from mistral_cli.errors import MCLIError, OutputClosed, Terminated, UsageError
 from mistral_cli.generation import messages, request
-from mistral_cli.generation.args import GenArgs
+from mistral_cli.generation.args import RANGES, GenArgs
 from mistral_cli.generation.endpoints import Endpoint
 from mistral_cli.generation.session import Session
 from mistral_cli.generation.setup import make_setup
 from mistral_cli.generation.turn import run_turn
+from mistral_cli.inputs import check_bound
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -34,6 +35,8 @@ COMMANDS = {
     "/exit": "leave (/quit and Ctrl-D too)",
     "/model NAME": "answer with another model from now on (no NAME: show the current one)",
     "/system TEXT": "set the system prompt (no TEXT: show the current one)",
+    "/set OPTION VALUE": "change a chat option from now on: temperature, max-tokens, top-p, … (VALUE none: unset)",
+    "/show": "the model, system prompt and chat options in use",
     "/clear": "start a new conversation",
     "/help": "this list",
 }
@@ -121,7 +124,8 @@ class Repl:
         value = value.strip()
         if name in ("/exit", "/quit"):
             return False
-        handlers = {"/model": self.model, "/system": self.system, "/clear": self.clear, "/help": self.help}
+        handlers = {"/model": self.model, "/system": self.system, "/clear": self.clear, "/help": self.help,
+                    "/set": self.set_option, "/show": self.show}
         handler = handlers.get(name)
         if handler is None:
             self.env.info(f"unknown command {name}; /help lists them")
@@ -148,6 +152,28 @@ class Repl:
             current = self.setup.system or messages.current_system(self.session.history)
             self.env.info(f"system: {current}" if current else "no system prompt")
 
+    def set_option(self, value: str) -> None:
+        """/set OPTION VALUE: change a chat option (checked as on the command line) for the next turns."""
+        name, _, text = value.partition(" ")
+        try:
+            field, number = parse_setting(name, text.strip(), self.setup.endpoint)
+        except UsageError as exc:
+            self.env.info(f"/set: {exc.message}")
+            return
+        if number is None:
+            self.setup.body.pop(field, None)
+        else:
+            self.setup.body[field] = number
+        self.env.info(f"{option_name(field)}: {'(default)' if number is None else number}")
+
+    def show(self, _value: str) -> None:
+        """/show: the model, the system prompt and the chat options set."""
+        lines = [f"model: {self.setup.model}"] if self.setup.endpoint.has_model else []
+        current = self.setup.system or messages.current_system(self.session.history)
+        lines.append(f"system: {current}" if current else "system: (none)")
+        lines += [f"{option_name(field)}: {self.setup.body[field]}" for field in RANGES if field in self.setup.body]
+        self.env.info("\n".join(lines))
+
     def clear(self, _value: str) -> None:
         """/clear: forget the conversation; the next message starts a new one."""
         self.session.reset()
@@ -159,6 +185,31 @@ class Repl:
         lines = [f"  {name.ljust(width)}  {what}" for name, what in COMMANDS.items()]
         self.env.info("\n".join(lines + ['  end a line with \\ to continue it; """ opens and closes a block',
                                          "  start a message with // to send a leading /"]))
+
+
+def option_name(field: str) -> str:
+    """The command-line name of a request FIELD, without dashes (max_tokens -> max-tokens)."""
+    return RANGES[field][0].lstrip("-")
+
+
+def parse_setting(name: str, text: str, endpoint: Endpoint) -> tuple[str, float | int | None]:
+    """`/set` NAME TEXT as (request field, value; None to unset), checked like the option."""
+    wanted = name.lstrip("-").replace("_", "-")
+    field = next((f for f in RANGES if option_name(f) == wanted or f.replace("_", "-") == wanted), None)
+    if field is None or field not in endpoint.fields:
+        known = ", ".join(option_name(f) for f in RANGES if f in endpoint.fields)
+        raise UsageError(f"unknown option {name!r} (options: {known})" if name else f"name an option: {known}")
+    if not text:
+        raise UsageError(f"{option_name(field)} needs a value (none: back to the default)")
+    if text.lower() == "none":
+        return field, None
+    bound = RANGES[field]
+    try:
+        number: float | int = int(text) if bound.integer else float(text)
+    except ValueError:
+        raise UsageError(f"{bound.option}: {text!r} is not {'a whole number' if bound.integer else 'a number'}") from None
+    check_bound(number, bound)
+    return field, number
 
 
 # -- running it ------------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from mistral_cli.errors import (
 )
 
 LOGIN_HINT = "check the key: `mcli auth status`, or store a new one with `mcli auth login`"
+ENV_KEY_HINT = ("the key came from the environment (MISTRAL_API_KEY), which wins over a stored one "
+                "(`mcli auth login` cannot override it): fix or unset MISTRAL_API_KEY; `mcli auth status` checks it")
 
 
 def error_from_response(status: int, reason: str, body: bytes, headers: Any) -> MCLIError:

@@ -6,6 +6,7 @@ report keeps the first MAX_SHOWN as `FILE:LINE: field: message` and counts the r
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ class Report:
     bytes: int = 0
     problems: list[str] = field(default_factory=list)
     problem_count: int = 0
+    blank_lines: int = 0
+    _lines: list[int] = field(default_factory=list, repr=False)  # the line of each kept problem
 
     @property
     def ok(self) -> bool:
@@ -35,10 +38,16 @@ class Report:
         return self.problem_count == 0
 
     def add(self, line: int, where: str, message: str) -> None:
-        """Record a problem at LINE in field WHERE ("" for the whole line)."""
+        """Record a problem at LINE in field WHERE ("" for the whole line); the kept ones stay
+        in line order (the first MAX_SHOWN lines), whatever order the checks found them in."""
         self.problem_count += 1
-        if len(self.problems) < MAX_SHOWN:
-            self.problems.append(f"{self.path}:{line}: {where + ': ' if where else ''}{message}")
+        position = bisect.bisect_right(self._lines, line)
+        if position >= MAX_SHOWN:
+            return
+        self._lines.insert(position, line)
+        self.problems.insert(position, f"{self.path}:{line}: {where + ': ' if where else ''}{message}")
+        if len(self.problems) > MAX_SHOWN:
+            del self._lines[MAX_SHOWN:], self.problems[MAX_SHOWN:]
 
     def shown(self) -> list[str]:
         """The kept problems, and a line counting those not kept."""
@@ -52,13 +61,18 @@ class Report:
                              details=self.shown())
 
 
-def check_jsonl(path: Path, check: LineCheck, label: str | None = None) -> Report:
-    """Read PATH line by line, decode each line and run CHECK on it."""
+def check_jsonl(path: Path, check: LineCheck, label: str | None = None,
+                blank_ok: bool = False) -> Report:
+    """Read PATH line by line, decode each line and run CHECK on it; with BLANK_OK a blank
+    line is counted (Report.blank_lines), not a problem."""
     report = Report(label or str(path))
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, 1):
             report.lines = number
             report.bytes += len(raw)
+            if blank_ok and not raw.strip():
+                report.blank_lines += 1
+                continue
             try:
                 check_line(report, number, raw, check)
             except RecursionError:  # json.loads on thousands of nested brackets

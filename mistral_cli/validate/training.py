@@ -210,11 +210,13 @@ def line_check(job_type: str, targets: Mapping[str, frozenset[str]] | None = Non
 
 
 def check_training_file(path: Path, job_type: str = "completion",
-                        targets: Mapping[str, frozenset[str]] | None = None) -> Report:
-    """Check every line of PATH in JOB_TYPE's format, streaming; the report counts examples."""
-    report = check_jsonl(path, line_check(job_type, targets), str(path))
-    if report.lines == 0:
-        report.add(1, "", "the file is empty")
+                        targets: Mapping[str, frozenset[str]] | None = None,
+                        label: str | None = None) -> Report:
+    """Check every line of PATH in JOB_TYPE's format, streaming; the report counts examples.
+    Blank lines are skipped and counted (the SDK's own example files end with one)."""
+    report = check_jsonl(path, line_check(job_type, targets), label or str(path), blank_ok=True)
+    if report.examples == 0 and report.ok:
+        report.add(1, "", "the file is empty" if report.lines == 0 else "only blank lines, no example")
     return report
 
 

@@ -103,7 +103,7 @@ def create(
     ctx: typer.Context,
     input_: Annotated[Optional[list[str]], typer.Option(
         "--input", "-i", metavar="PATH|ID", show_default=False,
-        help="Request file: a local JSONL (checked, then uploaded) or a file id (repeatable).")] = None,
+        help="Request file: a local JSONL ('-': standard input; checked, then uploaded) or a file id (repeatable).")] = None,
     from_prompts: Annotated[Optional[str], typer.Option(
         "--from-prompts", metavar="FILE|-", show_default=False,
         help="One prompt per line (- for stdin): each becomes a chat request, custom_id = its line number.")] = None,
@@ -111,7 +111,10 @@ def create(
         "--endpoint", metavar="ENDPOINT", show_default=False,
         help="Endpoint every request goes to: " + ", ".join(e.value for e in Endpoint)
         + " (with --from-prompts: the chat one).")] = None,
-    model: Annotated[str, typer.Option("--model", "-m", help="Model for every request.", show_default=False)] = ...,
+    model: Annotated[Optional[str], typer.Option(
+        "--model", "-m", show_default=False,
+        help="Model for every request (default: the profile's model for the endpoint, as the "
+        "online commands use it).")] = None,
     metadata: MetadataOpt = None,
     timeout_hours: Annotated[Optional[int], typer.Option(
         "--timeout-hours", metavar="N", help="Hours before the job times out (server default 24).",
@@ -137,10 +140,14 @@ def create(
     options = inputs.PromptOptions(system, max_tokens, temperature)
     endpoint_value = _check_create(from_prompts, input_ or [], endpoint, options, timeout_hours,
                                    watch, results_dir, interval)
+    model = model or inputs.default_model(env, endpoint_value)
     pairs = inputs.parse_metadata(metadata or [])
-    sorted_inputs = inputs.sort_inputs(input_ or [])
-    inputs.validate_files(sorted_inputs.paths)
     with ExitStack() as stack:  # the prompts file is written (and checked) before any upload
+        given = inputs.spool_stdin_input(env, input_ or [], stack)
+        sorted_inputs = inputs.sort_inputs(given)
+        sorted_inputs.labels = {Path(copy): "standard input" for copy, value in zip(given, input_ or [])
+                                if copy != value}
+        inputs.validate_files(sorted_inputs.paths, sorted_inputs.labels)
         prompts = (stack.enter_context(inputs.prompt_requests_file(env, from_prompts, options))
                    if from_prompts is not None else None)
         if prompts is not None or sorted_inputs.paths:  # local input: a run that happens once

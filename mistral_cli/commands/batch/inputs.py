@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -65,6 +65,18 @@ class Inputs:
 
     paths: list[Path]
     ids: list[str]
+    labels: dict[Path, str] = field(default_factory=dict)  # how a path is named in messages
+
+
+def spool_stdin_input(env: "Env", values: Sequence[str], stack: ExitStack) -> list[str]:
+    """VALUES with `-` (or /dev/stdin) replaced by a temporary copy of standard input: the
+    request file is checked, fingerprinted, then uploaded with its length, all from one file."""
+    from mistral_cli.inputs import is_stdin, stdin_as_file
+
+    if sum(map(is_stdin, values)) > 1:
+        raise UsageError("--input: standard input can be read only once")
+    return [str(stack.enter_context(stdin_as_file(env, "--input"))) if is_stdin(value) else value
+            for value in values]
 
 
 def sort_inputs(values: Sequence[str]) -> Inputs:
@@ -84,12 +96,28 @@ def sort_inputs(values: Sequence[str]) -> Inputs:
     return inputs
 
 
-def validate_files(paths: Iterable[Path]) -> None:
-    """Check every request file (streamed); raise a UsageError listing the problems of the first bad one."""
+def validate_files(paths: Iterable[Path], labels: dict[Path, str] | None = None) -> None:
+    """Check every request file (streamed); raise a UsageError listing the problems of the
+    first bad one, or naming an empty one (a job of 0 requests is billed for nothing)."""
     from mistral_cli.validate.batch import check_batch_file
 
     for path in paths:
-        check_batch_file(path).raise_if_bad()
+        label = (labels or {}).get(path, str(path))
+        report = check_batch_file(path, label)
+        report.raise_if_bad()
+        if report.examples == 0:
+            raise UsageError(f"--input {label}: the file is empty (one request per line); nothing was uploaded")
+
+
+# endpoint -> the profile key of its default model (as the online commands use it)
+MODEL_SETTINGS = {"/v1/chat/completions": "model.chat", "/v1/fim/completions": "model.fim",
+                  "/v1/embeddings": "model.embeddings", "/v1/moderations": "model.moderation",
+                  "/v1/chat/moderations": "model.moderation"}
+
+
+def default_model(env: "Env", endpoint: str) -> str:
+    """The profile's model for ENDPOINT, else the one the online command uses by default."""
+    return env.model(MODEL_SETTINGS[endpoint])
 
 
 # -- --from-prompts ----------------------------------------------------------------------

@@ -38,7 +38,8 @@ MessagesOpt = Annotated[Path, typer.Option(
     help="A conversation (JSON array or JSONL of messages), or a list of them ('-' = stdin).")]
 FailOnOpt = Annotated[Optional[str], typer.Option(
     "--fail-on", metavar="CATEGORY[,..]|any", show_default=False, rich_help_panel=GATE,
-    help="Exit 6 when an input is flagged in one of these categories (any: in any).")]
+    help="Exit 6 when an input is flagged in one of these categories (any: in any); "
+         "moderation: " + ", ".join(v.MODERATION_CATEGORIES) + ".")]
 ThresholdOpt = Annotated[Optional[str], typer.Option(
     "--threshold", metavar="X", show_default=False, rich_help_panel=GATE,
     help="Flag every category scoring X (0 to 1) or more, instead of the API's flags.")]
@@ -67,7 +68,7 @@ def moderate(ctx: typer.Context, texts: TextsArg = None, model: ModerationModelO
     env = env_of(ctx)
     chosen = env.model("model.moderation", model)
     _run_texts(env, "moderate", chosen, texts, input_file, no_stdin, batch_size, concurrency, skip,
-               v.make_gate(fail_on, threshold), output)
+               moderation_gate(fail_on, threshold), output)
 
 
 @app.command("classify", epilog=epilog(
@@ -95,7 +96,7 @@ def moderate_chat(ctx: typer.Context, messages: MessagesOpt, model: ModerationMo
     """Moderate one conversation, or a list of them."""
     env = env_of(ctx)
     chosen = env.model("model.moderation", model)
-    _run_chats(env, "moderate_chat", chosen, messages, v.make_gate(fail_on, threshold), output)
+    _run_chats(env, "moderate_chat", chosen, messages, moderation_gate(fail_on, threshold), output)
 
 
 @app.command("classify-chat", epilog=epilog(
@@ -106,6 +107,13 @@ def classify_chat(ctx: typer.Context, model: ClassifierModelOpt, messages: Messa
                   output: OutputOpt = OutputFormat.table) -> None:
     """Classify one conversation, or a list of them, with a classifier model."""
     _run_chats(env_of(ctx), "classify_chat", model, messages, v.make_gate(fail_on, threshold), output)
+
+
+def moderation_gate(fail_on: str | None, threshold: str | None) -> v.Gate:
+    """The gate of a moderation command, its --fail-on categories checked up front."""
+    gate = v.make_gate(fail_on, threshold)
+    v.check_categories(gate, v.MODERATION_CATEGORIES, "the moderation categories")
+    return gate
 
 
 # -- running ---------------------------------------------------------------------------------
@@ -207,10 +215,22 @@ class ResultWriter:
         self.with_text = with_text
         self.tally = v.Tally(gate)
         self.combined = CombinedJson(env, "results") if fmt is OutputFormat.json else None
+        self.checked = False
+
+    def _check_gate(self, results: list) -> None:
+        """Before the first verdict is printed: stop (exit 2) when --fail-on names a category
+        the classifier's first answer does not have."""
+        self.checked = True
+        known: set[str] = set()
+        for result in results:
+            known |= set(v.classification_scores(result)[0])
+        v.check_categories(self.gate, known, "the model's categories")
 
     def batch(self, batch: b.Batch, body: dict) -> None:
         """Print BATCH's results and tally them."""
         results = body.get("results") or []
+        if not self.moderation and not self.checked:
+            self._check_gate(results)
         for offset, result in enumerate(results):
             index = batch.start + offset
             text = batch.texts[offset] if offset < len(batch.texts) else ""
@@ -232,7 +252,7 @@ class ResultWriter:
             from mistral_cli.render.scores import clip, score_table
 
             verdict = f"flagged: {', '.join(sorted(names))}" if names else "not flagged"
-            title = f"#{index}  {clip(text, TITLE_WIDTH)}  ({verdict})"
+            title = f"#{index + 1}  {clip(text, TITLE_WIDTH)}  ({verdict})"
             self.env.console.print(score_table(title, scores, names))
 
     def _line(self, index: int, text: str, result: Any, names: set[str]) -> dict:

@@ -13,11 +13,16 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 from mistral_cli.errors import ContentFlaggedError, UsageError
 
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:/-]*", re.ASCII)
+# The moderation models' categories (docs.mistral.ai; the spec leaves ModerationObject open).
+MODERATION_CATEGORIES = ("sexual", "hate_and_discrimination", "violence_and_threats",
+                         "dangerous_and_criminal_content", "selfharm", "health", "financial",
+                         "law", "pii")
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,25 @@ def parse_threshold(text: str | None) -> float | None:
     if math.isnan(value) or not 0 <= value <= 1:
         raise UsageError(f"--threshold must be between 0 and 1 (got {text.strip()})")
     return value
+
+
+def check_categories(gate: Gate, known: Iterable[str], source: str) -> None:
+    """Stop (exit 2) when --fail-on names a category not in KNOWN: a misspelled gate would
+    never fire. A classifier's `TARGET.LABEL` may be named by its bare LABEL too."""
+    if not gate.categories:
+        return
+    names = set(known)
+    names |= {name.rsplit(".", 1)[-1] for name in names}
+    unknown = sorted(gate.categories - names)
+    if not unknown:
+        return
+    import difflib
+
+    hints = [f"did you mean {close[0]!r}?" for name in unknown
+             for close in [difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.3)] if close]
+    raise UsageError(f"--fail-on: unknown categor{'y' if len(unknown) == 1 else 'ies'} "
+                     f"{', '.join(map(repr, unknown))} ({source}: {', '.join(sorted(names))})"
+                     + (f"; {' '.join(hints)}" if hints else ""))
 
 
 def make_gate(fail_on: str | None, threshold: str | None) -> Gate:
@@ -124,10 +148,10 @@ class Tally:
             self.tripped.append(index)
 
     def check(self) -> None:
-        """Raise ContentFlaggedError when any input tripped the gate."""
+        """Raise ContentFlaggedError when any input tripped the gate (inputs counted from 1)."""
         if not self.tripped:
             return
-        shown = ", ".join(str(i) for i in self.tripped[:10]) + (", …" if len(self.tripped) > 10 else "")
+        shown = ", ".join(str(i + 1) for i in self.tripped[:10]) + (", …" if len(self.tripped) > 10 else "")
         wanted = "any category" if not self.gate.categories else ", ".join(sorted(self.gate.categories))
         raise ContentFlaggedError(f"{len(self.tripped)} of {self.inputs} input(s) flagged for "
                                   f"{wanted} (--fail-on): input {shown}")

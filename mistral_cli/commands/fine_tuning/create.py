@@ -109,10 +109,16 @@ def _validate_local(env: "Env", refs: list[FileRef], job_type: str,
         report = check_training_file(ref.path, job_type, labels)
         ref.examples = report.examples
         if not report.ok:
-            bad.append(report)
+            bad.append((ref, report))
     if bad:
-        details = [line for report in bad for line in report.shown()]
-        raise UsageError(f"{len(bad)} training file(s) have problems; nothing was uploaded", details=details)
+        details = [line for _ref, report in bad for line in report.shown()]
+        named = ", ".join(f"{file_role(ref)} file {ref.path}" for ref, _report in bad)
+        raise UsageError(f"problems in the {named}; nothing was uploaded", details=details)
+
+
+def file_role(ref: FileRef) -> str:
+    """`training` or `validation`: which option named REF."""
+    return ref.option.removeprefix("--").removesuffix("-file")
 
 
 def _upload(env: "Env", refs: list[FileRef]) -> None:

@@ -20,7 +20,8 @@ from mistral_cli.commands.fine_tuning.parse import parse_classifier_target, targ
 from mistral_cli.commands.shared import watching
 from mistral_cli.commands.shared.watching import IntervalOpt, check_interval
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import check_datetime, check_paging, check_uuid, confirm, existing_file
+from mistral_cli.inputs import (check_datetime, check_paging, check_uuid, confirm, existing_file, is_stdin,
+                                stdin_as_file)
 from mistral_cli.models.fine_tuning_enums import JobStatus, JobType
 from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines_raw
@@ -68,7 +69,8 @@ app.command("create", epilog=epilog(*fine_tuning_create.EXAMPLES))(fine_tuning_c
     "mcli fine-tuning validate train.jsonl -o json"))
 def validate(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="JSONL training files.", show_default=False)],
+    paths: Annotated[list[Path], typer.Argument(
+        help="JSONL training files ('-': standard input).", show_default=False)],
     job_type: Annotated[JobType, typer.Option("--job-type", help="The format to check: completion (chat) or classifier.")] = JobType.completion,
     classifier_target: Annotated[Optional[list[str]], typer.Option(
         "--classifier-target", metavar="NAME=LABEL,LABEL[;...]",
@@ -81,9 +83,18 @@ def validate(
     env = env_of(ctx)
     targets = [parse_classifier_target(text) for text in classifier_target or []]
     labels = target_labels(targets) if targets else None
+    if sum(is_stdin(path) for path in paths) > 1:
+        raise UsageError("fine-tuning validate: standard input can be read only once")
     for path in paths:
-        existing_file(path, "fine-tuning validate")
-    reports = [check_training_file(path, job_type.value, labels) for path in paths]
+        if not is_stdin(path):
+            existing_file(path, "fine-tuning validate")
+    reports = []
+    for path in paths:
+        if is_stdin(path):  # read into a file: the check reads it line by line, in constant memory
+            with stdin_as_file(env, "fine-tuning validate") as copy:
+                reports.append(check_training_file(copy, job_type.value, labels, "standard input"))
+        else:
+            reports.append(check_training_file(path, job_type.value, labels))
     _show_reports(env, reports, output)
     bad = [report for report in reports if not report.ok]
     if bad:
@@ -96,15 +107,26 @@ def _show_reports(env: "Env", reports: list, output: OutputFormat) -> None:
     from mistral_cli.render.human import size
 
     if output in (OutputFormat.json, OutputFormat.jsonl):
-        rows = [{"path": r.path, "ok": r.ok, "lines": r.lines, "examples": r.examples, "bytes": r.bytes,
+        rows = [{"path": r.path, "ok": r.ok, "lines": r.lines, "examples": r.examples,
+                 "blank_lines": r.blank_lines, "bytes": r.bytes,
                  "problem_count": r.problem_count, "problems": r.problems} for r in reports]
         emit_list(env, output, rows, (), body=rows)
     elif output is OutputFormat.text:
         write_lines_raw(env, (r.path for r in reports if r.ok))
     elif env.stdout_isatty:
-        write_lines_raw(env, (f"{r.path}: {_state(r)}, {r.examples:,} examples, {size(r.bytes)}" for r in reports))
+        write_lines_raw(env, (f"{r.path}: {_state(r)}, {r.examples:,} examples{_blanks(r, ', ')}, "
+                              f"{size(r.bytes)}" for r in reports))
     else:
         write_lines_raw(env, (f"{r.path}\t{_state(r)}\t{r.examples}\t{r.bytes}" for r in reports))
+        for report in reports:
+            if report.blank_lines:
+                env.info(f"{report.path}:{_blanks(report, ' ')}")
+
+
+def _blanks(report: Any, lead: str) -> str:
+    """The note on a file's blank lines (skipped, not examples), or ""."""
+    count = report.blank_lines
+    return f"{lead}{count:,} blank line{'s' if count != 1 else ''} skipped" if count else ""
 
 
 def _state(report: Any) -> str:

@@ -9,6 +9,7 @@ image goes inline as a base64 `data:` URL, any other local file is uploaded with
 from __future__ import annotations
 
 import re
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 from urllib.parse import urlsplit
@@ -17,7 +18,7 @@ import typer
 
 from mistral_cli.errors import UsageError
 from mistral_cli.generation import attachments
-from mistral_cli.inputs import check_number, check_uuid, existing_file
+from mistral_cli.inputs import check_number, check_uuid, existing_file, is_stdin, stdin_as_file
 from mistral_cli.options import OutputOpt, env_of, epilog
 from mistral_cli.render.output import OutputFormat, for_stdout, write_json, write_jsonl
 
@@ -48,7 +49,7 @@ def ocr(
     ctx: typer.Context,
     document: Annotated[str, typer.Argument(
         metavar="DOCUMENT", show_default=False,
-        help="A local PDF or image, an http(s) URL, or file:ID of an uploaded file.")],
+        help="A local PDF or image ('-': standard input), an http(s) URL, or file:ID of an uploaded file.")],
     model: Annotated[Optional[str], typer.Option(
         "--model", "-m", show_default=False,
         help="Model; default: mistral-ocr-latest, or the profile's model.ocr.")] = None,
@@ -70,6 +71,9 @@ def ocr(
         help="Write one Markdown file per page and the extracted images into DIR.")] = None,
     force: Annotated[bool, typer.Option(
         "--force", "-f", help="With --output-dir: overwrite files already there.")] = False,
+    document_name: Annotated[Optional[str], typer.Option(
+        "--document-name", metavar="NAME", show_default=False,
+        help="The document's name (sent as document_name; default: its file or URL name).")] = None,
     delete_upload: Annotated[bool, typer.Option(
         "--delete-upload", help="Delete the uploaded copy of a local document afterwards.")] = False,
     output: OutputOpt = OutputFormat.table,
@@ -82,7 +86,17 @@ def ocr(
               "pages": parse_pages(pages), "image_limit": image_limit,
               "image_min_size": image_min_size,
               "include_image_base64": True if include_images is None and output_dir else include_images}
-    source = plan_document(document)
+    with ExitStack() as stack:
+        if is_stdin(document):  # a document is sniffed, then uploaded with its length: a file
+            document = str(stack.enter_context(stdin_as_file(env, "DOCUMENT")))
+        _ocr(env, plan_document(document), fields, document_name, output_dir, force, delete_upload, output)
+
+
+def _ocr(env: "Env", source: attachments.Attachment, fields: dict, document_name: str | None,
+         output_dir: Path | None, force: bool, delete_upload: bool, output: OutputFormat) -> None:
+    """Send SOURCE for OCR (uploading a local document first) and show the answer."""
+    if document_name is not None and source.kind == "image":
+        raise UsageError("--document-name names a document; an image is sent without a name")
     if output_dir is not None:
         from mistral_cli.commands.ocr.output_dir import refuse_earlier_output
 
@@ -90,7 +104,9 @@ def ocr(
     from mistral_cli.api import files
     from mistral_cli.api.ocr import ocr as send
 
-    chunk, uploaded = to_chunk(env, source)
+    chunk, uploaded = to_chunk(env, source, delete_upload)
+    if document_name is not None:
+        chunk["document_name"] = document_name
     try:
         body = send(env.client, {"document": chunk, **{k: v for k, v in fields.items() if v is not None}})
     finally:
@@ -143,7 +159,8 @@ def plan_document(value: str) -> attachments.Attachment:
     return attachments.Attachment(value, kind, path, mime)
 
 
-def to_chunk(env: "Env", source: attachments.Attachment) -> tuple[dict, str | None]:
+def to_chunk(env: "Env", source: attachments.Attachment,
+             delete_upload: bool = False) -> tuple[dict, str | None]:
     """The OCRRequest document for SOURCE, and the id of a file uploaded for it (or None)."""
     if source.kind == "file":
         from mistral_cli.api import files
@@ -156,7 +173,7 @@ def to_chunk(env: "Env", source: attachments.Attachment) -> tuple[dict, str | No
     if source.path is None:
         return {"type": DOCUMENT_CHUNK_TYPES[0], "document_url": source.source,
                 "document_name": source.name}, None
-    file_id, url = attachments.upload_document(env, source)
+    file_id, url = attachments.upload_document(env, source, deleted_after=delete_upload)
     return {"type": DOCUMENT_CHUNK_TYPES[0], "document_url": url, "document_name": source.name}, file_id
 
 
