@@ -178,6 +178,39 @@ def test_help_names_arguments_plainly_and_shows_the_color_choices(cli, monkeypat
     assert re.search(r"--profile +PROFILE ", cli("--help").stdout)
 
 
+def _help_on_a_terminal(*args: str, columns: int = 80) -> str:
+    """`mcli ARGS --help` as a real terminal of COLUMNS columns shows it (no COLUMNS variable)."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    main_fd, sub_fd = pty.openpty()
+    fcntl.ioctl(sub_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    env = {name: value for name, value in os.environ.items() if name not in ("COLUMNS", "LINES", "TYPER_TERM_WIDTH")}
+    done = subprocess.run([sys.executable, "-m", "mistral_cli", *args, "--help"], stdin=sub_fd, stdout=sub_fd,
+                          stderr=subprocess.PIPE, env={**env, "TERM": "xterm"}, timeout=60)
+    os.close(sub_fd)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(main_fd, 65536)
+        except OSError:  # the terminal is closed once everything is read
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(main_fd)
+    assert done.returncode == 0, done.stderr
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.decode()).replace("\r", "")
+
+
+def test_files_help_on_a_real_80_column_terminal(commands):
+    node = next(node for node in commands if node.path == ("files",))
+    assert _help_problems(node, _help_on_a_terminal("files")) == []
+
+
 def test_the_80_column_check_sees_a_cut_name():
     assert not _whole("--no-parallel-tool-calls", "│ --no-parallel-tool-ca… ")
     assert not _whole("batch_request", "<pretrain|instruct|batch_\nrequest>")
