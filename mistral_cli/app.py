@@ -24,7 +24,7 @@ from typing import NamedTuple, Optional
 import typer
 
 from mistral_cli import __version__
-from mistral_cli.config.global_options import GLOBALS, GlobalOptions, split_globals, wanted_command
+from mistral_cli.config.global_options import COLOR_CHOICES, GLOBALS, GlobalOptions, split_globals, wanted_command
 from mistral_cli.env import Env
 from mistral_cli.errors import (EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MCLIError,
                                OutputClosed, OutputFailed, Terminated, UsageError)
@@ -65,6 +65,8 @@ HELP = """mcli: the command line for the Mistral AI API.
 
 Global options work before or after the subcommand. The key comes from MISTRAL_API_KEY, else the OS keyring (`mcli auth login`)."""
 
+GLOBAL_METAVARS = {"color": f"<{'|'.join(COLOR_CHOICES)}>"}  # --help shows the choices, as for -o
+
 EXAMPLES = ("mcli auth login", "mcli models list", 'mcli chat "Explain SSE in one sentence"',
             "mcli -v models get mistral-small-latest -o json")
 
@@ -95,7 +97,8 @@ def _root_signature() -> inspect.Signature:
         default = getattr(defaults, option.attr)
         params.append(inspect.Parameter(option.attr, inspect.Parameter.KEYWORD_ONLY,
                                         annotation=kind if default is not None else Optional[kind],
-                                        default=typer.Option(default, *option.names, help=option.help)))
+                                        default=typer.Option(default, *option.names, help=option.help,
+                                                            metavar=GLOBAL_METAVARS.get(option.attr))))
     return inspect.Signature(params)
 
 

@@ -13,7 +13,10 @@ A group called without a command (bare `mcli`, `mcli files`) prints its help and
 Before anything runs, `tidy_help` gives an option whose choices would make a long metavar
 (`<pretrain|instruct|batch_request|...>`, which Rich breaks mid-word at 80 columns and which
 squeezes the option names until they are cut) a short one named after the option, and lists
-the choices in its help instead, whoever declared the option.
+the choices in its help instead, whoever declared the option. It also names what Typer
+would show as `<str>`: a text option's value after the option (`--model MODEL`), an argument
+by its upper-case name (`FILE_ID`, no type column), written in the usage line as
+`FILE_ID`, `[FILE_ID]` or `FILE_ID...` rather than Typer's `{file_id}`.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ TYPE_WANTS = {"float": "a number", "float range": "a number", "integer": "a whol
               "boolean": "true or false", "uuid": "a UUID"}
 QUOTED = r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
 LONGEST_CHOICE_METAVAR = 23  # `<table|json|jsonl|text>` fits at 80 columns; longer lists do not
+TEXT_TYPES = ("str", "text", "string")  # the type names Typer shows as `<str>`
 
 
 def invoke(command: Any, args: list[str], env: "Env") -> int:
@@ -50,18 +54,43 @@ def invoke(command: Any, args: list[str], env: "Env") -> int:
 
 
 def tidy_help(command: Any) -> None:
-    """Short metavars for the options of COMMAND (and below) with long choice lists."""
+    """Short, plain metavars for the options and arguments of COMMAND and below."""
     for param in getattr(command, "params", ()):
-        choices = choices_of(param)
-        if (getattr(param, "param_type_name", "") != "option" or not choices or getattr(param, "metavar", None)
-                or len("|".join(choices)) + 2 <= LONGEST_CHOICE_METAVAR):
-            continue
-        param.metavar = param_name(param).lstrip("-").upper()
+        kind = getattr(param, "param_type_name", "")
+        if kind == "argument":
+            name_argument(param)
+        elif kind == "option" and not getattr(param, "metavar", None):
+            name_option_value(param)
+    for sub in (getattr(command, "commands", None) or {}).values():
+        tidy_help(sub)
+
+
+def name_option_value(param: Any) -> None:
+    """A metavar named after option PARAM for a long choice list (listed in its help) or text."""
+    choices = choices_of(param)
+    is_text = getattr(getattr(param, "type", None), "name", "") in TEXT_TYPES
+    if choices and len("|".join(choices)) + 2 > LONGEST_CHOICE_METAVAR:
         text = (getattr(param, "help", None) or "").rstrip()
         if not all(choice in text for choice in choices):
             param.help = f"{text} One of: {', '.join(choices)}.".lstrip()
-    for sub in (getattr(command, "commands", None) or {}).values():
-        tidy_help(sub)
+    elif choices or not is_text or getattr(param, "is_flag", False) or getattr(param, "count", False):
+        return
+    param.metavar = param_name(param).lstrip("-").upper().replace("-", "_")
+
+
+def name_argument(param: Any) -> None:
+    """Argument PARAM as NAME: no `<str>` type beside it, no braces around it in the usage line."""
+    name = getattr(param, "metavar", None) or str(param.name or "arg").upper()
+    param.metavar = name
+    piece = name + ("..." if getattr(param, "nargs", 1) != 1 else "")
+    piece = piece if getattr(param, "required", False) or name.startswith("[") else f"[{piece}]"
+    param.get_usage_pieces = lambda ctx: [piece]  # what the usage line writes for it
+    if getattr(getattr(param, "type", None), "name", "") in TEXT_TYPES:
+        import copy
+
+        plain = copy.copy(param.type)  # the type is shared: change a copy, for this argument only
+        plain.get_metavar = lambda *args, **kwargs: ""  # an empty type column instead of `<str>`
+        param.type = plain
 
 
 def usage_error(exc: Any) -> UsageError:

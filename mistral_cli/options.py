@@ -34,8 +34,9 @@ GLOBAL_OPTIONS_NOTE = ("Global options, before or after the command: "
                        + " (see mcli --help).")
 
 
-def epilog(*examples: str, global_note: bool = True) -> str:
-    """An 'Examples' epilog for --help, one command per line, then where the global options are."""
+def epilog(*examples: str, global_note: bool = True, before: str = "") -> str:
+    """An 'Examples' epilog for --help (after the text BEFORE), then where the global options are."""
     lines = "\n\n".join(f"  $ {example}" for example in examples)
     note = f"\n\n[dim]{GLOBAL_OPTIONS_NOTE}[/dim]" if global_note else ""
-    return f"[bold]Examples[/bold]\n\n{lines}{note}"
+    intro = f"{before}\n\n" if before else ""
+    return f"{intro}[bold]Examples[/bold]\n\n{lines}{note}"

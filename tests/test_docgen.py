@@ -267,3 +267,14 @@ def test_fish_completion(line, expected):
                           timeout=30)
     assert done.stderr == ""
     assert [row.split("\t")[0] for row in done.stdout.splitlines()] == expected
+
+
+def test_a_man_page_keeps_the_text_before_the_examples_as_notes():
+    from mistral_cli.docgen.man import epilog_section
+    from mistral_cli.options import epilog
+
+    lines = epilog_section(docgen.tree.plain(epilog("mcli auth login", before="The key comes from the keyring.")))
+    text = "\n".join(lines)
+    assert text.index(".SH NOTES") < text.index("The key comes") < text.index(".SH EXAMPLES") < text.index("mcli auth login")
+    assert ".SH NOTES" not in "\n".join(epilog_section(docgen.tree.plain(epilog("mcli files list"))))
+    assert epilog_section("Keys:\n\n  model.chat  the chat model")[0] == ".SH NOTES"

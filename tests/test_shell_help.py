@@ -134,6 +134,83 @@ def test_help_at_80_columns_cuts_no_option_name_and_breaks_no_choice(cli, comman
     assert problems == [], "\n".join(problems)
 
 
+def _help_problems(node, text: str) -> list[str]:
+    """What is wrong with NODE's --help TEXT: a wide line, no examples, no global-options note,
+    Typer's `<str>` or `{file_id}`, an example comment wrapped onto the next line."""
+    problems = [f"{node.name}: a line of {len(line)} columns" for line in text.splitlines() if len(line) > 80]
+    if "Examples" not in text:
+        problems.append(f"{node.name}: no examples")
+    if node.path and "Global options, before or after the command" not in text:
+        problems.append(f"{node.name}: no global-options note")  # the root lists them itself
+    if "<str>" in text:
+        problems.append(f"{node.name}: <str>")
+    usage = [line for line in text.splitlines() if "Usage:" in line]
+    problems += [f"{node.name}: a placeholder in {line.strip()!r}" for line in usage if re.search(r"\{\w+\}", line)]
+    lines = text.splitlines()
+    problems += [f"{node.name}: an example comment wraps: {line.strip()!r}"
+                 for line, after in zip(lines, lines[1:]) if "$ " in line and "  # " in line and after.strip()]
+    return problems
+
+
+def test_help_at_80_columns_has_examples_the_note_and_no_typer_placeholders(cli, commands, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.delenv("TYPER_TERM_WIDTH", raising=False)
+    problems = []
+    for node in commands:
+        problems += _help_problems(node, cli(*node.path, "--help").stdout)
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_help_check_sees_typer_placeholders_and_a_wrapped_comment(commands):
+    node = next(node for node in commands if node.path == ("files", "get"))
+    text = (" Usage: mcli files get [OPTIONS] {file_id}\n│ *  file_id  <str>  File id.\n"
+            "   $ mcli chat x   # prints {\"id\",\n \"name\"}\n")
+    found = " ".join(_help_problems(node, text))
+    for problem in ("no examples", "no global-options note", "<str>", "a placeholder", "comment wraps"):
+        assert problem in found
+
+
+def test_help_names_arguments_plainly_and_shows_the_color_choices(cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    usage = cli("files", "get", "--help").stdout
+    assert "Usage: mcli files get [OPTIONS] FILE_ID" in usage
+    assert re.search(r"--color +<auto\|always\|never>", cli("--help").stdout)
+    assert re.search(r"--profile +PROFILE ", cli("--help").stdout)
+
+
+def _help_on_a_terminal(*args: str, columns: int = 80) -> str:
+    """`mcli ARGS --help` as a real terminal of COLUMNS columns shows it (no COLUMNS variable)."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    main_fd, sub_fd = pty.openpty()
+    fcntl.ioctl(sub_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    env = {name: value for name, value in os.environ.items() if name not in ("COLUMNS", "LINES", "TYPER_TERM_WIDTH")}
+    done = subprocess.run([sys.executable, "-m", "mistral_cli", *args, "--help"], stdin=sub_fd, stdout=sub_fd,
+                          stderr=subprocess.PIPE, env={**env, "TERM": "xterm"}, timeout=60)
+    os.close(sub_fd)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(main_fd, 65536)
+        except OSError:  # the terminal is closed once everything is read
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(main_fd)
+    assert done.returncode == 0, done.stderr
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.decode()).replace("\r", "")
+
+
+def test_files_help_on_a_real_80_column_terminal(commands):
+    node = next(node for node in commands if node.path == ("files",))
+    assert _help_problems(node, _help_on_a_terminal("files")) == []
+
+
 def test_the_80_column_check_sees_a_cut_name():
     assert not _whole("--no-parallel-tool-calls", "│ --no-parallel-tool-ca… ")
     assert not _whole("batch_request", "<pretrain|instruct|batch_\nrequest>")

@@ -15,7 +15,7 @@ EXAMPLES = (
     'mcli chat -a photo.png "What is in this picture?"',
     'mcli chat -a report.pdf "List the key figures"',
     'mcli chat --schema person.schema.json "Invent a person" -o json',
-    'mcli chat --tool weather.json "Weather in Paris?"   # prints {"id", "name", "arguments"}',
+    'mcli chat --tool weather.json "Weather in Paris?"   # prints the tool call',
     'mcli chat -c --tool-result D681PevKs="22 degrees, sunny"',
     "mcli chat -i",
 )

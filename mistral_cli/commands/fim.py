@@ -15,7 +15,7 @@ EXAMPLES = (
     'mcli fim "def fibonacci(n: int) -> int:" --suffix "print(fibonacci(10))"',
     "mcli fim --prompt-file head.py --suffix-file tail.py --max-tokens 200",
     "cat head.py | mcli fim --max-tokens 64 --stop $'\\n\\n'",
-    "mcli fim --cursor '<|cursor|>' --file src/app.py   # prints only the completion",
+    "mcli fim --cursor '<|cursor|>' --file src/app.py   # only the completion",
 )
 
 FimPromptArg = Annotated[Optional[str], typer.Argument(

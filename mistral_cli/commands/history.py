@@ -23,7 +23,8 @@ from mistral_cli.render.output import Column, OutputFormat, emit_list, for_stdou
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.store.conversations import Conversation, ConversationStore, StoredMessage
 
-app = typer.Typer(help="Browse and delete locally saved conversations.", no_args_is_help=True)
+app = typer.Typer(help="Browse and delete locally saved conversations.", no_args_is_help=True,
+                  epilog=epilog("mcli history list", "mcli history show latest", "mcli history delete latest --yes"))
 
 LATEST = ("latest", "-")
 MIN_PREFIX = 4

@@ -45,7 +45,7 @@ def bash(ctx: typer.Context) -> None:
     _print_script(ctx, "bash")
 
 
-@app.command("zsh", epilog=epilog("mcli completion zsh > ~/.zfunc/_mcli   # a folder on $fpath, before compinit",
+@app.command("zsh", epilog=epilog("mcli completion zsh > ~/.zfunc/_mcli   # a folder on $fpath",
                                   'source <(mcli completion zsh)   # after compinit'))
 def zsh(ctx: typer.Context) -> None:
     """Print the zsh completion script."""

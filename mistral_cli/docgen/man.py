@@ -7,6 +7,8 @@ Output is deterministic: the package version stands where a date would.
 
 from __future__ import annotations
 
+import re
+
 from mistral_cli import errors
 from mistral_cli.docgen.tree import Argument, Node, Option, Tree
 from mistral_cli.options import GLOBAL_OPTIONS_NOTE
@@ -142,11 +144,13 @@ def examples(epilog: str) -> list[str]:
 
 
 def epilog_section(epilog: str) -> list[str]:
-    """EXAMPLES when the epilog shows `$ command` lines, else NOTES; nothing when empty."""
-    if not epilog.strip():
-        return []
-    has_examples = any(row.strip().startswith("$") for row in epilog.splitlines())
-    return [f".SH {'EXAMPLES' if has_examples else 'NOTES'}", *examples(epilog)]
+    """NOTES for the text before an 'Examples' heading, EXAMPLES for the `$ command` lines."""
+    heading = re.search(r"(?m)^[ \t]*Examples:?[ \t]*$", epilog)
+    notes, shown = (epilog[:heading.start()], epilog[heading.end():]) if heading else ("", epilog)
+    if not heading and not any(row.strip().startswith("$") for row in shown.splitlines()):
+        notes, shown = shown, ""
+    lines = [".SH NOTES", *examples(notes)] if notes.strip() else []
+    return lines + ([".SH EXAMPLES", *examples(shown)] if shown.strip() else [])
 
 
 def synopsis(node: Node) -> list[str]:

@@ -22,8 +22,10 @@ from mistral_cli.options import OutputOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_object
 
 app = typer.Typer(help="Store, check, show and remove the API key.", no_args_is_help=True,
-                  epilog="The key comes from MISTRAL_API_KEY, else the OS keyring (service 'mcli', one entry per "
-                         "profile), else the 0600 file written by `mcli auth login --insecure-storage`.")
+                  epilog=epilog("mcli auth login", "mcli auth status", "mcli auth login --profile work",
+                                before="The key comes from MISTRAL_API_KEY, else the OS keyring (service 'mcli', "
+                                       "one entry per profile), else the 0600 file written by "
+                                       "`mcli auth login --insecure-storage`."))
 
 NO_KEYRING_HINT = (f"set {creds.ENV_KEY} in your environment, or run `mcli auth login --insecure-storage` "
                    "to keep the key in a 0600 file")

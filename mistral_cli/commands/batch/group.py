@@ -30,7 +30,9 @@ from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_obje
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
 
-app = typer.Typer(help="Run many requests at once on Mistral's batch engine.", no_args_is_help=True)
+app = typer.Typer(help="Run many requests at once on Mistral's batch engine.", no_args_is_help=True,
+                  epilog=epilog("mcli batch create --from-prompts prompts.txt --model mistral-small-latest --watch",
+                                "mcli batch list", "mcli batch runs"))
 
 DEFAULT_PAGE_SIZE = 100
 EXAMPLE_ID = "b2c5a1d4-2f8e-4f0c-9b1a-6d3e8f7a9c10"

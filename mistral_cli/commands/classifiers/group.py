@@ -19,7 +19,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
 
 app = typer.Typer(help="Moderate and classify texts and chats; gate pipelines with --fail-on.",
-                  no_args_is_help=True)
+                  no_args_is_help=True,
+                  epilog=epilog('mcli classifiers moderate "some text"',
+                                "mcli classifiers moderate -f post.txt --fail-on any && publish post.txt"))
 
 TEXT_FIELDS = frozenset({"input", "model"})  # ClassificationRequest
 CHAT_FIELDS = frozenset({"input", "model"})  # ChatModerationRequest, ChatClassificationRequest
