@@ -19,6 +19,7 @@ from mistral_cli.commands.fine_tuning.parse import parse_classifier_target, targ
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import check_datetime, check_paging, check_uuid, confirm, existing_file
 from mistral_cli.models.fine_tuning_enums import JobStatus, JobType
+from mistral_cli.models.shape import need_object
 from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines_raw
 
@@ -170,10 +171,10 @@ def get(ctx: typer.Context, job_id: JobIdArg, output: OutputOpt = OutputFormat.t
     """Show a job: status, model, hyperparameters, events, checkpoints and their metrics."""
     env = env_of(ctx)
     check_uuid(job_id, "job id")
-    show_job(env, api.get_job(env.client, job_id), output)
+    show_job(env, api.get_job(env.client, job_id), output, f"GET /v1/fine_tuning/jobs/{job_id}")
 
 
-def show_job(env: "Env", body: Any, output: OutputFormat) -> None:
+def show_job(env: "Env", body: Any, output: OutputFormat, request: str) -> None:
     """A detailed job in OUTPUT's format (table: fields, events, checkpoints, loss chart)."""
     if output is not OutputFormat.table or not isinstance(body, dict):
         emit_object(env, output, body if isinstance(body, dict) else {"body": body})
@@ -181,7 +182,7 @@ def show_job(env: "Env", body: Any, output: OutputFormat) -> None:
     from mistral_cli.models.fine_tuning import FineTuningJob
     from mistral_cli.render.job_view import detail_lines, job_renderable
 
-    job = FineTuningJob.parse(body)
+    job = FineTuningJob.parse(body, request)
     if env.stdout_isatty:
         env.console.print(job_renderable(job, body, width=env.console.width))
     else:
@@ -196,9 +197,10 @@ def cancel(ctx: typer.Context, job_id: JobIdArg, yes: YesOpt = False,
     env = env_of(ctx)
     check_uuid(job_id, "job id")
     confirm(env, f"Cancel fine-tuning job {job_id}?", yes)
-    body = api.cancel_job(env.client, job_id)
-    env.info(f"cancel requested for {job_id} ({(body or {}).get('status')})")
-    show_job(env, body, output)
+    request = f"POST /v1/fine_tuning/jobs/{job_id}/cancel"
+    body = need_object(api.cancel_job(env.client, job_id), request)
+    env.info(f"cancel requested for {job_id} ({body.get('status')})")
+    show_job(env, body, output, request)
 
 
 @app.command("start", epilog=epilog(f"mcli fine-tuning start {EXAMPLE_ID}",
@@ -207,9 +209,10 @@ def start(ctx: typer.Context, job_id: JobIdArg, output: OutputOpt = OutputFormat
     """Start a validated job that was created with --no-auto-start."""
     env = env_of(ctx)
     check_uuid(job_id, "job id")
-    body = api.start_job(env.client, job_id)
-    env.info(f"start requested for {job_id} ({(body or {}).get('status')})")
-    show_job(env, body, output)
+    request = f"POST /v1/fine_tuning/jobs/{job_id}/start"
+    body = need_object(api.start_job(env.client, job_id), request)
+    env.info(f"start requested for {job_id} ({body.get('status')})")
+    show_job(env, body, output, request)
 
 
 @app.command("watch", epilog=epilog(

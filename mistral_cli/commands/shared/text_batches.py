@@ -25,8 +25,9 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from mistral_cli.errors import MCLIError, UsageError
+from mistral_cli.errors import MCLIError, UnexpectedResponse, UsageError
 from mistral_cli.inputs import check_range
+from mistral_cli.models.shape import need_object
 from mistral_cli.render.output import OutputFormat, indented_json
 from mistral_cli.render.progress import progress_bar
 
@@ -141,12 +142,17 @@ def batches(texts: Iterable[str], size: int, skip: int = 0) -> Iterator[Batch]:
         yield Batch(start, current, nbytes)
 
 
-def expect_items(body: Any, key: str, count: int) -> dict:
-    """BODY, refused (exit 1) unless its KEY list holds one item per input sent."""
+def expect_items(body: Any, key: str, count: int, request: str | None = None) -> dict:
+    """BODY, refused (exit 1) unless its KEY list holds one object per input sent; with
+    REQUEST (`POST /v1/embeddings`) the error is an UnexpectedResponse naming it."""
     items = body.get(key) if isinstance(body, dict) else None
     if not isinstance(items, list) or len(items) != count:
         got = len(items) if isinstance(items, list) else "no"
-        raise MCLIError(f"the server answered {got} {key} item(s) for {count} input(s)")
+        what = f"the server answered {got} {key} item(s) for {count} input(s)"
+        raise UnexpectedResponse(request, key, what) if request else MCLIError(what)
+    if request:
+        for position, item in enumerate(items):
+            need_object(item, request, f"{key}[{position}]")
     return body
 
 
