@@ -74,3 +74,9 @@ def pydantic_error(exc: Any, request: str) -> UnexpectedResponse:
     first = exc.errors()[0]
     where = ".".join(map(str, first.get("loc") or ())) or "body"
     return UnexpectedResponse(request, where, str(first.get("msg", "not what mcli expected"))[:200])
+
+
+def need_listing(body: Any, request: str, key: str = "data") -> list[dict]:
+    """BODY's KEY list (a page of a listing), each item an object; null or absent is empty."""
+    items = need_list(need_object(body, request).get(key), request, key)
+    return [need_object(item, request, f"{key}[{position}]") for position, item in enumerate(items)]

@@ -19,7 +19,7 @@ from mistral_cli.commands.fine_tuning.parse import parse_classifier_target, targ
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import check_datetime, check_paging, check_uuid, confirm, existing_file
 from mistral_cli.models.fine_tuning_enums import JobStatus, JobType
-from mistral_cli.models.shape import need_object
+from mistral_cli.models.shape import need_listing, need_object
 from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines_raw
 
@@ -58,6 +58,9 @@ app.command("create", epilog=epilog(*fine_tuning_create.EXAMPLES))(fine_tuning_c
 
 
 # -- validate ----------------------------------------------------------------------------
+
+
+JOBS_REQUEST = "GET /v1/fine_tuning/jobs"
 
 
 @app.command("validate", epilog=epilog(
@@ -144,14 +147,17 @@ def list_(
     statuses = list(dict.fromkeys(s.value for s in status or ())) or [None]
     bodies = [_list_one(env, all_pages, page, page_size, {**filters, "status": s}) for s in statuses]
     body = bodies[0] if len(bodies) == 1 else _merge(bodies)
-    emit_list(env, output, body.get("data") or [], LIST_COLUMNS, body=body)
+    emit_list(env, output, need_listing(body, JOBS_REQUEST), LIST_COLUMNS, body=body)
 
 
 def _list_one(env: "Env", all_pages: bool, page: int | None, page_size: int | None, filters: dict) -> dict:
     """One status's list (the spec's `status` filter takes one value)."""
     if all_pages:
-        return api.list_all_jobs(env.client, page_size=page_size or DEFAULT_PAGE_SIZE, **filters)
-    return api.list_jobs(env.client, page=page, page_size=page_size, **filters)
+        body = api.list_all_jobs(env.client, page_size=page_size or DEFAULT_PAGE_SIZE, **filters)
+    else:
+        body = api.list_jobs(env.client, page=page, page_size=page_size, **filters)
+    need_listing(body, JOBS_REQUEST)
+    return body
 
 
 def _merge(bodies: list[dict]) -> dict:
