@@ -6,6 +6,7 @@
      ├── NotFoundError (exit 4)        404, or a local thing that does not exist
      ├── JobFailedError (exit 5)       a watched job ended FAILED / CANCELLED / TIMEOUT_EXCEEDED
      ├── ContentFlaggedError (exit 6)  a classifier `--fail-on` gate tripped
+     ├── UnexpectedResponse (exit 1)   a body without the shape mcli needs
      ├── APIError (exit 1)             any other HTTP error after retries
      │    └── ValidationError (exit 2) 422: the server refused the request's fields
      ├── NetworkError (exit 1)         connection refused, timeouts, cut streams
@@ -113,6 +114,14 @@ class StreamError(MCLIError):
 
 class StoreError(MCLIError):
     """The local history database cannot be opened, read or written (exit 1)."""
+
+
+class UnexpectedResponse(MCLIError):
+    """A body without the shape mcli needs: `unexpected response from REQUEST: WHERE: WHAT`."""
+
+    def __init__(self, request: str, where: str, what: str):
+        super().__init__(f"unexpected response from {request}: {where}: {what}")
+        self.request, self.where, self.what = request, where, what
 
 
 class APIError(MCLIError):

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.commands.shared import text_batches as b
+from mistral_cli.errors import UnexpectedResponse
+from mistral_cli.models.shape import need_int, need_numbers
 from mistral_cli.options import OutputOpt, env_of, epilog
 from mistral_cli.render.combined_json import CombinedJson
 from mistral_cli.render.output import OutputFormat, for_stdout, tsv_cell, write_jsonl
@@ -16,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
 
 REQUEST_FIELDS = frozenset({"input", "model"})  # EmbeddingRequest
+REQUEST = "POST /v1/embeddings"
 FIRST_VALUES = 4
 MATRIX_MAX = 20
 TEXT_WIDTH = 40
@@ -56,12 +59,25 @@ def embeddings(
         """One request for BATCH (run in a worker thread)."""
         from mistral_cli.api.embeddings import embed
 
-        return b.expect_items(embed(env.client, {"model": chosen, "input": batch}), "data", len(batch))
+        return checked(b.expect_items(embed(env.client, {"model": chosen, "input": batch}), "data",
+                                      len(batch), REQUEST), len(batch))
 
     written = b.run_batches(env, b.batches(inputs.texts, batch_size, skip), send, writer.batch,
                             concurrency=concurrency, total=inputs.total, label="embedding")
     b.require_some(written, skip)
     writer.finish()
+
+
+def checked(body: dict, count: int) -> dict:
+    """BODY, refused unless each of its COUNT data items has an integer index (each of 0 to
+    COUNT-1 once) and a list of numbers as its embedding."""
+    indexes = set()
+    for position, item in enumerate(body["data"]):
+        indexes.add(need_int(item.get("index"), REQUEST, f"data[{position}].index"))
+        need_numbers(item.get("embedding"), REQUEST, f"data[{position}].embedding")
+    if indexes != set(range(count)):
+        raise UnexpectedResponse(REQUEST, "data", f"the indexes are not 0 to {count - 1}, each once")
+    return body
 
 
 def ordered(body: dict) -> list[dict]:

@@ -12,6 +12,7 @@ from mistral_cli.api import files as api
 from mistral_cli.commands.shared.several_ids import act_on_each
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import check_number, check_paging, check_uuid, confirm, existing_file
+from mistral_cli.models.shape import need_listing, need_object
 from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog
 from mistral_cli.render.progress import progress_bar
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines
@@ -162,7 +163,7 @@ def list_(
         body = api.list_all_files(env.client, page_size=page_size or DEFAULT_PAGE_SIZE, **filters)
     else:
         body = api.list_files(env.client, page=page, page_size=page_size, **filters)
-    emit_list(env, output, body.get("data") or [], LIST_COLUMNS, body=body)
+    emit_list(env, output, need_listing(body, "GET /v1/files"), LIST_COLUMNS, body=body)
 
 
 # -- get, delete, url --------------------------------------------------------------------
@@ -174,7 +175,7 @@ def get(ctx: typer.Context, file_id: FileIdArg, output: OutputOpt = OutputFormat
     """Show one file's details."""
     env = env_of(ctx)
     check_uuid(file_id, "file id")
-    body = api.retrieve_file(env.client, file_id)
+    body = need_object(api.retrieve_file(env.client, file_id), f"GET /v1/files/{file_id}")
     fields = DETAIL_FIELDS if env.stdout_isatty else None
     emit_object(env, output, body, fields, title=body.get("filename"))
 

@@ -11,6 +11,7 @@ from mistral_cli.api import models as api
 from mistral_cli.commands.shared.several_ids import act_on_each
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import confirm
+from mistral_cli.models.shape import need_listing
 from mistral_cli.options import OutputOpt, YesOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
 
@@ -102,7 +103,7 @@ def list_(
     env = env_of(ctx)
     wanted = _capability_filter(capability or [])
     body = api.list_models(env.client)
-    models = filter_models(body.get("data") or [], model_type.value if model_type else None, wanted)
+    models = filter_models(need_listing(body, "GET /v1/models"), model_type.value if model_type else None, wanted)
     emit_list(env, output, models, LIST_COLUMNS, body={**body, "data": models})
 
 

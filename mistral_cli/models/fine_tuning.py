@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mistral_cli.models.fine_tuning_enums import FAILED_STATES, FINAL_STATES, JobStatus, JobType
+from mistral_cli.models.shape import pydantic_error
 
 JOB_STATUSES = tuple(status.value for status in JobStatus)
 JOB_TYPES = tuple(kind.value for kind in JobType)
+JOB_REQUEST = "GET /v1/fine_tuning/jobs/{job_id}"
 
 
 class _Tolerant(BaseModel):
@@ -71,9 +73,13 @@ class FineTuningJob(_Tolerant):
     checkpoints: list[Checkpoint] = Field(default_factory=list)
 
     @classmethod
-    def parse(cls, body: Any) -> "FineTuningJob":
-        """BODY as a job (a body that is not an object gives an empty job)."""
-        return cls.model_validate(body if isinstance(body, dict) else {})
+    def parse(cls, body: Any, request: str = JOB_REQUEST) -> "FineTuningJob":
+        """BODY as a job (a body that is not an object gives an empty job); a field of the
+        wrong type is an UnexpectedResponse naming REQUEST and the field."""
+        try:
+            return cls.model_validate(body if isinstance(body, dict) else {})
+        except ValidationError as exc:
+            raise pydantic_error(exc, request) from None
 
     @property
     def is_final(self) -> bool:

@@ -16,6 +16,7 @@ terminal (byte-exact elsewhere). JSON escapes every control character, DEL and C
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
@@ -68,13 +69,33 @@ _JSON_RAW_CONTROL = re.compile("[\x7f-\x9f]")
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON for one line, every control character escaped."""
-    return escape_json_controls(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+    """Compact JSON for one line, every control character escaped, NaN and infinities null."""
+    return escape_json_controls(_strict_json(value, separators=(",", ":")))
 
 
 def indented_json(value: Any) -> str:
-    """JSON indented by 2, every control character escaped."""
-    return escape_json_controls(json.dumps(value, ensure_ascii=False, indent=2))
+    """JSON indented by 2, every control character escaped, NaN and infinities null."""
+    return escape_json_controls(_strict_json(value, indent=2))
+
+
+def _strict_json(value: Any, **layout: Any) -> str:
+    """VALUE as JSON that any parser reads: a NaN or infinity (which JSON has no word for, and
+    Python's json writes as `NaN`) becomes null."""
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, **layout)
+    except ValueError:
+        return json.dumps(finite(value), ensure_ascii=False, allow_nan=False, **layout)
+
+
+def finite(value: Any) -> Any:
+    """VALUE with every NaN or infinite float inside it replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(item) for item in value]
+    return value
 
 
 def escape_json_controls(text: str) -> str:

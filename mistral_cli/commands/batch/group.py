@@ -9,7 +9,7 @@ from __future__ import annotations
 from contextlib import ExitStack
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -24,6 +24,7 @@ from mistral_cli.errors import MCLIError, UsageError
 from mistral_cli.generation.args import RANGES
 from mistral_cli.inputs import check_bound, check_datetime, check_number, check_paging, check_uuid, confirm
 from mistral_cli.models.batch_status import BatchStatus
+from mistral_cli.models.shape import need_object
 from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
 
@@ -74,7 +75,7 @@ DETAIL_FIELDS = (
     Column("OUTPUT FILE", "output_file", "id"),
     Column("ERROR FILE", "error_file", "id"),
     Column("METADATA", "metadata"),
-    Column("ERRORS", lambda job: "; ".join(str(e.get("message")) for e in job.get("errors") or []
+    Column("ERRORS", lambda job: "; ".join(str(e.get("message")) for e in _listed(job.get("errors"))
                                            if isinstance(e, dict))),
     Column("CREATED", "created_at", "time"),
     Column("STARTED", "started_at", "time"),
@@ -82,6 +83,11 @@ DETAIL_FIELDS = (
 )
 
 JobIdArg = Annotated[str, typer.Argument(metavar="JOB_ID", help="Batch job id (a UUID).", show_default=False)]
+
+
+def _listed(value: Any) -> list:
+    """VALUE if the server sent a list there, else nothing."""
+    return value if isinstance(value, list) else []
 MetadataOpt = Annotated[Optional[list[str]], typer.Option(
     "--metadata", metavar="KEY=VALUE", help="Metadata pair (repeatable).", show_default=False)]
 
@@ -264,7 +270,7 @@ def get(ctx: typer.Context, job_id: JobIdArg, output: OutputOpt = OutputFormat.t
     """Show one batch job: status, counts, files, errors."""
     env = env_of(ctx)
     check_uuid(job_id, "job id")
-    body = api.get_job(env.client, job_id)
+    body = need_object(api.get_job(env.client, job_id), f"GET /v1/batch/jobs/{job_id}")
     emit_object(env, output, body, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
 
 

@@ -23,6 +23,7 @@ from mistral_cli.errors import UsageError
 from mistral_cli.inputs import (check_datetime, check_paging, check_uuid, confirm, existing_file, is_stdin,
                                 stdin_as_file)
 from mistral_cli.models.fine_tuning_enums import JobStatus, JobType
+from mistral_cli.models.shape import need_listing, need_object
 from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines_raw
 
@@ -61,6 +62,9 @@ app.command("create", epilog=epilog(*fine_tuning_create.EXAMPLES))(fine_tuning_c
 
 
 # -- validate ----------------------------------------------------------------------------
+
+
+JOBS_REQUEST = "GET /v1/fine_tuning/jobs"
 
 
 @app.command("validate", epilog=epilog(
@@ -170,14 +174,17 @@ def list_(
         body = _list_one(env, all_pages, page, page_size, {**filters, "status": statuses[0]})
     else:
         body = _list_several(env, all_pages, page, page_size or DEFAULT_PAGE_SIZE, filters, statuses)
-    emit_list(env, output, body.get("data") or [], LIST_COLUMNS, body=body)
+    emit_list(env, output, need_listing(body, JOBS_REQUEST), LIST_COLUMNS, body=body)
 
 
 def _list_one(env: "Env", all_pages: bool, page: int | None, page_size: int | None, filters: dict) -> dict:
     """One status's list (the spec's `status` filter takes one value)."""
     if all_pages:
-        return api.list_all_jobs(env.client, page_size=page_size or DEFAULT_PAGE_SIZE, **filters)
-    return api.list_jobs(env.client, page=page, page_size=page_size, **filters)
+        body = api.list_all_jobs(env.client, page_size=page_size or DEFAULT_PAGE_SIZE, **filters)
+    else:
+        body = api.list_jobs(env.client, page=page, page_size=page_size, **filters)
+    need_listing(body, JOBS_REQUEST)
+    return body
 
 
 def _list_several(env: "Env", all_pages: bool, page: int | None, page_size: int, filters: dict,
@@ -216,10 +223,10 @@ def get(ctx: typer.Context, job_id: JobIdArg, output: OutputOpt = OutputFormat.t
     """Show a job: status, model, hyperparameters, events, checkpoints and their metrics."""
     env = env_of(ctx)
     check_uuid(job_id, "job id")
-    show_job(env, api.get_job(env.client, job_id), output)
+    show_job(env, api.get_job(env.client, job_id), output, f"GET /v1/fine_tuning/jobs/{job_id}")
 
 
-def show_job(env: "Env", body: Any, output: OutputFormat) -> None:
+def show_job(env: "Env", body: Any, output: OutputFormat, request: str) -> None:
     """A detailed job in OUTPUT's format (table: fields, events, checkpoints, loss chart)."""
     if output is not OutputFormat.table or not isinstance(body, dict):
         emit_object(env, output, body if isinstance(body, dict) else {"body": body})
@@ -227,7 +234,7 @@ def show_job(env: "Env", body: Any, output: OutputFormat) -> None:
     from mistral_cli.models.fine_tuning import FineTuningJob
     from mistral_cli.render.job_view import detail_lines, job_renderable
 
-    job = FineTuningJob.parse(body)
+    job = FineTuningJob.parse(body, request)
     if env.stdout_isatty:
         env.console.print(job_renderable(job, body, width=env.console.width))
     else:
@@ -242,9 +249,10 @@ def cancel(ctx: typer.Context, job_id: JobIdArg, yes: YesOpt = False,
     env = env_of(ctx)
     check_uuid(job_id, "job id")
     confirm(env, f"Cancel fine-tuning job {job_id}?", yes)
-    body = api.cancel_job(env.client, job_id)
+    request = f"POST /v1/fine_tuning/jobs/{job_id}/cancel"
+    body = need_object(api.cancel_job(env.client, job_id), request)
     env.info(watching.cancel_note(fine_tuning_watch.FineTuningAdapter(), job_id, body))
-    show_job(env, body, output)
+    show_job(env, body, output, request)
 
 
 @app.command("start", epilog=epilog(f"mcli fine-tuning start {EXAMPLE_ID}",
@@ -253,9 +261,10 @@ def start(ctx: typer.Context, job_id: JobIdArg, output: OutputOpt = OutputFormat
     """Start a validated job that was created with --no-auto-start."""
     env = env_of(ctx)
     check_uuid(job_id, "job id")
-    body = api.start_job(env.client, job_id)
-    env.info(f"start requested for {job_id} ({(body or {}).get('status')})")
-    show_job(env, body, output)
+    request = f"POST /v1/fine_tuning/jobs/{job_id}/start"
+    body = need_object(api.start_job(env.client, job_id), request)
+    env.info(f"start requested for {job_id} ({body.get('status')})")
+    show_job(env, body, output, request)
 
 
 @app.command("watch", epilog=epilog(

@@ -19,6 +19,7 @@ import typer
 from mistral_cli.errors import UsageError
 from mistral_cli.generation import attachments
 from mistral_cli.inputs import check_number, check_uuid, existing_file, is_stdin, stdin_as_file
+from mistral_cli.models.shape import need_list, need_object
 from mistral_cli.options import OutputOpt, env_of, epilog
 from mistral_cli.render.output import OutputFormat, for_stdout, write_json, write_jsonl
 
@@ -32,6 +33,7 @@ IMAGE_CHUNK_TYPES = ("image_url",)  # ImageURLChunk.type
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".bmp", ".tif", ".tiff")
 MAX_PAGE = 99_999  # a sanity bound on page numbers (the spec sets none), so `0-10**9` cannot eat memory
 PAGE_PART = re.compile(r"([0-9]+)(?:-([0-9]+))?", re.ASCII)
+OCR_REQUEST = "POST /v1/ocr"
 PAGE_SEPARATOR = "\n\n<!-- page {index} -->\n\n"
 
 
@@ -181,7 +183,9 @@ def to_chunk(env: "Env", source: attachments.Attachment,
 
 def show(env: "Env", body: dict, output: OutputFormat, output_dir: Path | None, force: bool = False) -> None:
     """Print the OCRResponse: its body (json), a line per page (jsonl), or the Markdown."""
-    pages = [page for page in body.get("pages") or [] if isinstance(page, dict)]
+    body = need_object(body, OCR_REQUEST)
+    pages = [need_object(page, OCR_REQUEST, f"pages[{position}]")
+             for position, page in enumerate(need_list(body.get("pages"), OCR_REQUEST, "pages"))]
     if output_dir is not None:
         from mistral_cli.commands.ocr.output_dir import write_pages
 
@@ -200,7 +204,7 @@ def show(env: "Env", body: dict, output: OutputFormat, output_dir: Path | None, 
     else:
         env.stdout.write(for_stdout(env, markdown(pages)) + "\n")
         env.stdout.flush()
-    usage = body.get("usage_info") or {}
+    usage = body.get("usage_info") if isinstance(body.get("usage_info"), dict) else {}
     if env.stderr_isatty and usage.get("pages_processed") is not None:
         env.info(f"pages processed: {usage['pages_processed']}")
 

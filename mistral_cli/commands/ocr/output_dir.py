@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mistral_cli.errors import MCLIError, UsageError
+from mistral_cli.models.shape import need_list
 from mistral_cli.generation.attachments import sniff
 from mistral_cli.safe_files import refuse_existing, write_bytes
 
@@ -78,7 +79,8 @@ def plan_files(env: "Env", pages: list[dict]) -> tuple[list[OutFile], list[str]]
             raise _repeated(stem, taken[stem], position)
         taken[stem] = position
         text = str(page.get("markdown") or "")
-        for number, image in enumerate(page.get("images") or []):
+        images = need_list(page.get("images"), "POST /v1/ocr", f"pages[{position}].images")
+        for number, image in enumerate(images):
             out = plan_image(env, stem, number, image)
             if out is not None:
                 files.append(out)

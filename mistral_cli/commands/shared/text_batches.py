@@ -12,17 +12,21 @@ is already written, and the error says which `--skip N` resumes.
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from mistral_cli.errors import MCLIError, UsageError
+from mistral_cli.errors import MCLIError, UnexpectedResponse, UsageError
 from mistral_cli.inputs import check_number
+from mistral_cli.models.shape import need_object
 from mistral_cli.render.output import OutputFormat
 from mistral_cli.render.progress import progress_bar
 
@@ -33,6 +37,7 @@ DEFAULT_BATCH_SIZE = 64
 DEFAULT_CONCURRENCY = 4
 MAX_CONCURRENCY = 64
 INPUT = "Input"
+HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 InputFileOpt = Annotated[Optional[str], typer.Option(
     "--input-file", "-f", metavar="FILE|-", show_default=False, rich_help_panel=INPUT,
@@ -136,12 +141,17 @@ def batches(texts: Iterable[str], size: int, skip: int = 0) -> Iterator[Batch]:
         yield Batch(start, current, nbytes)
 
 
-def expect_items(body: Any, key: str, count: int) -> dict:
-    """BODY, refused (exit 1) unless its KEY list holds one item per input sent."""
+def expect_items(body: Any, key: str, count: int, request: str | None = None) -> dict:
+    """BODY, refused (exit 1) unless its KEY list holds one object per input sent; with
+    REQUEST (`POST /v1/embeddings`) the error is an UnexpectedResponse naming it."""
     items = body.get(key) if isinstance(body, dict) else None
     if not isinstance(items, list) or len(items) != count:
         got = len(items) if isinstance(items, list) else "no"
-        raise MCLIError(f"the server answered {got} {key} item(s) for {count} input(s)")
+        what = f"the server answered {got} {key} item(s) for {count} input(s)"
+        raise UnexpectedResponse(request, key, what) if request else MCLIError(what)
+    if request:
+        for position, item in enumerate(items):
+            need_object(item, request, f"{key}[{position}]")
     return body
 
 
@@ -172,9 +182,11 @@ def run_batches(env: "Env", work: Iterator[Batch], send: Callable[[list[str]], d
             while pending:
                 batch, future = pending.popleft()
                 resume = batch.start
-                write(batch, _result(future, batch))
-                resume = batch.start + len(batch.texts)
-                written += len(batch.texts)
+                body = _result(future, batch)
+                with signals_held():  # a batch's lines are written whole, or not at all
+                    write(batch, body)
+                    resume = batch.start + len(batch.texts)
+                    written += len(batch.texts)
                 done_bytes += batch.size
                 on_progress(done_bytes, total)
                 _fill(pool, pending, work, send, concurrency)
@@ -188,6 +200,33 @@ def run_batches(env: "Env", work: Iterator[Batch], send: Callable[[list[str]], d
             # after a failure or Ctrl-C, do not wait here for requests still in flight
             pool.shutdown(wait=finished, cancel_futures=True)
     return written
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block ends, then act on one that came: a batch's
+    lines are then either all in the output or none, and the `--skip N` hint is exact."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = {signum: signal.signal(signum, lambda number, _frame: held.append(number))
+                for signum in HELD_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if held:
+        _deliver(held[0], previous[held[0]])
+
+
+def _deliver(signum: int, handler: Any) -> None:
+    """Act on the held signal SIGNUM as HANDLER, the handler it had, would have."""
+    if callable(handler):
+        handler(signum, None)
+    elif handler == signal.SIG_DFL:
+        signal.raise_signal(signum)
 
 
 def _fill(pool: ThreadPoolExecutor, pending: deque, work: Iterator[Batch],
