@@ -197,6 +197,35 @@ def test_a_server_error_after_retries_exits_1_and_resume_continues(api, cli):
     assert ["t4", "t5"] in [r.json["input"] for r in api.requests_to("POST", PATH)[sent_before:]]
 
 
+def test_answers_of_later_batches_are_kept_for_the_resume_not_bought_twice(api, cli):
+    failing = [True]
+    started = threading.Barrier(4, timeout=10)
+
+    def fail_second(req):
+        if failing[0]:
+            started.wait()  # all four batches are in flight before any is answered
+            if req.json["input"][0] == "t2":
+                return error_400("input too long")
+        return answer(req)
+
+    api.add("POST", PATH, fail_second)
+    failed = cli("embeddings", "--batch-size", "2", "-j", "4", input=numbered(8))
+    assert failed.exit_code == 1
+    assert [line["index"] for line in lines_of(failed)] == [0, 1]
+    assert "resume with --skip 2" in failed.stderr
+    assert "2 later batch(es) already answered are kept" in failed.stderr
+    failing[0] = False
+    sent_before = len(api.requests_to("POST", PATH))
+    resumed = cli("embeddings", "--batch-size", "2", "--skip", "2", input=numbered(8))
+    assert resumed.exit_code == 0, resumed
+    assert [line["index"] for line in lines_of(resumed)] == [2, 3, 4, 5, 6, 7]
+    assert [line["embedding"][0] for line in lines_of(resumed)] == [2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+    assert [r.json["input"] for r in api.requests_to("POST", PATH)[sent_before:]] == [["t2", "t3"]]
+    again = cli("embeddings", "--batch-size", "2", "--skip", "2", input=numbered(8))
+    assert again.exit_code == 0, again
+    assert len(api.requests_to("POST", PATH)) == sent_before + 1 + 3  # each kept answer used once
+
+
 def test_a_5xx_is_retried_because_embeddings_create_nothing(api, cli):
     api.add("POST", PATH, error_empty(503), times=1)
     api.add("POST", PATH, answer)
@@ -320,7 +349,7 @@ def test_ctrl_c_says_where_to_resume():
     try:
         with pytest.raises(KeyboardInterrupt):
             batching.run_batches(env, batching.batches(iter("abcdef"), 2), lambda texts: {"data": texts},
-                                 write, concurrency=2, total=None, label="x")
+                                 write, concurrency=2, total=None, label="x", model="m")
     finally:
         env.close()
     assert written == [["a", "b"]]

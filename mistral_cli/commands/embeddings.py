@@ -63,7 +63,7 @@ def embeddings(
                                       len(batch), REQUEST), len(batch))
 
     written = b.run_batches(env, b.batches(inputs.texts, batch_size, skip), send, writer.batch,
-                            concurrency=concurrency, total=inputs.total, label="embedding")
+                            concurrency=concurrency, total=inputs.total, label="embedding", model=chosen)
     b.require_some(written, skip)
     writer.finish()
 

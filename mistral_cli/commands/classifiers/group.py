@@ -141,7 +141,7 @@ def _run_texts(env: "Env", operation: str, model: str, texts: list[str] | None, 
         return b.expect_items(send_one(env.client, {"model": model, "input": batch}), "results", len(batch))
 
     written = b.run_batches(env, b.batches(inputs.texts, batch_size, skip), send, writer.batch,
-                            concurrency=concurrency, total=inputs.total, label=operation)
+                            concurrency=concurrency, total=inputs.total, label=operation, model=model)
     b.require_some(written, skip)
     writer.finish()
 

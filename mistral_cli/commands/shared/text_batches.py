@@ -166,11 +166,16 @@ def check_batching(batch_size: int, concurrency: int, skip: int) -> None:
 
 def run_batches(env: "Env", work: Iterator[Batch], send: Callable[[list[str]], dict],
                 write: Callable[[Batch, dict], None], *, concurrency: int, total: int | None,
-                label: str) -> int:
+                label: str, model: str) -> int:
     """SEND every batch (up to CONCURRENCY at once), WRITE each result in input order;
     return the number of inputs written. A batch that fails stops the run after the batches
-    before it are written; the error then says where to resume."""
+    before it are written; answers already paid for of the batches after it are kept
+    (kept_answers.py) for the resume, and the error says where to resume."""
+    from mistral_cli.commands.shared.kept_answers import KeptAnswers
+
     env.client  # built here, once, before the worker threads share it
+    kept = KeptAnswers(env, label, model)
+    send = kept.reusing(send)
     pending: deque[tuple[Batch, Future]] = deque()
     written = done_bytes = 0
     resume: int | None = None  # the first input not yet written
@@ -187,10 +192,14 @@ def run_batches(env: "Env", work: Iterator[Batch], send: Callable[[list[str]], d
                     write(batch, body)
                     resume = batch.start + len(batch.texts)
                     written += len(batch.texts)
+                kept.forget(batch.texts)
                 done_bytes += batch.size
                 on_progress(done_bytes, total)
                 _fill(pool, pending, work, send, concurrency)
             finished = True
+        except MCLIError as exc:
+            kept.keep_answered(pending, exc)
+            raise
         except KeyboardInterrupt:
             if resume is not None:
                 env.info(f"interrupted: every input before input {resume + 1} was written; "
