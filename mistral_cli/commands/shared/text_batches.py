@@ -170,8 +170,8 @@ def run_batches(env: "Env", work: Iterator[Batch], send: Callable[[list[str]], d
     """SEND every batch (up to CONCURRENCY at once), WRITE each result in input order;
     return the number of inputs written. A batch that fails stops the run after the batches
     before it are written; answers already paid for of the batches after it are kept
-    (kept_answers.py) for the resume, and the error says where to resume."""
-    from mistral_cli.commands.shared.kept_answers import KeptAnswers
+    (store/kept_answers.py) for the resume, and the error says where to resume."""
+    from mistral_cli.store.kept_answers import KeptAnswers
 
     env.client  # built here, once, before the worker threads share it
     kept = KeptAnswers(env, label, model)

@@ -1,4 +1,4 @@
-"""Answers already paid for, kept for the resume of a run that stopped.
+"""Answers already paid for, kept in the data folder for the resume of a run that stopped.
 
 When one batch of a batched run (embeddings, classifiers) fails for good, the batches after it
 that were in flight have been sent and billed. Their output cannot be written yet (output
