@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.commands.shared import text_batches as b
+from mistral_cli.commands.shared.via import NewOpt, Via, ViaOpt, check_route
+from mistral_cli.commands.shared.watching import DEFAULT_INTERVAL, IntervalOpt, check_interval
 from mistral_cli.errors import UnexpectedResponse
 from mistral_cli.models.shape import need_int, need_numbers
 from mistral_cli.options import OutputOpt, env_of, epilog
@@ -31,6 +33,7 @@ def register(root: typer.Typer) -> None:
         "mcli embeddings --input-file corpus.txt > vectors.jsonl",
         "cat corpus.txt | mcli embeddings --batch-size 128 --concurrency 8 > vectors.jsonl",
         "mcli embeddings --input-file corpus.txt --skip 12800 >> vectors.jsonl",
+        "mcli embeddings --input-file corpus.txt --via batch > vectors.jsonl   # half price; run again to resume",
         'mcli embeddings "hello" -o json | jq ".data[0].embedding | length"'))(embeddings)
 
 
@@ -46,14 +49,22 @@ def embeddings(
     batch_size: b.BatchSizeOpt = b.DEFAULT_BATCH_SIZE,
     concurrency: b.ConcurrencyOpt = b.DEFAULT_CONCURRENCY,
     skip: b.SkipOpt = 0,
+    via: ViaOpt = Via.online,
+    new: NewOpt = False,
+    interval: IntervalOpt = DEFAULT_INTERVAL,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Embed texts: one vector per input, in input order (jsonl off a terminal)."""
     env = env_of(ctx)
+    check_route(ctx, via)
     b.check_batching(batch_size, concurrency, skip)
+    check_interval(interval)
     inputs = b.read_inputs(env, texts, input_file, no_stdin)
     chosen = env.model("model.embeddings", model)
     writer = make_writer(env, b.line_format(env, output), skip)
+    if via is Via.batch:
+        b.require_some(via_batch(env, inputs, chosen, skip, writer, new, interval), skip)
+        return
 
     def send(batch: list[str]) -> dict:
         """One request for BATCH (run in a worker thread)."""
@@ -66,6 +77,21 @@ def embeddings(
                             concurrency=concurrency, total=inputs.total, label="embedding", model=chosen)
     b.require_some(written, skip)
     writer.finish()
+
+
+def via_batch(env: "Env", inputs: b.Inputs, model: str, skip: int, writer: "Writer", new: bool,
+              interval: float) -> int:
+    """Embed INPUTS as one batch job (commands/batch/route.py); the number of inputs sent."""
+    from mistral_cli.commands.batch import route
+
+    def write(outcome) -> None:
+        """Print one input's vector, as online."""
+        body = checked(b.expect_items(outcome.body, "data", 1, REQUEST), 1)
+        writer.batch(b.Batch(outcome.number, [route.request_text(outcome.request)], 0), body)
+
+    bodies = ((number, {"input": [text]}) for number, text in b.numbered(inputs.texts, skip))
+    return route.run(env, route.Route("embeddings", "/v1/embeddings", model, new, interval),
+                     bodies, skip, write, writer.finish)
 
 
 def checked(body: dict, count: int) -> dict:

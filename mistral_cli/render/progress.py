@@ -52,8 +52,8 @@ class CountBar:
 @contextmanager
 def count_bar(env: Env, description: str) -> Iterator[CountBar]:
     """A Rich bar of counted items (requests, steps) on stderr; it stays when done."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[detail]}", markup=False), console=env.err_console) as progress:
+                  TimeElapsedColumn(), TextColumn("{task.fields[detail]}", markup=False), console=env.err_console) as progress:
         yield CountBar(progress, progress.add_task(safe_text(description), total=None, detail=""))

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from . import spec as specmod
+from .analysis import embedding_body, moderation_body
 from .defaults import CREATED, DEFAULTS, chat_completion
 from .responses import Response, json_response
 
@@ -64,6 +66,7 @@ class BatchJobs:
     polls: int = 0
     advance_per_poll: float = 0.0
     shuffle: bool = True
+    dims: int = 8  # the length of an embedding the simulator answers
     seed: int = 0
     uploads: int = 0  # uploads accepted
     jobs: dict[str, Job] = field(default_factory=dict)
@@ -196,7 +199,7 @@ class BatchJobs:
     def _end(self, job: Job, status: str, done: int) -> None:
         outputs, errors = [], []
         for custom_id, body in job.requests[:done]:
-            (errors if custom_id in self.fail_ids else outputs).append(self._result(custom_id, body))
+            (errors if custom_id in self.fail_ids else outputs).append(self._result(job, custom_id, body))
         if self.shuffle:
             self._rng.shuffle(outputs)
             self._rng.shuffle(errors)
@@ -206,15 +209,30 @@ class BatchJobs:
             job.body["errors"] = [{"message": "simulated failure", "count": 1}]
         job.ended = True
 
-    def _result(self, custom_id: str, body: Any) -> dict:
+    def _result(self, job: Job, custom_id: str, body: Any) -> dict:
         line = {"id": f"batchreq-{custom_id}", "custom_id": custom_id, "error": None}
         if custom_id in self.fail_ids:
             line["response"] = {"status_code": 400, "body": {"object": "error",
                                                              "message": f"request {custom_id} refused"}}
             return line
-        prompt = body["messages"][-1]["content"] if isinstance(body, dict) and body.get("messages") else ""
-        line["response"] = {"status_code": 200, "body": chat_completion(text=f"answer to {prompt}")}
+        line["response"] = {"status_code": 200, "body": self._answer(job, custom_id, body)}
         return line
+
+    def _answer(self, job: Job, custom_id: str, body: Any) -> dict:
+        """The answer to one request of JOB, its body checked against the spec as the endpoint's
+        request (with the job's model), as the real service would run it."""
+        endpoint, model = job.body["endpoint"], job.body["model"]
+        request = {**body, "model": model} if isinstance(body, dict) else body
+        for problem in specmod.validate_request("POST", endpoint, body=json.dumps(request).encode(),
+                                                content_type="application/json",
+                                                headers={"Authorization": "Bearer batch"}):
+            self.api.server_errors.append(f"batch request {custom_id}: {problem}")
+        if endpoint == "/v1/embeddings":
+            return embedding_body(request, self.dims)
+        if endpoint in ("/v1/moderations", "/v1/chat/moderations"):
+            return moderation_body(request)
+        prompt = body["messages"][-1]["content"] if isinstance(body, dict) and body.get("messages") else ""
+        return chat_completion(text=f"answer to {prompt}")
 
     def _store(self, lines: list[dict]) -> str | None:
         if not lines:

@@ -83,7 +83,8 @@ def create(env: "Env", spec: "RunSpec", *, fresh: bool, watch: bool, results_dir
             job_id = run.ensure_job()
             if not watch:
                 return run.job_body or _get(env, job_id)
-            body = _follow(env, run, job_id, output, interval, results_dir)
+            then = " and saves the results" if results_dir is not None else ""
+            body = follow(env, run, job_id, output, interval, then)
         elif not watch:
             return body
         else:
@@ -100,9 +101,10 @@ def _get(env: "Env", job_id: str) -> dict:
     return get_job(env.client, job_id)
 
 
-def _follow(env: "Env", run: "BatchRun", job_id: str, output: OutputFormat, interval: float,
-            results_dir: Path | None) -> Any:
-    """Watch the run's job to its end (kept in the journal); its final body."""
+def follow(env: "Env", run: "BatchRun", job_id: str, output: OutputFormat, interval: float,
+           then: str = "", quiet: bool = False) -> Any:
+    """Watch the run's job to its end (kept in the journal, also when it failed); its final
+    body. THEN says what a start again does after the watch (for the Ctrl-C message)."""
     ended: list[Any] = []
 
     def on_end(body: Any) -> None:
@@ -111,9 +113,8 @@ def _follow(env: "Env", run: "BatchRun", job_id: str, output: OutputFormat, inte
 
     env.info(f"batch run {run.tag}: following batch job {job_id}")
     try:
-        watch_job(env, job_id, output, interval, on_end=on_end)
+        watch_job(env, job_id, output, interval, on_end=on_end, quiet=quiet)
     except KeyboardInterrupt:
-        then = " and saves the results" if results_dir is not None else ""
         env.info(f"or run the same command again: it resumes batch run {run.tag}{then}")
         raise
     return ended[0]

@@ -63,6 +63,7 @@ class BatchAdapter:
     """Batch jobs for the watch engine."""
 
     kind = "batch"
+    view_on_stderr = True  # its terminal view is a bar on stderr (or lines, when stderr is not styled)
 
     def __init__(self) -> None:
         self.last: Any = None
@@ -138,10 +139,12 @@ class LinesOnTerminal:
 
 
 def watch_job(env: "Env", job_id: str, output: OutputFormat, interval: float,
-              on_end: Callable[[Any], None] | None = None) -> "BatchJob":
-    """Poll JOB_ID until it ends, showing each change; hand the final body to ON_END; return
-    the final job, or raise JobFailedError when it ended FAILED, TIMEOUT_EXCEEDED or CANCELLED."""
-    return watching.watch(env, BatchAdapter(), job_id, interval=interval, output=output, on_end=on_end)
+              on_end: Callable[[Any], None] | None = None, quiet: bool = False) -> "BatchJob":
+    """Poll JOB_ID until it ends, showing each change (QUIET: on stderr only); hand the final
+    body to ON_END; return the final job, or raise JobFailedError when it ended FAILED,
+    TIMEOUT_EXCEEDED or CANCELLED."""
+    return watching.watch(env, BatchAdapter(), job_id, interval=interval, output=output, on_end=on_end,
+                          quiet=quiet)
 
 
 def replay(env: "Env", body: dict, output: OutputFormat) -> "BatchJob":

@@ -10,6 +10,8 @@ import typer
 
 from mistral_cli.commands.shared import text_batches as b
 from mistral_cli.commands.classifiers import verdicts as v
+from mistral_cli.commands.shared.via import NewOpt, Via, ViaOpt, check_route
+from mistral_cli.commands.shared.watching import DEFAULT_INTERVAL, IntervalOpt, check_interval
 from mistral_cli.errors import UsageError
 from mistral_cli.options import OutputOpt, env_of, epilog
 from mistral_cli.render.combined_json import CombinedJson
@@ -59,18 +61,26 @@ def register(root: typer.Typer) -> None:
     "cat comments.txt | mcli classifiers moderate > verdicts.jsonl",
     "mcli classifiers moderate --input-file post.txt --fail-on any && publish post.txt",
     "mcli classifiers moderate -f comments.txt --fail-on violence_and_threats,selfharm --threshold 0.4",
+    "mcli classifiers moderate -f forum-dump.txt --via batch > verdicts.jsonl   # half price",
     'mcli classifiers moderate "text" -o text'))
 def moderate(ctx: typer.Context, texts: TextsArg = None, model: ModerationModelOpt = None,
              input_file: b.InputFileOpt = None, no_stdin: b.NoStdinOpt = False,
              batch_size: b.BatchSizeOpt = b.DEFAULT_BATCH_SIZE,
              concurrency: b.ConcurrencyOpt = b.DEFAULT_CONCURRENCY, skip: b.SkipOpt = 0,
              fail_on: FailOnOpt = None, threshold: ThresholdOpt = None,
+             via: ViaOpt = Via.online, new: NewOpt = False, interval: IntervalOpt = DEFAULT_INTERVAL,
              output: OutputOpt = OutputFormat.table) -> None:
     """Moderate texts: per-category scores and flags, one result per input."""
     env = env_of(ctx)
+    check_route(ctx, via)
+    check_interval(interval)
     chosen = env.model("model.moderation", model)
+    gate = moderation_gate(fail_on, threshold)
+    if via is Via.batch:
+        _texts_via_batch(env, chosen, texts, input_file, no_stdin, skip, gate, output, new, interval)
+        return
     _run_texts(env, "moderate", chosen, texts, input_file, no_stdin, batch_size, concurrency, skip,
-               moderation_gate(fail_on, threshold), output)
+               gate, output)
 
 
 @app.command("classify", epilog=epilog(
@@ -91,14 +101,22 @@ def classify(ctx: typer.Context, model: ClassifierModelOpt, texts: TextsArg = No
 @app.command("moderate-chat", epilog=epilog(
     "mcli classifiers moderate-chat --messages convo.json",
     "mcli classifiers moderate-chat --messages conversations.jsonl --fail-on any",
+    "mcli classifiers moderate-chat --messages conversations.jsonl --via batch -o jsonl",
     "mcli history show -o json | jq .messages | mcli classifiers moderate-chat --messages -"))
 def moderate_chat(ctx: typer.Context, messages: MessagesOpt, model: ModerationModelOpt = None,
                   fail_on: FailOnOpt = None, threshold: ThresholdOpt = None,
+                  via: ViaOpt = Via.online, new: NewOpt = False, interval: IntervalOpt = DEFAULT_INTERVAL,
                   output: OutputOpt = OutputFormat.table) -> None:
     """Moderate one conversation, or a list of them."""
     env = env_of(ctx)
+    check_route(ctx, via)
+    check_interval(interval)
     chosen = env.model("model.moderation", model)
-    _run_chats(env, "moderate_chat", chosen, messages, moderation_gate(fail_on, threshold), output)
+    gate = moderation_gate(fail_on, threshold)
+    if via is Via.batch:
+        _chats_via_batch(env, chosen, messages, gate, output, new, interval)
+        return
+    _run_chats(env, "moderate_chat", chosen, messages, gate, output)
 
 
 @app.command("classify-chat", epilog=epilog(
@@ -160,6 +178,45 @@ def _run_chats(env: "Env", operation: str, model: str, path: Path, gate: v.Gate,
     b.expect_items(body, "results", len(sent))
     writer.batch(b.Batch(0, [last_text(c) for c in conversations], 0), body)
     writer.finish()
+
+
+def _texts_via_batch(env: "Env", model: str, texts: list[str] | None, input_file: str | None,
+                     no_stdin: bool, skip: int, gate: v.Gate, output: OutputFormat, new: bool,
+                     interval: float) -> None:
+    """Moderate the texts as one batch job (commands/batch/route.py), printed as online."""
+    from mistral_cli.commands.batch import route
+
+    b.check_batching(1, 1, skip)
+    inputs = b.read_inputs(env, texts, input_file, no_stdin)
+    writer = ResultWriter(env, b.line_format(env, output), gate, True)
+
+    def write(outcome) -> None:
+        """Print one input's verdict, as online."""
+        body = b.expect_items(outcome.body, "results", 1)
+        writer.batch(b.Batch(outcome.number, [route.request_text(outcome.request)], 0), body)
+
+    bodies = ((number, {"input": [text]}) for number, text in b.numbered(inputs.texts, skip))
+    sent = route.run(env, route.Route("classifiers moderate", "/v1/moderations", model, new, interval),
+                     bodies, skip, write, writer.finish)
+    b.require_some(sent, skip)
+
+
+def _chats_via_batch(env: "Env", model: str, path: Path, gate: v.Gate, output: OutputFormat, new: bool,
+                     interval: float) -> None:
+    """Moderate the --messages conversations as one batch job, one request each, printed as online."""
+    from mistral_cli.commands.batch import route
+
+    conversations, _many = read_conversations(env, path)
+    writer = ResultWriter(env, b.line_format(env, output), gate, True, with_text=False)
+
+    def write(outcome) -> None:
+        """Print one conversation's verdict, as online."""
+        body = b.expect_items(outcome.body, "results", 1)
+        writer.batch(b.Batch(outcome.number, [last_text(outcome.request["input"])], 0), body)
+
+    bodies = ((number, {"input": conversation}) for number, conversation in enumerate(conversations))
+    route.run(env, route.Route("classifiers moderate-chat", "/v1/chat/moderations", model, new, interval),
+              bodies, 0, write, writer.finish)
 
 
 def read_conversations(env: "Env", path: Path) -> tuple[list[list[dict]], bool]:

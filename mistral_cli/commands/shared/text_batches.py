@@ -124,14 +124,19 @@ def _size(path: Path) -> int | None:
         return None
 
 
+def numbered(texts: Iterable[str], skip: int = 0) -> Iterator[tuple[int, str]]:
+    """(input number from 0, text) of TEXTS after the first SKIP."""
+    for number, text in enumerate(texts):
+        if number >= skip:
+            yield number, text
+
+
 def batches(texts: Iterable[str], size: int, skip: int = 0) -> Iterator[Batch]:
     """TEXTS after the first SKIP, in batches of SIZE."""
     current: list[str] = []
     start = skip
     nbytes = 0
-    for number, text in enumerate(texts):
-        if number < skip:
-            continue
+    for _number, text in numbered(texts, skip):
         current.append(text)
         nbytes += len(text.encode()) + 1
         if len(current) == size:

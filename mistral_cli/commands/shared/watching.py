@@ -94,7 +94,7 @@ class Adapter(Protocol):
         """The lines that tell what changed since the last call (off a terminal)."""
 
     def terminal_view(self, env: "Env", job_id: str) -> TerminalView:
-        """The live view for a terminal."""
+        """The live view for a terminal (a quiet watch uses it only when `view_on_stderr` is true)."""
 
     def final_text(self, job: Any) -> str:
         """The one value `-o text` prints at the end."""
@@ -178,8 +178,34 @@ class LiveView:
             self.view.close()
 
 
-def make_view(env: "Env", adapter: Adapter, output: OutputFormat, job_id: str) -> StreamView | LiveView:
-    """A live view for a table on a terminal, else the stream view of OUTPUT."""
+class QuietView:
+    """A quiet watch without a styled stderr: what changed, on stderr; stdout is left alone."""
+
+    def __init__(self, env: "Env", adapter: Adapter):
+        self.env, self.adapter = env, adapter
+
+    def show(self, job: Any, body: dict) -> None:
+        """What changed, on stderr."""
+        for line in self.adapter.change_lines(job, body):
+            self.env.info(line)
+
+    def error(self, exc: Exception, delay: float) -> None:
+        """A passing failure on stderr."""
+        self.env.info(warning_text(exc, delay))
+
+    def close(self) -> None:
+        """Nothing to tidy."""
+
+
+def make_view(env: "Env", adapter: Adapter, output: OutputFormat, job_id: str,
+              quiet: bool = False) -> StreamView | LiveView | QuietView:
+    """A live view for a table on a terminal, else the stream view of OUTPUT; QUIET (stdout
+    is for what comes after the watch): the adapter's view if it draws on a styled stderr,
+    else the changes on stderr."""
+    if quiet:
+        if env.stderr_styled and getattr(adapter, "view_on_stderr", False):
+            return LiveView(env, adapter, job_id)
+        return QuietView(env, adapter)
     if output is OutputFormat.table and env.stdout_isatty:
         return LiveView(env, adapter, job_id)
     return StreamView(env, adapter, output)
@@ -215,10 +241,12 @@ def clock_text(seconds: float) -> str:
 
 
 def watch(env: "Env", adapter: Adapter, job_id: str, *, interval: float = DEFAULT_INTERVAL,
-          output: OutputFormat = OutputFormat.table, on_end: Callable[[dict], None] | None = None) -> Any:
+          output: OutputFormat = OutputFormat.table, on_end: Callable[[dict], None] | None = None,
+          quiet: bool = False) -> Any:
     """Follow JOB_ID until it ends, showing each change; hand the final body to ON_END; return
-    the final job, or raise JobFailedError (exit 5) when it ended badly."""
-    view = make_view(env, adapter, output, job_id)
+    the final job, or raise JobFailedError (exit 5) when it ended badly. QUIET: nothing on
+    stdout, the end included (the caller prints what the job made)."""
+    view = make_view(env, adapter, output, job_id, quiet)
     body: dict = {}
     try:
         for body in poll(lambda: adapter.fetch(env, job_id),
@@ -234,14 +262,16 @@ def watch(env: "Env", adapter: Adapter, job_id: str, *, interval: float = DEFAUL
         view.close()  # also when the job cannot be read (404, 401): the terminal is left tidy
     if on_end is not None:
         on_end(body)
-    return finish(env, adapter, body, output)
+    return finish(env, adapter, body, output, quiet)
 
 
-def finish(env: "Env", adapter: Adapter, body: dict, output: OutputFormat) -> Any:
-    """Print the end (-o json: the final body; -o text: the final value) and return the job,
-    or raise its failure."""
+def finish(env: "Env", adapter: Adapter, body: dict, output: OutputFormat, quiet: bool = False) -> Any:
+    """Print the end (-o json: the final body; -o text: the final value; QUIET: nothing) and
+    return the job, or raise its failure."""
     job = adapter.parse(body)
-    if output is OutputFormat.json:
+    if quiet:
+        pass
+    elif output is OutputFormat.json:
         write_json(env, body)
     elif output is OutputFormat.text:
         write_lines(env, [adapter.final_text(job)])
