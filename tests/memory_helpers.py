@@ -38,10 +38,17 @@ sys.exit(code)
 """
 
 
-def run_measured(tmp_path: Path, *args: str, ballast_mib: int = 0) -> tuple[subprocess.CompletedProcess, int]:
-    """Run mcli ARGS in a child process; return it and its peak RSS in bytes."""
+def run_measured(tmp_path: Path, *args: str, ballast_mib: int = 0,
+                 stdout_file: Path | None = None) -> tuple[subprocess.CompletedProcess, int]:
+    """Run mcli ARGS in a child process (its stdout into STDOUT_FILE if given, for output too
+    big to hold); return it and its peak RSS in bytes."""
     report = tmp_path / "peak-rss"
     env = {**os.environ, "PEAK_RSS_FILE": str(report), "BALLAST_MIB": str(ballast_mib or "")}
-    proc = subprocess.run([sys.executable, "-c", WRAPPER, *args], capture_output=True,
-                          env=env, cwd=tmp_path, timeout=120)
+    command = [sys.executable, "-c", WRAPPER, *args]
+    if stdout_file is None:
+        proc = subprocess.run(command, capture_output=True, env=env, cwd=tmp_path, timeout=120)
+    else:
+        with stdout_file.open("wb") as out:
+            proc = subprocess.run(command, stdout=out, stderr=subprocess.PIPE, env=env, cwd=tmp_path,
+                                  timeout=120)
     return proc, int(report.read_text())

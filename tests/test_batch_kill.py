@@ -180,3 +180,42 @@ def test_two_starts_at_once_make_one_run(api, slow, command, tmp_path):
     if codes == [0, 1]:
         assert "is in progress in another mcli process" in errors
     assert (slow.uploads, len(slow.jobs)) == (1, 1)
+
+
+# -- the --via batch route of an analysis command -------------------------------------------------
+
+TEXTS = 12
+
+
+@pytest.fixture
+def embed_route(api, slow, tmp_path):
+    """`mcli embeddings -f corpus.txt --via batch`, and what the online route prints for it."""
+    from tests.fakeapi.analysis import online_embeddings
+
+    slow.dims = 4
+    api.add("POST", "/v1/embeddings", online_embeddings(4), optional=True)
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("".join(f"sentence {n}\n" for n in range(TEXTS)))
+    args = ["embeddings", "-f", str(corpus), "-o", "jsonl"]
+    code, online, err = finish(args, tmp_path)
+    assert code == 0, err
+    return [*args, "--via", "batch", "--interval", "1"], online
+
+
+@pytest.mark.parametrize("moments", [
+    pytest.param([UPLOAD_IN_FLIGHT, CREATE_IN_FLIGHT, WATCHING, DOWNLOADING], id="in-flight"),
+    pytest.param([UPLOAD_ANSWERED, CREATE_ANSWERED, WATCHING], id="answered"),
+])
+def test_via_batch_killed_at_each_moment_then_started_again_pays_once_and_prints_all(api, slow, embed_route,
+                                                                                    tmp_path, moments):
+    command, online = embed_route
+    for number, moment in enumerate(moments, 1):
+        kill_at(api, command, moment, tmp_path, number)
+    code, out, err = finish(command, tmp_path)
+    assert code == 0, err[-3000:]
+    assert (slow.uploads, len(slow.jobs)) == (1, 1), err[-3000:]
+    assert out == online  # complete, in input order, though the server shuffled its lines
+    sent = len(api.requests)
+    code, again, err = finish(command, tmp_path)
+    assert (code, again) == (0, online), err
+    assert len(api.requests) == sent  # a finished run prints its saved results, sending nothing

@@ -41,8 +41,7 @@ def outcome_of(line: Any) -> tuple[str, Any, str | None]:
     """(custom_id, response body, error message or None) of one result line."""
     if not isinstance(line, dict):
         return "", None, f"not a result line: {str(line)[:200]}"
-    custom_id = line.get("custom_id")
-    custom_id = custom_id if isinstance(custom_id, str) else json.dumps(custom_id)
+    custom_id = str(line.get("custom_id", ""))
     response = line.get("response") if isinstance(line.get("response"), dict) else {}
     body = response.get("body")
     if line.get("error"):

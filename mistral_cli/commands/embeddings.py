@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.commands.shared import text_batches as b
-from mistral_cli.commands.shared.via import NewOpt, Via, ViaOpt, check_route
-from mistral_cli.commands.shared.watching import DEFAULT_INTERVAL, IntervalOpt, check_interval
+from mistral_cli.commands.shared.via import IntervalOpt, NewOpt, Via, ViaOpt, check_route
+from mistral_cli.commands.shared.watching import DEFAULT_INTERVAL, check_interval
 from mistral_cli.errors import UnexpectedResponse
 from mistral_cli.models.shape import need_int, need_numbers
 from mistral_cli.options import OutputOpt, env_of, epilog
@@ -33,7 +33,7 @@ def register(root: typer.Typer) -> None:
         "mcli embeddings --input-file corpus.txt > vectors.jsonl",
         "cat corpus.txt | mcli embeddings --batch-size 128 --concurrency 8 > vectors.jsonl",
         "mcli embeddings --input-file corpus.txt --skip 12800 >> vectors.jsonl",
-        "mcli embeddings --input-file corpus.txt --via batch > vectors.jsonl   # half price; run again to resume",
+        "mcli embeddings -f corpus.txt --via batch > vectors.jsonl   # half price",
         'mcli embeddings "hello" -o json | jq ".data[0].embedding | length"'))(embeddings)
 
 

@@ -19,10 +19,9 @@ def progress_bar(env: Env, description: str, total: int | None) -> Iterator[Call
     if not env.stderr_styled:
         yield lambda _done, _total: None
         return
-    from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
-                               TimeRemainingColumn, TransferSpeedColumn)
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
-    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), DownloadColumn(),
+    with Progress(description_column(), BarColumn(), DownloadColumn(),
                   TransferSpeedColumn(), TimeRemainingColumn(), console=env.err_console,
                   transient=True) as progress:
         task = progress.add_task(safe_text(description), total=total)
@@ -31,6 +30,18 @@ def progress_bar(env: Env, description: str, total: int | None) -> Iterator[Call
             progress.update(task, completed=done, total=new_total or total)
 
         yield update
+
+
+DESCRIPTION_WIDTH = 32  # a bar's text is cut with … beyond this, so the bar fits 80 columns
+
+
+def description_column() -> Any:
+    """The column of a bar's text (plain, one line, cut with … past DESCRIPTION_WIDTH)."""
+    from rich.progress import TextColumn
+    from rich.table import Column
+
+    return TextColumn("{task.description}", markup=False,
+                      table_column=Column(max_width=DESCRIPTION_WIDTH, no_wrap=True, overflow="ellipsis"))
 
 
 class CountBar:
@@ -54,6 +65,6 @@ def count_bar(env: Env, description: str) -> Iterator[CountBar]:
     """A Rich bar of counted items (requests, steps) on stderr; it stays when done."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+    with Progress(description_column(), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TextColumn("{task.fields[detail]}", markup=False), console=env.err_console) as progress:
         yield CountBar(progress, progress.add_task(safe_text(description), total=None, detail=""))

@@ -8,10 +8,14 @@ the test controls, and their output and error files can be downloaded.
 
 A job waits QUEUED for `queued_for` seconds, then answers one request every `per_request`
 seconds while RUNNING; when all are answered it ends with `outcome`, with an output file
-(one line per succeeded request: a chat completion whose text is `answer to <prompt>`) and an
-error file (one line per failed request). Cancelling makes it CANCELLATION_REQUESTED, then
-CANCELLED with what was answered so far at the next advance. `outage` answers chosen job
+(one line per succeeded request) and an error file (one line per failed request).
+Cancelling makes it CANCELLATION_REQUESTED, then CANCELLED with what was answered so far at the next advance. `outage` answers chosen job
 polls with an error instead. The server still validates every request against the spec.
+
+Each request is answered as its endpoint would answer it (a chat completion whose text is
+`answer to <prompt>`; embeddings and moderations from tests/fakeapi/analysis.py, so every
+text gets an answer of its own), after checking it against the spec as that endpoint's
+request with the job's model (the first `checked_requests` of a job).
 
 As the real service may, a job writes its output lines in an order of its own (`shuffle`,
 seeded). `uploads` counts the uploads the server accepted and `jobs` holds every job
@@ -67,6 +71,7 @@ class BatchJobs:
     advance_per_poll: float = 0.0
     shuffle: bool = True
     dims: int = 8  # the length of an embedding the simulator answers
+    checked_requests: int = 1000  # a job's first requests checked against the spec (the rest: not)
     seed: int = 0
     uploads: int = 0  # uploads accepted
     jobs: dict[str, Job] = field(default_factory=dict)
@@ -223,7 +228,8 @@ class BatchJobs:
         request (with the job's model), as the real service would run it."""
         endpoint, model = job.body["endpoint"], job.body["model"]
         request = {**body, "model": model} if isinstance(body, dict) else body
-        for problem in specmod.validate_request("POST", endpoint, body=json.dumps(request).encode(),
+        checked = int(custom_id) < self.checked_requests if custom_id.isdigit() else True
+        for problem in () if not checked else specmod.validate_request("POST", endpoint, body=json.dumps(request).encode(),
                                                 content_type="application/json",
                                                 headers={"Authorization": "Bearer batch"}):
             self.api.server_errors.append(f"batch request {custom_id}: {problem}")

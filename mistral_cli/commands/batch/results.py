@@ -72,27 +72,10 @@ def print_answers(env: "Env", job: "BatchJob") -> None:
 
 def read_result(line: Any) -> tuple[str, str, str | None]:
     """(custom_id, answer text, error message or None) of one result line."""
-    if not isinstance(line, dict):
-        return "", "", f"not a result line: {str(line)[:200]}"
-    custom_id = str(line.get("custom_id", ""))
-    response = line.get("response") if isinstance(line.get("response"), dict) else {}
-    body = response.get("body")
-    error = line.get("error")
-    if error:
-        return custom_id, "", _message(error)
-    status = response.get("status_code")
-    if isinstance(status, int) and not 200 <= status < 300:
-        return custom_id, "", f"HTTP {status}: {_message(body)}"
-    return custom_id, answer_text(body), None
+    from mistral_cli.batchrun.in_order import outcome_of
 
-
-def _message(value: Any) -> str:
-    """The message of an error object, or the value as compact JSON."""
-    if isinstance(value, dict):
-        message = value.get("message") or value.get("detail")
-        if isinstance(message, str):
-            return message
-    return value if isinstance(value, str) else dumps(value)
+    custom_id, body, error = outcome_of(line)
+    return custom_id, "" if error is not None else answer_text(body), error
 
 
 def answer_text(body: Any) -> str:

@@ -10,8 +10,8 @@ import typer
 
 from mistral_cli.commands.shared import text_batches as b
 from mistral_cli.commands.classifiers import verdicts as v
-from mistral_cli.commands.shared.via import NewOpt, Via, ViaOpt, check_route
-from mistral_cli.commands.shared.watching import DEFAULT_INTERVAL, IntervalOpt, check_interval
+from mistral_cli.commands.shared.via import IntervalOpt, NewOpt, Via, ViaOpt, check_route
+from mistral_cli.commands.shared.watching import DEFAULT_INTERVAL, check_interval
 from mistral_cli.errors import UsageError
 from mistral_cli.options import OutputOpt, env_of, epilog
 from mistral_cli.render.combined_json import CombinedJson
@@ -61,7 +61,7 @@ def register(root: typer.Typer) -> None:
     "cat comments.txt | mcli classifiers moderate > verdicts.jsonl",
     "mcli classifiers moderate --input-file post.txt --fail-on any && publish post.txt",
     "mcli classifiers moderate -f comments.txt --fail-on violence_and_threats,selfharm --threshold 0.4",
-    "mcli classifiers moderate -f forum-dump.txt --via batch > verdicts.jsonl   # half price",
+    "mcli classifiers moderate -f posts.txt --via batch > verdicts.jsonl",
     'mcli classifiers moderate "text" -o text'))
 def moderate(ctx: typer.Context, texts: TextsArg = None, model: ModerationModelOpt = None,
              input_file: b.InputFileOpt = None, no_stdin: b.NoStdinOpt = False,

@@ -13,7 +13,9 @@ from typing import Annotated
 
 import typer
 
+from mistral_cli.commands.shared.watching import MIN_INTERVAL, POLL_CAP
 from mistral_cli.errors import UsageError
+from mistral_cli.inputs import MAX_INTERVAL
 
 ROUTE = "Route"
 
@@ -32,6 +34,10 @@ ViaOpt = Annotated[Via, typer.Option(
 NewOpt = Annotated[bool, typer.Option(
     "--new", rich_help_panel=ROUTE,
     help="With --via batch: start a separate run, even if the same inputs ran before.")]
+IntervalOpt = Annotated[float, typer.Option(
+    "--interval", metavar="SECONDS", rich_help_panel=ROUTE,
+    help=f"With --via batch: seconds between polls of the job at first, {MIN_INTERVAL:g} to "
+         f"{MAX_INTERVAL:g} (grows while nothing changes, up to {POLL_CAP:g}).")]
 
 # option (parameter name) -> why it has no meaning on the batch route
 ONLINE_ONLY = {
