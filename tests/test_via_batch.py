@@ -110,6 +110,7 @@ def test_moderate_chat_via_batch_sends_one_request_per_conversation(cli, sim, tm
     (["--via", "batch", "-j", "2"], "--concurrency does not apply with --via batch"),
     (["--new"], "--new applies only with --via batch"),
     (["--interval", "30"], "--interval applies only with --via batch"),
+    (["--via", "batch", "--interval", "0.1"], "--interval"),
 ])
 def test_an_option_the_route_cannot_honour_is_refused_before_anything_is_sent(cli, sim, corpus, args, said):
     result = cli("embeddings", "-f", corpus, *args)

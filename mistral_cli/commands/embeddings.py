@@ -9,7 +9,7 @@ import typer
 
 from mistral_cli.commands.shared import text_batches as b
 from mistral_cli.commands.shared.via import IntervalOpt, NewOpt, Via, ViaOpt, check_route
-from mistral_cli.commands.shared.watching import DEFAULT_INTERVAL, check_interval
+from mistral_cli.commands.shared.watching import DEFAULT_INTERVAL
 from mistral_cli.errors import UnexpectedResponse
 from mistral_cli.models.shape import need_int, need_numbers
 from mistral_cli.options import OutputOpt, env_of, epilog
@@ -56,9 +56,8 @@ def embeddings(
 ) -> None:
     """Embed texts: one vector per input, in input order (jsonl off a terminal)."""
     env = env_of(ctx)
-    check_route(ctx, via)
+    check_route(ctx, via, interval)
     b.check_batching(batch_size, concurrency, skip)
-    check_interval(interval)
     inputs = b.read_inputs(env, texts, input_file, no_stdin)
     chosen = env.model("model.embeddings", model)
     writer = make_writer(env, b.line_format(env, output), skip)

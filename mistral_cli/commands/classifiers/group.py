@@ -11,7 +11,7 @@ import typer
 from mistral_cli.commands.shared import text_batches as b
 from mistral_cli.commands.classifiers import verdicts as v
 from mistral_cli.commands.shared.via import IntervalOpt, NewOpt, Via, ViaOpt, check_route
-from mistral_cli.commands.shared.watching import DEFAULT_INTERVAL, check_interval
+from mistral_cli.commands.shared.watching import DEFAULT_INTERVAL
 from mistral_cli.errors import UsageError
 from mistral_cli.options import OutputOpt, env_of, epilog
 from mistral_cli.render.combined_json import CombinedJson
@@ -71,11 +71,7 @@ def moderate(ctx: typer.Context, texts: TextsArg = None, model: ModerationModelO
              via: ViaOpt = Via.online, new: NewOpt = False, interval: IntervalOpt = DEFAULT_INTERVAL,
              output: OutputOpt = OutputFormat.table) -> None:
     """Moderate texts: per-category scores and flags, one result per input."""
-    env = env_of(ctx)
-    check_route(ctx, via)
-    check_interval(interval)
-    chosen = env.model("model.moderation", model)
-    gate = moderation_gate(fail_on, threshold)
+    env, chosen, gate = _moderation(ctx, via, interval, model, fail_on, threshold)
     if via is Via.batch:
         _texts_via_batch(env, chosen, texts, input_file, no_stdin, skip, gate, output, new, interval)
         return
@@ -108,11 +104,7 @@ def moderate_chat(ctx: typer.Context, messages: MessagesOpt, model: ModerationMo
                   via: ViaOpt = Via.online, new: NewOpt = False, interval: IntervalOpt = DEFAULT_INTERVAL,
                   output: OutputOpt = OutputFormat.table) -> None:
     """Moderate one conversation, or a list of them."""
-    env = env_of(ctx)
-    check_route(ctx, via)
-    check_interval(interval)
-    chosen = env.model("model.moderation", model)
-    gate = moderation_gate(fail_on, threshold)
+    env, chosen, gate = _moderation(ctx, via, interval, model, fail_on, threshold)
     if via is Via.batch:
         _chats_via_batch(env, chosen, messages, gate, output, new, interval)
         return
@@ -127,6 +119,14 @@ def classify_chat(ctx: typer.Context, model: ClassifierModelOpt, messages: Messa
                   output: OutputOpt = OutputFormat.table) -> None:
     """Classify one conversation, or a list of them, with a classifier model."""
     _run_chats(env_of(ctx), "classify_chat", model, messages, v.make_gate(fail_on, threshold), output)
+
+
+def _moderation(ctx: typer.Context, via: Via, interval: float, model: str | None, fail_on: str | None,
+                threshold: str | None) -> tuple["Env", str, v.Gate]:
+    """A moderation command's env, model and gate, its route's options checked first."""
+    env = env_of(ctx)
+    check_route(ctx, via, interval)
+    return env, env.model("model.moderation", model), moderation_gate(fail_on, threshold)
 
 
 def moderation_gate(fail_on: str | None, threshold: str | None) -> v.Gate:

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from mistral_cli.commands.shared.watching import MIN_INTERVAL, POLL_CAP
+from mistral_cli.commands.shared.watching import MIN_INTERVAL, POLL_CAP, check_interval
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import MAX_INTERVAL
 
@@ -51,8 +51,10 @@ BATCH_ONLY = {
 }
 
 
-def check_route(ctx: typer.Context, via: Via) -> None:
-    """Refuse (exit 2) an option given on the command line that the chosen route cannot honour."""
+def check_route(ctx: typer.Context, via: Via, interval: float) -> None:
+    """Refuse (exit 2) an option given on the command line that the chosen route cannot
+    honour, and an --interval out of bounds."""
+    check_interval(interval)
     refused = ONLINE_ONLY if via is Via.batch else BATCH_ONLY
     for name, reason in refused.items():
         if _given(ctx, name):
