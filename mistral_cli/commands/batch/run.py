@@ -35,12 +35,14 @@ RUN_COLUMNS = (
     Column("TAG", "tag", "id", priority=0),
     Column("STATE", "state"),
     Column("JOB", "job_id", "id", priority=2),
-    Column("INPUTS", _inputs, priority=4),
-    Column("RESULTS", lambda run: (run.get("results") or {}).get("dir"), priority=5),
+    Column("INPUTS", _inputs, priority=5),
+    Column("RESULTS", lambda run: (run.get("results") or {}).get("dir"), priority=6),
     Column("UPDATED", "updated_at", "time", priority=3),
+    Column("KIND", "kind", priority=4),  # last: the TSV's columns before it keep their places
 )
 RUN_FIELDS = (
-    *RUN_COLUMNS[:3],
+    *RUN_COLUMNS[:2],
+    Column("JOB", "job_id", "id"),
     Column("KIND", "kind"),
     Column("SERVER", "server"),
     Column("PROFILE", "profile"),

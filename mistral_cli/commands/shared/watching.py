@@ -277,7 +277,8 @@ def finish(env: "Env", adapter: Adapter, body: dict, output: OutputFormat, quiet
         write_lines(env, [adapter.final_text(job)])
     if adapter.state(job) == FAILED:
         raise adapter.failure(job)
-    adapter.ended(env, job)
+    if not quiet:  # a quiet watch's caller reports the end itself
+        adapter.ended(env, job)
     return job
 
 
