@@ -9,7 +9,7 @@ import typer
 
 from mistral_cli.commands.shared import text_batches as b
 from mistral_cli.commands.shared.via import IntervalOpt, NewOpt, Via, ViaOpt, check_route
-from mistral_cli.commands.shared.watching import DEFAULT_INTERVAL
+from mistral_cli.inputs import DEFAULT_INTERVAL
 from mistral_cli.errors import UnexpectedResponse
 from mistral_cli.models.shape import need_int, need_numbers
 from mistral_cli.options import OutputOpt, env_of, epilog

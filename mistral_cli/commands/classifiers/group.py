@@ -11,7 +11,7 @@ import typer
 from mistral_cli.commands.shared import text_batches as b
 from mistral_cli.commands.classifiers import verdicts as v
 from mistral_cli.commands.shared.via import IntervalOpt, NewOpt, Via, ViaOpt, check_route
-from mistral_cli.commands.shared.watching import DEFAULT_INTERVAL
+from mistral_cli.inputs import DEFAULT_INTERVAL
 from mistral_cli.errors import UsageError
 from mistral_cli.options import OutputOpt, env_of, epilog
 from mistral_cli.render.combined_json import CombinedJson

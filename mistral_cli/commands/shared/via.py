@@ -13,9 +13,8 @@ from typing import Annotated
 
 import typer
 
-from mistral_cli.commands.shared.watching import MIN_INTERVAL, POLL_CAP, check_interval
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import MAX_INTERVAL
+from mistral_cli.inputs import MAX_INTERVAL, MIN_INTERVAL, POLL_CAP, check_interval
 
 ROUTE = "Route"
 

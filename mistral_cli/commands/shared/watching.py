@@ -5,7 +5,7 @@ fetches the job, classifies its status (running / succeeded / failed), gives its
 (done, total) when it has one, the lines that tell what changed, the terminal view and the
 final text value. The engine owns the rest, the same for every kind:
 
-- one `--interval` rule: at least MIN_INTERVAL, at most MAX_INTERVAL seconds, checked where
+- one `--interval` rule (inputs.py): at least MIN_INTERVAL, at most MAX_INTERVAL seconds, checked where
   the option is parsed (before anything is sent), growing up to POLL_CAP while nothing changes;
 - one output contract: on a terminal a live view; off a terminal one line per change on
   stdout; `-o jsonl` the whole job body each time it changes; `-o json` the final body;
@@ -27,26 +27,19 @@ import typer
 
 from mistral_cli.api.poll import poll
 from mistral_cli.errors import JobFailedError, MCLIError
-from mistral_cli.inputs import MAX_INTERVAL, check_number
+from mistral_cli.inputs import (DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL, POLL_CAP,  # the interval rule,
+                                check_interval)  # noqa: F401 (check_interval: for the watch commands)
 from mistral_cli.render.output import OutputFormat, dumps, write_json, write_lines, write_lines_raw
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
 
 RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
-DEFAULT_INTERVAL = 5.0
-MIN_INTERVAL = 1.0
-POLL_CAP = 60.0  # the interval grows while nothing changes, up to this (or --interval if longer)
 
 IntervalOpt = Annotated[float, typer.Option(
     "--interval", metavar="SECONDS",
     help=f"Seconds between polls at first, {MIN_INTERVAL:g} to {MAX_INTERVAL:g} "
          f"(grows while nothing changes, up to {POLL_CAP:g}).")]
-
-
-def check_interval(value: float) -> None:
-    """Refuse an --interval outside [MIN_INTERVAL, MAX_INTERVAL] (exit 2, nothing sent)."""
-    check_number(value, "--interval", MIN_INTERVAL, MAX_INTERVAL)
 
 
 @dataclass
