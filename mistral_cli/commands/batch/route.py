@@ -80,7 +80,8 @@ def run(env: "Env", route: Route, bodies: Iterable[tuple[int, dict]], first: int
     return requests.count
 
 
-def _results(env: "Env", batch_run: "BatchRun", route: Route) -> tuple["BatchJob", JobFailedError | None, list[Path]]:
+def _results(env: "Env", batch_run: "BatchRun",
+             route: Route) -> tuple["BatchJob", JobFailedError | None, list[Path]]:
     """The run's ended job, its failure (if it ended badly) and its saved result files: saved
     before (no request), or the job followed to its end and its files downloaded now."""
     from mistral_cli.commands.batch.watch import BatchAdapter
