@@ -8,22 +8,10 @@ import pytest
 
 from tests.fakeapi import error_422, json_response
 from tests.fakeapi.defaults import FILE_ID, JOB_ID, completion_job
-from tests.fakeapi.ft_jobs import ESTIMATE, FineTuningSim
+from tests.fakeapi.ft_jobs import ESTIMATE
+from tests.fine_tuning_helpers import CHAT_LINE, sim, train  # noqa: F401 (fixtures)
 
 WANDB_KEY = "w" * 40
-CHAT_LINE = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}
-
-
-@pytest.fixture
-def sim(api):
-    return FineTuningSim(api).install()
-
-
-@pytest.fixture
-def train(tmp_path):
-    path = tmp_path / "train.jsonl"
-    path.write_text((json.dumps(CHAT_LINE) + "\n") * 3)
-    return path
 
 
 def tsv(text: str) -> dict[str, str]:

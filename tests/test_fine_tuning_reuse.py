@@ -8,22 +8,9 @@ import json
 import pytest
 
 from tests.fakeapi import json_response
-from tests.fakeapi.ft_jobs import FineTuningSim
+from tests.fine_tuning_helpers import CHAT_LINE, sim, train  # noqa: F401 (fixtures)
 
-CHAT_LINE = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}
 CREATE = ("fine-tuning", "create", "--model", "open-mistral-7b", "--training-steps", "10")
-
-
-@pytest.fixture
-def sim(api):
-    return FineTuningSim(api).install()
-
-
-@pytest.fixture
-def train(tmp_path):
-    path = tmp_path / "train.jsonl"
-    path.write_text((json.dumps(CHAT_LINE) + "\n") * 3)
-    return path
 
 
 def uploads(api) -> int:
