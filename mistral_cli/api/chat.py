@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mistral_cli.api.operations import OPERATIONS
+from mistral_cli.api.operations import generate, generate_stream
 from mistral_cli.http.client import HTTPClient
 
-OPERATION = OPERATIONS["chat.complete"]
+OPERATION = "chat.complete"
 
 
 def complete(client: HTTPClient, body: dict) -> dict:
-    """POST /v1/chat/completions without streaming; return the chat.completion body."""
-    return client.call(OPERATION.method, OPERATION.template, json_body={**body, "stream": False},
-                       effect=OPERATION.effect)
+    """The whole chat.completion body."""
+    return generate(client, OPERATION, body)
 
 
 def stream(client: HTTPClient, body: dict) -> Iterator[dict]:
-    """POST /v1/chat/completions with `stream: true`; yield each chat.completion.chunk."""
-    return client.events(OPERATION.method, OPERATION.template, json_body={**body, "stream": True},
-                         effect=OPERATION.effect)
+    """Each chat.completion chunk of the streamed answer."""
+    return generate_stream(client, OPERATION, body)

@@ -1,22 +1,20 @@
-"""Fill-in-the-middle completions (tag `fim`): POST /v1/fim/completions."""
+"""Fill-in-the-middle completions (tag `fim`): POST /v1/fim/completions, whole or as a stream of chunks."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mistral_cli.api.operations import OPERATIONS
+from mistral_cli.api.operations import generate, generate_stream
 from mistral_cli.http.client import HTTPClient
 
-OPERATION = OPERATIONS["fim.complete"]
+OPERATION = "fim.complete"
 
 
 def complete(client: HTTPClient, body: dict) -> dict:
-    """POST /v1/fim/completions without streaming; return the completion body."""
-    return client.call(OPERATION.method, OPERATION.template, json_body={**body, "stream": False},
-                       effect=OPERATION.effect)
+    """The whole completion body."""
+    return generate(client, OPERATION, body)
 
 
 def stream(client: HTTPClient, body: dict) -> Iterator[dict]:
-    """POST /v1/fim/completions with `stream: true`; yield each completion chunk."""
-    return client.events(OPERATION.method, OPERATION.template, json_body={**body, "stream": True},
-                         effect=OPERATION.effect)
+    """Each completion chunk of the streamed answer."""
+    return generate_stream(client, OPERATION, body)

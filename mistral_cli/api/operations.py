@@ -131,3 +131,15 @@ def call(client: HTTPClient, name: str, *ids: str, **kw: Any) -> Any:
     decoded body (keywords as HTTPClient.call takes them)."""
     operation = OPERATIONS[name]
     return client.call(operation.method, operation.path(*ids), effect=operation.effect, **kw)
+
+
+def generate(client: HTTPClient, name: str, body: dict) -> Any:
+    """The generation operation NAME (chat, agents, fim) without streaming: the whole body."""
+    return call(client, name, json_body={**body, "stream": False})
+
+
+def generate_stream(client: HTTPClient, name: str, body: dict) -> Any:
+    """The generation operation NAME with `stream: true`: an iterator of its chunks."""
+    operation = OPERATIONS[name]
+    return client.events(operation.method, operation.template, json_body={**body, "stream": True},
+                         effect=operation.effect)
