@@ -162,6 +162,7 @@ def test_a_failed_job_without_results_exits_5_and_the_next_start_does_not_pay_ag
     assert first.stdout == ""
     again = cli("embeddings", "-f", corpus, "--via", "batch")
     assert again.exit_code == 5 and "CANCELLED" in again.stderr
+    assert "--new starts a separate run" in again.stderr
     assert sim.uploads == 1 and len(sim.jobs) == 1
     fresh = cli("embeddings", "-f", corpus, "--via", "batch", "--new")
     assert fresh.exit_code == 5
@@ -229,6 +230,7 @@ def test_the_run_shows_in_batch_runs(cli, sim, corpus):
     runs = cli("batch", "runs", "-o", "json")
     [run] = json.loads(runs.stdout)
     assert run["kind"] == "embeddings" and run["state"] == "saved"
+    assert run["inputs"] == [f"{len(TEXTS)} input(s) from {corpus}"]
     assert run["results"]["dir"].endswith(run["tag"])
 
 

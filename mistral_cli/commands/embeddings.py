@@ -89,7 +89,7 @@ def via_batch(env: "Env", inputs: b.Inputs, model: str, skip: int, writer: "Writ
         writer.batch(b.Batch(outcome.number, [route.request_text(outcome.request)], 0), body)
 
     bodies = ((number, {"input": [text]}) for number, text in b.numbered(inputs.texts, skip))
-    return route.run(env, route.Route("embeddings", "/v1/embeddings", model, new, interval),
+    return route.run(env, route.Route("embeddings", "/v1/embeddings", model, new, interval, inputs.source),
                      bodies, skip, write, writer.finish)
 
 

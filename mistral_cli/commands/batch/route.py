@@ -44,6 +44,8 @@ class Route:
     model: str
     fresh: bool
     interval: float
+    source: str  # where the inputs come from, for messages and `mcli batch runs`
+    unit: str = "input"
 
 
 @dataclass
@@ -72,7 +74,7 @@ def run(env: "Env", route: Route, bodies: Iterable[tuple[int, dict]], first: int
         if requests.count == 0:
             return 0
         spec = RunSpec(route.kind, route.endpoint, route.model,
-                       [LocalInput(requests.path, f"the requests of {requests.count} input(s)")])
+                       [LocalInput(requests.path, f"{requests.count} {route.unit}(s) from {route.source}")])
         with open_run(env, spec, fresh=route.fresh) as batch_run:
             job, failed, files = _results(env, batch_run, route)
             failures = _write_in_order(env, requests, files, write)
@@ -89,11 +91,15 @@ def _results(env: "Env", batch_run: "BatchRun",
 
     folder = _folder(env, batch_run.tag)
     body = batch_run.record.final_job
+    ended_before = body is not None
     if body is None:
         body = _follow(env, batch_run, route)
     job = BatchJob.of(body)
     adapter = BatchAdapter()
     failed = adapter.failure(job) if adapter.state(job) == "failed" else None
+    if failed is not None and ended_before:
+        failed.hint = (f"this is batch run {batch_run.tag} again, as it ended; --new starts a separate "
+                       "run (a new job, billed again)")
     saved = batch_run.saved_files(folder)
     if saved is not None:
         env.info(f"batch run {batch_run.tag} ended ({job.status_text}): printing its saved results; "

@@ -196,8 +196,8 @@ def _texts_via_batch(env: "Env", model: str, texts: list[str] | None, input_file
         writer.batch(b.Batch(outcome.number, [route.request_text(outcome.request)], 0), body)
 
     bodies = ((number, {"input": [text]}) for number, text in b.numbered(inputs.texts, skip))
-    sent = route.run(env, route.Route("classifiers moderate", "/v1/moderations", model, new, interval),
-                     bodies, skip, write, writer.finish)
+    moderations = route.Route("classifiers moderate", "/v1/moderations", model, new, interval, inputs.source)
+    sent = route.run(env, moderations, bodies, skip, write, writer.finish)
     b.require_some(sent, skip)
 
 
@@ -215,8 +215,10 @@ def _chats_via_batch(env: "Env", model: str, path: Path, gate: v.Gate, output: O
         writer.batch(b.Batch(outcome.number, [last_text(outcome.request["input"])], 0), body)
 
     bodies = ((number, {"input": conversation}) for number, conversation in enumerate(conversations))
-    route.run(env, route.Route("classifiers moderate-chat", "/v1/chat/moderations", model, new, interval),
-              bodies, 0, write, writer.finish)
+    source = "standard input" if str(path) == "-" else str(path)
+    moderations = route.Route("classifiers moderate-chat", "/v1/chat/moderations", model, new, interval, source,
+                              "conversation")
+    route.run(env, moderations, bodies, 0, write, writer.finish)
 
 
 def read_conversations(env: "Env", path: Path) -> tuple[list[list[dict]], bool]:

@@ -65,10 +65,11 @@ class Batch:
 
 @dataclass(frozen=True)
 class Inputs:
-    """Where the texts come from, and how many bytes they hold when that is known."""
+    """The texts, how many bytes they hold when that is known, and where they come from."""
 
     texts: Iterable[str]
     total: int | None
+    source: str = "standard input"
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -78,11 +79,11 @@ def read_inputs(env: "Env", texts: list[str] | None, input_file: str | None, no_
     if texts and input_file is not None:
         raise UsageError("give texts as arguments or with --input-file, not both")
     if texts:
-        return Inputs(texts, sum(len(text.encode()) + 1 for text in texts))
+        return Inputs(texts, sum(len(text.encode()) + 1 for text in texts), "the arguments")
     if input_file == "-":
         return Inputs(lines(env.stdin), None)
     if input_file is not None:
-        return Inputs(file_lines(Path(input_file)), _size(Path(input_file)))
+        return Inputs(file_lines(Path(input_file)), _size(Path(input_file)), input_file)
     if no_stdin or env.stdin_isatty or env.stdin is None:
         raise UsageError("no input: give TEXT arguments, --input-file FILE, or pipe lines on stdin")
     return Inputs(lines(env.stdin), None)
