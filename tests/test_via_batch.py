@@ -290,3 +290,25 @@ def test_a_custom_id_out_of_range_is_set_aside(cli, sim, corpus):
     assert batch.exit_code == 0, batch.stderr
     assert len(batch.stdout.splitlines()) == len(TEXTS)
     assert "1 result line(s) set aside: a custom_id of no input sent" in batch.stderr
+
+
+def test_ctrl_c_while_printing_says_the_results_come_again_for_free(cli, sim, corpus, monkeypatch):
+    from mistral_cli.commands import embeddings
+
+    first = cli("embeddings", "-f", corpus, "-o", "jsonl", "--via", "batch")
+    printed = []
+    original = embeddings.JsonlWriter.batch
+
+    def interrupted_at_the_fifth(self, batch, body):
+        printed.append(batch.start)
+        if len(printed) == 5:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(embeddings.JsonlWriter, "batch", interrupted_at_the_fifth)
+    stopped = cli("embeddings", "-f", corpus, "-o", "jsonl", "--via", "batch")
+    assert stopped.exit_code == 130
+    assert "prints the results of batch run" in stopped.stderr and "sending nothing" in stopped.stderr
+    monkeypatch.setattr(embeddings.JsonlWriter, "batch", original)
+    again = cli("embeddings", "-f", corpus, "-o", "jsonl", "--via", "batch")
+    assert again.stdout == first.stdout
+    assert (sim.uploads, len(sim.jobs)) == (1, 1)

@@ -77,7 +77,12 @@ def run(env: "Env", route: Route, bodies: Iterable[tuple[int, dict]], first: int
                        [LocalInput(requests.path, f"{requests.count} {route.unit}(s) from {route.source}")])
         with open_run(env, spec, fresh=route.fresh) as batch_run:
             job, failed, files = _results(env, batch_run, route)
-            failures = _write_in_order(env, requests, files, write)
+            try:
+                failures = _write_in_order(env, requests, files, write)
+            except KeyboardInterrupt:
+                env.info(f"interrupted: the same command prints the results of batch run {batch_run.tag} "
+                         "again, sending nothing")
+                raise
     _end(job, failed, failures, requests.count, finish)
     return requests.count
 
@@ -105,7 +110,11 @@ def _results(env: "Env", batch_run: "BatchRun",
         env.info(f"batch run {batch_run.tag} ended ({job.status_text}): printing its saved results; "
                  "nothing is sent")
         return job, failed, saved
-    return job, failed, _download(env, batch_run, job, failed, folder)
+    try:
+        return job, failed, _download(env, batch_run, job, failed, folder)
+    except KeyboardInterrupt:
+        env.info(f"interrupted: the same command resumes batch run {batch_run.tag} and downloads its results")
+        raise
 
 
 def _follow(env: "Env", batch_run: "BatchRun", route: Route) -> dict:
