@@ -18,14 +18,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
-from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from mistral_cli.config.paths import data_dir
 from mistral_cli.store import StoreError
 from mistral_cli.store.content import title_of
-from mistral_cli.store.schema import connect, write_transaction
+from mistral_cli.store.schema import connect, guarded, write_transaction
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -45,8 +44,6 @@ _CONVERSATION_SELECT = """
 """
 # Times are stored to the second; `revision` (bumped on every write) orders writes within one.
 _NEWEST_FIRST = " ORDER BY c.updated_at DESC, c.revision DESC"
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def store_path(env: "Env") -> Path:
@@ -104,16 +101,7 @@ class StoredMessage:
     created_at: str
 
 
-def _guarded(method: F) -> F:
-    """Turn SQLite errors raised by METHOD into StoreError naming the database file."""
-    @wraps(method)
-    def wrapper(self: "ConversationStore", *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except sqlite3.Error as exc:
-            raise StoreError(f"history database {self.path}: {exc}",
-                             hint="set `history = false` in the config to stop saving") from exc
-    return wrapper  # type: ignore[return-value]
+_guarded = guarded("history database", hint="set `history = false` in the config to stop saving")
 
 
 def utc_now() -> datetime:

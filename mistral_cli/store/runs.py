@@ -22,21 +22,18 @@ import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from mistral_cli.config.paths import data_dir
 from mistral_cli.store import StoreError
 from mistral_cli.store.conversations import DB_NAME, iso, utc_now
-from mistral_cli.store.schema import connect, write_transaction
+from mistral_cli.store.schema import connect, guarded, write_transaction
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
 
 STATES = ("new", "uploading", "creating", "created", "ended", "saved")  # in the order a run goes
-F = TypeVar("F", bound=Callable[..., Any])
-
 _RUN_COLUMNS = ("tag, fingerprint, kind, server, profile, inputs, state, create_sent_at, job_id, "
                 "final_job, results, created_at, updated_at")
 _UPLOAD_COLUMNS = "seq, source, name, bytes, sha256, sent_at, file_id"
@@ -109,15 +106,7 @@ def open_existing_journal(env: "Env") -> "RunJournal | None":
     return RunJournal(path) if path.exists() else None
 
 
-def _guarded(method: F) -> F:
-    """Turn SQLite errors raised by METHOD into StoreError naming the database file."""
-    @wraps(method)
-    def wrapper(self: "RunJournal", *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except sqlite3.Error as exc:
-            raise StoreError(f"batch run journal {self.path}: {exc}") from exc
-    return wrapper  # type: ignore[return-value]
+_guarded = guarded("batch run journal")
 
 
 def _json_or_none(text: str | None) -> Any:

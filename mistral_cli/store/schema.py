@@ -10,9 +10,11 @@ locked" whatever the busy timeout), and WAL lets readers go on while one process
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import wraps
 from pathlib import Path
+from typing import Any, TypeVar
 
 from mistral_cli.config.paths import private_file
 from mistral_cli.store import StoreError
@@ -101,6 +103,23 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def guarded(what: str, hint: str | None = None) -> Callable[[F], F]:
+    """A decorator for the methods of a store with a `path`: an SQLite error they raise becomes
+    a StoreError naming WHAT and the database file (with HINT)."""
+    def decorate(method: F) -> F:
+        @wraps(method)
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except sqlite3.Error as exc:
+                raise StoreError(f"{what} {self.path}: {exc}", hint=hint) from exc
+        return wrapper  # type: ignore[return-value]
+    return decorate
 
 
 def connect(path: Path) -> sqlite3.Connection:
