@@ -92,6 +92,7 @@ def _results(env: "Env", batch_run: "BatchRun",
     """The run's ended job, its failure (if it ended badly) and its saved result files: saved
     before (no request), or the job followed to its end and its files downloaded now."""
     from mistral_cli.commands.batch.watch import BatchAdapter
+    from mistral_cli.commands.shared.watching import FAILED
     from mistral_cli.models.batch import BatchJob
 
     folder = _folder(env, batch_run.tag)
@@ -101,7 +102,7 @@ def _results(env: "Env", batch_run: "BatchRun",
         body = _follow(env, batch_run, route)
     job = BatchJob.of(body)
     adapter = BatchAdapter()
-    failed = adapter.failure(job) if adapter.state(job) == "failed" else None
+    failed = adapter.failure(job) if adapter.state(job) == FAILED else None
     if failed is not None and ended_before:
         failed.hint = (f"this is batch run {batch_run.tag} again, as it ended; --new starts a separate "
                        "run (a new job, billed again)")
