@@ -312,3 +312,14 @@ def test_ctrl_c_while_printing_says_the_results_come_again_for_free(cli, sim, co
     again = cli("embeddings", "-f", corpus, "-o", "jsonl", "--via", "batch")
     assert again.stdout == first.stdout
     assert (sim.uploads, len(sim.jobs)) == (1, 1)
+
+
+def test_with_failed_inputs_json_output_is_still_one_whole_body(cli, sim, corpus):
+    sim.fail_ids = {"0", "22"}
+    batch = cli("embeddings", "-f", corpus, "-o", "json", "--via", "batch")
+    assert batch.exit_code == 1
+    body = json.loads(batch.stdout)
+    assert len(body["data"]) == len(TEXTS) - 2
+    # each embedding keeps its input's index: the failed inputs leave gaps, never a shift
+    assert [item["index"] for item in body["data"]] == list(range(1, len(TEXTS) - 1))
+    assert "input 1: HTTP 400" in batch.stderr and "input 23: HTTP 400" in batch.stderr
