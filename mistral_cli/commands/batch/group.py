@@ -19,10 +19,11 @@ from mistral_cli.commands.batch import run as batch_run
 from mistral_cli.commands.batch.results import print_answers, save_results
 from mistral_cli.commands.batch.watch import BatchAdapter, watch_job
 from mistral_cli.commands.shared import watching
-from mistral_cli.commands.shared.watching import DEFAULT_INTERVAL, IntervalOpt, check_interval
+from mistral_cli.commands.shared.watching import IntervalOpt
 from mistral_cli.errors import MCLIError, UsageError
 from mistral_cli.generation.args import RANGES
-from mistral_cli.inputs import check_bound, check_datetime, check_number, check_paging, check_uuid, confirm
+from mistral_cli.inputs import (DEFAULT_INTERVAL, check_bound, check_datetime, check_interval, check_number,
+                                check_paging, check_uuid, confirm)
 from mistral_cli.models.batch_status import BatchStatus
 from mistral_cli.models.shape import need_object
 from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog

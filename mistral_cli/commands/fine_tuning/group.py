@@ -18,10 +18,10 @@ from mistral_cli.commands.fine_tuning import create as fine_tuning_create
 from mistral_cli.commands.fine_tuning import watch as fine_tuning_watch
 from mistral_cli.commands.fine_tuning.parse import parse_classifier_target, target_labels
 from mistral_cli.commands.shared import watching
-from mistral_cli.commands.shared.watching import IntervalOpt, check_interval
+from mistral_cli.commands.shared.watching import IntervalOpt
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import (check_datetime, check_paging, check_uuid, confirm, existing_file, is_stdin,
-                                stdin_as_file)
+from mistral_cli.inputs import (check_datetime, check_interval, check_paging, check_uuid, confirm, existing_file,
+                                is_stdin, stdin_as_file)
 from mistral_cli.models.fine_tuning_enums import JobStatus, JobType
 from mistral_cli.models.shape import need_listing, need_object
 from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog

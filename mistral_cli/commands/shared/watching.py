@@ -27,8 +27,7 @@ import typer
 
 from mistral_cli.api.poll import poll
 from mistral_cli.errors import JobFailedError, MCLIError
-from mistral_cli.inputs import (DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL, POLL_CAP,  # the interval rule,
-                                check_interval)  # noqa: F401 (check_interval: for the watch commands)
+from mistral_cli.inputs import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL, POLL_CAP
 from mistral_cli.render.output import OutputFormat, dumps, write_json, write_lines, write_lines_raw
 
 if TYPE_CHECKING:  # pragma: no cover
