@@ -83,14 +83,9 @@ def via_batch(env: "Env", inputs: b.Inputs, model: str, skip: int, writer: "Writ
     """Embed INPUTS as one batch job (commands/batch/route.py); the number of inputs sent."""
     from mistral_cli.commands.batch import route
 
-    def write(outcome) -> None:
-        """Print one input's vector, as online."""
-        body = checked(b.expect_items(outcome.body, "data", 1, REQUEST), 1)
-        writer.batch(b.Batch(outcome.number, [route.request_text(outcome.request)], 0), body)
-
-    bodies = ((number, {"input": [text]}) for number, text in b.numbered(inputs.texts, skip))
-    return route.run(env, route.Route("embeddings", "/v1/embeddings", model, new, interval, inputs.source),
-                     bodies, skip, write, writer.finish)
+    embeddings = route.Route("embeddings", "/v1/embeddings", model, new, interval, inputs.source)
+    return route.run_texts(env, embeddings, inputs.texts, skip,
+                           lambda body: checked(b.expect_items(body, "data", 1, REQUEST), 1), writer)
 
 
 def checked(body: dict, count: int) -> dict:

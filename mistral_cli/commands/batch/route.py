@@ -203,7 +203,21 @@ def _end(job: "BatchJob", failed: JobFailedError | None, failures: Failures, tot
         raise flagged
 
 
-def request_text(request: dict[str, Any]) -> str:
+def run_texts(env: "Env", route: Route, texts: Iterable[str], skip: int, check: Callable[[Any], dict],
+              writer: Any) -> int:
+    """Send each text after the first SKIP as one request, `{"input": [text]}`; print each
+    answer, once CHECK has accepted it, through WRITER's `batch` and `finish` as the online
+    route does; return the number of texts sent."""
+    from mistral_cli.commands.shared.text_batches import Batch, numbered
+
+    def write(outcome: "Outcome") -> None:
+        writer.batch(Batch(outcome.number, [_request_text(outcome.request)], 0), check(outcome.body))
+
+    bodies = ((number, {"input": [text]}) for number, text in numbered(texts, skip))
+    return run(env, route, bodies, skip, write, writer.finish)
+
+
+def _request_text(request: dict[str, Any]) -> str:
     """The one text of a request body `{"input": [text]}`."""
     texts = request.get("input")
     return texts[0] if isinstance(texts, list) and texts and isinstance(texts[0], str) else ""

@@ -72,11 +72,12 @@ def moderate(ctx: typer.Context, texts: TextsArg = None, model: ModerationModelO
              output: OutputOpt = OutputFormat.table) -> None:
     """Moderate texts: per-category scores and flags, one result per input."""
     env, chosen, gate = _moderation(ctx, via, interval, model, fail_on, threshold)
+    b.check_batching(batch_size, concurrency, skip)
+    inputs = b.read_inputs(env, texts, input_file, no_stdin)
     if via is Via.batch:
-        _texts_via_batch(env, chosen, texts, input_file, no_stdin, skip, gate, output, new, interval)
+        _texts_via_batch(env, chosen, inputs, skip, gate, output, new, interval)
         return
-    _run_texts(env, "moderate", chosen, texts, input_file, no_stdin, batch_size, concurrency, skip,
-               gate, output)
+    _run_texts(env, "moderate", chosen, inputs, batch_size, concurrency, skip, gate, output)
 
 
 @app.command("classify", epilog=epilog(
@@ -90,8 +91,11 @@ def classify(ctx: typer.Context, model: ClassifierModelOpt, texts: TextsArg = No
              fail_on: FailOnOpt = None, threshold: ThresholdOpt = None,
              output: OutputOpt = OutputFormat.table) -> None:
     """Classify texts with a classifier model: each target's label scores per input."""
-    _run_texts(env_of(ctx), "classify", model, texts, input_file, no_stdin, batch_size,
-               concurrency, skip, v.make_gate(fail_on, threshold), output)
+    env = env_of(ctx)
+    b.check_batching(batch_size, concurrency, skip)
+    inputs = b.read_inputs(env, texts, input_file, no_stdin)
+    _run_texts(env, "classify", model, inputs, batch_size, concurrency, skip, v.make_gate(fail_on, threshold),
+               output)
 
 
 @app.command("moderate-chat", epilog=epilog(
@@ -145,12 +149,9 @@ def _operation(name: str) -> Callable[..., dict]:
     return getattr(classifiers, name)
 
 
-def _run_texts(env: "Env", operation: str, model: str, texts: list[str] | None, input_file: str | None,
-               no_stdin: bool, batch_size: int, concurrency: int, skip: int, gate: v.Gate,
-               output: OutputFormat) -> None:
-    """Moderate or classify the texts, batched, and print each verdict."""
-    b.check_batching(batch_size, concurrency, skip)
-    inputs = b.read_inputs(env, texts, input_file, no_stdin)
+def _run_texts(env: "Env", operation: str, model: str, inputs: b.Inputs, batch_size: int, concurrency: int,
+               skip: int, gate: v.Gate, output: OutputFormat) -> None:
+    """Moderate or classify INPUTS, batched, and print each verdict."""
     writer = ResultWriter(env, b.line_format(env, output), gate, operation.startswith("moderate"))
     send_one = _operation(operation)
 
@@ -180,24 +181,15 @@ def _run_chats(env: "Env", operation: str, model: str, path: Path, gate: v.Gate,
     writer.finish()
 
 
-def _texts_via_batch(env: "Env", model: str, texts: list[str] | None, input_file: str | None,
-                     no_stdin: bool, skip: int, gate: v.Gate, output: OutputFormat, new: bool,
-                     interval: float) -> None:
-    """Moderate the texts as one batch job (commands/batch/route.py), printed as online."""
+def _texts_via_batch(env: "Env", model: str, inputs: b.Inputs, skip: int, gate: v.Gate, output: OutputFormat,
+                     new: bool, interval: float) -> None:
+    """Moderate INPUTS as one batch job (commands/batch/route.py), printed as online."""
     from mistral_cli.commands.batch import route
 
-    b.check_batching(1, 1, skip)
-    inputs = b.read_inputs(env, texts, input_file, no_stdin)
     writer = ResultWriter(env, b.line_format(env, output), gate, True)
-
-    def write(outcome) -> None:
-        """Print one input's verdict, as online."""
-        body = b.expect_items(outcome.body, "results", 1)
-        writer.batch(b.Batch(outcome.number, [route.request_text(outcome.request)], 0), body)
-
-    bodies = ((number, {"input": [text]}) for number, text in b.numbered(inputs.texts, skip))
     moderations = route.Route("classifiers moderate", "/v1/moderations", model, new, interval, inputs.source)
-    sent = route.run(env, moderations, bodies, skip, write, writer.finish)
+    sent = route.run_texts(env, moderations, inputs.texts, skip,
+                           lambda body: b.expect_items(body, "results", 1), writer)
     b.require_some(sent, skip)
 
 
