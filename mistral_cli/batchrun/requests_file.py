@@ -10,6 +10,7 @@ lets a run started again find itself in the journal.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -54,8 +55,6 @@ def requests_file(bodies: Iterable[tuple[int, dict[str, Any]]], first: int) -> I
 
 def read_requests(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(input number, body) of each line of a request file this module wrote, in order."""
-    import json
-
     with path.open(encoding="utf-8") as handle:
         for line in handle:
             request = json.loads(line)

@@ -1,24 +1,21 @@
 """What `mcli batch create` sends: `--metadata` pairs, `--input PATH|ID`, `--from-prompts FILE|-`.
 
 Every local check (metadata, file existence, the request file format) runs before the first
-upload. `--from-prompts` writes one chat request per prompt line to a temporary file, line by
-line, which the batch run (batchrun/) fingerprints and uploads streamed: memory stays flat
-for a million prompts, and a file (unlike a one-shot stream) has a known length for the
+upload. `--from-prompts` writes one chat request per prompt line to a temporary file, line
+by line (batchrun/requests_file.py, as `--via batch` does), which the batch run (batchrun/)
+fingerprints and uploads streamed: memory stays flat for a million prompts, and a file (unlike a one-shot stream) has a known length for the
 progress bar and can be sent again when an upload is retried after a 429.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from mistral_cli.errors import UsageError
-from mistral_cli.render.output import dumps
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -142,32 +139,24 @@ class PromptOptions:
         return body
 
 
-def write_prompt_requests(lines: Iterable[str], out: IO[str], options: PromptOptions) -> int:
-    """Write one request line per non-blank prompt line (`custom_id` = its line number); return the count."""
-    count = 0
+def prompt_bodies(lines: Iterable[str], options: PromptOptions) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, chat request body) of each non-blank prompt line: the line number is its custom_id."""
     for number, line in enumerate(lines, 1):
         prompt = line.rstrip("\r\n")
-        if not prompt.strip():
-            continue
-        out.write(dumps({"custom_id": str(number), "body": options.body(prompt)}) + "\n")
-        count += 1
-    return count
+        if prompt.strip():
+            yield number, options.body(prompt)
 
 
 @contextmanager
 def prompt_requests_file(env: "Env", source: str, options: PromptOptions) -> Iterator[Path]:
     """A temporary request file made from SOURCE (a path, or - for stdin), removed afterwards."""
-    handle, name = tempfile.mkstemp(prefix="mcli-prompts-", suffix=".jsonl")
-    path = Path(name)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out, _prompt_lines(env, source) as lines:
-            count = write_prompt_requests(lines, out, options)
-        if not count:
+    from mistral_cli.batchrun.requests_file import requests_file
+
+    with _prompt_lines(env, source) as lines, requests_file(prompt_bodies(lines, options), 1) as requests:
+        if not requests.count:
             raise UsageError(f"--from-prompts: no prompt in {_label(source)} (one prompt per line)")
-        env.info(f"{count} prompt(s) from {_label(source)}")
-        yield path
-    finally:
-        path.unlink(missing_ok=True)
+        env.info(f"{requests.count} prompt(s) from {_label(source)}")
+        yield requests.path
 
 
 @contextmanager
