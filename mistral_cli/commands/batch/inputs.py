@@ -3,8 +3,9 @@
 Every local check (metadata, file existence, the request file format) runs before the first
 upload. `--from-prompts` writes one chat request per prompt line to a temporary file, line
 by line (batchrun/requests_file.py, as `--via batch` does), which the batch run (batchrun/)
-fingerprints and uploads streamed: memory stays flat for a million prompts, and a file (unlike a one-shot stream) has a known length for the
-progress bar and can be sent again when an upload is retried after a 429.
+fingerprints and uploads streamed: memory stays flat for a million prompts, and a file
+(unlike a one-shot stream) has a known length for the progress bar and can be sent again
+when an upload is retried after a 429.
 """
 
 from __future__ import annotations
