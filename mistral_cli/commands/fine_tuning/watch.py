@@ -137,6 +137,7 @@ class FineTuningAdapter:
     """Fine-tuning jobs for the watch engine."""
 
     kind = "fine-tuning"
+    view_on_stderr = False  # its live view (loss chart) draws on stdout
 
     def __init__(self) -> None:
         self.tracker = Tracker()

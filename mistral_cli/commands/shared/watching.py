@@ -69,6 +69,7 @@ class Adapter(Protocol):
     """What the engine needs to know about one kind of job."""
 
     kind: str  # the command group: `mcli {kind} watch JOB_ID` resumes
+    view_on_stderr: bool  # its terminal view draws on stderr (a quiet watch may use it)
 
     def fetch(self, env: "Env", job_id: str) -> Any:
         """The job's body as the server has it now."""
@@ -86,7 +87,7 @@ class Adapter(Protocol):
         """The lines that tell what changed since the last call (off a terminal)."""
 
     def terminal_view(self, env: "Env", job_id: str) -> TerminalView:
-        """The live view for a terminal (a quiet watch uses it only when `view_on_stderr` is true)."""
+        """The live view for a terminal."""
 
     def final_text(self, job: Any) -> str:
         """The one value `-o text` prints at the end."""
@@ -195,7 +196,7 @@ def make_view(env: "Env", adapter: Adapter, output: OutputFormat, job_id: str,
     is for what comes after the watch): the adapter's view if it draws on a styled stderr,
     else the changes on stderr."""
     if quiet:
-        if env.stderr_styled and getattr(adapter, "view_on_stderr", False):
+        if env.stderr_styled and adapter.view_on_stderr:
             return LiveView(env, adapter, job_id)
         return QuietView(env, adapter)
     if output is OutputFormat.table and env.stdout_isatty:
