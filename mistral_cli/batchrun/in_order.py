@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from mistral_cli.batchrun.requests_file import read_requests
+from mistral_cli.render.output import dumps
 
 MAX_LINE = 64 * 1024 * 1024  # a longer result line is not read (and its input has no result)
 NUMBER = re.compile(r"(0|[1-9][0-9]{0,17})", re.ASCII)
@@ -60,7 +61,7 @@ def message_of(value: Any) -> str:
         message = value.get("message") or value.get("detail")
         if isinstance(message, str):
             return message
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return value if isinstance(value, str) else dumps(value)
 
 
 class ResultIndex:
