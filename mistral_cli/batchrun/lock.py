@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from typing import IO
 
-from mistral_cli.config.paths import data_dir, private_dir
+from mistral_cli.config.paths import data_dir, private_dir, try_lock
 from mistral_cli.errors import MCLIError
 
 FOLDER = "runs"
@@ -36,9 +36,7 @@ class RunLock:
             handle = open(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "rb+")
         except OSError as exc:
             raise MCLIError(f"cannot lock batch run {tag} ({path}): {exc.strerror or exc}") from None
-        try:
-            _lock(handle)
-        except BlockingIOError:
+        if not try_lock(handle.fileno()):
             handle.close()
             raise RunBusy(f"batch run {tag} is in progress in another mcli process",
                           hint="wait for it to finish, or start a separate run with --new") from None
@@ -48,13 +46,4 @@ class RunLock:
         """Let go of every lock held."""
         while self._held:
             self._held.pop().close()
-
-
-def _lock(handle: IO[bytes]) -> None:
-    """An exclusive, non-blocking lock on HANDLE's file (BlockingIOError when taken)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows: no flock
-        return
-    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 

@@ -1,5 +1,7 @@
 """Where mcli keeps its config (platformdirs user config dir) and state (user data dir),
-and how its private folders (0700) and files (0600) are made whatever the umask."""
+how its private folders (0700) and files (0600) are made whatever the umask, and the one
+way a process takes a file lock on its state (flock: the kernel drops it when the process
+ends, SIGKILL included)."""
 
 from __future__ import annotations
 
@@ -56,3 +58,17 @@ def private_file(path: Path) -> Path:
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     os.chmod(path, 0o600)
     return path
+
+
+def try_lock(fd: int) -> bool:
+    """Take an exclusive lock on the open file FD without waiting: False when another process
+    holds it. Where flock does not exist (Windows) nothing is locked and this says True."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True

@@ -34,12 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from mistral_cli.api.operations import KIND_OBJECTS, id_kinds
-from mistral_cli.config.paths import data_dir
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: no flock; writes go unlocked there
-    fcntl = None
+from mistral_cli.config.paths import data_dir, try_lock
 
 FILE_NAME = "ids.json"
 LOCK_NAME = FILE_NAME + ".lock"
@@ -137,8 +132,7 @@ def locked(path: Path) -> Iterator[None]:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path.with_name(LOCK_NAME), os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:
-        if fcntl is not None:
-            _wait_for_lock(fd)
+        _wait_for_lock(fd)
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
@@ -147,15 +141,11 @@ def locked(path: Path) -> Iterator[None]:
 def _wait_for_lock(fd: int) -> None:
     """Take an exclusive flock on FD, retrying briefly; TimeoutError after LOCK_WAIT seconds."""
     deadline, pause = time.monotonic() + LOCK_WAIT, 0.001
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                raise TimeoutError("the id cache stayed locked") from None
-            time.sleep(pause)
-            pause = min(pause * 2, 0.02)
+    while not try_lock(fd):
+        if time.monotonic() >= deadline:
+            raise TimeoutError("the id cache stayed locked")
+        time.sleep(pause)
+        pause = min(pause * 2, 0.02)
 
 
 def write(path: Path, cache: dict[str, list[str]]) -> None:
