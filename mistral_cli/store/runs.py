@@ -25,9 +25,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mistral_cli.config.paths import data_dir
 from mistral_cli.store import StoreError
-from mistral_cli.store.conversations import DB_NAME, iso, utc_now
+from mistral_cli.store.conversations import iso, store_path, utc_now
 from mistral_cli.store.schema import connect, guarded, write_transaction
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -91,8 +90,8 @@ class NewRun:
 
 
 def journal_path(env: "Env") -> Path:
-    """Where the journal lives: the history database in the data dir (MCLI_DATA_DIR overrides)."""
-    return data_dir(env.environ) / DB_NAME
+    """Where the journal lives: in the history database (store_path), beside the conversations."""
+    return store_path(env)
 
 
 def open_journal(env: "Env") -> "RunJournal":
