@@ -24,12 +24,21 @@ from typing import NamedTuple, Optional
 import typer
 
 from mistral_cli import __version__
+from mistral_cli.commands.shared.common_options import epilog
 from mistral_cli.config.global_options import COLOR_CHOICES, GLOBALS, GlobalOptions, split_globals, wanted_command
 from mistral_cli.env import Env
-from mistral_cli.errors import (EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, MCLIError,
-                               OutputClosed, OutputFailed, Terminated, UsageError)
+from mistral_cli.errors import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    MCLIError,
+    OutputClosed,
+    OutputFailed,
+    Terminated,
+    UsageError,
+)
 from mistral_cli.invoke import invoke
-from mistral_cli.options import epilog
 
 
 class Entry(NamedTuple):

@@ -125,16 +125,6 @@ class Bound(NamedTuple):
 NUMBER_CEILING = 2 ** 53
 MAX_PAGE = 10_000  # api/pages.MAX_PAGES: no list is walked further
 MAX_PAGE_SIZE = 1_000
-# --interval, the seconds between polls of a job: one rule for every watch
-DEFAULT_INTERVAL = 5.0
-MIN_INTERVAL = 1.0
-MAX_INTERVAL = 86_400.0  # at most a day
-POLL_CAP = 60.0  # the interval grows while nothing changes, up to this (or --interval if longer)
-
-
-def check_interval(value: float) -> None:
-    """Refuse an --interval outside [MIN_INTERVAL, MAX_INTERVAL] (exit 2, nothing sent)."""
-    check_number(value, "--interval", MIN_INTERVAL, MAX_INTERVAL)
 
 
 def check_number(value: Any, option: str, low: float | None = None, high: float | None = None, *,

@@ -22,8 +22,15 @@ from mistral_cli.app import parse_global_options
 from mistral_cli.errors import UsageError
 from mistral_cli.http import client as client_mod
 from tests.conftest import TEST_API_KEY
-from tests.fakeapi import (error_400, error_401_detail, error_401_message, error_422,
-                           error_empty, error_proxy_text, json_response)
+from tests.fakeapi import (
+    error_400,
+    error_401_detail,
+    error_401_message,
+    error_422,
+    error_empty,
+    error_proxy_text,
+    json_response,
+)
 from tests.fakeapi.defaults import base_model
 from tests.process_helpers import read_exactly, start_mcli
 
@@ -349,7 +356,7 @@ def test_help_after_global_option(cli):
 
 
 def test_importing_app_stays_light():
-    heavy = ["httpx", "keyring", "rich.markdown", "sqlite3", "mistral_cli.models"]
+    heavy = ["httpx", "keyring", "rich.markdown", "sqlite3", "mistral_cli.bodies"]
     code = ("import json, sys, mistral_cli.app; "
             f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -364,7 +371,7 @@ def test_root_help_stays_light():
             "from mistral_cli.env import Env\n"
             "env = Env(io.StringIO(), io.StringIO(), io.StringIO(), environ={})\n"
             "code = main(['--help'], env)\n"
-            "heavy = [m for m in ('httpx', 'keyring', 'sqlite3', 'mistral_cli.models')"
+            "heavy = [m for m in ('httpx', 'keyring', 'sqlite3', 'mistral_cli.bodies')"
             " if m in sys.modules]\n"
             "print(json.dumps([code, heavy]))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

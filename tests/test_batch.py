@@ -380,8 +380,8 @@ def test_the_simulator_answers_as_the_spec_says(api, sim, cli, requests_file):
 
 
 def test_the_job_model_keeps_unknown_fields_and_statuses():
+    from mistral_cli.bodies.batch import BatchJob
     from mistral_cli.errors import MCLIError
-    from mistral_cli.models.batch import BatchJob
 
     job = BatchJob.of({**batch_job(status="PAUSED"), "errors": [{"message": None}, "junk"], "input_files": None,
                        "priority": 3, "failed_requests": None})

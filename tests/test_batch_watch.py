@@ -9,6 +9,7 @@ import pytest
 
 from mistral_cli.commands.batch import watch as batch_watch
 from mistral_cli.commands.shared import watching
+from mistral_cli.times import clock_text
 from tests.fakeapi import error_proxy_text
 from tests.fakeapi.batch_jobs import BatchJobs
 
@@ -178,7 +179,7 @@ def test_eta_comes_from_the_pace_seen(monkeypatch):
     now[0] = 110.0
     assert eta.seconds(20, 100) == pytest.approx(80.0)
     assert eta.seconds(20, 20) is None
-    assert watching.clock_text(3725) == "1:02:05" and watching.clock_text(75) == "1:15"
+    assert clock_text(3725) == "1:02:05" and clock_text(75) == "1:15"
 
 
 def test_sigint_to_a_real_watch_exits_130_with_the_resume_hint(api, sim, cli, tmp_path):

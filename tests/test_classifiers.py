@@ -83,7 +83,7 @@ def test_moderate_model_from_the_profile_then_the_option(api, cli):
 def test_moderate_batches_piped_lines_in_order(api, cli):
     api.add("POST", MODERATIONS, moderations)
     piped = "".join(f"line {n}{' bad' if n % 3 == 0 else ''}\n" for n in range(7))
-    result = cli("classifiers", "moderate", "--batch-size", "3", "-j", "3", input=piped)
+    result = cli("classifiers", "moderate", "--per-request", "3", "-j", "3", input=piped)
     assert result.exit_code == 0, result
     assert len(api.requests_to("POST", MODERATIONS)) == 3
     assert [line["index"] for line in lines_of(result)] == list(range(7))
@@ -162,7 +162,7 @@ def test_bad_gate_options_stop_before_any_request(api, cli, args, message):
 
 def test_moderate_json_combines_batches_into_one_body(api, cli):
     api.add("POST", MODERATIONS, moderations)
-    result = cli("classifiers", "moderate", "a", "bad", "c", "--batch-size", "2", "-o", "json")
+    result = cli("classifiers", "moderate", "a", "bad", "c", "--per-request", "2", "-o", "json")
     body = json.loads(result.stdout)
     assert body == {"id": "mod-1", "model": "mistral-moderation-latest",
                     "results": [moderation_of("a"), moderation_of("bad"), moderation_of("c")]}

@@ -10,11 +10,11 @@ import pytest
 
 from mistral_cli.config.profiles import KEYS
 from mistral_cli.env import Env
-from mistral_cli.generation.endpoints import CHAT, FIM, Endpoint
+from mistral_cli.generation.endpoints import CHAT, FIM, GenerationEndpoint
 
 
 def test_one_table_and_one_reader():
-    assert "default_model" not in Endpoint._fields  # no second copy of the defaults
+    assert "default_model" not in GenerationEndpoint._fields  # no second copy of the defaults
     assert not hasattr(Env, "setting")  # one reader: Env.model, over Env.effective
     assert {CHAT.model_setting, FIM.model_setting} <= set(KEYS)
 

@@ -270,8 +270,8 @@ def test_fish_completion(line, expected):
 
 
 def test_a_man_page_keeps_the_text_before_the_examples_as_notes():
+    from mistral_cli.commands.shared.common_options import epilog
     from mistral_cli.docgen.man import epilog_section
-    from mistral_cli.options import epilog
 
     lines = epilog_section(docgen.tree.plain(epilog("mcli auth login", before="The key comes from the keyring.")))
     text = "\n".join(lines)

@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from mistral_cli.commands.shared import text_batches as batching
 from mistral_cli.commands.embeddings import cosine, norm, similarity_matrix
+from mistral_cli.commands.shared import text_groups as grouping
 from tests.fakeapi import error_400, error_empty, json_response
 
 PATH = "/v1/embeddings"
@@ -62,7 +62,7 @@ def test_input_file_lines_are_batched_and_blank_lines_skipped(api, cli, tmp_path
     api.add("POST", PATH, answer)
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("t0\n\nt1\r\nt2\n   \nt3\nt4", encoding="utf-8")
-    result = cli("embeddings", "--input-file", corpus, "--batch-size", "2", "-j", "1")
+    result = cli("embeddings", "--input-file", corpus, "--per-request", "2", "-j", "1")
     assert result.exit_code == 0, result
     assert [r.json["input"] for r in api.requests_to("POST", PATH)] == [["t0", "t1"], ["t2", "t3"], ["t4"]]
     assert [line["index"] for line in lines_of(result)] == [0, 1, 2, 3, 4]
@@ -85,7 +85,7 @@ def test_no_stdin_means_no_input(api, cli):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--batch-size", "0"], "--batch-size"),
+    (["--per-request", "0"], "--per-request"),
     (["--concurrency", "0"], "--concurrency"),
     (["--concurrency", "65"], "--concurrency"),
     (["--skip", "-1"], "--skip"),
@@ -136,7 +136,7 @@ def test_output_keeps_input_order_when_the_server_answers_out_of_order(api, cli)
         return answer(req)
 
     api.add("POST", PATH, slow_first)
-    result = cli("embeddings", "--batch-size", "2", "--concurrency", "4", input=numbered(8))
+    result = cli("embeddings", "--per-request", "2", "--concurrency", "4", input=numbered(8))
     assert result.exit_code == 0, result
     assert [line["index"] for line in lines_of(result)] == list(range(8))
     assert [line["embedding"][0] for line in lines_of(result)] == [float(n) for n in range(8)]
@@ -157,7 +157,7 @@ def test_concurrency_one_sends_one_batch_at_a_time(api, cli):
         return response
 
     api.add("POST", PATH, counted)
-    result = cli("embeddings", "--batch-size", "1", "-j", "1", input=numbered(5))
+    result = cli("embeddings", "--per-request", "1", "-j", "1", input=numbered(5))
     assert result.exit_code == 0, result
     assert (len(api.requests_to("POST", PATH)), in_flight[1]) == (5, 1)
 
@@ -170,7 +170,7 @@ def test_a_failure_mid_run_keeps_what_came_before_and_says_where_to_resume(api, 
         return error_400("input too long") if req.json["input"][0] == "t4" else answer(req)
 
     api.add("POST", PATH, fail_third)
-    result = cli("embeddings", "--batch-size", "2", "-j", "1", input=numbered(8))
+    result = cli("embeddings", "--per-request", "2", "-j", "1", input=numbered(8))
     assert result.exit_code == 1  # a 400 is not retried
     assert [line["index"] for line in lines_of(result)] == [0, 1, 2, 3]
     assert "stopped at input 5" in result.stderr
@@ -185,13 +185,13 @@ def test_a_server_error_after_retries_exits_1_and_resume_continues(api, cli):
         return error_empty(500) if failing[0] and req.json["input"][0] == "t4" else answer(req)
 
     api.add("POST", PATH, fail_third)
-    failed = cli("embeddings", "--batch-size", "2", "-j", "2", "--max-retries", "0", input=numbered(8))
+    failed = cli("embeddings", "--per-request", "2", "-j", "2", "--max-retries", "0", input=numbered(8))
     assert failed.exit_code == 1
     assert [line["index"] for line in lines_of(failed)] == [0, 1, 2, 3]
     assert "resume with --skip 4" in failed.stderr
     failing[0] = False
     sent_before = len(api.requests_to("POST", PATH))
-    resumed = cli("embeddings", "--batch-size", "2", "--skip", "4", input=numbered(8))
+    resumed = cli("embeddings", "--per-request", "2", "--skip", "4", input=numbered(8))
     assert resumed.exit_code == 0, resumed
     assert [line["index"] for line in lines_of(resumed)] == [4, 5, 6, 7]
     assert ["t4", "t5"] in [r.json["input"] for r in api.requests_to("POST", PATH)[sent_before:]]
@@ -209,19 +209,19 @@ def test_answers_of_later_batches_are_kept_for_the_resume_not_bought_twice(api, 
         return answer(req)
 
     api.add("POST", PATH, fail_second)
-    failed = cli("embeddings", "--batch-size", "2", "-j", "4", input=numbered(8))
+    failed = cli("embeddings", "--per-request", "2", "-j", "4", input=numbered(8))
     assert failed.exit_code == 1
     assert [line["index"] for line in lines_of(failed)] == [0, 1]
     assert "resume with --skip 2" in failed.stderr
     assert "2 later batch(es) already answered are kept" in failed.stderr
     failing[0] = False
     sent_before = len(api.requests_to("POST", PATH))
-    resumed = cli("embeddings", "--batch-size", "2", "--skip", "2", input=numbered(8))
+    resumed = cli("embeddings", "--per-request", "2", "--skip", "2", input=numbered(8))
     assert resumed.exit_code == 0, resumed
     assert [line["index"] for line in lines_of(resumed)] == [2, 3, 4, 5, 6, 7]
     assert [line["embedding"][0] for line in lines_of(resumed)] == [2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
     assert [r.json["input"] for r in api.requests_to("POST", PATH)[sent_before:]] == [["t2", "t3"]]
-    again = cli("embeddings", "--batch-size", "2", "--skip", "2", input=numbered(8))
+    again = cli("embeddings", "--per-request", "2", "--skip", "2", input=numbered(8))
     assert again.exit_code == 0, again
     assert len(api.requests_to("POST", PATH)) == sent_before + 1 + 3  # each kept answer used once
 
@@ -239,7 +239,7 @@ def test_a_5xx_is_retried_because_embeddings_create_nothing(api, cli):
 
 def test_json_is_one_body_with_every_embedding_in_order_and_usage_summed(api, cli):
     api.add("POST", PATH, answer)
-    result = cli("embeddings", "-o", "json", "--batch-size", "2", input=numbered(5))
+    result = cli("embeddings", "-o", "json", "--per-request", "2", input=numbered(5))
     assert result.exit_code == 0, result
     body = json.loads(result.stdout)
     assert [item["index"] for item in body["data"]] == [0, 1, 2, 3, 4]
@@ -295,7 +295,7 @@ def test_terminal_table_without_matrix_for_one_input_or_over_twenty(api, cli, st
 
 
 def test_batches_skip_and_cut():
-    got = list(batching.batches(iter(["a", "b", "c", "d", "e"]), 2, skip=1))
+    got = list(grouping.groups(iter(["a", "b", "c", "d", "e"]), 2, skip=1))
     assert [(batch.start, batch.texts) for batch in got] == [(1, ["b", "c"]), (3, ["d", "e"])]
 
 
@@ -310,9 +310,9 @@ def test_a_progress_bar_on_a_styled_terminal_only(api, cli, styled, tmp_path):
     api.add("POST", PATH, answer, times=2)
     corpus = tmp_path / "corpus.txt"
     corpus.write_text(numbered(6), encoding="utf-8")
-    on_tty = cli("embeddings", "-f", corpus, "--batch-size", "2", "--color", "always")
+    on_tty = cli("embeddings", "-f", corpus, "--per-request", "2", "--color", "always")
     assert "embedding" in on_tty.stderr and "━" in on_tty.stderr
-    piped = cli("embeddings", "-f", corpus, "--batch-size", "2")
+    piped = cli("embeddings", "-f", corpus, "--per-request", "2")
     assert piped.stderr == ""
 
 
@@ -326,7 +326,7 @@ def test_an_answer_with_the_wrong_number_of_vectors_stops_the_run(api, cli):
         return response
 
     api.add("POST", PATH, one_short)
-    result = cli("embeddings", "--batch-size", "2", "-j", "1", input=numbered(6))
+    result = cli("embeddings", "--per-request", "2", "-j", "1", input=numbered(6))
     assert result.exit_code == 1
     assert [line["index"] for line in lines_of(result)] == [0, 1]
     assert "answered 1 data item(s) for 2 input(s)" in result.stderr
@@ -348,9 +348,16 @@ def test_ctrl_c_says_where_to_resume():
 
     try:
         with pytest.raises(KeyboardInterrupt):
-            batching.run_batches(env, batching.batches(iter("abcdef"), 2), lambda texts: {"data": texts},
+            grouping.run_groups(env, grouping.groups(iter("abcdef"), 2), lambda texts: {"data": texts},
                                  write, concurrency=2, total=None, label="x", model="m")
     finally:
         env.close()
     assert written == [["a", "b"]]
     assert "resume with --skip 2" in env.stderr.getvalue()
+
+
+def test_the_old_option_name_still_cuts_texts_into_requests(api, cli):
+    """`--batch-size` (the old name of --per-request) keeps working in existing scripts."""
+    result = cli("embeddings", "--batch-size", "2", "-j", "1", input="a\nb\nc\n")
+    assert result.exit_code == 0, result
+    assert [len(r.json["input"]) for r in api.requests_to("POST", PATH)] == [2, 1]

@@ -53,7 +53,7 @@ def test_the_resume_hint_equals_the_complete_lines_written_at_any_moment(api, tm
     for moment, threshold in enumerate([1, 150_000, 400_000, 900_000, 1_500_000, 2_300_000]):
         out = tmp_path / f"out{moment}.jsonl"
         with out.open("wb") as sink:
-            proc = start_mcli("embeddings", "-f", corpus, "--batch-size", "25", "-j", "2", stdout=sink)
+            proc = start_mcli("embeddings", "-f", corpus, "--per-request", "25", "-j", "2", stdout=sink)
             try:
                 wait_for_bytes(out, threshold)
                 proc.send_signal(signum)

@@ -395,7 +395,7 @@ def test_help_loads_neither_pydantic_nor_httpx(args):
             "from mistral_cli.app import main\n"
             "from mistral_cli.env import Env\n"
             f"code = main({args!r}, Env(io.StringIO(), io.StringIO(), io.StringIO(), environ={{}}))\n"
-            "print(json.dumps([code, [m for m in ('pydantic', 'httpx', 'mistral_cli.models.fine_tuning')"
+            "print(json.dumps([code, [m for m in ('pydantic', 'httpx', 'mistral_cli.bodies.fine_tuning')"
             " if m in sys.modules]]))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=dict(os.environ)).stdout

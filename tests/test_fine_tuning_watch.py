@@ -184,7 +184,7 @@ def test_watch_takes_a_status_the_spec_does_not_list(api, cli, monkeypatch):
 
 
 def test_job_model_keeps_unknown_fields_and_tolerates_missing_ones():
-    from mistral_cli.models.fine_tuning import FineTuningJob
+    from mistral_cli.bodies.fine_tuning import FineTuningJob
 
     job = FineTuningJob.parse({"id": "j", "status": "NEW_STATE", "shiny": {"a": 1},
                                "checkpoints": [{"step_number": 2, "metrics": {"train_loss": 1.5, "extra": 3}},

@@ -5,14 +5,14 @@ Top to bottom (a module may import its own layer and any below it; a module's la
 that of its top-level package under mistral_cli, so commands/batch/watch.py is `commands`):
 
     app, invoke, docgen, __main__
-    commands, options
+    commands
     generation, batchrun
     render, store, inputs, validate
     env
     api
-    models
+    bodies
     http, config
-    errors, safe_files, the package itself
+    errors, safe_files, times, the package itself
 
 What counts as an import (an edge of the graph):
 - every import statement, wherever it stands: inside functions, under TYPE_CHECKING;
@@ -20,7 +20,7 @@ What counts as an import (an edge of the graph):
   imported is not a submodule: Python runs a parent's __init__ for any submodule, which
   uses none of its code);
 - every string constant that is exactly a module's dotted name ("mistral_cli.api.chat"):
-  the registries (app.REGISTRY, the Endpoint lines of generation/ and commands/) name the
+  the registries (app.REGISTRY, the GenerationEndpoint lines of generation/ and commands/) name the
   modules that importlib later imports. The edge goes from the module that holds the
   string: it chose the target. A module that imports by a name it was handed (docgen/tree.py
   walks app.REGISTRY) imports the registry's module, so its reach is covered transitively.
@@ -43,14 +43,14 @@ MODULE_NAME = re.compile(r"mistral_cli(\.\w+)+")
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("app", "invoke", "docgen", "__main__"),
-    ("commands", "options"),
+    ("commands",),
     ("generation", "batchrun"),
     ("render", "store", "inputs", "validate"),
     ("env",),
     ("api",),
-    ("models",),
+    ("bodies",),
     ("http", "config"),
-    ("errors", "safe_files", "__init__"),
+    ("errors", "safe_files", "times", "__init__"),
 )
 RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 

@@ -35,7 +35,7 @@ CASES = [
     (("files", "list"), "--page-size", HUGE_INT),
     (("fine-tuning", "list"), "--page", "-1"),
     (("batch", "list"), "--page-size", "0"),
-    (("embeddings", "a"), "--batch-size", HUGE_INT),
+    (("embeddings", "a"), "--per-request", HUGE_INT),
     (("files", "upload", "x.jsonl"), "--expiry", HUGE_INT),
 ]
 

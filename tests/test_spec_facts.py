@@ -75,8 +75,8 @@ def values_of(constant: Any) -> set[Any]:
 
 # (where mcli keeps it, the spec's enum it copies)
 ENUMS = [
-    ("mistral_cli.commands.batch.group:Endpoint", "ApiEndpoint"),
-    ("mistral_cli.models.batch_status:BatchStatus", "BatchJobStatus"),
+    ("mistral_cli.commands.batch.group:BatchEndpoint", "ApiEndpoint"),
+    ("mistral_cli.bodies.batch_status:BatchStatus", "BatchJobStatus"),
     ("mistral_cli.generation.args:TOOL_CHOICES", "ToolChoiceEnum"),
     ("mistral_cli.commands.files:Purpose", "FilePurpose"),
     ("mistral_cli.commands.files:SampleType", "SampleType"),
@@ -87,9 +87,9 @@ ENUMS = [
     ("mistral_cli.commands.ocr.group:DOCUMENT_CHUNK_TYPES", "DocumentURLChunk.type"),
     ("mistral_cli.commands.ocr.group:IMAGE_CHUNK_TYPES", "ImageURLChunk.type"),
     ("mistral_cli.commands.fine_tuning.parse:FineTuneableModel", "FineTuneableModel"),
-    ("mistral_cli.models.fine_tuning_enums:JobStatus", "CompletionJobOut.status"),
-    ("mistral_cli.models.fine_tuning_enums:JobStatus", "ClassifierDetailedJobOut.status"),
-    ("mistral_cli.models.fine_tuning:JOB_STATUSES", "CompletionDetailedJobOut.status"),
+    ("mistral_cli.bodies.fine_tuning_enums:JobStatus", "CompletionJobOut.status"),
+    ("mistral_cli.bodies.fine_tuning_enums:JobStatus", "ClassifierDetailedJobOut.status"),
+    ("mistral_cli.bodies.fine_tuning:JOB_STATUSES", "CompletionDetailedJobOut.status"),
     ("mistral_cli.commands.fine_tuning.parse:LOSS_FUNCTIONS", "FTClassifierLossFunction"),
 ]
 
@@ -160,15 +160,15 @@ def test_a_wrong_copy_would_fail():
 
 
 def test_fine_tuning_job_types_match_the_spec():
-    from mistral_cli.models.fine_tuning import JOB_TYPES
-    from mistral_cli.models.fine_tuning_enums import JobType
+    from mistral_cli.bodies.fine_tuning import JOB_TYPES
+    from mistral_cli.bodies.fine_tuning_enums import JobType
 
     spec = enum_values("CompletionJobOut.job_type") | enum_values("ClassifierJobOut.job_type")
     assert values_of(JobType) == set(JOB_TYPES) == spec
 
 
 def test_fine_tuning_status_filter_matches_the_list_parameter():
-    from mistral_cli.models.fine_tuning_enums import JobStatus
+    from mistral_cli.bodies.fine_tuning_enums import JobStatus
 
     operation = load_spec()["paths"]["/v1/fine_tuning/jobs"]["get"]
     status = next(p for p in operation["parameters"] if p["name"] == "status")
@@ -266,11 +266,11 @@ def test_effects_follow_one_rule():
 
     for op in OPERATIONS.values():
         if op.method != "POST":
-            expected = Effect.READ
+            expected = Effect.REPEATABLE
         elif op.name in CREATES:
             expected = Effect.CREATE
         else:
-            expected = Effect.READ if op.name in IDEMPOTENT_POSTS else Effect.COMPUTE
+            expected = Effect.REPEATABLE if op.name in IDEMPOTENT_POSTS else Effect.COMPUTE
         assert op.effect is expected, op.name
 
 

@@ -12,11 +12,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from mistral_cli.bodies.content import display_text, title_of, tool_call_text
 from mistral_cli.env import Env
 from mistral_cli.store import StoreError
-from mistral_cli.store.content import display_text, title_of, tool_call_text
-from mistral_cli.store.conversations import (ConversationStore, open_existing_store, open_store,
-                                             store_path)
+from mistral_cli.store.conversations import ConversationStore, open_existing_store, open_store, store_path
 from mistral_cli.store.schema import BUSY_TIMEOUT_MS, SCHEMA_VERSION
 
 DAY1 = datetime(2025, 3, 1, 10, 0, tzinfo=timezone.utc)

@@ -106,7 +106,7 @@ def test_moderate_chat_via_batch_sends_one_request_per_conversation(cli, sim, tm
 # -- options that do not apply ------------------------------------------------------------------
 
 @pytest.mark.parametrize("args, said", [
-    (["--via", "batch", "--batch-size", "8"], "--batch-size does not apply with --via batch"),
+    (["--via", "batch", "--per-request", "8"], "--per-request does not apply with --via batch"),
     (["--via", "batch", "-j", "2"], "--concurrency does not apply with --via batch"),
     (["--new"], "--new applies only with --via batch"),
     (["--interval", "30"], "--interval applies only with --via batch"),
@@ -120,8 +120,8 @@ def test_an_option_the_route_cannot_honour_is_refused_before_anything_is_sent(cl
 
 
 def test_moderate_refuses_them_too(cli, sim, corpus):
-    result = cli("classifiers", "moderate", "-f", corpus, "--via", "batch", "--batch-size", "3")
-    assert result.exit_code == 2 and "--batch-size does not apply" in result.stderr
+    result = cli("classifiers", "moderate", "-f", corpus, "--via", "batch", "--per-request", "3")
+    assert result.exit_code == 2 and "--per-request does not apply" in result.stderr
     assert not sim.api.requests
 
 
@@ -297,18 +297,18 @@ def test_ctrl_c_while_printing_says_the_results_come_again_for_free(cli, sim, co
 
     first = cli("embeddings", "-f", corpus, "-o", "jsonl", "--via", "batch")
     printed = []
-    original = embeddings.JsonlWriter.batch
+    original = embeddings.JsonlWriter.group
 
-    def interrupted_at_the_fifth(self, batch, body):
-        printed.append(batch.start)
+    def interrupted_at_the_fifth(self, group, body):
+        printed.append(group.start)
         if len(printed) == 5:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(embeddings.JsonlWriter, "batch", interrupted_at_the_fifth)
+    monkeypatch.setattr(embeddings.JsonlWriter, "group", interrupted_at_the_fifth)
     stopped = cli("embeddings", "-f", corpus, "-o", "jsonl", "--via", "batch")
     assert stopped.exit_code == 130
     assert "prints the results of batch run" in stopped.stderr and "sending nothing" in stopped.stderr
-    monkeypatch.setattr(embeddings.JsonlWriter, "batch", original)
+    monkeypatch.setattr(embeddings.JsonlWriter, "group", original)
     again = cli("embeddings", "-f", corpus, "-o", "jsonl", "--via", "batch")
     assert again.stdout == first.stdout
     assert (sim.uploads, len(sim.jobs)) == (1, 1)

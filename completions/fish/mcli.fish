@@ -57,11 +57,11 @@ function __mcli_vopts
         case 'chat'
             echo --system -s --system-file --messages --body --attach -a --doc --prefix --model -m --temperature --top-p --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --cid --output -o
         case 'classifiers classify'
-            echo --model -m --input-file -f --batch-size --concurrency -j --skip --fail-on --threshold -o --output
+            echo --model -m --input-file -f --per-request --concurrency -j --skip --fail-on --threshold -o --output
         case 'classifiers classify-chat'
             echo --model -m --messages --fail-on --threshold -o --output
         case 'classifiers moderate'
-            echo --model -m --input-file -f --batch-size --concurrency -j --skip --fail-on --threshold --via --interval -o --output
+            echo --model -m --input-file -f --per-request --concurrency -j --skip --fail-on --threshold --via --interval -o --output
         case 'classifiers moderate-chat'
             echo --messages --model -m --fail-on --threshold --via --interval -o --output
         case 'config get'
@@ -71,7 +71,7 @@ function __mcli_vopts
         case 'config path'
             echo -o --output
         case 'embeddings'
-            echo --model -m --input-file -f --batch-size --concurrency -j --skip --via --interval -o --output
+            echo --model -m --input-file -f --per-request --concurrency -j --skip --via --interval -o --output
         case 'files delete'
             echo -o --output
         case 'files download'
@@ -380,7 +380,7 @@ complete -c mcli -n '__mcli_at classifiers' -s 'h' -l 'help' -d 'Show this messa
 complete -c mcli -n '__mcli_at classifiers classify' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'A classifier model (a fine-tuned one: ft:...).'
 complete -c mcli -n '__mcli_at classifiers classify' -l 'input-file' -s 'f' -r -F -d 'Read inputs from FILE, one text per line (\'-\' = stdin; blank lines skipped).'
 complete -c mcli -n '__mcli_at classifiers classify' -l 'no-stdin' -d 'Do not read inputs from piped stdin.'
-complete -c mcli -n '__mcli_at classifiers classify' -l 'batch-size' -x -d 'Texts per request.'
+complete -c mcli -n '__mcli_at classifiers classify' -l 'per-request' -x -d 'Texts per request.'
 complete -c mcli -n '__mcli_at classifiers classify' -l 'concurrency' -s 'j' -x -d 'Requests in flight at once.'
 complete -c mcli -n '__mcli_at classifiers classify' -l 'skip' -x -d 'Skip the first N inputs (to resume a run that stopped).'
 complete -c mcli -n '__mcli_at classifiers classify' -l 'fail-on' -x -d 'Exit 6 when an input is flagged in one of these categories (any: in any); moderation: sexual, hate_and_discrimination, violence_and_threats, dangerous_and_criminal_content, selfharm, health, financial, law, pii.'
@@ -398,14 +398,14 @@ complete -c mcli -n '__mcli_at classifiers classify-chat' -s 'h' -l 'help' -d 'S
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'Model (default: the profile\'s model.moderation, else mistral-moderation-latest).'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'input-file' -s 'f' -r -F -d 'Read inputs from FILE, one text per line (\'-\' = stdin; blank lines skipped).'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'no-stdin' -d 'Do not read inputs from piped stdin.'
-complete -c mcli -n '__mcli_at classifiers moderate' -l 'batch-size' -x -d 'Texts per request.'
+complete -c mcli -n '__mcli_at classifiers moderate' -l 'per-request' -x -d 'Texts per request.'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'concurrency' -s 'j' -x -d 'Requests in flight at once.'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'skip' -x -d 'Skip the first N inputs (to resume a run that stopped).'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'fail-on' -x -a '(__mcli_live moderation-category)' -d 'Exit 6 when an input is flagged in one of these categories (any: in any); moderation: sexual, hate_and_discrimination, violence_and_threats, dangerous_and_criminal_content, selfharm, health, financial, law, pii.'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'threshold' -x -d 'Flag every category scoring X (0 to 1) or more, instead of the API\'s flags.'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'via' -x -a 'online batch' -d 'online: answers now (default). batch: one job on Mistral\'s batch service at half the price, answered within the job\'s timeout; same output. Run again to resume.'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'new' -d 'With --via batch: start a separate run, even if the same inputs ran before.'
-complete -c mcli -n '__mcli_at classifiers moderate' -l 'interval' -x -d 'With --via batch: seconds between polls of the job at first, 1 to 86400 (grows while nothing changes, up to 60).'
+complete -c mcli -n '__mcli_at classifiers moderate' -l 'interval' -x -d 'With --via batch: Seconds between polls at first, 1 to 86400 (grows while nothing changes, up to 60).'
 complete -c mcli -n '__mcli_at classifiers moderate' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers moderate' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -415,7 +415,7 @@ complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'fail-on' -x -a '(_
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'threshold' -x -d 'Flag every category scoring X (0 to 1) or more, instead of the API\'s flags.'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'via' -x -a 'online batch' -d 'online: answers now (default). batch: one job on Mistral\'s batch service at half the price, answered within the job\'s timeout; same output. Run again to resume.'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'new' -d 'With --via batch: start a separate run, even if the same inputs ran before.'
-complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'interval' -x -d 'With --via batch: seconds between polls of the job at first, 1 to 86400 (grows while nothing changes, up to 60).'
+complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'interval' -x -d 'With --via batch: Seconds between polls at first, 1 to 86400 (grows while nothing changes, up to 60).'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -458,12 +458,12 @@ complete -c mcli -n '__mcli_at config use' -s 'h' -l 'help' -d 'Show this messag
 complete -c mcli -n '__mcli_at embeddings' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'Model (default: the profile\'s model.embeddings, else mistral-embed).'
 complete -c mcli -n '__mcli_at embeddings' -l 'input-file' -s 'f' -r -F -d 'Read inputs from FILE, one text per line (\'-\' = stdin; blank lines skipped).'
 complete -c mcli -n '__mcli_at embeddings' -l 'no-stdin' -d 'Do not read inputs from piped stdin.'
-complete -c mcli -n '__mcli_at embeddings' -l 'batch-size' -x -d 'Texts per request.'
+complete -c mcli -n '__mcli_at embeddings' -l 'per-request' -x -d 'Texts per request.'
 complete -c mcli -n '__mcli_at embeddings' -l 'concurrency' -s 'j' -x -d 'Requests in flight at once.'
 complete -c mcli -n '__mcli_at embeddings' -l 'skip' -x -d 'Skip the first N inputs (to resume a run that stopped).'
 complete -c mcli -n '__mcli_at embeddings' -l 'via' -x -a 'online batch' -d 'online: answers now (default). batch: one job on Mistral\'s batch service at half the price, answered within the job\'s timeout; same output. Run again to resume.'
 complete -c mcli -n '__mcli_at embeddings' -l 'new' -d 'With --via batch: start a separate run, even if the same inputs ran before.'
-complete -c mcli -n '__mcli_at embeddings' -l 'interval' -x -d 'With --via batch: seconds between polls of the job at first, 1 to 86400 (grows while nothing changes, up to 60).'
+complete -c mcli -n '__mcli_at embeddings' -l 'interval' -x -d 'With --via batch: Seconds between polls at first, 1 to 86400 (grows while nothing changes, up to 60).'
 complete -c mcli -n '__mcli_at embeddings' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at embeddings' -s 'h' -l 'help' -d 'Show this message and exit.'
 

@@ -2,7 +2,7 @@
 
 Each operation's Effect is api/operations.py's. Creating a job is Effect.CREATE (it costs
 money: never repeated after a 5xx or a request that got no answer). Cancelling is
-Effect.READ: it creates nothing, and asking twice for the same job's cancellation leaves
+Effect.REPEATABLE: it creates nothing, and asking twice for the same job's cancellation leaves
 the job exactly as asking once, so it may be retried like a GET.
 """
 

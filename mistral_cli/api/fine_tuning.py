@@ -2,7 +2,7 @@
 
 What each does on the server decides its retries (its Effect, in api/operations.py's table):
 - create is Effect.CREATE: a job costs money, so it is never retried once it may have arrived.
-- cancel is Effect.READ: asking twice is asking once (a cancelled job stays cancelled), and a
+- cancel is Effect.REPEATABLE: asking twice is asking once (a cancelled job stays cancelled), and a
   cancel that gets through matters more than one retry too many.
 - start is Effect.COMPUTE: it makes nothing new and cannot start a job twice, so a 5xx is
   retried; but a start that was sent and got no answer is not, since the repeat would be

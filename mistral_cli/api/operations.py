@@ -9,10 +9,10 @@ this table: the `api/` functions (by name, `call(client, "files.retrieve", file_
 (docgen/live.py) and the tag list (api/tags.py). tests/test_spec_facts.py checks it
 against the spec.
 
-Effects, one rule: GET, DELETE and PATCH are READ; a POST that creates nothing lasting is COMPUTE
+Effects, one rule: GET, DELETE and PATCH are REPEATABLE; a POST that creates nothing lasting is COMPUTE
 (chat, fim, agents, embeddings, classifiers, ocr, and a job's `start`, which cannot start
 it twice); a POST that only asks for a state any repeat leaves unchanged (a job's cancel,
-a model's archive) is READ; uploads and job creates are CREATE, never repeated once sent.
+a model's archive) is REPEATABLE; uploads and job creates are CREATE, never repeated once sent.
 No typer, rich or httpx here: the table is cheap to import.
 """
 
@@ -68,7 +68,7 @@ def _pattern(template: str) -> re.Pattern:
     return re.compile("[^/]+".join(re.escape(part) for part in parts))
 
 
-READ, COMPUTE, CREATE = Effect.READ, Effect.COMPUTE, Effect.CREATE
+REPEATABLE, COMPUTE, CREATE = Effect.REPEATABLE, Effect.COMPUTE, Effect.CREATE
 
 _TABLE: tuple[Operation, ...] = (
     Operation("chat.complete", "chat", "POST", "/v1/chat/completions", COMPUTE),
@@ -80,35 +80,35 @@ _TABLE: tuple[Operation, ...] = (
     Operation("classifiers.classify", "classifiers", "POST", "/v1/classifications", COMPUTE),
     Operation("classifiers.classify_chat", "classifiers", "POST", "/v1/chat/classifications", COMPUTE),
     Operation("ocr.ocr", "ocr", "POST", "/v1/ocr", COMPUTE),
-    Operation("files.list", "files", "GET", "/v1/files", READ, paged=True, returns=FILE),
+    Operation("files.list", "files", "GET", "/v1/files", REPEATABLE, paged=True, returns=FILE),
     Operation("files.upload", "files", "POST", "/v1/files", CREATE, returns=FILE,
               multipart=True),
-    Operation("files.retrieve", "files", "GET", "/v1/files/{file_id}", READ, returns=FILE),
-    Operation("files.delete", "files", "DELETE", "/v1/files/{file_id}", READ, returns=FILE),
-    Operation("files.download", "files", "GET", "/v1/files/{file_id}/content", READ),
-    Operation("files.url", "files", "GET", "/v1/files/{file_id}/url", READ),
-    Operation("fine_tuning.list", "fine-tuning", "GET", "/v1/fine_tuning/jobs", READ, paged=True,
+    Operation("files.retrieve", "files", "GET", "/v1/files/{file_id}", REPEATABLE, returns=FILE),
+    Operation("files.delete", "files", "DELETE", "/v1/files/{file_id}", REPEATABLE, returns=FILE),
+    Operation("files.download", "files", "GET", "/v1/files/{file_id}/content", REPEATABLE),
+    Operation("files.url", "files", "GET", "/v1/files/{file_id}/url", REPEATABLE),
+    Operation("fine_tuning.list", "fine-tuning", "GET", "/v1/fine_tuning/jobs", REPEATABLE, paged=True,
               returns=FINE_TUNING_JOB),
     Operation("fine_tuning.create", "fine-tuning", "POST", "/v1/fine_tuning/jobs", CREATE,
               returns=FINE_TUNING_JOB),
-    Operation("fine_tuning.get", "fine-tuning", "GET", "/v1/fine_tuning/jobs/{job_id}", READ,
+    Operation("fine_tuning.get", "fine-tuning", "GET", "/v1/fine_tuning/jobs/{job_id}", REPEATABLE,
               returns=FINE_TUNING_JOB),
-    Operation("fine_tuning.cancel", "fine-tuning", "POST", "/v1/fine_tuning/jobs/{job_id}/cancel", READ,
+    Operation("fine_tuning.cancel", "fine-tuning", "POST", "/v1/fine_tuning/jobs/{job_id}/cancel", REPEATABLE,
               returns=FINE_TUNING_JOB),
     Operation("fine_tuning.start", "fine-tuning", "POST", "/v1/fine_tuning/jobs/{job_id}/start", COMPUTE,
               returns=FINE_TUNING_JOB),
-    Operation("models.list", "models", "GET", "/v1/models", READ, returns=MODEL),
-    Operation("models.get", "models", "GET", "/v1/models/{model_id}", READ, returns=MODEL),
-    Operation("models.delete", "models", "DELETE", "/v1/models/{model_id}", READ, returns=MODEL),
-    Operation("models.update", "models", "PATCH", "/v1/fine_tuning/models/{model_id}", READ, returns=MODEL),
-    Operation("models.archive", "models", "POST", "/v1/fine_tuning/models/{model_id}/archive", READ,
+    Operation("models.list", "models", "GET", "/v1/models", REPEATABLE, returns=MODEL),
+    Operation("models.get", "models", "GET", "/v1/models/{model_id}", REPEATABLE, returns=MODEL),
+    Operation("models.delete", "models", "DELETE", "/v1/models/{model_id}", REPEATABLE, returns=MODEL),
+    Operation("models.update", "models", "PATCH", "/v1/fine_tuning/models/{model_id}", REPEATABLE, returns=MODEL),
+    Operation("models.archive", "models", "POST", "/v1/fine_tuning/models/{model_id}/archive", REPEATABLE,
               returns=MODEL),
-    Operation("models.unarchive", "models", "DELETE", "/v1/fine_tuning/models/{model_id}/archive", READ,
+    Operation("models.unarchive", "models", "DELETE", "/v1/fine_tuning/models/{model_id}/archive", REPEATABLE,
               returns=MODEL),
-    Operation("batch.list", "batch", "GET", "/v1/batch/jobs", READ, paged=True, returns=BATCH_JOB),
+    Operation("batch.list", "batch", "GET", "/v1/batch/jobs", REPEATABLE, paged=True, returns=BATCH_JOB),
     Operation("batch.create", "batch", "POST", "/v1/batch/jobs", CREATE, returns=BATCH_JOB),
-    Operation("batch.get", "batch", "GET", "/v1/batch/jobs/{job_id}", READ, returns=BATCH_JOB),
-    Operation("batch.cancel", "batch", "POST", "/v1/batch/jobs/{job_id}/cancel", READ, returns=BATCH_JOB),
+    Operation("batch.get", "batch", "GET", "/v1/batch/jobs/{job_id}", REPEATABLE, returns=BATCH_JOB),
+    Operation("batch.cancel", "batch", "POST", "/v1/batch/jobs/{job_id}/cancel", REPEATABLE, returns=BATCH_JOB),
 )
 
 OPERATIONS: dict[str, Operation] = {operation.name: operation for operation in _TABLE}

@@ -17,6 +17,11 @@ from mistral_cli.errors import APIError, MCLIError, NetworkError
 
 T = TypeVar("T")
 GROWTH = 1.5
+# --interval, the seconds between polls of a job: one rule for every watch
+DEFAULT_INTERVAL = 5.0
+MIN_INTERVAL = 1.0
+MAX_INTERVAL = 86_400.0  # at most a day
+POLL_CAP = 60.0  # the interval grows while nothing changes, up to this (or --interval if longer)
 MAX_MALFORMED = 3  # malformed answers in a row before a watch gives up
 
 

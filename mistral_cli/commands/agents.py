@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from mistral_cli.generation import options as o
+from mistral_cli.commands.shared import generation_options as o
+from mistral_cli.commands.shared.common_options import env_of, epilog
 from mistral_cli.generation.args import GenArgs, GenOutput
-from mistral_cli.options import env_of, epilog
 
 EXAMPLES = (
     'mcli agents ag:3996db2b:20240805:my-agent:a1b2c3d4 "Draft a reply to this ticket"',

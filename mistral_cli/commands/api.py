@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.api import raw
+from mistral_cli.commands.shared.common_options import env_of, epilog
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import existing_file, read_json_object, read_text
-from mistral_cli.options import env_of, epilog
 from mistral_cli.render.output import for_stdout, remember_ids, write_json, write_jsonl
 
 if TYPE_CHECKING:  # pragma: no cover

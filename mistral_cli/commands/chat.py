@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from mistral_cli.generation import options as o
+from mistral_cli.commands.shared import generation_options as o
+from mistral_cli.commands.shared.common_options import env_of, epilog
 from mistral_cli.generation.args import GenArgs, GenOutput
-from mistral_cli.options import env_of, epilog
 
 EXAMPLES = (
     'mcli chat "Explain server-sent events in one paragraph"',

@@ -11,13 +11,19 @@ from typing import Annotated
 
 import typer
 
+from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog
 from mistral_cli.config import paths
-from mistral_cli.config.profiles import (DEFAULT_PROFILE, KEYS, check_key, check_profile_name,
-                                         parse_value, valid_keys_text)
+from mistral_cli.config.profiles import (
+    DEFAULT_PROFILE,
+    KEYS,
+    check_key,
+    check_profile_name,
+    parse_value,
+    valid_keys_text,
+)
 from mistral_cli.config.settings import Setting, effective, effective_all
 from mistral_cli.env import Env
 from mistral_cli.errors import ConfigError
-from mistral_cli.options import OutputOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, tsv_cell
 
 app = typer.Typer(help="Read and change settings and profiles.", no_args_is_help=True,

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from mistral_cli.commands.shared import text_batches as b
+from mistral_cli.bodies.shape import need_int, need_numbers
+from mistral_cli.commands.shared import text_groups as b
+from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog
+from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL
 from mistral_cli.commands.shared.via import IntervalOpt, NewOpt, Via, ViaOpt, check_route
-from mistral_cli.inputs import DEFAULT_INTERVAL
 from mistral_cli.errors import UnexpectedResponse
-from mistral_cli.models.shape import need_int, need_numbers
-from mistral_cli.options import OutputOpt, env_of, epilog
 from mistral_cli.render.combined_json import CombinedJson
 from mistral_cli.render.output import OutputFormat, for_stdout, tsv_cell, write_jsonl
 
@@ -31,7 +31,7 @@ def register(root: typer.Typer) -> None:
     root.command("embeddings", epilog=epilog(
         'mcli embeddings "first text" "second text"',
         "mcli embeddings --input-file corpus.txt > vectors.jsonl",
-        "cat corpus.txt | mcli embeddings --batch-size 128 --concurrency 8 > vectors.jsonl",
+        "cat corpus.txt | mcli embeddings --per-request 128 --concurrency 8 > vectors.jsonl",
         "mcli embeddings --input-file corpus.txt --skip 12800 >> vectors.jsonl",
         "mcli embeddings -f corpus.txt --via batch > vectors.jsonl   # half price",
         'mcli embeddings "hello" -o json | jq ".data[0].embedding | length"'))(embeddings)
@@ -46,7 +46,7 @@ def embeddings(
         help="Model (default: the profile's model.embeddings, else mistral-embed).")] = None,
     input_file: b.InputFileOpt = None,
     no_stdin: b.NoStdinOpt = False,
-    batch_size: b.BatchSizeOpt = b.DEFAULT_BATCH_SIZE,
+    per_request: b.PerRequestOpt = b.DEFAULT_PER_REQUEST, batch_size: b.OldPerRequestOpt = None,
     concurrency: b.ConcurrencyOpt = b.DEFAULT_CONCURRENCY,
     skip: b.SkipOpt = 0,
     via: ViaOpt = Via.online,
@@ -57,7 +57,7 @@ def embeddings(
     """Embed texts: one vector per input, in input order (jsonl off a terminal)."""
     env = env_of(ctx)
     check_route(ctx, via, interval)
-    b.check_batching(batch_size, concurrency, skip)
+    per_request = b.check_grouping(per_request, batch_size, concurrency, skip)
     inputs = b.read_inputs(env, texts, input_file, no_stdin)
     chosen = env.model("model.embeddings", model)
     writer = make_writer(env, b.line_format(env, output), skip)
@@ -65,20 +65,20 @@ def embeddings(
         b.require_some(via_batch(env, inputs, chosen, skip, writer, new, interval), skip)
         return
 
-    def send(batch: list[str]) -> dict:
-        """One request for BATCH (run in a worker thread)."""
+    def send(texts: list[str]) -> dict:
+        """One request for TEXTS (run in a worker thread)."""
         from mistral_cli.api.embeddings import embed
 
-        return checked(b.expect_items(embed(env.client, {"model": chosen, "input": batch}), "data",
-                                      len(batch), REQUEST), len(batch))
+        return checked(b.expect_items(embed(env.client, {"model": chosen, "input": texts}), "data",
+                                      len(texts), REQUEST), len(texts))
 
-    written = b.run_batches(env, b.batches(inputs.texts, batch_size, skip), send, writer.batch,
+    written = b.run_groups(env, b.groups(inputs.texts, per_request, skip), send, writer.group,
                             concurrency=concurrency, total=inputs.total, label="embedding", model=chosen)
     b.require_some(written, skip)
     writer.finish()
 
 
-def via_batch(env: "Env", inputs: b.Inputs, model: str, skip: int, writer: "Writer", new: bool,
+def via_batch(env: "Env", inputs: b.TextSource, model: str, skip: int, writer: "Writer", new: bool,
               interval: float) -> int:
     """Embed INPUTS as one batch job (commands/batch/route.py); the number of inputs sent."""
     from mistral_cli.commands.batch import route
@@ -107,14 +107,14 @@ def ordered(body: dict) -> list[dict]:
 
 
 class Writer:
-    """Prints each batch's results as they come (jsonl, text), or at the end (table)."""
+    """Prints each group's results as they come (jsonl, text), or at the end (table)."""
 
     def __init__(self, env: "Env", skip: int):
         self.env = env
         self.skip = skip
 
-    def batch(self, batch: b.Batch, body: dict) -> None:
-        """Print BATCH's results."""
+    def group(self, group: b.TextGroup, body: dict) -> None:
+        """Print GROUP's results."""
 
     def finish(self) -> None:
         """Print anything kept until the end."""
@@ -123,17 +123,17 @@ class Writer:
 class JsonlWriter(Writer):
     """One line per input: {"index", "text", "embedding"} (index counts from the first input)."""
 
-    def batch(self, batch: b.Batch, body: dict) -> None:
-        """Print BATCH's results."""
-        write_jsonl(self.env, ({"index": batch.start + offset, "text": batch.texts[offset],
+    def group(self, group: b.TextGroup, body: dict) -> None:
+        """Print GROUP's results."""
+        write_jsonl(self.env, ({"index": group.start + offset, "text": group.texts[offset],
                                 "embedding": item.get("embedding")} for offset, item in enumerate(ordered(body))))
 
 
 class TextWriter(Writer):
     """One line per input: the vector's values, tab-separated."""
 
-    def batch(self, batch: b.Batch, body: dict) -> None:
-        """Print BATCH's results."""
+    def group(self, group: b.TextGroup, body: dict) -> None:
+        """Print GROUP's results."""
         for item in ordered(body):
             line = "\t".join(tsv_cell(v) for v in item.get("embedding") or [])
             self.env.stdout.write(for_stdout(self.env, line) + "\n")
@@ -147,9 +147,9 @@ class JsonWriter(Writer):
         super().__init__(env, skip)
         self.combined = CombinedJson(env, "data")
 
-    def batch(self, batch: b.Batch, body: dict) -> None:
-        """Print BATCH's results."""
-        first = batch.start - self.skip
+    def group(self, group: b.TextGroup, body: dict) -> None:
+        """Print GROUP's results."""
+        first = group.start - self.skip
         items = [{**item, "index": first + offset} for offset, item in enumerate(ordered(body))]
         self.combined.add(body, items)
 
@@ -167,11 +167,11 @@ class TableWriter(Writer):
         self.rows: list[dict[str, Any]] = []
         self.vectors: list[list[float]] = []
 
-    def batch(self, batch: b.Batch, body: dict) -> None:
-        """Keep BATCH's summaries."""
+    def group(self, group: b.TextGroup, body: dict) -> None:
+        """Keep GROUP's summaries."""
         for offset, item in enumerate(ordered(body)):
             vector = item.get("embedding") or []
-            self.rows.append({"index": batch.start + offset, "text": batch.texts[offset],
+            self.rows.append({"index": group.start + offset, "text": group.texts[offset],
                               "dims": len(vector), "norm": norm(vector), "first": vector[:FIRST_VALUES]})
             if len(self.vectors) <= MATRIX_MAX:
                 self.vectors.append(vector)

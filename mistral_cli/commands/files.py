@@ -9,13 +9,21 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.api import files as api
+from mistral_cli.bodies.shape import need_listing, need_object
+from mistral_cli.commands.shared.common_options import (
+    AllPagesOpt,
+    OutputOpt,
+    PageOpt,
+    PageSizeOpt,
+    YesOpt,
+    env_of,
+    epilog,
+)
 from mistral_cli.commands.shared.several_ids import act_on_each
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import check_number, check_paging, check_uuid, confirm, existing_file
-from mistral_cli.models.shape import need_listing, need_object
-from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog
-from mistral_cli.render.progress import progress_bar
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines
+from mistral_cli.render.progress import progress_bar
 from mistral_cli.safe_files import refuse_existing
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -7,9 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from mistral_cli.generation import options as o
+from mistral_cli.commands.shared import generation_options as o
+from mistral_cli.commands.shared.common_options import env_of, epilog
 from mistral_cli.generation.args import GenOutput
-from mistral_cli.options import env_of, epilog
 
 EXAMPLES = (
     'mcli fim "def fibonacci(n: int) -> int:" --suffix "print(fibonacci(10))"',

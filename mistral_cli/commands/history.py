@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from mistral_cli.commands.shared.common_options import OutputOpt, YesOpt, env_of, epilog
 from mistral_cli.commands.shared.several_ids import empty_note, run_each
 from mistral_cli.env import Env
 from mistral_cli.errors import NotFoundError, UsageError
 from mistral_cli.inputs import check_number, confirm
-from mistral_cli.options import OutputOpt, YesOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, for_stdout, write_json, write_jsonl
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -139,7 +139,7 @@ def show(
 def write_text_answer(env: Env, records: list["StoredMessage"]) -> None:
     """Print the text of the last assistant message: the answer, for `$(...)` (without control
     characters on a terminal)."""
-    from mistral_cli.store.content import display_text
+    from mistral_cli.bodies.content import display_text
 
     answers = [r.message for r in records if r.message.get("role") == "assistant"]
     if not answers:
@@ -158,7 +158,7 @@ def message_header(message: dict) -> str:
 
 def print_plain(env: Env, records: list["StoredMessage"]) -> None:
     """Each message as a `role: content` block, blocks separated by a blank line (off a terminal)."""
-    from mistral_cli.store.content import display_text, tool_call_text
+    from mistral_cli.bodies.content import display_text, tool_call_text
 
     blocks = []
     for record in records:
@@ -178,8 +178,8 @@ def print_terminal(env: Env, conv: "Conversation", records: list["StoredMessage"
     from rich.markdown import Markdown
     from rich.text import Text
 
+    from mistral_cli.bodies.content import display_text, tool_call_text
     from mistral_cli.render.safe_text import safe_text
-    from mistral_cli.store.content import display_text, tool_call_text
 
     console = env.console
     about = " · ".join(filter(None, (conv.id, conv.kind, conv.agent_id, conv.model, conv.updated_at)))

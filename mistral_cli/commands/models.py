@@ -8,11 +8,11 @@ from typing import Annotated, Optional
 import typer
 
 from mistral_cli.api import models as api
+from mistral_cli.bodies.shape import need_listing
+from mistral_cli.commands.shared.common_options import OutputOpt, YesOpt, env_of, epilog
 from mistral_cli.commands.shared.several_ids import act_on_each
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import confirm
-from mistral_cli.models.shape import need_listing
-from mistral_cli.options import OutputOpt, YesOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
 
 app = typer.Typer(help="List, inspect, rename, archive and delete models.", no_args_is_help=True,

@@ -13,10 +13,10 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog
 from mistral_cli.env import Env
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import check_number
-from mistral_cli.options import OutputOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_list, write_json, write_jsonl, write_lines
 
 TOKEN_COLUMNS = (

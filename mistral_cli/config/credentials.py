@@ -57,11 +57,6 @@ def mask(key: str) -> str:
     return "****" + key[-4:] if len(key) > 8 else "****"
 
 
-def redact(text: str, key: str | None) -> str:
-    """TEXT with every occurrence of KEY replaced by its masked form."""
-    return text.replace(key, mask(key)) if key else text
-
-
 def clean_key(text: str, source: str) -> str:
     """TEXT without surrounding whitespace; "" when nothing is left. A key that still holds
     anything but printable ASCII (a space, a control or non-ASCII character) is refused with

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mistral_cli.options import env_of, epilog
+from mistral_cli.commands.shared.common_options import env_of, epilog
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env

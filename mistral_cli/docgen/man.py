@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 from mistral_cli import errors
+from mistral_cli.commands.shared.common_options import GLOBAL_OPTIONS_NOTE
 from mistral_cli.docgen.tree import Argument, Node, Option, Tree
-from mistral_cli.options import GLOBAL_OPTIONS_NOTE
 
 EXIT_STATUS = (
     (errors.EXIT_OK, "Success (also when the reader of the output pipe goes away)."),

@@ -118,7 +118,7 @@ def pump(events: Iterable[dict], answer: Answer, write: Callable[[str], Any] | N
 def answer_text(content: Any) -> str:
     """The words of message content: a string, or its text chunks joined (other chunks, such as
     images or thinking, are left out). For a readable view with placeholders, see
-    `store.content.display_text`."""
+    `bodies.content.display_text`."""
     if content is None:
         return ""
     if isinstance(content, str):

@@ -19,7 +19,7 @@ FIM_FIELDS = frozenset({"model", "prompt", "suffix", "temperature", "top_p", "ma
                         "min_tokens", "stream", "stop", "random_seed"})
 
 
-class Endpoint(NamedTuple):
+class GenerationEndpoint(NamedTuple):
     """One generation operation: its conversation kind, API module and request fields."""
 
     kind: str
@@ -38,6 +38,6 @@ class Endpoint(NamedTuple):
         return "model" in self.fields
 
 
-CHAT = Endpoint("chat", "mistral_cli.api.chat", CHAT_FIELDS, "model.chat")
-AGENTS = Endpoint("agents", "mistral_cli.api.agents", AGENTS_FIELDS)
-FIM = Endpoint("fim", "mistral_cli.api.fim", FIM_FIELDS, "model.fim")
+CHAT = GenerationEndpoint("chat", "mistral_cli.api.chat", CHAT_FIELDS, "model.chat")
+AGENTS = GenerationEndpoint("agents", "mistral_cli.api.agents", AGENTS_FIELDS)
+FIM = GenerationEndpoint("fim", "mistral_cli.api.fim", FIM_FIELDS, "model.fim")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from mistral_cli.errors import MCLIError, OutputClosed, Terminated, UsageError
 from mistral_cli.generation import messages, request
 from mistral_cli.generation.args import RANGES, GenArgs
-from mistral_cli.generation.endpoints import Endpoint
+from mistral_cli.generation.endpoints import GenerationEndpoint
 from mistral_cli.generation.session import Session
 from mistral_cli.generation.setup import make_setup
 from mistral_cli.generation.turn import run_turn
@@ -192,7 +192,7 @@ def option_name(field: str) -> str:
     return RANGES[field][0].lstrip("-")
 
 
-def parse_setting(name: str, text: str, endpoint: Endpoint) -> tuple[str, float | int | None]:
+def parse_setting(name: str, text: str, endpoint: GenerationEndpoint) -> tuple[str, float | int | None]:
     """`/set` NAME TEXT as (request field, value; None to unset), checked like the option."""
     wanted = name.lstrip("-").replace("_", "-")
     field = next((f for f in RANGES if option_name(f) == wanted or f.replace("_", "-") == wanted), None)
@@ -214,7 +214,7 @@ def parse_setting(name: str, text: str, endpoint: Endpoint) -> tuple[str, float 
 
 # -- running it ------------------------------------------------------------------------------------
 
-def run_repl(env: "Env", args: GenArgs, endpoint: Endpoint) -> None:
+def run_repl(env: "Env", args: GenArgs, endpoint: GenerationEndpoint) -> None:
     """Start the interactive loop for ARGS (continuing a conversation with -c/--cid)."""
     base = request.read_base_body(env, args.body, endpoint)
     if base.get("messages"):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from mistral_cli.errors import UsageError
 from mistral_cli.generation.args import OPTION_FIELDS, RANGES, TOOL_CHOICES, GenArgs, given_fields
-from mistral_cli.generation.endpoints import Endpoint
+from mistral_cli.generation.endpoints import GenerationEndpoint
 from mistral_cli.inputs import check_bound, read_json, read_json_object, read_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,7 +24,7 @@ WRAPPER_KEYS = frozenset({"name", "schema", "strict", "description"})
 EMPTY_PARAMETERS = {"type": "object", "properties": {}}
 
 
-def read_base_body(env: "Env", path: Path | None, endpoint: Endpoint) -> dict:
+def read_base_body(env: "Env", path: Path | None, endpoint: GenerationEndpoint) -> dict:
     """The --body object (or {}), refusing keys the endpoint does not take."""
     if path is None:
         return {}
@@ -36,7 +36,7 @@ def read_base_body(env: "Env", path: Path | None, endpoint: Endpoint) -> dict:
     return body
 
 
-def sampling_fields(args: GenArgs, endpoint: Endpoint) -> dict[str, Any]:
+def sampling_fields(args: GenArgs, endpoint: GenerationEndpoint) -> dict[str, Any]:
     """The request fields set by sampling options (only those given)."""
     fields = {key: value for key, value in given_fields(args, OPTION_FIELDS).items() if key in endpoint.fields}
     if args.stop:
@@ -48,7 +48,7 @@ def sampling_fields(args: GenArgs, endpoint: Endpoint) -> dict[str, Any]:
     return fields
 
 
-def resolve_model(env: "Env", endpoint: Endpoint, option: str | None, body: dict,
+def resolve_model(env: "Env", endpoint: GenerationEndpoint, option: str | None, body: dict,
                   saved: str | None = None) -> str | None:
     """-m, else --body's model, else the conversation's, else the profile's, else the default."""
     if not endpoint.has_model or endpoint.model_setting is None:
@@ -172,7 +172,7 @@ def tool_choice(value: str, tools: list[dict] | None) -> str | dict:
 
 # -- the whole body --------------------------------------------------------------------------------
 
-def options_body(env: "Env", args: GenArgs, endpoint: Endpoint, base: dict,
+def options_body(env: "Env", args: GenArgs, endpoint: GenerationEndpoint, base: dict,
                  saved_tools: list[dict] | None = None) -> dict:
     """BASE (from --body) with every field the options set, except messages and stream."""
     body = {**base, **sampling_fields(args, endpoint)}

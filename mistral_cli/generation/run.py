@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from mistral_cli.errors import UsageError
 from mistral_cli.generation import attachments, messages, request
 from mistral_cli.generation.args import GenArgs
-from mistral_cli.generation.endpoints import Endpoint
+from mistral_cli.generation.endpoints import GenerationEndpoint
 from mistral_cli.generation.session import Session
 from mistral_cli.generation.setup import Setup, make_setup
 from mistral_cli.generation.turn import run_turn
@@ -26,7 +26,7 @@ NOTHING_TO_SEND = "nothing to send: give a PROMPT, pipe text on stdin, or use --
 
 
 @dataclass(eq=False)  # compared by identity; skipping the generated __eq__ keeps start-up short
-class Inputs:
+class TurnInput:
     """What the user gave to send this turn (read before any request)."""
 
     text: str | None = None
@@ -40,7 +40,7 @@ class Inputs:
         return not (self.text or self.listed or self.results or self.files)
 
 
-def run(env: "Env", args: GenArgs, endpoint: Endpoint) -> None:
+def run(env: "Env", args: GenArgs, endpoint: GenerationEndpoint) -> None:
     """Run `chat` or `agents` as ARGS say: one turn, or the interactive loop."""
     args.check()
     if args.interactive:
@@ -61,7 +61,7 @@ def run(env: "Env", args: GenArgs, endpoint: Endpoint) -> None:
         session.close()
 
 
-def read_inputs(env: "Env", args: GenArgs, base: dict) -> Inputs:
+def read_inputs(env: "Env", args: GenArgs, base: dict) -> TurnInput:
     """The prompt (with piped stdin), --messages, --body's messages (taken out of BASE, which
     then holds only the other fields), tool results, attachments."""
     listed = base.pop("messages", None) or []
@@ -71,7 +71,7 @@ def read_inputs(env: "Env", args: GenArgs, base: dict) -> Inputs:
     if args.messages is not None:
         listed = listed + messages.read_message_list(env, args.messages)
     piped = None if args.no_stdin or args.stdin_readers() else piped_stdin(env)
-    return Inputs(text=messages.compose_prompt(args.prompt, piped), listed=listed,
+    return TurnInput(text=messages.compose_prompt(args.prompt, piped), listed=listed,
                   results=messages.read_tool_results(env, args.tool_result, args.tool_result_file),
                   files=attachments.plan(args.attach, args.doc))
 
@@ -88,7 +88,7 @@ def answer_tool_calls(session: Session, results: dict[str, str]) -> list[dict]:
     return messages.tool_messages(pending, results)
 
 
-def new_user_message(env: "Env", setup: Setup, inputs: Inputs) -> list[dict]:
+def new_user_message(env: "Env", setup: Setup, inputs: TurnInput) -> list[dict]:
     """The user message for the prompt and attachments (uploads documents); [] if neither."""
     if not inputs.text and not inputs.files:
         return []

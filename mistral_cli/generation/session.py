@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from mistral_cli.errors import UsageError
 from mistral_cli.generation.args import GenArgs
-from mistral_cli.generation.endpoints import Endpoint
+from mistral_cli.generation.endpoints import GenerationEndpoint
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -28,7 +28,7 @@ HISTORY_OFF = "the history is off (--no-log or `history = false` in the config)"
 class Session:
     """A conversation: its id, its messages so far, and where it is saved (if anywhere)."""
 
-    def __init__(self, env: "Env", endpoint: Endpoint, enabled: bool, agent_id: str | None = None):
+    def __init__(self, env: "Env", endpoint: GenerationEndpoint, enabled: bool, agent_id: str | None = None):
         self.env = env
         self.kind = endpoint.kind
         self.enabled = enabled
@@ -42,7 +42,7 @@ class Session:
     # -- opening -------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, env: "Env", endpoint: Endpoint, args: GenArgs) -> "Session":
+    def open(cls, env: "Env", endpoint: GenerationEndpoint, args: GenArgs) -> "Session":
         """The session ARGS ask for: continued (-c, --cid) or new; checks need-a-history options."""
         session = cls(env, endpoint, enabled=not args.no_log and env.history_enabled,
                       agent_id=args.agent_id)

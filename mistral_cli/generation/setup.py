@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from mistral_cli.generation import attachments, messages, request
 from mistral_cli.generation.args import OPTION_FIELDS, GenArgs, given_fields
-from mistral_cli.generation.endpoints import Endpoint
+from mistral_cli.generation.endpoints import GenerationEndpoint
 from mistral_cli.generation.session import Session
 from mistral_cli.generation.turn import View, wants_stream
 from mistral_cli.inputs import read_text
@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 class Setup:
     """What stays the same from turn to turn: the body the options make, the model, the view."""
 
-    endpoint: Endpoint
+    endpoint: GenerationEndpoint
     args: GenArgs
     body: dict
     model: str | None
@@ -53,7 +53,7 @@ class Setup:
         return [messages.system_message(self.system)]
 
 
-def make_setup(env: "Env", args: GenArgs, endpoint: Endpoint, base: dict, session: Session) -> Setup:
+def make_setup(env: "Env", args: GenArgs, endpoint: GenerationEndpoint, base: dict, session: Session) -> Setup:
     """The body options make (checked), the model and the view, for SESSION."""
     body = request.options_body(env, args, endpoint, base, session.saved_tools())
     request.check_body(body, given_fields(args, OPTION_FIELDS))

@@ -7,12 +7,12 @@ error goes on to `main()` (exit 1, or 130 for Ctrl-C).
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mistral_cli.errors import MCLIError, StreamError
 from mistral_cli.generation.answer import Answer, pump, tool_call_line
 from mistral_cli.generation.args import GenOutput
-from mistral_cli.generation.endpoints import Endpoint
+from mistral_cli.generation.endpoints import GenerationEndpoint
 from mistral_cli.render.output import dumps, write_json
 from mistral_cli.store import StoreError
 
@@ -35,7 +35,7 @@ def wants_stream(request: dict, no_stream: bool) -> bool:
     return not no_stream and request.get("stream") is not False and not (isinstance(n, int) and n > 1)
 
 
-def run_turn(env: "Env", endpoint: Endpoint, session: "Session", request: dict,
+def run_turn(env: "Env", endpoint: GenerationEndpoint, session: "Session", request: dict,
              sent: list[dict], view: View) -> Answer:
     """Send REQUEST, print its answer, save SENT and the answer in SESSION; return the answer."""
     answer = Answer()
@@ -69,7 +69,7 @@ def save(session: "Session", request: dict, sent: list[dict], answer: Answer, co
     session.remember_tools(request.get("tools"))
 
 
-def exchange(env: "Env", endpoint: Endpoint, request: dict, view: View, answer: Answer) -> None:
+def exchange(env: "Env", endpoint: GenerationEndpoint, request: dict, view: View, answer: Answer) -> None:
     """Send REQUEST and print the answer into ANSWER as it arrives (or whole)."""
     if request.get("stream"):
         stream_answer(env, endpoint, request, view, answer)
@@ -82,7 +82,7 @@ def exchange(env: "Env", endpoint: Endpoint, request: dict, view: View, answer: 
 
 # -- streamed --------------------------------------------------------------------------------------
 
-def stream_answer(env: "Env", endpoint: Endpoint, request: dict, view: View, answer: Answer) -> None:
+def stream_answer(env: "Env", endpoint: GenerationEndpoint, request: dict, view: View, answer: Answer) -> None:
     """Stream the answer: text deltas, raw chunks (jsonl), or one object at the end (json)."""
     events = endpoint.api.stream(env.client, request)
     if view.output is GenOutput.jsonl:
@@ -128,7 +128,7 @@ def line_writer(env: "Env") -> Any:
 
 # -- whole -----------------------------------------------------------------------------------------
 
-def whole_answer(env: "Env", endpoint: Endpoint, request: dict, view: View, answer: Answer) -> None:
+def whole_answer(env: "Env", endpoint: GenerationEndpoint, request: dict, view: View, answer: Answer) -> None:
     """Ask for the whole answer at once and print it (every choice, for -n above 1)."""
     body = endpoint.api.complete(env.client, request)
     answer.load(body)

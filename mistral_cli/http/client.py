@@ -5,12 +5,12 @@ honouring Retry-After (seconds or an HTTP date; a wait over MAX_RETRY_AFTER seco
 reported, not slept), but only where a retry cannot duplicate work. What a request does to
 the server is its Effect:
 
-    READ     GET, DELETE, PATCH...: retried on 429, 5xx, timeouts and dropped connections
-    COMPUTE  a POST that creates nothing lasting (chat, fim, agents, embeddings, classifiers,
-             ocr): retried on 429, 5xx and failures before the request was fully sent; never
-             once it was sent and no answer came (read timeout, dropped connection)
-    CREATE   an upload or a job create: retried only on 429 and when the connection failed
-             before anything was sent
+    REPEATABLE GET, DELETE, PATCH...: retried on 429, 5xx, timeouts and dropped connections
+    COMPUTE    a POST that creates nothing lasting (chat, fim, agents, embeddings, classifiers,
+               ocr): retried on 429, 5xx and failures before the request was fully sent; never
+               once it was sent and no answer came (read timeout, dropped connection)
+    CREATE     an upload or a job create: retried only on 429 and when the connection failed
+               before anything was sent
 
 Streams are never retried once their first event has been handed to the caller.
 
@@ -250,7 +250,7 @@ class HTTPClient:
             return True
         if isinstance(exc, NOT_FULLY_SENT):
             return effect is not Effect.CREATE
-        return effect is Effect.READ and isinstance(exc, NO_ANSWER)
+        return effect is Effect.REPEATABLE and isinstance(exc, NO_ANSWER)
 
     def _wait(self, attempt: int, delay: float | None, why: str, status: int = 429) -> None:
         if delay is None:
@@ -400,7 +400,7 @@ def _shown(text: str, limit: int = 300) -> str:
 def _unsure(error: MCLIError, effect: Effect, hint: str | None, answered: bool = False) -> MCLIError:
     """ERROR, saying that the server may have acted on a COMPUTE or CREATE request that
     failed after it was sent (no answer, a cut answer, or a 5xx), and how to check (HINT)."""
-    if effect is Effect.READ or not (answered or error.maybe_acted):
+    if effect is Effect.REPEATABLE or not (answered or error.maybe_acted):
         return error
     error.message += f"; {MAY_HAVE_ACTED}"
     error.hint = hint or (CHECK_BEFORE_RESENDING if effect is Effect.CREATE else error.hint)

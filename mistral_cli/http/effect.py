@@ -1,4 +1,6 @@
-"""What a request does on the server (read, compute, create), which decides its retries.
+"""What a request does on the server, which decides its retries: REPEATABLE (sending it twice
+is sending it once: GET, DELETE, PATCH, a cancel, an archive), COMPUTE (a POST that creates
+nothing lasting) or CREATE (an upload, a job create).
 
 Kept apart from client.py so that modules which only name an Effect do not load httpx.
 """
@@ -7,17 +9,17 @@ from __future__ import annotations
 
 from enum import Enum
 
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT", "PATCH"})
+REPEATABLE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT", "PATCH"})
 
 
 class Effect(str, Enum):
     """What a request does on the server, which decides when it may be retried."""
 
-    READ = "read"
+    REPEATABLE = "repeatable"
     COMPUTE = "compute"
     CREATE = "create"
 
     @classmethod
     def of_method(cls, method: str) -> "Effect":
-        """The safe default for METHOD: READ for idempotent methods, CREATE for POST."""
-        return cls.READ if method.upper() in READ_METHODS else cls.CREATE
+        """The safe default for METHOD: REPEATABLE for idempotent methods, CREATE for POST."""
+        return cls.REPEATABLE if method.upper() in REPEATABLE_METHODS else cls.CREATE

@@ -1,24 +1,24 @@
 """How a fine-tuning job looks: its fields, events, checkpoints and loss chart, as Rich
 renderables on a terminal and as tab-separated lines elsewhere (`get` and `watch` share them).
 
-Takes typed jobs (models/fine_tuning.py); imported only by the commands that show one.
+Takes typed jobs (bodies/fine_tuning.py); imported only by the commands that show one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from mistral_cli.render import human
 from mistral_cli.render.chart import line_chart
 from mistral_cli.render.output import Column, dumps, tsv_cell
 from mistral_cli.render.safe_text import safe_markup
+from mistral_cli.times import iso
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import RenderableType
 
-    from mistral_cli.models.fine_tuning import Checkpoint, Event, FineTuningJob
+    from mistral_cli.bodies.fine_tuning import Checkpoint, Event, FineTuningJob
 
 METRICS = ("train_loss", "valid_loss", "valid_mean_token_accuracy")
 SHOWN_EVENTS = 8
@@ -45,13 +45,6 @@ JOB_FIELDS = (
     Column("CREATED", "created_at", "time"),
     Column("MODIFIED", "modified_at", "time"),
 )
-
-
-def iso(epoch: Any) -> str:
-    """A unix time as ISO 8601 UTC (the raw value off a terminal), '' when unknown."""
-    if not isinstance(epoch, (int, float)) or isinstance(epoch, bool):
-        return ""
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def metrics_text(metrics: Any) -> str:

@@ -21,10 +21,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mistral_cli.bodies.content import title_of
 from mistral_cli.config.paths import data_dir
 from mistral_cli.store import StoreError
-from mistral_cli.store.content import title_of
 from mistral_cli.store.schema import connect, guarded, write_transaction
+from mistral_cli.times import iso
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -107,11 +108,6 @@ _guarded = guarded("history database", hint="set `history = false` in the config
 def utc_now() -> datetime:
     """The current time in UTC (the store's clock; tests replace `store.clock`)."""
     return datetime.now(timezone.utc)
-
-
-def iso(moment: datetime) -> str:
-    """A UTC time as ISO 8601 to the second: 2024-05-14T09:30:00Z."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def usage_groups(by: str) -> tuple[str, ...]:

@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mistral_cli.store import StoreError
-from mistral_cli.store.conversations import iso, store_path, utc_now
+from mistral_cli.store.conversations import store_path, utc_now
 from mistral_cli.store.schema import connect, guarded, write_transaction
+from mistral_cli.times import iso
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env

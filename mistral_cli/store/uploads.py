@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mistral_cli.store import StoreError
-from mistral_cli.store.conversations import iso, utc_now
+from mistral_cli.store.conversations import utc_now
 from mistral_cli.store.schema import connect, write_transaction
+from mistral_cli.times import iso
 
 
 @dataclass(frozen=True)

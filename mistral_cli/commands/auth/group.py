@@ -14,11 +14,11 @@ from typing import Annotated, Any
 import typer
 
 from mistral_cli.commands.auth.key import read_key, verify_key
+from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog
 from mistral_cli.config import credentials as creds
 from mistral_cli.config.profiles import DEFAULT_PROFILE, check_profile_name
 from mistral_cli.env import Env
 from mistral_cli.errors import AuthError, MCLIError
-from mistral_cli.options import OutputOpt, env_of, epilog
 from mistral_cli.render.output import Column, OutputFormat, emit_object
 
 app = typer.Typer(help="Store, check, show and remove the API key.", no_args_is_help=True,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from mistral_cli.config.credentials import clean_key, redact
-from mistral_cli.errors import AuthError, MCLIError, UsageError
+from mistral_cli.config.credentials import clean_key
+from mistral_cli.errors import AuthError, MCLIError, UsageError, redact
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -87,10 +87,10 @@ def verify_key(env: "Env", key: str, refused: str = "the server refused this key
     try:
         body = api.list_models(client)
     except AuthError as exc:
-        raise AuthError(f"{refused} ({redact(exc.message, key)})",
+        raise AuthError(f"{refused} ({redact(exc.message, (key,))})",
                         hint="check the key at https://console.mistral.ai/api-keys, or the server URL") from None
     except MCLIError as exc:
-        exc.message = redact(exc.message, key)
+        exc.message = redact(exc.message, (key,))
         if other_hint:
             exc.message += "; nothing was stored"
             exc.hint = f"{exc.hint}; {other_hint}" if exc.hint else other_hint

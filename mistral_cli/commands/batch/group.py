@@ -14,19 +14,26 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.api import batch as api
+from mistral_cli.bodies.batch_status import BatchStatus
+from mistral_cli.bodies.shape import need_object
 from mistral_cli.commands.batch import inputs
 from mistral_cli.commands.batch import run as batch_run
 from mistral_cli.commands.batch.results import print_answers, save_results
 from mistral_cli.commands.batch.watch import BatchAdapter, watch_job
 from mistral_cli.commands.shared import watching
-from mistral_cli.commands.shared.watching import IntervalOpt
+from mistral_cli.commands.shared.common_options import (
+    AllPagesOpt,
+    OutputOpt,
+    PageOpt,
+    PageSizeOpt,
+    YesOpt,
+    env_of,
+    epilog,
+)
+from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL, IntervalOpt, check_interval
 from mistral_cli.errors import MCLIError, UsageError
 from mistral_cli.generation.args import RANGES
-from mistral_cli.inputs import (DEFAULT_INTERVAL, check_bound, check_datetime, check_interval, check_number,
-                                check_paging, check_uuid, confirm)
-from mistral_cli.models.batch_status import BatchStatus
-from mistral_cli.models.shape import need_object
-from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog
+from mistral_cli.inputs import check_bound, check_datetime, check_number, check_paging, check_uuid, confirm
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,7 +47,7 @@ DEFAULT_PAGE_SIZE = 100
 EXAMPLE_ID = "b2c5a1d4-2f8e-4f0c-9b1a-6d3e8f7a9c10"
 
 
-class Endpoint(str, Enum):
+class BatchEndpoint(str, Enum):
     """The spec's ApiEndpoint: what every request of a job is sent to."""
 
     chat = "/v1/chat/completions"
@@ -116,9 +123,9 @@ def create(
     from_prompts: Annotated[Optional[str], typer.Option(
         "--from-prompts", metavar="FILE|-", show_default=False,
         help="One prompt per line (- for stdin): each becomes a chat request, custom_id = its line number.")] = None,
-    endpoint: Annotated[Optional[Endpoint], typer.Option(
+    endpoint: Annotated[Optional[BatchEndpoint], typer.Option(
         "--endpoint", metavar="ENDPOINT", show_default=False,
-        help="Endpoint every request goes to: " + ", ".join(e.value for e in Endpoint)
+        help="Endpoint every request goes to: " + ", ".join(e.value for e in BatchEndpoint)
         + " (with --from-prompts: the chat one).")] = None,
     model: Annotated[Optional[str], typer.Option(
         "--model", "-m", show_default=False,
@@ -189,7 +196,7 @@ def created_id(body: dict) -> str:
                         hint="see it with: mcli batch list --created-by-me") from None
 
 
-def _check_create(from_prompts: str | None, input_: list[str], endpoint: Endpoint | None,
+def _check_create(from_prompts: str | None, input_: list[str], endpoint: BatchEndpoint | None,
                   options: inputs.PromptOptions, timeout_hours: int | None, watch: bool,
                   results_dir: Path | None, interval: float) -> str:
     """Refuse inconsistent create options before anything is read or sent; return the endpoint."""
@@ -198,8 +205,8 @@ def _check_create(from_prompts: str | None, input_: list[str], endpoint: Endpoin
     if from_prompts is None and (options.system, options.max_tokens, options.temperature) != (None,) * 3:
         raise UsageError("-s/--system, --max-tokens and --temperature shape --from-prompts requests; "
                          "give --from-prompts, or put them in the request file")
-    if from_prompts is not None and endpoint not in (None, Endpoint.chat):
-        raise UsageError(f"--from-prompts makes chat requests: --endpoint must be {Endpoint.chat.value}")
+    if from_prompts is not None and endpoint not in (None, BatchEndpoint.chat):
+        raise UsageError(f"--from-prompts makes chat requests: --endpoint must be {BatchEndpoint.chat.value}")
     if endpoint is None and from_prompts is None:
         raise UsageError("--endpoint is required with --input (for example --endpoint /v1/chat/completions)")
     if results_dir is not None and not watch:
@@ -208,7 +215,7 @@ def _check_create(from_prompts: str | None, input_: list[str], endpoint: Endpoin
         check_bound(getattr(options, field), RANGES[field])
     check_number(timeout_hours, "--timeout-hours", 1, integer=True)
     check_interval(interval)
-    return (endpoint or Endpoint.chat).value
+    return (endpoint or BatchEndpoint.chat).value
 
 
 def _watch_then_save(env: "Env", job_id: str, output: OutputFormat, interval: float,
@@ -316,7 +323,7 @@ def results(
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite existing files.")] = False,
 ) -> None:
     """Download a batch job's output and error files, or print its answers."""
-    from mistral_cli.models.batch import BatchJob
+    from mistral_cli.bodies.batch import BatchJob
 
     env = env_of(ctx)
     check_uuid(job_id, "job id")

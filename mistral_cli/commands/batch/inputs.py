@@ -58,7 +58,7 @@ def metadata_filter(specs: Sequence[str], option: str = "--metadata") -> dict[st
 
 
 @dataclass
-class Inputs:
+class RequestFiles:
     """The request files of a new job: local paths to upload, file ids to use as they are."""
 
     paths: list[Path]
@@ -77,11 +77,11 @@ def spool_stdin_input(env: "Env", values: Sequence[str], stack: ExitStack) -> li
             for value in values]
 
 
-def sort_inputs(values: Sequence[str]) -> Inputs:
+def sort_inputs(values: Sequence[str]) -> RequestFiles:
     """Each `--input` as an existing local file or, failing that, a file id (a UUID)."""
     from mistral_cli.inputs import check_uuid, existing_file
 
-    inputs = Inputs([], [])
+    inputs = RequestFiles([], [])
     for value in values:
         path = Path(value)
         if path.exists():

@@ -18,8 +18,8 @@ from mistral_cli.render.progress import progress_bar
 from mistral_cli.safe_files import refuse_existing
 
 if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.bodies.batch import BatchJob
     from mistral_cli.env import Env
-    from mistral_cli.models.batch import BatchJob
 
 ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 

@@ -28,8 +28,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.batchrun.in_order import Outcome
     from mistral_cli.batchrun.procedure import BatchRun
     from mistral_cli.batchrun.requests_file import RequestsFile
+    from mistral_cli.bodies.batch import BatchJob
     from mistral_cli.env import Env
-    from mistral_cli.models.batch import BatchJob
 
 RESULTS_FOLDER = "batch-results"  # in the data folder: one private folder per run, by tag
 LISTED = 20  # failed inputs named in the error; the count covers the rest
@@ -91,9 +91,9 @@ def _results(env: "Env", batch_run: "BatchRun",
              route: Route) -> tuple["BatchJob", JobFailedError | None, list[Path]]:
     """The run's ended job, its failure (if it ended badly) and its saved result files: saved
     before (no request), or the job followed to its end and its files downloaded now."""
+    from mistral_cli.bodies.batch import BatchJob
     from mistral_cli.commands.batch.watch import BatchAdapter
     from mistral_cli.commands.shared.watching import FAILED
-    from mistral_cli.models.batch import BatchJob
 
     folder = _folder(env, batch_run.tag)
     body = batch_run.record.final_job
@@ -208,10 +208,10 @@ def run_texts(env: "Env", route: Route, texts: Iterable[str], skip: int, check: 
     """Send each text after the first SKIP as one request, `{"input": [text]}`; print each
     answer, once CHECK has accepted it, through WRITER's `batch` and `finish` as the online
     route does; return the number of texts sent."""
-    from mistral_cli.commands.shared.text_batches import Batch, numbered
+    from mistral_cli.commands.shared.text_groups import TextGroup, numbered
 
     def write(outcome: "Outcome") -> None:
-        writer.batch(Batch(outcome.number, [_request_text(outcome.request)], 0), check(outcome.body))
+        writer.group(TextGroup(outcome.number, [_request_text(outcome.request)], 0), check(outcome.body))
 
     bodies = ((number, {"input": [text]}) for number, text in numbered(texts, skip))
     return run(env, route, bodies, skip, write, writer.finish)

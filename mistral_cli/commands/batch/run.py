@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.commands.batch.watch import replay, watch_job
+from mistral_cli.commands.shared.common_options import OutputOpt, env_of
 from mistral_cli.errors import MCLIError, NotFoundError
 from mistral_cli.inputs import check_number
-from mistral_cli.options import OutputOpt, env_of
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.batchrun.procedure import BatchRun, RunSpec
-    from mistral_cli.commands.batch.inputs import Inputs
+    from mistral_cli.bodies.batch import BatchJob
+    from mistral_cli.commands.batch.inputs import RequestFiles
     from mistral_cli.env import Env
-    from mistral_cli.models.batch import BatchJob
 
 def _inputs(run: dict) -> str:
     """A run's inputs as one cell."""
@@ -59,7 +59,7 @@ RUN_FIELDS = (
 DEFAULT_LIMIT = 30
 
 
-def spec_of(sorted_inputs: "Inputs", prompts: Path | None, from_prompts: str | None, endpoint: str,
+def spec_of(sorted_inputs: "RequestFiles", prompts: Path | None, from_prompts: str | None, endpoint: str,
             model: str, metadata: dict[str, str], timeout_hours: int | None) -> "RunSpec":
     """The run `batch create` makes of its inputs: the local files and file ids in the order
     given, then the request file made from --from-prompts."""
@@ -130,8 +130,8 @@ def _replay(env: "Env", body: dict, output: OutputFormat) -> "BatchJob":
 def _save(env: "Env", run: "BatchRun", body: dict, folder: Path) -> None:
     """Save the run's results into FOLDER, unless they are there already, unchanged."""
     from mistral_cli.batchrun.procedure import remove_partial_downloads
+    from mistral_cli.bodies.batch import BatchJob
     from mistral_cli.commands.batch.results import result_files, save_results
-    from mistral_cli.models.batch import BatchJob
 
     saved = run.saved_files(folder)
     if saved is not None:

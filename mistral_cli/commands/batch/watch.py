@@ -17,10 +17,11 @@ from mistral_cli.commands.shared import watching
 from mistral_cli.errors import JobFailedError
 from mistral_cli.render.output import OutputFormat
 from mistral_cli.render.progress import count_bar
+from mistral_cli.times import clock_text
 
 if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.bodies.batch import BatchJob
     from mistral_cli.env import Env
-    from mistral_cli.models.batch import BatchJob
 
 
 def summary(job: "BatchJob") -> str:
@@ -47,7 +48,7 @@ class BarView:
         detail = f"{job.status_text}  {job.succeeded_requests} ok, {job.failed_requests} failed"
         remaining = self.eta.seconds(job.done, job.total_requests) if job.status_text == "RUNNING" else None
         if remaining is not None:
-            detail += f"  ETA {watching.clock_text(remaining)}"
+            detail += f"  ETA {clock_text(remaining)}"
         self.bar.update(job.done, job.total_requests, detail)
 
     def note(self, text: str) -> None:
@@ -74,7 +75,7 @@ class BatchAdapter:
 
     def parse(self, body: dict) -> "BatchJob":
         """The typed job."""
-        from mistral_cli.models.batch import BatchJob
+        from mistral_cli.bodies.batch import BatchJob
 
         return BatchJob.of(body)
 

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from mistral_cli.commands.shared import text_batches as b
 from mistral_cli.commands.classifiers import verdicts as v
+from mistral_cli.commands.shared import text_groups as b
+from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog
+from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL
 from mistral_cli.commands.shared.via import IntervalOpt, NewOpt, Via, ViaOpt, check_route
-from mistral_cli.inputs import DEFAULT_INTERVAL
 from mistral_cli.errors import UsageError
-from mistral_cli.options import OutputOpt, env_of, epilog
 from mistral_cli.render.combined_json import CombinedJson
 from mistral_cli.render.output import OutputFormat, dumps, for_stdout, write_jsonl
 
@@ -65,19 +65,19 @@ def register(root: typer.Typer) -> None:
     'mcli classifiers moderate "text" -o text'))
 def moderate(ctx: typer.Context, texts: TextsArg = None, model: ModerationModelOpt = None,
              input_file: b.InputFileOpt = None, no_stdin: b.NoStdinOpt = False,
-             batch_size: b.BatchSizeOpt = b.DEFAULT_BATCH_SIZE,
+             per_request: b.PerRequestOpt = b.DEFAULT_PER_REQUEST, batch_size: b.OldPerRequestOpt = None,
              concurrency: b.ConcurrencyOpt = b.DEFAULT_CONCURRENCY, skip: b.SkipOpt = 0,
              fail_on: FailOnOpt = None, threshold: ThresholdOpt = None,
              via: ViaOpt = Via.online, new: NewOpt = False, interval: IntervalOpt = DEFAULT_INTERVAL,
              output: OutputOpt = OutputFormat.table) -> None:
     """Moderate texts: per-category scores and flags, one result per input."""
     env, chosen, gate = _moderation(ctx, via, interval, model, fail_on, threshold)
-    b.check_batching(batch_size, concurrency, skip)
+    per_request = b.check_grouping(per_request, batch_size, concurrency, skip)
     inputs = b.read_inputs(env, texts, input_file, no_stdin)
     if via is Via.batch:
         _texts_via_batch(env, chosen, inputs, skip, gate, output, new, interval)
         return
-    _run_texts(env, "moderate", chosen, inputs, batch_size, concurrency, skip, gate, output)
+    _run_texts(env, "moderate", chosen, inputs, per_request, concurrency, skip, gate, output)
 
 
 @app.command("classify", epilog=epilog(
@@ -86,15 +86,15 @@ def moderate(ctx: typer.Context, texts: TextsArg = None, model: ModerationModelO
     "mcli classifiers classify -m ft:classifier:my-model:1234 -f reviews.txt --fail-on negative"))
 def classify(ctx: typer.Context, model: ClassifierModelOpt, texts: TextsArg = None,
              input_file: b.InputFileOpt = None, no_stdin: b.NoStdinOpt = False,
-             batch_size: b.BatchSizeOpt = b.DEFAULT_BATCH_SIZE,
+             per_request: b.PerRequestOpt = b.DEFAULT_PER_REQUEST, batch_size: b.OldPerRequestOpt = None,
              concurrency: b.ConcurrencyOpt = b.DEFAULT_CONCURRENCY, skip: b.SkipOpt = 0,
              fail_on: FailOnOpt = None, threshold: ThresholdOpt = None,
              output: OutputOpt = OutputFormat.table) -> None:
     """Classify texts with a classifier model: each target's label scores per input."""
     env = env_of(ctx)
-    b.check_batching(batch_size, concurrency, skip)
+    per_request = b.check_grouping(per_request, batch_size, concurrency, skip)
     inputs = b.read_inputs(env, texts, input_file, no_stdin)
-    _run_texts(env, "classify", model, inputs, batch_size, concurrency, skip, v.make_gate(fail_on, threshold),
+    _run_texts(env, "classify", model, inputs, per_request, concurrency, skip, v.make_gate(fail_on, threshold),
                output)
 
 
@@ -149,17 +149,17 @@ def _operation(name: str) -> Callable[..., dict]:
     return getattr(classifiers, name)
 
 
-def _run_texts(env: "Env", operation: str, model: str, inputs: b.Inputs, batch_size: int, concurrency: int,
+def _run_texts(env: "Env", operation: str, model: str, inputs: b.TextSource, per_request: int, concurrency: int,
                skip: int, gate: v.Gate, output: OutputFormat) -> None:
     """Moderate or classify INPUTS, batched, and print each verdict."""
     writer = ResultWriter(env, b.line_format(env, output), gate, operation.startswith("moderate"))
     send_one = _operation(operation)
 
-    def send(batch: list[str]) -> dict:
-        """One request for BATCH (run in a worker thread)."""
-        return b.expect_items(send_one(env.client, {"model": model, "input": batch}), "results", len(batch))
+    def send(texts: list[str]) -> dict:
+        """One request for TEXTS (run in a worker thread)."""
+        return b.expect_items(send_one(env.client, {"model": model, "input": texts}), "results", len(texts))
 
-    written = b.run_batches(env, b.batches(inputs.texts, batch_size, skip), send, writer.batch,
+    written = b.run_groups(env, b.groups(inputs.texts, per_request, skip), send, writer.group,
                             concurrency=concurrency, total=inputs.total, label=operation, model=model)
     b.require_some(written, skip)
     writer.finish()
@@ -177,11 +177,11 @@ def _run_chats(env: "Env", operation: str, model: str, path: Path, gate: v.Gate,
         sent = list(conversations)
     body = _operation(operation)(env.client, {"model": model, "input": sent if many else sent[0]})
     b.expect_items(body, "results", len(sent))
-    writer.batch(b.Batch(0, [last_text(c) for c in conversations], 0), body)
+    writer.group(b.TextGroup(0, [last_text(c) for c in conversations], 0), body)
     writer.finish()
 
 
-def _texts_via_batch(env: "Env", model: str, inputs: b.Inputs, skip: int, gate: v.Gate, output: OutputFormat,
+def _texts_via_batch(env: "Env", model: str, inputs: b.TextSource, skip: int, gate: v.Gate, output: OutputFormat,
                      new: bool, interval: float) -> None:
     """Moderate INPUTS as one batch job (commands/batch/route.py), printed as online."""
     from mistral_cli.commands.batch import route
@@ -204,7 +204,7 @@ def _chats_via_batch(env: "Env", model: str, path: Path, gate: v.Gate, output: O
     def write(outcome) -> None:
         """Print one conversation's verdict, as online."""
         body = b.expect_items(outcome.body, "results", 1)
-        writer.batch(b.Batch(outcome.number, [last_text(outcome.request["input"])], 0), body)
+        writer.group(b.TextGroup(outcome.number, [last_text(outcome.request["input"])], 0), body)
 
     bodies = ((number, {"input": conversation}) for number, conversation in enumerate(conversations))
     source = "standard input" if str(path) == "-" else str(path)
@@ -279,14 +279,14 @@ class ResultWriter:
             known |= set(v.classification_scores(result)[0])
         v.check_categories(self.gate, known, "the model's categories")
 
-    def batch(self, batch: b.Batch, body: dict) -> None:
-        """Print BATCH's results and tally them."""
+    def group(self, group: b.TextGroup, body: dict) -> None:
+        """Print GROUP's results and tally them."""
         results = body.get("results") or []
         if not self.moderation and not self.checked:
             self._check_gate(results)
         for offset, result in enumerate(results):
-            index = batch.start + offset
-            text = batch.texts[offset] if offset < len(batch.texts) else ""
+            index = group.start + offset
+            text = group.texts[offset] if offset < len(group.texts) else ""
             scores, api_flags = (v.moderation_scores if self.moderation else v.classification_scores)(result)
             names = v.flagged(scores, api_flags, self.gate.threshold)
             self.tally.add(index, names)
@@ -296,7 +296,7 @@ class ResultWriter:
         self.env.stdout.flush()
 
     def _print(self, index: int, text: str, result: Any, scores: dict[str, float], names: set[str]) -> None:
-        """Print one input's verdict in the chosen format (json waits for the batch)."""
+        """Print one input's verdict in the chosen format (json waits for the group)."""
         if self.fmt is OutputFormat.jsonl:
             write_jsonl(self.env, [self._line(index, text, result, names)])
         elif self.fmt is OutputFormat.text:

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.api import fine_tuning as api
+from mistral_cli.bodies.fine_tuning_enums import JobType
 from mistral_cli.commands.fine_tuning import parse
 from mistral_cli.commands.fine_tuning.parse import FineTuneableModel
-from mistral_cli.commands.shared.watching import IntervalOpt
+from mistral_cli.commands.shared.common_options import BodyOpt, OutputOpt, env_of
+from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL, IntervalOpt, check_interval
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import DEFAULT_INTERVAL, check_interval, check_number, read_json, read_json_object
-from mistral_cli.models.fine_tuning_enums import JobType
-from mistral_cli.options import BodyOpt, OutputOpt, env_of
+from mistral_cli.inputs import check_number, read_json, read_json_object
 from mistral_cli.render.output import Column, OutputFormat, emit_object, write_lines
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -14,17 +14,24 @@ import typer
 
 from mistral_cli.api import fine_tuning as api
 from mistral_cli.api.pages import sum_totals
+from mistral_cli.bodies.fine_tuning_enums import JobStatus, JobType
+from mistral_cli.bodies.shape import need_listing, need_object
 from mistral_cli.commands.fine_tuning import create as fine_tuning_create
 from mistral_cli.commands.fine_tuning import watch as fine_tuning_watch
 from mistral_cli.commands.fine_tuning.parse import parse_classifier_target, target_labels
 from mistral_cli.commands.shared import watching
-from mistral_cli.commands.shared.watching import IntervalOpt
+from mistral_cli.commands.shared.common_options import (
+    AllPagesOpt,
+    OutputOpt,
+    PageOpt,
+    PageSizeOpt,
+    YesOpt,
+    env_of,
+    epilog,
+)
+from mistral_cli.commands.shared.interval import IntervalOpt, check_interval
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import (check_datetime, check_interval, check_paging, check_uuid, confirm, existing_file,
-                                is_stdin, stdin_as_file)
-from mistral_cli.models.fine_tuning_enums import JobStatus, JobType
-from mistral_cli.models.shape import need_listing, need_object
-from mistral_cli.options import AllPagesOpt, OutputOpt, PageOpt, PageSizeOpt, YesOpt, env_of, epilog
+from mistral_cli.inputs import check_datetime, check_paging, check_uuid, confirm, existing_file, is_stdin, stdin_as_file
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines_raw
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -231,7 +238,7 @@ def show_job(env: "Env", body: Any, output: OutputFormat, request: str) -> None:
     if output is not OutputFormat.table or not isinstance(body, dict):
         emit_object(env, output, body if isinstance(body, dict) else {"body": body})
         return
-    from mistral_cli.models.fine_tuning import FineTuningJob
+    from mistral_cli.bodies.fine_tuning import FineTuningJob
     from mistral_cli.render.job_view import detail_lines, job_renderable
 
     job = FineTuningJob.parse(body, request)

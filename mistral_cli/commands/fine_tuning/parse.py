@@ -12,9 +12,9 @@ import re
 from enum import Enum
 from typing import Any
 
+from mistral_cli.bodies.fine_tuning_enums import JobType
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import Bound, check_bound, check_number, check_uuid
-from mistral_cli.models.fine_tuning_enums import JobType
 
 
 class FineTuneableModel(str, Enum):

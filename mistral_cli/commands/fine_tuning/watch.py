@@ -17,8 +17,8 @@ from mistral_cli.errors import JobFailedError
 from mistral_cli.render.output import OutputFormat
 
 if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.bodies.fine_tuning import FineTuningJob
     from mistral_cli.env import Env
-    from mistral_cli.models.fine_tuning import FineTuningJob
 
 DEFAULT_INTERVAL = watching.DEFAULT_INTERVAL
 
@@ -56,7 +56,7 @@ def _when(change: dict) -> tuple:
 
 def change_lines(changes: list[dict], when: float) -> list[str]:
     """The changes as tab-separated lines (a status already told by its event is left out)."""
-    from mistral_cli.models.fine_tuning import Checkpoint, Event, FineTuningJob
+    from mistral_cli.bodies.fine_tuning import Checkpoint, Event, FineTuningJob
     from mistral_cli.render.job_view import checkpoint_line, event_line, status_line
 
     told = {c.get("data", {}).get("status") for c in changes if c["type"] == "event" and c.get("data")}
@@ -71,7 +71,7 @@ def change_lines(changes: list[dict], when: float) -> list[str]:
     return lines
 
 
-class LiveView:
+class FineTuningPanel:
     """On a terminal: one Rich Live panel redrawn at each poll."""
 
     def __init__(self, env: "Env", job_id: str):
@@ -124,13 +124,12 @@ class LiveView:
 
 
 def _elapsed(job: "FineTuningJob") -> str:
-    """Time since the job was created, as 1h02m03s."""
+    """Time since the job was created, as h:mm:ss or m:ss."""
+    from mistral_cli.times import clock_text
+
     if job.created_at is None:
         return ""
-    seconds = max(0, int(min(watching.CLOCK.now() - job.created_at, 1e9)))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
+    return clock_text(watching.CLOCK.now() - job.created_at)
 
 
 class FineTuningAdapter:
@@ -148,7 +147,7 @@ class FineTuningAdapter:
 
     def parse(self, body: dict) -> "FineTuningJob":
         """The typed job."""
-        from mistral_cli.models.fine_tuning import FineTuningJob
+        from mistral_cli.bodies.fine_tuning import FineTuningJob
 
         return FineTuningJob.parse(body)
 
@@ -166,9 +165,9 @@ class FineTuningAdapter:
         """New events, status and checkpoints as lines."""
         return change_lines(self.tracker.changes(job), watching.CLOCK.now())
 
-    def terminal_view(self, env: "Env", job_id: str) -> LiveView:
+    def terminal_view(self, env: "Env", job_id: str) -> FineTuningPanel:
         """The live panel."""
-        return LiveView(env, job_id)
+        return FineTuningPanel(env, job_id)
 
     def final_text(self, job: "FineTuningJob") -> str:
         """The fine-tuned model (the job id when there is none)."""

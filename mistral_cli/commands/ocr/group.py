@@ -16,11 +16,11 @@ from urllib.parse import urlsplit
 
 import typer
 
+from mistral_cli.bodies.shape import need_list, need_object
+from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog
 from mistral_cli.errors import UsageError
 from mistral_cli.generation import attachments
 from mistral_cli.inputs import check_number, check_uuid, existing_file, is_stdin, stdin_as_file
-from mistral_cli.models.shape import need_list, need_object
-from mistral_cli.options import OutputOpt, env_of, epilog
 from mistral_cli.render.output import OutputFormat, for_stdout, write_json, write_jsonl
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -19,8 +19,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from mistral_cli.bodies.shape import need_list
 from mistral_cli.errors import MCLIError, UsageError
-from mistral_cli.models.shape import need_list
 from mistral_cli.generation.attachments import sniff
 from mistral_cli.safe_files import refuse_existing, write_bytes
 

@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 
+from mistral_cli.commands.shared.interval import check_interval, interval_option
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import MAX_INTERVAL, MIN_INTERVAL, POLL_CAP, check_interval
 
 ROUTE = "Route"
 
@@ -33,13 +33,11 @@ ViaOpt = Annotated[Via, typer.Option(
 NewOpt = Annotated[bool, typer.Option(
     "--new", rich_help_panel=ROUTE,
     help="With --via batch: start a separate run, even if the same inputs ran before.")]
-IntervalOpt = Annotated[float, typer.Option(
-    "--interval", metavar="SECONDS", rich_help_panel=ROUTE,
-    help=f"With --via batch: seconds between polls of the job at first, {MIN_INTERVAL:g} to "
-         f"{MAX_INTERVAL:g} (grows while nothing changes, up to {POLL_CAP:g}).")]
+IntervalOpt = Annotated[float, interval_option("With --via batch: ", rich_help_panel=ROUTE)]
 
 # option (parameter name) -> why it has no meaning on the batch route
 ONLINE_ONLY = {
+    "per_request": "the batch route sends one request per input (its custom_id is the input number)",
     "batch_size": "the batch route sends one request per input (its custom_id is the input number)",
     "concurrency": "the batch service runs the requests; nothing is sent at once from here",
 }

@@ -25,21 +25,15 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 
-from mistral_cli.api.poll import poll
+from mistral_cli.api.poll import DEFAULT_INTERVAL, POLL_CAP, poll
+from mistral_cli.commands.shared.interval import IntervalOpt
 from mistral_cli.errors import JobFailedError, MCLIError
-from mistral_cli.inputs import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL, POLL_CAP
 from mistral_cli.render.output import OutputFormat, dumps, write_json, write_lines, write_lines_raw
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
 
 RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
-
-IntervalOpt = Annotated[float, typer.Option(
-    "--interval", metavar="SECONDS",
-    help=f"Seconds between polls at first, {MIN_INTERVAL:g} to {MAX_INTERVAL:g} "
-         f"(grows while nothing changes, up to {POLL_CAP:g}).")]
-
 
 @dataclass
 class Clock:
@@ -220,14 +214,6 @@ class Eta:
         if done <= done_then or total <= done:
             return None
         return (now - began) / (done - done_then) * (total - done)
-
-
-def clock_text(seconds: float) -> str:
-    """SECONDS as h:mm:ss or m:ss."""
-    whole = int(round(min(seconds, 1e9)))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 # -- the loop ----------------------------------------------------------------------------

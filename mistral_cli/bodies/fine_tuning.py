@@ -11,8 +11,8 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mistral_cli.models.fine_tuning_enums import FAILED_STATES, FINAL_STATES, JobStatus, JobType
-from mistral_cli.models.shape import pydantic_error
+from mistral_cli.bodies.fine_tuning_enums import FAILED_STATES, FINAL_STATES, JobStatus, JobType
+from mistral_cli.bodies.shape import pydantic_error
 
 JOB_STATUSES = tuple(status.value for status in JobStatus)
 JOB_TYPES = tuple(kind.value for kind in JobType)

@@ -10,8 +10,8 @@ from typing import Any, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from mistral_cli.bodies.batch_status import FAILED, FINAL, BatchStatus
 from mistral_cli.errors import MCLIError
-from mistral_cli.models.batch_status import FAILED, FINAL, BatchStatus
 
 
 class BatchError(BaseModel):

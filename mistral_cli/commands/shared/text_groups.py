@@ -1,13 +1,14 @@
-"""Texts in, batched requests out: the shared engine of `embeddings`, `classifiers moderate`
+"""Texts in, grouped requests out: the shared engine of `embeddings`, `classifiers moderate`
 and `classifiers classify`.
 
 Inputs (TEXT arguments, else `--input-file FILE|-` lines, else piped stdin lines) are read
-as a stream and cut into batches of `--batch-size` texts; up to `--concurrency` requests are
-in flight at once on the process's one HTTP client (httpx.Client is thread-safe). Each
-batch's results are written as soon as every batch before it is written, so output keeps
-input order and memory holds at most `--concurrency` batches whatever the input's length.
-A batch that fails for good (after the client's retries) stops the run: what came before
-is already written, and the error says which `--skip N` resumes.
+as a stream and cut into groups of `--per-request` texts, one group a request (a "group" is
+never a Batch API job: that is `batch`); up to `--concurrency` requests are in flight at
+once on the process's one HTTP client (httpx.Client is thread-safe). Each group's results
+are written as soon as every group before it is written, so output keeps input order and
+memory holds at most `--concurrency` groups whatever the input's length. A group that fails
+for good (after the client's retries) stops the run: what came before is already written,
+and the error says which `--skip N` resumes.
 """
 
 from __future__ import annotations
@@ -24,16 +25,16 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from mistral_cli.bodies.shape import need_object
 from mistral_cli.errors import MCLIError, UnexpectedResponse, UsageError
 from mistral_cli.inputs import check_number
-from mistral_cli.models.shape import need_object
 from mistral_cli.render.output import OutputFormat
 from mistral_cli.render.progress import progress_bar
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
 
-DEFAULT_BATCH_SIZE = 64
+DEFAULT_PER_REQUEST = 64
 DEFAULT_CONCURRENCY = 4
 MAX_CONCURRENCY = 64
 INPUT = "Input"
@@ -44,8 +45,10 @@ InputFileOpt = Annotated[Optional[str], typer.Option(
     help="Read inputs from FILE, one text per line ('-' = stdin; blank lines skipped).")]
 NoStdinOpt = Annotated[bool, typer.Option(
     "--no-stdin", rich_help_panel=INPUT, help="Do not read inputs from piped stdin.")]
-BatchSizeOpt = Annotated[int, typer.Option(
-    "--batch-size", min=1, rich_help_panel=INPUT, help="Texts per request.")]
+PerRequestOpt = Annotated[int, typer.Option(
+    "--per-request", min=1, rich_help_panel=INPUT, help="Texts per request.")]
+OldPerRequestOpt = Annotated[Optional[int], typer.Option(
+    "--batch-size", min=1, hidden=True, help="The old name of --per-request.")]
 ConcurrencyOpt = Annotated[int, typer.Option(
     "--concurrency", "-j", min=1, max=MAX_CONCURRENCY, rich_help_panel=INPUT,
     help="Requests in flight at once.")]
@@ -55,7 +58,7 @@ SkipOpt = Annotated[int, typer.Option(
 
 
 @dataclass(frozen=True)
-class Batch:
+class TextGroup:
     """Consecutive inputs sent in one request: START is the first one's number (from 0)."""
 
     start: int
@@ -64,7 +67,7 @@ class Batch:
 
 
 @dataclass(frozen=True)
-class Inputs:
+class TextSource:
     """The texts, how many bytes they hold when that is known, and where they come from."""
 
     texts: Iterable[str]
@@ -74,19 +77,19 @@ class Inputs:
 
 # -- reading -------------------------------------------------------------------------------
 
-def read_inputs(env: "Env", texts: list[str] | None, input_file: str | None, no_stdin: bool) -> Inputs:
+def read_inputs(env: "Env", texts: list[str] | None, input_file: str | None, no_stdin: bool) -> TextSource:
     """The texts to send: TEXT arguments, else --input-file lines, else piped stdin lines."""
     if texts and input_file is not None:
         raise UsageError("give texts as arguments or with --input-file, not both")
     if texts:
-        return Inputs(texts, sum(len(text.encode()) + 1 for text in texts), "the arguments")
+        return TextSource(texts, sum(len(text.encode()) + 1 for text in texts), "the arguments")
     if input_file == "-":
-        return Inputs(lines(env.stdin), None)
+        return TextSource(lines(env.stdin), None)
     if input_file is not None:
-        return Inputs(file_lines(Path(input_file)), _size(Path(input_file)), input_file)
+        return TextSource(file_lines(Path(input_file)), _size(Path(input_file)), input_file)
     if no_stdin or env.stdin_isatty or env.stdin is None:
         raise UsageError("no input: give TEXT arguments, --input-file FILE, or pipe lines on stdin")
-    return Inputs(lines(env.stdin), None)
+    return TextSource(lines(env.stdin), None)
 
 
 def lines(stream: IO[str]) -> Iterator[str]:
@@ -132,8 +135,8 @@ def numbered(texts: Iterable[str], skip: int = 0) -> Iterator[tuple[int, str]]:
             yield number, text
 
 
-def batches(texts: Iterable[str], size: int, skip: int = 0) -> Iterator[Batch]:
-    """TEXTS after the first SKIP, in batches of SIZE."""
+def groups(texts: Iterable[str], size: int, skip: int = 0) -> Iterator[TextGroup]:
+    """TEXTS after the first SKIP, in groups of SIZE."""
     current: list[str] = []
     start = skip
     nbytes = 0
@@ -141,10 +144,10 @@ def batches(texts: Iterable[str], size: int, skip: int = 0) -> Iterator[Batch]:
         current.append(text)
         nbytes += len(text.encode()) + 1
         if len(current) == size:
-            yield Batch(start, current, nbytes)
+            yield TextGroup(start, current, nbytes)
             start, current, nbytes = start + size, [], 0
     if current:
-        yield Batch(start, current, nbytes)
+        yield TextGroup(start, current, nbytes)
 
 
 def expect_items(body: Any, key: str, count: int, request: str | None = None) -> dict:
@@ -161,45 +164,49 @@ def expect_items(body: Any, key: str, count: int, request: str | None = None) ->
     return body
 
 
-def check_batching(batch_size: int, concurrency: int, skip: int) -> None:
-    """The batching options' bounds (Typer checks them too; this names them for direct calls)."""
-    check_number(batch_size, "--batch-size", 1, integer=True)
+def check_grouping(per_request: int, old_name: int | None, concurrency: int, skip: int) -> int:
+    """The texts per request (OLD_NAME is `--batch-size`, which still works), after the grouping
+    options' bounds are checked (Typer checks them too; this names them for direct calls)."""
+    if old_name is not None:
+        per_request = old_name
+    check_number(per_request, "--per-request", 1, integer=True)
     check_number(concurrency, "--concurrency", 1, MAX_CONCURRENCY, integer=True)
     check_number(skip, "--skip", 0, integer=True)
+    return per_request
 
 
 # -- running -------------------------------------------------------------------------------
 
-def run_batches(env: "Env", work: Iterator[Batch], send: Callable[[list[str]], dict],
-                write: Callable[[Batch, dict], None], *, concurrency: int, total: int | None,
+def run_groups(env: "Env", work: Iterator[TextGroup], send: Callable[[list[str]], dict],
+                write: Callable[[TextGroup, dict], None], *, concurrency: int, total: int | None,
                 label: str, model: str) -> int:
-    """SEND every batch (up to CONCURRENCY at once), WRITE each result in input order;
-    return the number of inputs written. A batch that fails stops the run after the batches
-    before it are written; answers already paid for of the batches after it are kept
+    """SEND every group (up to CONCURRENCY at once), WRITE each result in input order;
+    return the number of inputs written. A group that fails stops the run after the groups
+    before it are written; answers already paid for of the groups after it are kept
     (store/kept_answers.py) for the resume, and the error says where to resume."""
     from mistral_cli.store.kept_answers import KeptAnswers
 
     env.client  # built here, once, before the worker threads share it
     kept = KeptAnswers(env, label, model)
     send = kept.reusing(send)
-    pending: deque[tuple[Batch, Future]] = deque()
+    pending: deque[tuple[TextGroup, Future]] = deque()
     written = done_bytes = 0
     resume: int | None = None  # the first input not yet written
-    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="mcli-batch")
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="mcli-group")
     finished = False
     with progress_bar(env, label, total) as on_progress:
         try:
             _fill(pool, pending, work, send, concurrency)
             while pending:
-                batch, future = pending.popleft()
-                resume = batch.start
-                body = _result(future, batch)
-                with signals_held():  # a batch's lines are written whole, or not at all
-                    write(batch, body)
-                    resume = batch.start + len(batch.texts)
-                    written += len(batch.texts)
-                kept.forget(batch.texts)
-                done_bytes += batch.size
+                group, future = pending.popleft()
+                resume = group.start
+                body = _result(future, group)
+                with signals_held():  # a group's lines are written whole, or not at all
+                    write(group, body)
+                    resume = group.start + len(group.texts)
+                    written += len(group.texts)
+                kept.forget(group.texts)
+                done_bytes += group.size
                 on_progress(done_bytes, total)
                 _fill(pool, pending, work, send, concurrency)
             finished = True
@@ -219,7 +226,7 @@ def run_batches(env: "Env", work: Iterator[Batch], send: Callable[[list[str]], d
 
 @contextmanager
 def signals_held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM until the block ends, then act on one that came: a batch's
+    """Hold SIGINT and SIGTERM until the block ends, then act on one that came: a group's
     lines are then either all in the output or none, and the `--skip N` hint is exact."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -244,23 +251,23 @@ def _deliver(signum: int, handler: Any) -> None:
         signal.raise_signal(signum)
 
 
-def _fill(pool: ThreadPoolExecutor, pending: deque, work: Iterator[Batch],
+def _fill(pool: ThreadPoolExecutor, pending: deque, work: Iterator[TextGroup],
           send: Callable[[list[str]], dict], concurrency: int) -> None:
-    """Submit batches until CONCURRENCY are pending or the input ends."""
+    """Submit groups until CONCURRENCY are pending or the input ends."""
     while len(pending) < concurrency:
-        batch = next(work, None)
-        if batch is None:
+        group = next(work, None)
+        if group is None:
             return
-        pending.append((batch, pool.submit(send, batch.texts)))
+        pending.append((group, pool.submit(send, group.texts)))
 
 
-def _result(future: Future, batch: Batch) -> dict:
+def _result(future: Future, group: TextGroup) -> dict:
     """FUTURE's body; a failure gets the line saying where to resume."""
     try:
         return future.result()
     except MCLIError as exc:
-        exc.details.append(f"stopped at input {batch.start + 1}: every input before it was written; "
-                           f"resume with --skip {batch.start}")
+        exc.details.append(f"stopped at input {group.start + 1}: every input before it was written; "
+                           f"resume with --skip {group.start}")
         raise
 
 
