@@ -293,3 +293,31 @@ def test_a_path_or_id_option_offers_local_files_too(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path / "here")
     script = Path(__file__).resolve().parent.parent / "completions" / "bash" / "mcli"
     assert bash_offers(script, "mcli batch create --input ") == [FILE_ID, "train.jsonl"]
+
+
+class CountedId(str):
+    """An id that counts how often it is compared with another."""
+
+    compared = 0
+
+    def __eq__(self, other):
+        CountedId.compared += 1
+        return str.__eq__(self, other)
+
+    __hash__ = str.__hash__
+
+
+def test_merging_many_ids_into_the_cache_is_linear_not_quadratic():
+    files = [{"object": "file", "id": CountedId(f"file-{n}")} for n in range(3_000)]
+    cache = {"file": [f"old-{n}" for n in range(ids.MAX_PER_KIND)]}
+    CountedId.compared = 0
+    seen, gone = ids.changes(files)
+    merged = ids.merged(cache, seen, gone)
+    assert merged["file"] == [f"file-{n}" for n in range(ids.MAX_PER_KIND)]
+    assert CountedId.compared < 3_000  # a list membership test per id made about 4.5 million
+
+
+def test_a_cache_written_by_something_else_is_capped_when_read(tmp_path):
+    path = tmp_path / "ids.json"
+    path.write_text(json.dumps({"file": [f"file-{n}" for n in range(5_000)]}))
+    assert ids.read(path)["file"] == [f"file-{n}" for n in range(ids.MAX_PER_KIND)]
