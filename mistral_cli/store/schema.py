@@ -100,6 +100,11 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (server, profile, purpose, sha256)
     ) WITHOUT ROWID
     """,
+    # 3 -> 4: the newest conversations are read from an index on the update time (history
+    # list, history show latest, chat -c, Tab), not sorted from the whole table.
+    """
+    CREATE INDEX conversations_by_update ON conversations (updated_at, revision)
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
