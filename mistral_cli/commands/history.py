@@ -7,6 +7,8 @@ An id may be given in full, as a unique prefix, or as `latest` (or `-`) for the 
 
 from __future__ import annotations
 
+import itertools
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -99,12 +101,12 @@ def list_(
     env = env_of(ctx)
     check_number(limit, "--limit", 0, integer=True)
     with existing_store(env) as store:
-        conversations = store.list(limit) if store else []
-    items = [conv.to_dict() for conv in conversations]
-    if not items and output in (OutputFormat.table, OutputFormat.text):
-        empty_note(env, "no saved conversations yet")
-        return
-    emit_list(env, output, items, LIST_COLUMNS)
+        items = (conv.to_dict() for conv in (store.list(limit) if store else ()))
+        first = next(items, None)
+        if first is None and output in (OutputFormat.table, OutputFormat.text):
+            empty_note(env, "no saved conversations yet")
+            return
+        emit_list(env, output, itertools.chain([first] if first else [], items), LIST_COLUMNS)
 
 
 # -- show ---------------------------------------------------------------------------------

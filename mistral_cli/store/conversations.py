@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -346,7 +346,8 @@ class ConversationStore:
             return conn.execute("DELETE FROM conversations").rowcount
 
     @_guarded
-    def list(self, limit: int | None = None) -> list[Conversation]:
-        """Conversations, most recently updated first; at most LIMIT of them (None or 0: all)."""
-        rows = self._conn.execute(_newest(), (limit or -1,)).fetchall()
-        return [self._conversation(row) for row in rows]
+    def list(self, limit: int | None = None) -> Iterator[Conversation]:
+        """Conversations, most recently updated first; at most LIMIT of them (None or 0: all),
+        read one by one while the store is open."""
+        for row in self._conn.execute(_newest(), (limit or -1,)):
+            yield self._conversation(row)
