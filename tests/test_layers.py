@@ -13,7 +13,7 @@ that of its top-level package under mistral_cli, so commands/batch/watch.py is `
     api
     bodies
     http, config
-    errors, safe_files, times, the package itself
+    errors, safe_files, times, numbers, the package itself
 
 What counts as an import (an edge of the graph):
 - every import statement, wherever it stands: inside functions, under TYPE_CHECKING;
@@ -51,7 +51,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("api",),
     ("bodies",),
     ("http", "config"),
-    ("errors", "safe_files", "times", "__init__"),
+    ("errors", "safe_files", "times", "numbers", "__init__"),
 )
 RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 

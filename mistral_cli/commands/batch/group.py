@@ -29,11 +29,13 @@ from mistral_cli.commands.shared.common_options import (
     YesOpt,
     env_of,
     epilog,
+    number_option,
 )
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL, IntervalOpt, check_interval
 from mistral_cli.errors import MCLIError, UsageError
 from mistral_cli.generation.args import RANGES
-from mistral_cli.inputs import check_bound, check_datetime, check_number, check_paging, check_uuid, confirm
+from mistral_cli.inputs import check_datetime, check_paging, check_uuid, confirm
+from mistral_cli.numbers import Bound
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -132,15 +134,15 @@ def create(
         help="Model for every request (default: the profile's model for the endpoint, as the "
         "online commands use it).")] = None,
     metadata: MetadataOpt = None,
-    timeout_hours: Annotated[Optional[int], typer.Option(
-        "--timeout-hours", metavar="N", help="Hours before the job times out (server default 24).",
+    timeout_hours: Annotated[Optional[int], number_option(
+        Bound("--timeout-hours", 1, None, integer=True), help="Hours before the job times out (server default 24)",
         show_default=False)] = None,
     system: Annotated[Optional[str], typer.Option(
         "--system", "-s", help="System prompt of every request (--from-prompts).", show_default=False)] = None,
-    max_tokens: Annotated[Optional[int], typer.Option(
-        "--max-tokens", help="Most tokens per answer (--from-prompts).", show_default=False)] = None,
-    temperature: Annotated[Optional[float], typer.Option(
-        "--temperature", help="Sampling temperature (--from-prompts).", show_default=False)] = None,
+    max_tokens: Annotated[Optional[int], number_option(
+        RANGES["max_tokens"], help="Most tokens per answer (--from-prompts)", show_default=False)] = None,
+    temperature: Annotated[Optional[float], number_option(
+        RANGES["temperature"], help="Sampling temperature (--from-prompts)", show_default=False)] = None,
     watch: Annotated[bool, typer.Option("--watch", help="Follow the new job until it ends.")] = False,
     results_dir: Annotated[Optional[Path], typer.Option(
         "--results-dir", metavar="DIR", help="With --watch: save the result files here at the end.",
@@ -211,9 +213,6 @@ def _check_create(from_prompts: str | None, input_: list[str], endpoint: BatchEn
         raise UsageError("--endpoint is required with --input (for example --endpoint /v1/chat/completions)")
     if results_dir is not None and not watch:
         raise UsageError("--results-dir saves the results when the job ends: it needs --watch")
-    for field in ("max_tokens", "temperature"):
-        check_bound(getattr(options, field), RANGES[field])
-    check_number(timeout_hours, "--timeout-hours", 1, integer=True)
     check_interval(interval)
     return (endpoint or BatchEndpoint.chat).value
 

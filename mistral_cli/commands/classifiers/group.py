@@ -10,7 +10,7 @@ import typer
 
 from mistral_cli.commands.classifiers import verdicts as v
 from mistral_cli.commands.shared import text_groups as b
-from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog
+from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog, number_option
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL
 from mistral_cli.commands.shared.via import IntervalOpt, NewOpt, Via, ViaOpt, check_route
 from mistral_cli.errors import UsageError
@@ -44,9 +44,9 @@ FailOnOpt = Annotated[Optional[str], typer.Option(
     "--fail-on", metavar="CATEGORY[,..]|any", show_default=False, rich_help_panel=GATE,
     help="Exit 6 when an input is flagged in one of these categories (any: in any); "
          "moderation: " + ", ".join(v.MODERATION_CATEGORIES) + ".")]
-ThresholdOpt = Annotated[Optional[str], typer.Option(
-    "--threshold", metavar="X", show_default=False, rich_help_panel=GATE,
-    help="Flag every category scoring X (0 to 1) or more, instead of the API's flags.")]
+ThresholdOpt = Annotated[Optional[float], number_option(
+    v.THRESHOLD, metavar="X", show_default=False, rich_help_panel=GATE,
+    help="Flag every category scoring X or more, instead of the API's flags.")]
 
 
 def register(root: typer.Typer) -> None:

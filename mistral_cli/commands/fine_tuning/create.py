@@ -20,10 +20,10 @@ from mistral_cli.api import fine_tuning as api
 from mistral_cli.bodies.fine_tuning_enums import JobType
 from mistral_cli.commands.fine_tuning import parse
 from mistral_cli.commands.fine_tuning.parse import FineTuneableModel
-from mistral_cli.commands.shared.common_options import BodyOpt, OutputOpt, env_of
+from mistral_cli.commands.shared.common_options import BodyOpt, OutputOpt, env_of, number_option
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL, IntervalOpt, check_interval
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import check_number, read_json, read_json_object
+from mistral_cli.inputs import read_json, read_json_object
 from mistral_cli.render.output import Column, OutputFormat, emit_object, write_lines
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -48,6 +48,7 @@ ESTIMATE_FIELDS = (
     Column("TRAINING STEPS", "training_steps"),
     Column("DETAILS", "details"),
 )
+HYPER = "Hyperparameters"
 
 
 @dataclass
@@ -181,16 +182,22 @@ def create(
     auto_start: Annotated[Optional[bool], typer.Option(
         "--auto-start/--no-auto-start", help="Start as soon as validated (else: `mcli fine-tuning start`).",
         show_default=False)] = None,
-    skip: Annotated[Optional[float], typer.Option(
-        "--invalid-sample-skip-percentage", metavar="",
-        help="A share from 0 to 0.5.", rich_help_panel="Invalid samples")] = None,
-    learning_rate: Annotated[Optional[float], typer.Option("--learning-rate", help="1e-8 to 1.", rich_help_panel="Hyperparameters")] = None,
-    epochs: Annotated[Optional[float], typer.Option("--epochs", help="Over 0.", rich_help_panel="Hyperparameters")] = None,
-    training_steps: Annotated[Optional[int], typer.Option("--training-steps", help="At least 1.", rich_help_panel="Hyperparameters")] = None,
-    warmup_fraction: Annotated[Optional[float], typer.Option("--warmup-fraction", help="0 to 1.", rich_help_panel="Hyperparameters")] = None,
-    weight_decay: Annotated[Optional[float], typer.Option("--weight-decay", help="0 to 1.", rich_help_panel="Hyperparameters")] = None,
-    seq_len: Annotated[Optional[int], typer.Option("--seq-len", help="At least 100.", rich_help_panel="Hyperparameters")] = None,
-    fim_ratio: Annotated[Optional[float], typer.Option("--fim-ratio", help="0 to 1 (completion jobs).", rich_help_panel="Hyperparameters")] = None,
+    skip: Annotated[Optional[float], number_option(
+        parse.SKIP, metavar="", help="A share of invalid samples to skip", rich_help_panel="Invalid samples")] = None,
+    learning_rate: Annotated[Optional[float], number_option(
+        parse.HYPERPARAMETERS["learning_rate"], help="Learning rate", rich_help_panel=HYPER)] = None,
+    epochs: Annotated[Optional[float], number_option(
+        parse.HYPERPARAMETERS["epochs"], help="Passes over the data", rich_help_panel=HYPER)] = None,
+    training_steps: Annotated[Optional[int], number_option(
+        parse.HYPERPARAMETERS["training_steps"], help="Training steps", rich_help_panel=HYPER)] = None,
+    warmup_fraction: Annotated[Optional[float], number_option(
+        parse.HYPERPARAMETERS["warmup_fraction"], help="Warm-up share", rich_help_panel=HYPER)] = None,
+    weight_decay: Annotated[Optional[float], number_option(
+        parse.HYPERPARAMETERS["weight_decay"], help="Weight decay", rich_help_panel=HYPER)] = None,
+    seq_len: Annotated[Optional[int], number_option(
+        parse.HYPERPARAMETERS["seq_len"], help="Sequence length", rich_help_panel=HYPER)] = None,
+    fim_ratio: Annotated[Optional[float], number_option(
+        parse.HYPERPARAMETERS["fim_ratio"], help="FIM share, completion jobs", rich_help_panel=HYPER)] = None,
     classifier_target: Annotated[Optional[list[str]], typer.Option(
         "--classifier-target", metavar="TARGET",
         help="A classifier target: NAME=LABEL,LABEL with optional ;weight=W and ;loss=single_class or ;loss=multi_class; repeatable.", rich_help_panel="Classifier")] = None,
@@ -214,7 +221,6 @@ def create(
     base = read_json_object(env, body_file, "--body") if body_file else {}
     kind = (job_type.value if job_type else None) or base.get("job_type") or JobType.completion.value
     check_interval(interval)  # before anything is sent: a refusal after the create invites a second one
-    check_number(skip, "--invalid-sample-skip-percentage", *parse.SKIP_RANGE)
     parse.check_suffix(suffix)
     hyper = parse.hyperparameters({"learning_rate": learning_rate, "epochs": epochs,
                                    "training_steps": training_steps, "warmup_fraction": warmup_fraction,

@@ -17,10 +17,11 @@ from urllib.parse import urlsplit
 import typer
 
 from mistral_cli.bodies.shape import need_list, need_object
-from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog
+from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog, number_option
 from mistral_cli.errors import UsageError
 from mistral_cli.generation import attachments
-from mistral_cli.inputs import check_number, check_uuid, existing_file, is_stdin, stdin_as_file
+from mistral_cli.inputs import check_uuid, existing_file, is_stdin, stdin_as_file
+from mistral_cli.numbers import Bound
 from mistral_cli.render.output import OutputFormat, for_stdout, write_json, write_jsonl
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -61,10 +62,10 @@ def ocr(
     include_images: Annotated[Optional[bool], typer.Option(
         "--include-images/--no-images", show_default=False,
         help="Return extracted images as base64 (on by default with --output-dir).")] = None,
-    image_limit: Annotated[Optional[int], typer.Option(
-        "--image-limit", show_default=False, help="Most images to extract.")] = None,
-    image_min_size: Annotated[Optional[int], typer.Option(
-        "--image-min-size", show_default=False,
+    image_limit: Annotated[Optional[int], number_option(
+        Bound("--image-limit", 0, None, integer=True), show_default=False, help="Most images to extract.")] = None,
+    image_min_size: Annotated[Optional[int], number_option(
+        Bound("--image-min-size", 0, None, integer=True), show_default=False,
         help="Smallest height and width, in pixels, of an image to extract.")] = None,
     request_id: Annotated[Optional[str], typer.Option(
         "--id", show_default=False, help="An id for the request (sent as `id`).")] = None,
@@ -82,8 +83,6 @@ def ocr(
 ) -> None:
     """Read a document's text as Markdown, page by page (and its images)."""
     env = env_of(ctx)
-    check_number(image_limit, "--image-limit", 0, integer=True)
-    check_number(image_min_size, "--image-min-size", 0, integer=True)
     fields = {"model": env.model("model.ocr", model), "id": request_id,
               "pages": parse_pages(pages), "image_limit": image_limit,
               "image_min_size": image_min_size,

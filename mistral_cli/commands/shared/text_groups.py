@@ -26,8 +26,9 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.bodies.shape import need_object
+from mistral_cli.commands.shared.common_options import number_option
 from mistral_cli.errors import MCLIError, UnexpectedResponse, UsageError
-from mistral_cli.inputs import check_number
+from mistral_cli.inputs import Bound, check_bound
 from mistral_cli.render.output import OutputFormat
 from mistral_cli.render.progress import progress_bar
 
@@ -45,16 +46,16 @@ InputFileOpt = Annotated[Optional[str], typer.Option(
     help="Read inputs from FILE, one text per line ('-' = stdin; blank lines skipped).")]
 NoStdinOpt = Annotated[bool, typer.Option(
     "--no-stdin", rich_help_panel=INPUT, help="Do not read inputs from piped stdin.")]
-PerRequestOpt = Annotated[int, typer.Option(
-    "--per-request", min=1, rich_help_panel=INPUT, help="Texts per request.")]
-OldPerRequestOpt = Annotated[Optional[int], typer.Option(
-    "--batch-size", min=1, hidden=True, help="The old name of --per-request.")]
-ConcurrencyOpt = Annotated[int, typer.Option(
-    "--concurrency", "-j", min=1, max=MAX_CONCURRENCY, rich_help_panel=INPUT,
-    help="Requests in flight at once.")]
-SkipOpt = Annotated[int, typer.Option(
-    "--skip", min=0, rich_help_panel=INPUT, metavar="N",
-    help="Skip the first N inputs (to resume a run that stopped).")]
+PER_REQUEST = Bound("--per-request", 1, None, integer=True)
+CONCURRENCY = Bound("--concurrency", 1, MAX_CONCURRENCY, integer=True)
+SKIP = Bound("--skip", 0, None, integer=True)
+PerRequestOpt = Annotated[int, number_option(PER_REQUEST, rich_help_panel=INPUT, help="Texts per request.")]
+OldPerRequestOpt = Annotated[Optional[int], number_option(
+    Bound("--batch-size", 1, None, integer=True), hidden=True, help="The old name of --per-request.")]
+ConcurrencyOpt = Annotated[int, number_option(CONCURRENCY, "-j", rich_help_panel=INPUT,
+                                              help="Requests in flight at once.")]
+SkipOpt = Annotated[int, number_option(SKIP, rich_help_panel=INPUT,
+                                       help="Skip the first N inputs, to resume a run that stopped.")]
 
 
 @dataclass(frozen=True)
@@ -169,9 +170,8 @@ def check_grouping(per_request: int, old_name: int | None, concurrency: int, ski
     options' bounds are checked (Typer checks them too; this names them for direct calls)."""
     if old_name is not None:
         per_request = old_name
-    check_number(per_request, "--per-request", 1, integer=True)
-    check_number(concurrency, "--concurrency", 1, MAX_CONCURRENCY, integer=True)
-    check_number(skip, "--skip", 0, integer=True)
+    for value, bound in ((per_request, PER_REQUEST), (concurrency, CONCURRENCY), (skip, SKIP)):
+        check_bound(value, bound)
     return per_request
 
 
