@@ -114,7 +114,7 @@ def _results(env: "Env", batch_run: "BatchRun", route: Route,
     body = batch_run.record.final_job
     ended_before = body is not None
     if body is None:
-        body = _follow(env, batch_run, route, jobs)
+        body = _follow(env, batch_run, route, jobs.follow)
     job = BatchJob.of(body)
     failed = jobs.failure(job)
     if failed is not None and ended_before:
@@ -132,11 +132,11 @@ def _results(env: "Env", batch_run: "BatchRun", route: Route,
         raise
 
 
-def _follow(env: "Env", batch_run: "BatchRun", route: Route, jobs: Jobs) -> dict:
-    """Create the job if need be and follow it to its end; its final body (kept in the journal)."""
+def _follow(env: "Env", batch_run: "BatchRun", route: Route, follow: Callable[..., Any]) -> dict:
+    """Create the job if need be and FOLLOW it to its end; its final body (kept in the journal)."""
     job_id = batch_run.ensure_job()
     try:
-        return jobs.follow(env, batch_run, job_id, OutputFormat.table, route.interval,
+        return follow(env, batch_run, job_id, OutputFormat.table, route.interval,
                       " and prints the results", quiet=True)
     except JobFailedError:
         if batch_run.record.final_job is None:
