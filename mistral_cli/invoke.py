@@ -141,10 +141,11 @@ def param_name(param: Any) -> str:
     return max(names, key=len)
 
 
-def choices_of(param: Any) -> list[str]:
-    """The values PARAM accepts, when it has a fixed list."""
+def choices_of(param: Any) -> tuple[str, ...]:
+    """The values PARAM accepts, when it has a fixed list (an enum's values, as typed); for the
+    messages here and for the generated completions and man pages (docgen/tree.py)."""
     found = getattr(getattr(param, "type", None), "choices", None) or ()
-    return [str(getattr(choice, "value", choice)) for choice in found]
+    return tuple(str(getattr(choice, "value", choice)) for choice in found)
 
 
 def bad_parameter(kind: str, param: Any, message: str) -> str:

@@ -1,4 +1,4 @@
-"""Property tests (Hypothesis) for the parsers that meet untrusted text (issue 8).
+"""Property tests (Hypothesis) for the parsers that meet untrusted text.
 
 * Any split of a valid SSE event stream into network chunks, with LF or CRLF line ends and
   keep-alive comments, yields the same events and so the same answer.

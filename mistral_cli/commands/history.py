@@ -140,13 +140,13 @@ def show(
 def write_text_answer(env: Env, records: list["StoredMessage"]) -> None:
     """Print the text of the last assistant message: the answer, for `$(...)` (without control
     characters on a terminal)."""
-    from mistral_cli.bodies.content import display_text
+    from mistral_cli.bodies.content import words
 
     answers = [r.message for r in records if r.message.get("role") == "assistant"]
     if not answers:
         env.info("no answer in this conversation")
         return
-    env.stdout.write(for_stdout(env, display_text(answers[-1].get("content")).rstrip("\n")) + "\n")
+    env.stdout.write(for_stdout(env, words(answers[-1].get("content")).rstrip("\n")) + "\n")
     env.stdout.flush()
 
 

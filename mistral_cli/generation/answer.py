@@ -11,6 +11,8 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from mistral_cli.bodies.content import words
+
 
 class Answer:
     """The assistant's answer so far: text pieces, tool calls, finish reason, usage, ids."""
@@ -45,7 +47,7 @@ class Answer:
         choice = choices[index] if index < len(choices) else {}
         message = choice.get("message") or {}
         self.content = message.get("content")
-        self.pieces = [answer_text(self.content)]
+        self.pieces = [words(self.content)]
         self.tool_calls = list(message.get("tool_calls") or [])
         self.finish_reason = choice.get("finish_reason")
 
@@ -103,7 +105,7 @@ def pump(events: Iterable[dict], answer: Answer, write: Callable[[str], Any] | N
         text = delta.get("content")
         if text:
             if text.__class__ is not str:
-                text = answer_text(text)
+                text = words(text)
             pieces.append(text)
             if write is not None:
                 write(text)
@@ -113,20 +115,6 @@ def pump(events: Iterable[dict], answer: Answer, write: Callable[[str], Any] | N
             answer.finish_reason = choice["finish_reason"]
         if "usage" in event:
             answer.usage = event["usage"] or answer.usage
-
-
-def answer_text(content: Any) -> str:
-    """The words of message content: a string, or its text chunks joined (other chunks, such as
-    images or thinking, are left out). For a readable view with placeholders, see
-    `bodies.content.display_text`."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(chunk.get("text") or "") for chunk in content
-                       if isinstance(chunk, dict) and chunk.get("type", "text") == "text")
-    return str(content)
 
 
 def merge_tool_call(calls: list[dict], piece: dict) -> None:
