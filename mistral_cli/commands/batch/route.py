@@ -80,8 +80,7 @@ def run(env: "Env", route: Route, bodies: Iterable[tuple[int, dict]], first: int
             try:
                 failures = _write_in_order(env, requests, files, write)
             except KeyboardInterrupt:
-                env.info(f"interrupted: the same command prints the results of batch run {batch_run.tag} "
-                         "again, sending nothing")
+                batch_run.interrupted("its results are saved: resuming prints them again, sending nothing")
                 raise
     _end(job, failed, failures, requests.count, finish)
     return requests.count
@@ -114,7 +113,7 @@ def _results(env: "Env", batch_run: "BatchRun",
     try:
         return job, failed, _download(env, batch_run, job, failed, folder)
     except KeyboardInterrupt:
-        env.info(f"interrupted: the same command resumes batch run {batch_run.tag} and downloads its results")
+        batch_run.interrupted("resuming downloads its results")
         raise
 
 
