@@ -27,7 +27,7 @@ from tests.fakeapi.responses import _cut
 MODEL = "mistral-small-latest"
 JOBS = "/v1/batch/jobs"
 PROMPTS = "What is 2+2?\nSay hi.\n"
-HINT = re.compile(r"batch run (\S+) resumes with: (.+)$", re.MULTILINE)
+HINT = re.compile(r"batch run (\S+)(?: \(given the same standard input\))? resumes with: (.+)$", re.MULTILINE)
 
 
 class Cut:
@@ -104,6 +104,25 @@ def test_a_create_acted_on_then_answered_ambiguously_is_found_not_created_again(
     [job_id] = sim.jobs
     assert f"found batch job {job_id}" in second.stderr
     assert (sim.uploads, posts(api, JOBS), len(sim.jobs)) == (1, 1, 1)
+
+
+def test_the_hint_of_a_new_run_resumes_that_run_not_an_older_one(api, sim, cli, prompts):
+    assert create(cli, prompts).exit_code == 0
+    acts_then(api, "POST", JOBS, sim._create, error_proxy_text(408, "gateway"))
+    first = create(cli, prompts, "-o", "text", "--new")
+    second = run_as_printed(cli, first)
+    assert second.exit_code == 0, second
+    newer = list(sim.jobs)[-1]
+    assert second.stdout.strip() == newer and len(sim.jobs) == 2 and sim.uploads == 2
+
+
+def test_a_run_from_standard_input_says_its_resume_needs_the_same_input(api, sim, cli):
+    acts_then(api, "POST", JOBS, sim._create, error_proxy_text(504, "gateway"))
+    first = cli("batch", "create", "--from-prompts", "-", "--new", "-m", MODEL, input=PROMPTS)
+    assert "(given the same standard input) resumes with: mcli batch create --from-prompts - -m" in first.stderr
+    second = cli(*printed_command(first.stderr), input=PROMPTS)
+    assert second.exit_code == 0, second
+    assert (sim.uploads, len(sim.jobs)) == (1, 1)
 
 
 @pytest.mark.parametrize("reply", AMBIGUOUS[:1] + AMBIGUOUS[-2:])
@@ -227,3 +246,27 @@ def test_a_bad_final_answer_via_batch_is_asked_again_by_the_next_start(api, sim,
     assert second.exit_code == 0, second
     assert [json.loads(line)["index"] for line in second.stdout.splitlines()] == [0, 1]
     assert (sim.uploads, len(sim.jobs)) == (1, 1)
+
+
+# -- the command a hint prints ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv, printed", [
+    (["batch", "create", "--new", "--from-prompts", "my p.txt", "-m", MODEL],
+     f"mcli batch create --from-prompts 'my p.txt' -m {MODEL}"),
+    (["--server-url", "http://127.0.0.1:9", "batch", "create", "--metadata", "--new", "--new", "--watch"],
+     "mcli --server-url http://127.0.0.1:9 batch create --metadata --new --watch"),
+    (["embeddings", "--new", "-m", "--new", "--via", "batch", "--", "--new", "it's"],
+     "mcli embeddings -m --new --via batch -- --new 'it'\"'\"'s'"),
+    (["classifiers", "moderate", "--via=batch", "--new", "-f", "-"], "mcli classifiers moderate --via=batch -f -"),
+])
+def test_the_resume_command_is_the_command_line_without_new(argv, printed):
+    import typer
+
+    from mistral_cli.app import build_app
+    from mistral_cli.batchrun.resume import this_command
+    from mistral_cli.config.global_options import wanted_command
+    from mistral_cli.env import Env
+
+    tree = typer.main.get_command(build_app(load=wanted_command(argv)))
+    assert this_command(Env(argv=argv, command_tree=tree)) == printed

@@ -33,7 +33,7 @@ from tests.process_helpers import default_sigint
 MODEL = "mistral-small-latest"
 TIMEOUT = 30  # seconds any one process may take before the test gives up on it
 DELAY = 0.1
-HINT = re.compile(r"batch run (\S+) resumes with: (.+)$", re.MULTILINE)
+HINT = re.compile(r"batch run (\S+)(?: \(given the same standard input\))? resumes with: (.+)$", re.MULTILINE)
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child, a shell-like PATH")
 

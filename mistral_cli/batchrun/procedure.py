@@ -37,6 +37,8 @@ from mistral_cli.http.errors import REFUSED
 from mistral_cli.render.progress import progress_bar
 from mistral_cli.store.runs import NewRun, Run, RunJournal, UploadStep, open_journal
 
+STDIN = "standard input"  # how an input label names standard input
+
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.bodies.batch import BatchJob
     from mistral_cli.env import Env
@@ -61,6 +63,10 @@ class RunSpec:
     inputs: list[LocalInput | str]
     metadata: dict[str, str] = field(default_factory=dict)
     timeout_hours: int | None = None
+
+    def reads_stdin(self) -> bool:
+        """Whether a request file was made from standard input (its label says so)."""
+        return any(STDIN in item.label for item in self.local_inputs())
 
     def local_inputs(self) -> list[LocalInput]:
         """The request files to upload, in order."""
@@ -154,7 +160,7 @@ class BatchRun:
 
     def resume_line(self) -> str:
         """`batch run TAG resumes with: COMMAND`, the end of every resume hint of this run."""
-        return resume_line(self.tag, self.command)
+        return resume_line(self.tag, self.command, self.spec.reads_stdin())
 
     def interrupted(self, note: str = "") -> None:
         """Say once, after Ctrl-C or SIGTERM, what the run did (NOTE) and the command that resumes it."""
