@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import sqlite3
 
 import pytest
 
@@ -232,6 +233,20 @@ def test_a_bad_final_answer_is_asked_again_by_the_next_start(api, sim, cli, prom
     [output] = (tmp_path / "out").glob("*.output.jsonl")
     assert len(output.read_text().splitlines()) == 2
     assert (sim.uploads, len(sim.jobs)) == (1, 1)
+
+
+@pytest.mark.parametrize("change", [_another_id, _no_result_file], ids=["another-id", "no-file"])
+def test_a_bad_final_state_in_the_journal_is_asked_again_not_replayed(api, sim, cli, prompts, tmp_path, change):
+    assert create(cli, prompts).exit_code == 0
+    [job_id] = sim.jobs
+    bad = change({**sim.state(job_id), "status": "SUCCESS", "output_file": "x"})
+    with sqlite3.connect(tmp_path / "mcli-data" / "history.db") as db:  # as an older mcli kept it
+        db.execute("UPDATE batch_runs SET state = 'ended', final_job = ?", (json.dumps(bad),))
+    result = cli("batch", "create", "--from-prompts", prompts, "-m", MODEL, "--watch", "--results-dir",
+                 tmp_path / "out")
+    assert result.exit_code == 0, result
+    assert api.requests_to("GET", f"{JOBS}/{job_id}")
+    assert len((tmp_path / "out" / f"{job_id}.output.jsonl").read_text().splitlines()) == 2
 
 
 @pytest.mark.parametrize("change, code", [(_another_id, 1), (_no_result_file, 4)], ids=["another-id", "no-file"])

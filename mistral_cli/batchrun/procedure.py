@@ -122,6 +122,21 @@ def _surely_not_acted(exc: MCLIError) -> bool:
     return exc.status in REFUSED
 
 
+def _proven_final(record: Run) -> dict | None:
+    """The final job RECORD keeps, if it proves the end of the run's job (an entry written
+    before bad answers were refused is asked again, not replayed)."""
+    from mistral_cli.bodies.batch import BatchJob
+
+    body = record.final_job
+    if body is None:
+        return None
+    try:
+        job = BatchJob.of(body)
+    except MCLIError:
+        return None
+    return body if job.id == record.job_id and _proves_end(job) else None
+
+
 def _proves_end(job: "BatchJob") -> bool:
     """Whether JOB is a well-formed final state: ended, and with a result file if it succeeded."""
     return job.is_final and (job.failed or bool(job.output_file or job.error_file))
@@ -137,6 +152,7 @@ class BatchRun:
         self.hinted = False  # whether the resume command was printed after an interruption
         self.journal = journal
         self.record = record
+        record.final_job = _proven_final(record)
         self.spec = spec
         self.paths = paths
         self.job_body: dict | None = None  # the job as last heard from the server in this process
@@ -149,6 +165,7 @@ class BatchRun:
     def _refresh(self) -> None:
         """Read the run's entry again after a step was written."""
         self.record = self.journal.get(self.tag) or self.record
+        self.record.final_job = _proven_final(self.record)
 
     def _look(self, find: Any, what: str) -> Any:
         """What FIND finds on the server of a request sent without an answer (looking twice)."""
