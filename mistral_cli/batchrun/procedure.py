@@ -10,11 +10,18 @@ goes out and after its answer comes back:
                not sent              -> send
     create:    the same, looking for the job by its `mcli_run` metadata
 
-A request the server refused outright (a 4xx) is marked unsent again: there is nothing to
-look for. Anything else that fails after sending (no answer, a cut answer, a 5xx) stays
-`sent`, so the next start looks before it sends. The caller follows the job and reports
-its end (`ended`) and where it saved the results (`saving`, `saved`), so a finished run can
-be shown again from the journal without a request.
+A request whose error answer proves a refusal (400, 401, 403, 404, 413, 415, 422, 429:
+http/errors.REFUSED) is marked unsent again: there is nothing to look for. Anything else that
+fails after sending (408, 409, 425, 499, a 5xx, no answer, a cut answer) stays `sent`, so the
+next start looks before it sends. A create refused with a 404 because the run's upload is
+gone marks that upload unsent, so the resume uploads it again. The caller follows the job and
+reports its end (`ended`: kept only if the body proves it, the run's own job ended, with a
+result file if it succeeded) and where it saved the results (`saving`, `saved`), so a
+finished run can be shown again from the journal without a request.
+
+Every hint that tells how to resume (an ambiguous answer, Ctrl-C, SIGTERM) ends with
+`batch run TAG resumes with: COMMAND`, COMMAND being this command line without `--new`
+(resume.py): running exactly that resumes this run.
 """
 
 from __future__ import annotations
