@@ -3,7 +3,8 @@
 The fingerprint is a SHA-256 over the bytes of every local request file (read streamed, so
 memory stays flat), the ids of the files already on the server, and every option that
 changes the requests or the job (endpoint, model, metadata, timeout), plus the server
-(normalised: `HTTP://Host:80/` is `http://host`) and profile they go to. The same command with the same inputs has the same fingerprint.
+(normalised: `HTTP://Host:80/` is `http://host`) and profile they go to. The same command
+with the same inputs has the same fingerprint.
 
 The tag names one run: the fingerprint's first characters and a random part, so `--new`
 (a second run of the same inputs) gets a tag of its own. The tag goes into the uploaded
