@@ -107,6 +107,24 @@ def test_a_create_acted_on_then_answered_ambiguously_is_found_not_created_again(
     assert (sim.uploads, posts(api, JOBS), len(sim.jobs)) == (1, 1, 1)
 
 
+@pytest.mark.parametrize("command", [["embeddings"], ["classifiers", "moderate"]])
+def test_via_batch_a_create_answered_408_after_acting_is_found_by_the_printed_command(api, sim, cli, tmp_path,
+                                                                                     command):
+    from tests.fakeapi.analysis import online_moderations
+
+    api.add("POST", "/v1/embeddings", online_embeddings(sim.dims), optional=True)
+    api.add("POST", "/v1/moderations", online_moderations, optional=True)
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("one\ntwo\n")
+    acts_then(api, "POST", JOBS, sim._create, error_proxy_text(408, "Request Timeout"))
+    first = cli(*command, "-f", corpus, "--via", "batch", "--new", "-o", "jsonl")
+    assert first.exit_code == 1 and "the server may have acted on the request" in first.stderr
+    second = run_as_printed(cli, first)
+    assert second.exit_code == 0, second
+    assert len(second.stdout.splitlines()) == 2
+    assert (sim.uploads, posts(api, JOBS), len(sim.jobs)) == (1, 1, 1)
+
+
 def test_the_hint_of_a_new_run_resumes_that_run_not_an_older_one(api, sim, cli, prompts):
     assert create(cli, prompts).exit_code == 0
     acts_then(api, "POST", JOBS, sim._create, error_proxy_text(408, "gateway"))
