@@ -61,6 +61,7 @@ class MCLIError(Exception):
 
     exit_code = EXIT_ERROR
     maybe_acted = False  # set by the HTTP core: the request failed after the server may have got it
+    status: int | None = None  # the HTTP status of the error answer that raised it, if any
 
     def __init__(self, message: str, *, hint: str | None = None, details: list[str] | None = None):
         super().__init__(message)
@@ -132,6 +133,8 @@ class UnexpectedResponse(MCLIError):
 
 class APIError(MCLIError):
     """The server answered with an error status."""
+
+    status: int
 
     def __init__(self, message: str, *, status: int, request_id: str | None = None, **kw):
         super().__init__(message, **kw)

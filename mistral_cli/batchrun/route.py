@@ -97,8 +97,7 @@ def run(env: "Env", route: Route, jobs: Jobs, bodies: Iterable[tuple[int, dict]]
             try:
                 failures = _write_in_order(env, requests, files, write)
             except KeyboardInterrupt:
-                env.info(f"interrupted: the same command prints the results of batch run {batch_run.tag} "
-                         "again, sending nothing")
+                batch_run.interrupted("its results are saved: resuming prints them again, sending nothing")
                 raise
     _end(job, failed, failures, requests.count, finish)
     return requests.count
@@ -128,7 +127,7 @@ def _results(env: "Env", batch_run: "BatchRun", route: Route,
     try:
         return job, failed, _download(env, batch_run, jobs, job, failed, folder)
     except KeyboardInterrupt:
-        env.info(f"interrupted: the same command resumes batch run {batch_run.tag} and downloads its results")
+        batch_run.interrupted("resuming downloads its results")
         raise
 
 

@@ -117,7 +117,7 @@ def follow(env: "Env", run: "BatchRun", job_id: str, output: OutputFormat, inter
     try:
         watch_job(env, job_id, output, interval, on_end=on_end, quiet=quiet)
     except KeyboardInterrupt:
-        env.info(f"or run the same command again: it resumes batch run {run.tag}{then}")
+        run.interrupted(f"resuming follows the job{then}")
         raise
     return ended[0]
 
