@@ -40,6 +40,7 @@ class Env:
     environ: Mapping[str, str] | None = None
     options: GlobalOptions = field(default_factory=GlobalOptions)
     transport: Any = None  # an httpx transport, for tests
+    argv: list[str] = field(default_factory=list)  # the command line after `mcli`, as given
 
     def __post_init__(self) -> None:
         if self.environ is None:

@@ -143,7 +143,26 @@ class BatchRun:
 
     def ensure_job(self) -> str:
         """The run's job id: uploads what is not on the server yet, then creates the job, or
-        adopts what an earlier start of this run sent."""
+        adopts what an earlier start of this run sent; on Ctrl-C or SIGTERM, says how to resume."""
+        try:
+            return self._ensure_job()
+        except KeyboardInterrupt:
+            self._interrupted()
+            raise
+
+    def _interrupted(self) -> None:
+        """Say what the run may have made on the server and the command that resumes it."""
+        from mistral_cli.batchrun.resume import interrupted_note
+
+        record = self.journal.get(self.tag) or self.record
+        sent = [step.name for step in record.uploads if step.sent_at and not step.file_id]
+        if record.create_sent_at and not record.job_id:
+            interrupted_note(self.env, "its batch job", self.tag)
+        elif sent:
+            interrupted_note(self.env, f"the upload {sent[0]}", self.tag)
+
+    def _ensure_job(self) -> str:
+        """ensure_job's steps."""
         if self.record.job_id:
             return self.record.job_id
         file_ids = [item if isinstance(item, str) else self._upload(step)
