@@ -154,7 +154,7 @@ def test_an_upload_whose_answer_was_lost_is_found_by_its_name(api, sim, cli, pro
     first = create(cli, prompts)
     assert first.exit_code == 1
     assert "the server may have acted on the request" in first.stderr
-    assert "run the same command again: batch run" in first.stderr
+    assert "may exist on the server; this resumes the run, looks for it first" in first.stderr
     second = create(cli, prompts, "-o", "text")
     assert second.exit_code == 0, second
     [uploaded] = api.files.values()

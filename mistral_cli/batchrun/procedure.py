@@ -31,7 +31,7 @@ from mistral_cli.batchrun.adopt import checked_id, find_job, find_upload, look_t
 from mistral_cli.batchrun.fingerprint import (TAG_KEY, file_digest, fingerprint, new_tag, upload_name,
                                               without_credentials)
 from mistral_cli.batchrun.lock import RunLock
-from mistral_cli.errors import APIError, MCLIError, UsageError
+from mistral_cli.errors import MCLIError, UsageError
 from mistral_cli.render.progress import progress_bar
 from mistral_cli.store.runs import NewRun, Run, RunJournal, UploadStep, open_journal
 
@@ -102,8 +102,11 @@ def _new_run(env: "Env", spec: RunSpec) -> tuple[NewRun, dict[int, Path]]:
 
 
 def _surely_not_acted(exc: MCLIError) -> bool:
-    """Whether the server refused the request outright (a 4xx): nothing can exist to look for."""
-    return isinstance(exc, APIError) and 400 <= exc.status < 500
+    """Whether the server refused the request outright: nothing can exist to look for (a 408,
+    a 5xx or a cut answer may come after it acted: batchrun/resume.py's `refused`)."""
+    from mistral_cli.batchrun.resume import refused
+
+    return refused(exc)
 
 
 class BatchRun:
@@ -135,9 +138,10 @@ class BatchRun:
         return look_twice(find, waiting)
 
     def _resume_hint(self, what: str) -> str:
-        """What to do after a request for WHAT failed with no sure answer."""
-        return (f"run the same command again: batch run {self.tag} looks for the {what} on the server "
-                "and sends it only if it is not there")
+        """What to do after a request for WHAT failed with no sure answer: the command to run."""
+        from mistral_cli.batchrun.resume import resume_hint
+
+        return resume_hint(self.env, f"the {what} of batch run {self.tag}")
 
     # -- the steps ----------------------------------------------------------------------
 
