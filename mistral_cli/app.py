@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None, env: Env | None = None) -> int:
     """Run mcli with ARGV in ENV and return the exit code; never raises."""
     env = env or Env.from_process()
     argv = list(sys.argv[1:] if argv is None else argv)
-    env.argv = argv
+    env.argv = list(argv)  # a resume hint repeats the command as given (batchrun/resume.py)
     try:
         with redirect_stdout(env.stdout), redirect_stderr(env.stderr):
             return _run(argv, env)

@@ -99,7 +99,7 @@ def test_a_create_acted_on_then_answered_ambiguously_is_found_not_created_again(
     first = create(cli, prompts, "--new")
     assert first.exit_code != 0
     assert "the server may have acted on the request" in first.stderr
-    assert "looks for the job on the server and sends it only if it is not there" in first.stderr
+    assert "the job may exist on the server: the run looks for it first and sends it only if it is not there" in first.stderr
     second = run_as_printed(cli, first)
     assert second.exit_code == 0, second
     [job_id] = sim.jobs

@@ -273,7 +273,7 @@ complete -c mcli -n '__mcli_at auth status' -s 'h' -l 'help' -d 'Show this messa
 complete -c mcli -n '__mcli_at auth token' -s 'h' -l 'help' -d 'Show this message and exit.'
 
 complete -c mcli -n '__mcli_at batch' -a 'cancel' -d 'Ask for a batch job to be cancelled (asks first on a terminal).'
-complete -c mcli -n '__mcli_at batch' -a 'create' -d 'Create a batch job from request files or a file of prompts (local input: exactly once).'
+complete -c mcli -n '__mcli_at batch' -a 'create' -d 'Create a batch job from request files or a file of prompts (exactly once: see --new).'
 complete -c mcli -n '__mcli_at batch' -a 'get' -d 'Show one batch job: status, counts, files, errors.'
 complete -c mcli -n '__mcli_at batch' -a 'list' -d 'List batch jobs.'
 complete -c mcli -n '__mcli_at batch' -a 'results' -d 'Download a batch job\'s output and error files, or print its answers.'
@@ -298,7 +298,7 @@ complete -c mcli -n '__mcli_at batch create' -l 'temperature' -x -d 'Sampling te
 complete -c mcli -n '__mcli_at batch create' -l 'watch' -d 'Follow the new job until it ends.'
 complete -c mcli -n '__mcli_at batch create' -l 'results-dir' -r -F -d 'With --watch: save the result files here at the end.'
 complete -c mcli -n '__mcli_at batch create' -l 'interval' -x -d 'Seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
-complete -c mcli -n '__mcli_at batch create' -l 'new' -d 'Start a separate run of the same local input (by default, the same command resumes its last run: nothing is uploaded or created twice).'
+complete -c mcli -n '__mcli_at batch create' -l 'new' -d 'Start a separate run of the same input (by default, the same command resumes its last run: nothing is uploaded or created twice).'
 complete -c mcli -n '__mcli_at batch create' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at batch create' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -567,6 +567,7 @@ complete -c mcli -n '__mcli_at fine-tuning create' -l 'body' -r -F -d 'A JSON ob
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'dry-run' -d 'Show the estimate (cost, tokens, duration); start nothing.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'watch' -d 'Follow the new job until it ends.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'interval' -x -d 'Seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'new' -d 'Create a separate job of the same options and files (by default, the same command resumes its last run: nothing is uploaded or created twice).'
 complete -c mcli -n '__mcli_at fine-tuning create' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at fine-tuning create' -s 'h' -l 'help' -d 'Show this message and exit.'
 

@@ -40,7 +40,6 @@ from mistral_cli.batchrun.fingerprint import (TAG_KEY, file_digest, fingerprint,
 from mistral_cli.batchrun.lock import RunLock
 from mistral_cli.batchrun.resume import resume_line, this_command
 from mistral_cli.errors import MCLIError, NotFoundError, UnexpectedResponse, UsageError
-from mistral_cli.http.errors import REFUSED
 from mistral_cli.render.progress import progress_bar
 from mistral_cli.store.runs import NewRun, Run, RunJournal, UploadStep, open_journal
 
@@ -98,7 +97,7 @@ def open_run(env: "Env", spec: RunSpec, *, fresh: bool) -> Iterator["BatchRun"]:
         try:
             yield run
         except KeyboardInterrupt:
-            run.interrupted()
+            run.interrupted(run.in_flight())
             raise
     finally:
         lock.release()
@@ -125,8 +124,10 @@ def _new_run(env: "Env", spec: RunSpec) -> tuple[NewRun, dict[int, Path]]:
 def _surely_not_acted(exc: MCLIError) -> bool:
     """Whether the error answer proves the server refused the request (400, 401, 403, 404,
     413, 415, 422, 429): nothing can exist to look for. Any other error answer (408, 409, 425,
-    499, a 5xx), no answer or a cut one may follow an action."""
-    return exc.status in REFUSED
+    499, a 5xx), no answer or a cut one may follow an action (batchrun/resume.py)."""
+    from mistral_cli.batchrun.resume import refused
+
+    return refused(exc)
 
 
 def _proven_final(record: Run) -> dict | None:
@@ -186,6 +187,14 @@ class BatchRun:
         """`batch run TAG resumes with: COMMAND`, the end of every resume hint of this run."""
         return resume_line(self.tag, self.command, self.spec.reads_stdin())
 
+    def in_flight(self) -> str:
+        """What this run sent with no answer yet, as a note for an interruption ('' for nothing)."""
+        record = self.journal.get(self.tag) or self.record
+        if record.create_sent_at and not record.job_id:
+            return "its batch job may exist on the server"
+        sent = [step.name for step in record.uploads if step.sent_at and not step.file_id]
+        return f"the upload {sent[0]} may exist on the server" if sent else ""
+
     def interrupted(self, note: str = "") -> None:
         """Say once, after Ctrl-C or SIGTERM, what the run did (NOTE) and the command that resumes it."""
         if not self.hinted:
@@ -194,8 +203,9 @@ class BatchRun:
 
     def _resume_hint(self, what: str) -> str:
         """What to do after a request for WHAT failed with no sure answer."""
-        return (f"the run looks for the {what} on the server and sends it only if it is not there; "
-                f"{self.resume_line()}")
+        from mistral_cli.batchrun.resume import looked_up
+
+        return looked_up(f"the {what}", self.resume_line())
 
     # -- the steps ----------------------------------------------------------------------
 

@@ -4,13 +4,16 @@ Order: every option is parsed and checked against the spec's bounds, every local
 validated (streamed), then local files are uploaded (purpose fine-tune, with progress; an
 earlier upload of the same bytes is reused once a GET confirms it is still there, so a
 `--dry-run` and the real create upload once), and only then is the job created
-(Effect.CREATE: never retried once it may have arrived). `--dry-run` asks for the estimate
-instead; `--watch` follows the new job.
+(Effect.CREATE: never retried once it may have arrived). The uploads and the create are a
+run in the run journal (batchrun/fine_tuning_run.py): the same command started again after
+a kill or a lost answer finds what was made instead of paying again, and `--new` creates a
+separate job. `--dry-run` asks for the estimate instead; `--watch` follows the new job.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -122,6 +125,41 @@ def file_role(ref: FileRef) -> str:
     return ref.option.removeprefix("--").removesuffix("-file")
 
 
+def _body_maker(base: dict, *, training: list[FileRef], validation: list[FileRef],
+                **options: Any) -> Callable[[list[str]], dict]:
+    """The JobIn as a function of the local files' ids (in the order of TRAINING then
+    VALIDATION; a local file whose id is known already keeps it when none is given)."""
+    def make(ids: list[str]) -> dict:
+        given = iter(ids)
+
+        def filled(refs: list[FileRef]) -> list[FileRef]:
+            return [replace(ref, file_id=next(given, ref.file_id)) if ref.path else ref for ref in refs]
+
+        return build_body(base, training=filled(training), validation=filled(validation), **options)
+
+    return make
+
+
+def _create_once(env: "Env", refs: list[FileRef], make_body: Callable[[list[str]], dict],
+                 *, fresh: bool) -> tuple[Any, str]:
+    """The job, created once through the run journal (batchrun/fine_tuning_run.py), and
+    how it came (created, found after a lost answer, or created by an earlier start)."""
+    from mistral_cli.batchrun.fine_tuning_run import FineTuningSpec, LocalFile, open_fine_tuning_run
+    from mistral_cli.commands.files import upload_one
+
+    files = [LocalFile(ref.path, f"{ref.path} ({ref.examples} examples)") for ref in refs if ref.path]
+    spec = FineTuningSpec(files, make_body, lambda path, name: upload_one(env, path, "fine-tune", name=name))
+    with open_fine_tuning_run(env, spec, fresh=fresh) as run:
+        result = run.ensure_job()
+        job_id = result.get("id") if isinstance(result, dict) else None
+        done = {"created": f"created fine-tuning job {job_id}",
+                "found": f"found fine-tuning job {job_id} of run {run.tag} on the server (its create's answer "
+                         "was lost): it is the one job that matches the model, files and hyperparameters",
+                "resumed": f"fine-tuning run {run.tag} created job {job_id} before: showing it, nothing "
+                           "is created"}[run.how]
+    return result, done
+
+
 def _upload(env: "Env", refs: list[FileRef]) -> None:
     """Upload each local file (purpose fine-tune) and keep its id; an earlier upload of the
     same bytes, still on the server, is reused (batchrun/reuse.py)."""
@@ -214,6 +252,9 @@ def create(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the estimate (cost, tokens, duration); start nothing.")] = False,
     watch: Annotated[bool, typer.Option("--watch", help="Follow the new job until it ends.")] = False,
     interval: IntervalOpt = DEFAULT_INTERVAL,
+    new: Annotated[bool, typer.Option(
+        "--new", help="Create a separate job of the same options and files (by default, the same command "
+        "resumes its last run: nothing is uploaded or created twice).")] = False,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Create a fine-tuning job (checks and uploads local training files first)."""
@@ -239,17 +280,20 @@ def create(
     if not training and not base.get("training_files") and not extras["repositories"]:
         raise UsageError("give at least one --training-file (or --repository)")
     _validate_local(env, training + validation, kind, targets)
-    _upload(env, training + validation)
-    body = build_body(base, model=model.value if model else None, training=training, validation=validation,
-                      job_type=job_type.value if job_type else None, hyper=hyper, extras=extras)
-    result = api.create_job(env.client, body, dry_run=dry_run)
-    if watch and not dry_run and isinstance(result, dict) and result.get("id"):
+    make_body = _body_maker(base, model=model.value if model else None, training=training, validation=validation,
+                            job_type=job_type.value if job_type else None, hyper=hyper, extras=extras)
+    if dry_run:
+        _upload(env, training + validation)
+        _show(env, api.create_job(env.client, make_body([]), dry_run=True), output, True)
+        return
+    result, done = _create_once(env, training + validation, make_body, fresh=new)
+    if watch and isinstance(result, dict) and result.get("id"):
         from mistral_cli.commands.fine_tuning.watch import watch as follow
 
-        env.info(f"created fine-tuning job {result['id']} ({result.get('status')}); watching it")
+        env.info(f"{done} ({result.get('status')}); watching it")
         follow(env, result["id"], interval=interval, output=output)
     else:
-        _show(env, result, output, dry_run)
+        _show(env, result, output, False, done)
 
 
 def _integrations(env: "Env", project: str | None, name: str | None, run_name: str | None) -> list | None:
@@ -266,7 +310,7 @@ def _repositories(env: "Env", given: list[str]) -> list | None:
     return [parse.parse_repository(text, token) for text in given]
 
 
-def _show(env: "Env", result: Any, output: OutputFormat, dry_run: bool) -> None:
+def _show(env: "Env", result: Any, output: OutputFormat, dry_run: bool, done: str = "") -> None:
     """The new job (or the estimate) in OUTPUT's format."""
     if not isinstance(result, dict):
         write_lines(env, [result])
@@ -276,5 +320,5 @@ def _show(env: "Env", result: Any, output: OutputFormat, dry_run: bool) -> None:
         return
     from mistral_cli.render.job_view import JOB_FIELDS
 
-    env.info(f"created fine-tuning job {result.get('id')} ({result.get('status')})")
+    env.info(f"{done} ({result.get('status')})")
     emit_object(env, output, result, JOB_FIELDS if env.stdout_isatty else None, title=result.get("id"))
