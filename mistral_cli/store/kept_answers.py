@@ -20,7 +20,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -115,9 +115,11 @@ class KeptAnswers:
             self.kept += 1
         return True
 
-    def keep_answered(self, pending: Iterable[tuple[Any, Future]], request_of: Any, *, wait: bool) -> int:
-        """Keep the answer of each (item, future) of PENDING that has one (waiting for those
-        in flight if WAIT); REQUEST_OF(item) is its request. The number kept (or still kept)."""
+    def keep_answered(self, pending: Iterable[tuple[Any, Future]], request_of: Callable[[Any], Any], *,
+                      wait: bool) -> int:
+        """Keep the answer of each (item, future) of PENDING that has one, REQUEST_OF(item)
+        being its request; with WAIT, wait for those in flight (within WAIT_SECONDS). The
+        number kept."""
         count = 0
         for item, future in list(pending):
             if not wait and not future.done():
@@ -126,8 +128,7 @@ class KeptAnswers:
                 body = future.result(timeout=WAIT_SECONDS)
             except Exception:  # noqa: BLE001 - a request that failed too is simply sent again
                 continue
-            if self.keep(request_of(item), body):
-                count += 1
+            count += self.keep(request_of(item), body)
         return count
 
     def report(self, env: "Env") -> None:

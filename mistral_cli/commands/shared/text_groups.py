@@ -20,6 +20,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,7 @@ DEFAULT_CONCURRENCY = 4
 MAX_CONCURRENCY = 64
 INPUT = "Input"
 HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+INTERRUPT_WAIT = 10.0  # after Ctrl-C, the longest wait for the answers of requests in flight
 
 InputFileOpt = Annotated[Optional[str], typer.Option(
     "--input-file", "-f", metavar="FILE|-", show_default=False, rich_help_panel=INPUT,
@@ -239,12 +241,8 @@ class GroupRun:
             if self.input_error is not None:
                 raise self.input_error  # every group read before the bad input is written
             finished = True
-        except MCLIError as exc:
-            closed = isinstance(exc, OutputClosed)  # `| head`: stop now, nobody waits for more
-            self._explain(exc, self.kept.keep_answered(self.pending, request_of, wait=not closed))
-            raise
-        except BaseException as exc:  # Ctrl-C, SIGTERM, an internal error: stop now, keep what came
-            self._say_where(exc, self.kept.keep_answered(self.pending, request_of, wait=False))
+        except BaseException as exc:
+            self._stopped(exc)
             raise
         finally:
             # after a failure or Ctrl-C, do not wait here for requests still in flight
@@ -269,27 +267,47 @@ class GroupRun:
                 self.pending.append((group, _answered(body) if body is not None
                                      else self.pool.submit(self.send, group.texts)))
 
-    def _where(self, count: int, lead: str) -> str | None:
-        """LEAD, where to resume and what is kept for it; None when nothing was done."""
+    def _stopped(self, exc: BaseException) -> None:
+        """Keep the answered groups not written and say where to resume, after EXC stopped the
+        run. After Ctrl-C, the requests in flight get a short wait (a second Ctrl-C ends it);
+        after `| head`, none; otherwise their answers are waited for."""
+        quick = isinstance(exc, (KeyboardInterrupt, OutputClosed))
+        if isinstance(exc, KeyboardInterrupt):
+            self._wait_in_flight()
+        count = self.kept.keep_answered(self.pending, request_of, wait=not quick)
+        late = sum(not future.done() for _group, future in self.pending) if quick else 0
+        error = isinstance(exc, MCLIError)
+        where = self._where(count, late, "it" if error else f"input {(self.resume or 0) + 1}")
+        if where is None:
+            return
+        if error:
+            exc.details.append(f"stopped at input {(self.resume or 0) + 1}: {where}")
+        else:
+            self.env.info(f"{'interrupted' if isinstance(exc, KeyboardInterrupt) else 'stopped'}: {where}")
+
+    def _wait_in_flight(self) -> None:
+        """After Ctrl-C: wait a little for the requests in flight, to keep their answers."""
+        flying = [future for _group, future in self.pending if not future.done()]
+        if not flying:
+            return
+        self.env.info(f"waiting up to {INTERRUPT_WAIT:.0f} s for {len(flying)} request(s) in flight, "
+                      "to keep their answers (Ctrl-C again: stop now)")
+        try:
+            wait_for(flying, timeout=INTERRUPT_WAIT)
+        except KeyboardInterrupt:
+            pass  # the user does not want to wait: the answers not come are given up
+
+    def _where(self, count: int, late: int, first_unwritten: str) -> str | None:
+        """Where to resume (FIRST_UNWRITTEN names that input), and what is kept for it; None
+        when nothing was done."""
         if self.resume is None or (self.resume == self.first and not count):
             return None
         kept = f"; {count} answered group(s) are kept: the resume will not send them again" if count else ""
+        if late:
+            kept += f"; {late} request(s) in flight were given up: the resume sends them again"
         if self.resume == self.first:
-            return f"{lead}: nothing was written{kept} (run the same command again)"
-        before = "it" if lead.startswith("stopped at") else f"input {self.resume + 1}"
-        return f"{lead}: every input before {before} was written; resume with --skip {self.resume}{kept}"
-
-    def _explain(self, exc: MCLIError, count: int) -> None:
-        """Add to EXC where to resume (when something was done)."""
-        where = self._where(count, f"stopped at input {(self.resume or 0) + 1}")
-        if where is not None:
-            exc.details.append(where)
-
-    def _say_where(self, exc: BaseException, count: int) -> None:
-        """Say on stderr where to resume after Ctrl-C or an internal error EXC."""
-        where = self._where(count, "interrupted" if isinstance(exc, KeyboardInterrupt) else "stopped")
-        if where is not None:
-            self.env.info(where)
+            return f"nothing was written{kept} (run the same command again)"
+        return f"every input before {first_unwritten} was written; resume with --skip {self.resume}{kept}"
 
 
 def _answered(body: dict) -> Future:
