@@ -106,8 +106,7 @@ def fail_first_group(api, cli, tmp_path) -> tuple[Path, list[str]]:
             "--max-retries", "0", "-o", "jsonl"]
     failed = cli(*args)
     assert failed.exit_code == 1, failed
-    assert "1 answered group(s) are kept" in failed.stderr
-    assert len(kept_files()) == 1
+    assert "are kept" in failed.stderr and len(kept_files()) == 1, failed
     return texts, args
 
 
