@@ -119,7 +119,7 @@ def test_another_servers_kept_verdict_never_passes_the_gate(api, other_api, cli,
     gated = cli("--server-url", other_api.url, *args)
     assert gated.exit_code == 6, gated
     assert "flagged" in gated.stderr and "kept answer" not in gated.stderr
-    assert [r.json["input"] for r in other_api.requests_to("POST", MODERATIONS)] == [["line 1"], ["I will kill you"]]
+    assert sorted(sent_texts(other_api, MODERATIONS)) == ["I will kill you", "line 1"]
 
 
 def test_another_accounts_kept_answer_is_not_used(api, cli, tmp_path, monkeypatch):
