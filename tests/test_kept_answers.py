@@ -327,3 +327,52 @@ def test_ctrl_c_keeps_the_answered_groups_and_the_resume_as_printed_sends_none_a
     assert len(api.requests_to("POST", EMBEDDINGS)) == before == 5  # each group paid for once
     assert b"used 4 kept answer(s)" in err
     assert [json.loads(line)["index"] for line in out.read_text().splitlines()] == list(range(10))
+
+
+# -- an OCR answer that could not be written ------------------------------------------------------
+
+
+def test_an_ocr_answer_refused_by_its_folder_is_kept_and_the_same_command_writes_it(api, cli, tmp_path):
+    from tests.ocr_helpers import ocr_body, page, pdf_bytes
+
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(pdf_bytes())
+    api.add("POST", "/v1/ocr", json_response(ocr_body(page(0, "# Zero"), page(1, "# One"))), times=1)
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder should be")
+    args = ["ocr", pdf, "--output-dir", blocker / "out", "--delete-upload"]
+    refused = cli(*args)
+    assert refused.exit_code == 2 and "cannot create" in refused.stderr, refused
+    assert "the answer is kept (it was paid for): the same command writes it" in refused.stderr
+    blocker.unlink()
+    blocker.mkdir()
+    again = cli(*args)
+    assert again.exit_code == 0, again
+    assert (blocker / "out" / "page-001.md").read_text() == "# One\n"
+    assert "used 1 kept answer(s)" in again.stderr
+    assert len(api.requests_to("POST", "/v1/ocr")) == 1 and len(api.requests_to("POST", "/v1/files")) == 1
+    assert kept_files() == []
+
+
+def test_an_ocr_answer_lost_to_a_full_disk_is_kept_and_the_same_command_prints_it(api, cli, tmp_path):
+    from tests.ocr_helpers import png_bytes
+
+    png = tmp_path / "scan.png"
+    png.write_bytes(png_bytes())
+    full = run_with(["ocr", str(png)], b"", FullDisk(0))
+    assert full.exit_code == 1 and "No space left on device" in full.stderr, full
+    assert "the answer is kept" in full.stderr
+    again = cli("ocr", png)
+    assert again.exit_code == 0 and again.stdout == "# Page 1\n\nHello.\n", again
+    assert len(api.requests_to("POST", "/v1/ocr")) == 1
+
+
+def test_a_malformed_ocr_answer_is_not_kept(api, cli, tmp_path):
+    from tests.ocr_helpers import ocr_body, page, png_bytes
+
+    png = tmp_path / "scan.png"
+    png.write_bytes(png_bytes())
+    api.add("POST", "/v1/ocr", json_response(ocr_body(page(2, "# Two"), page(2, "# Two?"))), times=1)
+    refused = cli("ocr", png, "--output-dir", tmp_path / "out")
+    assert refused.exit_code == 1 and "would both be page-002.md" in refused.stderr, refused
+    assert "kept" not in refused.stderr and kept_files() == []
