@@ -376,3 +376,38 @@ def test_a_malformed_ocr_answer_is_not_kept(api, cli, tmp_path):
     refused = cli("ocr", png, "--output-dir", tmp_path / "out")
     assert refused.exit_code == 1 and "would both be page-002.md" in refused.stderr, refused
     assert "kept" not in refused.stderr and kept_files() == []
+
+
+def test_a_second_ctrl_c_gives_up_the_requests_in_flight_and_says_so(monkeypatch):
+    from mistral_cli.commands.shared import text_groups
+    from mistral_cli.env import Env
+
+    release = threading.Event()
+
+    def send(texts):
+        if texts[0] == "e":
+            release.wait(10)  # in flight when Ctrl-C comes
+        return {"data": texts}
+
+    def write(group, body):
+        if group.start == 2:
+            raise KeyboardInterrupt
+
+    def second_ctrl_c(futures, timeout):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(text_groups, "wait_for", second_ctrl_c)
+    environ = {"MISTRAL_API_KEY": TEST_API_KEY, "MCLI_DATA_DIR": os.environ["MCLI_DATA_DIR"]}
+    env = Env(io.StringIO(), io.StringIO(), io.StringIO(), environ=environ)
+    blocked = (text_groups.TextGroup(0, ["a", "b"], 4), text_groups.TextGroup(2, ["c", "d"], 4),
+               text_groups.TextGroup(4, ["e", "f"], 4))
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            text_groups.run_groups(env, iter(blocked), send, write, concurrency=3, total=None, label="x", model="m")
+    finally:
+        release.set()
+        env.close()
+    said = env.stderr.getvalue()
+    assert "waiting up to 10 s for 1 request(s) in flight" in said
+    assert ("resume with --skip 2; 1 answered group(s) are kept: the resume will not send them again; "
+            "1 request(s) in flight were given up: the resume sends them again") in said
