@@ -411,3 +411,50 @@ def test_a_second_ctrl_c_gives_up_the_requests_in_flight_and_says_so(monkeypatch
     assert "waiting up to 10 s for 1 request(s) in flight" in said
     assert ("resume with --skip 2; 1 answered group(s) are kept: the resume will not send them again; "
             "1 request(s) in flight were given up: the resume sends them again") in said
+
+
+def ctrl_c_once_waiting(main: int) -> None:
+    """SIGINT to this process once the thread MAIN waits to keep the answers in flight."""
+    import sys
+    import traceback
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        stack = traceback.extract_stack(sys._current_frames()[main])
+        if any(frame.name == "keep_answered" for frame in stack):
+            os.kill(os.getpid(), signal.SIGINT)
+            return
+        time.sleep(0.01)
+
+
+def test_ctrl_c_while_an_error_waits_for_the_requests_in_flight_keeps_what_came():
+    from mistral_cli.commands.shared import text_groups
+    from mistral_cli.env import Env
+    from mistral_cli.errors import MCLIError
+
+    release = threading.Event()
+
+    def send(texts):
+        if texts[0] == "a":
+            raise MCLIError("refused")
+        if texts[0] == "e":
+            threading.Thread(target=ctrl_c_once_waiting, args=(threading.main_thread().ident,)).start()
+            release.wait(10)
+        return {"data": texts}
+
+    environ = {"MISTRAL_API_KEY": TEST_API_KEY, "MCLI_DATA_DIR": os.environ["MCLI_DATA_DIR"]}
+    env = Env(io.StringIO(), io.StringIO(), io.StringIO(), environ=environ)
+    three = (text_groups.TextGroup(0, ["a", "b"], 4), text_groups.TextGroup(2, ["c", "d"], 4),
+             text_groups.TextGroup(4, ["e", "f"], 4))
+    try:
+        with pytest.raises(MCLIError) as raised:
+            text_groups.run_groups(env, iter(three), send, lambda group, body: None, concurrency=3,
+                                   total=None, label="x", model="m")
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C while waiting replaced the error and its resume hint")
+    finally:
+        release.set()
+        env.close()
+    assert raised.value.details == [
+        "stopped at input 1: nothing was written; 1 answered group(s) are kept: the resume will not send them "
+        "again; 1 request(s) in flight were given up: the resume sends them again (run the same command again)"]

@@ -274,7 +274,11 @@ class GroupRun:
         quick = isinstance(exc, (KeyboardInterrupt, OutputClosed))
         if isinstance(exc, KeyboardInterrupt):
             self._wait_in_flight()
-        count = self.kept.keep_answered(self.pending, request_of, wait=not quick)
+        try:
+            count = self.kept.keep_answered(self.pending, request_of, wait=not quick)
+        except KeyboardInterrupt:  # Ctrl-C while waiting after an error: keep what came, say so
+            quick = True
+            count = self.kept.keep_answered(self.pending, request_of, wait=False)
         late = sum(not future.done() for _group, future in self.pending) if quick else 0
         error = isinstance(exc, MCLIError)
         where = self._where(count, late, "it" if error else f"input {(self.resume or 0) + 1}")
