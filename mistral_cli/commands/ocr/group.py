@@ -18,7 +18,7 @@ import typer
 
 from mistral_cli.bodies.shape import need_list, need_object
 from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog, number_option
-from mistral_cli.errors import UsageError
+from mistral_cli.errors import MCLIError, UnexpectedResponse, UsageError
 from mistral_cli.generation import attachments
 from mistral_cli.inputs import check_uuid, existing_file, is_stdin, stdin_as_file
 from mistral_cli.numbers import Bound
@@ -102,6 +102,28 @@ def _ocr(env: "Env", source: attachments.Attachment, fields: dict, document_name
         from mistral_cli.commands.ocr.output_dir import refuse_earlier_output
 
         refuse_earlier_output(output_dir, force)
+    from mistral_cli.store.kept_answers import KeptAnswers
+
+    kept = KeptAnswers(env, "ocr", {**fields, "document_name": document_name})
+    request = document_key(source)
+    body = kept.take(request)
+    if body is None:
+        body = _send(env, source, fields, document_name, delete_upload)
+    kept.report(env)
+    try:
+        show(env, body, output, output_dir, force)
+    except UnexpectedResponse:
+        raise  # a malformed answer is never kept: the next run asks again
+    except BaseException as exc:  # the answer came but could not be written: keep it
+        if kept.keep(request, body):
+            _say_kept(env, exc)
+        raise
+    kept.forget(request)
+
+
+def _send(env: "Env", source: attachments.Attachment, fields: dict, document_name: str | None,
+          delete_upload: bool) -> dict:
+    """Send SOURCE for OCR (uploading a local document first); the answer's body."""
     from mistral_cli.api import files
     from mistral_cli.api.ocr import ocr as send
 
@@ -109,12 +131,34 @@ def _ocr(env: "Env", source: attachments.Attachment, fields: dict, document_name
     if document_name is not None:
         chunk["document_name"] = document_name
     try:
-        body = send(env.client, {"document": chunk, **{k: v for k, v in fields.items() if v is not None}})
+        return send(env.client, {"document": chunk, **{k: v for k, v in fields.items() if v is not None}})
     finally:
         if uploaded and delete_upload:
             files.delete_file(env.client, uploaded)
             env.info(f"deleted the uploaded copy (file {uploaded})")
-    show(env, body, output, output_dir, force)
+
+
+def document_key(source: attachments.Attachment) -> dict:
+    """What identifies SOURCE's document for a kept answer: its bytes' SHA-256 for a local
+    file (whatever its name), else its URL or file id."""
+    if source.path is None:
+        return {"kind": source.kind, "source": source.source}
+    from mistral_cli.batchrun.fingerprint import file_digest
+
+    try:
+        digest, size = file_digest(source.path)
+    except OSError as exc:
+        raise UsageError(f"DOCUMENT: cannot read {source.path}: {exc.strerror}") from None
+    return {"kind": source.kind, "sha256": digest, "size": size}
+
+
+def _say_kept(env: "Env", exc: BaseException) -> None:
+    """Say that the answer EXC kept from being written is kept for the same command."""
+    line = "the answer is kept (it was paid for): the same command writes it without a new request"
+    if isinstance(exc, MCLIError):
+        exc.details.append(line)
+    else:
+        env.info(line)
 
 
 # -- the --pages list ------------------------------------------------------------------------
