@@ -20,7 +20,7 @@ from mistral_cli.generation.endpoints import GenerationEndpoint
 from mistral_cli.generation.session import Session
 from mistral_cli.generation.setup import make_setup
 from mistral_cli.generation.turn import run_turn
-from mistral_cli.inputs import check_bound
+from mistral_cli.inputs import check_bound, need_stdin
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -245,9 +245,10 @@ def line_reader(env: "Env") -> ReadLine:
     """input() with line editing on a terminal; plain lines from piped stdin otherwise."""
     if env.stdin_isatty:
         return terminal_input
+    stdin = need_stdin(env, "the REPL (-i)")
 
     def piped(_prompt: str) -> str:
-        line = env.stdin.readline()
+        line = stdin.readline()
         if not line:
             raise EOFError
         return line.rstrip("\n")

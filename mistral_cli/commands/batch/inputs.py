@@ -162,10 +162,10 @@ def prompt_requests_file(env: "Env", source: str, options: PromptOptions) -> Ite
 
 @contextmanager
 def _prompt_lines(env: "Env", source: str) -> Iterator[Iterable[str]]:
+    from mistral_cli.inputs import need_stdin
+
     if source == "-":
-        if env.stdin is None or env.stdin_isatty:
-            raise UsageError("--from-prompts -: standard input is a terminal; pipe the prompts in")
-        yield _checked(env.stdin, source)
+        yield _checked(need_stdin(env, "--from-prompts -", piped=True), source)
         return
     path = Path(source)
     from mistral_cli.inputs import existing_file
