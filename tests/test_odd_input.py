@@ -33,3 +33,69 @@ def test_a_closed_stdin_is_no_input_on_stdin(api, tmp_path, args, option):
     assert result.stderr.startswith(f"mcli: error: {option}: standard input is closed"), result.stderr
     assert "internal error" not in result.stderr
     assert api.requests == []
+
+
+# -- config.toml and credentials.toml that are not small regular TOML files ---------------------
+
+
+def run_bounded(*args: str, cwd) -> subprocess.CompletedProcess:
+    """`python -m mistral_cli ARGS` with a deadline and 1 GiB of address space: a read that
+    blocks or grows without end fails the test instead of hanging it or filling the machine."""
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    return subprocess.run([sys.executable, "-m", "mistral_cli", *args], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, preexec_fn=limit, env=dict(os.environ), cwd=cwd,
+                          timeout=TIMEOUT)
+
+
+def config_path(name: str):
+    from pathlib import Path
+
+    return Path(os.environ["MCLI_CONFIG_DIR"]) / name
+
+
+@pytest.mark.parametrize("name", ["config.toml", "credentials.toml"])
+def test_a_fifo_in_place_of_a_file_does_not_parse(api, monkeypatch, tmp_path, name):
+    monkeypatch.delenv("MISTRAL_API_KEY")  # the credentials file is read only without one
+    os.mkfifo(config_path(name))
+    result = run_bounded("models", "list", cwd=tmp_path)
+    assert result.returncode == 2, result
+    what = name.removesuffix(".toml")
+    assert f"{what} file {config_path(name)} does not parse: it is not a regular file (it is a FIFO)" \
+        in result.stderr
+    assert api.requests == []
+
+
+def test_a_link_to_dev_zero_does_not_parse(api, tmp_path):
+    config_path("config.toml").symlink_to("/dev/zero")
+    result = run_bounded("models", "list", cwd=tmp_path)
+    assert result.returncode == 2, result
+    assert "does not parse: it is not a regular file (it is a character device)" in result.stderr
+    assert api.requests == []
+
+
+def test_a_config_over_one_mebibyte_does_not_parse(api, cli):
+    config_path("config.toml").write_text("#" * (1 << 20) + "\n", encoding="utf-8")
+    result = cli("models", "list")
+    assert result.exit_code == 2, result
+    assert "does not parse: it is larger than 1 MiB" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["config.toml", "credentials.toml"])
+def test_arrays_nested_two_thousand_deep_do_not_parse(api, cli, monkeypatch, name):
+    monkeypatch.delenv("MISTRAL_API_KEY")
+    config_path(name).write_text("x = " + "[" * 2000 + "]" * 2000 + "\n", encoding="utf-8")
+    result = cli("models", "list")
+    assert result.exit_code == 2, result
+    assert f"{config_path(name)} does not parse: it nests arrays or tables more than 16 deep" in result.stderr
+    assert api.requests == []
+
+
+def test_a_small_config_still_reads(api, cli):
+    config_path("config.toml").write_text('[profiles.default]\ntimeout = 30\n', encoding="utf-8")
+    result = cli("config", "get", "timeout")
+    assert result.exit_code == 0, result
+    assert "30" in result.stdout
