@@ -82,6 +82,16 @@ def existing_file(path: Path, option: str) -> Path:
     return path
 
 
+def is_pipe(path: Path) -> bool:
+    """Whether PATH is a pipe (a FIFO, or `<(cmd)`'s /dev/fd/N): read once as a stream, like stdin."""
+    import stat
+
+    try:
+        return stat.S_ISFIFO(path.stat().st_mode)
+    except (OSError, ValueError):
+        return False
+
+
 STDIN_NAMES = ("-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")
 
 

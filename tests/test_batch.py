@@ -114,6 +114,22 @@ def upload_id(api) -> str:
     return next(iter(api.files))
 
 
+def test_from_prompts_reads_a_pipe_as_it_reads_stdin(api, cli, tmp_path):
+    """`--from-prompts <(cmd)` names a pipe (/dev/fd/N), as a FIFO does: read once, spooled."""
+    import os
+    import threading
+
+    fifo = tmp_path / "prompts.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_text, args=("one\ntwo\n",), daemon=True)
+    writer.start()
+    result = cli("batch", "create", "--from-prompts", fifo, "-m", MODEL)
+    writer.join(5)
+    assert result.exit_code == 0, result
+    assert f"2 prompt(s) from {fifo}" in result.stderr
+    assert len(api.requests_to("POST", "/v1/batch/jobs")) == 1
+
+
 def test_a_run_tags_its_upload_name_and_its_job_metadata_alike(api, cli, tmp_path):
     prompts = tmp_path / "questions.txt"
     prompts.write_text("one\ntwo\n")
