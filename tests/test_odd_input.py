@@ -5,10 +5,15 @@ wrong (exit 2) or works; never an internal error or a hang."""
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 
 import pytest
+
+from tests.fakeapi.batch_jobs import BatchJobs
+from tests.fakeapi.defaults import FILE_ID
+from tests.fakeapi.ft_jobs import FineTuningSim
 
 TIMEOUT = 30  # bounds a hang; it measures nothing
 
@@ -99,3 +104,55 @@ def test_a_small_config_still_reads(api, cli):
     result = cli("config", "get", "timeout")
     assert result.exit_code == 0, result
     assert "30" in result.stdout
+
+
+# -- a full disk right after a job create ------------------------------------------------------
+
+
+def run_as_printed(command: str, cwd) -> subprocess.CompletedProcess:
+    """COMMAND (`mcli ...`, as mcli printed it) run word for word."""
+    words = shlex.split(command)
+    assert words[0] == "mcli"
+    return subprocess.run([sys.executable, "-m", "mistral_cli", *words[1:]], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, env=dict(os.environ), cwd=cwd, timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize(("args", "kind"), [
+    (["batch", "create", "-i", FILE_ID, "--endpoint", "/v1/chat/completions", "-m", "mistral-small-latest"],
+     "batch"),
+    (["fine-tuning", "create", "-m", "open-mistral-7b", "--training-file", FILE_ID], "fine-tuning"),
+])
+def test_a_job_created_before_the_output_fails_is_named_in_the_error(api, tmp_path, args, kind):
+    BatchJobs(api).install()
+    FineTuningSim(api).install()
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "mistral_cli", *args], stdout=full, stderr=subprocess.PIPE,
+                                text=True, env=dict(os.environ), cwd=tmp_path, timeout=TIMEOUT)
+    assert result.returncode == 1, result.stderr
+    assert "cannot write the output" in result.stderr
+    assert "was created: it exists on the server" in result.stderr, result.stderr
+    see = result.stderr.split("(see it with `", 1)[1].split("`", 1)[0]
+    job_id = see.split()[-1]
+    shown = run_as_printed(see, tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert job_id in shown.stdout
+    assert len(api.requests_to("POST", "/v1/batch/jobs" if kind == "batch" else "/v1/fine_tuning/jobs")) == 1
+
+
+def test_a_journal_that_fails_right_after_the_create_names_the_job(api, cli, monkeypatch, tmp_path):
+    from mistral_cli.errors import StoreError
+    from mistral_cli.store.runs import RunJournal
+
+    BatchJobs(api).install()
+
+    def full_disk(*_args):
+        raise StoreError("cannot write the batch run journal: database or disk is full")
+
+    monkeypatch.setattr(RunJournal, "job_known", full_disk)
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("one\n")
+    result = cli("batch", "create", "--from-prompts", prompts, "-m", "mistral-small-latest")
+    assert result.exit_code == 1, result
+    creates = api.requests_to("POST", "/v1/batch/jobs")
+    assert len(creates) == 1
+    assert "batch job " in result.stderr and "was created: it exists on the server" in result.stderr

@@ -31,7 +31,7 @@ from mistral_cli.batchrun.adopt import checked_id, find_job, find_upload, look_t
 from mistral_cli.batchrun.fingerprint import (TAG_KEY, file_digest, fingerprint, new_tag, upload_name,
                                               without_credentials)
 from mistral_cli.batchrun.lock import RunLock
-from mistral_cli.errors import APIError, MCLIError, UsageError
+from mistral_cli.errors import APIError, MCLIError, UsageError, job_created
 from mistral_cli.render.progress import progress_bar
 from mistral_cli.store.runs import NewRun, Run, RunJournal, UploadStep, open_journal
 
@@ -210,7 +210,8 @@ class BatchRun:
                 exc.hint = self._resume_hint("job")
             raise
         job_id = checked_id(body.get("id") if isinstance(body, dict) else None, "POST /v1/batch/jobs")
-        self.journal.job_known(self.tag, job_id)
+        with job_created("batch job", job_id, f"mcli batch get {job_id}"):  # a full disk here
+            self.journal.job_known(self.tag, job_id)
         self.env.info(f"created batch job {job_id} (batch run {self.tag})")
         return self._known(job_id, body)
 

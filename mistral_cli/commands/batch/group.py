@@ -31,7 +31,7 @@ from mistral_cli.commands.shared.common_options import (
     epilog,
 )
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL, IntervalOpt, check_interval
-from mistral_cli.errors import MCLIError, UsageError
+from mistral_cli.errors import MCLIError, UsageError, job_created
 from mistral_cli.generation.args import RANGES
 from mistral_cli.inputs import check_bound, check_datetime, check_number, check_paging, check_uuid, confirm
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
@@ -172,16 +172,23 @@ def create(
             shown = batch_run.create(env, spec, fresh=new, watch=watch, results_dir=results_dir,
                                      interval=interval, output=output)
             if shown is not None:
-                emit_object(env, output, shown, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
+                _show_created(env, output, shown)
             return
     body = api.create_job(env.client, input_files=sorted_inputs.ids, endpoint=endpoint_value, model=model,
                           metadata=pairs, timeout_hours=timeout_hours)
     if not watch:
-        emit_object(env, output, body, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
+        _show_created(env, output, body)
         return
     job_id = created_id(body)
     env.info(f"created batch job {job_id}")
     _watch_then_save(env, job_id, output, interval, results_dir)
+
+
+def _show_created(env: "Env", output: OutputFormat, body: dict) -> None:
+    """Print the new job BODY; an output that fails (a full disk) still says the job exists."""
+    job_id = body.get("id") if isinstance(body, dict) else None
+    with job_created("batch job", job_id, f"mcli batch get {job_id}"):
+        emit_object(env, output, body, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
 
 
 def created_id(body: dict) -> str:

@@ -22,7 +22,7 @@ from mistral_cli.commands.fine_tuning import parse
 from mistral_cli.commands.fine_tuning.parse import FineTuneableModel
 from mistral_cli.commands.shared.common_options import BodyOpt, OutputOpt, env_of
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL, IntervalOpt, check_interval
-from mistral_cli.errors import UsageError
+from mistral_cli.errors import UsageError, job_created
 from mistral_cli.inputs import check_number, read_json, read_json_object
 from mistral_cli.render.output import Column, OutputFormat, emit_object, write_lines
 
@@ -270,5 +270,7 @@ def _show(env: "Env", result: Any, output: OutputFormat, dry_run: bool) -> None:
         return
     from mistral_cli.render.job_view import JOB_FIELDS
 
-    env.info(f"created fine-tuning job {result.get('id')} ({result.get('status')})")
-    emit_object(env, output, result, JOB_FIELDS if env.stdout_isatty else None, title=result.get("id"))
+    job_id = result.get("id")
+    env.info(f"created fine-tuning job {job_id} ({result.get('status')})")
+    with job_created("fine-tuning job", job_id, f"mcli fine-tuning get {job_id}"):  # stdout on a full disk
+        emit_object(env, output, result, JOB_FIELDS if env.stdout_isatty else None, title=job_id)
