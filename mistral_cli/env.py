@@ -184,15 +184,19 @@ class Env:
     def known_profile(self) -> str:
         """The active profile's name; a UsageError naming the existing profiles when
         --profile or MCLI_PROFILE names one the config file does not define."""
-        from mistral_cli.config.profiles import DEFAULT_PROFILE
+        from mistral_cli.config.profiles import DEFAULT_PROFILE, valid_profile_name
 
         name = self.profile_name
         if name in (DEFAULT_PROFILE, self.config.default_profile) or self.config.has_profile(name):
             return name
         source = "--profile" if self.options.profile else "MCLI_PROFILE"
         known = sorted({DEFAULT_PROFILE, self.config.default_profile, *self.config.profile_names()})
-        raise UsageError(f"{source}: no profile '{name}' (profiles: {', '.join(known)})",
-                         hint=f"create it with `mcli config set KEY VALUE --profile {name}`")
+        valid = valid_profile_name(name)
+        hint = f"create it with `mcli config set KEY VALUE --profile {valid}`"
+        if valid != name:  # the name as given would be refused: suggest one that is not
+            hint = ("a profile name is letters, digits, '.', '_' and '-' (up to 64), starting with a letter "
+                    f"or digit; {hint}")
+        raise UsageError(f"{source}: no profile '{name}' (profiles: {', '.join(known)})", hint=hint)
 
     def model(self, setting: str, *given: str | None) -> str:
         """The one model reader: the first model GIVEN (-m, --body's, a conversation's), else

@@ -148,6 +148,18 @@ def check_profile_name(name: str) -> str:
     return name
 
 
+def valid_profile_name(name: str) -> str:
+    """NAME if it is a valid profile name, else the closest one that is (accents dropped, each
+    run of other characters a '-', trimmed to a letter or digit at the start, 64 long at most)."""
+    if PROFILE_NAME.fullmatch(name):
+        return name
+    import unicodedata
+
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "-", ascii_name).lstrip("_.-")[:64].rstrip("-")
+    return cleaned if PROFILE_NAME.fullmatch(cleaned) else "work"
+
+
 def check_file_value(name: str, value: Any) -> Any:
     """Check a value read from the file for key NAME; return it normalised, or raise ValueError."""
     key = KEYS[name]
