@@ -459,3 +459,13 @@ def test_a_bad_request_file_on_standard_input_is_named_so(api, cli):
     assert result.exit_code == 2
     assert "standard input:1: not valid JSON" in result.stderr
     assert api.requests == []
+
+
+@pytest.mark.parametrize("args", [["list"], ["cancel", FILE_ID, "--yes"]])
+def test_a_list_body_where_an_object_belongs_is_an_unexpected_response(api, cli, args):
+    path = "/v1/batch/jobs" if args == ["list"] else f"/v1/batch/jobs/{FILE_ID}/cancel"
+    api.add("GET" if args == ["list"] else "POST", path, json_response([]))
+    result = cli("batch", *args)
+    assert result.exit_code == 1, result
+    assert result.stderr.startswith(f"mcli: error: unexpected response from {'GET' if args == ['list'] else 'POST'} "
+                                    f"{path}: body: a list, not an object"), result.stderr

@@ -15,7 +15,7 @@ import typer
 
 from mistral_cli.api import batch as api
 from mistral_cli.bodies.batch_status import BatchStatus
-from mistral_cli.bodies.shape import need_object
+from mistral_cli.bodies.shape import kind, need_listing, need_object
 from mistral_cli.commands.batch import inputs
 from mistral_cli.commands.batch import run as batch_run
 from mistral_cli.commands.batch.results import print_answers, save_results
@@ -31,7 +31,7 @@ from mistral_cli.commands.shared.common_options import (
     epilog,
 )
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL, IntervalOpt, check_interval
-from mistral_cli.errors import MCLIError, UsageError, job_created
+from mistral_cli.errors import MCLIError, UnexpectedResponse, UsageError, job_created
 from mistral_cli.generation.args import RANGES
 from mistral_cli.inputs import check_bound, check_datetime, check_number, check_paging, check_uuid, confirm
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
@@ -176,6 +176,9 @@ def create(
             return
     body = api.create_job(env.client, input_files=sorted_inputs.ids, endpoint=endpoint_value, model=model,
                           metadata=pairs, timeout_hours=timeout_hours)
+    if not isinstance(body, dict):
+        raise UnexpectedResponse("POST /v1/batch/jobs", "body", f"{kind(body)}, not an object; the job may have "
+                                 "been created: see `mcli batch list --created-by-me`")
     if not watch:
         _show_created(env, output, body)
         return
@@ -277,7 +280,7 @@ def list_(
         body = api.list_all_jobs(env.client, page_size=page_size or DEFAULT_PAGE_SIZE, **filters)
     else:
         body = api.list_jobs(env.client, page=page, page_size=page_size, **filters)
-    emit_list(env, output, body.get("data") or [], LIST_COLUMNS, body=body)
+    emit_list(env, output, need_listing(body, "GET /v1/batch/jobs"), LIST_COLUMNS, body=body)
 
 
 @app.command("get", epilog=epilog(f"mcli batch get {EXAMPLE_ID}", f"mcli batch get {EXAMPLE_ID} -o json"))
@@ -296,7 +299,7 @@ def cancel(ctx: typer.Context, job_id: JobIdArg, yes: YesOpt = False,
     env = env_of(ctx)
     check_uuid(job_id, "job id")
     confirm(env, f"Cancel batch job {job_id}?", yes)
-    body = api.cancel_job(env.client, job_id)
+    body = need_object(api.cancel_job(env.client, job_id), f"POST /v1/batch/jobs/{job_id}/cancel")
     env.info(watching.cancel_note(BatchAdapter(), job_id, body))
     emit_object(env, output, body, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
 
