@@ -141,6 +141,7 @@ def main(argv: list[str] | None = None, env: Env | None = None) -> int:
     """Run mcli with ARGV in ENV and return the exit code; never raises."""
     env = env or Env.from_process()
     argv = list(sys.argv[1:] if argv is None else argv)
+    env.argv = list(argv)  # a resume hint repeats the command as given (batchrun/resume.py)
     try:
         with redirect_stdout(env.stdout), redirect_stderr(env.stderr):
             return _run(argv, env)
@@ -152,6 +153,7 @@ def _run(argv: list[str], env: Env) -> int:
     try:
         check_argv(argv)
         command = typer.main.get_command(build_app(load=wanted_command(argv)))
+        env.command_tree = command  # with env.argv, what a batch run's resume hint quotes back
         env.options, rest = parse_global_options(argv, command)
         return invoke(command, rest, env)  # usage errors come back as mcli's UsageError
     except SystemExit as exc:

@@ -30,8 +30,16 @@ if str(REPO_ROOT) not in _pp.split(os.pathsep):
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
 from tests.fakeapi import FakeAPI  # noqa: E402
 from tests.fakeapi import keyring_backend as kb  # noqa: E402
+
+# In CI, property tests draw the same examples every run, so a red run can be replayed
+# exactly (locally they stay random, to keep finding new cases).
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 _DROP_ENV = ("MISTRAL_API_KEY", "MISTRAL_SERVER_URL", "MCLI_PROFILE", "NO_COLOR",
              "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",

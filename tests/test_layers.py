@@ -1,5 +1,6 @@
 """The layers, as the source draws them: every import runs downward, no import cycle of any
-length, no module over 600 lines.
+length, no module over 600 lines; the HTTP core and the operations never load a terminal
+library; commands never write to the process's streams themselves (they write through Env).
 
 Top to bottom (a module may import its own layer and any below it; a module's layer is
 that of its top-level package under mistral_cli, so commands/batch/watch.py is `commands`):
@@ -12,7 +13,7 @@ that of its top-level package under mistral_cli, so commands/batch/watch.py is `
     api
     bodies
     http, config
-    errors, safe_files, times, the package itself
+    errors, safe_files, times, numbers, the package itself
 
 What counts as an import (an edge of the graph):
 - every import statement, wherever it stands: inside functions, under TYPE_CHECKING;
@@ -22,8 +23,8 @@ What counts as an import (an edge of the graph):
 - every string constant that is exactly a module's dotted name ("mistral_cli.api.chat"):
   the registries (app.REGISTRY, the GenerationEndpoint lines of generation/ and commands/) name the
   modules that importlib later imports. The edge goes from the module that holds the
-  string: it chose the target. A module that imports by a name it was handed (docgen/tree.py
-  walks app.REGISTRY) imports the registry's module, so its reach is covered transitively.
+  string: it chose the target. A module that imports by a name it was handed (app.build_app
+  over app.REGISTRY) imports the registry's module, so its reach is covered transitively.
   Scanning every string, not a list of registries, keeps a new registry covered; a string
   that looks like a module name and names none fails (a registry typo).
 """
@@ -50,13 +51,13 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("api",),
     ("bodies",),
     ("http", "config"),
-    ("errors", "safe_files", "times", "__init__"),
+    ("errors", "safe_files", "times", "numbers", "__init__"),
 )
 RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 
 # The one cycle the design has: `mcli completion` (docgen/command.py, named in app.REGISTRY)
 # prints a script generated from the whole app (docgen/completion.py over docgen/tree.py),
-# so docgen.tree reads app.REGISTRY and builds the app. app imports the registry's modules
+# so docgen.tree builds the whole app (app.build_app). app imports the registry's modules
 # only when their group runs, so the cycle never runs at import time. Exactly these modules:
 # a cycle that draws in one more fails, and test_every_allowed_cycle_still_exists fails once
 # this one is gone.
@@ -234,6 +235,44 @@ def long_modules(root: Path = PACKAGE) -> list[str]:
     return sorted(f"{module}: {count} lines" for module, count in lengths.items() if count > MAX_LINES)
 
 
+NO_TERMINAL = ("http", "api")  # usable from any front end, cheap to import
+TERMINAL_LIBRARIES = frozenset({"typer", "rich", "click"})
+STREAMS = frozenset({"stdout", "stderr", "__stdout__", "__stderr__"})
+
+
+def external_imports(path: Path) -> set[str]:
+    """The top-level names of the outside packages PATH imports, wherever the import stands."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def terminal_imports(root: Path = PACKAGE) -> list[str]:
+    """`module -> library` for every terminal library imported in a NO_TERMINAL package."""
+    return sorted(f"{module} -> {name}" for module, path in module_paths(root).items()
+                  if top_package(module) in NO_TERMINAL
+                  for name in external_imports(path) & TERMINAL_LIBRARIES)
+
+
+def direct_stream_writes(root: Path = PACKAGE) -> list[str]:
+    """`module:line` for every `sys.stdout`/`sys.stderr` or bare `print(...)` in commands/."""
+    found: list[str] = []
+    for module, path in module_paths(root).items():
+        if top_package(module) != "commands":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            stream = (isinstance(node, ast.Attribute) and node.attr in STREAMS
+                      and isinstance(node.value, ast.Name) and node.value.id == "sys")
+            printed = isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
+            if stream or printed:
+                found.append(f"{module}:{node.lineno}")
+    return sorted(found)
+
+
 # -- the package as it is -------------------------------------------------------------------------
 
 def test_every_module_has_a_layer():
@@ -259,6 +298,14 @@ def test_every_module_name_in_a_string_names_a_module():
 
 def test_no_module_is_over_600_lines():
     assert long_modules() == []
+
+
+def test_the_http_core_and_the_operations_load_no_terminal_library():
+    assert terminal_imports() == []
+
+
+def test_commands_write_only_through_env():
+    assert direct_stream_writes() == []
 
 
 def test_the_registries_are_edges_of_the_graph():
@@ -338,6 +385,20 @@ def test_a_misspelt_registry_line_fails_the_check(package_copy):
 def test_a_module_of_601_lines_fails_the_check(package_copy):
     (package_copy / "inputs.py").write_text("x = 1\n" * (MAX_LINES + 1))
     assert long_modules(package_copy) == [f"mistral_cli.inputs: {MAX_LINES + 1} lines"]
+
+
+def test_a_planted_rich_import_in_the_http_core_fails_the_check(package_copy):
+    plant(package_copy / "http" / "body.py", "def _planted():\n    from rich.console import Console\n")
+    plant(package_copy / "api" / "files.py", "import typer\n")
+    assert terminal_imports(package_copy) == ["mistral_cli.api.files -> typer", "mistral_cli.http.body -> rich"]
+
+
+def test_a_planted_stdout_write_in_a_command_fails_the_check(package_copy):
+    source = (package_copy / "commands" / "models.py").read_text(encoding="utf-8")
+    lines = len(source.splitlines())
+    plant(package_copy / "commands" / "models.py", "def _planted():\n    sys.stdout.write('x')\n    print('y')\n")
+    assert direct_stream_writes(package_copy) == [f"mistral_cli.commands.models:{lines + 4}",
+                                                  f"mistral_cli.commands.models:{lines + 5}"]
 
 
 @pytest.mark.parametrize("source, expected", [

@@ -332,3 +332,24 @@ def test_output_format_is_case_insensitive_and_validated(api, cli):
     bad = cli("models", "list", "-o", "yaml")
     assert bad.exit_code == 2
     assert len(api.requests) == 1
+
+
+@pytest.mark.parametrize("items", [[], ITEMS, [{"s": "é\x1b[31m\x7f\u2028", "n": float("nan"), "l": [[], {}]}], [1, "x"]])
+def test_a_streamed_json_list_prints_the_same_bytes_as_the_whole_list(items):
+    whole, streamed = make_env(), make_env()
+    write_json(whole, items)
+    emit_list(streamed, OutputFormat.json, iter(items), COLUMNS)
+    assert streamed.stdout.getvalue() == whole.stdout.getvalue()
+
+
+@pytest.mark.parametrize("fmt", [OutputFormat.json, OutputFormat.jsonl, OutputFormat.text, OutputFormat.table])
+def test_a_list_given_as_an_iterator_is_printed_before_it_ends(fmt):
+    env = make_env()
+
+    def items():
+        yield ITEMS[0]
+        assert "file-1" in env.stdout.getvalue(), "nothing printed yet"
+        yield ITEMS[1]
+
+    emit_list(env, fmt, items(), COLUMNS)
+    assert "file-2" in env.stdout.getvalue()

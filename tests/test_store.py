@@ -215,7 +215,7 @@ def test_latest_is_the_most_recently_updated(store):
 
 def test_latest_of_an_empty_store_is_none(store):
     assert store.latest() is None
-    assert store.list() == []
+    assert list(store.list()) == []
 
 
 def test_list_orders_newest_first_with_a_limit_and_loads_messages_lazily(store):
@@ -225,7 +225,7 @@ def test_list_orders_newest_first_with_a_limit_and_loads_messages_lazily(store):
         conv = store.create(None, "chat", "m")
         store.add_messages(conv.id, [USER, ANSWER])
         ids.append(conv.id)
-    listed = store.list()
+    listed = list(store.list())
     assert [c.id for c in listed] == [ids[1], ids[2], ids[0]]
     assert [c.id for c in store.list(limit=2)] == [ids[1], ids[2]]
     assert listed[0].message_count == 2 and listed[0].title == "Hello there"
@@ -251,7 +251,7 @@ def test_incomplete_exchange_flags_its_last_message(store):
     assert [r.incomplete for r in records] == [False, False, False, True]
     assert [r.finish_reason for r in records] == [None, "stop", None, None]
     assert store.get(conv.id).incomplete is True
-    assert store.list()[0].incomplete is True
+    assert next(store.list()).incomplete is True
     assert store.messages(conv.id)[-1] == {"role": "assistant", "content": "Gen"}
 
 
@@ -469,3 +469,44 @@ def test_a_version_1_database_is_migrated_and_keeps_its_data(tmp_path):
         assert migrated.get("old") is not None
         migrated.set_tools("old", [{"type": "function"}])
         assert migrated.tools("old") == [{"type": "function"}]
+
+
+def _fill(store, count: int) -> None:
+    """COUNT conversations of two messages each, written straight into the database."""
+    with store._conn:
+        store._conn.executemany(
+            "INSERT INTO conversations (id, kind, created_at, updated_at, revision) VALUES (?, 'chat', ?, ?, ?)",
+            ((f"c{n:06d}", "2024-01-01T00:00:00Z", f"2024-01-01T00:{n // 60 % 60:02d}:{n % 60:02d}Z", n)
+             for n in range(count)))
+        store._conn.executemany(
+            "INSERT INTO messages (conversation_id, seq, body, created_at) VALUES (?, ?, '{}', '2024')",
+            ((f"c{n:06d}", seq) for n in range(count) for seq in range(2)))
+
+
+def _steps(store, read) -> int:
+    """The SQLite VM steps READ takes (counted in units of 100 instructions)."""
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    store._conn.set_progress_handler(count, 100)
+    try:
+        read()
+    finally:
+        store._conn.set_progress_handler(None, 100)
+    return steps[0]
+
+
+def test_the_newest_conversations_cost_the_same_whatever_the_history_holds(store):
+    _fill(store, 500)
+    small = (_steps(store, store.latest), _steps(store, lambda: list(store.list(20))))
+    older = [(f"d{n:06d}",) for n in range(4_500)]
+    with store._conn:
+        store._conn.executemany(
+            "INSERT INTO conversations (id, kind, created_at, updated_at, revision) "
+            "VALUES (?, 'chat', '2023-01-01T00:00:00Z', '2023-01-01T00:00:00Z', 0)", older)
+    large = (_steps(store, store.latest), _steps(store, lambda: list(store.list(20))))
+    assert store.latest().id == "c000499"
+    assert large[0] <= small[0] + 2 and large[1] <= small[1] + 2, (small, large)

@@ -11,6 +11,8 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from mistral_cli.bodies.content import words
+
 
 class Answer:
     """The assistant's answer so far: text pieces, tool calls, finish reason, usage, ids."""
@@ -48,7 +50,7 @@ class Answer:
         choice = need_object(choices[index], request, f"choices[{index}]") if index < len(choices) else {}
         message = need_object(choice.get("message") or {}, request, f"choices[{index}].message")
         self.content = message.get("content")
-        self.pieces = [answer_text(self.content)]
+        self.pieces = [words(self.content)]
         self.tool_calls = list(message.get("tool_calls") or [])
         self.finish_reason = choice.get("finish_reason")
 
@@ -106,7 +108,7 @@ def pump(events: Iterable[dict], answer: Answer, write: Callable[[str], Any] | N
         text = delta.get("content")
         if text:
             if text.__class__ is not str:
-                text = answer_text(text)
+                text = words(text)
             pieces.append(text)
             if write is not None:
                 write(text)
@@ -123,20 +125,6 @@ def usage_of(body: Any, known: dict | None) -> dict | None:
     from the server says nothing: never a crash where tokens are counted or saved)."""
     usage = body.get("usage") if isinstance(body, dict) else None
     return usage if isinstance(usage, dict) and usage else known
-
-
-def answer_text(content: Any) -> str:
-    """The words of message content: a string, or its text chunks joined (other chunks, such as
-    images or thinking, are left out). For a readable view with placeholders, see
-    `bodies.content.display_text`."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(chunk.get("text") or "") for chunk in content
-                       if isinstance(chunk, dict) and chunk.get("type", "text") == "text")
-    return str(content)
 
 
 def merge_tool_call(calls: list[dict], piece: dict) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from enum import Enum
 from typing import Any, NamedTuple, TYPE_CHECKING
 
@@ -66,6 +66,7 @@ class Column(NamedTuple):
 
 # What json.dumps(ensure_ascii=False) leaves raw that a terminal may act on: DEL and C1.
 _JSON_RAW_CONTROL = re.compile("[\x7f-\x9f]")
+REMEMBERED = 1_000  # items of a streamed list offered to the id cache (it keeps 200 a kind)
 
 
 def dumps(value: Any) -> str:
@@ -116,6 +117,17 @@ def write_json(env: "Env", body: Any) -> None:
     env.stdout.flush()
 
 
+def write_json_list(env: "Env", items: Iterable[Any]) -> None:
+    """Print ITEMS as one indented JSON array, item by item: what `write_json` prints for the
+    list, without holding it (JSON strings hold no raw newline, so re-indenting is exact)."""
+    opened = False
+    for item in items:
+        env.stdout.write((",\n  " if opened else "[\n  ") + indented_json(item).replace("\n", "\n  "))
+        opened = True
+    env.stdout.write("\n]\n" if opened else "[]\n")
+    env.stdout.flush()
+
+
 def write_jsonl(env: "Env", items: Iterable[Any]) -> None:
     """Print each item as one JSON line."""
     for item in items:
@@ -144,20 +156,32 @@ def tsv_cell(value: Any) -> str:
     return str(value).replace("\t", " ").replace("\r", " ").replace("\n", " ")
 
 
-def emit_list(env: "Env", fmt: OutputFormat, items: Sequence[dict], columns: Sequence[Column],
+def emit_list(env: "Env", fmt: OutputFormat, items: Iterable[dict], columns: Sequence[Column],
               body: Any = None, id_key: str = "id", title: str | None = None) -> None:
-    """Print a list of objects in FMT; BODY is what json prints (default: ITEMS)."""
-    remember_ids(env, items)
+    """Print a list of objects in FMT; BODY is what json prints (default: ITEMS). ITEMS may be
+    an iterator: every format but a terminal's table prints it item by item, holding none."""
+    seen: list[dict] = []
+    items = items if isinstance(items, Sequence) else _noting(items, seen)
     if fmt is OutputFormat.json:
-        write_json(env, items if body is None else body)
+        write_json(env, body) if body is not None else write_json_list(env, items)
     elif fmt is OutputFormat.jsonl:
         write_jsonl(env, items)
     elif fmt is OutputFormat.text:
         write_lines(env, (item.get(id_key) for item in items))
     elif env.stdout_isatty:
+        items = list(items)
         _rich_table(env, items, columns, title)
     else:
         write_lines_raw(env, ("\t".join(tsv_cell(col.raw(item)) for col in columns) for item in items))
+    remember_ids(env, items if isinstance(items, Sequence) else seen)
+
+
+def _noting(items: Iterable[dict], seen: list[dict]) -> Iterator[dict]:
+    """ITEMS, the first REMEMBERED of them noted in SEEN for the id cache as they pass."""
+    for item in items:
+        if len(seen) < REMEMBERED:
+            seen.append(item)
+        yield item
 
 
 def write_lines_raw(env: "Env", lines: Iterable[str]) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,15 +36,22 @@ USAGE_GROUPS = ("day", "model")
 TOKEN_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
 UNKNOWN_MODEL = "unknown"
 
-_CONVERSATION_SELECT = """
+_CONVERSATION_COLUMNS = """
     SELECT c.id, c.kind, c.model, c.agent_id, c.created_at, c.updated_at, c.title,
            (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count,
            EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.incomplete)
              AS incomplete
-    FROM conversations c
 """
+_CONVERSATION_SELECT = _CONVERSATION_COLUMNS + " FROM conversations c"
 # Times are stored to the second; `revision` (bumped on every write) orders writes within one.
 _NEWEST_FIRST = " ORDER BY c.updated_at DESC, c.revision DESC"
+
+
+def _newest(where: str = "") -> str:
+    """The query of the newest conversations (WHERE on `c`, then a LIMIT parameter): the limit
+    is taken first, on the update-time index, so the per-row counts run only for the rows shown."""
+    return (_CONVERSATION_COLUMNS + " FROM (SELECT * FROM conversations c" + where + _NEWEST_FIRST
+            + " LIMIT ?) c" + _NEWEST_FIRST)
 
 
 def store_path(env: "Env") -> Path:
@@ -167,7 +174,7 @@ class ConversationStore:
     def latest(self, kind: str | None = None) -> Conversation | None:
         """The most recently updated conversation (of KIND, if given), or None."""
         where, params = (" WHERE c.kind = ?", (kind,)) if kind else ("", ())
-        row = self._conn.execute(_CONVERSATION_SELECT + where + _NEWEST_FIRST + " LIMIT 1", params).fetchone()
+        row = self._conn.execute(_newest(where), (*params, 1)).fetchone()
         return self._conversation(row) if row else None
 
     @_guarded
@@ -339,8 +346,8 @@ class ConversationStore:
             return conn.execute("DELETE FROM conversations").rowcount
 
     @_guarded
-    def list(self, limit: int | None = None) -> list[Conversation]:
-        """Conversations, most recently updated first; at most LIMIT of them (None or 0: all)."""
-        rows = self._conn.execute(_CONVERSATION_SELECT + _NEWEST_FIRST + " LIMIT ?",
-                                  (limit or -1,)).fetchall()
-        return [self._conversation(row) for row in rows]
+    def list(self, limit: int | None = None) -> Iterator[Conversation]:
+        """Conversations, most recently updated first; at most LIMIT of them (None or 0: all),
+        read one by one while the store is open."""
+        for row in self._conn.execute(_newest(), (limit or -1,)):
+            yield self._conversation(row)

@@ -66,8 +66,9 @@ def kind_of(obj: Any) -> str | None:
 
 
 def changes(objects: Iterable[Any]) -> tuple[dict[str, list[str]], dict[str, set[str]]]:
-    """The ids OBJECTS add (in order, by kind) and the ids they report deleted."""
-    seen: dict[str, list[str]] = {}
+    """The ids OBJECTS add (in order, by kind, the first MAX_PER_KIND of each: only those can
+    stay) and the ids they report deleted; linear in the number of objects."""
+    seen: dict[str, dict[str, None]] = {}
     gone: dict[str, set[str]] = {}
     for obj in objects:
         kind = kind_of(obj)
@@ -75,9 +76,11 @@ def changes(objects: Iterable[Any]) -> tuple[dict[str, list[str]], dict[str, set
             continue
         if obj.get("deleted") is True:
             gone.setdefault(kind, set()).add(obj["id"])
-        elif obj["id"] not in seen.setdefault(kind, []):
-            seen[kind].append(obj["id"])
-    return seen, gone
+            continue
+        fresh = seen.setdefault(kind, {})
+        if len(fresh) < MAX_PER_KIND:
+            fresh.setdefault(obj["id"], None)
+    return {kind: list(fresh) for kind, fresh in seen.items()}, gone
 
 
 def merged(cache: dict[str, list[str]], seen: dict[str, list[str]],
@@ -85,11 +88,14 @@ def merged(cache: dict[str, list[str]], seen: dict[str, list[str]],
     """CACHE with SEEN put first and GONE taken out, each kind capped at MAX_PER_KIND."""
     out = dict(cache)
     for kind in set(seen) | set(gone):
-        fresh = seen.get(kind, [])
-        dropped = gone.get(kind, set()) | set(fresh)
-        rest = [value for value in cache.get(kind, []) if value not in dropped]
-        out[kind] = [v for v in fresh if v not in gone.get(kind, set())] + rest
-        out[kind] = out[kind][:MAX_PER_KIND]
+        dropped = gone.get(kind, set())
+        kept = dict.fromkeys(v for v in seen.get(kind, []) if v not in dropped)
+        for value in cache.get(kind, []):
+            if len(kept) >= MAX_PER_KIND:
+                break
+            if value not in dropped:
+                kept.setdefault(value, None)
+        out[kind] = list(kept)[:MAX_PER_KIND]
     return out
 
 
@@ -122,7 +128,7 @@ def read(path: Path) -> dict[str, list[str]]:
         return {}
     if not isinstance(data, dict):
         return {}
-    return {kind: [v for v in values if usable(v)] for kind, values in data.items()
+    return {kind: [v for v in values[:MAX_PER_KIND] if usable(v)] for kind, values in data.items()
             if isinstance(kind, str) and isinstance(values, list)}
 
 

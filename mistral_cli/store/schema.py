@@ -9,6 +9,7 @@ locked" whatever the busy timeout), and WAL lets readers go on while one process
 
 from __future__ import annotations
 
+import inspect
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -100,12 +101,25 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (server, profile, purpose, sha256)
     ) WITHOUT ROWID
     """,
+    # 3 -> 4: the newest conversations are read from an index on the update time (history
+    # list, history show latest, chat -c, Tab), not sorted from the whole table.
+    """
+    CREATE INDEX conversations_by_update ON conversations (updated_at, revision)
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _guarded_rows(rows: Iterator[Any], what: str, path: Any, hint: str | None) -> Iterator[Any]:
+    """ROWS as they are read, an SQLite error while reading them a StoreError like any other."""
+    try:
+        yield from rows
+    except sqlite3.Error as exc:
+        raise StoreError(f"{what} {path}: {exc}", hint=hint) from exc
 
 
 def guarded(what: str, hint: str | None = None) -> Callable[[F], F]:
@@ -115,9 +129,10 @@ def guarded(what: str, hint: str | None = None) -> Callable[[F], F]:
         @wraps(method)
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
             try:
-                return method(self, *args, **kwargs)
+                result = method(self, *args, **kwargs)
             except sqlite3.Error as exc:
                 raise StoreError(f"{what} {self.path}: {exc}", hint=hint) from exc
+            return _guarded_rows(result, what, self.path, hint) if inspect.isgenerator(result) else result
         return wrapper  # type: ignore[return-value]
     return decorate
 
