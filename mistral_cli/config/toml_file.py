@@ -24,7 +24,7 @@ def read_small(path: Path) -> bytes | None:
     and the open is non-blocking with the file checked again after it (a swap in between)."""
     try:
         _check_regular(os.stat(path))
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         return None
     with os.fdopen(fd, "rb") as handle:
