@@ -134,8 +134,13 @@ def call(client: HTTPClient, name: str, *ids: str, **kw: Any) -> Any:
 
 
 def generate(client: HTTPClient, name: str, body: dict) -> Any:
-    """The generation operation NAME (chat, agents, fim) without streaming: the whole body."""
-    return call(client, name, json_body={**body, "stream": False})
+    """The generation operation NAME (chat, agents, fim) without streaming: the whole body,
+    refused (UnexpectedResponse) unless it is a JSON object."""
+    from mistral_cli.bodies.shape import need_object
+
+    operation = OPERATIONS[name]
+    return need_object(call(client, name, json_body={**body, "stream": False}),
+                       f"{operation.method} {operation.template}")
 
 
 def generate_stream(client: HTTPClient, name: str, body: dict) -> Any:

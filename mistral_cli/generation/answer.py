@@ -39,13 +39,16 @@ class Answer:
         answer.load(body, index)
         return answer
 
-    def load(self, body: dict, index: int = 0) -> None:
-        """Take choice INDEX of a whole response as this answer."""
+    def load(self, body: dict, index: int = 0, request: str = "the whole answer") -> None:
+        """Take choice INDEX of a whole response (of REQUEST) as this answer; a choice or a
+        message that is not an object is an UnexpectedResponse, a usage that is not one is none."""
+        from mistral_cli.bodies.shape import need_list, need_object
+
         self.meta = body
-        self.usage = body.get("usage")
-        choices = body.get("choices") or []
-        choice = choices[index] if index < len(choices) else {}
-        message = choice.get("message") or {}
+        self.usage = usage_of(body, None)
+        choices = need_list(body.get("choices"), request, "choices")
+        choice = need_object(choices[index], request, f"choices[{index}]") if index < len(choices) else {}
+        message = need_object(choice.get("message") or {}, request, f"choices[{index}].message")
         self.content = message.get("content")
         self.pieces = [words(self.content)]
         self.tool_calls = list(message.get("tool_calls") or [])
@@ -100,7 +103,7 @@ def pump(events: Iterable[dict], answer: Answer, write: Callable[[str], Any] | N
             choice = event["choices"][0]
             delta = choice["delta"]
         except (KeyError, IndexError, TypeError):  # a usage-only (or malformed) chunk
-            answer.usage = event.get("usage") or answer.usage
+            answer.usage = usage_of(event, answer.usage)
             continue
         text = delta.get("content")
         if text:
@@ -114,7 +117,14 @@ def pump(events: Iterable[dict], answer: Answer, write: Callable[[str], Any] | N
         if choice.get("finish_reason"):
             answer.finish_reason = choice["finish_reason"]
         if "usage" in event:
-            answer.usage = event["usage"] or answer.usage
+            answer.usage = usage_of(event, answer.usage)
+
+
+def usage_of(body: Any, known: dict | None) -> dict | None:
+    """BODY's usage object when it has a non-empty one, else KNOWN (a usage of another shape
+    from the server says nothing: never a crash where tokens are counted or saved)."""
+    usage = body.get("usage") if isinstance(body, dict) else None
+    return usage if isinstance(usage, dict) and usage else known
 
 
 def merge_tool_call(calls: list[dict], piece: dict) -> None:

@@ -130,8 +130,11 @@ def line_writer(env: "Env") -> Any:
 
 def whole_answer(env: "Env", endpoint: GenerationEndpoint, request: dict, view: View, answer: Answer) -> None:
     """Ask for the whole answer at once and print it (every choice, for -n above 1)."""
+    from mistral_cli.api.operations import OPERATIONS
+
     body = endpoint.api.complete(env.client, request)
-    answer.load(body)
+    operation = OPERATIONS[endpoint.api.OPERATION]
+    answer.load(body, request=f"{operation.method} {operation.template}")
     if view.output is GenOutput.json:
         write_json(env, body)
     elif view.output is GenOutput.jsonl:

@@ -123,7 +123,7 @@ def make_stream_writer(env: "Env", markdown: bool, final_newline: bool = True) -
 def usage_line(usage: dict[str, Any] | None, finish_reason: str | None) -> str | None:
     """'tokens: 12 prompt + 34 completion = 46 · finish: stop', or None with nothing to say."""
     parts = []
-    if usage:
+    if isinstance(usage, dict) and usage:  # a server's usage of another shape says nothing
         prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
         total = usage.get("total_tokens")
         if total is None and isinstance(prompt, int) and isinstance(completion, int):
