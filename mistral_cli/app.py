@@ -140,12 +140,20 @@ def _placeholder() -> None:  # pragma: no cover - replaced before it can run
 def main(argv: list[str] | None = None, env: Env | None = None) -> int:
     """Run mcli with ARGV in ENV and return the exit code; never raises."""
     env = env or Env.from_process()
+    env.on_billed = env.on_billed or _ledger
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         with redirect_stdout(env.stdout), redirect_stderr(env.stderr):
             return _run(argv, env)
     finally:
         env.close()
+
+
+def _ledger(env: Env, operation: str, body: object, facts: dict) -> None:
+    """Every billed answer goes to the ledger (imported only when one arrives)."""
+    from mistral_cli.store.ledger import note
+
+    note(env, operation, body, facts)
 
 
 def _run(argv: list[str], env: Env) -> int:
