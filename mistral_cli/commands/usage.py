@@ -60,10 +60,16 @@ COUNT_COLUMNS = (
     Column("PROMPT", "prompt_tokens", show=_number, priority=2),
     Column("COMPLETION", "completion_tokens", show=_number, priority=2),
     Column("TOTAL", "total_tokens", show=_number, priority=0),
-    Column("REQUESTS", "requests", show=_number, priority=1),
-    Column("PAGES", "pages", show=_number, priority=3),
+    Column("REQUESTS", "requests", show=_number, priority=3),
+    Column("PAGES", "pages", show=_number, priority=4),
 )
-COST_COLUMNS = (Column("COST", "cost"), Column("CURRENCY", "currency"))  # tab-separated: raw values
+def _plain(row: dict[str, Any]) -> str | None:
+    """A cost as a plain decimal for tab-separated rows (no exponent, no separators)."""
+    cost = row.get("cost")
+    return None if cost is None else (f"{cost:.10f}".rstrip("0").rstrip(".") or "0")
+
+
+COST_COLUMNS = (Column("COST", _plain), Column("CURRENCY", "currency"))  # tab-separated rows
 PRICE_COLUMNS = (
     Column("MODEL", "model", "id", priority=0),
     Column("ALIAS OF", "alias_of", "id", priority=2),
@@ -208,9 +214,9 @@ def _order(key: tuple) -> tuple:
 
 
 def _rounded(row: dict[str, Any]) -> dict[str, Any]:
-    """ROW with its cost rounded to a millionth (float sums drift below that)."""
+    """ROW with its cost rounded to 10 decimals (float sums drift below that)."""
     if row["cost"] is not None:
-        row["cost"] = round(row["cost"], 6)
+        row["cost"] = round(row["cost"], 10)
     return row
 
 
@@ -220,13 +226,19 @@ def totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     result = []
     for index, currency in enumerate(currencies):
         mine = [row for row in rows if row["currency"] == currency or (index == 0 and row["currency"] is None)]
-        total: dict[str, Any] = {name: sum(row[name] or 0 for row in mine) if index == 0 else None
+        total: dict[str, Any] = {name: _sum(row[name] for row in mine) if index == 0 else None
                                  for name in COUNTS}
         costs = [row["cost"] for row in rows if row["currency"] == currency and row["cost"] is not None]
-        total.update(cost=round(sum(costs), 6) if costs else None, currency=currency,
+        total.update(cost=round(sum(costs), 10) if costs else None, currency=currency,
                      partial=bool(costs) and any(row["cost"] is None for row in rows))
         result.append(total)
     return result
+
+
+def _sum(values: Any) -> int | None:
+    """The sum of the counts among VALUES, None when there is none."""
+    known = [value for value in values if value is not None]
+    return sum(known) if known else None
 
 
 def emit_usage(env: Env, output: OutputFormat, rows: list[dict[str, Any]], groups: list[str]) -> None:
@@ -238,14 +250,15 @@ def emit_usage(env: Env, output: OutputFormat, rows: list[dict[str, Any]], group
     elif output is OutputFormat.jsonl:
         write_jsonl(env, rows)
     elif output is OutputFormat.text:
-        write_lines(env, [totals(rows)[0]["total_tokens"]])
+        write_lines(env, [totals(rows)[0]["total_tokens"] or 0])
     elif env.stdout_isatty:
         first = columns[0].key if isinstance(columns[0].key, str) else "operation"
         shown = [{**row, "_cost": _money(row)} for row in rows]
         shown += [{**total, first: "total" if index == 0 else "", "_cost": _money(total)}
                   for index, total in enumerate(totals(rows))]
         cost = Column("COST", "_cost", priority=0)
-        emit_list(env, output, shown, (*columns, *COUNT_COLUMNS, cost))
+        counts = [col for col in COUNT_COLUMNS if col.key != "pages" or any(row["pages"] for row in rows)]
+        emit_list(env, output, shown, (*columns, *counts, cost))
     else:
         emit_list(env, output, rows, (*columns, *COUNT_COLUMNS, *COST_COLUMNS))
 
