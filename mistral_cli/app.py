@@ -63,7 +63,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("models", "mistral_cli.commands.models", "List, inspect, rename, archive and delete models."),
     Entry("batch", "mistral_cli.commands.batch.group", "Run many requests at once on Mistral's batch engine."),
     Entry("history", "mistral_cli.commands.history", "Browse and delete locally saved conversations."),
-    Entry("usage", "mistral_cli.commands.usage", "Token usage by model and by day, from the local history.", group=False),
+    Entry("usage", "mistral_cli.commands.usage", "What billed answers used and cost, from the local ledger.", group=False),
     Entry("auth", "mistral_cli.commands.auth.group", "Store, check, show and remove the API key."),
     Entry("config", "mistral_cli.commands.config", "Read and change settings and profiles."),
     Entry("api", "mistral_cli.commands.api", "Send a raw request to any API endpoint.", group=False),
