@@ -44,14 +44,17 @@ def _money(row: dict[str, Any]) -> str:
 
 
 def amount(cost: float) -> str:
-    """COST with thousands separators and as many decimals as a millionth needs (2 at least)."""
-    text = f"{cost:,.6f}".rstrip("0")
+    """COST as a terminal shows it: cents from 1 on, 4 decimals from 0.01, else down to a
+    millionth (`-o json` has every digit)."""
+    if cost >= 1:
+        return f"{cost:,.2f}"
+    text = f"{cost:.4f}" if cost >= 0.01 else f"{cost:.6f}".rstrip("0")
     return text + "0" * (2 - len(text.partition(".")[2]))
 
 
 GROUP_COLUMNS = {
-    "day": Column("DAY", "day", "id", priority=0),
-    "month": Column("MONTH", "month", "id", priority=0),
+    "day": Column("DAY", "day", "time", show=lambda value: value or "", priority=0),  # whole, never cut
+    "month": Column("MONTH", "month", "time", show=lambda value: value or "", priority=0),
     "profile": Column("PROFILE", "profile", priority=1),
     "operation": Column("OPERATION", lambda row: _operation(row), "id", priority=0),
     "model": Column("MODEL", "model", "id", priority=0),
@@ -59,7 +62,7 @@ GROUP_COLUMNS = {
 COUNT_COLUMNS = (
     Column("PROMPT", "prompt_tokens", show=_number, priority=2),
     Column("COMPLETION", "completion_tokens", show=_number, priority=2),
-    Column("TOTAL", "total_tokens", show=_number, priority=0),
+    Column("TOTAL", "total_tokens", show=_number, priority=1),
     Column("REQUESTS", "requests", show=_number, priority=3),
     Column("PAGES", "pages", show=_number, priority=4),
 )
@@ -84,7 +87,7 @@ PRICE_COLUMNS = (
 
 def _operation(row: dict[str, Any]) -> str:
     """The operation, `(batch)` after one run at the batch rate."""
-    return f"{row.get('operation')}{' (batch)' if row.get('batch') else ''}"
+    return f"{row.get('operation') or ''}{' (batch)' if row.get('batch') else ''}"
 
 
 def register(root: typer.Typer) -> None:
@@ -276,6 +279,6 @@ def emit_prices(env: Env, output: OutputFormat, table: Any) -> None:
         write_lines(env, [row["model"] for row in rows])
         return
     discount = "unknown" if table.batch_discount is None else f"{table.batch_discount:.0%}"
-    env.info(f"prices of {table.date} ({table.currency}, per million tokens, per thousand pages; "
-             f"batch discount {discount}), estimates: {table.source}")
+    env.info(f"prices of {table.date} in {table.currency}: per million tokens, per thousand OCR pages; "
+             f"batch discount {discount}; source: {table.source}")
     emit_list(env, output, rows, PRICE_COLUMNS)
