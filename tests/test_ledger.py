@@ -258,3 +258,22 @@ def test_a_streamed_answer_keeps_its_timing_in_the_history(api, cli):
     timing = json.loads(shown.stdout)["timing"]
     assert timing[0] is None and timing[-1]["first_token_ms"] >= 0 and "tokens_per_second" in timing[-1]
     assert re.search(r"first token \d+\.\d\d s", cli("history", "show", "latest").stdout)
+
+
+def test_spend_so_far_today_this_month_and_this_run():
+    from mistral_cli.config.prices import load
+    from mistral_cli.store.ledger import spent_this_month, spent_this_run, spent_today
+
+    now = datetime.now(timezone.utc)
+    seed([(now.replace(tzinfo=None).isoformat(), Entry("chat.complete", "mistral-small-2603", 1_000_000, 0, 1_000_000)),
+          ("2001-01-01T00:00:00", Entry("chat.complete", "mistral-small-2603", 1_000_000, 0, 1_000_000)),
+          (now.replace(tzinfo=None).isoformat(), Entry("classifiers.moderate", "mistral-moderation-latest", 5, 0, 5))])
+    env, table = Env(environ=dict(os.environ)), load()
+    assert spent_today(env, table) == spent_this_month(env, table) == {"cost": {"USD": 0.15}, "unpriced": 1}
+    assert spent_this_run(env, table) == {"cost": {}, "unpriced": 0}
+    from mistral_cli.app import _ledger
+
+    _ledger(env, "embeddings.embed", {"model": "mistral-embed", "usage": {"prompt_tokens": 10, "total_tokens": 10}}, {})
+    assert spent_this_run(env, table) == {"cost": {"USD": pytest.approx(1e-6)}, "unpriced": 0}
+    env.close()
+    assert table.token_cost("mistral-small-latest", 1_000_000, 1_000_000, batch=True) == (pytest.approx(0.375), "USD")

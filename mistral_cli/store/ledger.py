@@ -244,6 +244,26 @@ def spent(env: "Env", table: "PriceTable", since: datetime | None = None,
     return price_rows(rows, table)
 
 
+def spent_today(env: "Env", table: "PriceTable", now: datetime | None = None) -> dict[str, Any]:
+    """What the ledger holds for the current UTC day, priced (see `spent`)."""
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return spent(env, table, now.replace(hour=0, minute=0, second=0, microsecond=0))
+
+
+def spent_this_month(env: "Env", table: "PriceTable", now: datetime | None = None) -> dict[str, Any]:
+    """What the ledger holds for the current UTC month, priced (see `spent`)."""
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return spent(env, table, now.replace(day=1, hour=0, minute=0, second=0, microsecond=0))
+
+
+def spent_this_run(env: "Env", table: "PriceTable") -> dict[str, Any]:
+    """What this process recorded so far, priced (the spend of the current run)."""
+    current = env.services.get("ledger")
+    entries = current.run if current is not None else []
+    return price_rows(({**entry._asdict(), "stated_cost": entry.cost, "stated_rows": int(entry.cost is not None),
+                        "rows": 1} for entry in entries), table)
+
+
 def price_rows(rows: Iterable[dict[str, Any]], table: "PriceTable") -> dict[str, Any]:
     """The priced total of ROWS: cost per currency and the requests left unpriced."""
     cost: dict[str, float] = {}
