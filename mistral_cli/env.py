@@ -243,7 +243,6 @@ class Env:
         """The process's one HTTP client, built on first use."""
         if self._client is None:
             self.known_profile()
-            self.effective("ledger")  # a bad value is refused before anything is sent and billed
             self._client = self.new_client(lambda: self.credential().key)
         return self._client
 
