@@ -277,3 +277,10 @@ def test_spend_so_far_today_this_month_and_this_run():
     assert spent_this_run(env, table) == {"cost": {"USD": pytest.approx(1e-6)}, "unpriced": 0}
     env.close()
     assert table.token_cost("mistral-small-latest", 1_000_000, 1_000_000, batch=True) == (pytest.approx(0.375), "USD")
+
+
+def test_a_broken_database_is_warned_about_once_and_the_answers_still_printed(api, cli):
+    db_path().write_text("not a database")
+    result = cli("embeddings", "a", "b", "--per-request", "1")
+    assert result.exit_code == 0 and result.stdout.count("\n") == 2, result
+    assert result.stderr.count("mcli: warning: the ledger did not record") == 1

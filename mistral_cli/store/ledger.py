@@ -17,6 +17,7 @@ Prices are applied when reading (`cost_of`), never stored: a corrected table cor
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterable
 from datetime import datetime, timezone
@@ -159,10 +160,9 @@ class Ledger:
         self._lock = threading.Lock()  # commands record from their worker threads
         try:
             self._conn = connect(self.path, shared=True)
-        except (OSError, Exception) as exc:  # sqlite3.Error or OSError
-            if isinstance(exc, StoreError):
-                raise
-            raise StoreError(f"cannot open the ledger in {self.path}: {exc}") from exc
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the ledger in {self.path}: {exc}",
+                             hint="set `ledger = false` in the config to stop recording") from exc
 
     def __enter__(self) -> "Ledger":
         return self
@@ -300,30 +300,32 @@ class Recorder:
         self._lock = threading.Lock()
 
     def record(self, entries: list[Entry]) -> None:
-        """Add ENTRIES now; a failure is warned about once and never raised."""
-        if not self.on or self.failed or not entries:
-            return
-        try:
-            with self._lock:
-                if self.ledger is None:
-                    self.ledger = Ledger(ledger_path(self.env))
-            self.ledger.add(entries, self.profile, self.server, datetime.now(timezone.utc))
+        """Add ENTRIES now; a failure is warned about once (whatever the thread) and never raised."""
+        with self._lock:
+            if not self.on or self.failed or not entries:
+                return
+            try:
+                self._open().add(entries, self.profile, self.server, datetime.now(timezone.utc))
+            except StoreError as exc:
+                self.failed = True
+                self.env.warn(f"the ledger did not record a billed answer: {exc.message}")
+                return
             self.run.extend(entries)
-        except StoreError as exc:
-            self.failed = True
-            self.env.warn(f"the ledger did not record a billed answer: {exc.message}")
 
     def has(self, once: str) -> bool:
         """Whether ONCE is recorded already (False when the ledger is off or broken)."""
-        if not self.on or self.failed:
-            return False
-        try:
-            with self._lock:
-                if self.ledger is None:
-                    self.ledger = Ledger(ledger_path(self.env))
-            return self.ledger.has(once)
-        except StoreError:
-            return False
+        with self._lock:
+            if not self.on or self.failed:
+                return False
+            try:
+                return self._open().has(once)
+            except StoreError:
+                return False
+
+    def _open(self) -> Ledger:
+        if self.ledger is None:
+            self.ledger = Ledger(ledger_path(self.env))
+        return self.ledger
 
     def close(self) -> None:
         """Close the ledger if it was opened."""
