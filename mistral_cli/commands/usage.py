@@ -269,11 +269,12 @@ def emit_usage(env: Env, output: OutputFormat, rows: list[dict[str, Any]], group
 def emit_prices(env: Env, output: OutputFormat, table: Any) -> None:
     """The price table in force: one row per model and alias with where it came from."""
     rows = table.rows()
-    if output in (OutputFormat.json, OutputFormat.jsonl):
-        body = {"date": table.date, "source": table.source, "currency": table.currency,
-                "batch_discount": table.batch_discount, "models": rows}
-        (write_json if output is OutputFormat.json else write_jsonl)(env, body if output is OutputFormat.json
-                                                                     else rows)
+    if output is OutputFormat.json:
+        write_json(env, {"date": table.date, "source": table.source, "currency": table.currency,
+                         "batch_discount": table.batch_discount, "models": rows})
+        return
+    if output is OutputFormat.jsonl:
+        write_jsonl(env, rows)
         return
     if output is OutputFormat.text:
         write_lines(env, [row["model"] for row in rows])

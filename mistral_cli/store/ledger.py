@@ -334,12 +334,18 @@ class Recorder:
             self.ledger = None
 
 
+_MAKING = threading.Lock()  # the first answers may arrive on several threads at once
+
+
 def recorder(env: "Env") -> Recorder:
     """ENV's Recorder, made on first use and closed when ENV closes."""
     current = env.services.get("ledger")
     if current is None:
-        current = env.services["ledger"] = Recorder(env)
-        env.closing.append(current.close)
+        with _MAKING:
+            current = env.services.get("ledger")
+            if current is None:
+                current = env.services["ledger"] = Recorder(env)
+                env.closing.append(current.close)
     return current
 
 
