@@ -62,36 +62,44 @@ def ended_job(cost: float | None = 2.5) -> dict:
 # -- every billed operation -------------------------------------------------------------------------
 
 
-def test_one_run_of_each_billed_command_leaves_a_row_per_operation(api, cli, sim, tmp_path):
+def test_one_run_of_each_generation_command_leaves_a_row_per_operation(api, cli):
+    for args in (("chat", "hi"), ("chat", "hi", "--no-stream"), ("fim", "def f():"), ("agents", AGENT, "hi")):
+        assert cli(*args).exit_code == 0, args
+    rows = by_operation(cli)
+    assert set(rows) == {"chat.complete", "fim.complete", "agents.complete"}
+    chat = rows["chat.complete"]  # the fake's usage: 10 + 5 = 15 a chat answer, streamed or not
+    assert (chat["requests"], chat["prompt_tokens"], chat["completion_tokens"], chat["total_tokens"]) == (2, 20, 10, 30)
+    # mistral-small-latest is mistral-small-2603 in the table: 0.15 and 0.6 a million tokens
+    assert chat["cost"] == pytest.approx(20 * 0.15e-6 + 10 * 0.6e-6) and chat["currency"] == "USD"
+    assert rows["fim.complete"]["cost"] == pytest.approx(10 * 0.3e-6 + 5 * 0.9e-6)  # codestral-latest
+    assert rows["agents.complete"]["total_tokens"] == 15
+
+
+def test_one_run_of_each_other_billed_command_leaves_a_row_per_operation(api, cli, sim, tmp_path):
     conversation = tmp_path / "chat.json"
     conversation.write_text(json.dumps(CONVERSATION), encoding="utf-8")
     image = tmp_path / "page.png"
     image.write_bytes(png_bytes())
     api.add("GET", f"/v1/fine_tuning/jobs/{JOB_ID}", json_response(ended_job()))
-    runs = [("chat", "hi"), ("chat", "hi", "--no-stream"), ("fim", "def f():"), ("agents", AGENT, "hi"),
-            ("embeddings", "a", "b"), ("classifiers", "moderate", "x"),
+    runs = [("embeddings", "a", "b"), ("classifiers", "moderate", "x"),
             ("classifiers", "moderate-chat", "--messages", conversation),
             ("classifiers", "classify", "-m", CLASSIFIER, "x"),
             ("classifiers", "classify-chat", "-m", CLASSIFIER, "--messages", conversation),
-            ("ocr", image), ("fine-tuning", "get", JOB_ID),
-            ("embeddings", "c", "--via", "batch")]
+            ("ocr", image), ("fine-tuning", "get", JOB_ID), ("embeddings", "c", "--via", "batch")]
     for args in runs:
         assert cli(*args).exit_code == 0, args
     rows = by_operation(cli)
-    assert set(rows) == {"chat.complete", "fim.complete", "agents.complete", "embeddings.embed",
-                         "classifiers.moderate", "classifiers.moderate_chat", "classifiers.classify",
-                         "classifiers.classify_chat", "ocr.ocr", "fine_tuning.get", "embeddings.embed (batch)"}
-    chat = rows["chat.complete"]  # the fake's usage: 10 + 5 = 15 a chat answer, streamed or not
-    assert (chat["requests"], chat["prompt_tokens"], chat["completion_tokens"], chat["total_tokens"]) == (2, 20, 10, 30)
-    # mistral-small-latest is mistral-small-2603 in the table: 0.15 and 0.6 a million tokens
-    assert chat["cost"] == pytest.approx(20 * 0.15e-6 + 10 * 0.6e-6) and chat["currency"] == "USD"
-    embed = rows["embeddings.embed"]
+    assert set(rows) == {"embeddings.embed", "classifiers.moderate", "classifiers.moderate_chat",
+                         "classifiers.classify", "classifiers.classify_chat", "ocr.ocr", "fine_tuning.get",
+                         "embeddings.embed (batch)"}
+    embed = rows["embeddings.embed"]  # the fake's usage: 7 prompt tokens
     assert (embed["prompt_tokens"], embed["total_tokens"], embed["cost"]) == (7, 7, pytest.approx(7 * 0.1e-6))
+    assert rows["classifiers.moderate_chat"]["total_tokens"] == 7
     assert rows["ocr.ocr"]["pages"] == 1 and rows["ocr.ocr"]["cost"] == pytest.approx(0.004)  # 4 a thousand
     assert rows["classifiers.moderate"]["cost"] is None  # mistral-moderation-latest: no published price
     assert rows["classifiers.classify"]["cost"] is None  # a fine-tuned classifier: not in the table
     job = rows["fine_tuning.get"]
-    assert (job["cost"], job["currency"]) == (2.5, "EUR")  # the job's own stated cost
+    assert (job["cost"], job["currency"], job["requests"]) == (2.5, "EUR", 1)  # the job's own stated cost
     batch = rows["embeddings.embed (batch)"]
     assert batch["requests"] == 1 and batch["prompt_tokens"] == 3
     assert batch["cost"] == pytest.approx(3 * 0.1e-6 * 0.5)  # the batch discount
@@ -128,7 +136,7 @@ def test_ledger_false_records_nothing(api, cli):
 
 
 def test_a_retried_request_is_recorded_once(api, cli):
-    api.add("POST", "/v1/embeddings", error_proxy_text(503), times=1)
+    api.add("POST", "/v1/embeddings", error_proxy_text(503, headers={"Retry-After": "0"}), times=1)
     assert cli("embeddings", "x").exit_code == 0
     assert len(api.requests) == 2
     assert by_operation(cli)["embeddings.embed"]["requests"] == 1
