@@ -292,3 +292,16 @@ def test_a_broken_database_is_warned_about_once_and_the_answers_still_printed(ap
     result = cli("embeddings", "a", "b", "--per-request", "1")
     assert result.exit_code == 0 and result.stdout.count("\n") == 2, result
     assert result.stderr.count("mcli: warning: the ledger did not record") == 1
+
+
+def test_counts_from_the_server_are_believed_only_when_they_are_counts():
+    from mistral_cli.store.ledger import entry_of
+
+    hostile = {"model": "m" * 500, "usage": {"prompt_tokens": "9", "completion_tokens": -1, "total_tokens": 1e300},
+               "usage_info": {"pages_processed": True}}
+    entry = entry_of("ocr.ocr", hostile)
+    assert (entry.prompt_tokens, entry.completion_tokens, entry.total_tokens, entry.pages) == (None, None, None, None)
+    assert len(entry.model) == 200
+    assert entry_of("models.list", {"usage": {"prompt_tokens": 1}}) is None  # bills nothing
+    assert entry_of("fine_tuning.get", {"id": "j", "status": "RUNNING", "trained_tokens": 5}) is None
+    assert entry_of("fine_tuning.get", {"id": "j", "status": "SUCCESS", "metadata": {"cost": float("nan")}}).cost is None

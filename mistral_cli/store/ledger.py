@@ -259,9 +259,7 @@ def spent_this_month(env: "Env", table: "PriceTable", now: datetime | None = Non
 def spent_this_run(env: "Env", table: "PriceTable") -> dict[str, Any]:
     """What this process recorded so far, priced (the spend of the current run)."""
     current = env.services.get("ledger")
-    entries = current.run if current is not None else []
-    return price_rows(({**entry._asdict(), "stated_cost": entry.cost, "stated_rows": int(entry.cost is not None),
-                        "rows": 1} for entry in entries), table)
+    return price_rows(current.run.values() if current is not None else (), table)
 
 
 def price_rows(rows: Iterable[dict[str, Any]], table: "PriceTable") -> dict[str, Any]:
@@ -296,7 +294,7 @@ class Recorder:
         self.server = without_credentials(env.server_url)
         self.ledger: Ledger | None = None
         self.failed = False
-        self.run: list[Entry] = []  # what this process recorded (the spend of this run)
+        self.run: dict[tuple, dict[str, Any]] = {}  # what this process recorded, summed as `sums` rows
         self._lock = threading.Lock()
 
     def record(self, entries: list[Entry]) -> None:
@@ -310,7 +308,8 @@ class Recorder:
                 self.failed = True
                 self.env.warn(f"the ledger did not record a billed answer: {exc.message}")
                 return
-            self.run.extend(entries)
+            for entry in entries:
+                self._add_to_run(entry)
 
     def has(self, once: str) -> bool:
         """Whether ONCE is recorded already (False when the ledger is off or broken)."""
@@ -321,6 +320,19 @@ class Recorder:
                 return self._open().has(once)
             except StoreError:
                 return False
+
+    def _add_to_run(self, entry: Entry) -> None:
+        """Add ENTRY to this run's sums (one row per model, operation, rate and stated currency)."""
+        key = (entry.model, entry.operation, entry.batch, entry.currency)
+        row = self.run.setdefault(key, {"model": entry.model, "operation": entry.operation, "batch": entry.batch,
+                                        "currency": entry.currency, **{name: 0 for name in COUNT_KEYS},
+                                        "stated_cost": 0.0, "stated_rows": 0, "rows": 0})
+        for name in COUNT_KEYS:
+            row[name] += getattr(entry, name) or 0
+        row["rows"] += 1
+        if entry.cost is not None:
+            row["stated_cost"] += entry.cost
+            row["stated_rows"] += 1
 
     def _open(self) -> Ledger:
         if self.ledger is None:
