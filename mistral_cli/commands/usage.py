@@ -73,6 +73,7 @@ def _plain(row: dict[str, Any]) -> str | None:
 
 
 COST_COLUMNS = (Column("COST", _plain), Column("CURRENCY", "currency"))  # tab-separated rows
+TERMINAL_COST = Column("COST", "_cost", priority=0)  # the cost with its currency, `unknown`, `≥` a bound
 PRICE_COLUMNS = (
     Column("MODEL", "model", "id", priority=0),
     Column("ALIAS OF", "alias_of", "id", priority=2),
@@ -259,9 +260,8 @@ def emit_usage(env: Env, output: OutputFormat, rows: list[dict[str, Any]], group
         shown = [{**row, "_cost": _money(row)} for row in rows]
         shown += [{**total, first: "total" if index == 0 else "", "_cost": _money(total)}
                   for index, total in enumerate(totals(rows))]
-        cost = Column("COST", "_cost", priority=0)
         counts = [col for col in COUNT_COLUMNS if col.key != "pages" or any(row["pages"] for row in rows)]
-        emit_list(env, output, shown, (*columns, *counts, cost))
+        emit_list(env, output, shown, (*columns, *counts, TERMINAL_COST))
     else:
         emit_list(env, output, rows, (*columns, *COUNT_COLUMNS, *COST_COLUMNS))
 
