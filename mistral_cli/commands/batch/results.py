@@ -73,13 +73,14 @@ def record_saved_usage(env: "Env", job_id: str, job: "BatchJob", output: Path | 
     record_batch(env, job_id, tally)
 
 
-def print_answers(env: "Env", job: "BatchJob") -> None:
+def print_answers(env: "Env", job_id: str, job: "BatchJob") -> None:
     """Print `custom_id<TAB>answer` per answered request (exact off a terminal, without control
-    characters on one); failed ones go to stderr."""
+    characters on one); failed ones go to stderr. JOB_ID is the id the user gave (the ledger
+    records the job's usage once under it)."""
     from mistral_cli.store.ledger import batch_tally, record_batch
 
     answered = failed = 0
-    tally = batch_tally(env, job.id, job.endpoint, job.model)
+    tally = batch_tally(env, job_id, job.endpoint, job.model)
     for kind, file_id in result_files(job):
         for line in api.iter_result_lines(env.client, file_id):
             if tally is not None and kind == "output":
@@ -93,7 +94,7 @@ def print_answers(env: "Env", job: "BatchJob") -> None:
                 env.info(f"{custom_id.translate(ESCAPES)}\terror: {(error or answer).translate(ESCAPES)}")
                 failed += 1
     env.stdout.flush()
-    record_batch(env, job.id, tally)
+    record_batch(env, job_id, tally)
     env.info(f"{answered} answer(s), {failed} failed request(s)")
 
 
