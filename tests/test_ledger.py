@@ -305,3 +305,16 @@ def test_counts_from_the_server_are_believed_only_when_they_are_counts():
     assert entry_of("models.list", {"usage": {"prompt_tokens": 1}}) is None  # bills nothing
     assert entry_of("fine_tuning.get", {"id": "j", "status": "RUNNING", "trained_tokens": 5}) is None
     assert entry_of("fine_tuning.get", {"id": "j", "status": "SUCCESS", "metadata": {"cost": float("nan")}}).cost is None
+
+
+def test_a_batch_tally_counts_answered_lines_only():
+    from mistral_cli.store.ledger import BatchTally
+
+    tally = BatchTally("embeddings.embed", "mistral-embed")
+    answered = {"custom_id": "1", "response": {"status_code": 200, "body": {"usage": {"prompt_tokens": 4}}}}
+    refused = {"custom_id": "2", "response": {"status_code": 400, "body": {"message": "no"}}}
+    for line in (answered, refused, "not an object", {"response": {"status_code": "200"}}):
+        tally.add(line)
+    [entry] = tally.entries("job")
+    assert (entry.model, entry.requests, entry.prompt_tokens, entry.batch, entry.once) == (
+        "mistral-embed", 1, 4, True, "batch:job")

@@ -122,8 +122,12 @@ class BatchTally:
         self.sums: dict[str | None, list[int | None]] = {}
 
     def add(self, line: Any) -> None:
-        """Count one result line (a JSON object with `response.body`); others count nothing."""
+        """Count one answered result line (a JSON object with a 2xx `response` and its `body`);
+        others count nothing."""
         response = line.get("response") if isinstance(line, dict) else None
+        status = response.get("status_code") if isinstance(response, dict) else None
+        if status is not None and not (isinstance(status, int) and 200 <= status < 300):
+            return
         body = response.get("body") if isinstance(response, dict) else None
         entry = entry_of(self.operation, body, batch=True, model=self.model)
         if entry is None:
