@@ -49,6 +49,10 @@ class Env:
         self._client: HTTPClient | None = None
         self._credential: Credential | None = None
         self.sent_secrets: set[str] = set()  # filled by the HTTP clients, read by scrub
+        # Set by app.main: where each billed answer goes (the ledger, store/ledger.py).
+        self.on_billed: Callable[["Env", str, Any, dict], None] | None = None
+        self.services: dict[str, Any] = {}  # helpers upper layers keep per invocation (the ledger's writer)
+        self.closing: list[Callable[[], None]] = []  # run by close(), last added first
 
     @classmethod
     def from_process(cls) -> "Env":
@@ -263,13 +267,20 @@ class Env:
         warning = f"warning: plain HTTP: the API key goes unencrypted to {url}" if is_remote_http(url) else None
         return HTTPClient(base_url=url, key=key, timeout=self.timeout, max_retries=self.max_retries,
                           log=self.verbose, transport=self.transport, warning=warning,
-                          secrets=self.sent_secrets)
+                          secrets=self.sent_secrets, on_billed=self.note_billed)
+
+    def note_billed(self, operation: str, body: Any, facts: dict | None = None) -> None:
+        """Hand a billed answer (the body of OPERATION's answer) to the ledger, if one is wired."""
+        if self.on_billed is not None:
+            self.on_billed(self, operation, body, facts or {})
 
     def close(self) -> None:
-        """Close the HTTP client if one was built."""
+        """Close the HTTP client if one was built, and whatever asked to be closed with the Env."""
         if self._client is not None:
             self._client.close()
             self._client = None
+        while self.closing:
+            self.closing.pop()()
 
 
 class PipeWriter:

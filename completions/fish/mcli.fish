@@ -119,7 +119,7 @@ function __mcli_vopts
         case 'ocr'
             echo --model -m --pages --image-limit --image-min-size --id --output-dir -d --document-name -o --output
         case 'usage'
-            echo --by --since --days -o --output
+            echo --by --since --days --month -o --output
     end
 end
 
@@ -205,7 +205,7 @@ complete -c mcli -n '__mcli_at' -a 'fine-tuning' -d 'Create, follow and manage f
 complete -c mcli -n '__mcli_at' -a 'history' -d 'Browse and delete locally saved conversations.'
 complete -c mcli -n '__mcli_at' -a 'models' -d 'List, inspect, rename, archive and delete models.'
 complete -c mcli -n '__mcli_at' -a 'ocr' -d 'Read a document\'s text as Markdown, page by page (and its images).'
-complete -c mcli -n '__mcli_at' -a 'usage' -d 'Show token usage by model and by day, from the local history.'
+complete -c mcli -n '__mcli_at' -a 'usage' -d 'Show what the billed answers used and cost (an estimate), from the local ledger.'
 complete -c mcli -n '__mcli_at' -l 'version' -d 'Print the version and exit.'
 complete -c mcli -n '__mcli_at' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -671,8 +671,10 @@ complete -c mcli -n '__mcli_at ocr' -l 'delete-upload' -d 'Delete the uploaded c
 complete -c mcli -n '__mcli_at ocr' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at ocr' -s 'h' -l 'help' -d 'Show this message and exit.'
 
-complete -c mcli -n '__mcli_at usage' -l 'by' -x -a 'model day' -d 'Sum by model or by day only (default: one row per day and model).'
+complete -c mcli -n '__mcli_at usage' -l 'by' -x -d 'Sum by day, month, model, operation or profile; several joined by commas (default: day,model).'
 complete -c mcli -n '__mcli_at usage' -l 'since' -x -d 'Only from this UTC day on.'
 complete -c mcli -n '__mcli_at usage' -l 'days' -x -d 'Only the last N UTC days, today included (1 to 36600).'
+complete -c mcli -n '__mcli_at usage' -l 'month' -x -d 'Only this UTC month.'
+complete -c mcli -n '__mcli_at usage' -l 'prices' -d 'Show the price table in force and where each row came from.'
 complete -c mcli -n '__mcli_at usage' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at usage' -s 'h' -l 'help' -d 'Show this message and exit.'

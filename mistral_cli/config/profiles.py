@@ -108,7 +108,8 @@ KEYS: dict[str, Key] = {
                             "mistral-moderation-latest"),
     "timeout": Key(_timeout, "read timeout in seconds (120)", 120.0, (int, float)),
     "max_retries": Key(_retries, "retries on 429/5xx/connection errors (3)", 3, (int,)),
-    "history": Key(_boolean, "save conversations and usage locally (true)", True, (bool,)),
+    "history": Key(_boolean, "save conversations locally (true)", True, (bool,)),
+    "ledger": Key(_boolean, "record what each billed answer used, counts only (true)", True, (bool,)),
     "allow_http": Key(_boolean, "allow a plain http:// server_url that is not this machine (false)",
                       False, (bool,)),
 }

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from typing import Any
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.store.conversations import Timing
 
 from mistral_cli.bodies.content import words
 
@@ -24,6 +28,10 @@ class Answer:
         self.usage: dict | None = None
         self.meta: dict = {}
         self.content: Any = None  # a whole response's content, when not streamed
+        # perf_counter() times of a streamed answer: request sent, first token, stream ended
+        self.sent_at: float | None = None
+        self.first_at: float | None = None
+        self.ended_at: float | None = None
 
     # -- building ------------------------------------------------------------------------------
 
@@ -76,6 +84,21 @@ class Answer:
             message["tool_calls"] = self.tool_calls
         return message
 
+    def timing(self) -> "Timing | None":
+        """A streamed answer's time to first token and tokens per second after it (None when
+        not streamed or no token came)."""
+        if self.sent_at is None or self.first_at is None:
+            return None
+        from mistral_cli.store.conversations import Timing
+
+        first_ms = round((self.first_at - self.sent_at) * 1000)
+        completion = (self.usage or {}).get("completion_tokens")
+        span = (self.ended_at or self.first_at) - self.first_at
+        rate = None
+        if isinstance(completion, int) and not isinstance(completion, bool) and completion > 0 and span > 0:
+            rate = round(completion / span, 1)
+        return Timing(first_ms, rate)
+
     def completion(self) -> dict:
         """The answer as one chat.completion object (what a non-streamed call returns)."""
         kind = str(self.meta.get("object") or "chat.completion.chunk")
@@ -109,10 +132,14 @@ def pump(events: Iterable[dict], answer: Answer, write: Callable[[str], Any] | N
         if text:
             if text.__class__ is not str:
                 text = words(text)
+            if not pieces:
+                answer.first_at = perf_counter()
             pieces.append(text)
             if write is not None:
                 write(text)
         if delta.get("tool_calls"):
+            if answer.first_at is None:
+                answer.first_at = perf_counter()
             answer.add_tool_calls(delta["tool_calls"])
         if choice.get("finish_reason"):
             answer.finish_reason = choice["finish_reason"]

@@ -76,8 +76,12 @@ class HTTPClient:
 
     def __init__(self, base_url: str, key: Callable[[], str], timeout: float, max_retries: int,
                  log: Callable[[str], None] = lambda _m: None, transport: Any = None,
-                 warning: str | None = None, secrets: set[str] | None = None):
+                 warning: str | None = None, secrets: set[str] | None = None,
+                 on_billed: Callable[[str, Any, dict | None], None] | None = None):
         self.base_url = base_url
+        # Where the api/ layer hands each billed answer (operation name, decoded body, facts):
+        # the ledger, wired by Env; nothing when unset.
+        self.on_billed = on_billed
         self.secrets = set() if secrets is None else secrets  # every secret sent, for redaction
         self.secrets.update(secrets_in_url(base_url))
         self._key = key

@@ -302,7 +302,7 @@ def results(
     check_uuid(job_id, "job id")
     job = BatchJob.of(api.get_job(env.client, job_id))
     if answers:
-        print_answers(env, job)
+        print_answers(env, job_id, job)
     else:
         save_results(env, job_id, job, directory, force)
 
