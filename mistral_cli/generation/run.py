@@ -16,6 +16,7 @@ from mistral_cli.generation.args import GenArgs
 from mistral_cli.generation.endpoints import GenerationEndpoint
 from mistral_cli.generation.session import Session
 from mistral_cli.generation.setup import Setup, make_setup
+from mistral_cli.generation.tools_allowed import tool_box
 from mistral_cli.generation.turn import run_turn
 from mistral_cli.inputs import piped_stdin
 
@@ -47,16 +48,22 @@ def run(env: "Env", args: GenArgs, endpoint: GenerationEndpoint) -> None:
         from mistral_cli.generation.repl import run_repl
 
         return run_repl(env, args, endpoint)
+    box = tool_box(env, args)
     base = request.read_base_body(env, args.body, endpoint)
     inputs = read_inputs(env, args, base)
     if inputs.empty:
         raise UsageError(NOTHING_TO_SEND, hint="or chat interactively with -i")
     session = Session.open(env, endpoint, args)
     try:
-        setup = make_setup(env, args, endpoint, base, session)
+        setup = make_setup(env, args, endpoint, base, session, box)
         tool_msgs = answer_tool_calls(session, inputs.results)
         sent = tool_msgs + setup.system_update(session) + inputs.listed + new_user_message(env, setup, inputs)
-        run_turn(env, endpoint, session, setup.request(session, sent), sent, setup.view)
+        if box is not None:
+            from mistral_cli.generation.tool_loop import converse
+
+            converse(env, setup, session, sent, box)
+        else:
+            run_turn(env, endpoint, session, setup.request(session, sent), sent, setup.view)
     finally:
         session.close()
 
