@@ -9,6 +9,7 @@ import json
 import os
 import shlex
 import sys
+import time
 from pathlib import Path
 
 from tests.conftest import Result
@@ -91,3 +92,17 @@ def on_terminal(*args: str, replies: str = "") -> Result:
               stderr_isatty=True, environ=dict(os.environ))
     code = main([str(a) for a in args], env)
     return Result(code, out.getvalue(), err.getvalue())
+
+
+def process_gone(pid: int) -> bool:
+    """Whether PID has ended (a zombie counts: waits a little while init reaps the orphan)."""
+    for _ in range(200):
+        try:
+            os.kill(pid, 0)
+            with open(f"/proc/{pid}/stat") as status:
+                if status.read().split(")")[-1].split()[0] == "Z":
+                    return True
+        except (ProcessLookupError, FileNotFoundError):
+            return True
+        time.sleep(0.02)
+    return False
