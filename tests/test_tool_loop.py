@@ -250,3 +250,21 @@ def test_the_repl_runs_tools_with_yes(api, cli, tools):
     result = cli("chat", "-i", "--tool-exec", exec_spec(script, "echo"), "--yes", input="do it\n")
     assert result.exit_code == 0, result
     assert "Got it." in result.stdout and len(runs(marker)) == 1
+
+
+def test_continuing_after_max_steps_runs_the_calls_left_and_goes_on(api, cli, tools):
+    script, marker = tools
+    spec = exec_spec(script, "echo")
+    script_model(api, calls(("a", "echo", {"n": 1})), calls(("b", "echo", {"n": 2})))
+    stopped = cli("chat", "--tool-exec", spec, "--yes", "--max-steps", "2", "--cid", "m1", "go")
+    assert stopped.exit_code == 1 and "-c (or --cid) with the same --tool-exec" in stopped.stderr
+    assert len(runs(marker)) == 1
+    script_model(api, final("Finished."))
+    resumed = cli("chat", "--tool-exec", spec, "--yes", "--cid", "m1")
+    assert resumed.exit_code == 0, resumed
+    assert resumed.stdout == "Finished.\n"
+    assert [json.loads(r["stdin"]) for r in runs(marker)] == [{"n": 1}, {"n": 2}]
+    assert len(chat_requests(api)) == 3
+    assert [m["tool_call_id"] for m in tool_messages(chat_requests(api)[-1].json)] == ["a", "b"]
+    _conversation, records = saved("chat")
+    assert [r.message["role"] for r in records] == ["user", "assistant", "tool", "assistant", "tool", "assistant"]

@@ -17,7 +17,7 @@ EXAMPLES = (
     'mcli chat --schema person.schema.json "Invent a person" -o json',
     'mcli chat --tool weather.json "Weather in Paris?"   # prints the tool call',
     'mcli chat -c --tool-result D681PevKs="22 degrees, sunny"',
-    'mcli chat --tool-exec today=date "What day is it?"   # runs date when the model asks',
+    'mcli chat --tool-exec today=date "What day is it?"   # runs date',
     "mcli chat -i",
 )
 

@@ -52,7 +52,7 @@ def converse(env: "Env", setup: "Setup", session: "Session", sent: list[dict], b
                 raise ToolLoopError(
                     f"stopped after {box.max_steps} requests (--max-steps): the model still calls "
                     f"tools; its last {len(answer.tool_calls)} call(s) were not run",
-                    hint="raise --max-steps, or answer with --tool-result and -c")
+                    hint="-c (or --cid) with the same --tool-exec runs those calls and goes on")
             results = run_calls(env, session, box, answer.tool_calls)
             transcript += results
             if view.output is GenOutput.jsonl:
