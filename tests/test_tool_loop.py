@@ -11,8 +11,8 @@ import stat
 
 import pytest
 
-from tests.fakeapi import sse_response
-from tests.generation_helpers import chat_requests, saved, write_config
+from tests.fakeapi import json_response, sse_response
+from tests.generation_helpers import chat_requests, completion, saved, tool_call, write_config
 from tests.tool_helpers import (CHAT, calls, exec_spec, final, on_terminal, process_gone, runs, script_model,
                                 tool_messages, write_tools)
 
@@ -268,3 +268,37 @@ def test_continuing_after_max_steps_runs_the_calls_left_and_goes_on(api, cli, to
     assert [m["tool_call_id"] for m in tool_messages(chat_requests(api)[-1].json)] == ["a", "b"]
     _conversation, records = saved("chat")
     assert [r.message["role"] for r in records] == ["user", "assistant", "tool", "assistant", "tool", "assistant"]
+
+
+def test_jsonl_prints_each_chunk_and_each_result_line(api, cli, tools):
+    script, _marker = tools
+    script_model(api, calls(("a", "echo", {"n": 1})), final("Done."))
+    result = cli("chat", "--tool-exec", exec_spec(script, "echo"), "--yes", "-o", "jsonl", "go")
+    assert result.exit_code == 0, result
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    [run] = [line for line in lines if line.get("object") == "mcli.tool_result"]
+    assert run["tool_call_id"] == "a" and run["content"] == '{"n": 1}'
+    assert lines.index(run) == 3  # after the first answer's three chunks
+
+
+def test_whole_answers_loop_too(api, cli, tools):
+    script, marker = tools
+    api.add("POST", CHAT, json_response(completion("", tool_calls=[tool_call("w1", "echo", {"k": 1})])), times=1)
+    api.add("POST", CHAT, json_response(completion("Whole.")), times=1)
+    result = cli("chat", "--tool-exec", exec_spec(script, "echo"), "--yes", "--no-stream", "-o", "json", "go")
+    assert result.exit_code == 0, result
+    whole = json.loads(result.stdout)
+    assert [c["id"] for c in whole["completions"]] == ["cmpl-w", "cmpl-w"]
+    assert whole["messages"][-1]["content"] == "Whole." and len(runs(marker)) == 1
+
+
+def test_agents_run_tools_too(api, cli, tools):
+    script, marker = tools
+    path = "/v1/agents/completions"
+    api.add("POST", path, sse_response(calls(("a", "echo", {"q": "x"}))), times=1)
+    api.add("POST", path, sse_response(final("Agent done.")), times=1)
+    result = cli("agents", "ag:3996db2b:20240805:support:a1b2c3d4", "--tool-exec", exec_spec(script, "echo"),
+                 "--yes", "go")
+    assert result.exit_code == 0, result
+    assert result.stdout == "Agent done.\n" and len(runs(marker)) == 1
+    assert tool_messages(chat_requests(api, path)[-1].json)[0]["tool_call_id"] == "a"
