@@ -302,3 +302,22 @@ def test_agents_run_tools_too(api, cli, tools):
     assert result.exit_code == 0, result
     assert result.stdout == "Agent done.\n" and len(runs(marker)) == 1
     assert tool_messages(chat_requests(api, path)[-1].json)[0]["tool_call_id"] == "a"
+
+
+def test_ctrl_c_in_the_repl_closes_the_stopped_calls_and_the_loop_goes_on(api, cli, tools, monkeypatch):
+    from mistral_cli.generation import tool_loop
+
+    script, _marker = tools
+    real = tool_loop.run_program
+
+    def interrupted(*args, **kwargs):
+        monkeypatch.setattr(tool_loop, "run_program", real)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tool_loop, "run_program", interrupted)
+    script_model(api, calls(("a", "echo", {})), final("Fine."))
+    result = cli("chat", "-i", "--tool-exec", exec_spec(script, "echo"), "--yes", input="one\ntwo\n")
+    assert result.exit_code == 0, result
+    assert "(stopped)" in result.stderr and "Fine." in result.stdout
+    [closed] = tool_messages(chat_requests(api)[-1].json)
+    assert closed["tool_call_id"] == "a" and "Ctrl-C" in closed["content"]

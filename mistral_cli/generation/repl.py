@@ -87,8 +87,9 @@ class Repl:
         sent = self.setup.system_update(self.session) + [messages.user_message(text)]
         try:  # building the request may ask for signed URLs of uploaded documents: a request too
             if self.box is not None:
-                from mistral_cli.generation.tool_loop import converse
+                from mistral_cli.generation.tool_loop import close_stopped, converse
 
+                close_stopped(self.session)
                 converse(self.env, self.setup, self.session, sent, self.box)
             else:
                 body = self.setup.request(self.session, sent)

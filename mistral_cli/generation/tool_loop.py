@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.generation.setup import Setup
 
 DECLINED = "error: the user declined to run this tool call"
+STOPPED = "error: the user stopped the tool loop (Ctrl-C) before this call finished"
 QUESTION = "run it? [y]es / [n]o / [a]lways for {name} / [q]uit: "
 
 
@@ -93,6 +94,17 @@ def run_calls(env: "Env", session: "Session", box: ToolBox, calls: list[dict]) -
         if results:
             session.save(results, model=None, usage=None, finish_reason=None)
     return results
+
+
+def close_stopped(session: "Session") -> None:
+    """Answer the calls a Ctrl-C left pending with an error saying so (the REPL goes on with
+    the conversation, and the API refuses a call left without a result)."""
+    from mistral_cli.generation.messages import pending_tool_calls
+
+    stopped = [tool_message(call, STOPPED, {"ran": False, "stopped": True})
+               for call in pending_tool_calls(session.history)]
+    if stopped:
+        session.save(stopped, model=None, usage=None, finish_reason=None)
 
 
 def run_call(env: "Env", box: ToolBox, call: dict) -> dict:
