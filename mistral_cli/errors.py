@@ -124,6 +124,10 @@ class StoreError(MCLIError):
     """The local history database cannot be opened, read or written (exit 1)."""
 
 
+class ToolLoopError(MCLIError):
+    """The tool loop stopped before the model's final answer (--max-steps reached): exit 1."""
+
+
 class UnexpectedResponse(MCLIError):
     """A body without the shape mcli needs: `unexpected response from REQUEST: WHERE: WHAT`."""
 

@@ -35,7 +35,7 @@ function __mcli_vopts
     echo --profile --server-url --timeout --max-retries --color
     switch "$argv"
         case 'agents'
-            echo --system -s --system-file --messages --body --attach -a --doc --prefix --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --cid --output -o
+            echo --system -s --system-file --messages --body --attach -a --doc --prefix --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --tool-exec --tool-timeout --tool-cwd --max-steps --cid --output -o
         case 'api'
             echo -f --field -F --field-file --body --input -o --output
         case 'auth status'
@@ -55,7 +55,7 @@ function __mcli_vopts
         case 'batch watch'
             echo --interval -o --output
         case 'chat'
-            echo --system -s --system-file --messages --body --attach -a --doc --prefix --model -m --temperature --top-p --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --cid --output -o
+            echo --system -s --system-file --messages --body --attach -a --doc --prefix --model -m --temperature --top-p --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --tool-exec --tool-timeout --tool-cwd --max-steps --cid --output -o
         case 'classifiers classify'
             echo --model -m --input-file -f --per-request --concurrency -j --skip --fail-on --threshold -o --output
         case 'classifiers classify-chat'
@@ -235,6 +235,11 @@ complete -c mcli -n '__mcli_at agents' -l 'tool-choice' -x -d 'Whether and which
 complete -c mcli -n '__mcli_at agents' -l 'no-parallel-tool-calls' -d 'At most one tool call per answer.'
 complete -c mcli -n '__mcli_at agents' -l 'tool-result' -x -d 'The result of a tool call the model asked for; sends it and asks again (with -c or --cid; repeatable).'
 complete -c mcli -n '__mcli_at agents' -l 'tool-result-file' -x -d 'Like --tool-result, the result read from FILE (\'-\' = stdin; repeatable).'
+complete -c mcli -n '__mcli_at agents' -l 'tool-exec' -x -d 'Let the model run tool NAME: COMMAND runs without a shell, the call\'s arguments as JSON on its stdin, its output sent back; a bare NAME takes the profile\'s tools.NAME (repeatable). Only these names ever run.'
+complete -c mcli -n '__mcli_at agents' -l 'tool-timeout' -x -d 'Seconds a tool may run before its process group is killed (default 30) (over 0).'
+complete -c mcli -n '__mcli_at agents' -l 'tool-cwd' -r -F -d 'The folder tools run in (default: the current one).'
+complete -c mcli -n '__mcli_at agents' -l 'max-steps' -x -d 'Most requests of one tool loop; past it mcli stops with exit 1 (default 10) (1 to 1000).'
+complete -c mcli -n '__mcli_at agents' -l 'yes' -d 'Run the --tool-exec tools without asking (needed off a terminal).'
 complete -c mcli -n '__mcli_at agents' -l 'continue' -s 'c' -d 'Continue the latest conversation.'
 complete -c mcli -n '__mcli_at agents' -l 'cid' -x -a '(__mcli_live conversation)' -d 'Continue conversation ID, or start one under that id.'
 complete -c mcli -n '__mcli_at agents' -l 'no-log' -d 'Save nothing in the local history.'
@@ -362,6 +367,11 @@ complete -c mcli -n '__mcli_at chat' -l 'tool-choice' -x -d 'Whether and which t
 complete -c mcli -n '__mcli_at chat' -l 'no-parallel-tool-calls' -d 'At most one tool call per answer.'
 complete -c mcli -n '__mcli_at chat' -l 'tool-result' -x -d 'The result of a tool call the model asked for; sends it and asks again (with -c or --cid; repeatable).'
 complete -c mcli -n '__mcli_at chat' -l 'tool-result-file' -x -d 'Like --tool-result, the result read from FILE (\'-\' = stdin; repeatable).'
+complete -c mcli -n '__mcli_at chat' -l 'tool-exec' -x -d 'Let the model run tool NAME: COMMAND runs without a shell, the call\'s arguments as JSON on its stdin, its output sent back; a bare NAME takes the profile\'s tools.NAME (repeatable). Only these names ever run.'
+complete -c mcli -n '__mcli_at chat' -l 'tool-timeout' -x -d 'Seconds a tool may run before its process group is killed (default 30) (over 0).'
+complete -c mcli -n '__mcli_at chat' -l 'tool-cwd' -r -F -d 'The folder tools run in (default: the current one).'
+complete -c mcli -n '__mcli_at chat' -l 'max-steps' -x -d 'Most requests of one tool loop; past it mcli stops with exit 1 (default 10) (1 to 1000).'
+complete -c mcli -n '__mcli_at chat' -l 'yes' -d 'Run the --tool-exec tools without asking (needed off a terminal).'
 complete -c mcli -n '__mcli_at chat' -l 'continue' -s 'c' -d 'Continue the latest conversation.'
 complete -c mcli -n '__mcli_at chat' -l 'cid' -x -a '(__mcli_live conversation)' -d 'Continue conversation ID, or start one under that id.'
 complete -c mcli -n '__mcli_at chat' -l 'no-log' -d 'Save nothing in the local history.'

@@ -17,6 +17,7 @@ EXAMPLES = (
     'mcli chat --schema person.schema.json "Invent a person" -o json',
     'mcli chat --tool weather.json "Weather in Paris?"   # prints the tool call',
     'mcli chat -c --tool-result D681PevKs="22 degrees, sunny"',
+    'mcli chat --tool-exec today=date "What day is it?"   # runs date',
     "mcli chat -i",
 )
 
@@ -59,6 +60,11 @@ def chat(
     no_parallel_tool_calls: o.NoParallelOpt = False,
     tool_result: o.ToolResultOpt = None,
     tool_result_file: o.ToolResultFileOpt = None,
+    tool_exec: o.ToolExecOpt = None,
+    tool_timeout: o.ToolTimeoutOpt = None,
+    tool_cwd: o.ToolCwdOpt = None,
+    max_steps: o.MaxStepsOpt = None,
+    yes: o.ToolYesOpt = False,
     continue_conversation: o.ContinueOpt = False,
     cid: o.CidOpt = None,
     no_log: o.NoLogOpt = False,

@@ -158,6 +158,20 @@ def message_header(message: dict) -> str:
     return f"{role} ({name})" if role == "tool" and name else role
 
 
+def run_lines(message: dict) -> list[str]:
+    """`run: exit status 0 · 0.01 s` for a tool result --tool-exec produced (none otherwise)."""
+    from mistral_cli.generation.messages import RUN_KEY
+
+    run = message.get(RUN_KEY)
+    if not isinstance(run, dict):
+        return []
+    if not run.get("ran"):
+        return ["run: not run (declined)" if run.get("declined") else "run: not run"]
+    facts = [f"exit status {run.get('exit_status')}", f"{run.get('seconds')} s"]
+    facts += [fact for flag, fact in (("timed_out", "timed out"), ("cut", "output cut")) if run.get(flag)]
+    return ["run: " + " · ".join(facts)]
+
+
 def print_plain(env: Env, records: list["StoredMessage"]) -> None:
     """Each message as a `role: content` block, blocks separated by a blank line (off a terminal)."""
     from mistral_cli.bodies.content import display_text, tool_call_text
@@ -167,6 +181,7 @@ def print_plain(env: Env, records: list["StoredMessage"]) -> None:
         message = record.message
         lines = [f"{message_header(message)}: {display_text(message.get('content'))}".rstrip()]
         lines += [f"tool call: {tool_call_text(call)}" for call in message.get("tool_calls") or []]
+        lines += run_lines(message)
         if record.incomplete:
             lines.append(INCOMPLETE_NOTE)
         if timing_text(record):
@@ -198,6 +213,8 @@ def print_terminal(env: Env, conv: "Conversation", records: list["StoredMessage"
             console.print(Markdown(text) if role == "assistant" else Text(text))
         for call in message.get("tool_calls") or []:
             console.print(Text(safe_text(f"→ tool call: {tool_call_text(call)}"), style="cyan"))
+        for line in run_lines(message):
+            console.print(Text(safe_text(line), style="dim"))
         if record.incomplete:
             console.print(Text(INCOMPLETE_NOTE, style="yellow"))
         if timing_text(record):

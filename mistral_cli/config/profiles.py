@@ -33,6 +33,7 @@ DEFAULT_PROFILE = "default"
 DEFAULT_SERVER_URL = "https://api.mistral.ai"
 PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 EDIT_HINT = "fix or remove the file; `mcli config path` prints where it is"
+TOOLS_PREFIX = "tools."  # `tools.NAME = "COMMAND"`: the commands `--tool-exec NAME` may run
 
 
 MAX_TIMEOUT = 86_400.0  # a day of silence: beyond it a socket timeout overflows long before
@@ -250,7 +251,19 @@ class ConfigFile:
 
     def unknown_keys(self, name: str) -> list[str]:
         """Keys in profile NAME that mcli does not know (and ignores)."""
-        return [key for key in self.raw_profile(name) if key not in KEYS]
+        return [key for key in self.raw_profile(name) if key not in KEYS and not key.startswith(TOOLS_PREFIX)]
+
+    def tool_commands(self, name: str) -> dict[str, str]:
+        """Profile NAME's `[profiles.NAME.tools]` table: {tool name: command}, each a string."""
+        table = self.data.get("profiles", {}).get(name, {}).get(TOOLS_PREFIX[:-1], {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"config file {self.path}: profile '{name}': 'tools' must be a table "
+                              '(tools.NAME = "COMMAND")', hint=EDIT_HINT)
+        for tool, command in table.items():
+            if not isinstance(command, str) or not command.strip():
+                raise ConfigError(f"config file {self.path}: profile '{name}': tools.{tool} must be a "
+                                  f"non-empty command string, not {command!r}", hint=EDIT_HINT)
+        return dict(table)
 
     def add_profile(self, name: str) -> None:
         """Create an empty profile NAME if the file lacks it."""

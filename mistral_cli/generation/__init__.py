@@ -12,4 +12,7 @@
     run.py          one-shot `chat` / `agents`: from options to a finished turn
     fim.py          `fim`: prompt and suffix (arguments, files, stdin, a cursor marker), one turn
     repl.py         the interactive loop of `chat -i`
+    tools_allowed.py  --tool-exec: the allowed tools, their limits, the checks before sending
+    tool_exec.py    running one local program: no shell, JSON on stdin, time and output capped
+    tool_loop.py    the tool loop: answer, run the allowed calls, send the results, ask again
 """

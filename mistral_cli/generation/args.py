@@ -41,6 +41,10 @@ OPTION_FIELDS = {"temperature": "temperature", "top_p": "top_p", "max_tokens": "
                  "seed": "random_seed", "n": "n", "presence_penalty": "presence_penalty",
                  "frequency_penalty": "frequency_penalty"}
 
+# the tool loop's numeric options (tools_allowed.py holds their defaults)
+TOOL_TIMEOUT = Bound("--tool-timeout", 0, 86_400, exclusive_low=True)
+MAX_STEPS = Bound("--max-steps", 1, 1_000, integer=True)
+
 T = TypeVar("T")
 
 
@@ -119,6 +123,11 @@ class GenArgs:
     tool_result: list[str] = field(default_factory=list)
     tool_result_file: list[str] = field(default_factory=list)
     interactive: bool = False
+    tool_exec: list[str] = field(default_factory=list)
+    tool_timeout: float | None = None
+    tool_cwd: Path | None = None
+    max_steps: int | None = None
+    yes: bool = False
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> "GenArgs":
@@ -155,6 +164,7 @@ class GenArgs:
         check_option_ranges(self, OPTION_FIELDS)
         self._check_conflicts()
         self._check_tool_choice()
+        self._check_tool_exec()
         readers = self.stdin_readers()
         if len(readers) > 1:
             raise UsageError(f"only one option can read stdin ('-'); got {', '.join(readers)}")
@@ -177,6 +187,20 @@ class GenArgs:
         for flag, name in ((self.strict, "--strict"), (self.schema_name is not None, "--schema-name")):
             if flag and self.schema is None:
                 raise UsageError(f"{name} needs --schema FILE")
+
+    def _check_tool_exec(self) -> None:
+        """The tool loop's options need --tool-exec; it runs one answer at a time."""
+        check_bound(self.tool_timeout, TOOL_TIMEOUT)
+        check_bound(self.max_steps, MAX_STEPS)
+        if not self.tool_exec:
+            given = [name for name, on in (("--tool-timeout", self.tool_timeout is not None),
+                                           ("--tool-cwd", self.tool_cwd is not None),
+                                           ("--max-steps", self.max_steps is not None),
+                                           ("--yes", self.yes)) if on]
+            if given:
+                raise UsageError(f"{', '.join(given)} only apply to tools run with --tool-exec NAME=COMMAND")
+        elif self.n is not None and self.n > 1:
+            raise UsageError("--tool-exec and -n above 1 cannot be used together")
 
     def _check_tool_choice(self) -> None:
         choice = self.tool_choice

@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
 
 ROLES = ("system", "user", "assistant", "tool")
+RUN_KEY = "mcli_run"  # a tool result's local run record (exit status, duration): kept, never sent
 
 
 def compose_prompt(prompt: str | None, piped: str | None) -> str | None:
@@ -78,6 +79,11 @@ def check_messages(messages: list[Any], option: str) -> None:
         if message.get("role") not in ROLES:
             raise UsageError(f"{option}: message {index} has role {message.get('role')!r} "
                              f"(expected one of {', '.join(ROLES)})")
+
+
+def for_request(messages: list[dict]) -> list[dict]:
+    """MESSAGES without what only the history keeps (a tool run's record, RUN_KEY)."""
+    return [{k: v for k, v in m.items() if k != RUN_KEY} if RUN_KEY in m else m for m in messages]
 
 
 # -- the system prompt -------------------------------------------------------------------------

@@ -20,12 +20,14 @@ from mistral_cli.generation.args import RANGES, GenArgs
 from mistral_cli.generation.endpoints import GenerationEndpoint
 from mistral_cli.generation.session import Session
 from mistral_cli.generation.setup import make_setup
+from mistral_cli.generation.tools_allowed import tool_box
 from mistral_cli.generation.turn import run_turn
 from mistral_cli.inputs import check_bound, need_stdin
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
     from mistral_cli.generation.setup import Setup
+    from mistral_cli.generation.tools_allowed import ToolBox
 
 PROMPT = "> "
 MORE = "… "
@@ -48,11 +50,15 @@ ReadLine = Callable[[str], str]
 class Repl:
     """One interactive session: reads messages and slash commands, runs a turn per message."""
 
-    def __init__(self, env: "Env", setup: "Setup", session: Session, read_line: ReadLine):
+    def __init__(self, env: "Env", setup: "Setup", session: Session, read_line: ReadLine,
+                 box: "ToolBox | None" = None):
         self.env = env
         self.setup = setup
         self.session = session
         self.read_line = read_line
+        self.box = box  # the tools --tool-exec lets the model run (approvals read with READ_LINE)
+        if box is not None:
+            box.read_line = read_line
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -81,8 +87,14 @@ class Repl:
         """Send TEXT as the next user message and print the answer; errors do not end the loop."""
         sent = self.setup.system_update(self.session) + [messages.user_message(text)]
         try:  # building the request may ask for signed URLs of uploaded documents: a request too
-            body = self.setup.request(self.session, sent)
-            run_turn(self.env, self.setup.endpoint, self.session, body, sent, self.setup.view)
+            if self.box is not None:
+                from mistral_cli.generation.tool_loop import close_stopped, converse
+
+                close_stopped(self.session)
+                converse(self.env, self.setup, self.session, sent, self.box)
+            else:
+                body = self.setup.request(self.session, sent)
+                run_turn(self.env, self.setup.endpoint, self.session, body, sent, self.setup.view)
         except Terminated:
             raise
         except KeyboardInterrupt:
@@ -235,10 +247,11 @@ def run_repl(env: "Env", args: GenArgs, endpoint: GenerationEndpoint) -> None:
     base = request.read_base_body(env, args.body, endpoint)
     if base.get("messages"):
         raise UsageError("-i: --body must not hold messages (use -c or --cid to continue a conversation)")
+    box = tool_box(env, args)
     session = Session.open(env, endpoint, args)
     try:
-        setup = make_setup(env, args, endpoint, base, session)
-        repl = Repl(env, setup, session, line_reader(env))
+        setup = make_setup(env, args, endpoint, base, session, box)
+        repl = Repl(env, setup, session, line_reader(env), box)
         greet(env, setup, session)
         if args.prompt:
             repl.ask(args.prompt)

@@ -16,11 +16,13 @@ from mistral_cli.generation.args import GenArgs
 from mistral_cli.generation.endpoints import GenerationEndpoint
 from mistral_cli.generation.session import Session
 from mistral_cli.generation.setup import Setup, make_setup
+from mistral_cli.generation.tools_allowed import tool_box
 from mistral_cli.generation.turn import run_turn
 from mistral_cli.inputs import piped_stdin
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
+    from mistral_cli.generation.tools_allowed import ToolBox
 
 NOTHING_TO_SEND = "nothing to send: give a PROMPT, pipe text on stdin, or use --messages FILE"
 
@@ -47,16 +49,25 @@ def run(env: "Env", args: GenArgs, endpoint: GenerationEndpoint) -> None:
         from mistral_cli.generation.repl import run_repl
 
         return run_repl(env, args, endpoint)
+    box = tool_box(env, args)
     base = request.read_base_body(env, args.body, endpoint)
     inputs = read_inputs(env, args, base)
-    if inputs.empty:
+    if inputs.empty and not (box is not None and args.continues):
         raise UsageError(NOTHING_TO_SEND, hint="or chat interactively with -i")
     session = Session.open(env, endpoint, args)
     try:
-        setup = make_setup(env, args, endpoint, base, session)
-        tool_msgs = answer_tool_calls(session, inputs.results)
+        setup = make_setup(env, args, endpoint, base, session, box)
+        if box is not None:
+            from mistral_cli.generation.tool_loop import converse
+
+            tool_msgs = results_or_pending_runs(env, session, box, inputs)
+        else:
+            tool_msgs = answer_tool_calls(session, inputs.results)
         sent = tool_msgs + setup.system_update(session) + inputs.listed + new_user_message(env, setup, inputs)
-        run_turn(env, endpoint, session, setup.request(session, sent), sent, setup.view)
+        if box is not None:
+            converse(env, setup, session, sent, box)
+        else:
+            run_turn(env, endpoint, session, setup.request(session, sent), sent, setup.view)
     finally:
         session.close()
 
@@ -86,6 +97,21 @@ def answer_tool_calls(session: Session, results: dict[str, str]) -> list[dict]:
     if not pending:
         raise UsageError(f"--tool-result: conversation {session.cid} has no pending tool call")
     return messages.tool_messages(pending, results)
+
+
+def results_or_pending_runs(env: "Env", session: Session, box: "ToolBox", inputs: TurnInput) -> list[dict]:
+    """With --tool-exec: the --tool-result messages; else the conversation's pending calls are
+    run now (their results saved at once, so none is returned); nothing at all is refused."""
+    if inputs.results:
+        return answer_tool_calls(session, inputs.results)
+    pending = messages.pending_tool_calls(session.history)
+    if pending:
+        from mistral_cli.generation.tool_loop import run_calls
+
+        run_calls(env, session, box, pending)
+    elif inputs.empty:
+        raise UsageError(NOTHING_TO_SEND, hint=f"conversation {session.cid} waits for no tool result")
+    return []
 
 
 def new_user_message(env: "Env", setup: Setup, inputs: TurnInput) -> list[dict]:

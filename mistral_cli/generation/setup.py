@@ -18,6 +18,7 @@ from mistral_cli.inputs import read_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
+    from mistral_cli.generation.tools_allowed import ToolBox
 
 
 @dataclass(eq=False)  # compared by identity; skipping the generated __eq__ keeps start-up short
@@ -39,7 +40,7 @@ class Setup:
             body["model"] = self.model
         if self.args.agent_id is not None:
             body["agent_id"] = self.args.agent_id
-        history = messages.arrange_system(session.history + sent)
+        history = messages.for_request(messages.arrange_system(session.history + sent))
         body["messages"] = self.links.for_api(history)
         if self.args.prefix is not None:
             body["messages"].append(messages.prefix_message(self.args.prefix))
@@ -53,9 +54,15 @@ class Setup:
         return [messages.system_message(self.system)]
 
 
-def make_setup(env: "Env", args: GenArgs, endpoint: GenerationEndpoint, base: dict, session: Session) -> Setup:
-    """The body options make (checked), the model and the view, for SESSION."""
+def make_setup(env: "Env", args: GenArgs, endpoint: GenerationEndpoint, base: dict, session: Session,
+               box: "ToolBox | None" = None) -> Setup:
+    """The body options make (checked), the model and the view, for SESSION (with a
+    definition for each tool of BOX that the options do not define)."""
     body = request.options_body(env, args, endpoint, base, session.saved_tools())
+    if box is not None:
+        from mistral_cli.generation.tools_allowed import add_definitions
+
+        add_definitions(body, box)
     request.check_body(body, given_fields(args, OPTION_FIELDS))
     model = request.resolve_model(env, endpoint, args.model, base, session.model)
     view = View(args.output, markdown=not args.no_markdown)

@@ -28,6 +28,7 @@ class View(NamedTuple):
     output: GenOutput = GenOutput.text
     markdown: bool = True
     final_newline: bool = True
+    tool_loop: bool = False  # inside the tool loop: calls are run, not printed; -o json at its end
 
 
 def wants_stream(request: dict, no_stream: bool) -> bool:
@@ -97,7 +98,7 @@ def stream_answer(env: "Env", endpoint: GenerationEndpoint, request: dict, view:
             try:
                 pump(events, answer, None)
             finally:
-                if answer.meta:
+                if answer.meta and not view.tool_loop:
                     write_json(env, answer.completion())
         else:
             stream_text(env, events, view, answer)
@@ -114,7 +115,7 @@ def stream_text(env: "Env", events: Any, view: View, answer: Answer) -> None:
         pump(events, answer, writer.write)
     finally:
         writer.close()
-    write_tool_calls(env, writer, answer.tool_calls)
+    write_tool_calls(env, writer, [] if view.tool_loop else answer.tool_calls)
 
 
 def text_writer(env: "Env", view: View, final_newline: bool | None = None) -> Any:
@@ -146,7 +147,8 @@ def whole_answer(env: "Env", endpoint: GenerationEndpoint, request: dict, view: 
     operation = OPERATIONS[endpoint.api.OPERATION]
     answer.load(body, request=f"{operation.method} {operation.template}")
     if view.output is GenOutput.json:
-        write_json(env, body)
+        if not view.tool_loop:
+            write_json(env, body)
     elif view.output is GenOutput.jsonl:
         line_writer(env)(body)
     else:
@@ -167,7 +169,7 @@ def print_choices(env: "Env", body: dict, view: View) -> None:
         if single.text:
             writer.write(single.text)
         writer.close()
-        write_tool_calls(env, writer, single.tool_calls)
+        write_tool_calls(env, writer, [] if view.tool_loop else single.tool_calls)
 
 
 def write_tool_calls(env: "Env", writer: Any, calls: list[dict]) -> None:

@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from mistral_cli.commands.shared.common_options import number_option
-from mistral_cli.generation.args import RANGES, GenOutput
+from mistral_cli.generation.args import MAX_STEPS, RANGES, TOOL_TIMEOUT, GenOutput
 
 INPUT = "Input"
 SAMPLING = "Sampling"
@@ -121,6 +121,23 @@ ToolResultFileOpt = Annotated[Optional[list[str]], typer.Option(
     "--tool-result-file", metavar="CALL_ID=FILE",
     help="Like --tool-result, the result read from FILE ('-' = stdin; repeatable).",
     rich_help_panel=TOOLS, show_default=False)]
+ToolExecOpt = Annotated[Optional[list[str]], typer.Option(
+    "--tool-exec", metavar="NAME=COMMAND",
+    help="Let the model run tool NAME: COMMAND runs without a shell, the call's arguments as JSON "
+         "on its stdin, its output sent back; a bare NAME takes the profile's tools.NAME "
+         "(repeatable). Only these names ever run.", rich_help_panel=TOOLS, show_default=False)]
+ToolTimeoutOpt = Annotated[Optional[float], number_option(
+    TOOL_TIMEOUT, help="Seconds a tool may run before its process group is killed (default 30)",
+    rich_help_panel=TOOLS, show_default=False)]
+ToolCwdOpt = Annotated[Optional[Path], typer.Option(
+    "--tool-cwd", metavar="DIR", help="The folder tools run in (default: the current one).",
+    rich_help_panel=TOOLS, show_default=False)]
+MaxStepsOpt = Annotated[Optional[int], number_option(
+    MAX_STEPS, help="Most requests of one tool loop; past it mcli stops with exit 1 (default 10)",
+    rich_help_panel=TOOLS, show_default=False)]
+ToolYesOpt = Annotated[bool, typer.Option(
+    "--yes", help="Run the --tool-exec tools without asking (needed off a terminal).",
+    rich_help_panel=TOOLS)]
 
 ContinueOpt = Annotated[bool, typer.Option(
     "--continue", "-c", help="Continue the latest conversation.", rich_help_panel=CONVERSATION)]
