@@ -86,7 +86,8 @@ def test_delete_upload_keeps_the_upload_a_failure_without_a_sure_answer_needs_th
     assert api.requests_to("DELETE", "/v1/files/{file_id}") == []
     [file_id] = api.files
     assert f"kept the uploaded copy (file {file_id})" in first.stderr
-    second = cli("ocr", pdf, "--delete-upload")
+    assert "the OCR request may have been processed and billed" in first.stderr
+    second = cli(*printed_command(first.stderr))
     assert second.exit_code == 0, second
     assert len(api.requests_to("POST", "/v1/files")) == 1
     assert f"reusing the earlier upload of report.pdf as file {file_id}" in second.stderr
@@ -371,3 +372,14 @@ def test_a_document_on_standard_input_is_read(api, cli, name):
     assert result.exit_code == 0, result
     assert api.last("POST", "/v1/files").file("file").content == pdf_bytes()
     assert api.last("POST", PATH).json["document"]["document_name"] == "stdin"
+
+
+def test_a_document_on_standard_input_is_resumed_by_the_printed_command_given_the_same_input(api, cli):
+    api.add("POST", PATH, error_empty(500), times=1)
+    first = cli("ocr", "-", "--max-retries", "0", input=pdf_bytes())
+    assert first.exit_code == 1
+    assert ", given the same standard input: mcli ocr - --max-retries 0" in first.stderr, first
+    again = cli(*printed_command(first.stderr), input=pdf_bytes())
+    assert again.exit_code == 0, again
+    assert len(api.requests_to("POST", "/v1/files")) == 1 and "reusing the earlier upload of stdin" in again.stderr
+    assert len(api.requests_to("POST", PATH)) == 2

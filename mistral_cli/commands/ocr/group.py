@@ -36,6 +36,7 @@ MAX_PAGE = 99_999  # a sanity bound on page numbers (the spec sets none), so `0-
 PAGE_PART = re.compile(r"([0-9]+)(?:-([0-9]+))?", re.ASCII)
 OCR_REQUEST = "POST /v1/ocr"
 PAGE_SEPARATOR = "\n\n<!-- page {index} -->\n\n"
+STDIN = "-"  # the source of a document read from standard input
 
 
 def register(root: typer.Typer) -> None:
@@ -89,8 +90,11 @@ def ocr(
               "include_image_base64": True if include_images is None and output_dir else include_images}
     with ExitStack() as stack:
         if is_stdin(document):  # a document is sniffed, then uploaded with its length: a file
-            document = str(stack.enter_context(stdin_as_file(env, "DOCUMENT")))
-        _ocr(env, plan_document(document), fields, document_name, output_dir, force, delete_upload, output)
+            path = stack.enter_context(stdin_as_file(env, "DOCUMENT"))
+            source = plan_document(str(path))._replace(source=STDIN)  # named `-` in resume hints
+        else:
+            source = plan_document(document)
+        _ocr(env, source, fields, document_name, output_dir, force, delete_upload, output)
 
 
 def _ocr(env: "Env", source: attachments.Attachment, fields: dict, document_name: str | None,
@@ -143,6 +147,10 @@ def _send(env: "Env", source: attachments.Attachment, fields: dict, document_nam
         raise
     except MCLIError as exc:
         needed = not refused(exc)
+        if needed:
+            again = (f"the OCR request may have been processed and billed; it cannot be looked up on "
+                     f"the server, so the command sends it again{_again(env, source)}")
+            exc.hint = f"{exc.hint}; {again}" if exc.hint else again
         raise
     finally:
         if uploaded and delete_upload:
@@ -163,11 +171,18 @@ def _delete_upload(env: "Env", file_id: str, needed: bool) -> None:
 
 def _say_interrupted(env: "Env", source: attachments.Attachment) -> None:
     """After Ctrl-C or SIGTERM during the OCR request: what may have happened, and the command."""
-    from mistral_cli.batchrun.resume import this_command
-
     env.info(f"interrupted: the OCR request for {source.name} may have reached the server and been "
              "billed; an OCR answer cannot be looked up on the server, so the command sends it again "
-             f"(billed again if the first was processed): {this_command(env)}")
+             f"(billed again if the first was processed){_again(env, source)}")
+
+
+def _again(env: "Env", source: attachments.Attachment) -> str:
+    """`: COMMAND`, the command that runs this one again (`, given the same standard input:
+    COMMAND` for SOURCE `-`)."""
+    from mistral_cli.batchrun.resume import this_command
+
+    given = ", given the same standard input" if source.source == STDIN else ""
+    return f"{given}: {this_command(env)}"
 
 
 def document_key(source: attachments.Attachment) -> dict:
@@ -263,7 +278,7 @@ def upload_once(env: "Env", source: attachments.Attachment, delete_upload: bool)
     from mistral_cli.batchrun import ocr_upload
 
     assert source.path is not None
-    file_id, how = ocr_upload.upload_once(env, source.path, source.name,
+    file_id, how = ocr_upload.upload_once(env, source.path, source.name, source.source == STDIN,
                                           lambda name: attachments.send_document(env, source, name))
     fate = ("deleted after use (--delete-upload)" if delete_upload
             else f"it stays in your account until `mcli files delete {file_id}`")
