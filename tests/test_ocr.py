@@ -383,3 +383,24 @@ def test_a_document_on_standard_input_is_resumed_by_the_printed_command_given_th
     assert again.exit_code == 0, again
     assert len(api.requests_to("POST", "/v1/files")) == 1 and "reusing the earlier upload of stdin" in again.stderr
     assert len(api.requests_to("POST", PATH)) == 2
+
+
+def test_the_same_document_uploading_in_another_process_is_refused_with_what_to_do_not_uploaded_twice(api, cli, pdf):
+    import sqlite3
+
+    from mistral_cli.batchrun.lock import RunLock
+    from mistral_cli.config.paths import data_dir
+
+    assert cli("ocr", pdf).exit_code == 0
+    with sqlite3.connect(data_dir(os.environ) / "history.db") as db:
+        [(tag,)] = db.execute("SELECT tag FROM batch_runs WHERE kind = 'ocr upload'").fetchall()
+    lock = RunLock(os.environ)
+    lock.hold(tag)  # as another process uploading the same bytes would
+    try:
+        busy = cli("ocr", pdf)
+    finally:
+        lock.release()
+    assert busy.exit_code == 1
+    assert "the upload of report.pdf is in progress in another mcli process" in busy.stderr
+    assert "--new" not in busy.stderr
+    assert len(api.requests_to("POST", "/v1/files")) == 1 and len(api.requests_to("POST", PATH)) == 1

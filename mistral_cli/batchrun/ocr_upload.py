@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from mistral_cli.batchrun.adopt import find_upload, look_twice
 from mistral_cli.batchrun.fingerprint import file_digest, fingerprint, new_tag, without_credentials
-from mistral_cli.batchrun.lock import RunLock
+from mistral_cli.batchrun.lock import RunBusy, RunLock
 from mistral_cli.batchrun.resume import looked_up, refused, resume_line, this_command
 from mistral_cli.errors import MCLIError
 from mistral_cli.store.runs import NewRun, RunJournal, UploadStep, open_journal
@@ -44,7 +44,11 @@ def upload_once(env: "Env", path: Path, label: str, stdin: bool, send: Send) -> 
     lock = RunLock(env.environ)
     journal = open_journal(env)
     try:
-        record, _resumed = journal.claim(new_run, fresh=False, hold=lock.hold)
+        try:
+            record, _resumed = journal.claim(new_run, fresh=False, hold=lock.hold)
+        except RunBusy:
+            raise RunBusy(f"the upload of {label} is in progress in another mcli process",
+                          hint="wait for it to finish, then run the command again: it reuses that upload") from None
         step = record.uploads[0]
         try:
             return _upload(env, journal, Hint(record.tag, stdin), step, path, send)
