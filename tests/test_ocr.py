@@ -12,10 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mistral_cli.batchrun import adopt
 from mistral_cli.commands.ocr.group import MAX_PAGE, parse_pages
 from mistral_cli.errors import UsageError
-from tests.fakeapi import error_empty, json_response
+from tests.fakeapi import error_empty, error_proxy_text, json_response
+from tests.fakeapi.responses import Drop
 from tests.ocr_helpers import ocr_body, page, pdf_bytes, png_bytes
+from tests.resume_helpers import printed_command
 
 PATH = "/v1/ocr"
 FILE_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
@@ -64,15 +67,86 @@ def test_a_local_pdf_is_uploaded_for_ocr_and_sent_by_its_signed_url(api, cli, pd
     assert f"uploaded report.pdf as file {file_id}" in result.stderr
 
 
-def test_delete_upload_removes_the_uploaded_copy_even_when_ocr_fails(api, cli, pdf):
-    api.add("POST", PATH, error_empty(500))
-    result = cli("ocr", pdf, "--delete-upload", "--max-retries", "0")
-    assert result.exit_code == 1
+def test_delete_upload_removes_the_uploaded_copy_when_ocr_is_refused(api, cli, pdf):
+    api.add("POST", PATH, error_empty(422))
+    result = cli("ocr", pdf, "--delete-upload")
+    assert result.exit_code != 0
     deleted = api.last("DELETE", "/v1/files/{file_id}")
     assert deleted.path_params["file_id"] not in api.files
     assert "deleted the uploaded copy" in result.stderr
     assert "stays in your account" not in result.stderr
     assert "deleted after use (--delete-upload)" in result.stderr
+
+
+def test_delete_upload_keeps_the_upload_a_failure_without_a_sure_answer_needs_then_the_same_command_reuses_it(
+        api, cli, pdf):
+    api.add("POST", PATH, error_empty(500), times=1)
+    first = cli("ocr", pdf, "--delete-upload", "--max-retries", "0")
+    assert first.exit_code == 1
+    assert api.requests_to("DELETE", "/v1/files/{file_id}") == []
+    [file_id] = api.files
+    assert f"kept the uploaded copy (file {file_id})" in first.stderr
+    assert "the OCR request may have been processed and billed" in first.stderr
+    second = cli(*printed_command(first.stderr))
+    assert second.exit_code == 0, second
+    assert len(api.requests_to("POST", "/v1/files")) == 1
+    assert f"reusing the earlier upload of report.pdf as file {file_id}" in second.stderr
+    assert api.last("DELETE", "/v1/files/{file_id}").path_params["file_id"] == file_id
+
+
+def test_the_same_document_is_uploaded_once_and_reused_while_it_is_there(api, cli, pdf, tmp_path):
+    copy = tmp_path / "copy.pdf"
+    copy.write_bytes(pdf_bytes())
+    assert cli("ocr", pdf).exit_code == 0
+    again = cli("ocr", copy)
+    assert again.exit_code == 0, again
+    [file_id] = api.files
+    assert len(api.requests_to("POST", "/v1/files")) == 1
+    assert f"reusing the earlier upload of copy.pdf as file {file_id}" in again.stderr
+    api.files.clear()  # deleted on the server: uploaded again
+    api.add("GET", "/v1/files/{file_id}", error_empty(404))
+    assert cli("ocr", pdf).exit_code == 0
+    assert len(api.requests_to("POST", "/v1/files")) == 2
+
+
+def stored_then(api, response):
+    """The next upload is stored by the server, then answered with RESPONSE (its answer is lost)."""
+    from tests.fakeapi.defaults import DEFAULTS
+
+    def handler(req):
+        DEFAULTS["files_api_routes_upload_file"](api, req)
+        return response
+
+    stub = api.add("POST", "/v1/files", handler, times=1)
+    api.stubs.remove(stub)
+    api.stubs.insert(0, stub)
+
+
+@pytest.mark.parametrize("response", [pytest.param(json_response({"detail": "Request Timeout"}, 408), id="408"),
+                                      pytest.param(error_proxy_text(502), id="502"),
+                                      pytest.param(Drop(), id="dropped")])
+def test_an_upload_acted_on_without_a_sure_answer_is_found_by_the_printed_command(api, cli, pdf, monkeypatch,
+                                                                                   response):
+    monkeypatch.setattr(adopt, "settle", lambda _seconds: None)
+    stored_then(api, response)
+    first = cli("ocr", pdf)
+    assert first.exit_code != 0 and "the upload of report.pdf may exist on the server" in first.stderr, first
+    assert api.requests_to("POST", PATH) == []
+    again = cli(*printed_command(first.stderr))
+    assert again.exit_code == 0, again
+    [file_id] = api.files
+    assert f"found the upload of report.pdf as file {file_id}" in again.stderr
+    assert len(api.requests_to("POST", "/v1/files")) == 1
+    assert api.last("POST", PATH).json["document"]["document_url"].endswith(f"/{file_id}?sig=abc")
+
+
+def test_a_refused_upload_is_sent_again_without_looking(api, cli, pdf):
+    api.add("POST", "/v1/files", error_empty(422), times=1)
+    assert cli("ocr", pdf).exit_code != 0
+    again = cli("ocr", pdf)
+    assert again.exit_code == 0, again
+    assert api.requests_to("GET", "/v1/files") == []
+    assert len(api.requests_to("POST", "/v1/files")) == 2 and "uploaded report.pdf as file" in again.stderr
 
 
 @pytest.mark.parametrize("document", ["pdf", "url", "file"])
@@ -298,3 +372,35 @@ def test_a_document_on_standard_input_is_read(api, cli, name):
     assert result.exit_code == 0, result
     assert api.last("POST", "/v1/files").file("file").content == pdf_bytes()
     assert api.last("POST", PATH).json["document"]["document_name"] == "stdin"
+
+
+def test_a_document_on_standard_input_is_resumed_by_the_printed_command_given_the_same_input(api, cli):
+    api.add("POST", PATH, error_empty(500), times=1)
+    first = cli("ocr", "-", "--max-retries", "0", input=pdf_bytes())
+    assert first.exit_code == 1
+    assert ", given the same standard input: mcli ocr - --max-retries 0" in first.stderr, first
+    again = cli(*printed_command(first.stderr), input=pdf_bytes())
+    assert again.exit_code == 0, again
+    assert len(api.requests_to("POST", "/v1/files")) == 1 and "reusing the earlier upload of stdin" in again.stderr
+    assert len(api.requests_to("POST", PATH)) == 2
+
+
+def test_the_same_document_uploading_in_another_process_is_refused_with_what_to_do_not_uploaded_twice(api, cli, pdf):
+    import sqlite3
+
+    from mistral_cli.batchrun.lock import RunLock
+    from mistral_cli.config.paths import data_dir
+
+    assert cli("ocr", pdf).exit_code == 0
+    with sqlite3.connect(data_dir(os.environ) / "history.db") as db:
+        [(tag,)] = db.execute("SELECT tag FROM batch_runs WHERE kind = 'ocr upload'").fetchall()
+    lock = RunLock(os.environ)
+    lock.hold(tag)  # as another process uploading the same bytes would
+    try:
+        busy = cli("ocr", pdf)
+    finally:
+        lock.release()
+    assert busy.exit_code == 1
+    assert "the upload of report.pdf is in progress in another mcli process" in busy.stderr
+    assert "--new" not in busy.stderr
+    assert len(api.requests_to("POST", "/v1/files")) == 1 and len(api.requests_to("POST", PATH)) == 1

@@ -163,14 +163,21 @@ def upload_document(env: "Env", attachment: Attachment, deleted_after: bool = Fa
     """Upload a local document (purpose ocr); return its file id and a signed URL. The note
     says where the copy goes: kept in the account, or DELETED_AFTER use (--delete-upload)."""
     from mistral_cli.api import files
+
+    file_id = send_document(env, attachment)["id"]
+    fate = ("deleted after use (--delete-upload)" if deleted_after
+            else f"it stays in your account until `mcli files delete {file_id}`")
+    env.info(f"uploaded {attachment.name} as file {file_id} (purpose ocr; {fate})")
+    return file_id, files.signed_url(env.client, file_id)["url"]
+
+
+def send_document(env: "Env", attachment: Attachment, name: str | None = None) -> dict:
+    """Upload a local document (purpose ocr, under NAME or its own name) with a progress bar;
+    the UploadFileOut."""
+    from mistral_cli.api import files
     from mistral_cli.render.progress import progress_bar
 
     assert attachment.path is not None
     size = attachment.path.stat().st_size
     with progress_bar(env, f"uploading {attachment.name}", size) as on_progress:
-        uploaded = files.upload_file(env.client, attachment.path, purpose="ocr", on_progress=on_progress)
-    file_id = uploaded["id"]
-    fate = ("deleted after use (--delete-upload)" if deleted_after
-            else f"it stays in your account until `mcli files delete {file_id}`")
-    env.info(f"uploaded {attachment.name} as file {file_id} (purpose ocr; {fate})")
-    return file_id, files.signed_url(env.client, file_id)["url"]
+        return files.upload_file(env.client, attachment.path, purpose="ocr", name=name, on_progress=on_progress)

@@ -36,6 +36,7 @@ MAX_PAGE = 99_999  # a sanity bound on page numbers (the spec sets none), so `0-
 PAGE_PART = re.compile(r"([0-9]+)(?:-([0-9]+))?", re.ASCII)
 OCR_REQUEST = "POST /v1/ocr"
 PAGE_SEPARATOR = "\n\n<!-- page {index} -->\n\n"
+STDIN = "-"  # the source of a document read from standard input
 
 
 def register(root: typer.Typer) -> None:
@@ -89,8 +90,11 @@ def ocr(
               "include_image_base64": True if include_images is None and output_dir else include_images}
     with ExitStack() as stack:
         if is_stdin(document):  # a document is sniffed, then uploaded with its length: a file
-            document = str(stack.enter_context(stdin_as_file(env, "DOCUMENT")))
-        _ocr(env, plan_document(document), fields, document_name, output_dir, force, delete_upload, output)
+            path = stack.enter_context(stdin_as_file(env, "DOCUMENT"))
+            source = plan_document(str(path))._replace(source=STDIN)  # named `-` in resume hints
+        else:
+            source = plan_document(document)
+        _ocr(env, source, fields, document_name, output_dir, force, delete_upload, output)
 
 
 def _ocr(env: "Env", source: attachments.Attachment, fields: dict, document_name: str | None,
@@ -109,12 +113,15 @@ def _ocr(env: "Env", source: attachments.Attachment, fields: dict, document_name
     body = kept.take(request)
     if body is None:
         body = _send(env, source, fields, document_name, delete_upload)
+        pages_of(body)  # a malformed answer is never kept: the next run asks again
+        kept.keep(request, body)  # before writing: a kill while writing (SIGKILL too) loses nothing
     kept.report(env)
     try:
         show(env, body, output, output_dir, force)
     except UnexpectedResponse:
-        raise  # a malformed answer is never kept: the next run asks again
-    except BaseException as exc:  # the answer came but could not be written: keep it
+        kept.forget(request)
+        raise
+    except BaseException as exc:  # the answer came but could not be written: it stays kept
         if kept.keep(request, body):
             _say_kept(env, exc)
         raise
@@ -124,18 +131,58 @@ def _ocr(env: "Env", source: attachments.Attachment, fields: dict, document_name
 def _send(env: "Env", source: attachments.Attachment, fields: dict, document_name: str | None,
           delete_upload: bool) -> dict:
     """Send SOURCE for OCR (uploading a local document first); the answer's body."""
-    from mistral_cli.api import files
     from mistral_cli.api.ocr import ocr as send
+    from mistral_cli.batchrun.resume import refused
 
     chunk, uploaded = to_chunk(env, source, delete_upload)
     if document_name is not None:
         chunk["document_name"] = document_name
+    needed = True  # whether the command run again needs the upload (no sure answer came)
     try:
-        return send(env.client, {"document": chunk, **{k: v for k, v in fields.items() if v is not None}})
+        body = send(env.client, {"document": chunk, **{k: v for k, v in fields.items() if v is not None}})
+        needed = False
+        return body
+    except KeyboardInterrupt:
+        _say_interrupted(env, source)
+        raise
+    except MCLIError as exc:
+        needed = not refused(exc)
+        if needed:
+            again = (f"the OCR request may have been processed and billed; it cannot be looked up on "
+                     f"the server, so the command sends it again{_again(env, source)}")
+            exc.hint = f"{exc.hint}; {again}" if exc.hint else again
+        raise
     finally:
         if uploaded and delete_upload:
-            files.delete_file(env.client, uploaded)
-            env.info(f"deleted the uploaded copy (file {uploaded})")
+            _delete_upload(env, uploaded, needed)
+
+
+def _delete_upload(env: "Env", file_id: str, needed: bool) -> None:
+    """--delete-upload: delete FILE_ID, unless the command run again NEEDED it (then say so)."""
+    from mistral_cli.api import files
+
+    if needed:
+        env.info(f"kept the uploaded copy (file {file_id}) for the same command, which reuses it "
+                 "instead of uploading again, then deletes it")
+        return
+    files.delete_file(env.client, file_id)
+    env.info(f"deleted the uploaded copy (file {file_id})")
+
+
+def _say_interrupted(env: "Env", source: attachments.Attachment) -> None:
+    """After Ctrl-C or SIGTERM during the OCR request: what may have happened, and the command."""
+    env.info(f"interrupted: the OCR request for {source.name} may have reached the server and been "
+             "billed; an OCR answer cannot be looked up on the server, so the command sends it again "
+             f"(billed again if the first was processed){_again(env, source)}")
+
+
+def _again(env: "Env", source: attachments.Attachment) -> str:
+    """`: COMMAND`, the command that runs this one again (`, given the same standard input:
+    COMMAND` for SOURCE `-`)."""
+    from mistral_cli.batchrun.resume import this_command
+
+    given = ", given the same standard input" if source.source == STDIN else ""
+    return f"{given}: {this_command(env)}"
 
 
 def document_key(source: attachments.Attachment) -> dict:
@@ -218,17 +265,41 @@ def to_chunk(env: "Env", source: attachments.Attachment,
     if source.path is None:
         return {"type": DOCUMENT_CHUNK_TYPES[0], "document_url": source.source,
                 "document_name": source.name}, None
-    file_id, url = attachments.upload_document(env, source, deleted_after=delete_upload)
+    from mistral_cli.api import files
+
+    file_id = upload_once(env, source, delete_upload)
+    url = files.signed_url(env.client, file_id)["url"]
     return {"type": DOCUMENT_CHUNK_TYPES[0], "document_url": url, "document_name": source.name}, file_id
+
+
+def upload_once(env: "Env", source: attachments.Attachment, delete_upload: bool) -> str:
+    """The id of the file holding SOURCE's bytes (purpose ocr): an earlier upload still on the
+    server, or one whose answer was lost, else uploaded now (batchrun/ocr_upload.py)."""
+    from mistral_cli.batchrun import ocr_upload
+
+    assert source.path is not None
+    file_id, how = ocr_upload.upload_once(env, source.path, source.name, source.source == STDIN,
+                                          lambda name: attachments.send_document(env, source, name))
+    fate = ("deleted after use (--delete-upload)" if delete_upload
+            else f"it stays in your account until `mcli files delete {file_id}`")
+    done = {"uploaded": "uploaded", "reused": "reusing the earlier upload of",
+            "found": "found the upload of"}[how]
+    env.info(f"{done} {source.name} as file {file_id} (purpose ocr; {fate})")
+    return file_id
 
 
 # -- output ------------------------------------------------------------------------------------
 
+def pages_of(body: object) -> list[dict]:
+    """The OCRResponse BODY's pages; `unexpected response` when it has not that shape."""
+    body = need_object(body, OCR_REQUEST)
+    return [need_object(page, OCR_REQUEST, f"pages[{position}]")
+            for position, page in enumerate(need_list(body.get("pages"), OCR_REQUEST, "pages"))]
+
+
 def show(env: "Env", body: dict, output: OutputFormat, output_dir: Path | None, force: bool = False) -> None:
     """Print the OCRResponse: its body (json), a line per page (jsonl), or the Markdown."""
-    body = need_object(body, OCR_REQUEST)
-    pages = [need_object(page, OCR_REQUEST, f"pages[{position}]")
-             for position, page in enumerate(need_list(body.get("pages"), OCR_REQUEST, "pages"))]
+    pages = pages_of(body)
     if output_dir is not None:
         from mistral_cli.commands.ocr.output_dir import write_pages
 
