@@ -23,7 +23,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, TYPE_CHECKING
 
-from mistral_cli.config.paths import config_file, private_dir, private_file
+from mistral_cli.config.paths import check_folder, config_file
+from mistral_cli.config.private import write_private
 from mistral_cli.errors import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -181,6 +182,7 @@ class ConfigFile:
     def load(cls, environ: Mapping[str, str] = os.environ) -> "ConfigFile":
         """Read the config file; a missing file is an empty config."""
         path = config_file(environ)
+        check_folder(path.parent)  # a config others can write could send the key anywhere
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
@@ -270,16 +272,10 @@ class ConfigFile:
         return True
 
     def save(self) -> None:
-        """Write the file atomically."""
+        """Write the file atomically (the private writer: 0600, in a checked private folder)."""
         import tomli_w
 
-        private_dir(self.path.parent)
-        tmp = private_file(self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp"))
-        try:
-            tmp.write_text(tomli_w.dumps(self.data), encoding="utf-8")
-            os.replace(tmp, self.path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_private(self.path, tomli_w.dumps(self.data))
 
 
 def _check_shape(path: Path, data: dict[str, Any]) -> None:
