@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,6 +72,10 @@ def existing_file(path: Path, option: str) -> Path:
 
 
 STDIN_NAMES = ("-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")
+# stdin read into a file: `mcli-stdin-PID-RANDOM/stdin` in the temporary folder; one that a
+# killed process left behind is removed by the next such copy.
+STDIN_PREFIX, STDIN_NAME = "mcli-stdin-", "stdin"
+STDIN_STALE = re.compile(re.escape(STDIN_PREFIX) + r"(?P<pid>\d+)-[a-z0-9_]+")
 
 
 def is_stdin(value: str | Path) -> bool:
@@ -80,14 +86,18 @@ def is_stdin(value: str | Path) -> bool:
 @contextmanager
 def stdin_as_file(env: "Env", option: str) -> Iterator[Path]:
     """Standard input copied in chunks to a private temporary file named `stdin` (removed
-    afterwards): for an input read twice, or uploaded with a known length, which a pipe cannot give."""
+    afterwards, and by the next copy if a SIGKILL stopped that): for an input read twice, or
+    uploaded with a known length, which a pipe cannot give."""
     import shutil
     import tempfile
 
     if env.stdin is None or env.stdin_isatty:
         raise UsageError(f"{option} -: standard input is a terminal; pipe the data in")
-    folder = Path(tempfile.mkdtemp(prefix="mcli-stdin-"))
-    path = folder / "stdin"
+    from mistral_cli.safe_files import remove_stale
+
+    remove_stale(Path(tempfile.gettempdir()), STDIN_STALE, inside=STDIN_NAME)  # SIGKILL left them
+    folder = Path(tempfile.mkdtemp(prefix=f"{STDIN_PREFIX}{os.getpid()}-"))
+    path = folder / STDIN_NAME
     try:
         with path.open("wb") as out:
             buffer = getattr(env.stdin, "buffer", None)

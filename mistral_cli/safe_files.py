@@ -168,9 +168,10 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def remove_stale(folder: Path, pattern: re.Pattern[str]) -> int:
+def remove_stale(folder: Path, pattern: re.Pattern[str], inside: str | None = None) -> int:
     """Delete the regular files of this user in FOLDER whose whole name PATTERN matches and whose
-    `pid` group names a process that is gone: leftovers of a killed mcli. How many went."""
+    `pid` group names a process that is gone: leftovers of a killed mcli. With INSIDE, the
+    matches are this user's folders holding at most a file named INSIDE: both go. How many went."""
     try:
         entries = os.scandir(folder)
     except OSError:
@@ -181,8 +182,24 @@ def remove_stale(folder: Path, pattern: re.Pattern[str]) -> int:
             match = pattern.fullmatch(entry.name)
             if match is None or process_alive(int(match.group("pid"))):
                 continue
-            removed += _remove_own_file(entry)
+            removed += _remove_own_folder(entry, inside) if inside else _remove_own_file(entry)
     return removed
+
+
+def _remove_own_folder(entry: os.DirEntry[str], inside: str) -> int:
+    """Delete ENTRY, a folder of this user, with its file INSIDE: 1 if it went, else 0."""
+    try:
+        info = entry.stat(follow_symlinks=False)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != getattr(os, "geteuid", lambda: info.st_uid)():
+            return 0
+        try:
+            os.unlink(os.path.join(entry.path, inside))  # the name itself, never what a link points to
+        except FileNotFoundError:
+            pass
+        os.rmdir(entry.path)  # fails, and keeps it, if anything else is in it
+    except OSError:
+        return 0
+    return 1
 
 
 def _remove_own_file(entry: os.DirEntry[str]) -> int:
