@@ -8,7 +8,7 @@ one others can write in), the content goes to a new temporary file beside the ta
 under any name is never followed), is flushed to disk (fsync) and is renamed over the target,
 which replaces a link there rather than writing through it. Readers see the old file or the
 new one, never a half-written one. On any failure the temporary file is removed; one left by
-a process killed with SIGKILL is removed by the next write into that folder.
+a process killed with SIGKILL is removed by the next process that writes into that folder.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 MODE = 0o600
 ATTEMPTS = 8
 STALE_TEMP = re.compile(r"\..+\.(?P<pid>\d+)-[0-9a-f]{8}\.tmp")
+_SWEPT: set[Path] = set()  # the folders this process has cleared of leftovers already
 
 
 def write_private(path: Path, data: str | bytes, *, root: Path | None = None) -> Path:
@@ -75,7 +76,9 @@ def _replace(path: Path, root: Path | None, fill: Callable[[int], None]) -> None
 def _start(path: Path, root: Path | None) -> tuple[Path, int]:
     """PATH's folder made private and checked, old leftovers removed, and a new temporary file."""
     folder = private_dir(path.parent, root)
-    remove_stale(folder, STALE_TEMP)
+    if folder not in _SWEPT:
+        _SWEPT.add(folder)
+        remove_stale(folder, STALE_TEMP)
     return _new_temp(folder, path.name)
 
 
