@@ -18,7 +18,8 @@ from mistral_cli.commands.shared import watching
 from tests.fakeapi import Stub
 from tests.fakeapi.analysis import online_embeddings
 from tests.fakeapi.batch_jobs import BatchJobs
-from tests.fakeapi.defaults import FILE_ID
+from tests.fakeapi import json_response
+from tests.fakeapi.defaults import BATCH_ID, FILE_ID, batch_job
 from tests.process_helpers import READ_TIMEOUT, start_mcli
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
@@ -76,6 +77,19 @@ def test_a_download_killed_midway_leaves_a_part_file_the_next_run_removes(api, c
     result = cli("files", "download", FILE_ID)
     assert result.exit_code == 0, result
     assert sorted(path.name for path in work.iterdir()) == sorted([live.name, "train.jsonl"])
+
+
+def test_batch_results_clears_the_part_files_of_dead_processes_from_its_folder(api, cli, tmp_path):
+    api.add("GET", "/v1/batch/jobs/{job_id}", json_response({**batch_job(status="SUCCESS"), "output_file": FILE_ID}))
+    out = tmp_path / "out"
+    out.mkdir()
+    dead = out / f".{BATCH_ID}.error.jsonl.{dead_pid()}-0badf00d.part"
+    live = out / f".{BATCH_ID}.error.jsonl.{os.getppid()}-0badf00d.part"
+    for path in (dead, live):
+        path.write_text("answers")
+    result = cli("batch", "results", BATCH_ID, "--dir", out)
+    assert result.exit_code == 0, result
+    assert sorted(path.name for path in out.iterdir()) == sorted([f"{BATCH_ID}.output.jsonl", live.name])
 
 
 @pytest.fixture
