@@ -175,3 +175,12 @@ def test_a_config_folder_of_another_user_is_refused_for_the_key_file(cli, monkey
     result = cli("auth", "token")
     assert result.exit_code == 2, result
     assert "belongs to another user" in result.stderr and "sk-planted" not in result.stdout
+
+
+def test_a_link_planted_as_the_history_database_is_never_opened(api, cli, tmp_path):
+    target = tmp_path / "elsewhere.db"  # a dangling link: opening through it would create this
+    (data_dir() / "history.db").symlink_to(target)
+    result = cli("chat", "hi", "--no-stdin")
+    assert result.exit_code != 0 and "history.db" in result.stderr, result
+    assert not target.exists()
+    assert api.requests == []
