@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,7 +73,7 @@ STDIN_NAMES = ("-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")
 # stdin read into a file: `mcli-stdin-PID-RANDOM/stdin` in the temporary folder; one that a
 # killed process left behind is removed by the next such copy.
 STDIN_PREFIX, STDIN_NAME = "mcli-stdin-", "stdin"
-STDIN_STALE = re.compile(re.escape(STDIN_PREFIX) + r"(?P<pid>\d+)-[a-z0-9_]+")
+STDIN_STALE = STDIN_PREFIX + r"(?P<pid>\d+)-[a-z0-9_]+"
 
 
 def is_stdin(value: str | Path) -> bool:
@@ -88,6 +86,8 @@ def stdin_as_file(env: "Env", option: str) -> Iterator[Path]:
     """Standard input copied in chunks to a private temporary file named `stdin` (removed
     afterwards, and by the next copy if a SIGKILL stopped that): for an input read twice, or
     uploaded with a known length, which a pipe cannot give."""
+    import os
+    import re
     import shutil
     import tempfile
 
@@ -95,7 +95,7 @@ def stdin_as_file(env: "Env", option: str) -> Iterator[Path]:
         raise UsageError(f"{option} -: standard input is a terminal; pipe the data in")
     from mistral_cli.safe_files import remove_stale
 
-    remove_stale(Path(tempfile.gettempdir()), STDIN_STALE, inside=STDIN_NAME)  # SIGKILL left them
+    remove_stale(Path(tempfile.gettempdir()), re.compile(STDIN_STALE), inside=STDIN_NAME)
     folder = Path(tempfile.mkdtemp(prefix=f"{STDIN_PREFIX}{os.getpid()}-"))
     path = folder / STDIN_NAME
     try:
