@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mistral_cli.config.paths import data_dir
-from mistral_cli.config.private import write_private
+from mistral_cli.config.paths import data_dir, private_dir
 from mistral_cli.errors import MCLIError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -76,10 +76,15 @@ class KeptAnswers:
                                  "the resume will not send them again")
 
     def _save(self, texts: list[str], body: dict) -> bool:
-        """Keep BODY as the answer to TEXTS (the private writer, 0600); False on failure."""
+        """Keep BODY as the answer to TEXTS (a temporary file renamed, 0600); False on failure."""
         path = self.path(texts)
         try:
-            write_private(path, json.dumps(body, ensure_ascii=False), root=self._folder.parent)
-        except (OSError, ValueError, MCLIError):
+            private_dir(path.parent)
+            temp = path.with_suffix(".part")
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(body, handle, ensure_ascii=False)
+            os.replace(temp, path)
+        except (OSError, ValueError):
             return False
         return True
