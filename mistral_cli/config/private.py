@@ -26,12 +26,14 @@ FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 MODE = 0o600
 ATTEMPTS = 8
 STALE_TEMP = re.compile(r"\..+\.(?P<pid>\d+)-[0-9a-f]{8}\.tmp")
-_SWEPT: set[Path] = set()  # the folders this process has cleared of leftovers already
+_READY: set[tuple[Path, Path | None]] = set()  # the folders this process has prepared already
 
 
-def write_private(path: Path, data: str | bytes, *, root: Path | None = None) -> Path:
+def write_private(path: Path, data: str | bytes, *, root: Path | None = None, durable: bool = True) -> Path:
     """Replace PATH with DATA (text is written as UTF-8), mode 0600, in a private folder
-    checked from ROOT down (the config or data folder); return PATH."""
+    checked from ROOT down (the config or data folder); return PATH. DURABLE off skips the
+    fsync, for a cache that is cheaper to rebuild than to wait for the disk (the id cache,
+    rewritten under a lock that parallel commands queue on)."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
 
     def fill(fd: int) -> None:
@@ -39,7 +41,7 @@ def write_private(path: Path, data: str | bytes, *, root: Path | None = None) ->
         while view:
             view = view[os.write(fd, view):]
 
-    _replace(path, root, fill)
+    _replace(path, root, fill, durable)
     return path
 
 
@@ -58,13 +60,15 @@ def replace_private(path: Path, fill: Callable[[Path], None], *, root: Path | No
     return path
 
 
-def _replace(path: Path, root: Path | None, fill: Callable[[int], None]) -> None:
-    """Write through FILL into a new temporary file beside PATH, flush it and rename it to PATH."""
+def _replace(path: Path, root: Path | None, fill: Callable[[int], None], durable: bool) -> None:
+    """Write through FILL into a new temporary file beside PATH, flush it (if DURABLE) and
+    rename it to PATH."""
     temp, fd = _start(path, root)
     try:
         try:
             fill(fd)
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(temp, path)
@@ -73,13 +77,20 @@ def _replace(path: Path, root: Path | None, fill: Callable[[int], None]) -> None
         raise
 
 
-def _start(path: Path, root: Path | None) -> tuple[Path, int]:
-    """PATH's folder made private and checked, old leftovers removed, and a new temporary file."""
-    folder = private_dir(path.parent, root)
-    if folder not in _SWEPT:
-        _SWEPT.add(folder)
+def prepare(folder: Path, root: Path | None = None) -> Path:
+    """FOLDER made private and checked from ROOT down (private_dir), and cleared of the
+    temporary files of dead processes: once per process (a writer under a lock calls it before
+    taking the lock, so the lock is held for the write alone)."""
+    if (folder, root) not in _READY:
+        private_dir(folder, root)
         remove_stale(folder, STALE_TEMP)
-    return _new_temp(folder, path.name)
+        _READY.add((folder, root))
+    return folder
+
+
+def _start(path: Path, root: Path | None) -> tuple[Path, int]:
+    """PATH's folder prepared and a new temporary file in it."""
+    return _new_temp(prepare(path.parent, root), path.name)
 
 
 def _new_temp(folder: Path, name: str) -> tuple[Path, int]:

@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from mistral_cli.api.operations import KIND_OBJECTS, id_kinds
-from mistral_cli.config.paths import data_dir, private_dir, try_lock
-from mistral_cli.config.private import write_private
+from mistral_cli.config.paths import data_dir, try_lock
+from mistral_cli.config.private import prepare, write_private
 
 FILE_NAME = "ids.json"
 LOCK_NAME = FILE_NAME + ".lock"
@@ -131,7 +131,7 @@ def read(path: Path) -> dict[str, list[str]]:
 @contextmanager
 def locked(path: Path) -> Iterator[None]:
     """Hold the exclusive lock that guards PATH's read-modify-write (TimeoutError after LOCK_WAIT)."""
-    private_dir(path.parent)
+    prepare(path.parent)  # the folder checked and cleared before the lock, not while holding it
     fd = os.open(path.with_name(LOCK_NAME), os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:
         _wait_for_lock(fd)
@@ -152,4 +152,4 @@ def _wait_for_lock(fd: int) -> None:
 
 def write(path: Path, cache: dict[str, list[str]]) -> None:
     """Write CACHE to PATH atomically, 0600 in a checked private folder (config/private.py)."""
-    write_private(path, json.dumps(cache, separators=(",", ":")))
+    write_private(path, json.dumps(cache, separators=(",", ":")), durable=False)  # a cache: no fsync
