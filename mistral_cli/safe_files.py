@@ -13,6 +13,9 @@ such write goes through (downloads, batch results, OCR pages and images).
   replaces a symlink itself and never writes through it: the link's target stays untouched.
   A device, a pipe or a folder under the name is never replaced, `force` or not.
 - New files get the ordinary mode, 0666 minus the umask.
+- A temporary name carries the writer's pid (`.NAME.PID-RANDOM.part`): what a process killed
+  with SIGKILL left behind (no clean-up runs then) is removed by the next write into that
+  folder, once its process is gone (`remove_stale`, also used for mcli's other leftovers).
 
 No fsync: a power cut can lose a file just written (never the old one it replaced on
 journalling file systems), which matches what ordinary tools such as curl -o do.
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
 import stat
 from collections.abc import Iterator
@@ -39,6 +43,7 @@ TEMP_PREFIX_CHARS = 48  # a temporary name stays far below NAME_MAX (255 bytes)
 TEMP_ATTEMPTS = 8
 NO_HARD_LINKS = {errno.EPERM, errno.EXDEV, errno.EMLINK, getattr(errno, "ENOTSUP", errno.EPERM),
                  getattr(errno, "EOPNOTSUPP", errno.EPERM), errno.ENOSYS}
+STALE_PART = re.compile(r"\..+\.(?P<pid>\d+)-[0-9a-f]{8}\.part")
 USES_DIR_FD = all(call in os.supports_dir_fd for call in (os.open, os.stat, os.rename, os.link, os.unlink))
 
 
@@ -78,6 +83,7 @@ def open_new(directory: Path, name: str, *, force: bool = False) -> Iterator[Bin
     naming the file, exit 1)."""
     path = refuse_existing(directory, name, force)
     with _folder(directory, path) as folder_fd:
+        _sweep_once(directory)
         temp, handle = _create_temp(folder_fd, directory, name, path)
         try:
             with handle:
@@ -133,10 +139,85 @@ def temp_prefix(name: str) -> str:
     return f".{name[:TEMP_PREFIX_CHARS]}."
 
 
+def temp_name(name: str, suffix: str) -> str:
+    """A fresh temporary name for a write of NAME: `.NAME.PID-RANDOM` and SUFFIX."""
+    return f"{temp_prefix(name)}{os.getpid()}-{secrets.token_hex(4)}{suffix}"
+
+
+_SWEPT: set[str] = set()
+
+
+def _sweep_once(directory: Path) -> None:
+    """Remove the `.part` files dead processes left in DIRECTORY, once per process and folder."""
+    key = os.path.abspath(directory)
+    if key not in _SWEPT:
+        _SWEPT.add(key)
+        remove_stale(directory, STALE_PART)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process PID may still run (an unknown answer, and every pid on Windows, say yes)."""
+    if os.name == "nt" or pid <= 0 or pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # EPERM: it exists, as another user's process
+    return True
+
+
+def remove_stale(folder: Path, pattern: re.Pattern[str], inside: str | None = None) -> int:
+    """Delete the regular files of this user in FOLDER whose whole name PATTERN matches and whose
+    `pid` group names a process that is gone: leftovers of a killed mcli. With INSIDE, the
+    matches are this user's folders holding at most a file named INSIDE: both go. How many went."""
+    try:
+        entries = os.scandir(folder)
+    except OSError:
+        return 0
+    removed = 0
+    with entries:
+        for entry in entries:
+            match = pattern.fullmatch(entry.name)
+            if match is None or process_alive(int(match.group("pid"))):
+                continue
+            removed += _remove_own_folder(entry, inside) if inside else _remove_own_file(entry)
+    return removed
+
+
+def _remove_own_folder(entry: os.DirEntry[str], inside: str) -> int:
+    """Delete ENTRY, a folder of this user, with its file INSIDE: 1 if it went, else 0."""
+    try:
+        info = entry.stat(follow_symlinks=False)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != getattr(os, "geteuid", lambda: info.st_uid)():
+            return 0
+        try:
+            os.unlink(os.path.join(entry.path, inside))  # the name itself, never what a link points to
+        except FileNotFoundError:
+            pass
+        os.rmdir(entry.path)  # fails, and keeps it, if anything else is in it
+    except OSError:
+        return 0
+    return 1
+
+
+def _remove_own_file(entry: os.DirEntry[str]) -> int:
+    """Delete ENTRY if it is a regular file of this user: 1 if it went, else 0."""
+    try:
+        info = entry.stat(follow_symlinks=False)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != getattr(os, "geteuid", lambda: info.st_uid)():
+            return 0
+        os.unlink(entry.path)
+    except OSError:
+        return 0
+    return 1
+
+
 def _create_temp(folder_fd: int | None, directory: Path, name: str, path: Path) -> tuple[str, BinaryIO]:
     """A new, exclusively created `.NAME.RANDOM.part` in the folder, and a handle on it."""
     for _attempt in range(TEMP_ATTEMPTS):
-        temp = f"{temp_prefix(name)}{secrets.token_hex(4)}.part"
+        temp = temp_name(name, ".part")
         try:
             fd = os.open(_at(folder_fd, directory, temp), TEMP_FLAGS, NEW_FILE_MODE, dir_fd=folder_fd)
         except FileExistsError:

@@ -80,8 +80,8 @@ def isolate(tmp_path, monkeypatch):
             monkeypatch.delenv(name, raising=False)
     config_dir = tmp_path / "mcli-config"
     data_dir = tmp_path / "mcli-data"
-    config_dir.mkdir()
-    data_dir.mkdir()
+    config_dir.mkdir(mode=0o700)  # private whatever the umask: mcli refuses a folder others can write
+    data_dir.mkdir(mode=0o700)
     monkeypatch.setenv("MCLI_CONFIG_DIR", str(config_dir))
     monkeypatch.setenv("MCLI_DATA_DIR", str(data_dir))
     for xdg in ("CONFIG", "DATA", "CACHE", "STATE"):

@@ -78,12 +78,13 @@ MARKUPISH = st.text(alphabet=st.sampled_from(list("[]/\\=ab:#@ \x1b\x9b\x07\n"))
 def test_safe_markup_renders_as_the_text_without_its_controls(text):
     from rich.text import Text
 
-    from mistral_cli.render.safe_text import safe_markup
+    from mistral_cli.render.safe_text import safe_markup, safe_text
 
     for wrapped in ("{}", "[bold]{}[/bold]", "{} [dim]x[/dim]"):
         rendered = Text.from_markup(wrapped.format(safe_markup(text)), emoji=False)
         assert rendered.plain == wrapped.replace("[bold]", "").replace("[/bold]", "").replace(
-            "[dim]", "").replace("[/dim]", "").format(CONTROLS.sub("", text))
+            "[dim]", "").replace("[/dim]", "").format(safe_text(text))  # format characters escaped
+        assert safe_text(text) == safe_text(CONTROLS.sub("", text))
         assert all(span.style in ("bold", "dim") or span.style == "none" and span.start == span.end
                    for span in rendered.spans)
 

@@ -227,3 +227,30 @@ def test_layout_adds_nothing_back_that_would_cut_a_more_important_column():
              spec("CREATED", 12, "time", 3), spec("CONTEXT", 7, priority=4)]
     layout = table_layout.fit(specs, 80)
     assert layout.kept == [0, 1, 2] and layout.widths == [45, 21, 10]
+
+
+def test_an_absurdly_long_id_is_cut_and_leaves_room_for_the_other_columns(api, cli, monkeypatch):
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "80")
+    huge = "m" * 5000
+    api.add("GET", "/v1/models", json_response({"object": "list", "data": [*MODELS, _model(huge)]}), times=1)
+    result = cli("models", "list", tty=True)
+    assert result.exit_code == 0, result
+    lines = result.stdout.splitlines()
+    assert max(map(len, lines)) <= 80 and len([line for line in lines if line.strip()]) == 6
+    assert FT_ID in result.stdout and "mistral-large-latest" in result.stdout  # real ids stay whole
+    assert "m" * (len(FT_ID) - 1) + "…" in result.stdout and "m" * len(FT_ID) not in result.stdout
+    assert lines[0].split() == end_to_end_header(api, cli)  # the same columns as without it
+
+
+def end_to_end_header(api, cli) -> list[str]:
+    """The header of `models list` at the same width over MODELS alone."""
+    api.add("GET", "/v1/models", json_response({"object": "list", "data": MODELS}))
+    return cli("models", "list", tty=True).stdout.splitlines()[0].split()
+
+
+def test_a_fixed_column_takes_its_widest_cell_of_a_real_length():
+    assert table_layout.fixed_width(2, [36, 45, 5000]) == 45
+    assert table_layout.fixed_width(2, [5000]) == table_layout.CELL_CAP
+    assert table_layout.fixed_width(2, [36, table_layout.CELL_CAP]) == table_layout.CELL_CAP

@@ -32,8 +32,8 @@ class RunLock:
         """Take run TAG's lock without waiting; RunBusy when another process has it."""
         path = self.folder / f"{tag}.lock"
         try:
-            private_dir(self.folder)
-            handle = open(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "rb+")
+            private_dir(self.folder, self.folder.parent)
+            handle = open(os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600), "rb+")
         except OSError as exc:
             raise MCLIError(f"cannot lock batch run {tag} ({path}): {exc.strerror or exc}") from None
         if not try_lock(handle.fileno()):

@@ -6,12 +6,17 @@ private temporary file line by line: memory stays flat however many inputs, and 
 unlike a pipe, has a length for the upload's progress bar and can be fingerprinted, uploaded
 and read back in input order. The same inputs and options give the same bytes, which is what
 lets a run started again find itself in the journal.
+
+The file (`mcli-requests-PID-RANDOM.jsonl` in the temporary folder, 0600) holds prompt text:
+it is removed when the run ends however it ends, but SIGKILL runs no clean-up, so each new
+request file first removes those of processes that are gone (safe_files.remove_stale).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -20,6 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from mistral_cli.render.output import dumps
+from mistral_cli.safe_files import remove_stale
+
+PREFIX = "mcli-requests-"
+STALE = re.compile(re.escape(PREFIX) + r"(?P<pid>\d+)-[a-z0-9_]+\.jsonl")
 
 
 @dataclass
@@ -40,7 +49,8 @@ def request_line(number: int, body: dict[str, Any]) -> str:
 def requests_file(bodies: Iterable[tuple[int, dict[str, Any]]], first: int) -> Iterator[RequestsFile]:
     """A private temporary file of one request line per (input number, body) of BODIES, the
     first numbered FIRST; removed when the block ends."""
-    handle, name = tempfile.mkstemp(prefix="mcli-requests-", suffix=".jsonl")
+    remove_stale(Path(tempfile.gettempdir()), STALE)
+    handle, name = tempfile.mkstemp(prefix=f"{PREFIX}{os.getpid()}-", suffix=".jsonl")
     path = Path(name)
     count = 0
     try:

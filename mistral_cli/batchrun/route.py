@@ -164,7 +164,7 @@ def _download(env: "Env", batch_run: "BatchRun", jobs: Jobs, job: "BatchJob", fa
         if failed is not None:
             raise failed
         raise NotFoundError(f"batch job {job_id} ended {job.status_text} without a result file")
-    private_dir(folder)
+    private_dir(folder, folder.parent.parent)  # the data folder, batch-results and the run's
     names = [f"{job_id}.{kind}.jsonl" for kind in ("output", "error")]
     remove_partial_downloads(folder, names)
     batch_run.saving(folder)

@@ -20,7 +20,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from mistral_cli.config.paths import credentials_file, private_dir
+from mistral_cli.config.paths import check_folder, credentials_file
+from mistral_cli.config.private import write_private
 from mistral_cli.errors import AuthError, ConfigError
 
 SERVICE = "mcli"
@@ -149,6 +150,7 @@ def _read_file_keys(environ: Mapping[str, str]) -> dict[str, str]:
     from mistral_cli.config.toml_file import Unparsable, parse, read_small
 
     path = credentials_file(environ)
+    check_folder(path.parent)  # a key file in a folder others can write may not be the user's
     try:
         raw = read_small(path)
         keys = {} if raw is None else parse(raw)
@@ -163,19 +165,10 @@ def _read_file_keys(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def _write_file_keys(path: Path, keys: dict[str, str]) -> None:
-    """Write KEYS to PATH atomically, mode 0600 from the start."""
+    """Write KEYS to PATH atomically, mode 0600 from the start (the private writer)."""
     import tomli_w
 
-    private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(tomli_w.dumps(keys))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_private(path, tomli_w.dumps(keys))
 
 
 def open_file_warning(path: Path) -> str | None:

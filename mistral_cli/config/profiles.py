@@ -23,7 +23,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, TYPE_CHECKING
 
-from mistral_cli.config.paths import config_file, private_dir, private_file
+from mistral_cli.config.paths import check_folder, config_file
+from mistral_cli.config.private import write_private
 from mistral_cli.errors import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -197,6 +198,7 @@ class ConfigFile:
         from mistral_cli.config.toml_file import Unparsable, parse, read_small
 
         path = config_file(environ)
+        check_folder(path.parent)  # a config others can write could send the key anywhere
         try:
             raw = read_small(path)
         except Unparsable as exc:
@@ -302,16 +304,10 @@ class ConfigFile:
         return True
 
     def save(self) -> None:
-        """Write the file atomically."""
+        """Write the file atomically (the private writer: 0600, in a checked private folder)."""
         import tomli_w
 
-        private_dir(self.path.parent)
-        tmp = private_file(self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp"))
-        try:
-            tmp.write_text(tomli_w.dumps(self.data), encoding="utf-8")
-            os.replace(tmp, self.path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_private(self.path, tomli_w.dumps(self.data))
 
 
 def _check_shape(path: Path, data: dict[str, Any]) -> None:

@@ -322,10 +322,10 @@ class readline_history:  # noqa: N801 - used as a context manager, like contextl
         if self.readline is None or self.path is None:
             return
         try:
-            from mistral_cli.config.paths import private_file
+            from mistral_cli.config.private import replace_private
 
-            self.readline.write_history_file(private_file(self.path))
-        except OSError as exc:
+            replace_private(self.path, self.readline.write_history_file)
+        except (OSError, MCLIError) as exc:
             self.env.warn(f"could not save the REPL history: {exc}")
 
 

@@ -24,7 +24,7 @@ from typing import IO
 from rich.console import Console
 
 from mistral_cli.render.live_tail import BlockRenderer, Tail
-from mistral_cli.render.safe_text import CONTROL
+from mistral_cli.render.safe_text import neutralise
 
 MAX_TAIL_ROWS = 60
 
@@ -97,8 +97,7 @@ class MarkdownStreamWriter:
 
     def write(self, delta: str) -> None:
         """Show DELTA raw; render each block it completes."""
-        if CONTROL.search(delta):  # no escape sequence from the model reaches the terminal
-            delta = CONTROL.sub("", delta)
+        delta = neutralise(delta)  # no escape sequence, no bidi override from the model shows
         if "\n" not in delta:
             self._add(delta)
             return

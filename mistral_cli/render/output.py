@@ -227,7 +227,7 @@ def _rich_table(env: "Env", items: Sequence[dict], columns: Sequence[Column], ti
     cells = [[Text.from_markup(col.human(item)) for col in columns] for item in items]
     headers = [Text.from_markup(safe_markup(col.header)) for col in columns]
     specs = [table_layout.Spec(col.header, col.kind, col.priority,
-                               max([headers[i].cell_len] + [row[i].cell_len for row in cells]))
+                               _natural(col.kind, headers[i], [row[i] for row in cells]))
              for i, col in enumerate(columns)]
     layout = table_layout.fit(specs, env.console.width)
     table = Table(box=box.SIMPLE_HEAD, title=safe_markup(title) if title else None, header_style="bold",
@@ -243,6 +243,18 @@ def _rich_table(env: "Env", items: Sequence[dict], columns: Sequence[Column], ti
         names = ", ".join(safe_markup(columns[index].header) for index in layout.dropped)
         env.err_console.print(f"[dim]not shown at {env.console.width} columns: {names}; "
                               f"-o json shows all[/dim]")
+
+
+def _natural(kind: str, header: "Text", cells: list["Text"]) -> int:
+    """The width a column of KIND wants; a cell of a fixed kind too wide for it is cut with …"""
+    widths = [cell.cell_len for cell in cells]
+    if kind not in table_layout.FIXED_KINDS:
+        return max([header.cell_len, *widths])
+    width = table_layout.fixed_width(header.cell_len, widths)
+    for cell in cells:
+        if cell.cell_len > width:
+            cell.truncate(width, overflow="ellipsis")
+    return width
 
 
 def _rich_panel(env: "Env", obj: dict, columns: Sequence[Column], title: str | None) -> None:

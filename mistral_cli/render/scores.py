@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from mistral_cli.render.safe_text import CONTROL, safe_markup
+from mistral_cli.render.safe_text import neutralise, safe_markup
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.table import Table
@@ -15,8 +15,9 @@ BAR_WIDTH = 20
 
 
 def clip(text: str, width: int) -> str:
-    """TEXT on one line, control characters removed, cut to WIDTH with an ellipsis."""
-    flat = CONTROL.sub("", " ".join(text.split()))
+    """TEXT on one line, control characters removed (format characters escaped), cut to WIDTH
+    with an ellipsis."""
+    flat = neutralise(" ".join(text.split()))
     return flat if len(flat) <= width else flat[:width - 1] + "…"
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from mistral_cli.render.safe_text import CONTROL, safe_text
+from mistral_cli.render.safe_text import neutralise, safe_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -85,8 +85,7 @@ class TerminalTextWriter:
 
     def write(self, delta: str) -> None:
         """Write DELTA (control characters removed) and flush."""
-        if CONTROL.search(delta):
-            delta = CONTROL.sub("", delta)
+        delta = neutralise(delta)
         if delta:
             self._write(delta)
             self._flush()

@@ -4,7 +4,11 @@ One rule for every table on a terminal (the Output contract in DESIGN.md), model
 table printer: measure every cell; ids, sizes, times and statuses keep their whole width;
 text columns shrink (their cells cut with `…`) down to a floor; and if even the floors do not
 fit, the columns of lowest priority (highest `priority` number, the rightmost first) are left
-out. A column of priority 0 is never left out. Pure arithmetic on widths: no Rich here.
+out. A column of priority 0 is never left out. A cell of a fixed kind (which never shrinks)
+wider than CELL_CAP (a 5,000-character id from a broken or hostile server) does not set its
+column's width: it is cut with `…` to the widest cell of a real length (`fixed_width`), so it
+cannot push every other column out; ids of any real length stay whole, and `-o json` shows
+every value whole. Pure arithmetic on widths: no Rich here.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import NamedTuple
 FIXED_KINDS = frozenset({"id", "size", "time", "status", "bool"})  # cut, these would mislead
 TEXT_FLOOR = 12  # a text column shrinks to this many cells (or its header's width) at least
 GAP = 2  # cells between two columns: right padding and divider, as gh leaves two spaces
+CELL_CAP = 64  # the widest one cell of a fixed kind may be: real ids (UUIDs 36, `ft:` ~50) fit
 
 
 class Spec(NamedTuple):
@@ -32,6 +37,13 @@ class Layout(NamedTuple):
     kept: list[int]
     widths: list[int]
     dropped: list[int]
+
+
+def fixed_width(header: int, cells: Sequence[int]) -> int:
+    """The width of a fixed-kind column whose HEADER and CELLS are this wide: its widest cell of
+    at most CELL_CAP cells (CELL_CAP when none is); wider cells are cut to it."""
+    sane = [width for width in cells if width <= CELL_CAP]
+    return max([header, *sane]) if sane else max(header, CELL_CAP)
 
 
 def floor_width(spec: Spec) -> int:

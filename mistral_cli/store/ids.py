@@ -14,7 +14,8 @@ MAX_ID_LENGTH) is ever written, and only such an id is ever read back, so no she
 metacharacter, space, quote, newline or leading `-` reaches a completion script.
 
 The cache is one small JSON file in the data dir (`ids.json`, at most MAX_PER_KIND ids a
-kind), written atomically, mode 0600 in a 0700 folder. Its read-modify-write runs under an
+kind), written through the private writer (config/private.py: atomically, mode 0600, in a
+private folder, never through a planted link). Its read-modify-write runs under an
 exclusive lock on `ids.json.lock` beside it (fcntl.flock, released by the kernel if the
 process dies), so list commands run in parallel lose none of each other's ids; readers
 need no lock, as a write replaces the file whole. Any failure to read, lock or write it is
@@ -35,6 +36,7 @@ from typing import Any
 
 from mistral_cli.api.operations import KIND_OBJECTS, id_kinds
 from mistral_cli.config.paths import data_dir, try_lock
+from mistral_cli.config.private import prepare, write_private
 
 FILE_NAME = "ids.json"
 LOCK_NAME = FILE_NAME + ".lock"
@@ -135,7 +137,7 @@ def read(path: Path) -> dict[str, list[str]]:
 @contextmanager
 def locked(path: Path) -> Iterator[None]:
     """Hold the exclusive lock that guards PATH's read-modify-write (TimeoutError after LOCK_WAIT)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    prepare(path.parent)  # the folder checked and cleared before the lock, not while holding it
     fd = os.open(path.with_name(LOCK_NAME), os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:
         _wait_for_lock(fd)
@@ -155,13 +157,5 @@ def _wait_for_lock(fd: int) -> None:
 
 
 def write(path: Path, cache: dict[str, list[str]]) -> None:
-    """Write CACHE to PATH atomically: a 0600 temporary file renamed over it, in a 0700 folder."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(cache, handle, separators=(",", ":"))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Write CACHE to PATH atomically, 0600 in a checked private folder (config/private.py)."""
+    write_private(path, json.dumps(cache, separators=(",", ":")), durable=False)  # a cache: no fsync
