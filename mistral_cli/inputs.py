@@ -94,6 +94,10 @@ def is_pipe(path: Path) -> bool:
 
 
 STDIN_NAMES = ("-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")
+# stdin read into a file: `mcli-stdin-PID-RANDOM/stdin` in the temporary folder; one that a
+# killed process left behind is removed by the next such copy.
+STDIN_PREFIX, STDIN_NAME = "mcli-stdin-", "stdin"
+STDIN_STALE = STDIN_PREFIX + r"(?P<pid>\d+)-[a-z0-9_]+"
 
 
 def is_stdin(value: str | Path) -> bool:
@@ -104,13 +108,19 @@ def is_stdin(value: str | Path) -> bool:
 @contextmanager
 def stdin_as_file(env: "Env", option: str) -> Iterator[Path]:
     """Standard input copied in chunks to a private temporary file named `stdin` (removed
-    afterwards): for an input read twice, or uploaded with a known length, which a pipe cannot give."""
+    afterwards, and by the next copy if a SIGKILL stopped that): for an input read twice, or
+    uploaded with a known length, which a pipe cannot give."""
+    import os
+    import re
     import shutil
     import tempfile
 
+    from mistral_cli.safe_files import remove_stale
+
     stdin = need_stdin(env, f"{option} -", piped=True)
-    folder = Path(tempfile.mkdtemp(prefix="mcli-stdin-"))
-    path = folder / "stdin"
+    remove_stale(Path(tempfile.gettempdir()), re.compile(STDIN_STALE), inside=STDIN_NAME)
+    folder = Path(tempfile.mkdtemp(prefix=f"{STDIN_PREFIX}{os.getpid()}-"))
+    path = folder / STDIN_NAME
     try:
         with path.open("wb") as out:
             buffer = getattr(stdin, "buffer", None)

@@ -1,6 +1,6 @@
 """What a process killed with SIGKILL leaves behind (no clean-up runs then) is removed by the
 next run: a download's `.NAME.PID-RANDOM.part`, a `--via batch` request file of prompt text
-in the temporary folder. Only leftovers of processes that are gone, and only
+in the temporary folder, a copy of stdin. Only leftovers of processes that are gone, and only
 this user's files, are touched."""
 
 from __future__ import annotations
@@ -128,6 +128,23 @@ def test_a_request_file_of_a_killed_run_is_removed_by_the_next_one(api, sim, cli
     result = cli("embeddings", "--via", "batch", "-f", other)
     assert result.exit_code == 0, result
     assert list(temp.iterdir()) == []
+
+
+def test_a_stdin_copy_of_a_killed_process_is_removed_by_the_next_copy(tmp_path, monkeypatch):
+    from mistral_cli.env import Env
+    from mistral_cli.inputs import stdin_as_file
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = tmp_path / f"mcli-stdin-{dead_pid()}-abcd1234"
+    dead.mkdir()
+    (dead / "stdin").write_text("a secret prompt")
+    alive = tmp_path / f"mcli-stdin-{os.getppid()}-abcd1234"
+    alive.mkdir()
+    env = Env(stdin=open(os.devnull), stdout=sys.stdout, stderr=sys.stderr, stdin_isatty=False,
+              stdout_isatty=False, stderr_isatty=False, environ={})
+    with stdin_as_file(env, "-f") as path:
+        assert path.parent.name.startswith(f"mcli-stdin-{os.getpid()}-")
+    assert [path for path in tmp_path.iterdir() if path.name.startswith("mcli-stdin-")] == [alive]
 
 
 def dead_pid() -> int:

@@ -25,7 +25,9 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mistral_cli.config.paths import data_dir, private_dir
+from mistral_cli.config.paths import data_dir
+from mistral_cli.config.private import write_private
+from mistral_cli.errors import MCLIError
 from mistral_cli.times import iso
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -141,15 +143,10 @@ class KeptAnswers:
                  f"(kept {when} by an earlier run against this server and account)")
 
     def _save(self, path: Path, saved: dict) -> bool:
-        """Keep SAVED at PATH (a temporary file renamed, 0600); False on failure."""
+        """Keep SAVED at PATH (the private writer: 0600, never through a link); False on failure."""
         try:
-            private_dir(path.parent)
-            temp = path.with_suffix(".part")
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(saved, handle, ensure_ascii=False)
-            os.replace(temp, path)
-        except (OSError, ValueError):
+            write_private(path, json.dumps(saved, ensure_ascii=False), root=self._folder.parent)
+        except (OSError, ValueError, MCLIError):
             return False
         return True
 
