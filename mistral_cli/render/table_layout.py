@@ -42,7 +42,7 @@ class Layout(NamedTuple):
 def fixed_width(header: int, cells: Sequence[int]) -> int:
     """The width of a fixed-kind column whose HEADER and CELLS are this wide: its widest cell of
     at most CELL_CAP cells (CELL_CAP when none is); wider cells are cut to it."""
-    sane = [width for width in cells if width <= CELL_CAP]
+    sane = [width for width in cells if 0 < width <= CELL_CAP]  # an empty cell (a total row) sets nothing
     return max([header, *sane]) if sane else max(header, CELL_CAP)
 
 
