@@ -65,8 +65,8 @@ def save(session: "Session", request: dict, sent: list[dict], answer: Answer, co
     """Save one exchange (what was sent, and the answer if there is one) in SESSION."""
     message = answer.message()
     session.save(sent + ([message] if message else []), model=answer.model or request.get("model"),
-                 usage=answer.usage, finish_reason=answer.finish_reason, complete=complete)
-    session.remember_tools(request.get("tools"))
+                 usage=answer.usage, finish_reason=answer.finish_reason, complete=complete,
+                 tools=request.get("tools"))
 
 
 def exchange(env: "Env", endpoint: GenerationEndpoint, request: dict, view: View, answer: Answer) -> None:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from mistral_cli.bodies.content import title_of
 from mistral_cli.config.paths import data_dir
 from mistral_cli.store import StoreError
-from mistral_cli.store.schema import connect, guarded, write_transaction
+from mistral_cli.store.schema import SAVE_WAIT_MS, connect, connect_reader, guarded, store_error, write_transaction
 from mistral_cli.times import iso
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,9 +58,10 @@ def open_store(env: "Env") -> "ConversationStore":
 
 
 def open_existing_store(env: "Env") -> "ConversationStore | None":
-    """The history database if its file exists, else None: reading commands never create it."""
+    """The history database if its file exists, else None: reading commands never create it,
+    and open it read-only when they may not write it."""
     path = store_path(env)
-    return ConversationStore(path) if path.exists() else None
+    return ConversationStore(path, reading=True) if path.exists() else None
 
 
 @dataclass
@@ -92,6 +93,26 @@ class Conversation:
 
 
 @dataclass(frozen=True)
+class Exchange:
+    """One exchange to save into conversation CID: its MESSAGES (what was sent, then the
+    answer), the model that answered, its token usage, why it stopped, whether it is whole,
+    and the tools its request offered (None: leave the remembered ones)."""
+
+    cid: str
+    messages: list[dict]
+    model: str | None = None
+    usage: dict | None = None
+    finish_reason: str | None = None
+    complete: bool = True
+    tools: list[dict] | None = None
+
+
+def new_id() -> str:
+    """A new short conversation id (12 hex digits)."""
+    return uuid.uuid4().hex[:12]
+
+
+@dataclass(frozen=True)
 class StoredMessage:
     """A message as saved: the API message, whether its exchange was cut short, why the model
     stopped (on an exchange's last message), and when it was saved."""
@@ -102,7 +123,8 @@ class StoredMessage:
     created_at: str
 
 
-_guarded = guarded("history database", hint="set `history = false` in the config to stop saving")
+_HINT = "set `history = false` in the config (or pass --no-log) to stop saving"
+_guarded = guarded("history database", hint=_HINT)
 
 
 def utc_now() -> datetime:
@@ -131,14 +153,15 @@ def token_counts(usage: dict) -> tuple[int, int, int]:
 class ConversationStore:
     """The history database: conversations, their messages, and token usage."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, reading: bool = False):
+        """Open PATH (see schema.connect); READING: for a command that only reads (read-only
+        when this process may not write the file)."""
         self.path = Path(path)
         self.clock: Callable[[], datetime] = utc_now
         try:
-            self._conn = connect(self.path)
+            self._conn = connect_reader(self.path) if reading else connect(self.path)
         except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open the history database {self.path}: {exc}",
-                             hint="set `history = false` in the config to stop saving") from exc
+            raise store_error("cannot open the history database", self.path, exc, _HINT) from exc
 
     def __enter__(self) -> "ConversationStore":
         return self
@@ -233,33 +256,34 @@ class ConversationStore:
     def create(self, cid: str | None, kind: str, model: str | None,
                agent_id: str | None = None) -> Conversation:
         """Start a conversation of KIND ("chat", "agents" or "fim"); CID None makes a new short id."""
-        if kind not in KINDS:
-            raise ValueError(f"conversation kind must be one of {', '.join(KINDS)} (got {kind!r})")
         now = iso(self.clock())
         with write_transaction(self._conn) as conn:
             cid = cid or self._new_id(conn)
-            if conn.execute("SELECT 1 FROM conversations WHERE id = ?", (cid,)).fetchone():
+            if self._exists(conn, cid):
                 raise StoreError(f"a conversation with id {cid} already exists")
-            conn.execute(
-                "INSERT INTO conversations (id, kind, model, agent_id, created_at, updated_at, revision) "
-                "VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(revision), 0) + 1 FROM conversations))",
-                (cid, kind, model, agent_id, now, now))
+            self._insert_conversation(conn, cid, kind, model, agent_id, now)
         return Conversation(cid, kind, model, agent_id, now, now, None, 0, False, _messages=[],
                             _loader=lambda: self.messages(cid))
 
     @_guarded
     def claim(self, cid: str, kind: str, agent_id: str | None = None) -> Conversation:
         """Conversation CID, created (of KIND, empty) in the same transaction if it does not exist."""
-        if kind not in KINDS:
-            raise ValueError(f"conversation kind must be one of {', '.join(KINDS)} (got {kind!r})")
         now = iso(self.clock())
         with write_transaction(self._conn) as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO conversations (id, kind, model, agent_id, created_at, updated_at, "
-                "revision) VALUES (?, ?, NULL, ?, ?, ?, "
-                "(SELECT COALESCE(MAX(revision), 0) + 1 FROM conversations))",
-                (cid, kind, agent_id, now, now))
+            self._insert_conversation(conn, cid, kind, None, agent_id, now, ignore=True)
         return self.get(cid)
+
+    @staticmethod
+    def _insert_conversation(conn: sqlite3.Connection, cid: str, kind: str, model: str | None,
+                             agent_id: str | None, now: str, ignore: bool = False) -> None:
+        """Insert conversation CID (IGNORE: unless it exists)."""
+        if kind not in KINDS:
+            raise ValueError(f"conversation kind must be one of {', '.join(KINDS)} (got {kind!r})")
+        conn.execute(
+            f"INSERT {'OR IGNORE ' if ignore else ''}INTO conversations (id, kind, model, agent_id, "
+            "created_at, updated_at, revision) VALUES (?, ?, ?, ?, ?, ?, "
+            "(SELECT COALESCE(MAX(revision), 0) + 1 FROM conversations))",
+            (cid, kind, model, agent_id, now, now))
 
     @_guarded
     def check_writable(self) -> None:
@@ -269,10 +293,14 @@ class ConversationStore:
             pass
 
     @staticmethod
-    def _new_id(conn: sqlite3.Connection) -> str:
+    def _exists(conn: sqlite3.Connection, cid: str) -> bool:
+        return conn.execute("SELECT 1 FROM conversations WHERE id = ?", (cid,)).fetchone() is not None
+
+    @classmethod
+    def _new_id(cls, conn: sqlite3.Connection) -> str:
         while True:
-            cid = uuid.uuid4().hex[:12]
-            if not conn.execute("SELECT 1 FROM conversations WHERE id = ?", (cid,)).fetchone():
+            cid = new_id()
+            if not cls._exists(conn, cid):
                 return cid
 
     @_guarded
@@ -284,21 +312,37 @@ class ConversationStore:
         MODEL (if given) becomes the conversation's model; FINISH_REASON is kept on the
         exchange's last message, and `complete=False` flags that message as cut short.
         """
+        self.save_exchange(Exchange(cid, messages, model, usage, finish_reason, complete), wait_ms=None)
+
+    @_guarded
+    def save_exchange(self, exchange: "Exchange", *, new: tuple[str, str | None] | None = None,
+                      wait_ms: int | None = SAVE_WAIT_MS) -> str:
+        """Save EXCHANGE in one transaction, all of it or nothing: with NEW (a kind and an agent)
+        the conversation is created first (under another new id if its id is taken), then the
+        messages, usage and tools. Waits up to WAIT_MS for a lock another process holds (an
+        answer was paid for). Returns the conversation's id."""
         moment = self.clock()
         now = iso(moment)
-        with write_transaction(self._conn) as conn:
+        cid = exchange.cid
+        with write_transaction(self._conn, wait_ms) as conn:
+            if new is not None:
+                cid = self._new_id(conn) if self._exists(conn, cid) else cid
+                self._insert_conversation(conn, cid, new[0], None, new[1], now)
             row = conn.execute("SELECT model, title FROM conversations WHERE id = ?", (cid,)).fetchone()
             if row is None:
                 raise StoreError(f"no conversation with id {cid} in the history (deleted meanwhile?)")
-            stored_model, title = row
-            self._insert_messages(conn, cid, messages, now, finish_reason, not complete)
-            title = title or next(filter(None, map(title_of, messages)), None)
+            model = exchange.model or row[0]
+            self._insert_messages(conn, cid, exchange.messages, now, exchange.finish_reason, not exchange.complete)
             conn.execute(
                 "UPDATE conversations SET updated_at = ?, model = ?, title = ?, "
                 "revision = (SELECT MAX(revision) + 1 FROM conversations) WHERE id = ?",
-                (now, model or stored_model, title, cid))
-            if usage:
-                self._add_usage(conn, moment, model or stored_model, usage)
+                (now, model, row[1] or next(filter(None, map(title_of, exchange.messages)), None), cid))
+            if exchange.tools is not None:
+                conn.execute("UPDATE conversations SET tools = ? WHERE id = ?",
+                             (json.dumps(exchange.tools, ensure_ascii=False), cid))
+            if exchange.usage:
+                self._add_usage(conn, moment, model, exchange.usage)
+        return cid
 
     @staticmethod
     def _insert_messages(conn: sqlite3.Connection, cid: str, messages: list[dict], now: str,
