@@ -118,25 +118,27 @@ def chattr(flag: str, *paths) -> bool:
     return done.returncode == 0
 
 
-@pytest.fixture
-def read_only(api, cli):
-    """A history with one conversation, then its file and folder made read-only: by their mode,
-    and (for root, whom modes do not stop) by the immutable flag."""
+@pytest.fixture(params=["file", "file and folder"])
+def read_only(request, api, cli):
+    """A history with one conversation, then its file (and folder) made read-only: by their
+    mode, and (for root, whom modes do not stop) by the immutable flag."""
     assert cli("chat", "--no-stream", "remember me").exit_code == 0
     path = history_path()
+    paths = [path, path.parent] if request.param == "file and folder" else [path]
     before = path.read_bytes()
-    os.chmod(path, 0o444)
-    os.chmod(path.parent, 0o555)
-    if os.geteuid() == 0 and not chattr("+i", path, path.parent):
+    for target in paths:
+        os.chmod(target, 0o555 if target.is_dir() else 0o444)
+    if os.geteuid() == 0 and not chattr("+i", *paths):
         pytest.skip("chattr +i is not available here, and root reads anything (and writes)")
     try:
         yield path
     finally:
         if os.geteuid() == 0:
-            chattr("-i", path, path.parent)
+            chattr("-i", *paths)
         os.chmod(path.parent, 0o700)
         os.chmod(path, 0o600)
     assert path.read_bytes() == before  # nothing was written to it
+    assert sorted(p.name for p in path.parent.iterdir()) == ["history.db"]  # no -wal or -shm left
 
 
 @pytest.mark.parametrize("args, expected", [
@@ -169,3 +171,24 @@ def test_a_command_that_must_write_to_a_read_only_history_says_so_before_sending
     assert "read-only" in result.stderr and str(read_only) in result.stderr
     assert "internal error" not in result.stderr
     assert len(api.requests) == sent
+
+
+def test_a_read_only_history_another_process_is_writing_is_read_with_its_latest_writes(api, cli, tmp_path):
+    assert cli("chat", "--no-stream", "remember me").exit_code == 0
+    path = history_path()
+    writer = sqlite3.connect(path, isolation_level=None)  # the file's owner, at work: its WAL stays
+    writer.execute("PRAGMA wal_autocheckpoint = 0")
+    writer.execute("UPDATE conversations SET title = 'written just now'")
+    os.chmod(path, 0o444)
+    if os.geteuid() == 0 and not chattr("+i", path):
+        writer.close()
+        pytest.skip("chattr +i is not available here, and root reads anything (and writes)")
+    try:
+        result = cli("history", "list", "-o", "json")
+    finally:
+        if os.geteuid() == 0:
+            chattr("-i", path)
+        os.chmod(path, 0o600)
+        writer.close()
+    assert result.exit_code == 0, result
+    assert "written just now" in result.stdout

@@ -221,15 +221,17 @@ def connect(path: Path) -> sqlite3.Connection:
 
 def connect_reader(path: Path) -> sqlite3.Connection:
     """Open the existing database at PATH for a command that only reads it: as `connect` does
-    when this process may write it, read-only (nothing created, nothing migrated) when not."""
+    when this process may write it, else read-only, creating no file beside it (SQLite would
+    leave a -wal and -shm it cannot remove, with the file's read-only mode)."""
     if writable(path):
         return connect(path)
-    try:
-        return _read_only(path, "mode=ro")
-    except sqlite3.OperationalError as exc:
-        if _code(exc) != _CANT_OPEN_CODE:
-            raise
-    # WAL without its -shm file, in a folder where it cannot be made: nobody can write here
+    if Path(f"{path}-wal").exists():  # a writer may be at work (or died): read through its WAL
+        try:
+            return _read_only(path, "mode=ro")
+        except sqlite3.OperationalError as exc:
+            if _code(exc) not in (_CANT_OPEN_CODE, _READ_ONLY_CODE):
+                raise
+    # no WAL: no process is writing the file, and nothing in it is left to read beside it
     return _read_only(path, "mode=ro&immutable=1")
 
 
