@@ -141,15 +141,14 @@ def read_only(request, api, cli):
     assert sorted(p.name for p in path.parent.iterdir()) == ["history.db"]  # no -wal or -shm left
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["history", "list", "-o", "json"], "remember me"),
-    (["usage", "-o", "json"], '"requests": 1'),
-    (["batch", "runs", "-o", "json"], "[]"),
-])
-def test_reading_commands_work_on_a_read_only_history(read_only, cli, args, expected):
-    result = cli(*args)
-    assert result.exit_code == 0, result
-    assert expected in result.stdout
+def test_reading_commands_work_on_a_read_only_history(read_only, cli):
+    for args, expected in ([["history", "list", "-o", "json"], "remember me"],
+                           [["history", "show", "latest"], "remember me"],
+                           [["usage", "-o", "json"], '"requests": 1'],
+                           [["batch", "runs", "-o", "json"], "[]"]):
+        result = cli(*args)
+        assert result.exit_code == 0, (args, result)
+        assert expected in result.stdout, (args, result)
 
 
 def test_a_read_only_history_is_opened_read_only(read_only):
@@ -166,10 +165,11 @@ def test_a_read_only_history_is_opened_read_only(read_only):
 
 def test_a_command_that_must_write_to_a_read_only_history_says_so_before_sending(read_only, api, cli):
     sent = len(api.requests)
-    result = cli("chat", "hello")
-    assert result.exit_code == 1, result
-    assert "read-only" in result.stderr and str(read_only) in result.stderr
-    assert "internal error" not in result.stderr
+    for args in (["chat", "hello"], ["history", "delete", "--all", "--yes"]):
+        result = cli(*args)
+        assert result.exit_code == 1, (args, result)
+        assert "read-only" in result.stderr and str(read_only) in result.stderr, (args, result)
+        assert "internal error" not in result.stderr
     assert len(api.requests) == sent
 
 
