@@ -101,3 +101,25 @@ def test_a_new_conversation_that_cannot_be_saved_leaves_nothing_behind(api, cli,
     assert result.stdout == f"{ANSWER}\n"
     assert "was not created" in result.stderr
     assert saved("chat") == (None, [])
+
+
+def test_the_repl_stops_when_a_turn_cut_short_by_ctrl_c_cannot_be_saved(api, cli, holder):
+    import _thread
+
+    take_lock = holder.hook
+
+    def hook(stage: str, req) -> None:
+        take_lock(stage, req)
+        if stage == "received" and holder.seen == holder.at:
+            _thread.interrupt_main()  # Ctrl-C while the answer is on its way
+
+    api.hooks[api.hooks.index(take_lock)] = hook
+    holder.hook = hook
+    result = cli("chat", "-i", input="first\nsecond\nthird\n")
+    holder.release()
+    assert result.exit_code == 1, result
+    assert len(chat_requests(api)) == 2  # the third line is never sent
+    conversation, records = saved("chat")
+    assert [r.message["content"] for r in records] == ["first", ANSWER]
+    assert f"conversation {conversation.id} holds the turns before it" in result.stderr
+    assert "the REPL stops here" in result.stderr
