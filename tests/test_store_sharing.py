@@ -192,3 +192,26 @@ def test_a_read_only_history_another_process_is_writing_is_read_with_its_latest_
         writer.close()
     assert result.exit_code == 0, result
     assert "written just now" in result.stdout
+
+
+def test_a_read_only_history_from_an_older_mcli_is_read_as_it_is(tmp_path):
+    path = tmp_path / "history.db"
+    raw = sqlite3.connect(path)
+    for statement in schema._statements(schema.MIGRATIONS[0]):
+        raw.execute(statement)
+    raw.execute("INSERT INTO conversations (id, kind, created_at, updated_at) VALUES ('old', 'chat', 't', 't')")
+    raw.execute("PRAGMA user_version = 1")
+    raw.commit()
+    raw.close()
+    os.chmod(path, 0o444)
+    if os.geteuid() == 0 and not chattr("+i", path):
+        pytest.skip("chattr +i is not available here, and root reads anything (and writes)")
+    try:
+        with ConversationStore(path, reading=True) as store:
+            assert [conv.id for conv in store.list()] == ["old"]
+    finally:
+        if os.geteuid() == 0:
+            chattr("-i", path)
+        os.chmod(path, 0o600)
+    with sqlite3.connect(path) as check:
+        assert check.execute("PRAGMA user_version").fetchone()[0] == 1  # not migrated

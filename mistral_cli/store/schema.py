@@ -236,17 +236,13 @@ def connect_reader(path: Path) -> sqlite3.Connection:
 
 
 def _read_only(path: Path, flags: str) -> sqlite3.Connection:
-    """A read-only connection to PATH (URI FLAGS), checked to hold this mcli's schema."""
+    """A read-only connection to PATH (URI FLAGS): not migrated, so a file from an older mcli
+    is read as it is (an index it lacks costs time; a table it lacks is a StoreError)."""
     conn = sqlite3.connect(f"{path.absolute().as_uri()}?{flags}", uri=True,
                            timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        version = retrying(lambda: _version(conn))
-        _check_version(version, path)
-        if version < SCHEMA_VERSION:
-            raise StoreError(f"the history database {path} is read-only and was written by an older "
-                             f"mcli (schema {version}): it cannot be brought up to date",
-                             hint=READ_ONLY_HINT)
+        _check_version(retrying(lambda: _version(conn)), path)  # an older one is read as it is
     except BaseException:
         conn.close()
         raise
