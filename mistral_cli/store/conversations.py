@@ -294,10 +294,12 @@ class ConversationStore:
 
     @staticmethod
     def _exists(conn: sqlite3.Connection, cid: str) -> bool:
+        """Whether conversation CID is in the database."""
         return conn.execute("SELECT 1 FROM conversations WHERE id = ?", (cid,)).fetchone() is not None
 
     @classmethod
     def _new_id(cls, conn: sqlite3.Connection) -> str:
+        """A new short id no conversation has."""
         while True:
             cid = new_id()
             if not cls._exists(conn, cid):
