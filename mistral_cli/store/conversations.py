@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from mistral_cli.bodies.content import title_of
 from mistral_cli.config.paths import data_dir
-from mistral_cli.store import StoreError
-from mistral_cli.store.schema import SAVE_WAIT_MS, connect, connect_reader, guarded, store_error, write_transaction
+from mistral_cli.store import StoreError, schema
+from mistral_cli.store.schema import connect, connect_reader, guarded, store_error, write_transaction
 from mistral_cli.times import iso
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -314,19 +314,20 @@ class ConversationStore:
         MODEL (if given) becomes the conversation's model; FINISH_REASON is kept on the
         exchange's last message, and `complete=False` flags that message as cut short.
         """
-        self.save_exchange(Exchange(cid, messages, model, usage, finish_reason, complete), wait_ms=None)
+        self.save_exchange(Exchange(cid, messages, model, usage, finish_reason, complete),
+                           wait_ms=schema.BUSY_TIMEOUT_MS)
 
     @_guarded
     def save_exchange(self, exchange: "Exchange", *, new: tuple[str, str | None] | None = None,
-                      wait_ms: int | None = SAVE_WAIT_MS) -> str:
+                      wait_ms: int | None = None) -> str:
         """Save EXCHANGE in one transaction, all of it or nothing: with NEW (a kind and an agent)
         the conversation is created first (under another new id if its id is taken), then the
-        messages, usage and tools. Waits up to WAIT_MS for a lock another process holds (an
-        answer was paid for). Returns the conversation's id."""
+        messages, usage and tools. Waits up to WAIT_MS (default schema.SAVE_WAIT_MS: an answer
+        was paid for) for a lock another process holds. Returns the conversation's id."""
         moment = self.clock()
         now = iso(moment)
         cid = exchange.cid
-        with write_transaction(self._conn, wait_ms) as conn:
+        with write_transaction(self._conn, schema.SAVE_WAIT_MS if wait_ms is None else wait_ms) as conn:
             if new is not None:
                 cid = self._new_id(conn) if self._exists(conn, cid) else cid
                 self._insert_conversation(conn, cid, new[0], None, new[1], now)
