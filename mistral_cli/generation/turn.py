@@ -57,8 +57,8 @@ def save_cut_short(env: "Env", session: "Session", request: dict, sent: list[dic
     error that cut the answer short (that one decides the message and the exit code)."""
     try:
         save(session, request, sent, answer, complete=False)
-    except StoreError as exc:
-        env.warn(f"the exchange was not saved: {exc.message}")
+    except StoreError as exc:  # the session's own error already says what was not saved
+        env.warn(exc.message if exc is session.unsaved else f"the exchange was not saved: {exc.message}")
 
 
 def save(session: "Session", request: dict, sent: list[dict], answer: Answer, complete: bool) -> None:
