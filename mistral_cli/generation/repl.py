@@ -6,7 +6,9 @@ A line ending in `\\` continues on the next line, and a `\"\"\"` line opens a bl
 next line ending in `\"\"\"` closes; piped input that ends inside either is a usage error
 (exit 2) and that last message is not sent. Slash commands: /exit, /model NAME, /system TEXT,
 /set OPTION VALUE, /show, /clear, /help. Ctrl-C stops the current answer (saved, marked
-incomplete) and keeps the conversation; Ctrl-D leaves.
+incomplete) and keeps the conversation; Ctrl-D leaves. An exchange the history database could
+not take (locked past the wait, read-only, full disk) ends the REPL with exit 1: the saved
+conversation is always the one the model saw.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from mistral_cli.errors import MCLIError, OutputClosed, Terminated, UsageError
+from mistral_cli.errors import MCLIError, OutputClosed, StoreError, Terminated, UsageError
 from mistral_cli.generation import messages, request
 from mistral_cli.generation.args import RANGES, GenArgs
 from mistral_cli.generation.endpoints import GenerationEndpoint
@@ -84,7 +86,8 @@ class Repl:
             self.ask(text[1:] if text.startswith("//") else text)
 
     def ask(self, text: str) -> None:
-        """Send TEXT as the next user message and print the answer; errors do not end the loop."""
+        """Send TEXT as the next user message and print the answer; errors do not end the loop,
+        except an exchange that could not be saved (the REPL never goes on past it)."""
         sent = self.setup.system_update(self.session) + [messages.user_message(text)]
         try:  # building the request may ask for signed URLs of uploaded documents: a request too
             if self.box is not None:
@@ -102,9 +105,20 @@ class Repl:
         except OutputClosed:
             raise
         except MCLIError as exc:
-            self.env.report(exc)
+            if exc is not self.session.unsaved:
+                self.env.report(exc)
         else:
             self.env.stdout.flush()
+        self.stop_if_unsaved()
+
+    def stop_if_unsaved(self) -> None:
+        """End the REPL (exit 1) when the last exchange is not in the history: another turn would
+        send the model a conversation that differs from the saved one."""
+        unsaved = self.session.unsaved
+        if unsaved is not None:
+            self.env.stdout.flush()
+            raise StoreError(f"{unsaved.message}; the REPL stops here so that the saved conversation "
+                            "stays what the model saw", hint=unsaved.hint)
 
     # -- input --------------------------------------------------------------------------------------
 

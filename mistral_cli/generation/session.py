@@ -5,16 +5,20 @@ new one under that id); otherwise a new conversation is created when the first e
 saved. With `--no-log` or `history = false` the store is never opened; otherwise it is opened
 and its write lock tried before anything is sent, and `--cid NEW` creates that conversation
 before sending, so a locked or corrupt database, or a race on a new id, never loses a billed
-answer. The tools a turn
-sent are remembered with the conversation, so a continued turn (a tool result, say) offers
-the model the same tools without repeating --tool.
+answer. The tools a turn sent are remembered with the conversation, so a continued turn (a
+tool result, say) offers the model the same tools without repeating --tool.
+
+An exchange is saved whole or not at all (one transaction), waiting for a lock another
+process holds (store.schema.SAVE_WAIT_MS); when it still cannot be saved, `unsaved` keeps
+the error, which names the conversation, and the REPL stops rather than go on with turns
+the saved conversation lacks.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mistral_cli.errors import UsageError
+from mistral_cli.errors import StoreError, UsageError
 from mistral_cli.generation.args import GenArgs
 from mistral_cli.generation.endpoints import GenerationEndpoint
 
@@ -37,6 +41,7 @@ class Session:
         self.model: str | None = None
         self.history: list[dict] = []
         self.exists = False
+        self.unsaved: StoreError | None = None  # why an answered exchange is not in the history
         self._store: ConversationStore | None = None
 
     # -- opening -------------------------------------------------------------------------------
@@ -97,17 +102,30 @@ class Session:
     # -- saving --------------------------------------------------------------------------------
 
     def save(self, messages: list[dict], *, model: str | None, finish_reason: str | None,
-             complete: bool = True, timing: "Timing | None" = None) -> None:
-        """Append one exchange to the history (in memory always, on disk when enabled)."""
+             complete: bool = True, timing: "Timing | None" = None, tools: list[dict] | None = None) -> None:
+        """Append one exchange (and the TOOLS its request offered) to the history: in memory
+        always, on disk when enabled, whole or not at all; a failure is kept in `unsaved`."""
         self.history.extend(messages)
         if not self.enabled or not messages:
             return
-        if not self.exists:
-            created = self.store.create(self.cid, self.kind, model, self.agent_id)
-            self.cid, self.exists = created.id, True
-        self.store.add_messages(self.cid, messages, model=model, finish_reason=finish_reason,
-                                complete=complete, timing=timing)
+        from mistral_cli.store.conversations import Exchange, new_id
+
+        self.cid = self.cid or new_id()
+        exchange = Exchange(self.cid, messages, model, timing, finish_reason, complete, tools)
+        try:
+            self.cid = self.store.save_exchange(exchange, new=None if self.exists else (self.kind, self.agent_id))
+        except StoreError as exc:
+            self.unsaved = self._unsaved(exc)
+            raise self.unsaved from exc
+        self.exists = True
         self.model = model or self.model
+
+    def _unsaved(self, exc: StoreError) -> StoreError:
+        """The error that says the exchange just answered is not in conversation CID, and why."""
+        before = (f"conversation {self.cid} holds the turns before it" if self.exists
+                  else f"conversation {self.cid} was not created")
+        return StoreError(f"the answer above was not saved in the history ({before}): {exc.message}",
+                          hint=exc.hint)
 
     def reset(self) -> None:
         """Forget the conversation: the next exchange starts a new one (REPL /clear)."""
@@ -126,8 +144,3 @@ class Session:
         if not self.enabled or not self.exists:
             return None
         return self.store.tools(self.cid)
-
-    def remember_tools(self, tools: list[dict] | None) -> None:
-        """Keep TOOLS for later turns of this conversation (after it has been saved)."""
-        if self.enabled and self.exists and tools is not None:
-            self.store.set_tools(self.cid, tools)

@@ -59,8 +59,8 @@ def save_cut_short(env: "Env", session: "Session", request: dict, sent: list[dic
     error that cut the answer short (that one decides the message and the exit code)."""
     try:
         save(session, request, sent, answer, complete=False)
-    except StoreError as exc:
-        env.warn(f"the exchange was not saved: {exc.message}")
+    except StoreError as exc:  # the session's own error already says what was not saved
+        env.warn(exc.message if exc is session.unsaved else f"the exchange was not saved: {exc.message}")
 
 
 def save(session: "Session", request: dict, sent: list[dict], answer: Answer, complete: bool) -> None:
@@ -68,8 +68,8 @@ def save(session: "Session", request: dict, sent: list[dict], answer: Answer, co
     answer's timing) in SESSION."""
     message = answer.message()
     session.save(sent + ([message] if message else []), model=answer.model or request.get("model"),
-                 finish_reason=answer.finish_reason, complete=complete, timing=answer.timing())
-    session.remember_tools(request.get("tools"))
+                 finish_reason=answer.finish_reason, complete=complete, timing=answer.timing(),
+                 tools=request.get("tools"))
 
 
 def exchange(env: "Env", endpoint: GenerationEndpoint, request: dict, view: View, answer: Answer) -> None:

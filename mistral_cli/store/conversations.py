@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mistral_cli.bodies.content import title_of
 from mistral_cli.config.paths import data_dir
-from mistral_cli.store import StoreError
-from mistral_cli.store.schema import connect, guarded, write_transaction
+from mistral_cli.store import StoreError, schema
+from mistral_cli.store.schema import connect, connect_reader, guarded, store_error, write_transaction
 from mistral_cli.times import iso
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -63,9 +63,10 @@ def open_store(env: "Env") -> "ConversationStore":
 
 
 def open_existing_store(env: "Env") -> "ConversationStore | None":
-    """The history database if its file exists, else None: reading commands never create it."""
+    """The history database if its file exists, else None: reading commands never create it,
+    and open it read-only when they may not write it."""
     path = store_path(env)
-    return ConversationStore(path) if path.exists() else None
+    return ConversationStore(path, reading=True) if path.exists() else None
 
 
 @dataclass
@@ -104,6 +105,27 @@ class Timing(NamedTuple):
 
 
 @dataclass(frozen=True)
+class Exchange:
+    """One exchange to save into conversation CID: its MESSAGES (what was sent, then the
+    answer), the model that answered, a streamed answer's timing, why it stopped, whether it
+    is whole, and the tools its request offered (None: leave the remembered ones); what it
+    cost goes to the ledger (store/ledger.py), not here."""
+
+    cid: str
+    messages: list[dict]
+    model: str | None = None
+    timing: "Timing | None" = None
+    finish_reason: str | None = None
+    complete: bool = True
+    tools: list[dict] | None = None
+
+
+def new_id() -> str:
+    """A new short conversation id (12 hex digits)."""
+    return uuid.uuid4().hex[:12]
+
+
+@dataclass(frozen=True)
 class StoredMessage:
     """A message as saved: the API message, whether its exchange was cut short, why the model
     stopped (on an exchange's last message), when it was saved, and a streamed answer's timing."""
@@ -115,7 +137,8 @@ class StoredMessage:
     timing: Timing | None = None
 
 
-_guarded = guarded("history database", hint="set `history = false` in the config to stop saving")
+_HINT = "set `history = false` in the config (or pass --no-log) to stop saving"
+_guarded = guarded("history database", hint=_HINT)
 
 
 def utc_now() -> datetime:
@@ -126,14 +149,15 @@ def utc_now() -> datetime:
 class ConversationStore:
     """The history database: conversations and their messages."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, reading: bool = False):
+        """Open PATH (see schema.connect); READING: for a command that only reads (read-only
+        when this process may not write the file)."""
         self.path = Path(path)
         self.clock: Callable[[], datetime] = utc_now
         try:
-            self._conn = connect(self.path)
+            self._conn = connect_reader(self.path) if reading else connect(self.path)
         except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open the history database {self.path}: {exc}",
-                             hint="set `history = false` in the config to stop saving") from exc
+            raise store_error("cannot open the history database", self.path, exc, _HINT) from exc
 
     def __enter__(self) -> "ConversationStore":
         return self
@@ -211,33 +235,34 @@ class ConversationStore:
     def create(self, cid: str | None, kind: str, model: str | None,
                agent_id: str | None = None) -> Conversation:
         """Start a conversation of KIND ("chat", "agents" or "fim"); CID None makes a new short id."""
-        if kind not in KINDS:
-            raise ValueError(f"conversation kind must be one of {', '.join(KINDS)} (got {kind!r})")
         now = iso(self.clock())
         with write_transaction(self._conn) as conn:
             cid = cid or self._new_id(conn)
-            if conn.execute("SELECT 1 FROM conversations WHERE id = ?", (cid,)).fetchone():
+            if self._exists(conn, cid):
                 raise StoreError(f"a conversation with id {cid} already exists")
-            conn.execute(
-                "INSERT INTO conversations (id, kind, model, agent_id, created_at, updated_at, revision) "
-                "VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(revision), 0) + 1 FROM conversations))",
-                (cid, kind, model, agent_id, now, now))
+            self._insert_conversation(conn, cid, kind, model, agent_id, now)
         return Conversation(cid, kind, model, agent_id, now, now, None, 0, False, _messages=[],
                             _loader=lambda: self.messages(cid))
 
     @_guarded
     def claim(self, cid: str, kind: str, agent_id: str | None = None) -> Conversation:
         """Conversation CID, created (of KIND, empty) in the same transaction if it does not exist."""
-        if kind not in KINDS:
-            raise ValueError(f"conversation kind must be one of {', '.join(KINDS)} (got {kind!r})")
         now = iso(self.clock())
         with write_transaction(self._conn) as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO conversations (id, kind, model, agent_id, created_at, updated_at, "
-                "revision) VALUES (?, ?, NULL, ?, ?, ?, "
-                "(SELECT COALESCE(MAX(revision), 0) + 1 FROM conversations))",
-                (cid, kind, agent_id, now, now))
+            self._insert_conversation(conn, cid, kind, None, agent_id, now, ignore=True)
         return self.get(cid)
+
+    @staticmethod
+    def _insert_conversation(conn: sqlite3.Connection, cid: str, kind: str, model: str | None,
+                             agent_id: str | None, now: str, ignore: bool = False) -> None:
+        """Insert conversation CID (IGNORE: unless it exists)."""
+        if kind not in KINDS:
+            raise ValueError(f"conversation kind must be one of {', '.join(KINDS)} (got {kind!r})")
+        conn.execute(
+            f"INSERT {'OR IGNORE ' if ignore else ''}INTO conversations (id, kind, model, agent_id, "
+            "created_at, updated_at, revision) VALUES (?, ?, ?, ?, ?, ?, "
+            "(SELECT COALESCE(MAX(revision), 0) + 1 FROM conversations))",
+            (cid, kind, model, agent_id, now, now))
 
     @_guarded
     def check_writable(self) -> None:
@@ -247,10 +272,16 @@ class ConversationStore:
             pass
 
     @staticmethod
-    def _new_id(conn: sqlite3.Connection) -> str:
+    def _exists(conn: sqlite3.Connection, cid: str) -> bool:
+        """Whether conversation CID is in the database."""
+        return conn.execute("SELECT 1 FROM conversations WHERE id = ?", (cid,)).fetchone() is not None
+
+    @classmethod
+    def _new_id(cls, conn: sqlite3.Connection) -> str:
+        """A new short id no conversation has."""
         while True:
-            cid = uuid.uuid4().hex[:12]
-            if not conn.execute("SELECT 1 FROM conversations WHERE id = ?", (cid,)).fetchone():
+            cid = new_id()
+            if not cls._exists(conn, cid):
                 return cid
 
     @_guarded
@@ -263,18 +294,36 @@ class ConversationStore:
         answer's TIMING are kept on the exchange's last message, and `complete=False` flags
         that message as cut short.
         """
+        self.save_exchange(Exchange(cid, messages, model, timing, finish_reason, complete),
+                           wait_ms=schema.BUSY_TIMEOUT_MS)
+
+    @_guarded
+    def save_exchange(self, exchange: "Exchange", *, new: tuple[str, str | None] | None = None,
+                      wait_ms: int | None = None) -> str:
+        """Save EXCHANGE in one transaction, all of it or nothing: with NEW (a kind and an agent)
+        the conversation is created first (under another new id if its id is taken), then the
+        messages and tools. Waits up to WAIT_MS (default schema.SAVE_WAIT_MS: an answer
+        was paid for) for a lock another process holds. Returns the conversation's id."""
         now = iso(self.clock())
-        with write_transaction(self._conn) as conn:
+        cid = exchange.cid
+        with write_transaction(self._conn, schema.SAVE_WAIT_MS if wait_ms is None else wait_ms) as conn:
+            if new is not None:
+                cid = self._new_id(conn) if self._exists(conn, cid) else cid
+                self._insert_conversation(conn, cid, new[0], None, new[1], now)
             row = conn.execute("SELECT model, title FROM conversations WHERE id = ?", (cid,)).fetchone()
             if row is None:
                 raise StoreError(f"no conversation with id {cid} in the history (deleted meanwhile?)")
-            stored_model, title = row
-            self._insert_messages(conn, cid, messages, now, finish_reason, not complete, timing)
-            title = title or next(filter(None, map(title_of, messages)), None)
+            model = exchange.model or row[0]
+            self._insert_messages(conn, cid, exchange.messages, now, exchange.finish_reason, not exchange.complete,
+                                  exchange.timing)
             conn.execute(
                 "UPDATE conversations SET updated_at = ?, model = ?, title = ?, "
                 "revision = (SELECT MAX(revision) + 1 FROM conversations) WHERE id = ?",
-                (now, model or stored_model, title, cid))
+                (now, model, row[1] or next(filter(None, map(title_of, exchange.messages)), None), cid))
+            if exchange.tools is not None:
+                conn.execute("UPDATE conversations SET tools = ? WHERE id = ?",
+                             (json.dumps(exchange.tools, ensure_ascii=False), cid))
+        return cid
 
     @staticmethod
     def _insert_messages(conn: sqlite3.Connection, cid: str, messages: list[dict], now: str,

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mistral_cli.store import StoreError
-from mistral_cli.store.schema import connect, guarded, write_transaction
+from mistral_cli.store.schema import connect, connect_reader, guarded, store_error, write_transaction
 from mistral_cli.times import iso
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -159,14 +159,14 @@ def ledger_path(env: "Env") -> Path:
 class Ledger:
     """The ledger table: rows added one transaction each, read summed by groups."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, reading: bool = False):
         self.path = Path(path)
         self._lock = threading.Lock()  # commands record from their worker threads
         try:
-            self._conn = connect(self.path, shared=True)
+            self._conn = connect_reader(self.path, shared=True) if reading else connect(self.path, shared=True)
         except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open the ledger in {self.path}: {exc}",
-                             hint="set `ledger = false` in the config to stop recording") from exc
+            raise store_error("cannot open the ledger in", self.path, exc,
+                              "set `ledger = false` in the config to stop recording") from exc
 
     def __enter__(self) -> "Ledger":
         return self
@@ -282,7 +282,7 @@ def price_rows(rows: Iterable[dict[str, Any]], table: "PriceTable") -> dict[str,
 def open_existing_ledger(env: "Env") -> Ledger | None:
     """The ledger if the history database exists (reading never creates it), else None."""
     path = ledger_path(env)
-    return Ledger(path) if path.exists() else None
+    return Ledger(path, reading=True) if path.exists() else None
 
 
 # -- recording --------------------------------------------------------------------------------

@@ -25,9 +25,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mistral_cli.store import StoreError
 from mistral_cli.store.conversations import store_path, utc_now
-from mistral_cli.store.schema import connect, guarded, write_transaction
+from mistral_cli.store.schema import connect, connect_reader, guarded, store_error, write_transaction
 from mistral_cli.times import iso
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -101,9 +100,10 @@ def open_journal(env: "Env") -> "RunJournal":
 
 
 def open_existing_journal(env: "Env") -> "RunJournal | None":
-    """The journal if its database exists, else None: listing never creates it."""
+    """The journal if its database exists, else None: listing never creates it, and opens it
+    read-only when it may not write it."""
     path = journal_path(env)
-    return RunJournal(path) if path.exists() else None
+    return RunJournal(path, reading=True) if path.exists() else None
 
 
 _guarded = guarded("batch run journal")
@@ -122,15 +122,17 @@ def _json_or_none(text: str | None) -> Any:
 class RunJournal:
     """The batch run journal in the local database."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, reading: bool = False):
+        """Open PATH (see schema.connect); READING: for a command that only reads (read-only
+        when this process may not write the file)."""
         self.path = Path(path)
         self.clock: Callable[[], Any] = utc_now
         try:
-            self._conn = connect(self.path)
+            self._conn = connect_reader(self.path) if reading else connect(self.path)
         except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open the batch run journal {self.path}: {exc}",
-                             hint="mcli needs it to run a batch exactly once; check the data folder "
-                                  "(MCLI_DATA_DIR)") from exc
+            raise store_error("cannot open the batch run journal", self.path, exc,
+                              "mcli needs it to run a batch exactly once; check the data folder "
+                              "(MCLI_DATA_DIR)") from exc
 
     def __enter__(self) -> "RunJournal":
         return self

@@ -134,8 +134,11 @@ class _QuietServer(ThreadingHTTPServer):
     """A server whose handler errors (a client that hung up) are not printed.
 
     socketserver prints them to sys.stderr, which the in-process `cli` fixture redirects
-    into the CLI's captured stderr; they belong to the server, not to mcli.
+    into the CLI's captured stderr; they belong to the server, not to mcli. Its listen backlog
+    takes many clients connecting at once (socketserver's 5 resets some of them).
     """
+
+    request_queue_size = 64
 
     def handle_error(self, request, client_address) -> None:  # noqa: ANN001 - socketserver's API
         """Drop the error: a client that hung up is a test's own doing."""
