@@ -130,7 +130,13 @@ def unknown_warning(unknown: list[str], what: str) -> str:
 
 
 def with_fields(base: dict | None, fields: list[tuple[str, Any]], known: Iterable[str], what: str,
-                option: str = "--body/-F") -> tuple[dict, list[str]]:
-    """BASE with FIELDS set on top, and the top-level names it holds outside KNOWN (typos refused)."""
+                refused: Iterable[str] = ()) -> tuple[dict, list[str]]:
+    """BASE with FIELDS set on top, and the top-level names it holds outside KNOWN (a typo of a
+    known name, or a name in REFUSED, is refused)."""
     body = build_body(base, fields, "-F/--field")
-    return body, unknown_fields(body, known, what, option)
+    known = frozenset(known)
+    wrong = sorted(set(body) & frozenset(refused))
+    if wrong:
+        raise UsageError(f"--body/-F: {', '.join(wrong)} not accepted by {what} "
+                         f"(accepted: {', '.join(sorted(known))})")
+    return body, unknown_fields(body, known, what, "--body/-F")

@@ -35,6 +35,7 @@ def agents(
     system_file: o.SystemFileOpt = None,
     messages: o.MessagesOpt = None,
     body: o.BodyOpt = None,
+    body_fields: o.FieldOpt = None,
     no_stdin: o.NoStdinOpt = False,
     attach: o.AttachOpt = None,
     doc: o.DocOpt = None,

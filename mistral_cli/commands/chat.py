@@ -33,6 +33,7 @@ def chat(
     system_file: o.SystemFileOpt = None,
     messages: o.MessagesOpt = None,
     body: o.BodyOpt = None,
+    body_fields: o.FieldOpt = None,
     no_stdin: o.NoStdinOpt = False,
     attach: o.AttachOpt = None,
     doc: o.DocOpt = None,

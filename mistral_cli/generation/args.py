@@ -109,6 +109,7 @@ class GenArgs:
     doc: list[str] = field(default_factory=list)
     messages: Path | None = None
     body: Path | None = None
+    body_fields: list[str] = field(default_factory=list)
     no_stdin: bool = False
     no_stream: bool = False
     no_markdown: bool = False

@@ -47,7 +47,7 @@ def run(env: "Env", args: GenArgs, endpoint: GenerationEndpoint) -> None:
         from mistral_cli.generation.repl import run_repl
 
         return run_repl(env, args, endpoint)
-    base = request.read_base_body(env, args.body, endpoint)
+    base = request.read_base_body(env, args.body, endpoint, args.body_fields)
     inputs = read_inputs(env, args, base)
     if inputs.empty:
         raise UsageError(NOTHING_TO_SEND, hint="or chat interactively with -i")

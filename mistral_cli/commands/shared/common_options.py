@@ -32,6 +32,11 @@ AllPagesOpt = Annotated[bool, typer.Option("--all", help="Follow every page.")]
 BodyOpt = Annotated[Optional[Path], typer.Option(
     "--body", metavar="FILE|-",
     help="A JSON object that forms the base of the request body; options are set on top.")]
+FIELD_HELP = ("A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON "
+              "arrays or objects are typed, a.b=c nests; set on top of --body, under the options. "
+              "A field the spec does not know is sent with a warning.")
+FieldOpt = Annotated[Optional[list[str]], typer.Option(
+    "-F", "--field", metavar="KEY=VALUE", help=FIELD_HELP, show_default=False)]
 
 
 def env_of(ctx: typer.Context) -> Env:

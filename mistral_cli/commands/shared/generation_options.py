@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from mistral_cli.commands.shared.common_options import number_option
+from mistral_cli.commands.shared.common_options import FIELD_HELP, number_option
 from mistral_cli.generation.args import RANGES, GenOutput
 
 INPUT = "Input"
@@ -42,6 +42,8 @@ BodyOpt = Annotated[Optional[Path], typer.Option(
     "--body", metavar="FILE|-",
     help="A JSON object that forms the base of the request body; options are set on top.",
     rich_help_panel=INPUT, show_default=False)]
+FieldOpt = Annotated[Optional[list[str]], typer.Option(
+    "-F", "--field", metavar="KEY=VALUE", help=FIELD_HELP, rich_help_panel=INPUT, show_default=False)]
 NoStdinOpt = Annotated[bool, typer.Option(
     "--no-stdin", help="Do not read piped stdin as part of the prompt.", rich_help_panel=INPUT)]
 AttachOpt = Annotated[Optional[list[str]], typer.Option(

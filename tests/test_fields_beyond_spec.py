@@ -1,0 +1,63 @@
+"""Fields and values the API takes beyond the spec mcli was built from: `-F/--field` on every
+request command, `--body` fields the spec does not know sent with one warning, typos refused."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.fakeapi import json_response
+from tests.generation_helpers import chat_requests, completion
+
+CHAT = "/v1/chat/completions"
+
+
+def warnings(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("mcli: warning:")]
+
+
+# -- chat, agents, fim -----------------------------------------------------------------------------
+
+def test_chat_sends_newer_fields_from_body_and_field_with_one_warning(api, cli, tmp_path):
+    api.add("POST", CHAT, json_response(completion("ok")), extra_fields={"reasoning_effort", "prompt_mode"})
+    body = tmp_path / "body.json"
+    body.write_text(json.dumps({"reasoning_effort": "high"}))
+    result = cli("chat", "hi", "--no-stream", "--body", body, "-F", "prompt_mode=reasoning",
+                 "--field", "temperature=0.2")
+    assert result.exit_code == 0, result
+    sent = chat_requests(api)[-1].json
+    assert sent["reasoning_effort"] == "high" and sent["prompt_mode"] == "reasoning"
+    assert sent["temperature"] == 0.2
+    assert warnings(result.stderr) == [
+        "mcli: warning: sending prompt_mode, reasoning_effort: not in chat's spec; the API decides"]
+
+
+def test_a_field_within_a_typo_of_a_known_one_is_refused(api, cli):
+    result = cli("chat", "hi", "-F", "temprature=0.2")
+    assert result.exit_code == 2, result
+    assert "'temprature' is not a field of chat; did you mean 'temperature'?" in result.stderr
+    assert api.requests == []
+
+
+def test_options_go_on_top_of_fields(api, cli):
+    api.add("POST", CHAT, json_response(completion("ok")))
+    result = cli("chat", "hi", "--no-stream", "-F", "temperature=0.9", "--temperature", "0.1",
+                 "-F", "response_format.type=json_object")
+    assert result.exit_code == 0, result
+    sent = chat_requests(api)[-1].json
+    assert sent["temperature"] == 0.1 and sent["response_format"] == {"type": "json_object"}
+    assert warnings(result.stderr) == []
+
+
+def test_a_field_without_a_value_is_refused(api, cli):
+    result = cli("fim", "def f(", "-F", "reasoning_effort")
+    assert result.exit_code == 2 and "expected KEY=VALUE" in result.stderr
+
+
+def test_fim_sends_a_newer_field(api, cli):
+    api.add("POST", "/v1/fim/completions", json_response(completion("x")), extra_fields={"prompt_cache_key"})
+    result = cli("fim", "def f(", "--no-stream", "-F", "prompt_cache_key=k1")
+    assert result.exit_code == 0, result
+    assert api.last().json["prompt_cache_key"] == "k1"
+    assert len(warnings(result.stderr)) == 1
