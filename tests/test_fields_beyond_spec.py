@@ -30,7 +30,7 @@ def test_chat_sends_newer_fields_from_body_and_field_with_one_warning(api, cli, 
     assert sent["reasoning_effort"] == "high" and sent["prompt_mode"] == "reasoning"
     assert sent["temperature"] == 0.2
     assert warnings(result.stderr) == [
-        "mcli: warning: sending prompt_mode, reasoning_effort: not in chat's spec; the API decides"]
+        "mcli: warning: sending prompt_mode, reasoning_effort, not in the spec of chat: the API decides"]
 
 
 def test_a_field_within_a_typo_of_a_known_one_is_refused(api, cli):
@@ -61,3 +61,22 @@ def test_fim_sends_a_newer_field(api, cli):
     assert result.exit_code == 0, result
     assert api.last().json["prompt_cache_key"] == "k1"
     assert len(warnings(result.stderr)) == 1
+
+
+# -- the other request commands ------------------------------------------------------------------
+
+def embedding_answer(count: int) -> dict:
+    return {"id": "e", "object": "list", "model": "mistral-embed",
+            "data": [{"object": "embedding", "index": i, "embedding": [0.5, 0.25]} for i in range(count)],
+            "usage": {"prompt_tokens": 1, "total_tokens": 1}}
+
+
+def test_embeddings_send_output_dimension_and_dtype(api, cli):
+    api.add("POST", "/v1/embeddings", json_response(embedding_answer(1)),
+            extra_fields={"output_dimension", "output_dtype"})
+    result = cli("embeddings", "hello", "-F", "output_dimension=2", "-F", "output_dtype=float", "-o", "json")
+    assert result.exit_code == 0, result
+    assert api.last().json == {"model": "mistral-embed", "input": ["hello"], "output_dimension": 2,
+                               "output_dtype": "float"}
+    assert warnings(result.stderr) == [
+        "mcli: warning: sending output_dimension, output_dtype, not in the spec of embeddings: the API decides"]

@@ -106,6 +106,8 @@ PROPERTY_SETS = [
     ("mistral_cli.commands.classifiers.group:CHAT_FIELDS", "ChatModerationRequest"),
     ("mistral_cli.commands.classifiers.group:CHAT_FIELDS", "ChatClassificationRequest"),
     ("mistral_cli.commands.ocr.group:REQUEST_FIELDS", "OCRRequest"),
+    ("mistral_cli.bodies.fields:FINE_TUNING_FIELDS", "JobIn"),
+    ("mistral_cli.bodies.fields:BATCH_FIELDS", "BatchJobIn"),
 ]
 
 
