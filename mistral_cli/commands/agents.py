@@ -64,6 +64,7 @@ def agents(
     interactive: o.InteractiveOpt = False,
     no_stream: o.NoStreamOpt = False,
     no_markdown: o.NoMarkdownOpt = False,
+    thinking: o.ThinkingOpt = o.ThinkingMode.auto,
     output: o.GenOutputOpt = GenOutput.text,
 ) -> None:
     """Talk to an agent by its id; the answer streams to stdout and the exchange is saved."""

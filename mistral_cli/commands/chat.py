@@ -66,6 +66,7 @@ def chat(
     interactive: o.InteractiveOpt = False,
     no_stream: o.NoStreamOpt = False,
     no_markdown: o.NoMarkdownOpt = False,
+    thinking: o.ThinkingOpt = o.ThinkingMode.auto,
     output: o.GenOutputOpt = GenOutput.text,
 ) -> None:
     """Chat with a model; the answer streams to stdout and the exchange is saved."""

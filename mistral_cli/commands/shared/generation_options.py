@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from mistral_cli.commands.shared.common_options import FIELD_HELP, number_option
-from mistral_cli.generation.args import RANGES, GenOutput
+from mistral_cli.generation.args import RANGES, GenOutput, ThinkingMode
 
 INPUT = "Input"
 SAMPLING = "Sampling"
@@ -140,6 +140,10 @@ NoStreamOpt = Annotated[bool, typer.Option(
 NoMarkdownOpt = Annotated[bool, typer.Option(
     "--no-markdown", help="On a terminal, print raw text instead of rendered Markdown.",
     rich_help_panel=OUTPUT)]
+ThinkingOpt = Annotated[ThinkingMode, typer.Option(
+    "--thinking", case_sensitive=False, rich_help_panel=OUTPUT,
+    help="A reasoning model's thinking: auto shows it dim on stderr on a terminal, show on stderr "
+         "anywhere, hide nowhere. It is kept in the history and in -o json either way.")]
 GenOutputOpt = Annotated[GenOutput, typer.Option(
     "--output", "-o", help="text: the answer; json: one chat.completion object; jsonl: each stream "
                            "chunk as it arrives.", case_sensitive=False, rich_help_panel=OUTPUT)]
