@@ -88,3 +88,19 @@ def test_stream_fields_the_spec_does_not_know_change_nothing(api, cli):
     plain, extra = (cli("chat", "1+1?", "-o", "json") for _ in range(2))
     assert plain.exit_code == extra.exit_code == 0
     assert json.loads(plain.stdout) == json.loads(extra.stdout)
+
+
+def test_on_a_terminal_thinking_is_dim_and_ends_its_line_before_the_words():
+    import io
+
+    from mistral_cli.env import Env
+    from mistral_cli.generation.thinking import thinking_view
+
+    stderr, words_out = io.StringIO(), []
+    env = Env(io.StringIO(), io.StringIO(), stderr, stderr_isatty=True, environ={"TERM": "xterm"})
+    view = thinking_view(env, "auto")
+    view.think("hmm")
+    view.before(words_out.append)("2")
+    assert stderr.getvalue() == "\x1b[2mhmm\x1b[0m\n" and words_out == ["2"]
+    assert thinking_view(env, "hide") is None
+    assert thinking_view(Env(io.StringIO(), io.StringIO(), io.StringIO(), environ={}), "auto") is None
