@@ -8,6 +8,8 @@ import json
 import pytest
 
 from tests.fakeapi import json_response
+from tests.fakeapi.defaults import FILE_ID
+from tests.fine_tuning_helpers import sim  # noqa: F401 (fixture)
 from tests.generation_helpers import chat_requests, completion
 
 CHAT = "/v1/chat/completions"
@@ -80,3 +82,22 @@ def test_embeddings_send_output_dimension_and_dtype(api, cli):
                                "output_dtype": "float"}
     assert warnings(result.stderr) == [
         "mcli: warning: sending output_dimension, output_dtype, not in the spec of embeddings: the API decides"]
+
+
+def test_fine_tuning_create_sends_an_unknown_body_field_with_a_warning(api, cli, sim, tmp_path):
+    base = tmp_path / "job.json"
+    base.write_text(json.dumps({"zz_bogus": 1}))
+    result = cli("fine-tuning", "create", "--model", "open-mistral-7b", "--training-file", FILE_ID,
+                 "--body", base, "-F", "hyperparameters.epochs=2", "--dry-run", "-o", "json")
+    assert result.exit_code == 0, result
+    sent = api.last("POST", "/v1/fine_tuning/jobs").json
+    assert sent["zz_bogus"] == 1 and sent["hyperparameters"] == {"epochs": 2}
+    assert warnings(result.stderr) == [
+        "mcli: warning: sending zz_bogus, not in the spec of fine-tuning create: the API decides"]
+
+
+def test_fine_tuning_create_refuses_a_typo(api, cli):
+    result = cli("fine-tuning", "create", "--model", "open-mistral-7b", "--training-file", FILE_ID,
+                 "-F", "sufix=mine")
+    assert result.exit_code == 2 and "did you mean 'suffix'?" in result.stderr
+    assert api.requests == []
