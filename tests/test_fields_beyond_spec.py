@@ -10,6 +10,7 @@ import pytest
 from tests.fakeapi import json_response
 from tests.fakeapi.defaults import FILE_ID
 from tests.fine_tuning_helpers import sim  # noqa: F401 (fixture)
+from tests.ocr_helpers import ocr_body, page, png_bytes
 from tests.generation_helpers import chat_requests, completion
 
 CHAT = "/v1/chat/completions"
@@ -101,3 +102,16 @@ def test_fine_tuning_create_refuses_a_typo(api, cli):
                  "-F", "sufix=mine")
     assert result.exit_code == 2 and "did you mean 'suffix'?" in result.stderr
     assert api.requests == []
+
+
+def test_ocr_sends_its_newer_fields(api, cli, tmp_path):
+    image = tmp_path / "scan.png"
+    image.write_bytes(png_bytes())
+    api.add("POST", "/v1/ocr", json_response(ocr_body(page(0, "Hi."))),
+            extra_fields={"include_blocks", "table_format"})
+    result = cli("ocr", image, "-F", "include_blocks=true", "-F", "table_format=markdown", "--image-limit", "2")
+    assert result.exit_code == 0, result
+    sent = api.last("POST", "/v1/ocr").json
+    assert sent["include_blocks"] is True and sent["table_format"] == "markdown" and sent["image_limit"] == 2
+    assert warnings(result.stderr) == [
+        "mcli: warning: sending include_blocks, table_format, not in the spec of ocr: the API decides"]
