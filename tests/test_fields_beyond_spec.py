@@ -115,3 +115,26 @@ def test_ocr_sends_its_newer_fields(api, cli, tmp_path):
     assert sent["include_blocks"] is True and sent["table_format"] == "markdown" and sent["image_limit"] == 2
     assert warnings(result.stderr) == [
         "mcli: warning: sending include_blocks, table_format, not in the spec of ocr: the API decides"]
+
+
+# -- values beyond the spec's enums -------------------------------------------------------------
+
+def test_batch_create_sends_an_endpoint_beyond_the_five_with_one_warning(api, cli):
+    from tests.fakeapi.batch_jobs import BatchJobs
+
+    BatchJobs(api).install()
+    result = cli("batch", "create", "--input", FILE_ID, "--endpoint", "/v1/ocr", "-o", "json")
+    assert result.exit_code == 0, result
+    assert api.last("POST", "/v1/batch/jobs").json["endpoint"] == "/v1/ocr"
+    assert api.last("POST", "/v1/batch/jobs").json["model"] == "mistral-ocr-latest"
+    assert warnings(result.stderr) == [
+        "mcli: warning: --endpoint /v1/ocr is not one of the spec's (/v1/chat/completions, /v1/embeddings, "
+        "/v1/fim/completions, /v1/moderations, /v1/chat/moderations): sending it as given"]
+    assert all("endpoint" in violation for violation in api.violations())
+    api.ignore_violations()
+
+
+def test_batch_create_needs_a_model_for_an_endpoint_it_has_no_default_for(api, cli):
+    result = cli("batch", "create", "--input", FILE_ID, "--endpoint", "/v1/classifications")
+    assert result.exit_code == 2 and "--model is required with --endpoint /v1/classifications" in result.stderr
+    assert api.requests == []

@@ -23,6 +23,7 @@ from mistral_cli.commands.batch.watch import BatchAdapter, watch_job
 from mistral_cli.commands.shared import watching
 from mistral_cli.commands.shared.common_options import (
     AllPagesOpt,
+    OpenChoice,
     OutputOpt,
     PageOpt,
     PageSizeOpt,
@@ -30,6 +31,7 @@ from mistral_cli.commands.shared.common_options import (
     env_of,
     epilog,
     number_option,
+    warn_unknown_value,
 )
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL, IntervalOpt, check_interval
 from mistral_cli.errors import UsageError
@@ -125,10 +127,10 @@ def create(
     from_prompts: Annotated[Optional[str], typer.Option(
         "--from-prompts", metavar="FILE|-", show_default=False,
         help="One prompt per line (- for stdin): each becomes a chat request, custom_id = its line number.")] = None,
-    endpoint: Annotated[Optional[BatchEndpoint], typer.Option(
-        "--endpoint", metavar="ENDPOINT", show_default=False,
+    endpoint: Annotated[Optional[str], typer.Option(
+        "--endpoint", metavar="ENDPOINT", show_default=False, parser=OpenChoice(e.value for e in BatchEndpoint),
         help="Endpoint every request goes to: " + ", ".join(e.value for e in BatchEndpoint)
-        + " (with --from-prompts: the chat one).")] = None,
+        + " (with --from-prompts: the chat one); another (/v1/ocr) is sent with a warning.")] = None,
     model: Annotated[Optional[str], typer.Option(
         "--model", "-m", show_default=False,
         help="Model for every request (default: the profile's model for the endpoint, as the "
@@ -158,6 +160,7 @@ def create(
     options = inputs.PromptOptions(system, max_tokens, temperature)
     endpoint_value = _check_create(from_prompts, input_ or [], endpoint, options, timeout_hours,
                                    watch, results_dir, interval)
+    warn_unknown_value(env, "--endpoint", endpoint_value, tuple(e.value for e in BatchEndpoint))
     model = model or inputs.default_model(env, endpoint_value)
     pairs = inputs.parse_metadata(metadata or [])
     with ExitStack() as stack:  # the prompts file is written (and checked) before any upload
@@ -178,7 +181,7 @@ def create(
             emit_object(env, output, shown, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
 
 
-def _check_create(from_prompts: str | None, input_: list[str], endpoint: BatchEndpoint | None,
+def _check_create(from_prompts: str | None, input_: list[str], endpoint: str | None,
                   options: inputs.PromptOptions, timeout_hours: int | None, watch: bool,
                   results_dir: Path | None, interval: float) -> str:
     """Refuse inconsistent create options before anything is read or sent; return the endpoint."""
@@ -187,14 +190,14 @@ def _check_create(from_prompts: str | None, input_: list[str], endpoint: BatchEn
     if from_prompts is None and (options.system, options.max_tokens, options.temperature) != (None,) * 3:
         raise UsageError("-s/--system, --max-tokens and --temperature shape --from-prompts requests; "
                          "give --from-prompts, or put them in the request file")
-    if from_prompts is not None and endpoint not in (None, BatchEndpoint.chat):
+    if from_prompts is not None and endpoint not in (None, BatchEndpoint.chat.value):
         raise UsageError(f"--from-prompts makes chat requests: --endpoint must be {BatchEndpoint.chat.value}")
     if endpoint is None and from_prompts is None:
         raise UsageError("--endpoint is required with --input (for example --endpoint /v1/chat/completions)")
     if results_dir is not None and not watch:
         raise UsageError("--results-dir saves the results when the job ends: it needs --watch")
     check_interval(interval)
-    return (endpoint or BatchEndpoint.chat).value
+    return endpoint or BatchEndpoint.chat.value
 
 
 app.command("runs", epilog=epilog(

@@ -39,6 +39,25 @@ FieldOpt = Annotated[Optional[list[str]], typer.Option(
     "-F", "--field", metavar="KEY=VALUE", help=FIELD_HELP, show_default=False)]
 
 
+class OpenChoice:
+    """The parser of an option whose known values (the spec's enum) are offered on Tab and in
+    help, while any other is taken as given: the API takes values newer than the spec, and the
+    command warns once that it sends one (`warn_unknown_value`)."""
+
+    def __init__(self, choices: Any):
+        self.choices = tuple(choices)
+        self.__name__ = "open_choice"
+
+    def __call__(self, value: str) -> str:
+        return value
+
+
+def warn_unknown_value(env: Env, option: str, value: str | None, known: tuple[str, ...]) -> None:
+    """One warning line when VALUE of OPTION is outside the spec's KNOWN values."""
+    if value is not None and value not in known:
+        env.warn(f"{option} {value} is not one of the spec's ({', '.join(known)}): sending it as given")
+
+
 def env_of(ctx: typer.Context) -> Env:
     """The Env that `app.main()` put in the root context."""
     return ctx.find_root().obj
