@@ -120,14 +120,20 @@ def typed_fields(specs: Iterable[str], option: str = "-F/--field") -> list[tuple
     return [(key, typed_value(value)) for key, value in (split_field(spec, option) for spec in specs)]
 
 
+def close_name(name: str, known: Iterable[str]) -> str | None:
+    """The known name NAME is within a typo of, or None."""
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=TYPO_CUTOFF)
+    return close[0] if close else None
+
+
 def unknown_fields(keys: Iterable[str], known: Iterable[str], what: str, option: str) -> list[str]:
     """The KEYS outside KNOWN, sorted; a key within a typo of a known one is refused."""
     known = sorted(known)
     unknown = sorted(set(keys) - set(known))
     for key in unknown:
-        close = difflib.get_close_matches(key, known, n=1, cutoff=TYPO_CUTOFF)
+        close = close_name(key, known)
         if close:
-            raise UsageError(f"{option}: {key!r} is not a field of {what}; did you mean {close[0]!r}?")
+            raise UsageError(f"{option}: {key!r} is not a field of {what}; did you mean {close!r}?")
     return unknown
 
 

@@ -9,6 +9,7 @@ import typer
 
 from mistral_cli.config.global_options import GLOBALS
 from mistral_cli.env import Env
+from mistral_cli.errors import UsageError
 from mistral_cli.numbers import PAGE, PAGE_SIZE, Bound
 from mistral_cli.render.output import OutputFormat
 
@@ -53,9 +54,16 @@ class OpenChoice:
 
 
 def warn_unknown_value(env: Env, option: str, value: str | None, known: tuple[str, ...]) -> None:
-    """One warning line when VALUE of OPTION is outside the spec's KNOWN values."""
-    if value is not None and value not in known:
-        env.warn(f"{option} {value} is not one of the spec's ({', '.join(known)}): sending it as given")
+    """One warning line when VALUE of OPTION is outside the spec's KNOWN values; a value within a
+    typo of a known one is refused, as an unknown field's name is (bodies/fields.py)."""
+    from mistral_cli.bodies.fields import close_name
+
+    if value is None or value in known:
+        return
+    close = close_name(value, known)
+    if close:
+        raise UsageError(f"{option}: {value!r} is not one of {', '.join(known)}; did you mean {close!r}?")
+    env.warn(f"{option} {value} is not one of the spec's ({', '.join(known)}): sending it as given")
 
 
 def env_of(ctx: typer.Context) -> Env:
