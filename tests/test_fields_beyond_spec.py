@@ -138,3 +138,16 @@ def test_batch_create_needs_a_model_for_an_endpoint_it_has_no_default_for(api, c
     result = cli("batch", "create", "--input", FILE_ID, "--endpoint", "/v1/classifications")
     assert result.exit_code == 2 and "--model is required with --endpoint /v1/classifications" in result.stderr
     assert api.requests == []
+
+
+def test_moderation_sends_a_newer_field_and_a_model_from_the_body(api, cli, tmp_path):
+    answer = {"id": "m", "model": "mistral-moderation-2411",
+              "results": [{"categories": {"pii": False}, "category_scores": {"pii": 0.01}}]}
+    api.add("POST", "/v1/moderations", json_response(answer), extra_fields={"guardrails"})
+    body = tmp_path / "body.json"
+    body.write_text(json.dumps({"model": "mistral-moderation-2411"}))
+    result = cli("classifiers", "moderate", "hello", "--body", body, "-F", 'guardrails={"pii": true}',
+                 "-o", "json")
+    assert result.exit_code == 0, result
+    assert api.last().json == {"model": "mistral-moderation-2411", "input": ["hello"], "guardrails": {"pii": True}}
+    assert len(warnings(result.stderr)) == 1
