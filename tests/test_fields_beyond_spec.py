@@ -151,3 +151,17 @@ def test_moderation_sends_a_newer_field_and_a_model_from_the_body(api, cli, tmp_
     assert result.exit_code == 0, result
     assert api.last().json == {"model": "mistral-moderation-2411", "input": ["hello"], "guardrails": {"pii": True}}
     assert len(warnings(result.stderr)) == 1
+
+
+def test_batch_create_sends_job_fields_beyond_the_spec_and_refuses_those_the_options_set(api, cli):
+    from tests.fakeapi.batch_jobs import BatchJobs
+
+    BatchJobs(api).install()
+    result = cli("batch", "create", "--input", FILE_ID, "--endpoint", "/v1/embeddings", "-F", "priority=low",
+                 "-o", "json")
+    assert result.exit_code == 0, result
+    assert api.last("POST", "/v1/batch/jobs").json["priority"] == "low"
+    assert warnings(result.stderr) == [
+        "mcli: warning: sending priority, not in the spec of batch create: the API decides"]
+    refused = cli("batch", "create", "--input", FILE_ID, "--endpoint", "/v1/embeddings", "-F", "model=x")
+    assert refused.exit_code == 2 and "model: set by the options" in refused.stderr

@@ -43,7 +43,7 @@ function __mcli_vopts
         case 'batch cancel'
             echo -o --output
         case 'batch create'
-            echo --input -i --from-prompts --endpoint --model -m --metadata --timeout-hours --system -s --max-tokens --temperature --results-dir --interval -o --output
+            echo --input -i --from-prompts --endpoint --model -m --metadata --timeout-hours --system -s --max-tokens --temperature --results-dir --interval --body -F --field -o --output
         case 'batch get'
             echo -o --output
         case 'batch list'
@@ -57,13 +57,13 @@ function __mcli_vopts
         case 'chat'
             echo --system -s --system-file --messages --body -F --field --attach -a --doc --prefix --model -m --temperature --top-p --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --cid --thinking --output -o
         case 'classifiers classify'
-            echo --model -m --input-file -f --per-request --concurrency -j --skip --fail-on --threshold -o --output
+            echo --model -m --input-file -f --per-request --concurrency -j --skip --fail-on --threshold --body -F --field -o --output
         case 'classifiers classify-chat'
-            echo --model -m --messages --fail-on --threshold -o --output
+            echo --model -m --messages --fail-on --threshold --body -F --field -o --output
         case 'classifiers moderate'
-            echo --model -m --input-file -f --per-request --concurrency -j --skip --fail-on --threshold --via --interval -o --output
+            echo --model -m --input-file -f --per-request --concurrency -j --skip --fail-on --threshold --via --interval --body -F --field -o --output
         case 'classifiers moderate-chat'
-            echo --messages --model -m --fail-on --threshold --via --interval -o --output
+            echo --messages --model -m --fail-on --threshold --via --interval --body -F --field -o --output
         case 'config get'
             echo -o --output
         case 'config list'
@@ -300,6 +300,8 @@ complete -c mcli -n '__mcli_at batch create' -l 'temperature' -x -d 'Sampling te
 complete -c mcli -n '__mcli_at batch create' -l 'watch' -d 'Follow the new job until it ends.'
 complete -c mcli -n '__mcli_at batch create' -l 'results-dir' -r -F -d 'With --watch: save the result files here at the end.'
 complete -c mcli -n '__mcli_at batch create' -l 'interval' -x -d 'Seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
+complete -c mcli -n '__mcli_at batch create' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
+complete -c mcli -n '__mcli_at batch create' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
 complete -c mcli -n '__mcli_at batch create' -l 'new' -d 'Start a separate run of the same input (by default, the same command resumes its last run: nothing is uploaded or created twice).'
 complete -c mcli -n '__mcli_at batch create' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at batch create' -s 'h' -l 'help' -d 'Show this message and exit.'
@@ -389,6 +391,8 @@ complete -c mcli -n '__mcli_at classifiers classify' -l 'concurrency' -s 'j' -x 
 complete -c mcli -n '__mcli_at classifiers classify' -l 'skip' -x -d 'Skip the first N inputs, to resume a run that stopped (at least 0).'
 complete -c mcli -n '__mcli_at classifiers classify' -l 'fail-on' -x -d 'Exit 6 when an input is flagged in one of these categories (any: in any); moderation: sexual, hate_and_discrimination, violence_and_threats, dangerous_and_criminal_content, selfharm, health, financial, law, pii.'
 complete -c mcli -n '__mcli_at classifiers classify' -l 'threshold' -x -d 'Flag every category scoring X or more, instead of the API\'s flags (0 to 1).'
+complete -c mcli -n '__mcli_at classifiers classify' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
+complete -c mcli -n '__mcli_at classifiers classify' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
 complete -c mcli -n '__mcli_at classifiers classify' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers classify' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -396,6 +400,8 @@ complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'model' -s 'm' -x -
 complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'messages' -r -F -d 'A conversation (JSON array or JSONL of messages), or a list of them (\'-\' = stdin).'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'fail-on' -x -d 'Exit 6 when an input is flagged in one of these categories (any: in any); moderation: sexual, hate_and_discrimination, violence_and_threats, dangerous_and_criminal_content, selfharm, health, financial, law, pii.'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'threshold' -x -d 'Flag every category scoring X or more, instead of the API\'s flags (0 to 1).'
+complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
+complete -c mcli -n '__mcli_at classifiers classify-chat' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -410,6 +416,8 @@ complete -c mcli -n '__mcli_at classifiers moderate' -l 'threshold' -x -d 'Flag 
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'via' -x -a 'online batch' -d 'online: answers now (default). batch: one job on Mistral\'s batch service at half the price, answered within the job\'s timeout; same output. Run again to resume.'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'new' -d 'With --via batch: start a separate run, even if the same inputs ran before.'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'interval' -x -d 'With --via batch: seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
+complete -c mcli -n '__mcli_at classifiers moderate' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
+complete -c mcli -n '__mcli_at classifiers moderate' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
 complete -c mcli -n '__mcli_at classifiers moderate' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers moderate' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -420,6 +428,8 @@ complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'threshold' -x -d '
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'via' -x -a 'online batch' -d 'online: answers now (default). batch: one job on Mistral\'s batch service at half the price, answered within the job\'s timeout; same output. Run again to resume.'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'new' -d 'With --via batch: start a separate run, even if the same inputs ran before.'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'interval' -x -d 'With --via batch: seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
+complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
+complete -c mcli -n '__mcli_at classifiers moderate-chat' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -s 'h' -l 'help' -d 'Show this message and exit.'
 

@@ -15,6 +15,7 @@ import typer
 
 from mistral_cli.api import batch as api
 from mistral_cli.bodies.batch_status import BatchStatus
+from mistral_cli.bodies.fields import BATCH_FIELDS
 from mistral_cli.bodies.shape import need_object
 from mistral_cli.commands.batch import inputs
 from mistral_cli.commands.batch import run as batch_run
@@ -23,6 +24,8 @@ from mistral_cli.commands.batch.watch import BatchAdapter, watch_job
 from mistral_cli.commands.shared import watching
 from mistral_cli.commands.shared.common_options import (
     AllPagesOpt,
+    BodyOpt,
+    FieldOpt,
     OpenChoice,
     OutputOpt,
     PageOpt,
@@ -36,7 +39,7 @@ from mistral_cli.commands.shared.common_options import (
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL, IntervalOpt, check_interval
 from mistral_cli.errors import UsageError
 from mistral_cli.generation.args import RANGES
-from mistral_cli.inputs import check_datetime, check_paging, check_uuid, confirm
+from mistral_cli.inputs import check_datetime, check_paging, check_uuid, confirm, request_base
 from mistral_cli.numbers import Bound
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
 
@@ -150,6 +153,8 @@ def create(
         "--results-dir", metavar="DIR", help="With --watch: save the result files here at the end.",
         show_default=False)] = None,
     interval: IntervalOpt = DEFAULT_INTERVAL,
+    body: BodyOpt = None,
+    body_fields: FieldOpt = None,
     new: Annotated[bool, typer.Option(
         "--new", help="Start a separate run of the same input (by default, the same command "
         "resumes its last run: nothing is uploaded or created twice).")] = False,
@@ -161,6 +166,7 @@ def create(
     endpoint_value = _check_create(from_prompts, input_ or [], endpoint, options, timeout_hours,
                                    watch, results_dir, interval)
     warn_unknown_value(env, "--endpoint", endpoint_value, tuple(e.value for e in BatchEndpoint))
+    extra = job_fields(env, body, body_fields)
     model = model or inputs.default_model(env, endpoint_value)
     pairs = inputs.parse_metadata(metadata or [])
     with ExitStack() as stack:  # the prompts file is written (and checked) before any upload
@@ -174,11 +180,21 @@ def create(
         # every create is a run that happens once (local files and file ids alike): journalled,
         # so a start after a kill or a lost answer adopts the job instead of paying again
         spec = batch_run.spec_of(sorted_inputs, prompts, from_prompts, endpoint_value, model, pairs,
-                                 timeout_hours)
+                                 timeout_hours, extra)
         shown = batch_run.create(env, spec, fresh=new, watch=watch, results_dir=results_dir,
                                  interval=interval, output=output)
         if shown is not None:
             emit_object(env, output, shown, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
+
+
+def job_fields(env: "Env", body: Path | None, specs: list[str] | None) -> dict:
+    """The job's --body and -F fields beyond its options (those the options set are refused)."""
+    extra = request_base(env, body, specs, BATCH_FIELDS, "batch create")
+    taken = sorted(set(extra) & BATCH_FIELDS)
+    if taken:
+        raise UsageError(f"--body/-F: {', '.join(taken)}: set by the options "
+                         "(--input, --endpoint, --model, --metadata, --timeout-hours)")
+    return extra
 
 
 def _check_create(from_prompts: str | None, input_: list[str], endpoint: str | None,
