@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -67,6 +67,20 @@ def read_json_object(env: "Env", path: Path | str, option: str) -> dict:
     if not isinstance(value, dict):
         raise UsageError(f"{option}: {path} must hold a JSON object")
     return value
+
+
+def request_base(env: "Env", path: Path | str | None, specs: list[str] | None, known: Iterable[str],
+                 what: str, refused: Iterable[str] = ()) -> dict:
+    """The --body object (or {}) with the -F/--field fields on top: a top-level field outside
+    KNOWN (the spec's request fields) is sent with one warning naming them all, a name within a
+    typo of a known field or one of REFUSED refused (bodies/fields.py holds the rule)."""
+    from mistral_cli.bodies.fields import typed_fields, unknown_warning, with_fields
+
+    base = read_json_object(env, path, "--body") if path is not None else None
+    body, unknown = with_fields(base, typed_fields(specs or []), known, what, refused)
+    if unknown:
+        env.warn(unknown_warning(unknown, what))
+    return body
 
 
 def existing_file(path: Path, option: str) -> Path:

@@ -144,7 +144,8 @@ def param_name(param: Any) -> str:
 def choices_of(param: Any) -> tuple[str, ...]:
     """The values PARAM accepts, when it has a fixed list (an enum's values, as typed); for the
     messages here and for the generated completions and man pages (docgen/tree.py)."""
-    found = getattr(getattr(param, "type", None), "choices", None) or ()
+    kind = getattr(param, "type", None)
+    found = getattr(kind, "choices", None) or getattr(getattr(kind, "func", None), "choices", None) or ()
     return tuple(str(getattr(choice, "value", choice)) for choice in found)
 
 

@@ -415,3 +415,12 @@ def test_a_reply_of_an_unknown_path_or_a_file_content_feeds_nothing(api, cli):
     api.add("GET", "/v1/files/{file_id}/content", json_response(file_obj()))
     assert cli("api", "GET", f"/v1/files/{FILE_ID}/content").exit_code == 0
     assert ids.ids("file") == []
+
+
+def test_a_streamed_body_from_a_file_asks_for_an_event_stream(api, cli, tmp_path):
+    body = tmp_path / "body.json"
+    body.write_text(json.dumps({"model": "mistral-small-latest", "messages": MESSAGES, "stream": True}))
+    result = cli("api", "POST", "/v1/chat/completions", "--body", str(body))
+    assert result.exit_code == 0, result
+    assert lines_of(result.stdout) == chat_chunks("mistral-small-latest")
+    assert api.last().headers["Accept"] == "text/event-stream"

@@ -480,6 +480,17 @@ def test_urls_are_images_unless_they_end_in_pdf_or_come_with_doc(api, cli):
         {"type": "document_url", "document_url": "https://example.com/download?id=3", "document_name": "download"}]
 
 
+@pytest.mark.parametrize("attachment", ["https://example.com/clip.mp3", "clip.mp3"])
+def test_an_attachment_of_a_type_mcli_does_not_know_is_refused_by_url_as_by_file(api, cli, tmp_path,
+                                                                                 attachment):
+    (tmp_path / "clip.mp3").write_bytes(b"ID3\x03\x00" + b"\x00" * 20)
+    target = attachment if attachment.startswith("https") else str(tmp_path / attachment)
+    result = cli("chat", "what is this?", "-a", target)
+    assert result.exit_code == 2, result
+    assert "neither an image (PNG, JPEG, GIF, WebP) nor a PDF" in result.stderr
+    assert api.requests == []
+
+
 def test_local_pdf_is_uploaded_for_ocr_and_sent_as_a_signed_url(api, cli, tmp_path):
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(pdf_bytes())

@@ -253,6 +253,18 @@ def test_unknown_path_is_404_and_a_violation(server, client):
     assert "no such operation" in server.violations()[0]
 
 
+def test_a_stub_lets_only_the_extra_fields_it_names_through(server, client):
+    server.add("POST", "/v1/chat/completions", json_response({}), times=2,
+               extra_fields={"reasoning_effort"})
+    client.post("/v1/chat/completions", json={"model": "m", "messages": MSGS, "reasoning_effort": "high"})
+    assert server.violations() == []
+    client.post("/v1/chat/completions", json={"model": "m", "messages": MSGS, "reasoning_effort": "high",
+                                              "zz": 1, "temperature": "hot"})
+    found = server.last().violations
+    assert len(found) == 2 and any("'zz'" in v for v in found)
+    server.ignore_violations()
+
+
 def test_invalid_request_is_recorded(server, client):
     client.post("/v1/chat/completions", json={"model": "m", "messages": MSGS,
                                               "temperature": "hot"})

@@ -168,10 +168,19 @@ def test_upload_unreadable_file_exits_2(api, cli, jsonl):
     assert api.requests == []
 
 
-def test_upload_bad_purpose_exits_2(api, cli, jsonl):
-    result = cli("files", "upload", jsonl, "--purpose", "training")
-    assert result.exit_code == 2 and "--purpose" in result.stderr
+def test_upload_a_purpose_within_a_typo_of_a_known_one_exits_2(api, cli, jsonl):
+    result = cli("files", "upload", jsonl, "--purpose", "fine_tune")
+    assert result.exit_code == 2 and "did you mean 'fine-tune'?" in result.stderr
     assert api.requests == []
+
+
+def test_upload_a_purpose_beyond_the_spec_is_sent_with_one_warning(api, cli, jsonl):
+    result = cli("files", "upload", jsonl, "--purpose", "audio", "-o", "json")
+    assert result.exit_code == 0, result
+    assert api.last("POST", "/v1/files").form == {"purpose": "audio"}
+    assert [line for line in result.stderr.splitlines() if "warning" in line] == [
+        "mcli: warning: --purpose audio is not one of the spec's (fine-tune, batch, ocr): sending it as given"]
+    api.ignore_violations()
 
 
 def test_upload_over_the_limit_warns_and_still_sends(api, cli, jsonl, monkeypatch):

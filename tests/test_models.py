@@ -145,6 +145,20 @@ def test_get_id_with_a_slash_stays_one_path_segment(api, cli):
     assert api.last().path == "/v1/models/org%2Fmodel"
 
 
+def test_delete_sends_a_fine_tuned_id_with_its_colons_raw(api, cli):
+    result = cli("models", "delete", FT_MODEL, "--yes")
+    assert result.exit_code == 0, result
+    assert ":" in FT_MODEL and api.last().path == f"/v1/models/{FT_MODEL}"
+
+
+@pytest.mark.parametrize("verb", [["get"], ["delete", "--yes"], ["archive"]])
+def test_an_empty_id_is_refused_before_any_request(api, cli, verb):
+    result = cli("models", verb[0], "", *verb[1:])
+    assert result.exit_code == 2, result
+    assert "model id is empty" in result.stderr
+    assert api.requests == []
+
+
 def test_get_table_off_terminal(api, cli):
     result = cli("models", "get", FT_MODEL)
     assert f"id\t{FT_MODEL}" in ids(result.stdout)

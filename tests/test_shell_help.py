@@ -88,7 +88,7 @@ def test_an_unknown_word_far_from_everything_points_at_the_help(cli):
 @pytest.mark.parametrize("args, message", [
     (["chat", "--temperature", "abc", "hi"], "--temperature wants a number (got 'abc')"),
     (["files", "list", "--page", "x"], "--page wants a whole number (got 'x')"),
-    (["files", "list", "--purpose", "xx"], "--purpose wants one of: fine-tune, batch, ocr (got 'xx')"),
+    (["files", "list", "--source", "xx"], "--source wants one of: upload, repository, mistral (got 'xx')"),
     (["models", "list", "-o", "yaml"], "--output wants one of: table, json, jsonl, text (got 'yaml')"),
     (["files", "list", "--purpose"], "--purpose needs a value"),
     (["files", "get"], "missing FILE_ID"),

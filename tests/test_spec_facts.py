@@ -106,6 +106,8 @@ PROPERTY_SETS = [
     ("mistral_cli.commands.classifiers.group:CHAT_FIELDS", "ChatModerationRequest"),
     ("mistral_cli.commands.classifiers.group:CHAT_FIELDS", "ChatClassificationRequest"),
     ("mistral_cli.commands.ocr.group:REQUEST_FIELDS", "OCRRequest"),
+    ("mistral_cli.bodies.fields:FINE_TUNING_FIELDS", "JobIn"),
+    ("mistral_cli.bodies.fields:BATCH_FIELDS", "BatchJobIn"),
 ]
 
 
@@ -306,8 +308,8 @@ def test_operation_paths_quote_ids_and_match_back():
     from mistral_cli.api.operations import OPERATIONS, find
 
     archive = OPERATIONS["models.archive"]
-    quoted = "/v1/fine_tuning/models/ft%3Aopen-mistral-7b%3Aa%2Fb/archive"
-    assert archive.path("ft:open-mistral-7b:a/b") == quoted
+    quoted = "/v1/fine_tuning/models/ft:open-mistral-7b:a%2Fb%3F%23%20/archive"
+    assert archive.path("ft:open-mistral-7b:a/b?# ") == quoted
     assert find("post", "/v1/fine_tuning/jobs/abc/cancel/?x=1") is OPERATIONS["fine_tuning.cancel"]
     assert find("GET", "/v1/files/abc") is OPERATIONS["files.retrieve"]
     assert find("POST", "/v1/files/abc") is None and find("GET", "/v1/nothing") is None

@@ -35,7 +35,7 @@ function __mcli_vopts
     echo --profile --server-url --timeout --max-retries --color
     switch "$argv"
         case 'agents'
-            echo --system -s --system-file --messages --body --attach -a --doc --prefix --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --tool-exec --tool-timeout --tool-cwd --max-steps --cid --output -o
+            echo --system -s --system-file --messages --body -F --field --attach -a --doc --prefix --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --tool-exec --tool-timeout --tool-cwd --max-steps --cid --thinking --output -o
         case 'api'
             echo -f --field -F --field-file --body --input -o --output
         case 'auth status'
@@ -43,7 +43,7 @@ function __mcli_vopts
         case 'batch cancel'
             echo -o --output
         case 'batch create'
-            echo --input -i --from-prompts --endpoint --model -m --metadata --timeout-hours --system -s --max-tokens --temperature --results-dir --interval -o --output
+            echo --input -i --from-prompts --endpoint --model -m --metadata --timeout-hours --system -s --max-tokens --temperature --results-dir --interval --body -F --field -o --output
         case 'batch get'
             echo -o --output
         case 'batch list'
@@ -55,15 +55,15 @@ function __mcli_vopts
         case 'batch watch'
             echo --interval -o --output
         case 'chat'
-            echo --system -s --system-file --messages --body --attach -a --doc --prefix --model -m --temperature --top-p --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --tool-exec --tool-timeout --tool-cwd --max-steps --cid --output -o
+            echo --system -s --system-file --messages --body -F --field --attach -a --doc --prefix --model -m --temperature --top-p --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --tool-exec --tool-timeout --tool-cwd --max-steps --cid --thinking --output -o
         case 'classifiers classify'
-            echo --model -m --input-file -f --per-request --concurrency -j --skip --fail-on --threshold -o --output
+            echo --model -m --input-file -f --per-request --concurrency -j --skip --fail-on --threshold --body -F --field -o --output
         case 'classifiers classify-chat'
-            echo --model -m --messages --fail-on --threshold -o --output
+            echo --model -m --messages --fail-on --threshold --body -F --field -o --output
         case 'classifiers moderate'
-            echo --model -m --input-file -f --per-request --concurrency -j --skip --fail-on --threshold --via --interval -o --output
+            echo --model -m --input-file -f --per-request --concurrency -j --skip --fail-on --threshold --via --interval --body -F --field -o --output
         case 'classifiers moderate-chat'
-            echo --messages --model -m --fail-on --threshold --via --interval -o --output
+            echo --messages --model -m --fail-on --threshold --via --interval --body -F --field -o --output
         case 'config get'
             echo -o --output
         case 'config list'
@@ -71,7 +71,7 @@ function __mcli_vopts
         case 'config path'
             echo -o --output
         case 'embeddings'
-            echo --model -m --input-file -f --per-request --concurrency -j --skip --via --interval -o --output
+            echo --model -m --input-file -f --per-request --concurrency -j --skip --via --interval --body -F --field -o --output
         case 'files delete'
             echo -o --output
         case 'files download'
@@ -85,11 +85,11 @@ function __mcli_vopts
         case 'files url'
             echo --expiry -o --output
         case 'fim'
-            echo --prompt-file --suffix --suffix-file --cursor --file --body --model -m --temperature --top-p --max-tokens --min-tokens --stop --seed --output -o
+            echo --prompt-file --suffix --suffix-file --cursor --file --body -F --field --model -m --temperature --top-p --max-tokens --min-tokens --stop --seed --output -o
         case 'fine-tuning cancel'
             echo -o --output
         case 'fine-tuning create'
-            echo --model -m --training-file --validation-file --suffix --job-type --invalid-sample-skip-percentage --learning-rate --epochs --training-steps --warmup-fraction --weight-decay --seq-len --fim-ratio --classifier-target --classifier-targets --wandb-project --wandb-name --wandb-run-name --repository --body --interval -o --output
+            echo --model -m --training-file --validation-file --suffix --job-type --invalid-sample-skip-percentage --learning-rate --epochs --training-steps --warmup-fraction --weight-decay --seq-len --fim-ratio --classifier-target --classifier-targets --wandb-project --wandb-name --wandb-run-name --repository --body -F --field --interval -o --output
         case 'fine-tuning get'
             echo -o --output
         case 'fine-tuning list'
@@ -117,7 +117,7 @@ function __mcli_vopts
         case 'models update'
             echo --name --description -o --output
         case 'ocr'
-            echo --model -m --pages --image-limit --image-min-size --id --output-dir -d --document-name -o --output
+            echo --model -m --pages --image-limit --image-min-size --id --output-dir -d --document-name --body -F --field -o --output
         case 'usage'
             echo --by --since --days --month -o --output
     end
@@ -213,6 +213,7 @@ complete -c mcli -n '__mcli_at agents' -l 'system' -s 's' -x -d 'System prompt (
 complete -c mcli -n '__mcli_at agents' -l 'system-file' -r -F -d 'Read the system prompt from FILE (\'-\' = stdin).'
 complete -c mcli -n '__mcli_at agents' -l 'messages' -r -F -d 'A whole message list: a JSON array or JSONL, one message per line (\'-\' = stdin).'
 complete -c mcli -n '__mcli_at agents' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
+complete -c mcli -n '__mcli_at agents' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
 complete -c mcli -n '__mcli_at agents' -l 'no-stdin' -d 'Do not read piped stdin as part of the prompt.'
 complete -c mcli -n '__mcli_at agents' -l 'attach' -s 'a' -r -F -d 'Attach an image (PNG, JPEG, GIF, WebP) or a PDF, local or by URL (repeatable). A local PDF is uploaded (purpose ocr); a URL ending in .pdf is a document.'
 complete -c mcli -n '__mcli_at agents' -l 'doc' -r -F -d 'Attach a document, whatever its name (repeatable); a local file is uploaded.'
@@ -246,6 +247,7 @@ complete -c mcli -n '__mcli_at agents' -l 'no-log' -d 'Save nothing in the local
 complete -c mcli -n '__mcli_at agents' -l 'interactive' -s 'i' -d 'Chat in a loop (line editing, /help for commands).'
 complete -c mcli -n '__mcli_at agents' -l 'no-stream' -d 'Wait for the whole answer instead of streaming it.'
 complete -c mcli -n '__mcli_at agents' -l 'no-markdown' -d 'On a terminal, print raw text instead of rendered Markdown.'
+complete -c mcli -n '__mcli_at agents' -l 'thinking' -x -a 'auto show hide' -d 'A reasoning model\'s thinking: auto shows it dim on stderr on a terminal, show on stderr anywhere, hide nowhere. It is kept in the history and in -o json either way.'
 complete -c mcli -n '__mcli_at agents' -l 'output' -s 'o' -x -a 'text json jsonl' -d 'text: the answer; json: one chat.completion object; jsonl: each stream chunk as it arrives.'
 complete -c mcli -n '__mcli_at agents' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -293,7 +295,7 @@ complete -c mcli -n '__mcli_at batch cancel; and __mcli_npos 0' -a '(__mcli_live
 
 complete -c mcli -n '__mcli_at batch create' -l 'input' -s 'i' -r -F -a '(__mcli_live file)' -d 'Request file: a local JSONL (\'-\': standard input; checked, then uploaded) or a file id (repeatable).'
 complete -c mcli -n '__mcli_at batch create' -l 'from-prompts' -r -F -d 'One prompt per line (- for stdin): each becomes a chat request, custom_id = its line number.'
-complete -c mcli -n '__mcli_at batch create' -l 'endpoint' -x -a '/v1/chat/completions /v1/embeddings /v1/fim/completions /v1/moderations /v1/chat/moderations' -d 'Endpoint every request goes to: /v1/chat/completions, /v1/embeddings, /v1/fim/completions, /v1/moderations, /v1/chat/moderations (with --from-prompts: the chat one).'
+complete -c mcli -n '__mcli_at batch create' -l 'endpoint' -x -a '/v1/chat/completions /v1/embeddings /v1/fim/completions /v1/moderations /v1/chat/moderations' -d 'Endpoint every request goes to: /v1/chat/completions, /v1/embeddings, /v1/fim/completions, /v1/moderations, /v1/chat/moderations (with --from-prompts: the chat one); another (/v1/ocr) is sent with a warning.'
 complete -c mcli -n '__mcli_at batch create' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'Model for every request (default: the profile\'s model for the endpoint, as the online commands use it).'
 complete -c mcli -n '__mcli_at batch create' -l 'metadata' -x -d 'Metadata pair (repeatable).'
 complete -c mcli -n '__mcli_at batch create' -l 'timeout-hours' -x -d 'Hours before the job times out (server default 24) (at least 1).'
@@ -303,6 +305,8 @@ complete -c mcli -n '__mcli_at batch create' -l 'temperature' -x -d 'Sampling te
 complete -c mcli -n '__mcli_at batch create' -l 'watch' -d 'Follow the new job until it ends.'
 complete -c mcli -n '__mcli_at batch create' -l 'results-dir' -r -F -d 'With --watch: save the result files here at the end.'
 complete -c mcli -n '__mcli_at batch create' -l 'interval' -x -d 'Seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
+complete -c mcli -n '__mcli_at batch create' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
+complete -c mcli -n '__mcli_at batch create' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
 complete -c mcli -n '__mcli_at batch create' -l 'new' -d 'Start a separate run of the same input (by default, the same command resumes its last run: nothing is uploaded or created twice).'
 complete -c mcli -n '__mcli_at batch create' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at batch create' -s 'h' -l 'help' -d 'Show this message and exit.'
@@ -341,6 +345,7 @@ complete -c mcli -n '__mcli_at chat' -l 'system' -s 's' -x -d 'System prompt (on
 complete -c mcli -n '__mcli_at chat' -l 'system-file' -r -F -d 'Read the system prompt from FILE (\'-\' = stdin).'
 complete -c mcli -n '__mcli_at chat' -l 'messages' -r -F -d 'A whole message list: a JSON array or JSONL, one message per line (\'-\' = stdin).'
 complete -c mcli -n '__mcli_at chat' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
+complete -c mcli -n '__mcli_at chat' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
 complete -c mcli -n '__mcli_at chat' -l 'no-stdin' -d 'Do not read piped stdin as part of the prompt.'
 complete -c mcli -n '__mcli_at chat' -l 'attach' -s 'a' -r -F -d 'Attach an image (PNG, JPEG, GIF, WebP) or a PDF, local or by URL (repeatable). A local PDF is uploaded (purpose ocr); a URL ending in .pdf is a document.'
 complete -c mcli -n '__mcli_at chat' -l 'doc' -r -F -d 'Attach a document, whatever its name (repeatable); a local file is uploaded.'
@@ -378,6 +383,7 @@ complete -c mcli -n '__mcli_at chat' -l 'no-log' -d 'Save nothing in the local h
 complete -c mcli -n '__mcli_at chat' -l 'interactive' -s 'i' -d 'Chat in a loop (line editing, /help for commands).'
 complete -c mcli -n '__mcli_at chat' -l 'no-stream' -d 'Wait for the whole answer instead of streaming it.'
 complete -c mcli -n '__mcli_at chat' -l 'no-markdown' -d 'On a terminal, print raw text instead of rendered Markdown.'
+complete -c mcli -n '__mcli_at chat' -l 'thinking' -x -a 'auto show hide' -d 'A reasoning model\'s thinking: auto shows it dim on stderr on a terminal, show on stderr anywhere, hide nowhere. It is kept in the history and in -o json either way.'
 complete -c mcli -n '__mcli_at chat' -l 'output' -s 'o' -x -a 'text json jsonl' -d 'text: the answer; json: one chat.completion object; jsonl: each stream chunk as it arrives.'
 complete -c mcli -n '__mcli_at chat' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -395,6 +401,8 @@ complete -c mcli -n '__mcli_at classifiers classify' -l 'concurrency' -s 'j' -x 
 complete -c mcli -n '__mcli_at classifiers classify' -l 'skip' -x -d 'Skip the first N inputs, to resume a run that stopped (at least 0).'
 complete -c mcli -n '__mcli_at classifiers classify' -l 'fail-on' -x -d 'Exit 6 when an input is flagged in one of these categories (any: in any); moderation: sexual, hate_and_discrimination, violence_and_threats, dangerous_and_criminal_content, selfharm, health, financial, law, pii.'
 complete -c mcli -n '__mcli_at classifiers classify' -l 'threshold' -x -d 'Flag every category scoring X or more, instead of the API\'s flags (0 to 1).'
+complete -c mcli -n '__mcli_at classifiers classify' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
+complete -c mcli -n '__mcli_at classifiers classify' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
 complete -c mcli -n '__mcli_at classifiers classify' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers classify' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -402,6 +410,8 @@ complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'model' -s 'm' -x -
 complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'messages' -r -F -d 'A conversation (JSON array or JSONL of messages), or a list of them (\'-\' = stdin).'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'fail-on' -x -d 'Exit 6 when an input is flagged in one of these categories (any: in any); moderation: sexual, hate_and_discrimination, violence_and_threats, dangerous_and_criminal_content, selfharm, health, financial, law, pii.'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'threshold' -x -d 'Flag every category scoring X or more, instead of the API\'s flags (0 to 1).'
+complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
+complete -c mcli -n '__mcli_at classifiers classify-chat' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -416,6 +426,8 @@ complete -c mcli -n '__mcli_at classifiers moderate' -l 'threshold' -x -d 'Flag 
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'via' -x -a 'online batch' -d 'online: answers now (default). batch: one job on Mistral\'s batch service at half the price, answered within the job\'s timeout; same output. Run again to resume.'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'new' -d 'With --via batch: start a separate run, even if the same inputs ran before.'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'interval' -x -d 'With --via batch: seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
+complete -c mcli -n '__mcli_at classifiers moderate' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
+complete -c mcli -n '__mcli_at classifiers moderate' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
 complete -c mcli -n '__mcli_at classifiers moderate' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers moderate' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -426,6 +438,8 @@ complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'threshold' -x -d '
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'via' -x -a 'online batch' -d 'online: answers now (default). batch: one job on Mistral\'s batch service at half the price, answered within the job\'s timeout; same output. Run again to resume.'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'new' -d 'With --via batch: start a separate run, even if the same inputs ran before.'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'interval' -x -d 'With --via batch: seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
+complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
+complete -c mcli -n '__mcli_at classifiers moderate-chat' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -474,6 +488,8 @@ complete -c mcli -n '__mcli_at embeddings' -l 'skip' -x -d 'Skip the first N inp
 complete -c mcli -n '__mcli_at embeddings' -l 'via' -x -a 'online batch' -d 'online: answers now (default). batch: one job on Mistral\'s batch service at half the price, answered within the job\'s timeout; same output. Run again to resume.'
 complete -c mcli -n '__mcli_at embeddings' -l 'new' -d 'With --via batch: start a separate run, even if the same inputs ran before.'
 complete -c mcli -n '__mcli_at embeddings' -l 'interval' -x -d 'With --via batch: seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
+complete -c mcli -n '__mcli_at embeddings' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
+complete -c mcli -n '__mcli_at embeddings' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
 complete -c mcli -n '__mcli_at embeddings' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at embeddings' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -499,7 +515,7 @@ complete -c mcli -n '__mcli_at files get' -s 'o' -l 'output' -x -a 'table json j
 complete -c mcli -n '__mcli_at files get' -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c mcli -n '__mcli_at files get; and __mcli_npos 0' -a '(__mcli_live file)'
 
-complete -c mcli -n '__mcli_at files list' -l 'purpose' -x -a 'fine-tune batch ocr' -d 'Only files with this purpose.'
+complete -c mcli -n '__mcli_at files list' -l 'purpose' -x -a 'fine-tune batch ocr' -d 'Only files with this purpose: fine-tune, batch, ocr (another is sent with a warning).'
 complete -c mcli -n '__mcli_at files list' -l 'sample-type' -x -a 'pretrain instruct batch_request batch_result batch_error' -d 'Only files of this sample type (repeatable): pretrain, instruct, batch_request, batch_result, batch_error.'
 complete -c mcli -n '__mcli_at files list' -l 'source' -x -a 'upload repository mistral' -d 'Only files from this source (repeatable): upload, repository, mistral.'
 complete -c mcli -n '__mcli_at files list' -l 'search' -x -d 'Only files whose name matches.'
@@ -509,7 +525,7 @@ complete -c mcli -n '__mcli_at files list' -l 'all' -d 'Follow every page.'
 complete -c mcli -n '__mcli_at files list' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at files list' -s 'h' -l 'help' -d 'Show this message and exit.'
 
-complete -c mcli -n '__mcli_at files upload' -l 'purpose' -x -a 'fine-tune batch ocr' -d 'What the file is for.'
+complete -c mcli -n '__mcli_at files upload' -l 'purpose' -x -a 'fine-tune batch ocr' -d 'What the file is for: fine-tune, batch, ocr; another (audio) is sent with a warning.'
 complete -c mcli -n '__mcli_at files upload' -l 'name' -x -d 'File name to store instead of the local one (one PATH only).'
 complete -c mcli -n '__mcli_at files upload' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at files upload' -s 'h' -l 'help' -d 'Show this message and exit.'
@@ -526,6 +542,7 @@ complete -c mcli -n '__mcli_at fim' -l 'suffix-file' -r -F -d 'Read the suffix f
 complete -c mcli -n '__mcli_at fim' -l 'cursor' -x -d 'With --file: split the file at MARKER into prompt and suffix, and print only the completion (for editors).'
 complete -c mcli -n '__mcli_at fim' -l 'file' -r -F -d 'With --cursor: the file to complete inside.'
 complete -c mcli -n '__mcli_at fim' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
+complete -c mcli -n '__mcli_at fim' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
 complete -c mcli -n '__mcli_at fim' -l 'no-stdin' -d 'Do not read piped stdin as part of the prompt.'
 complete -c mcli -n '__mcli_at fim' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'Model id (default: the profile\'s model.fim, else codestral-latest).'
 complete -c mcli -n '__mcli_at fim' -l 'temperature' -x -d 'Sampling temperature (0 to 1.5).'
@@ -574,6 +591,7 @@ complete -c mcli -n '__mcli_at fine-tuning create' -l 'wandb-name' -x -d 'W&B di
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'wandb-run-name' -x -d 'W&B run name.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'repository' -x -d 'A GitHub repository to train on: OWNER/NAME[@REF][:WEIGHT] (token from GITHUB_TOKEN); repeatable.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
+complete -c mcli -n '__mcli_at fine-tuning create' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'dry-run' -d 'Show the estimate (cost, tokens, duration); start nothing.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'watch' -d 'Follow the new job until it ends.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'interval' -x -d 'Seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
@@ -678,6 +696,8 @@ complete -c mcli -n '__mcli_at ocr' -l 'output-dir' -s 'd' -r -F -d 'Write one M
 complete -c mcli -n '__mcli_at ocr' -l 'force' -s 'f' -d 'With --output-dir: overwrite files already there.'
 complete -c mcli -n '__mcli_at ocr' -l 'document-name' -x -d 'The document\'s name (sent as document_name; default: its file or URL name).'
 complete -c mcli -n '__mcli_at ocr' -l 'delete-upload' -d 'Delete the uploaded copy of a local document afterwards.'
+complete -c mcli -n '__mcli_at ocr' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
+complete -c mcli -n '__mcli_at ocr' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
 complete -c mcli -n '__mcli_at ocr' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at ocr' -s 'h' -l 'help' -d 'Show this message and exit.'
 

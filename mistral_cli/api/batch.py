@@ -19,9 +19,11 @@ if TYPE_CHECKING:  # pragma: no cover - only for annotations: `mcli batch --help
     from mistral_cli.http.client import HTTPClient
 
 def create_job(client: HTTPClient, *, input_files: Sequence[str], endpoint: str, model: str,
-               metadata: Mapping[str, str] | None = None, timeout_hours: int | None = None) -> dict:
-    """POST /v1/batch/jobs (BatchJobIn, only the fields set); return BatchJobOut."""
-    body: dict[str, Any] = {"input_files": list(input_files), "endpoint": endpoint, "model": model}
+               metadata: Mapping[str, str] | None = None, timeout_hours: int | None = None,
+               extra: Mapping[str, Any] | None = None) -> dict:
+    """POST /v1/batch/jobs (BatchJobIn, only the fields set, EXTRA fields under them); return BatchJobOut."""
+    body: dict[str, Any] = {**(extra or {}), "input_files": list(input_files), "endpoint": endpoint,
+                            "model": model}
     if metadata:
         body["metadata"] = dict(metadata)
     if timeout_hours is not None:

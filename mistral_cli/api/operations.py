@@ -23,6 +23,7 @@ import re
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
+from mistral_cli.errors import UsageError
 from mistral_cli.http.effect import Effect
 
 if TYPE_CHECKING:  # pragma: no cover - only for annotations: the table never loads httpx
@@ -57,11 +58,19 @@ class Operation(NamedTuple):
         if len(ids) != slots:
             raise TypeError(f"{self.name}: {self.template} takes {slots} id(s), got {len(ids)}")
         values = iter(ids)
-        return _PARAMETER.sub(lambda _slot: quote(next(values), safe=""), self.template)
+        return _PARAMETER.sub(lambda slot: path_segment(next(values), slot.group(0)), self.template)
 
     def matches(self, method: str, path: str) -> bool:
         """Whether METHOD on PATH (no query string) is this operation."""
         return method.upper() == self.method and _pattern(self.template).fullmatch(path) is not None
+
+
+def path_segment(value: str, slot: str) -> str:
+    """VALUE as one path segment, as the API's own clients send it: `:` and `@` raw (model ids
+    such as `ft:open-mistral-7b:...`), `/`, `?`, `#`, `%` and spaces quoted; an empty id refused."""
+    if not value.strip():
+        raise UsageError(f"the {slot.strip('{}').replace('_', ' ')} is empty: give one")
+    return quote(value, safe=":@")
 
 
 def _pattern(template: str) -> re.Pattern:

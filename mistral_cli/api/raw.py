@@ -10,7 +10,6 @@ back by its content type: decoded JSON, text, an event stream, or raw bytes.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,94 +18,14 @@ from typing import Any
 
 from mistral_cli.api.operations import find, note_billed
 from mistral_cli.api.pages import combined_body, walk_pages
+from mistral_cli.bodies.fields import (  # noqa: F401 - the typed fields, shared with every request command
+    build_body, collect, json_container, set_field, split_field, typed_value)
 from mistral_cli.errors import UsageError
 from mistral_cli.http.body import decoded_chunks, read_body
 from mistral_cli.http.client import HTTPClient, response_events
 from mistral_cli.http.effect import Effect
 
 QUERY_METHODS = frozenset({"GET", "DELETE"})
-_NUMBER = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
-
-
-# -- fields ------------------------------------------------------------------------------
-
-
-def typed_value(text: str) -> Any:
-    """TEXT as a JSON value: true/false/null, a number, a JSON array/object, else the string."""
-    if text in ("true", "false", "null"):
-        return json.loads(text)
-    if _NUMBER.match(text):
-        number = int(text) if text.lstrip("-").isdigit() else float(text)
-        if not math.isfinite(number):
-            raise UsageError(f"{text!r} is too large a number for JSON")
-        return number
-    return json_container(text, text)
-
-
-def json_container(text: str, fallback: Any) -> Any:
-    """TEXT decoded when it is a JSON array or object, else FALLBACK."""
-    if text.lstrip()[:1] in ("[", "{"):
-        try:
-            return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
-        except ValueError:
-            pass
-    return fallback
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"{text} is too large a number for JSON")
-    return number
-
-
-def split_field(spec: str, option: str) -> tuple[str, str]:
-    """`key=value` -> (key, value); refuse anything else naming OPTION."""
-    key, has_value, value = spec.partition("=")
-    if not has_value or not key.strip():
-        raise UsageError(f"{option}: expected KEY=VALUE, got {spec!r}")
-    return key.strip(), value
-
-
-def collect(fields: list[tuple[str, Any]]) -> dict[str, Any]:
-    """Group FIELDS by key: a repeated key or a `key[]` key gives a list, in order."""
-    grouped: dict[str, list[Any]] = {}
-    forced: set[str] = set()
-    for key, value in fields:
-        if key.endswith("[]"):
-            key = key[:-2]
-            forced.add(key)
-        grouped.setdefault(key, []).append(value)
-    return {key: values if key in forced or len(values) > 1 else values[0]
-            for key, values in grouped.items()}
-
-
-def set_field(body: dict, key: str, value: Any, option: str) -> None:
-    """Set dotted KEY (`response_format.type`) in BODY, creating nested objects."""
-    *parents, last = key.split(".")
-    target = body
-    walked = []
-    for part in parents:
-        walked.append(part)
-        child = target.setdefault(part, {})
-        if not isinstance(child, dict):
-            raise UsageError(f"{option} {key}: {'.'.join(walked)} is not an object in the body")
-        target = child
-    if not last:
-        raise UsageError(f"{option}: empty key part in {key!r}")
-    target[last] = value
-
-
-def build_body(base: dict | None, fields: list[tuple[str, Any]], option: str = "-f/-F") -> dict:
-    """BASE (from --body) with FIELDS set on top of it."""
-    body = json.loads(json.dumps(base)) if base else {}
-    for key, value in collect(fields).items():
-        set_field(body, key, value, option)
-    return body
 
 
 # -- paths and methods -------------------------------------------------------------------

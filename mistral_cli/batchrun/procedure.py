@@ -69,6 +69,7 @@ class RunSpec:
     inputs: list[LocalInput | str]
     metadata: dict[str, str] = field(default_factory=dict)
     timeout_hours: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # --body/-F fields beyond the options
 
     def reads_stdin(self) -> bool:
         """Whether a request file was made from standard input (its label says so)."""
@@ -112,6 +113,8 @@ def _new_run(env: "Env", spec: RunSpec) -> tuple[NewRun, dict[int, Path]]:
              "timeout_hours": spec.timeout_hours,
              "inputs": [item if isinstance(item, str) else None for item in spec.inputs],
              "files": [[sha, size] for _item, sha, size in digests]}
+    if spec.extra:  # only then: the fingerprints of runs without extra fields stay as they were
+        parts["extra"] = spec.extra
     print_ = fingerprint(parts)
     tag = new_tag(print_)
     steps = [UploadStep(seq, item.label, upload_name(tag, seq), size, sha)
@@ -317,7 +320,8 @@ class BatchRun:
 
         spec = self.spec
         return create_job(self.env.client, input_files=file_ids, endpoint=spec.endpoint, model=spec.model,
-                          metadata={**spec.metadata, TAG_KEY: self.tag}, timeout_hours=spec.timeout_hours)
+                          metadata={**spec.metadata, TAG_KEY: self.tag}, timeout_hours=spec.timeout_hours,
+                          extra=spec.extra)
 
     def _known(self, job_id: str, body: dict) -> str:
         """Keep BODY as the job last heard of; JOB_ID."""

@@ -1,7 +1,11 @@
 """Plain text out of API messages: content that is a string or a list of chunks, tool calls, titles.
 
-Two readings of content, and only these: `words` (the model's words, for an answer printed,
-saved or piped) and `display_text` (what a person is shown, other chunks as placeholders).
+Three readings of content, and only these: `words` (the model's words, for an answer printed,
+saved or piped), `thinking` (a reasoning model's thinking chunks, shown apart from the words)
+and `display_text` (what a person is shown, other chunks as placeholders).
+
+A thinking chunk is `{"type": "thinking", "thinking": [{"type": "text", "text": ...}]}` (newer
+than the spec mcli was built from); a `thinking` that is a plain string is read too.
 """
 
 from __future__ import annotations
@@ -20,6 +24,30 @@ def words(content: Any) -> str:
     if isinstance(content, list):
         return "".join(chunk["text"] for chunk in content if _is_text(chunk))
     return ""
+
+
+def thinking(content: Any) -> str:
+    """The thinking in message CONTENT: the text of its thinking chunks, joined ('' for none)."""
+    if not isinstance(content, list):
+        return ""
+    return "".join(_thinking_text(chunk) for chunk in content
+                   if isinstance(chunk, dict) and chunk.get("type") == "thinking")
+
+
+def _thinking_text(chunk: dict) -> str:
+    """One thinking chunk's text: its text parts joined, or its string."""
+    inner = chunk.get("thinking")
+    if isinstance(inner, str):
+        return inner
+    if isinstance(inner, list):
+        return "".join(part["text"] for part in inner if _is_text(part))
+    return ""
+
+
+def with_thinking(thought: str, text: str) -> list[dict]:
+    """Message content holding THOUGHT as a thinking chunk, then TEXT (as the API sends them)."""
+    return [{"type": "thinking", "thinking": [{"type": "text", "text": thought}]},
+            {"type": "text", "text": text}]
 
 
 def display_text(content: Any) -> str:

@@ -35,6 +35,7 @@ def agents(
     system_file: o.SystemFileOpt = None,
     messages: o.MessagesOpt = None,
     body: o.BodyOpt = None,
+    body_fields: o.FieldOpt = None,
     no_stdin: o.NoStdinOpt = False,
     attach: o.AttachOpt = None,
     doc: o.DocOpt = None,
@@ -68,6 +69,7 @@ def agents(
     interactive: o.InteractiveOpt = False,
     no_stream: o.NoStreamOpt = False,
     no_markdown: o.NoMarkdownOpt = False,
+    thinking: o.ThinkingOpt = o.ThinkingMode.auto,
     output: o.GenOutputOpt = GenOutput.text,
 ) -> None:
     """Talk to an agent by its id; the answer streams to stdout and the exchange is saved."""

@@ -34,6 +34,7 @@ def chat(
     system_file: o.SystemFileOpt = None,
     messages: o.MessagesOpt = None,
     body: o.BodyOpt = None,
+    body_fields: o.FieldOpt = None,
     no_stdin: o.NoStdinOpt = False,
     attach: o.AttachOpt = None,
     doc: o.DocOpt = None,
@@ -71,6 +72,7 @@ def chat(
     interactive: o.InteractiveOpt = False,
     no_stream: o.NoStreamOpt = False,
     no_markdown: o.NoMarkdownOpt = False,
+    thinking: o.ThinkingOpt = o.ThinkingMode.auto,
     output: o.GenOutputOpt = GenOutput.text,
 ) -> None:
     """Chat with a model; the answer streams to stdout and the exchange is saved."""

@@ -9,10 +9,11 @@ import typer
 
 from mistral_cli.bodies.shape import need_int, need_numbers
 from mistral_cli.commands.shared import text_groups as b
-from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog
+from mistral_cli.commands.shared.common_options import BodyOpt, FieldOpt, OutputOpt, env_of, epilog
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL
 from mistral_cli.commands.shared.via import IntervalOpt, NewOpt, Via, ViaOpt, check_route, run_texts
 from mistral_cli.errors import UnexpectedResponse
+from mistral_cli.inputs import request_base
 from mistral_cli.render.combined_json import CombinedJson
 from mistral_cli.render.output import OutputFormat, for_stdout, tsv_cell, write_jsonl
 
@@ -52,17 +53,20 @@ def embeddings(
     via: ViaOpt = Via.online,
     new: NewOpt = False,
     interval: IntervalOpt = DEFAULT_INTERVAL,
+    body: BodyOpt = None,
+    body_fields: FieldOpt = None,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Embed texts: one vector per input, in input order (jsonl off a terminal)."""
     env = env_of(ctx)
     check_route(ctx, via, interval)
     per_request = b.check_grouping(per_request, batch_size, concurrency, skip)
+    base = request_base(env, body, body_fields, REQUEST_FIELDS, "embeddings")
     inputs = b.read_inputs(env, texts, input_file, no_stdin)
-    chosen = env.model("model.embeddings", model)
+    chosen = env.model("model.embeddings", model, base.pop("model", None))
     writer = make_writer(env, b.line_format(env, output), skip, chosen)
     if via is Via.batch:
-        sent = via_batch(env, inputs, chosen, skip, writer, new, interval)
+        sent = via_batch(env, inputs, chosen, skip, writer, new, interval, base)
         b.require_some(sent, skip)
         if not sent:  # --skip past the end: nothing sent, the output still closes
             writer.finish()
@@ -72,7 +76,7 @@ def embeddings(
         """One request for TEXTS (run in a worker thread)."""
         from mistral_cli.api.embeddings import embed
 
-        return checked(b.expect_items(embed(env.client, {"model": chosen, "input": texts}), "data",
+        return checked(b.expect_items(embed(env.client, {**base, "model": chosen, "input": texts}), "data",
                                       len(texts), REQUEST), len(texts))
 
     written = b.run_groups(env, b.groups(inputs.texts, per_request, skip), send, writer.group,
@@ -82,13 +86,13 @@ def embeddings(
 
 
 def via_batch(env: "Env", inputs: b.TextSource, model: str, skip: int, writer: "Writer", new: bool,
-              interval: float) -> int:
+              interval: float, base: dict) -> int:
     """Embed INPUTS as one batch job (batchrun/route.py); the number of inputs sent."""
     from mistral_cli.batchrun.route import Route
 
     embeddings = Route("embeddings", "/v1/embeddings", model, new, interval, inputs.source)
     return run_texts(env, embeddings, inputs.texts, skip,
-                     lambda body: checked(b.expect_items(body, "data", 1, REQUEST), 1), writer)
+                     lambda body: checked(b.expect_items(body, "data", 1, REQUEST), 1), writer, base)
 
 
 def checked(body: dict, count: int) -> dict:

@@ -12,6 +12,7 @@ from mistral_cli.api import files as api
 from mistral_cli.bodies.shape import need_listing, need_object
 from mistral_cli.commands.shared.common_options import (
     AllPagesOpt,
+    OpenChoice,
     OutputOpt,
     PageOpt,
     PageSizeOpt,
@@ -19,6 +20,7 @@ from mistral_cli.commands.shared.common_options import (
     env_of,
     epilog,
     number_option,
+    warn_unknown_value,
 )
 from mistral_cli.commands.shared.several_ids import act_on_each
 from mistral_cli.errors import UsageError
@@ -68,6 +70,9 @@ class Purpose(str, Enum):
     ocr = "ocr"
 
 
+PURPOSES = tuple(p.value for p in Purpose)
+
+
 class SampleType(str, Enum):
     """The spec's SampleType."""
 
@@ -105,13 +110,16 @@ def register(root: typer.Typer) -> None:
 def upload(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files to upload.", show_default=False)],
-    purpose: Annotated[Optional[Purpose], typer.Option("--purpose", help="What the file is for.")] = None,
+    purpose: Annotated[Optional[str], typer.Option(
+        "--purpose", metavar="PURPOSE", parser=OpenChoice(PURPOSES), show_default=False,
+        help=f"What the file is for: {', '.join(PURPOSES)}; another (audio) is sent with a warning.")] = None,
     name: Annotated[Optional[str], typer.Option(
         "--name", help="File name to store instead of the local one (one PATH only).")] = None,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Upload files (streamed; one request per file)."""
     env = env_of(ctx)
+    warn_unknown_value(env, "--purpose", purpose, PURPOSES)
     if name is not None and len(paths) > 1:
         raise UsageError("--name needs exactly one PATH (got several)")
     if name is not None and not name.strip():
@@ -119,7 +127,7 @@ def upload(
     for path in paths:
         existing_file(path, "files upload")
     act_on_each(env, [str(path) for path in paths],
-                lambda item: upload_one(env, Path(item), purpose.value if purpose else None, name),
+                lambda item: upload_one(env, Path(item), purpose, name),
                 lambda item, body: f"uploaded {item} as {body.get('id')}", output, LIST_COLUMNS,
                 table=True, title_key="filename")
 
@@ -148,7 +156,9 @@ def upload_one(env: "Env", path: Path, purpose: str | None, name: str | None = N
     "mcli files list --page 2 --page-size 20 -o text"))
 def list_(
     ctx: typer.Context,
-    purpose: Annotated[Optional[Purpose], typer.Option("--purpose", help="Only files with this purpose.")] = None,
+    purpose: Annotated[Optional[str], typer.Option(
+        "--purpose", metavar="PURPOSE", parser=OpenChoice(PURPOSES), show_default=False,
+        help=f"Only files with this purpose: {', '.join(PURPOSES)} (another is sent with a warning).")] = None,
     sample_type: Annotated[Optional[list[SampleType]], typer.Option(
         "--sample-type", metavar="TYPE",
         help=f"Only files of this sample type (repeatable): {', '.join(t.value for t in SampleType)}.")] = None,
@@ -163,9 +173,10 @@ def list_(
 ) -> None:
     """List your organisation's files."""
     env = env_of(ctx)
+    warn_unknown_value(env, "--purpose", purpose, PURPOSES)
     check_paging(page, page_size, all_pages)
     filters: dict[str, Any] = {
-        "purpose": purpose.value if purpose else None, "search": search,
+        "purpose": purpose, "search": search,
         "sample_types": [s.value for s in sample_type or ()],
         "sources": [s.value for s in source or ()],
     }

@@ -57,6 +57,7 @@ def fim(
     cursor: CursorOpt = None,
     file: FileOpt = None,
     body: o.BodyOpt = None,
+    body_fields: o.FieldOpt = None,
     no_stdin: o.NoStdinOpt = False,
     model: FimModelOpt = None,
     temperature: o.TemperatureOpt = None,

@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.store.conversations import Timing
 
-from mistral_cli.bodies.content import words
+from mistral_cli.bodies.content import thinking, with_thinking, words
 
 
 class Answer:
-    """The assistant's answer so far: text pieces, tool calls, finish reason, usage, ids."""
+    """The assistant's answer so far: text pieces, thinking, tool calls, finish reason, usage, ids."""
 
     def __init__(self) -> None:
         self.pieces: list[str] = []
+        self.thoughts: list[str] = []  # a reasoning model's thinking, kept apart from its words
         self.tool_calls: list[dict] = []
         self.finish_reason: str | None = None
         self.usage: dict | None = None
@@ -59,6 +60,7 @@ class Answer:
         message = need_object(choice.get("message") or {}, request, f"choices[{index}].message")
         self.content = message.get("content")
         self.pieces = [words(self.content)]
+        self.thoughts = [thinking(self.content)]
         self.tool_calls = list(message.get("tool_calls") or [])
         self.finish_reason = choice.get("finish_reason")
 
@@ -70,13 +72,24 @@ class Answer:
         return "".join(self.pieces)
 
     @property
+    def thinking(self) -> str:
+        """The answer's thinking ('' for a model that does not think aloud)."""
+        return "".join(self.thoughts)
+
+    def content_out(self) -> Any:
+        """The content to save and print in JSON: the text, with the thinking before it if any."""
+        thought = self.thinking
+        return with_thinking(thought, self.text) if thought else self.text
+
+    @property
     def model(self) -> str | None:
         """The model that answered, as the server reported it."""
         return self.meta.get("model")
 
     def message(self) -> dict | None:
         """The assistant message to save and send back later; None when there is nothing."""
-        content = self.content if self.content is not None and not isinstance(self.content, str) else self.text
+        content = self.content if self.content is not None and not isinstance(self.content, str) \
+            else self.content_out()
         if not content and not self.tool_calls:
             return None
         message: dict[str, Any] = {"role": "assistant", "content": content}
@@ -108,15 +121,16 @@ class Answer:
             "created": self.meta.get("created"),
             "model": self.meta.get("model"),
             "choices": [{"index": 0, "finish_reason": self.finish_reason,
-                         "message": {"role": "assistant", "content": self.text,
+                         "message": {"role": "assistant", "content": self.content_out(),
                                      "tool_calls": self.tool_calls or None}}],
             "usage": self.usage,
         }
 
 
 def pump(events: Iterable[dict], answer: Answer, write: Callable[[str], Any] | None,
-         echo: Callable[[dict], Any] | None = None) -> None:
-    """Feed stream EVENTS into ANSWER, writing each text delta (and echoing each event)."""
+         echo: Callable[[dict], Any] | None = None, think: Callable[[str], Any] | None = None) -> None:
+    """Feed stream EVENTS into ANSWER, writing each text delta (and echoing each event, and
+    handing each piece of thinking to THINK)."""
     pieces = answer.pieces
     for event in events:
         if echo is not None:
@@ -131,7 +145,7 @@ def pump(events: Iterable[dict], answer: Answer, write: Callable[[str], Any] | N
         text = delta.get("content")
         if text:
             if text.__class__ is not str:
-                text = words(text)
+                text = chunk_words(text, answer, think)
             if not pieces:
                 answer.first_at = perf_counter()
             pieces.append(text)
@@ -152,6 +166,17 @@ def usage_of(body: Any, known: dict | None) -> dict | None:
     from the server says nothing: never a crash where tokens are counted or saved)."""
     usage = body.get("usage") if isinstance(body, dict) else None
     return usage if isinstance(usage, dict) and usage else known
+
+
+def chunk_words(content: Any, answer: Answer, think: Callable[[str], Any] | None) -> str:
+    """The words of a delta whose content is a list of chunks; its thinking kept in ANSWER and
+    handed to THINK (the rare path: a plain string delta never comes here)."""
+    thought = thinking(content)
+    if thought:
+        answer.thoughts.append(thought)
+        if think is not None:
+            think(thought)
+    return words(content)
 
 
 def merge_tool_call(calls: list[dict], piece: dict) -> None:

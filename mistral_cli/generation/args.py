@@ -24,6 +24,14 @@ class GenOutput(str, Enum):
     jsonl = "jsonl"
 
 
+class ThinkingMode(str, Enum):
+    """Values of --thinking: where a reasoning model's thinking is shown (generation/thinking.py)."""
+
+    auto = "auto"
+    show = "show"
+    hide = "hide"
+
+
 TOOL_CHOICES = ("auto", "none", "any", "required")
 
 # request field -> its option's bounds (the spec's; no maximum: inputs.NUMBER_CEILING)
@@ -113,9 +121,11 @@ class GenArgs:
     doc: list[str] = field(default_factory=list)
     messages: Path | None = None
     body: Path | None = None
+    body_fields: list[str] = field(default_factory=list)
     no_stdin: bool = False
     no_stream: bool = False
     no_markdown: bool = False
+    thinking: ThinkingMode = ThinkingMode.auto
     output: GenOutput = GenOutput.text
     continue_conversation: bool = False
     cid: str | None = None

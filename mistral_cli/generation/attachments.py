@@ -9,7 +9,7 @@ later turn asks for a fresh signed URL instead of reusing an expired one.
 from __future__ import annotations
 
 import base64
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple, TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
@@ -24,6 +24,7 @@ FILE_ID_KEY = "mcli_file_id"
 IMAGE_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
                     (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"))
 PDF_SIGNATURE = b"%PDF-"
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp"})
 URL_SCHEMES = ("http://", "https://")
 
 
@@ -69,8 +70,7 @@ def plan(attach: list[str], docs: list[str]) -> list[Attachment]:
 def classify(value: str, option: str, document: bool = False) -> Attachment:
     """One attachment: a URL by its name, a local file by its content."""
     if is_url(value):
-        is_pdf = urlsplit(value).path.lower().endswith(".pdf")
-        return Attachment(value, "document" if document or is_pdf else "image")
+        return Attachment(value, "document" if document else url_kind(value, option))
     path = existing_file(Path(value).expanduser(), option)
     mime = sniff(read_head(path, option))
     if document:
@@ -79,6 +79,18 @@ def classify(value: str, option: str, document: bool = False) -> Attachment:
         raise UsageError(f"{option}: {value} is neither an image (PNG, JPEG, GIF, WebP) nor a PDF",
                          hint="attach other documents with --doc; pipe text files on stdin")
     return Attachment(value, "document" if mime == "application/pdf" else "image", path, mime)
+
+
+def url_kind(url: str, option: str) -> str:
+    """An -a/--attach URL's kind by its name's suffix: a PDF, an image, or (no suffix) an image;
+    a suffix mcli does not know is refused, as a local file of that type would be."""
+    suffix = PurePosixPath(unquote(urlsplit(url).path)).suffix.lower()
+    if suffix == ".pdf":
+        return "document"
+    if suffix in IMAGE_SUFFIXES or not suffix:
+        return "image"
+    raise UsageError(f"{option}: {url} is neither an image (PNG, JPEG, GIF, WebP) nor a PDF by its name",
+                     hint="attach other documents with --doc")
 
 
 def read_head(path: Path, option: str) -> bytes:

@@ -2,7 +2,9 @@
 fields, model setting.
 
 The field sets mirror ChatCompletionRequest, AgentsCompletionRequest and FIMCompletionRequest
-in the spec (a test keeps them in step); a `--body` key outside them is refused before sending.
+in the spec (a test keeps them in step). A field one of them has and this one lacks (`model`
+for agents, `messages` for fim) is refused before sending; a field none of them has (newer
+than the spec: `reasoning_effort`, `prompt_mode`) is sent with a warning (bodies/fields.py).
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ class GenerationEndpoint(NamedTuple):
     def api(self) -> Any:
         """The api/ module with `complete(client, body)` and `stream(client, body)`."""
         return importlib.import_module(self.api_module)
+
+    @property
+    def sibling_fields(self) -> frozenset[str]:
+        """The fields another generation endpoint takes and this one does not."""
+        return (CHAT_FIELDS | AGENTS_FIELDS | FIM_FIELDS) - self.fields
 
     @property
     def has_model(self) -> bool:

@@ -44,6 +44,7 @@ class FimArgs:
     stop: list[str] = field(default_factory=list)
     seed: int | None = None
     body: Path | None = None
+    body_fields: list[str] = field(default_factory=list)
     no_stdin: bool = False
     no_stream: bool = False
     no_log: bool = False
@@ -127,7 +128,7 @@ def fim_body(env: "Env", args: FimArgs, base: dict, prompt: str, suffix: str | N
 def run_fim(env: "Env", args: FimArgs) -> None:
     """Run `mcli fim` as ARGS say."""
     args.check()
-    base = request.read_base_body(env, args.body, FIM)
+    base = request.read_base_body(env, args.body, FIM, args.body_fields)
     prompt, suffix = prompt_and_suffix(env, args, base)
     body = fim_body(env, args, base, prompt, suffix)
     check_fim_body(body, args)

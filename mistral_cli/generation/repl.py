@@ -258,7 +258,7 @@ def parse_setting(name: str, text: str, endpoint: GenerationEndpoint) -> tuple[s
 
 def run_repl(env: "Env", args: GenArgs, endpoint: GenerationEndpoint) -> None:
     """Start the interactive loop for ARGS (continuing a conversation with -c/--cid)."""
-    base = request.read_base_body(env, args.body, endpoint)
+    base = request.read_base_body(env, args.body, endpoint, args.body_fields)
     if base.get("messages"):
         raise UsageError("-i: --body must not hold messages (use -c or --cid to continue a conversation)")
     box = tool_box(env, args)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from mistral_cli.errors import UsageError
 from mistral_cli.generation.args import OPTION_FIELDS, RANGES, TOOL_CHOICES, GenArgs, given_fields
 from mistral_cli.generation.endpoints import GenerationEndpoint
-from mistral_cli.inputs import check_bound, read_json, read_json_object, read_text
+from mistral_cli.inputs import check_bound, read_json, read_json_object, read_text, request_base
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -24,16 +24,12 @@ WRAPPER_KEYS = frozenset({"name", "schema", "strict", "description"})
 EMPTY_PARAMETERS = {"type": "object", "properties": {}}
 
 
-def read_base_body(env: "Env", path: Path | None, endpoint: GenerationEndpoint) -> dict:
-    """The --body object (or {}), refusing keys the endpoint does not take."""
-    if path is None:
-        return {}
-    body = read_json_object(env, path, "--body")
-    unknown = sorted(set(body) - endpoint.fields)
-    if unknown:
-        raise UsageError(f"--body: {', '.join(unknown)} not accepted by {endpoint.kind} "
-                         f"(accepted: {', '.join(sorted(endpoint.fields))})")
-    return body
+def read_base_body(env: "Env", path: Path | None, endpoint: GenerationEndpoint,
+                   specs: list[str] | None = None) -> dict:
+    """The --body object (or {}) with the -F/--field fields on top, under the one rule for
+    fields the endpoint's spec does not know (inputs.request_base); a field of a sibling
+    endpoint (`model` for agents) is refused."""
+    return request_base(env, path, specs, endpoint.fields, endpoint.kind, endpoint.sibling_fields)
 
 
 def sampling_fields(args: GenArgs, endpoint: GenerationEndpoint) -> dict[str, Any]:

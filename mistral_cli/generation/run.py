@@ -50,7 +50,7 @@ def run(env: "Env", args: GenArgs, endpoint: GenerationEndpoint) -> None:
 
         return run_repl(env, args, endpoint)
     box = tool_box(env, args)
-    base = request.read_base_body(env, args.body, endpoint)
+    base = request.read_base_body(env, args.body, endpoint, args.body_fields)
     inputs = read_inputs(env, args, base)
     if inputs.empty and not (box is not None and args.continues):
         raise UsageError(NOTHING_TO_SEND, hint="or chat interactively with -i")

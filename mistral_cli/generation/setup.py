@@ -13,6 +13,7 @@ from mistral_cli.generation import attachments, messages, request
 from mistral_cli.generation.args import OPTION_FIELDS, GenArgs, given_fields
 from mistral_cli.generation.endpoints import GenerationEndpoint
 from mistral_cli.generation.session import Session
+from mistral_cli.generation.thinking import without_thinking
 from mistral_cli.generation.turn import View, wants_stream
 from mistral_cli.inputs import read_text
 
@@ -41,7 +42,7 @@ class Setup:
         if self.args.agent_id is not None:
             body["agent_id"] = self.args.agent_id
         history = messages.for_request(messages.arrange_system(session.history + sent))
-        body["messages"] = self.links.for_api(history)
+        body["messages"] = self.links.for_api(without_thinking(history))
         if self.args.prefix is not None:
             body["messages"].append(messages.prefix_message(self.args.prefix))
         body["stream"] = wants_stream(body, self.args.no_stream)
@@ -65,7 +66,7 @@ def make_setup(env: "Env", args: GenArgs, endpoint: GenerationEndpoint, base: di
         add_definitions(body, box)
     request.check_body(body, given_fields(args, OPTION_FIELDS))
     model = request.resolve_model(env, endpoint, args.model, base, session.model)
-    view = View(args.output, markdown=not args.no_markdown)
+    view = View(args.output, markdown=not args.no_markdown, thinking=args.thinking.value)
     return Setup(endpoint, args, body, model, attachments.DocumentLinks(env.client), view,
                  system=read_system(env, args))
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mistral_cli.errors import MCLIError, StreamError
 from mistral_cli.generation.answer import Answer, pump, tool_call_line
+from mistral_cli.generation.thinking import show_whole, thinking_view
 from mistral_cli.generation.args import GenOutput
 from mistral_cli.generation.endpoints import GenerationEndpoint
 from mistral_cli.render.output import dumps, write_json
@@ -29,6 +30,7 @@ class View(NamedTuple):
     markdown: bool = True
     final_newline: bool = True
     tool_loop: bool = False  # inside the tool loop: calls are run, not printed; -o json at its end
+    thinking: str = "auto"  # --thinking: auto, show or hide (generation/thinking.py)
 
 
 def wants_stream(request: dict, no_stream: bool) -> bool:
@@ -111,9 +113,13 @@ def stream_answer(env: "Env", endpoint: GenerationEndpoint, request: dict, view:
 def stream_text(env: "Env", events: Any, view: View, answer: Answer) -> None:
     """Stream text deltas through the stream writer; tool calls as JSON lines at the end."""
     writer = text_writer(env, view)
+    shown = thinking_view(env, view.thinking)
+    write = writer.write if shown is None else shown.before(writer.write)
     try:
-        pump(events, answer, writer.write)
+        pump(events, answer, write, think=None if shown is None else shown.think)
     finally:
+        if shown is not None:
+            shown.end()
         writer.close()
     write_tool_calls(env, writer, [] if view.tool_loop else answer.tool_calls)
 
@@ -165,6 +171,7 @@ def print_choices(env: "Env", body: dict, view: View) -> None:
             env.stdout.write(f"--- choice {choice.get('index', position) + 1} of {len(choices)} ---\n")
             env.stdout.flush()
         single = Answer.from_response(body, position)
+        show_whole(thinking_view(env, view.thinking), single.content)
         writer = text_writer(env, view, view.final_newline or position < len(choices) - 1)
         if single.text:
             writer.write(single.text)

@@ -26,6 +26,7 @@ from mistral_cli.render import human, table_layout
 from mistral_cli.render.safe_text import safe_markup, safe_text
 
 if TYPE_CHECKING:  # pragma: no cover
+    from rich.text import Text
     from mistral_cli.env import Env
 
 

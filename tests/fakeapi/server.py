@@ -23,13 +23,15 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import spec as specmod
 from .defaults import DEFAULTS
 from .multipart import Part, boundary_of, iter_body, parse_multipart
 from .responses import json_response, text_response
+
+_EXTRA = re.compile(r"at <root>: Additional properties are not allowed \((.*) (?:was|were) unexpected\)$")
 
 
 class Headers(Mapping[str, str]):
@@ -103,6 +105,7 @@ class Stub:
     times: int | None = None
     optional: bool = False
     query: dict[str, list[str] | str] | None = None
+    extra_fields: frozenset[str] = frozenset()
     calls: int = 0
 
     def __post_init__(self):
@@ -120,6 +123,16 @@ class Stub:
             if query.get(k) != ([v] if isinstance(v, str) else list(v)):
                 return None
         return {k: unquote(v) for k, v in m.groupdict().items()}
+
+    def allow_extra(self, violations: list[str]) -> list[str]:
+        """VIOLATIONS without those that only name top-level fields of ``extra_fields`` (the
+        fields the API takes beyond the spec); every other violation stays."""
+        return [v for v in violations if not self._only_extra(v)]
+
+    def _only_extra(self, violation: str) -> bool:
+        found = _EXTRA.search(violation)
+        return bool(found and self.extra_fields
+                    and set(re.findall(r"'([^']+)'", found.group(1))) <= self.extra_fields)
 
     @property
     def exhausted(self) -> bool:
@@ -192,13 +205,16 @@ class FakeAPI:
 
     # ---- stubs -----------------------------------------------------------
     def add(self, method: str, path: str, response: Any, *, times: int | None = None,
-            optional: bool = False, query: dict | None = None) -> Stub:
+            optional: bool = False, query: dict | None = None,
+            extra_fields: Iterable[str] = ()) -> Stub:
         """Register ``response`` (a response object or ``callable(request)``)
         for ``method path``; ``path`` may contain ``{name}`` placeholders.
         Stubs match in registration order; ``times=N`` makes one usable N
         times (then later stubs / defaults answer). A stub never used fails
-        ``verify()`` unless ``optional=True``."""
-        stub = Stub(method, path, response, times, optional, query)
+        ``verify()`` unless ``optional=True``. ``extra_fields`` names the
+        top-level body fields the real API takes beyond the spec: a request this
+        stub answers may carry them (every other violation still counts)."""
+        stub = Stub(method, path, response, times, optional, query, frozenset(extra_fields))
         with self._lock:
             self.stubs.append(stub)
         return stub
@@ -259,6 +275,7 @@ class FakeAPI:
             else:
                 stub = None
         if stub is not None:
+            req.violations = stub.allow_extra(req.violations)
             if params:
                 req.path_params = {**req.path_params, **params}
             resp = stub.response

@@ -15,6 +15,7 @@ import typer
 
 from mistral_cli.api import batch as api
 from mistral_cli.bodies.batch_status import BatchStatus
+from mistral_cli.bodies.fields import BATCH_FIELDS
 from mistral_cli.bodies.shape import need_listing, need_object
 from mistral_cli.commands.batch import inputs
 from mistral_cli.commands.batch import run as batch_run
@@ -23,6 +24,9 @@ from mistral_cli.commands.batch.watch import BatchAdapter, watch_job
 from mistral_cli.commands.shared import watching
 from mistral_cli.commands.shared.common_options import (
     AllPagesOpt,
+    BodyOpt,
+    FieldOpt,
+    OpenChoice,
     OutputOpt,
     PageOpt,
     PageSizeOpt,
@@ -30,11 +34,12 @@ from mistral_cli.commands.shared.common_options import (
     env_of,
     epilog,
     number_option,
+    warn_unknown_value,
 )
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL, IntervalOpt, check_interval
 from mistral_cli.errors import UsageError, job_created
 from mistral_cli.generation.args import RANGES
-from mistral_cli.inputs import check_datetime, check_paging, check_uuid, confirm
+from mistral_cli.inputs import check_datetime, check_paging, check_uuid, confirm, request_base
 from mistral_cli.numbers import Bound
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
 
@@ -125,10 +130,10 @@ def create(
     from_prompts: Annotated[Optional[str], typer.Option(
         "--from-prompts", metavar="FILE|-", show_default=False,
         help="One prompt per line (- for stdin): each becomes a chat request, custom_id = its line number.")] = None,
-    endpoint: Annotated[Optional[BatchEndpoint], typer.Option(
-        "--endpoint", metavar="ENDPOINT", show_default=False,
+    endpoint: Annotated[Optional[str], typer.Option(
+        "--endpoint", metavar="ENDPOINT", show_default=False, parser=OpenChoice(e.value for e in BatchEndpoint),
         help="Endpoint every request goes to: " + ", ".join(e.value for e in BatchEndpoint)
-        + " (with --from-prompts: the chat one).")] = None,
+        + " (with --from-prompts: the chat one); another (/v1/ocr) is sent with a warning.")] = None,
     model: Annotated[Optional[str], typer.Option(
         "--model", "-m", show_default=False,
         help="Model for every request (default: the profile's model for the endpoint, as the "
@@ -148,6 +153,8 @@ def create(
         "--results-dir", metavar="DIR", help="With --watch: save the result files here at the end.",
         show_default=False)] = None,
     interval: IntervalOpt = DEFAULT_INTERVAL,
+    body: BodyOpt = None,
+    body_fields: FieldOpt = None,
     new: Annotated[bool, typer.Option(
         "--new", help="Start a separate run of the same input (by default, the same command "
         "resumes its last run: nothing is uploaded or created twice).")] = False,
@@ -158,6 +165,8 @@ def create(
     options = inputs.PromptOptions(system, max_tokens, temperature)
     endpoint_value = _check_create(from_prompts, input_ or [], endpoint, options, timeout_hours,
                                    watch, results_dir, interval)
+    warn_unknown_value(env, "--endpoint", endpoint_value, tuple(e.value for e in BatchEndpoint))
+    extra = job_fields(env, body, body_fields)
     model = model or inputs.default_model(env, endpoint_value)
     pairs = inputs.parse_metadata(metadata or [])
     with ExitStack() as stack:  # the prompts file is written (and checked) before any upload
@@ -171,7 +180,7 @@ def create(
         # every create is a run that happens once (local files and file ids alike): journalled,
         # so a start after a kill or a lost answer adopts the job instead of paying again
         spec = batch_run.spec_of(sorted_inputs, prompts, from_prompts, endpoint_value, model, pairs,
-                                 timeout_hours)
+                                 timeout_hours, extra)
         shown = batch_run.create(env, spec, fresh=new, watch=watch, results_dir=results_dir,
                                  interval=interval, output=output)
         if shown is not None:
@@ -185,7 +194,17 @@ def _show_created(env: "Env", output: OutputFormat, body: dict) -> None:
         emit_object(env, output, body, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
 
 
-def _check_create(from_prompts: str | None, input_: list[str], endpoint: BatchEndpoint | None,
+def job_fields(env: "Env", body: Path | None, specs: list[str] | None) -> dict:
+    """The job's --body and -F fields beyond its options (those the options set are refused)."""
+    extra = request_base(env, body, specs, BATCH_FIELDS, "batch create")
+    taken = sorted(set(extra) & BATCH_FIELDS)
+    if taken:
+        raise UsageError(f"--body/-F: {', '.join(taken)}: set by the options "
+                         "(--input, --endpoint, --model, --metadata, --timeout-hours)")
+    return extra
+
+
+def _check_create(from_prompts: str | None, input_: list[str], endpoint: str | None,
                   options: inputs.PromptOptions, timeout_hours: int | None, watch: bool,
                   results_dir: Path | None, interval: float) -> str:
     """Refuse inconsistent create options before anything is read or sent; return the endpoint."""
@@ -194,14 +213,14 @@ def _check_create(from_prompts: str | None, input_: list[str], endpoint: BatchEn
     if from_prompts is None and (options.system, options.max_tokens, options.temperature) != (None,) * 3:
         raise UsageError("-s/--system, --max-tokens and --temperature shape --from-prompts requests; "
                          "give --from-prompts, or put them in the request file")
-    if from_prompts is not None and endpoint not in (None, BatchEndpoint.chat):
+    if from_prompts is not None and endpoint not in (None, BatchEndpoint.chat.value):
         raise UsageError(f"--from-prompts makes chat requests: --endpoint must be {BatchEndpoint.chat.value}")
     if endpoint is None and from_prompts is None:
         raise UsageError("--endpoint is required with --input (for example --endpoint /v1/chat/completions)")
     if results_dir is not None and not watch:
         raise UsageError("--results-dir saves the results when the job ends: it needs --watch")
     check_interval(interval)
-    return (endpoint or BatchEndpoint.chat).value
+    return endpoint or BatchEndpoint.chat.value
 
 
 app.command("runs", epilog=epilog(

@@ -111,11 +111,14 @@ def validate_files(paths: Iterable[Path], labels: dict[Path, str] | None = None)
 # endpoint -> the profile key of its default model (as the online commands use it)
 MODEL_SETTINGS = {"/v1/chat/completions": "model.chat", "/v1/fim/completions": "model.fim",
                   "/v1/embeddings": "model.embeddings", "/v1/moderations": "model.moderation",
-                  "/v1/chat/moderations": "model.moderation"}
+                  "/v1/chat/moderations": "model.moderation", "/v1/ocr": "model.ocr"}
 
 
 def default_model(env: "Env", endpoint: str) -> str:
-    """The profile's model for ENDPOINT, else the one the online command uses by default."""
+    """The profile's model for ENDPOINT, else the one the online command uses by default; an
+    endpoint beyond those needs --model."""
+    if endpoint not in MODEL_SETTINGS:
+        raise UsageError(f"--model is required with --endpoint {endpoint}")
     return env.model(MODEL_SETTINGS[endpoint])
 
 

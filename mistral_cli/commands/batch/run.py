@@ -60,7 +60,8 @@ DEFAULT_LIMIT = 30
 
 
 def spec_of(sorted_inputs: "RequestFiles", prompts: Path | None, from_prompts: str | None, endpoint: str,
-            model: str, metadata: dict[str, str], timeout_hours: int | None) -> "RunSpec":
+            model: str, metadata: dict[str, str], timeout_hours: int | None,
+            extra: dict | None = None) -> "RunSpec":
     """The run `batch create` makes of its inputs: the local files and file ids in the order
     given, then the request file made from --from-prompts."""
     from mistral_cli.batchrun.procedure import LocalInput, RunSpec
@@ -70,7 +71,7 @@ def spec_of(sorted_inputs: "RequestFiles", prompts: Path | None, from_prompts: s
     if prompts is not None:
         source = "standard input" if from_prompts == "-" else str(from_prompts)
         items.append(LocalInput(prompts, f"{source} (prompts)"))
-    return RunSpec("batch create", endpoint, model, items, dict(metadata), timeout_hours)
+    return RunSpec("batch create", endpoint, model, items, dict(metadata), timeout_hours, dict(extra or {}))
 
 
 def create(env: "Env", spec: "RunSpec", *, fresh: bool, watch: bool, results_dir: Path | None,

@@ -10,7 +10,8 @@ import typer
 
 from mistral_cli.commands.classifiers import verdicts as v
 from mistral_cli.commands.shared import text_groups as b
-from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog, number_option
+from mistral_cli.commands.shared.common_options import BodyOpt, FieldOpt, OutputOpt, env_of, epilog, number_option
+from mistral_cli.inputs import request_base
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL
 from mistral_cli.commands.shared.via import IntervalOpt, NewOpt, Via, ViaOpt, check_route, run_batch, run_texts
 from mistral_cli.errors import UsageError
@@ -69,15 +70,17 @@ def moderate(ctx: typer.Context, texts: TextsArg = None, model: ModerationModelO
              concurrency: b.ConcurrencyOpt = b.DEFAULT_CONCURRENCY, skip: b.SkipOpt = 0,
              fail_on: FailOnOpt = None, threshold: ThresholdOpt = None,
              via: ViaOpt = Via.online, new: NewOpt = False, interval: IntervalOpt = DEFAULT_INTERVAL,
+             body: BodyOpt = None, body_fields: FieldOpt = None,
              output: OutputOpt = OutputFormat.table) -> None:
     """Moderate texts: per-category scores and flags, one result per input."""
-    env, chosen, gate = _moderation(ctx, via, interval, model, fail_on, threshold)
+    base = request_base(env_of(ctx), body, body_fields, TEXT_FIELDS, "classifiers moderate")
+    env, chosen, gate = _moderation(ctx, via, interval, model or base.pop("model", None), fail_on, threshold)
     per_request = b.check_grouping(per_request, batch_size, concurrency, skip)
     inputs = b.read_inputs(env, texts, input_file, no_stdin)
     if via is Via.batch:
-        _texts_via_batch(env, chosen, inputs, skip, gate, output, new, interval)
+        _texts_via_batch(env, chosen, inputs, skip, gate, output, new, interval, base)
         return
-    _run_texts(env, "moderate", chosen, inputs, per_request, concurrency, skip, gate, output)
+    _run_texts(env, "moderate", chosen, inputs, per_request, concurrency, skip, gate, output, base)
 
 
 @app.command("classify", epilog=epilog(
@@ -89,13 +92,15 @@ def classify(ctx: typer.Context, model: ClassifierModelOpt, texts: TextsArg = No
              per_request: b.PerRequestOpt = b.DEFAULT_PER_REQUEST, batch_size: b.OldPerRequestOpt = None,
              concurrency: b.ConcurrencyOpt = b.DEFAULT_CONCURRENCY, skip: b.SkipOpt = 0,
              fail_on: FailOnOpt = None, threshold: ThresholdOpt = None,
+             body: BodyOpt = None, body_fields: FieldOpt = None,
              output: OutputOpt = OutputFormat.table) -> None:
     """Classify texts with a classifier model: each target's label scores per input."""
     env = env_of(ctx)
+    base = request_base(env, body, body_fields, TEXT_FIELDS, "classifiers classify")
     per_request = b.check_grouping(per_request, batch_size, concurrency, skip)
     inputs = b.read_inputs(env, texts, input_file, no_stdin)
     _run_texts(env, "classify", model, inputs, per_request, concurrency, skip, v.make_gate(fail_on, threshold),
-               output)
+               output, base)
 
 
 @app.command("moderate-chat", epilog=epilog(
@@ -106,13 +111,15 @@ def classify(ctx: typer.Context, model: ClassifierModelOpt, texts: TextsArg = No
 def moderate_chat(ctx: typer.Context, messages: MessagesOpt, model: ModerationModelOpt = None,
                   fail_on: FailOnOpt = None, threshold: ThresholdOpt = None,
                   via: ViaOpt = Via.online, new: NewOpt = False, interval: IntervalOpt = DEFAULT_INTERVAL,
+                  body: BodyOpt = None, body_fields: FieldOpt = None,
                   output: OutputOpt = OutputFormat.table) -> None:
     """Moderate one conversation, or a list of them."""
-    env, chosen, gate = _moderation(ctx, via, interval, model, fail_on, threshold)
+    base = request_base(env_of(ctx), body, body_fields, CHAT_FIELDS, "classifiers moderate-chat")
+    env, chosen, gate = _moderation(ctx, via, interval, model or base.pop("model", None), fail_on, threshold)
     if via is Via.batch:
-        _chats_via_batch(env, chosen, messages, gate, output, new, interval)
+        _chats_via_batch(env, chosen, messages, gate, output, new, interval, base)
         return
-    _run_chats(env, "moderate_chat", chosen, messages, gate, output)
+    _run_chats(env, "moderate_chat", chosen, messages, gate, output, base)
 
 
 @app.command("classify-chat", epilog=epilog(
@@ -120,9 +127,12 @@ def moderate_chat(ctx: typer.Context, messages: MessagesOpt, model: ModerationMo
     "mcli classifiers classify-chat -m ft:classifier:my-model:1234 --messages chats.jsonl -o jsonl"))
 def classify_chat(ctx: typer.Context, model: ClassifierModelOpt, messages: MessagesOpt,
                   fail_on: FailOnOpt = None, threshold: ThresholdOpt = None,
+                  body: BodyOpt = None, body_fields: FieldOpt = None,
                   output: OutputOpt = OutputFormat.table) -> None:
     """Classify one conversation, or a list of them, with a classifier model."""
-    _run_chats(env_of(ctx), "classify_chat", model, messages, v.make_gate(fail_on, threshold), output)
+    env = env_of(ctx)
+    base = request_base(env, body, body_fields, CHAT_FIELDS, "classifiers classify-chat")
+    _run_chats(env, "classify_chat", model, messages, v.make_gate(fail_on, threshold), output, base)
 
 
 def _moderation(ctx: typer.Context, via: Via, interval: float, model: str | None, fail_on: str | None,
@@ -150,14 +160,14 @@ def _operation(name: str) -> Callable[..., dict]:
 
 
 def _run_texts(env: "Env", operation: str, model: str, inputs: b.TextSource, per_request: int, concurrency: int,
-               skip: int, gate: v.Gate, output: OutputFormat) -> None:
-    """Moderate or classify INPUTS, batched, and print each verdict."""
+               skip: int, gate: v.Gate, output: OutputFormat, base: dict) -> None:
+    """Moderate or classify INPUTS, grouped, and print each verdict (BASE: --body and -F)."""
     writer = ResultWriter(env, b.line_format(env, output), gate, operation.startswith("moderate"), model=model)
     send_one = _operation(operation)
 
     def send(texts: list[str]) -> dict:
         """One request for TEXTS (run in a worker thread)."""
-        return b.expect_items(send_one(env.client, {"model": model, "input": texts}), "results", len(texts))
+        return b.expect_items(send_one(env.client, {**base, "model": model, "input": texts}), "results", len(texts))
 
     written = b.run_groups(env, b.groups(inputs.texts, per_request, skip), send, writer.group,
                             concurrency=concurrency, total=inputs.total, label=operation, model=model)
@@ -166,7 +176,7 @@ def _run_texts(env: "Env", operation: str, model: str, inputs: b.TextSource, per
 
 
 def _run_chats(env: "Env", operation: str, model: str, path: Path, gate: v.Gate,
-               output: OutputFormat) -> None:
+               output: OutputFormat, base: dict) -> None:
     """Moderate or classify the --messages conversations in one request."""
     conversations, many = read_conversations(env, path)
     writer = ResultWriter(env, b.line_format(env, output), gate, operation == "moderate_chat",
@@ -175,28 +185,28 @@ def _run_chats(env: "Env", operation: str, model: str, path: Path, gate: v.Gate,
         sent: list[Any] = [{"messages": conversation} for conversation in conversations]
     else:
         sent = list(conversations)
-    body = _operation(operation)(env.client, {"model": model, "input": sent if many else sent[0]})
+    body = _operation(operation)(env.client, {**base, "model": model, "input": sent if many else sent[0]})
     b.expect_items(body, "results", len(sent))
     writer.group(b.TextGroup(0, [last_text(c) for c in conversations], 0), body)
     writer.finish()
 
 
 def _texts_via_batch(env: "Env", model: str, inputs: b.TextSource, skip: int, gate: v.Gate, output: OutputFormat,
-                     new: bool, interval: float) -> None:
+                     new: bool, interval: float, base: dict) -> None:
     """Moderate INPUTS as one batch job (batchrun/route.py), printed as online."""
     from mistral_cli.batchrun.route import Route
 
     writer = ResultWriter(env, b.line_format(env, output), gate, True, model=model)
     moderations = Route("classifiers moderate", "/v1/moderations", model, new, interval, inputs.source)
     sent = run_texts(env, moderations, inputs.texts, skip,
-                     lambda body: b.expect_items(body, "results", 1), writer)
+                     lambda body: b.expect_items(body, "results", 1), writer, base)
     b.require_some(sent, skip)
     if not sent:  # --skip past the end: nothing sent, the output still closes
         writer.finish()
 
 
 def _chats_via_batch(env: "Env", model: str, path: Path, gate: v.Gate, output: OutputFormat, new: bool,
-                     interval: float) -> None:
+                     interval: float, base: dict) -> None:
     """Moderate the --messages conversations as one batch job, one request each, printed as online."""
     from mistral_cli.batchrun.route import Route
 
@@ -208,7 +218,7 @@ def _chats_via_batch(env: "Env", model: str, path: Path, gate: v.Gate, output: O
         body = b.expect_items(outcome.body, "results", 1)
         writer.group(b.TextGroup(outcome.number, [last_text(outcome.request["input"])], 0), body)
 
-    bodies = ((number, {"input": conversation}) for number, conversation in enumerate(conversations))
+    bodies = ((number, {**base, "input": conversation}) for number, conversation in enumerate(conversations))
     source = "standard input" if str(path) == "-" else str(path)
     moderations = Route("classifiers moderate-chat", "/v1/chat/moderations", model, new, interval, source,
                         "conversation")

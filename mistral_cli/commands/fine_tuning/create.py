@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.api import fine_tuning as api
+from mistral_cli.bodies.fields import FINE_TUNING_FIELDS
 from mistral_cli.bodies.fine_tuning_enums import JobType
 from mistral_cli.commands.fine_tuning import parse
 from mistral_cli.commands.fine_tuning.parse import FineTuneableModel
-from mistral_cli.commands.shared.common_options import BodyOpt, OutputOpt, env_of, number_option
+from mistral_cli.commands.shared.common_options import BodyOpt, FieldOpt, OutputOpt, env_of, number_option
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL, IntervalOpt, check_interval
 from mistral_cli.errors import UsageError, job_created
-from mistral_cli.inputs import read_json, read_json_object
+from mistral_cli.inputs import read_json, request_base
 from mistral_cli.render.output import Column, OutputFormat, emit_object, write_lines
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -249,6 +250,7 @@ def create(
         "--repository", metavar="REPO",
         help="A GitHub repository to train on: OWNER/NAME\\[@REF][:WEIGHT] (token from GITHUB_TOKEN); repeatable.", rich_help_panel="Integrations")] = None,
     body_file: BodyOpt = None,
+    body_fields: FieldOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the estimate (cost, tokens, duration); start nothing.")] = False,
     watch: Annotated[bool, typer.Option("--watch", help="Follow the new job until it ends.")] = False,
     interval: IntervalOpt = DEFAULT_INTERVAL,
@@ -259,7 +261,7 @@ def create(
 ) -> None:
     """Create a fine-tuning job (checks and uploads local training files first)."""
     env = env_of(ctx)
-    base = read_json_object(env, body_file, "--body") if body_file else {}
+    base = request_base(env, body_file, body_fields, FINE_TUNING_FIELDS, "fine-tuning create")
     kind = (job_type.value if job_type else None) or base.get("job_type") or JobType.completion.value
     check_interval(interval)  # before anything is sent: a refusal after the create invites a second one
     parse.check_suffix(suffix)

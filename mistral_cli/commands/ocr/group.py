@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 import typer
 
 from mistral_cli.bodies.shape import need_list, need_object
-from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog, number_option
+from mistral_cli.commands.shared.common_options import BodyOpt, FieldOpt, OutputOpt, env_of, epilog, number_option
 from mistral_cli.errors import MCLIError, UnexpectedResponse, UsageError
 from mistral_cli.generation import attachments
-from mistral_cli.inputs import check_uuid, existing_file, is_stdin, stdin_as_file
+from mistral_cli.inputs import check_uuid, existing_file, is_stdin, request_base, stdin_as_file
 from mistral_cli.numbers import Bound
 from mistral_cli.render.output import OutputFormat, for_stdout, write_json, write_jsonl
 
@@ -46,7 +46,8 @@ def register(root: typer.Typer) -> None:
         "mcli ocr scan.png",
         "mcli ocr https://arxiv.org/pdf/2201.04234 --pages 0,2-4",
         "mcli ocr file:3fa85f64-5717-4562-b3fc-2c963f66afa6 -o json",
-        "mcli ocr report.pdf --output-dir report/ --image-limit 10 --delete-upload"))(ocr)
+        "mcli ocr report.pdf --output-dir report/ --image-limit 10 --delete-upload",
+        "mcli ocr report.pdf -F table_format=markdown -F include_blocks=true -o json"))(ocr)
 
 
 def ocr(
@@ -80,14 +81,20 @@ def ocr(
         help="The document's name (sent as document_name; default: its file or URL name).")] = None,
     delete_upload: Annotated[bool, typer.Option(
         "--delete-upload", help="Delete the uploaded copy of a local document afterwards.")] = False,
+    body: BodyOpt = None,
+    body_fields: FieldOpt = None,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Read a document's text as Markdown, page by page (and its images)."""
     env = env_of(ctx)
-    fields = {"model": env.model("model.ocr", model), "id": request_id,
-              "pages": parse_pages(pages), "image_limit": image_limit,
-              "image_min_size": image_min_size,
-              "include_image_base64": True if include_images is None and output_dir else include_images}
+    base = request_base(env, body, body_fields, REQUEST_FIELDS, "ocr")
+    if "document" in base:
+        raise UsageError("--body/-F: the document is the DOCUMENT argument, not a field")
+    given = {"model": env.model("model.ocr", model, base.get("model")), "id": request_id,
+             "pages": parse_pages(pages), "image_limit": image_limit,
+             "image_min_size": image_min_size,
+             "include_image_base64": True if include_images is None and output_dir else include_images}
+    fields = {**base, **{key: value for key, value in given.items() if value is not None}}
     with ExitStack() as stack:
         if is_stdin(document):  # a document is sniffed, then uploaded with its length: a file
             path = stack.enter_context(stdin_as_file(env, "DOCUMENT"))

@@ -9,6 +9,7 @@ import typer
 
 from mistral_cli.config.global_options import GLOBALS
 from mistral_cli.env import Env
+from mistral_cli.errors import UsageError
 from mistral_cli.numbers import PAGE, PAGE_SIZE, Bound
 from mistral_cli.render.output import OutputFormat
 
@@ -32,6 +33,37 @@ AllPagesOpt = Annotated[bool, typer.Option("--all", help="Follow every page.")]
 BodyOpt = Annotated[Optional[Path], typer.Option(
     "--body", metavar="FILE|-",
     help="A JSON object that forms the base of the request body; options are set on top.")]
+FIELD_HELP = ("A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON "
+              "arrays or objects are typed, a.b=c nests; set on top of --body, under the options. "
+              "A field the spec does not know is sent with a warning.")
+FieldOpt = Annotated[Optional[list[str]], typer.Option(
+    "-F", "--field", metavar="KEY=VALUE", help=FIELD_HELP, show_default=False)]
+
+
+class OpenChoice:
+    """The parser of an option whose known values (the spec's enum) are offered on Tab and in
+    help, while any other is taken as given: the API takes values newer than the spec, and the
+    command warns once that it sends one (`warn_unknown_value`)."""
+
+    def __init__(self, choices: Any):
+        self.choices = tuple(choices)
+        self.__name__ = "open_choice"
+
+    def __call__(self, value: str) -> str:
+        return value
+
+
+def warn_unknown_value(env: Env, option: str, value: str | None, known: tuple[str, ...]) -> None:
+    """One warning line when VALUE of OPTION is outside the spec's KNOWN values; a value within a
+    typo of a known one is refused, as an unknown field's name is (bodies/fields.py)."""
+    from mistral_cli.bodies.fields import close_name
+
+    if value is None or value in known:
+        return
+    close = close_name(value, known)
+    if close:
+        raise UsageError(f"{option}: {value!r} is not one of {', '.join(known)}; did you mean {close!r}?")
+    env.warn(f"{option} {value} is not one of the spec's ({', '.join(known)}): sending it as given")
 
 
 def env_of(ctx: typer.Context) -> Env:

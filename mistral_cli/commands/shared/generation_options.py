@@ -11,8 +11,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from mistral_cli.commands.shared.common_options import number_option
-from mistral_cli.generation.args import MAX_STEPS, RANGES, TOOL_TIMEOUT, GenOutput
+from mistral_cli.commands.shared.common_options import FIELD_HELP, number_option
+from mistral_cli.generation.args import MAX_STEPS, RANGES, TOOL_TIMEOUT, GenOutput, ThinkingMode
 
 INPUT = "Input"
 SAMPLING = "Sampling"
@@ -42,6 +42,8 @@ BodyOpt = Annotated[Optional[Path], typer.Option(
     "--body", metavar="FILE|-",
     help="A JSON object that forms the base of the request body; options are set on top.",
     rich_help_panel=INPUT, show_default=False)]
+FieldOpt = Annotated[Optional[list[str]], typer.Option(
+    "-F", "--field", metavar="KEY=VALUE", help=FIELD_HELP, rich_help_panel=INPUT, show_default=False)]
 NoStdinOpt = Annotated[bool, typer.Option(
     "--no-stdin", help="Do not read piped stdin as part of the prompt.", rich_help_panel=INPUT)]
 AttachOpt = Annotated[Optional[list[str]], typer.Option(
@@ -155,6 +157,10 @@ NoStreamOpt = Annotated[bool, typer.Option(
 NoMarkdownOpt = Annotated[bool, typer.Option(
     "--no-markdown", help="On a terminal, print raw text instead of rendered Markdown.",
     rich_help_panel=OUTPUT)]
+ThinkingOpt = Annotated[ThinkingMode, typer.Option(
+    "--thinking", case_sensitive=False, rich_help_panel=OUTPUT,
+    help="A reasoning model's thinking: auto shows it dim on stderr on a terminal, show on stderr "
+         "anywhere, hide nowhere. It is kept in the history and in -o json either way.")]
 GenOutputOpt = Annotated[GenOutput, typer.Option(
     "--output", "-o", help="text: the answer; json: one chat.completion object; jsonl: each stream "
                            "chunk as it arrives.", case_sensitive=False, rich_help_panel=OUTPUT)]

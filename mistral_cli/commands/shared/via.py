@@ -126,8 +126,8 @@ def run_batch(env: "Env", route: "Route", bodies: Iterable[tuple[int, dict]], fi
 
 
 def run_texts(env: "Env", route: "Route", texts: Iterable[str], skip: int, check: Callable[[Any], dict],
-              writer: Any) -> int:
-    """Send each text after the first SKIP as one request, `{"input": [text]}`; print each
+              writer: Any, extra: dict | None = None) -> int:
+    """Send each text after the first SKIP as one request, `{**EXTRA, "input": [text]}`; print each
     answer, once CHECK has accepted it, through WRITER's `group` and `finish` as the online
     route does; return the number of texts sent."""
     from mistral_cli.commands.shared.text_groups import TextGroup, numbered
@@ -135,7 +135,7 @@ def run_texts(env: "Env", route: "Route", texts: Iterable[str], skip: int, check
     def write(outcome: "Outcome") -> None:
         writer.group(TextGroup(outcome.number, [_request_text(outcome.request)], 0), check(outcome.body))
 
-    bodies = ((number, {"input": [text]}) for number, text in numbered(texts, skip))
+    bodies = ((number, {**(extra or {}), "input": [text]}) for number, text in numbered(texts, skip))
     return run_batch(env, route, bodies, skip, write, writer.finish)
 
 
