@@ -142,6 +142,7 @@ def main(argv: list[str] | None = None, env: Env | None = None) -> int:
     env = env or Env.from_process()
     env.on_billed = env.on_billed or _ledger
     argv = list(sys.argv[1:] if argv is None else argv)
+    env.argv = list(argv)  # a resume hint repeats the command as given (batchrun/resume.py)
     try:
         with redirect_stdout(env.stdout), redirect_stderr(env.stderr):
             return _run(argv, env)
@@ -160,6 +161,7 @@ def _run(argv: list[str], env: Env) -> int:
     try:
         check_argv(argv)
         command = typer.main.get_command(build_app(load=wanted_command(argv)))
+        env.command_tree = command  # with env.argv, what a batch run's resume hint quotes back
         env.options, rest = parse_global_options(argv, command)
         return invoke(command, rest, env)  # usage errors come back as mcli's UsageError
     except SystemExit as exc:

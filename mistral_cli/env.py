@@ -40,6 +40,8 @@ class Env:
     environ: Mapping[str, str] | None = None
     options: GlobalOptions = field(default_factory=GlobalOptions)
     transport: Any = None  # an httpx transport, for tests
+    argv: list[str] | None = None  # the arguments mcli was started with (app.main sets them)
+    command_tree: Any = None  # the root click command that runs them (app.main sets it)
 
     def __post_init__(self) -> None:
         if self.environ is None:

@@ -2,6 +2,7 @@
 
     MCLIError (exit 1)                 base: a message for the user, an optional hint
      ├── UsageError (exit 2)           bad option or input, caught before any request
+     │    └── OptionValueError (exit 2) a command-line value its option's parser refused
      ├── AuthError (exit 3)            no key, or 401/403 from the server
      ├── NotFoundError (exit 4)        404, or a local thing that does not exist
      ├── JobFailedError (exit 5)       a watched job ended FAILED / CANCELLED / TIMEOUT_EXCEEDED
@@ -60,6 +61,7 @@ class MCLIError(Exception):
 
     exit_code = EXIT_ERROR
     maybe_acted = False  # set by the HTTP core: the request failed after the server may have got it
+    status: int | None = None  # the HTTP status of the error answer that raised it, if any
 
     def __init__(self, message: str, *, hint: str | None = None, details: list[str] | None = None):
         super().__init__(message)
@@ -72,6 +74,11 @@ class UsageError(MCLIError):
     """Bad usage or input, found before any request was sent."""
 
     exit_code = EXIT_USAGE
+
+
+class OptionValueError(UsageError):
+    """A value typed for a command-line option that its parser refused (the parser does not
+    know the command; the command line runner adds where to look)."""
 
 
 class ConfigError(MCLIError):
@@ -126,6 +133,8 @@ class UnexpectedResponse(MCLIError):
 
 class APIError(MCLIError):
     """The server answered with an error status."""
+
+    status: int
 
     def __init__(self, message: str, *, status: int, request_id: str | None = None, **kw):
         super().__init__(message, **kw)

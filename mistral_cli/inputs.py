@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-import math
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from mistral_cli.errors import UsageError
+from mistral_cli.numbers import (NUMBER_CEILING, PAGE, PAGE_SIZE, Bound, check_bound,  # noqa: F401 (re-exported)
+                                  check_number, parse_number)
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -110,54 +111,10 @@ def piped_stdin(env: "Env") -> str | None:
     return text or None
 
 
-class Bound(NamedTuple):
-    """One numeric option's bounds: the one shape of every bounds table (RANGES, HYPERPARAMETERS)."""
-
-    option: str
-    low: float | None = None
-    high: float | None = None
-    integer: bool = False
-    exclusive_low: bool = False
-
-
-# The ceiling of a number the spec leaves unbounded: the largest integer JSON and a float
-# both hold exactly. Past it a value is absurd (and would overflow sleep(), timedelta, ...).
-NUMBER_CEILING = 2 ** 53
-MAX_PAGE = 10_000  # api/pages.MAX_PAGES: no list is walked further
-MAX_PAGE_SIZE = 1_000
-
-
-def check_number(value: Any, option: str, low: float | None = None, high: float | None = None, *,
-                 integer: bool = False, exclusive_low: bool = False) -> None:
-    """The one number check: refuse (exit 2, naming OPTION) a VALUE that is not a number (an
-    integer when INTEGER), not finite, or outside [LOW, HIGH] (LOW excluded when EXCLUSIVE_LOW);
-    HIGH defaults to NUMBER_CEILING. None (an option not given) passes."""
-    if value is None:
-        return
-    kinds = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds):
-        raise UsageError(f"{option} must be {'an integer' if integer else 'a number'} (got {value!r})")
-    if not math.isfinite(value):
-        raise UsageError(f"{option} must be a finite number (got {value})")
-    if low is not None and high is not None and not exclusive_low and not low <= value <= high:
-        raise UsageError(f"{option} must be between {low:g} and {high:g} (got {value:g})")
-    if low is not None and (value <= low if exclusive_low else value < low):
-        raise UsageError(f"{option} must be {'greater than' if exclusive_low else 'at least'} {low:g} "
-                         f"(got {value:g})")
-    if value > (NUMBER_CEILING if high is None else high):
-        raise UsageError(f"{option} must be at most {NUMBER_CEILING if high is None else high:g} (got {value:g})")
-
-
-def check_bound(value: Any, bound: Bound, label: str | None = None) -> None:
-    """check_number for a row of a bounds table (LABEL in place of its option when given)."""
-    check_number(value, label or bound.option, bound.low, bound.high, integer=bound.integer,
-                 exclusive_low=bound.exclusive_low)
-
-
 def check_paging(page: int | None, page_size: int | None, all_pages: bool) -> None:
-    """Refuse a --page outside 0..MAX_PAGE, a --page-size outside 1..MAX_PAGE_SIZE, and --all with --page."""
-    check_number(page, "--page", 0, MAX_PAGE, integer=True)
-    check_number(page_size, "--page-size", 1, MAX_PAGE_SIZE, integer=True)
+    """Refuse a --page or --page-size outside PAGE or PAGE_SIZE, and --all with --page."""
+    check_bound(page, PAGE)
+    check_bound(page_size, PAGE_SIZE)
     if all_pages and page is not None:
         raise UsageError("--all reads every page: it cannot be combined with --page")
 

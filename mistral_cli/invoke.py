@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from mistral_cli.errors import EXIT_OK, UsageError
+from mistral_cli.errors import EXIT_OK, OptionValueError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -50,7 +50,21 @@ def invoke(command: Any, args: list[str], env: "Env") -> int:
         raise usage_error(exc) from None
     except typer.Abort:
         raise KeyboardInterrupt from None
+    except OptionValueError as exc:
+        exc.hint = exc.hint or f"`{command_path(command, args)} --help` shows the options and examples"
+        raise
     return result if isinstance(result, int) and not isinstance(result, bool) else EXIT_OK
+
+
+def command_path(command: Any, args: list[str]) -> str:
+    """`mcli files list`: the command ARGS name under COMMAND (the root), for a hint."""
+    path = ["mcli"]
+    for arg in args:
+        sub = (getattr(command, "commands", None) or {}).get(arg)
+        if sub is not None:
+            path.append(arg)
+            command = sub
+    return " ".join(path)
 
 
 def tidy_help(command: Any) -> None:
@@ -127,10 +141,11 @@ def param_name(param: Any) -> str:
     return max(names, key=len)
 
 
-def choices_of(param: Any) -> list[str]:
-    """The values PARAM accepts, when it has a fixed list."""
+def choices_of(param: Any) -> tuple[str, ...]:
+    """The values PARAM accepts, when it has a fixed list (an enum's values, as typed); for the
+    messages here and for the generated completions and man pages (docgen/tree.py)."""
     found = getattr(getattr(param, "type", None), "choices", None) or ()
-    return [str(getattr(choice, "value", choice)) for choice in found]
+    return tuple(str(getattr(choice, "value", choice)) for choice in found)
 
 
 def bad_parameter(kind: str, param: Any, message: str) -> str:
@@ -139,7 +154,7 @@ def bad_parameter(kind: str, param: Any, message: str) -> str:
     if kind == "MissingParameter":
         what = f": {param.help}" if getattr(param, "help", None) else ""
         return f"missing {name}{what}"
-    got = re.match(rf"{QUOTED} is not\b", message)
+    got = re.search(rf"{QUOTED} is not\b", message)
     value = f" (got {got.group(1)})" if got else ""
     choices = choices_of(param)
     if choices:

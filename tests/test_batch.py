@@ -70,7 +70,9 @@ def test_create_sends_only_the_fields_given(api, cli):
     result = cli("batch", "create", "-i", FILE_ID, "--endpoint", "/v1/embeddings", "-m", "mistral-embed",
                  "-o", "json")
     assert result.exit_code == 0, result
-    assert api.last().json == {"input_files": [FILE_ID], "endpoint": "/v1/embeddings", "model": "mistral-embed"}
+    sent = api.last().json
+    assert sent == {"input_files": [FILE_ID], "endpoint": "/v1/embeddings", "model": "mistral-embed",
+                    "metadata": {"mcli_run": sent["metadata"]["mcli_run"]}}  # only the run's tag is added
     assert json.loads(result.stdout) == batch_job()
 
 
@@ -320,7 +322,7 @@ def test_results_are_named_from_the_id_typed_never_from_the_servers(api, cli, tm
     assert files_under(tmp_path / "a") == [f"b/out/{BATCH_ID}.output.jsonl"]
 
 
-def test_create_watch_names_results_from_the_created_id(api, cli, tmp_path, monkeypatch):
+def test_create_watch_refuses_a_job_body_with_another_id(api, cli, tmp_path, monkeypatch):
     monkeypatch.setattr(watching, "CLOCK", watching.Clock(sleep=lambda _seconds: None))
     api.add("POST", "/v1/batch/jobs", json_response(batch_job()))
     api.add("GET", "/v1/batch/jobs/{job_id}", json_response(
@@ -328,8 +330,9 @@ def test_create_watch_names_results_from_the_created_id(api, cli, tmp_path, monk
     out = tmp_path / "a" / "b" / "out"
     result = cli("batch", "create", "-i", FILE_ID, "--endpoint", CHAT, "-m", MODEL, "--watch",
                  "--results-dir", out)
-    assert result.exit_code == 0, result
-    assert files_under(tmp_path / "a") == [f"b/out/{BATCH_ID}.output.jsonl"]
+    assert result.exit_code == 1, result  # a body naming another job is refused: nothing is written
+    assert f"GET /v1/batch/jobs/{BATCH_ID}: id: '../../x' is not the job asked for" in result.stderr
+    assert files_under(tmp_path / "a") == []
 
 
 def test_create_watch_refuses_a_created_id_that_is_not_a_uuid(api, cli, tmp_path):

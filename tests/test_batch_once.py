@@ -127,13 +127,17 @@ def test_stdin_prompts_and_input_files_are_runs_too(api, sim, cli, tmp_path):
     assert (sim.uploads, len(sim.jobs)) == (2, 2)
 
 
-def test_a_create_from_file_ids_only_is_no_run(api, sim, cli):
+def test_a_create_from_file_ids_only_is_a_run_too(api, sim, cli):
     from tests.fakeapi.defaults import FILE_ID
 
+    args = ("batch", "create", "-i", FILE_ID, "--endpoint", CHAT, "-m", MODEL, "--metadata", "team=a")
     for _ in range(2):
-        assert cli("batch", "create", "-i", FILE_ID, "--endpoint", CHAT, "-m", MODEL).exit_code == 0
-    assert len(sim.jobs) == 2
-    assert all(job.body["metadata"] is None for job in sim.jobs.values())
+        assert cli(*args).exit_code == 0
+    assert len(sim.jobs) == 1  # the same command again resumes its run
+    assert cli(*args, "--new").exit_code == 0
+    assert len(sim.jobs) == 2 and sim.uploads == 0
+    tags = [job.body["metadata"].pop("mcli_run") for job in sim.jobs.values()]
+    assert len(set(tags)) == 2 and all(job.body["metadata"] == {"team": "a"} for job in sim.jobs.values())
 
 
 def test_the_tag_key_is_refused_in_metadata(api, cli, prompts):
@@ -150,7 +154,7 @@ def test_an_upload_whose_answer_was_lost_is_found_by_its_name(api, sim, cli, pro
     first = create(cli, prompts)
     assert first.exit_code == 1
     assert "the server may have acted on the request" in first.stderr
-    assert "run the same command again: batch run" in first.stderr
+    assert f"resumes with: mcli batch create --from-prompts {prompts} -m {MODEL}\n" in first.stderr
     second = create(cli, prompts, "-o", "text")
     assert second.exit_code == 0, second
     [uploaded] = api.files.values()

@@ -38,13 +38,13 @@ def only_usage_errors(action) -> None:
         assert exc.exit_code == 2 and exc.message
 
 
-@settings(max_examples=150, deadline=None, database=None)
+@settings(max_examples=60, deadline=None, database=None)
 @given(LINES)
 def test_the_validator_raises_only_usage_errors_on_any_lines(lines):
     only_usage_errors(lambda: validate_bytes("\n".join(lines).encode("utf-8", "surrogatepass")))
 
 
-@settings(max_examples=150, deadline=None, database=None)
+@settings(max_examples=60, deadline=None, database=None)
 @given(st.binary(max_size=300))
 def test_the_validator_raises_only_usage_errors_on_any_bytes(data):
     only_usage_errors(lambda: validate_bytes(data))
@@ -55,7 +55,7 @@ def test_the_validator_survives_deep_nesting_and_lone_surrogates():
     validate_bytes(b'{"custom_id": "\\ud800", "body": {}}\n{"custom_id": "\\ud801", "body": {}}\n')
 
 
-@settings(max_examples=300, deadline=None, database=None)
+@settings(max_examples=100, deadline=None, database=None)
 @given(st.lists(st.text(max_size=20), max_size=5))
 def test_the_metadata_parsers_raise_only_usage_errors(specs):
     only_usage_errors(lambda: parse_metadata(specs))

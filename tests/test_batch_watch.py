@@ -167,8 +167,8 @@ def test_one_command_batch_interrupted_says_how_to_resume(api, sim, cli, tmp_pat
     assert result.exit_code == 130
     [job_id] = sim.jobs
     assert f"mcli batch watch {job_id}" in result.stderr
-    assert "or run the same command again: it resumes batch run " in result.stderr
-    assert "and saves the results" in result.stderr
+    assert "interrupted: resuming follows the job and saves the results; batch run " in result.stderr
+    assert f"resumes with: mcli batch create --from-prompts - -m {MODEL} --watch --results-dir out\n" in result.stderr
 
 
 def test_eta_comes_from_the_pace_seen(monkeypatch):

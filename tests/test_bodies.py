@@ -1,6 +1,6 @@
-"""Malformed server bodies (issue "Nothing from the network is trusted", item 4): a body
-without the shape mcli needs is one line, `unexpected response from METHOD PATH: where:
-what`, exit 1 -- never an internal error; absurd times render; NaN never reaches JSON."""
+"""Malformed server bodies: a body without the shape mcli needs is one line, `unexpected
+response from METHOD PATH: where: what`, exit 1 -- never an internal error; absurd times
+render; NaN never reaches JSON."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Property test (Hypothesis) over server bodies (issue "Nothing from the network is trusted",
-item 4): for each command that reads a body, bodies built from the spec's response schema,
-then mutated (wrong types, nulls, huge numbers, NaN, hostile strings with ESC/OSC/markup,
-`../` names). Run in-process on a forced terminal and off it, no answer ever gives an
-internal error, an escape sequence on the terminal, or a file outside the chosen folder."""
+"""Property test (Hypothesis) over server bodies: for each command that reads a body, bodies
+built from the spec's response schema, then mutated (wrong types, nulls, huge numbers, NaN,
+hostile strings with ESC/OSC/markup, `../` names). Run in-process on a forced terminal and off
+it, no answer ever gives an internal error, an escape sequence on the terminal, or a file
+outside the chosen folder."""
 
 from __future__ import annotations
 

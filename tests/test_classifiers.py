@@ -275,7 +275,7 @@ def test_bad_message_files_stop_before_any_request(api, cli, tmp_path, content, 
 # -- the parsers never raise anything but UsageError ----------------------------------------------
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.text())
 def test_fail_on_parser_raises_only_usage_errors(text):
     try:
@@ -285,7 +285,7 @@ def test_fail_on_parser_raises_only_usage_errors(text):
     assert parsed is not None and all(verdicts.NAME.fullmatch(name) for name in parsed)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.one_of(st.text(), st.floats(allow_nan=True).map(str)))
 def test_threshold_parser_raises_only_usage_errors(text):
     try:

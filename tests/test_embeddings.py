@@ -213,7 +213,7 @@ def test_answers_of_later_batches_are_kept_for_the_resume_not_bought_twice(api, 
     assert failed.exit_code == 1
     assert [line["index"] for line in lines_of(failed)] == [0, 1]
     assert "resume with --skip 2" in failed.stderr
-    assert "2 later batch(es) already answered are kept" in failed.stderr
+    assert "2 answered group(s) are kept: the resume will not send them again" in failed.stderr
     failing[0] = False
     sent_before = len(api.requests_to("POST", PATH))
     resumed = cli("embeddings", "--per-request", "2", "--skip", "2", input=numbered(8))
@@ -335,10 +335,12 @@ def test_an_answer_with_the_wrong_number_of_vectors_stops_the_run(api, cli):
 
 def test_ctrl_c_says_where_to_resume():
     import io
+    import os
 
     from mistral_cli.env import Env
 
-    env = Env(io.StringIO(), io.StringIO(), io.StringIO(), environ={})
+    environ = {"MISTRAL_API_KEY": "test-key", "MCLI_DATA_DIR": os.environ["MCLI_DATA_DIR"]}
+    env = Env(io.StringIO(), io.StringIO(), io.StringIO(), environ=environ)
     written: list[list[str]] = []
 
     def write(batch, body):

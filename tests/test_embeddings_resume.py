@@ -1,6 +1,6 @@
-"""`mcli embeddings` interrupted (issue "Nothing from the network is trusted", item 6): after
-SIGINT or SIGTERM at any moment, the printed `--skip N` equals the number of complete inputs
-in the output, so resuming as told neither duplicates nor loses a line. Real subprocesses."""
+"""`mcli embeddings` interrupted: after SIGINT or SIGTERM at any moment, the printed `--skip N`
+equals the number of complete inputs in the output, so resuming as told neither duplicates nor
+loses a line. Real subprocesses."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -38,7 +39,9 @@ def test_create_validates_uploads_then_creates_with_every_option(api, cli, sim, 
     assert [r.target for r in api.requests] == ["POST /v1/files", "POST /v1/files", "POST /v1/fine_tuning/jobs"]
     uploads = api.requests[:2]
     assert [r.form for r in uploads] == [{"purpose": "fine-tune"}] * 2
-    assert [r.file("file").filename for r in uploads] == ["train.jsonl", "valid.jsonl"]
+    names = [r.file("file").filename for r in uploads]  # the file's own name, then the run's tag
+    assert [re.sub(r"mcli-run-[0-9a-f]{8}-[0-9a-f]{8}", "TAG", name) for name in names] == [
+        "train.TAG-1.jsonl", "valid.TAG-2.jsonl"]
     train_id, valid_id = list(api.files)
     assert api.requests[2].query == {}
     assert api.requests[2].json == {
@@ -370,7 +373,7 @@ def test_create_on_a_terminal_shows_upload_progress_and_the_job(api, cli, sim, t
     monkeypatch.setenv("COLUMNS", "160")
     result = cli("fine-tuning", "create", "--model", "open-mistral-7b", "--training-file", train, tty=True)
     assert result.exit_code == 0, result
-    assert "uploading train.jsonl" in result.stderr  # the Rich progress bar
+    assert "uploading train.mcli-run-" in result.stderr  # the Rich progress bar
     job_id = next(iter(sim.jobs))
     assert job_id in result.stdout and "QUEUED" in result.stdout and "MODEL" in result.stdout
 
@@ -380,7 +383,7 @@ def test_a_local_file_wins_over_the_weight_syntax(api, cli, sim, tmp_path):
     odd.write_text(json.dumps(CHAT_LINE) + "\n")
     result = cli("fine-tuning", "create", "--model", "open-mistral-7b", "--training-file", odd, "-o", "text")
     assert result.exit_code == 0, result
-    assert api.requests[0].file("file").filename == "part:2"
+    assert api.requests[0].file("file").filename.startswith("part:2.mcli-run-")
     assert api.last("POST", "/v1/fine_tuning/jobs").json["training_files"] == [{"file_id": next(iter(api.files))}]
 
 

@@ -243,20 +243,20 @@ def _quietly(checker, value) -> list:
             if isinstance(field, str) and isinstance(message, str)]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.one_of(json_values, chat_lines))
 def test_chat_check_never_raises(value):
     found = list(check_chat_line(value))
     assert found == _quietly(check_chat_line, value)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(json_values, st.one_of(st.none(), st.just({"a": frozenset({"x"})})))
 def test_classifier_check_never_raises(value, targets):
     list(check_classifier_line(value, targets))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.binary(max_size=200))
 def test_validating_any_bytes_never_raises(tmp_path_factory, data):
     path = tmp_path_factory.mktemp("any") / "x.jsonl"
@@ -272,7 +272,7 @@ def _only_usage_errors(function, *args):
         pass
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.text())
 def test_option_parsers_raise_only_usage_errors(text):
     _only_usage_errors(parse.parse_training_file, text)
@@ -280,13 +280,13 @@ def test_option_parsers_raise_only_usage_errors(text):
     _only_usage_errors(parse.parse_classifier_target, text)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.from_regex(r"[a-z=,;:.@/0-9 -]{0,30}", fullmatch=True))
 def test_option_parsers_raise_only_usage_errors_on_near_misses(text):
     test_option_parsers_raise_only_usage_errors.hypothesis.inner_test(text)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(json_values)
 def test_classifier_targets_file_raises_only_usage_errors(value):
     _only_usage_errors(parse.classifier_targets_from_json, value, "f")
@@ -296,7 +296,7 @@ text_messages = st.fixed_dictionaries({"role": st.one_of(st.sampled_from(["syste
                                        "content": st.one_of(st.text(max_size=3), st.integers())})
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.one_of(json_values, chat_lines, st.fixed_dictionaries({"messages": st.lists(text_messages, max_size=5)})))
 def test_the_fast_path_passes_only_lines_the_full_check_passes(value):
     from mistral_cli.validate.training import _chat_problems, _plainly_good

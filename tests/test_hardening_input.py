@@ -1,6 +1,6 @@
-"""Fault matrix, input half (issue 8, items 3, 4, 6, 9 and 10): bad input is a one-line
-message with the right exit code, never "internal error"; global options never eat a
-command's values; a mistyped profile and plain HTTP to another host are refused."""
+"""Fault matrix, input half: bad input is a one-line message with the right exit code, never
+"internal error"; global options never eat a command's values; a mistyped profile and plain
+HTTP to another host are refused."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def assert_one_line(result, code: int) -> None:
     assert result.stderr.startswith("mcli: error: ")
 
 
-# -- item 3: bad input and failing output -------------------------------------------------------
+# -- bad input and failing output ---------------------------------------------------------------
 
 
 def test_non_utf8_stdin_is_exit_2(api, run_mcli):
@@ -146,7 +146,7 @@ def test_an_unreadable_file_gives_the_same_one_line_error_for_every_option(api, 
     assert f"cannot read {path}: Permission denied" in result.stderr
 
 
-# -- item 4: a mistyped profile ------------------------------------------------------------------
+# -- a mistyped profile --------------------------------------------------------------------------
 
 
 def write_profiles(tmp_path) -> None:
@@ -182,7 +182,7 @@ def test_config_set_still_creates_a_profile(cli, tmp_path):
     assert "[profiles.fresh]" in (tmp_path / "mcli-config" / "config.toml").read_text()
 
 
-# -- item 6: global options never eat a command's values ------------------------------------------
+# -- global options never eat a command's values --------------------------------------------------
 
 
 @pytest.mark.parametrize("args, field, value", [
@@ -229,7 +229,7 @@ def test_the_global_options_are_declared_once():
     assert [option.attr for option in GLOBALS] == [field.name for field in fields(GlobalOptions)]
 
 
-# -- item 9: plain HTTP ------------------------------------------------------------------------------
+# -- plain HTTP --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("url, remote", [

@@ -1,5 +1,5 @@
-"""The key never reaches the user's screen (issue 8, item 1): keys are stripped and checked
-wherever they come from, and every error text passes one redaction step."""
+"""The key never reaches the user's screen: keys are stripped and checked wherever they come
+from, and every error text passes one redaction step."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Fault matrix, network half: billable work is sent once, and a failure after sending says
-the server may have acted on it (issue 8, item 2), plus the other network faults.
+the server may have acted on it, plus the other network faults.
 
 Every case runs against the real local fake server. A "slow" server sleeps longer than
 --timeout before answering, so the client gives up first whatever the machine's load.

@@ -1,6 +1,6 @@
-"""Fault matrix, interruptions (issue 8, item 10): SIGINT and SIGTERM during a stream, an
-upload and a download end with exit 130, no traceback, the partial answer saved and no
-temporary file left behind. Real subprocesses against the fake server."""
+"""Fault matrix, interruptions: SIGINT and SIGTERM during a stream, an upload and a download
+end with exit 130, no traceback, the partial answer saved and no temporary file left behind.
+Real subprocesses against the fake server."""
 
 from __future__ import annotations
 

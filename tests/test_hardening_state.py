@@ -1,7 +1,6 @@
-"""Fault matrix, local state (issue 8, items 5, 7, 8): the history database is checked and a
-new --cid claimed before anything is sent; private files are 0700/0600 whatever the umask;
-no HOME or a read-only config folder is a clear error; a prompt while tool calls are pending
-is refused before sending."""
+"""Fault matrix, local state: the history database is checked and a new --cid claimed before
+anything is sent; private files are 0700/0600 whatever the umask; no HOME or a read-only config
+folder is a clear error; a prompt while tool calls are pending is refused before sending."""
 
 from __future__ import annotations
 
@@ -24,7 +23,7 @@ def mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-# -- item 7: the history database and --cid -------------------------------------------------------
+# -- the history database and --cid ---------------------------------------------------------------
 
 
 def test_parallel_runs_with_one_new_cid_save_every_answer(api, run_mcli):
@@ -71,7 +70,7 @@ def test_no_log_needs_no_database(api, cli):
     assert cli("chat", "--no-log", "hi").exit_code == 0
 
 
-# -- item 5: a prompt while a tool call is pending ------------------------------------------------
+# -- a prompt while a tool call is pending --------------------------------------------------------
 
 
 def test_a_prompt_while_a_tool_call_is_pending_is_refused_before_sending(api, cli, tmp_path):
@@ -86,7 +85,7 @@ def test_a_prompt_while_a_tool_call_is_pending_is_refused_before_sending(api, cl
     assert len(api.requests_to("POST", CHAT)) == 1
 
 
-# -- item 8: private files --------------------------------------------------------------------------
+# -- private files ----------------------------------------------------------------------------------
 
 
 def test_private_state_is_0700_and_0600_whatever_the_umask(api, run_mcli, tmp_path, monkeypatch):

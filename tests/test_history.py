@@ -196,6 +196,16 @@ def test_show_jsonl_and_text(cli, seeded):
     assert cli("history", "show", seeded["weather"], "-o", "text").stdout == "It is **21°C** in Paris.\n"
 
 
+def test_show_text_is_the_answer_without_thinking_which_the_full_view_marks(cli):
+    thinking = {"type": "thinking", "thinking": [{"type": "text", "text": "Hmm."}]}
+    with open_store(store_env()) as store:
+        store.create("cccc33330000", "chat", "magistral-small-latest")
+        store.add_messages("cccc33330000", [{"role": "user", "content": "Sure?"},
+                                            {"role": "assistant", "content": [thinking, {"type": "text", "text": "Yes."}]}])
+    assert cli("history", "show", "cccc33330000", "-o", "text").stdout == "Yes.\n"
+    assert cli("history", "show", "cccc33330000").stdout == "user: Sure?\n\nassistant: [thinking] Yes.\n"
+
+
 def test_show_latest_and_a_unique_prefix(cli, seeded):
     assert json.loads(cli("history", "show", "latest", "-o", "json").stdout)["id"] == seeded["code"]
     assert json.loads(cli("history", "show", "-", "-o", "json").stdout)["id"] == seeded["code"]

@@ -1,6 +1,5 @@
-"""Nothing from the network is trusted (issue items 4, 5, 7, 8): bounded numbers, bodies,
-pages and polls; every secret mcli sends kept off the screen and off other origins; an open
-credentials file named.
+"""Nothing from the network is trusted: bounded numbers, bodies, pages and polls; every secret
+mcli sends kept off the screen and off other origins; an open credentials file named.
 
 Every case runs against the real local fake server (tests/fakeapi), which counts what it
 received, so "nothing sent" and "the other origin received nothing" are measured.
@@ -30,7 +29,7 @@ GITHUB_TOKEN = "ghp_TokenSecret0123456789abcdefGHIJ"
 URL_PASSWORD = "pw-Hunter2-URLsecret"
 
 
-# -- item 4: the global numbers are bounded where parsed ---------------------------------------
+# -- the global numbers are bounded where parsed -----------------------------------------------
 
 
 @pytest.mark.parametrize("args", [
@@ -69,7 +68,7 @@ def test_the_largest_allowed_numbers_work(api, cli):
     assert result.exit_code == 0, result
 
 
-# -- item 8: an open credentials file is named, with the chmod ---------------------------------
+# -- an open credentials file is named, with the chmod -----------------------------------------
 
 
 def credentials_file(mode: int) -> Path:
@@ -114,7 +113,7 @@ def test_auth_status_warns_about_an_open_credentials_file(api, cli, monkeypatch)
     assert f"chmod 600 {path}" in result.stderr
 
 
-# -- item 5: pages end at an empty or short page, whatever `total` says --------------------------
+# -- pages end at an empty or short page, whatever `total` says ----------------------------------
 
 FILE_IDS = [f"00000000-0000-4000-8000-{i:012d}" for i in range(200)]
 
@@ -169,7 +168,7 @@ def test_a_list_that_never_ends_is_stopped_at_the_page_bound_with_an_error(api, 
     assert len(api.requests) == 4
 
 
-# -- item 5: a watch stops after a few malformed answers in a row --------------------------------
+# -- a watch stops after a few malformed answers in a row ----------------------------------------
 
 BAD_ANSWERS = [json_response([]), json_response("RUNNING"), json_response({"object": "job"}),
                json_response({"id": JOB_ID, "status": ["RUNNING"]})]
@@ -228,7 +227,7 @@ def test_the_poller_counts_malformed_states_and_resets_on_a_good_one():
     assert len(errors) == 2 + MAX_MALFORMED - 1
 
 
-# -- item 5: what is decoded is capped, however the body is compressed --------------------------
+# -- what is decoded is capped, however the body is compressed ----------------------------------
 
 LIST_TAIL = b'{"object": "list", "data": []}'
 
@@ -349,7 +348,7 @@ def test_a_1_gib_gzip_bomb_keeps_a_real_process_small(api, tmp_path, status, sai
     assert peak < LIMIT, f"peak RSS {peak / MiB:.1f} MiB"
 
 
-# -- item 7: no body follows a redirect to another origin ---------------------------------------
+# -- no body follows a redirect to another origin -----------------------------------------------
 
 CREATE_WITH_WANDB = ["fine-tuning", "create", "-m", "open-mistral-7b", "--training-file", FILE_ID,
                      "--wandb-project", "ft"]
@@ -407,7 +406,7 @@ def test_a_get_redirected_to_another_origin_goes_without_the_key(api, cli, other
     assert f"redirected (302) to {other_origin.url}/v1/models" in result.stderr
 
 
-# -- item 7: every secret mcli sends is kept off the screen --------------------------------------
+# -- every secret mcli sends is kept off the screen ----------------------------------------------
 
 
 def echo(status: int = 400):

@@ -69,7 +69,7 @@ def listing(*items: dict) -> dict:
 # -- the one function -------------------------------------------------------------------------
 
 
-SETTINGS = settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 MARKUPISH = st.text(alphabet=st.sampled_from(list("[]/\\=ab:#@ \x1b\x9b\x07\n")), max_size=30)
 
 

@@ -44,7 +44,7 @@ def test_two_statuses_with_page_size_1_show_one_row(api, cli):
     assert body["total"] == len(newest_first("VALIDATED")) + len(newest_first("QUEUED"))
 
 
-@settings(max_examples=40, deadline=None, database=None,
+@settings(max_examples=20, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(statuses=st.lists(st.sampled_from(STATUSES), min_size=1, max_size=4, unique=True),
        page_size=st.integers(1, 5), page=st.integers(0, 4))

@@ -282,7 +282,7 @@ def test_pages_errors_name_the_bad_part(text, bad):
     assert bad in caught.value.message
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.one_of(st.text(), st.from_regex(r"[0-9 ,\-]{0,30}", fullmatch=True)))
 def test_pages_parser_raises_only_usage_errors(text):
     try:

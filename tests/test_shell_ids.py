@@ -12,15 +12,11 @@ import stat
 import subprocess
 import sys
 import threading
-import types
 from pathlib import Path
-from typing import Annotated
 
 import pytest
-import typer
 
-from mistral_cli import app as app_module
-from mistral_cli.docgen import completion
+from mistral_cli.docgen.live import LIVE_VALUES, Live
 from mistral_cli.docgen.tree import build_tree
 from mistral_cli.store import ids
 from tests.fakeapi.defaults import (BATCH_ID, FILE_ID, FT_MODEL, JOB_ID, base_model, batch_job,
@@ -172,50 +168,19 @@ def test_completion_ids_never_errors(cli, tmp_path, monkeypatch):
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
 
 
-# -- the rules, and the job groups that other branches are writing ----------------------------
+# -- the rules ------------------------------------------------------------------------------
 
 
-def _ghost_jobs_module(group: str) -> types.ModuleType:
-    """A stand-in for a job command module as the brief describes it: `get|cancel JOB_ID`."""
-    module = types.ModuleType(f"tests.ghost_{group.replace('-', '_')}")
-    sub = typer.Typer()
+def test_every_rule_matches_a_command():
+    nodes = build_tree().nodes()
 
-    @sub.command("get")
-    def get(job_id: Annotated[str, typer.Argument()]) -> None:
-        """Show a job."""
+    def matches(rule: Live) -> bool:
+        return any(rule.applies(node.path) and (
+            any(rule.option and rule.option in option.names for option in node.options)
+            or any(rule.argument and argument.name.startswith(rule.argument) for argument in node.arguments))
+            for node in nodes)
 
-    @sub.command("cancel")
-    def cancel(job_ids: Annotated[list[str], typer.Argument()]) -> None:
-        """Cancel jobs."""
-
-    @sub.command("create")
-    def create(job_id_hint: Annotated[str, typer.Argument()],
-               model: Annotated[str, typer.Option("--model")] = "") -> None:
-        """Create a job."""
-
-    module.register = lambda root: root.add_typer(sub, name=group, help=f"{group} jobs.")
-    return module
-
-
-@pytest.fixture
-def job_groups(monkeypatch):
-    """The tree with `fine-tuning` and `batch` groups registered as their branches will."""
-    entries = []
-    for group in ("fine-tuning", "batch"):
-        module = _ghost_jobs_module(group)
-        monkeypatch.setitem(sys.modules, module.__name__, module)
-        entries.append(app_module.Entry(group, module.__name__, f"{group} jobs."))
-    monkeypatch.setattr(app_module, "REGISTRY", (*app_module.REGISTRY, *entries))
-    return build_tree()
-
-
-def test_job_id_arguments_complete_job_ids_once_the_groups_exist(job_groups):
-    nodes = {node.path: node for node in job_groups.nodes()}
-    assert nodes[("fine-tuning", "get")].arguments[0].live == "fine-tuning-job"
-    assert nodes[("fine-tuning", "cancel")].arguments[0].live == "fine-tuning-job"
-    assert nodes[("batch", "get")].arguments[0].live == "batch-job"
-    assert nodes[("batch", "create")].arguments[0].live == ""  # not a job verb
-    assert [o.live for o in nodes[("batch", "create")].options if o.long == "--model"] == ["model"]
+    assert [rule for rule in LIVE_VALUES if not matches(rule)] == []
 
 
 def test_the_rules_today():
@@ -226,6 +191,10 @@ def test_the_rules_today():
     assert nodes[("history", "show")].arguments[0].live == "conversation"
     assert [o.live for o in nodes[("chat",)].options if "--cid" in o.names] == ["conversation"]
     assert [o.live for o in nodes[("chat",)].options if "-m" in o.names] == ["model"]
+    assert nodes[("fine-tuning", "get")].arguments[0].live == "fine-tuning-job"
+    assert nodes[("fine-tuning", "cancel")].arguments[0].live == "fine-tuning-job"
+    assert nodes[("batch", "watch")].arguments[0].live == "batch-job"
+    assert [o.live for o in nodes[("batch", "create")].options if o.long == "--model"] == ["model"]
 
 
 def bash_offers(script: Path, line: str) -> list[str]:
@@ -240,9 +209,8 @@ def bash_offers(script: Path, line: str) -> list[str]:
     return [word for word in done.stdout.splitlines() if word]
 
 
-def test_bash_offers_cached_job_ids_for_the_job_groups(job_groups, tmp_path):
-    script = tmp_path / "mcli"
-    script.write_text(completion.bash(job_groups))
+def test_bash_offers_cached_job_ids_for_the_job_groups():
+    script = Path(__file__).resolve().parent.parent / "completions" / "bash" / "mcli"
     ids.remember([completion_job(), batch_job(), completion_job("5c1d0e2f-0000-4000-8000-000000000001")])
     assert bash_offers(script, "mcli fine-tuning get ") == [JOB_ID, "5c1d0e2f-0000-4000-8000-000000000001"]
     assert bash_offers(script, "mcli batch cancel b2") == [BATCH_ID]

@@ -207,7 +207,7 @@ def test_job_in_bounds_match_the_spec():
     from mistral_cli.commands.fine_tuning import parse
 
     job_in = resolve(schemas()["JobIn"])["properties"]
-    assert bounds("JobIn.invalid_sample_skip_percentage") == parse.SKIP_RANGE
+    assert bounds("JobIn.invalid_sample_skip_percentage") == (parse.SKIP.low, parse.SKIP.high)
     assert job_in["suffix"]["maxLength"] == parse.SUFFIX_MAX
     wandb_key = resolve(schemas()["WandbIntegration"])["properties"]["api_key"]
     assert wandb_key["minLength"] == wandb_key["maxLength"] == parse.WANDB_KEY_LENGTH

@@ -1,19 +1,22 @@
 """Rules of the test suite itself: a hung test fails instead of stalling the run, no test
 module imports another (shared helpers live in *_helpers.py, tests/fakeapi or conftest), and
-a test's name says the behaviour it checks, not an issue or item number."""
+a test's name, docstring and comments say the behaviour it checks, not an issue or item number."""
 
 from __future__ import annotations
 
 import ast
+import io
 import os
 import re
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
 PYPROJECT = TESTS.parent / "pyproject.toml"
 NUMBERED_NAME = re.compile(r"test_?\w*?(issue|item|point|bug|ticket)_?\d")
+CITED_ISSUE = re.compile(r"""\bissues?\s*(#?\d|["“]|items?\b)|\bitems? \d""", re.IGNORECASE)
 
 HUNG_READ = '''
 import os
@@ -54,6 +57,16 @@ def numbered_test_names(path: Path) -> list[str]:
             and NUMBERED_NAME.match(node.name.lower())]
 
 
+def issue_citations(path: Path) -> list[str]:
+    """Where docstrings and comments in PATH cite an issue or its items, by number or by title."""
+    text = path.read_text(encoding="utf-8")
+    docstrings = [ast.get_docstring(node, clean=False) or "" for node in ast.walk(ast.parse(text, str(path)))
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))]
+    comments = [token.string for token in tokenize.generate_tokens(io.StringIO(text).readline)
+                if token.type == tokenize.COMMENT]
+    return [found.group(0) for piece in docstrings + comments for found in CITED_ISSUE.finditer(piece)]
+
+
 def suite_files() -> list[Path]:
     """Every Python file of the suite, helpers and the fake server included."""
     return sorted(TESTS.rglob("*.py"))
@@ -83,6 +96,19 @@ def test_no_test_module_imports_another():
 def test_no_test_is_named_after_an_issue_or_item():
     offenders = {path.name: numbered_test_names(path) for path in suite_files()}
     assert {name: found for name, found in offenders.items() if found} == {}
+
+
+def test_no_docstring_or_comment_cites_an_issue():
+    offenders = {path.name: issue_citations(path) for path in suite_files()}
+    assert {name: found for name, found in offenders.items() if found} == {}
+
+
+def test_the_citation_check_sees_docstrings_and_comments(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text('''"""Fault matrix (issue 8, items 3 and 4)."""\n# -- item 5: pages ---\n'''
+                     '''def test_x():\n    """Bodies (issue "Nothing is trusted")."""\n'''
+                     '''def test_y():\n    """An issue with the disk is reported; 3 items on a page."""\n''')
+    assert issue_citations(probe) == ["issue 8", "items 3", 'issue "', "item 5"]
 
 
 def test_the_import_check_sees_every_form(tmp_path):

@@ -206,7 +206,7 @@ def test_ctrl_c_while_watching_then_the_same_command_resumes_the_run(cli, sim, c
     stopped = cli("embeddings", "-f", corpus, "-o", "jsonl", "--via", "batch")
     assert stopped.exit_code == 130
     assert stopped.stdout == ""
-    assert "run the same command again: it resumes batch run" in stopped.stderr
+    assert f"resumes with: mcli embeddings -f {corpus} -o jsonl --via batch\n" in stopped.stderr
     watching.CLOCK.sleep = sim.advance
     resumed = cli("embeddings", "-f", corpus, "-o", "jsonl", "--via", "batch")
     assert resumed.exit_code == 0, resumed.stderr
@@ -307,7 +307,8 @@ def test_ctrl_c_while_printing_says_the_results_come_again_for_free(cli, sim, co
     monkeypatch.setattr(embeddings.JsonlWriter, "group", interrupted_at_the_fifth)
     stopped = cli("embeddings", "-f", corpus, "-o", "jsonl", "--via", "batch")
     assert stopped.exit_code == 130
-    assert "prints the results of batch run" in stopped.stderr and "sending nothing" in stopped.stderr
+    assert "resuming prints them again, sending nothing; batch run " in stopped.stderr
+    assert f"resumes with: mcli embeddings -f {corpus} -o jsonl --via batch\n" in stopped.stderr
     monkeypatch.setattr(embeddings.JsonlWriter, "group", original)
     again = cli("embeddings", "-f", corpus, "-o", "jsonl", "--via", "batch")
     assert again.stdout == first.stdout

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from mistral_cli.errors import MCLIError
+from mistral_cli.numbers import MAX_PAGES
 
 FetchPage = Callable[[int], Any]
-MAX_PAGES = 10_000
 
 
 def walk_pages(fetch: FetchPage, *, start: int = 0, key: str = "data",

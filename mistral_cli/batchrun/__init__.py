@@ -10,4 +10,6 @@
 The package sits in the layer of `generation/`: it uses env, api, store and render, and
 commands call it. Following a job and saving its results stay with the caller, which
 reports what it learnt, so a finished run is shown again from the journal without a request.
+`route.py` is the `--via batch` route of the analysis commands on top of the procedure; the
+caller lends it those steps (`route.Jobs`).
 """

@@ -56,11 +56,11 @@ def checked_id(value: Any, where: str) -> str:
     raise MCLIError(f"unexpected response from {where}: id: {str(value)[:80]!r} is not a UUID")
 
 
-def find_upload(client: "HTTPClient", name: str, size: int) -> str | None:
-    """The id of a batch file on the server named NAME with SIZE bytes, or None."""
+def find_upload(client: "HTTPClient", name: str, size: int, purpose: str = "batch") -> str | None:
+    """The id of a file of PURPOSE on the server named NAME with SIZE bytes, or None."""
     from mistral_cli.api.files import list_all_files
 
-    body = list_all_files(client, page_size=PAGE_SIZE, search=name, purpose="batch")
+    body = list_all_files(client, page_size=PAGE_SIZE, search=name, purpose=purpose)
     for item in _items(body):
         if item.get("filename") == name and item.get("bytes") == size and item.get("deleted") is not True:
             return checked_id(item.get("id"), "GET /v1/files")

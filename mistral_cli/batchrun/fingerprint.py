@@ -2,8 +2,9 @@
 
 The fingerprint is a SHA-256 over the bytes of every local request file (read streamed, so
 memory stays flat), the ids of the files already on the server, and every option that
-changes the requests or the job (endpoint, model, metadata, timeout), plus the server and
-profile they go to. The same command with the same inputs has the same fingerprint.
+changes the requests or the job (endpoint, model, metadata, timeout), plus the server
+(normalised: `HTTP://Host:80/` is `http://host`) and profile they go to. The same command
+with the same inputs has the same fingerprint.
 
 The tag names one run: the fingerprint's first characters and a random part, so `--new`
 (a second run of the same inputs) gets a tag of its own. The tag goes into the uploaded
@@ -23,6 +24,7 @@ from typing import Any
 VERSION = "mcli-batch-run/1"  # changes if what goes into a fingerprint changes
 CHUNK = 1024 * 1024
 TAG_KEY = "mcli_run"  # the job metadata key that carries the tag
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def file_digest(path: Path) -> tuple[str, int]:
@@ -54,10 +56,18 @@ def upload_name(tag: str, seq: int) -> str:
 
 
 def without_credentials(url: str) -> str:
-    """URL without a user name or password (the journal shows where a run went, never a secret)."""
+    """URL as the journal names a server: no user name or password (never a secret), the
+    scheme and host in lower case, no default port (80 for http, 443 for https) and no
+    trailing slash, so every spelling of one server is one server."""
     from urllib.parse import urlsplit, urlunsplit
 
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    parts = urlsplit(url.strip())
+    netloc = parts.netloc.rpartition("@")[2]
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:  # a port that is not a number: only the credentials go
+        return urlunsplit(parts._replace(netloc=netloc))
+    if host is not None:
+        host = f"[{host}]" if ":" in host else host
+        netloc = host if port is None or DEFAULT_PORTS.get(parts.scheme) == port else f"{host}:{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), parts.query, parts.fragment))

@@ -10,11 +10,18 @@ goes out and after its answer comes back:
                not sent              -> send
     create:    the same, looking for the job by its `mcli_run` metadata
 
-A request the server refused outright (a 4xx) is marked unsent again: there is nothing to
-look for. Anything else that fails after sending (no answer, a cut answer, a 5xx) stays
-`sent`, so the next start looks before it sends. The caller follows the job and reports
-its end (`ended`) and where it saved the results (`saving`, `saved`), so a finished run can
-be shown again from the journal without a request.
+A request whose error answer proves a refusal (400, 401, 403, 404, 413, 415, 422, 429:
+http/errors.REFUSED) is marked unsent again: there is nothing to look for. Anything else that
+fails after sending (408, 409, 425, 499, a 5xx, no answer, a cut answer) stays `sent`, so the
+next start looks before it sends. A create refused with a 404 because the run's upload is
+gone marks that upload unsent, so the resume uploads it again. The caller follows the job and
+reports its end (`ended`: kept only if the body proves it, the run's own job ended, with a
+result file if it succeeded) and where it saved the results (`saving`, `saved`), so a
+finished run can be shown again from the journal without a request.
+
+Every hint that tells how to resume (an ambiguous answer, Ctrl-C, SIGTERM) ends with
+`batch run TAG resumes with: COMMAND`, COMMAND being this command line without `--new`
+(resume.py): running exactly that resumes this run.
 """
 
 from __future__ import annotations
@@ -31,11 +38,15 @@ from mistral_cli.batchrun.adopt import checked_id, find_job, find_upload, look_t
 from mistral_cli.batchrun.fingerprint import (TAG_KEY, file_digest, fingerprint, new_tag, upload_name,
                                               without_credentials)
 from mistral_cli.batchrun.lock import RunLock
-from mistral_cli.errors import APIError, MCLIError, UsageError
+from mistral_cli.batchrun.resume import resume_line, this_command
+from mistral_cli.errors import MCLIError, NotFoundError, UnexpectedResponse, UsageError
 from mistral_cli.render.progress import progress_bar
 from mistral_cli.store.runs import NewRun, Run, RunJournal, UploadStep, open_journal
 
+STDIN = "standard input"  # how an input label names standard input
+
 if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.bodies.batch import BatchJob
     from mistral_cli.env import Env
 
 
@@ -59,6 +70,10 @@ class RunSpec:
     metadata: dict[str, str] = field(default_factory=dict)
     timeout_hours: int | None = None
 
+    def reads_stdin(self) -> bool:
+        """Whether a request file was made from standard input (its label says so)."""
+        return any(STDIN in item.label for item in self.local_inputs())
+
     def local_inputs(self) -> list[LocalInput]:
         """The request files to upload, in order."""
         return [item for item in self.inputs if isinstance(item, LocalInput)]
@@ -71,14 +86,19 @@ def open_run(env: "Env", spec: RunSpec, *, fresh: bool) -> Iterator["BatchRun"]:
     if TAG_KEY in spec.metadata:
         raise UsageError(f"--metadata: the key {TAG_KEY} is mcli's own (it tags each batch run)")
     new_run, paths = _new_run(env, spec)
+    command = this_command(env)
     lock = RunLock(env.environ)
     journal = open_journal(env)
     try:
         record, resumed = journal.claim(new_run, fresh=fresh, hold=lock.hold)
-        run = BatchRun(env, journal, record, spec, paths)
+        run = BatchRun(env, journal, record, spec, paths, command)
         if resumed:
             env.info(f"resuming batch run {record.tag} ({record.state}); --new starts a separate run")
-        yield run
+        try:
+            yield run
+        except KeyboardInterrupt:
+            run.interrupted(run.in_flight())
+            raise
     finally:
         lock.release()
         journal.close()
@@ -102,17 +122,45 @@ def _new_run(env: "Env", spec: RunSpec) -> tuple[NewRun, dict[int, Path]]:
 
 
 def _surely_not_acted(exc: MCLIError) -> bool:
-    """Whether the server refused the request outright (a 4xx): nothing can exist to look for."""
-    return isinstance(exc, APIError) and 400 <= exc.status < 500
+    """Whether the error answer proves the server refused the request (400, 401, 403, 404,
+    413, 415, 422, 429): nothing can exist to look for. Any other error answer (408, 409, 425,
+    499, a 5xx), no answer or a cut one may follow an action (batchrun/resume.py)."""
+    from mistral_cli.batchrun.resume import refused
+
+    return refused(exc)
+
+
+def _proven_final(record: Run) -> dict | None:
+    """The final job RECORD keeps, if it proves the end of the run's job (an entry written
+    before bad answers were refused is asked again, not replayed)."""
+    from mistral_cli.bodies.batch import BatchJob
+
+    body = record.final_job
+    if body is None:
+        return None
+    try:
+        job = BatchJob.of(body)
+    except MCLIError:
+        return None
+    return body if job.id == record.job_id and _proves_end(job) else None
+
+
+def _proves_end(job: "BatchJob") -> bool:
+    """Whether JOB is a well-formed final state: ended, and with a result file if it succeeded."""
+    return job.is_final and (job.failed or bool(job.output_file or job.error_file))
 
 
 class BatchRun:
     """One journalled run held by this process (see the module docstring)."""
 
-    def __init__(self, env: "Env", journal: RunJournal, record: Run, spec: RunSpec, paths: dict[int, Path]):
+    def __init__(self, env: "Env", journal: RunJournal, record: Run, spec: RunSpec, paths: dict[int, Path],
+                 command: str = ""):
         self.env = env
+        self.command = command  # the command line that resumes this run (never with --new)
+        self.hinted = False  # whether the resume command was printed after an interruption
         self.journal = journal
         self.record = record
+        record.final_job = _proven_final(record)
         self.spec = spec
         self.paths = paths
         self.job_body: dict | None = None  # the job as last heard from the server in this process
@@ -125,6 +173,7 @@ class BatchRun:
     def _refresh(self) -> None:
         """Read the run's entry again after a step was written."""
         self.record = self.journal.get(self.tag) or self.record
+        self.record.final_job = _proven_final(self.record)
 
     def _look(self, find: Any, what: str) -> Any:
         """What FIND finds on the server of a request sent without an answer (looking twice)."""
@@ -134,10 +183,29 @@ class BatchRun:
 
         return look_twice(find, waiting)
 
+    def resume_line(self) -> str:
+        """`batch run TAG resumes with: COMMAND`, the end of every resume hint of this run."""
+        return resume_line(self.tag, self.command, self.spec.reads_stdin())
+
+    def in_flight(self) -> str:
+        """What this run sent with no answer yet, as a note for an interruption ('' for nothing)."""
+        record = self.journal.get(self.tag) or self.record
+        if record.create_sent_at and not record.job_id:
+            return "its batch job may exist on the server"
+        sent = [step.name for step in record.uploads if step.sent_at and not step.file_id]
+        return f"the upload {sent[0]} may exist on the server" if sent else ""
+
+    def interrupted(self, note: str = "") -> None:
+        """Say once, after Ctrl-C or SIGTERM, what the run did (NOTE) and the command that resumes it."""
+        if not self.hinted:
+            self.hinted = True
+            self.env.info(f"interrupted: {note + '; ' if note else ''}{self.resume_line()}")
+
     def _resume_hint(self, what: str) -> str:
         """What to do after a request for WHAT failed with no sure answer."""
-        return (f"run the same command again: batch run {self.tag} looks for the {what} on the server "
-                "and sends it only if it is not there")
+        from mistral_cli.batchrun.resume import looked_up
+
+        return looked_up(f"the {what}", self.resume_line())
 
     # -- the steps ----------------------------------------------------------------------
 
@@ -206,6 +274,8 @@ class BatchRun:
         except MCLIError as exc:
             if _surely_not_acted(exc):
                 self.journal.create_unsent(self.tag)
+                if isinstance(exc, NotFoundError):
+                    self._forget_gone_uploads(exc)
             else:
                 exc.hint = self._resume_hint("job")
             raise
@@ -213,6 +283,32 @@ class BatchRun:
         self.journal.job_known(self.tag, job_id)
         self.env.info(f"created batch job {job_id} (batch run {self.tag})")
         return self._known(job_id, body)
+
+    def _forget_gone_uploads(self, exc: MCLIError) -> None:
+        """After a create answered 404: the run's uploads no longer on the server are marked
+        unsent (the resume uploads them again instead of failing the same way forever), and
+        EXC says so and how to resume."""
+        self._refresh()
+        gone = [step for step in self.record.uploads if step.file_id and not self._still_there(step.file_id)]
+        for step in gone:
+            self.journal.upload_unsent(self.tag, step.seq)
+        if gone:
+            names = ", ".join(f"{step.file_id} ({step.source})" for step in gone)
+            exc.message += f"; batch run {self.tag} uploaded file(s) no longer on the server: {names}"
+            exc.hint = f"the run uploads them again, then creates its job; {self.resume_line()}"
+            self._refresh()
+
+    def _still_there(self, file_id: str) -> bool:
+        """Whether FILE_ID is still on the server (True when that cannot be told)."""
+        from mistral_cli.api.files import retrieve_file
+
+        try:
+            body = retrieve_file(self.env.client, file_id)
+        except NotFoundError:
+            return False
+        except MCLIError:
+            return True
+        return not (isinstance(body, dict) and body.get("deleted") is True)
 
     def _send_create(self, file_ids: list[str]) -> Any:
         """POST the job of FILE_IDS, its metadata carrying the run's tag."""
@@ -231,10 +327,21 @@ class BatchRun:
     # -- what the caller learnt -----------------------------------------------------------
 
     def ended(self, body: Any) -> None:
-        """The job ended with BODY (its final state): kept, so the run can be shown again."""
-        if isinstance(body, dict):
+        """The job ended with BODY (its final state): kept, so the run can be shown again, if
+        BODY proves it; a body of another job is an error; a SUCCESS without a result file is
+        not kept (the next start asks the server again)."""
+        from mistral_cli.bodies.batch import BatchJob
+
+        job_id = self.record.job_id
+        job = BatchJob.of(body)
+        if job.id != job_id:  # never kept: the next start asks again
+            raise UnexpectedResponse(f"GET /v1/batch/jobs/{job_id}", "id", f"{job.id[:80]!r} is not the job asked for")
+        if _proves_end(job):
             self.journal.ended(self.tag, body)
             self._refresh()
+        else:
+            self.env.verbose(f"batch run {self.tag}: the job's final state ({job.status_text}, no result file) "
+                             "is not kept; the next start asks the server again")
 
     def saving(self, folder: Path) -> None:
         """The results are about to be written into FOLDER."""

@@ -1,4 +1,8 @@
-"""Plain text out of API messages: content that is a string or a list of chunks, tool calls, titles."""
+"""Plain text out of API messages: content that is a string or a list of chunks, tool calls, titles.
+
+Two readings of content, and only these: `words` (the model's words, for an answer printed,
+saved or piped) and `display_text` (what a person is shown, other chunks as placeholders).
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,43 @@ from typing import Any
 TITLE_LENGTH = 60
 
 
-def chunk_text(chunk: Any) -> str:
-    """One content chunk as text: its text, or a short placeholder for images, documents, references."""
-    if isinstance(chunk, str):
-        return chunk
+def words(content: Any) -> str:
+    """The model's words in message CONTENT: a string as it is; of a list of chunks, the text
+    chunks joined; thinking, images, documents, references and anything malformed left out."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(chunk["text"] for chunk in content if _is_text(chunk))
+    return ""
+
+
+def display_text(content: Any) -> str:
+    """Message CONTENT (string, None, or list of chunks) as text to show a person: text chunks
+    as written, other chunks as placeholders such as `[image: …]` or `[thinking]`."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = (_chunk_display(chunk) for chunk in content)
+        return "".join(_join_parts(parts))
+    return str(content)
+
+
+def _is_text(chunk: Any) -> bool:
+    """Whether CHUNK is a text chunk (`type` "text" or none) with text in it."""
+    return isinstance(chunk, dict) and chunk.get("type", "text") == "text" and isinstance(chunk.get("text"), str)
+
+
+def _chunk_display(chunk: Any) -> str:
+    """One content chunk as shown: its text, or a short placeholder for any other kind."""
+    if _is_text(chunk):
+        return chunk["text"]
     if not isinstance(chunk, dict):
         return "" if chunk is None else str(chunk)
     kind = chunk.get("type", "text")
-    if kind == "text" or "text" in chunk:
-        return str(chunk.get("text") or "")
+    if kind == "text":  # with no text in it
+        return ""
     if kind == "image_url":
         url = chunk.get("image_url")
         url = url.get("url") if isinstance(url, dict) else url
@@ -26,20 +58,6 @@ def chunk_text(chunk: Any) -> str:
     if kind == "reference":
         return f"[references: {', '.join(str(r) for r in chunk.get('reference_ids') or [])}]"
     return f"[{kind}]"
-
-
-def display_text(content: Any) -> str:
-    """A message's content (string, None, or list of chunks) as text to show a person: text
-    chunks as written, other chunks as placeholders such as `[image: …]`. (The model's words
-    alone, for an answer, are `generation.answer.answer_text`.)"""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = (chunk_text(chunk) for chunk in content)
-        return "".join(_join_parts(parts))
-    return str(content)
 
 
 def _join_parts(parts: Any) -> list[str]:

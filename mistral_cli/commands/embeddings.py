@@ -11,7 +11,7 @@ from mistral_cli.bodies.shape import need_int, need_numbers
 from mistral_cli.commands.shared import text_groups as b
 from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL
-from mistral_cli.commands.shared.via import IntervalOpt, NewOpt, Via, ViaOpt, check_route
+from mistral_cli.commands.shared.via import IntervalOpt, NewOpt, Via, ViaOpt, check_route, run_texts
 from mistral_cli.errors import UnexpectedResponse
 from mistral_cli.render.combined_json import CombinedJson
 from mistral_cli.render.output import OutputFormat, for_stdout, tsv_cell, write_jsonl
@@ -80,12 +80,12 @@ def embeddings(
 
 def via_batch(env: "Env", inputs: b.TextSource, model: str, skip: int, writer: "Writer", new: bool,
               interval: float) -> int:
-    """Embed INPUTS as one batch job (commands/batch/route.py); the number of inputs sent."""
-    from mistral_cli.commands.batch import route
+    """Embed INPUTS as one batch job (batchrun/route.py); the number of inputs sent."""
+    from mistral_cli.batchrun.route import Route
 
-    embeddings = route.Route("embeddings", "/v1/embeddings", model, new, interval, inputs.source)
-    return route.run_texts(env, embeddings, inputs.texts, skip,
-                           lambda body: checked(b.expect_items(body, "data", 1, REQUEST), 1), writer)
+    embeddings = Route("embeddings", "/v1/embeddings", model, new, interval, inputs.source)
+    return run_texts(env, embeddings, inputs.texts, skip,
+                     lambda body: checked(b.expect_items(body, "data", 1, REQUEST), 1), writer)
 
 
 def checked(body: dict, count: int) -> dict:

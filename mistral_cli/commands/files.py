@@ -18,10 +18,12 @@ from mistral_cli.commands.shared.common_options import (
     YesOpt,
     env_of,
     epilog,
+    number_option,
 )
 from mistral_cli.commands.shared.several_ids import act_on_each
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import check_number, check_paging, check_uuid, confirm, existing_file
+from mistral_cli.inputs import check_paging, check_uuid, confirm, existing_file
+from mistral_cli.numbers import Bound
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines
 from mistral_cli.render.progress import progress_bar
 from mistral_cli.safe_files import refuse_existing
@@ -205,14 +207,13 @@ def delete(ctx: typer.Context,
 @app.command("url", epilog=epilog(f"mcli files url {EXAMPLE_ID}",
                                   f"curl -o data.jsonl \"$(mcli files url {EXAMPLE_ID} --expiry 1)\""))
 def url(ctx: typer.Context, file_id: FileIdArg,
-        expiry: Annotated[Optional[int], typer.Option(
-            "--expiry", metavar="HOURS", help="Hours before the URL stops working (server default 24).",
-            show_default=False)] = None,
+        expiry: Annotated[Optional[int], number_option(
+            Bound("--expiry", 1, None, integer=True), metavar="HOURS",
+            help="Hours before the URL stops working (server default 24)", show_default=False)] = None,
         output: OutputOpt = OutputFormat.table) -> None:
     """Print a signed URL to download a file without a key."""
     env = env_of(ctx)
     check_uuid(file_id, "file id")
-    check_number(expiry, "--expiry", 1, integer=True)
     body = api.signed_url(env.client, file_id, expiry)
     if output in (OutputFormat.table, OutputFormat.text):
         write_lines(env, [body.get("url")])

@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from mistral_cli.commands.shared import generation_options as o
-from mistral_cli.commands.shared.common_options import env_of, epilog
-from mistral_cli.generation.args import GenOutput
+from mistral_cli.commands.shared.common_options import env_of, epilog, number_option
+from mistral_cli.generation.args import RANGES, GenOutput
 
 EXAMPLES = (
     'mcli fim "def fibonacci(n: int) -> int:" --suffix "print(fibonacci(10))"',
@@ -37,9 +37,8 @@ FileOpt = Annotated[Optional[Path], typer.Option(
 FimModelOpt = Annotated[Optional[str], typer.Option(
     "--model", "-m", help="Model id (default: the profile's model.fim, else codestral-latest).",
     rich_help_panel=o.SAMPLING, show_default=False)]
-MinTokensOpt = Annotated[Optional[int], typer.Option(
-    "--min-tokens", help="Fewest tokens to generate (0 or more).", rich_help_panel=o.SAMPLING,
-    show_default=False)]
+MinTokensOpt = Annotated[Optional[int], number_option(
+    RANGES["min_tokens"], help="Fewest tokens to generate.", rich_help_panel=o.SAMPLING, show_default=False)]
 NoLogOpt = Annotated[bool, typer.Option(
     "--no-log", help="Save nothing in the local history.", rich_help_panel=o.OUTPUT)]
 

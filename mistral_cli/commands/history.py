@@ -8,18 +8,18 @@ An id may be given in full, as a unique prefix, or as `latest` (or `-`) for the 
 from __future__ import annotations
 
 import itertools
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from mistral_cli.commands.shared.common_options import OutputOpt, YesOpt, env_of, epilog
+from mistral_cli.commands.shared.common_options import OutputOpt, YesOpt, env_of, epilog, number_option
 from mistral_cli.commands.shared.several_ids import empty_note, run_each
 from mistral_cli.env import Env
 from mistral_cli.errors import NotFoundError, UsageError
-from mistral_cli.inputs import check_number, confirm
+from mistral_cli.inputs import confirm
+from mistral_cli.numbers import Bound
 from mistral_cli.render.output import Column, OutputFormat, emit_list, for_stdout, write_json, write_jsonl
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -93,13 +93,12 @@ def _by_prefix(store: "ConversationStore", prefix: str) -> "Conversation | None"
                                    "mcli history list -o text | head -1"))
 def list_(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-L", help="At most this many, newest first (0: all).")]
-    = DEFAULT_LIMIT,
+    limit: Annotated[int, number_option(Bound("--limit", 0, None, integer=True), "-L",
+                                        help="At most this many, newest first; 0: all")] = DEFAULT_LIMIT,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """List saved conversations, most recently updated first."""
     env = env_of(ctx)
-    check_number(limit, "--limit", 0, integer=True)
     with existing_store(env) as store:
         items = (conv.to_dict() for conv in (store.list(limit) if store else ()))
         first = next(items, None)
@@ -142,13 +141,13 @@ def show(
 def write_text_answer(env: Env, records: list["StoredMessage"]) -> None:
     """Print the text of the last assistant message: the answer, for `$(...)` (without control
     characters on a terminal)."""
-    from mistral_cli.bodies.content import display_text
+    from mistral_cli.bodies.content import words
 
     answers = [r.message for r in records if r.message.get("role") == "assistant"]
     if not answers:
         env.info("no answer in this conversation")
         return
-    env.stdout.write(for_stdout(env, display_text(answers[-1].get("content")).rstrip("\n")) + "\n")
+    env.stdout.write(for_stdout(env, words(answers[-1].get("content")).rstrip("\n")) + "\n")
     env.stdout.flush()
 
 

@@ -17,15 +17,15 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog
+from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog, number_option
 from mistral_cli.env import Env
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import check_number
+from mistral_cli.numbers import Bound, check_bound
 from mistral_cli.render.output import Column, OutputFormat, emit_list, write_json, write_jsonl, write_lines
 
 DAY_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 MONTH_PATTERN = re.compile(r"\d{4}-\d{2}")
-MAX_DAYS = 36_600  # --days: a century; a date arithmetic overflow lies past ~739,000
+DAYS = Bound("--days", 1, 36_600, integer=True)  # a century; a date arithmetic overflow lies past ~739,000
 GROUPS = ("day", "month", "profile", "operation", "model")
 DEFAULT_GROUPS = "day,model"
 COUNTS = ("requests", "prompt_tokens", "completion_tokens", "total_tokens", "pages")
@@ -108,8 +108,7 @@ def usage(
              "(default: day,model).", show_default=False)] = None,
     since: Annotated[Optional[str], typer.Option(
         "--since", metavar="YYYY-MM-DD", help="Only from this UTC day on.")] = None,
-    days: Annotated[Optional[int], typer.Option(
-        "--days", help="Only the last N UTC days, today included.")] = None,
+    days: Annotated[Optional[int], number_option(DAYS, help="Only the last N UTC days, today included.")] = None,
     month: Annotated[Optional[str], typer.Option(
         "--month", metavar="YYYY-MM", help="Only this UTC month.")] = None,
     prices: Annotated[bool, typer.Option(
@@ -172,7 +171,7 @@ def since_day(since: str | None, days: int | None, today: date | None = None) ->
     if since is not None and days is not None:
         raise UsageError("give --since or --days, not both")
     if days is not None:
-        check_number(days, "--days", 1, MAX_DAYS, integer=True)
+        check_bound(days, DAYS)
         today = today or datetime.now(timezone.utc).date()
         return (today - timedelta(days=days - 1)).isoformat()
     if since is not None:

@@ -144,6 +144,30 @@ def split_globals(argv: Sequence[str], command: Any = None) -> tuple[GlobalOptio
     return options, rest
 
 
+def without_flag(argv: Sequence[str], command: Any, flag: str) -> list[str]:
+    """ARGV without the words that are the flag FLAG of the (sub)command they stand in: a
+    FLAG that is a value of an option, or after `--`, stays. COMMAND is as for split_globals."""
+    kept: list[str] = []
+    current, index = command, 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--":
+            return kept + list(argv[index:])
+        own = _command_options(current) if current is not command else {}
+        if arg == flag and own.get(flag) is False:
+            index += 1
+            continue
+        name, equals, _inline = arg.partition("=")
+        option = BY_NAME.get(name)
+        takes_value = own[name] if name in own else bool(option and option.takes_value)
+        step = 2 if takes_value and not equals else 1
+        kept.extend(argv[index:index + step])
+        if step == 1 and not arg.startswith("-"):
+            current = _subcommand(current, arg)
+        index += step
+    return kept
+
+
 def _subcommand(command: Any, word: str) -> Any:
     """The subcommand WORD of COMMAND when COMMAND is a group that has it, else COMMAND."""
     commands = getattr(command, "commands", None)

@@ -14,19 +14,19 @@ COMPLETIONS = "completions"
 MAN = "man"
 
 
-def render(strict: bool = False) -> tuple[dict[str, str], list[str]]:
-    """Every generated file by path relative to the repo, and the modules that did not load."""
+def render() -> dict[str, str]:
+    """Every generated file by path relative to the repo."""
     from mistral_cli.docgen import completion, man
     from mistral_cli.docgen.tree import build_tree
 
-    tree = build_tree(strict=strict)
+    tree = build_tree()
     files = {
         f"{COMPLETIONS}/bash/mcli": completion.bash(tree),
         f"{COMPLETIONS}/zsh/_mcli": completion.zsh(tree),
         f"{COMPLETIONS}/fish/mcli.fish": completion.fish(tree),
     }
     files.update({f"{MAN}/{name}": text for name, text in man.pages(tree).items()})
-    return files, tree.missing
+    return files
 
 
 def stale_pages(root: Path, files: dict[str, str]) -> list[Path]:

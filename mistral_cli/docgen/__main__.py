@@ -1,4 +1,4 @@
-"""`python -m mistral_cli.docgen [--out DIR] [--check] [--strict]`: (re)write completions and man pages."""
+"""`python -m mistral_cli.docgen [--out DIR] [--check]`: (re)write completions and man pages."""
 
 from __future__ import annotations
 
@@ -14,17 +14,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mistral_cli.docgen", description=__doc__)
     parser.add_argument("--out", type=Path, default=None, help="target folder (default: the repository)")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file is stale")
-    parser.add_argument("--strict", action="store_true", help="fail when a command module does not load")
     args = parser.parse_args(argv)
     root = args.out or repo_root()
-    try:
-        files, missing = render(strict=args.strict)
-    except RuntimeError as exc:
-        print(f"docgen: {exc}", file=sys.stderr)
-        return 1
-    for module in missing:
-        print(f"docgen: warning: {module} does not load; documented from its registry line only",
-              file=sys.stderr)
+    files = render()
     if args.check:
         stale = differences(root, files)
         if stale:

@@ -9,8 +9,8 @@ The kinds of server ids are the operation table's (api/operations.py: the kind o
 operation returns, which is also what the id cache files them under).
 
 A rule names a command group (`()`: anywhere), optionally the commands in it it applies to,
-and an option name or an argument-name prefix (`FILE_ID` also matches `FILE_IDS`). Rules for
-groups that do not exist yet simply match nothing until they do.
+and an option name or an argument-name prefix (`FILE_ID` also matches `FILE_IDS`). Every rule
+matches some command (tests/test_shell_ids.py).
 """
 
 from __future__ import annotations

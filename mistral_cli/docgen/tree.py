@@ -2,21 +2,16 @@
 
 Only public objects are used: `typer.main.get_command(app)` returns a command object whose
 attributes (`.commands`, `.params`, `.help`, `.epilog`, options' `.opts`, `.is_flag`, ...)
-describe everything the generators need. Nothing here imports Click. Groups whose module does
-not import yet (another engineer may be writing it) are documented by their registry line,
-and reported on stderr, so the generator keeps working while the tree is being built.
+describe everything the generators need. Nothing here imports Click.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import re
-import sys
 import types
 import typing
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import PurePath
 from typing import Any
 
@@ -25,6 +20,7 @@ import typer
 from mistral_cli import app as app_module
 from mistral_cli.config.global_options import COLOR_CHOICES, GLOBALS
 from mistral_cli.docgen.live import argument_kind, option_kind
+from mistral_cli.invoke import choices_of
 
 PATH_WORDS = ("FILE", "PATH", "DIR")
 
@@ -118,77 +114,26 @@ class Tree:
     root: Node
     global_options: list[Option]
     version: str
-    missing: list[str] = field(default_factory=list)
 
     def nodes(self) -> list[Node]:
         """Every node, root first."""
         return list(self.root.walk())
 
 
-# -- building the app ---------------------------------------------------------------------
-
-
-def load_app(strict: bool = False) -> tuple[typer.Typer, list[str]]:
-    """The full app (every registry module), and the modules that could not be loaded."""
-    missing = [entry for entry in app_module.REGISTRY if not _loads(entry.module)]
-    if missing and strict:
-        names = ", ".join(entry.module for entry in missing)
-        raise RuntimeError(f"cannot load {names}")
-    saved = {entry.module: sys.modules.get(entry.module) for entry in missing}
-    try:
-        for entry in missing:
-            sys.modules[entry.module] = _stand_in(entry)
-        return app_module.build_app(load_all=True), [entry.module for entry in missing]
-    finally:
-        for name, module in saved.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
-
-
-def _loads(module_name: str) -> bool:
-    """Whether MODULE_NAME imports and registers on a scratch app without error."""
-    try:
-        importlib.import_module(module_name).register(typer.Typer())
-    except Exception:  # noqa: BLE001 - any failure means: document the registry line only
-        return False
-    return True
-
-
-def _stand_in(entry: Any) -> types.ModuleType:
-    """A module whose `register` adds ENTRY's registry line as an empty group or command."""
-    module = types.ModuleType(entry.module)
-
-    def register(root: typer.Typer) -> None:
-        if entry.group:
-            root.add_typer(typer.Typer(), name=entry.name, help=entry.help)
-        else:
-            root.command(entry.name, help=entry.help)(_no_op)
-
-    module.register = register  # type: ignore[attr-defined]
-    return module
-
-
-def _no_op() -> None:  # pragma: no cover - never run
-    """Stands in for a command that does not load yet."""
-
-
 # -- walking the command objects -------------------------------------------------------
 
 
-def build_tree(strict: bool = False) -> Tree:
-    """Load the full app and walk it."""
+def build_tree() -> Tree:
+    """Load the full app (every registry module) and walk it."""
     from mistral_cli import __version__
 
-    app, missing = load_app(strict)
-    command = typer.main.get_command(app)
+    command = typer.main.get_command(app_module.build_app(load_all=True))
     help_names = tuple((command.context_settings or {}).get("help_option_names") or ("--help",))
     global_names = {name for option in GLOBALS for name in option.names}
     root_options = [option_of(p) for p in command.params if _visible_option(p)]
     global_options = [_with_global_choices(o) for o in root_options if set(o.names) & global_names]
     root = _node(command, (), help_names, exclude=global_names)
-    return Tree(root=root, global_options=global_options, version=__version__, missing=missing)
+    return Tree(root=root, global_options=global_options, version=__version__)
 
 
 def _with_global_choices(option: Option) -> Option:
@@ -245,25 +190,8 @@ def argument_of(param: Any) -> Argument:
                     choices=choices_of(param), path=is_path(param))
 
 
-def choices_of(param: Any) -> tuple[str, ...]:
-    """The values a parameter accepts, where they are known (enums, choices, literals)."""
-    found = getattr(getattr(param, "type", None), "choices", None)
-    if found is None:
-        found = getattr(getattr(param, "type_descriptor", None), "choices", None)
-    if found is None:
-        found = _literal_choices(_annotation(param))
-    return tuple(str(c.value if isinstance(c, Enum) else c) for c in found or ())
-
-
 def _annotation(param: Any) -> Any:
     return getattr(getattr(param, "type_descriptor", None), "annotation", None)
-
-
-def _literal_choices(annotation: Any) -> tuple[Any, ...] | None:
-    annotation = _unwrap(annotation)
-    if typing.get_origin(annotation) is typing.Literal:
-        return typing.get_args(annotation)
-    return None
 
 
 def _unwrap(annotation: Any) -> Any:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.store.conversations import Timing
 
+from mistral_cli.bodies.content import words
+
 
 class Answer:
     """The assistant's answer so far: text pieces, tool calls, finish reason, usage, ids."""
@@ -53,7 +55,7 @@ class Answer:
         choice = choices[index] if index < len(choices) else {}
         message = choice.get("message") or {}
         self.content = message.get("content")
-        self.pieces = [answer_text(self.content)]
+        self.pieces = [words(self.content)]
         self.tool_calls = list(message.get("tool_calls") or [])
         self.finish_reason = choice.get("finish_reason")
 
@@ -126,7 +128,7 @@ def pump(events: Iterable[dict], answer: Answer, write: Callable[[str], Any] | N
         text = delta.get("content")
         if text:
             if text.__class__ is not str:
-                text = answer_text(text)
+                text = words(text)
             if not pieces:
                 answer.first_at = perf_counter()
             pieces.append(text)
@@ -140,20 +142,6 @@ def pump(events: Iterable[dict], answer: Answer, write: Callable[[str], Any] | N
             answer.finish_reason = choice["finish_reason"]
         if "usage" in event:
             answer.usage = event["usage"] or answer.usage
-
-
-def answer_text(content: Any) -> str:
-    """The words of message content: a string, or its text chunks joined (other chunks, such as
-    images or thinking, are left out). For a readable view with placeholders, see
-    `bodies.content.display_text`."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(chunk.get("text") or "") for chunk in content
-                       if isinstance(chunk, dict) and chunk.get("type", "text") == "text")
-    return str(content)
 
 
 def merge_tool_call(calls: list[dict], piece: dict) -> None:

@@ -1,4 +1,5 @@
-"""What differs between the generation endpoints: path, accepted fields, model setting.
+"""What differs between the generation endpoints: conversation kind, API module, accepted
+fields, model setting.
 
 The field sets mirror ChatCompletionRequest, AgentsCompletionRequest and FIMCompletionRequest
 in the spec (a test keeps them in step); a `--body` key outside them is refused before sending.

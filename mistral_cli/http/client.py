@@ -197,7 +197,6 @@ class HTTPClient:
                 continue
             error = error_from_response(response.status_code, response.reason_phrase,
                                         _error_body(response), response.headers)
-            error.maybe_acted = response.status_code >= 500
             if unanswered and method.upper() == "DELETE" and response.status_code == 404:
                 error.message += " (an earlier attempt got no answer: it may have deleted it)"
             raise error

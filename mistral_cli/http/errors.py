@@ -19,12 +19,25 @@ from mistral_cli.errors import (
 )
 
 LOGIN_HINT = "check the key: `mcli auth status`, or store a new one with `mcli auth login`"
+# Error answers that prove the server refused a request before acting on it (a 429 comes
+# before any processing). Any other error answer (408, 409, 425, 499, 5xx, ...) may follow
+# an action: a create that got one is looked up before it is sent again.
+REFUSED = frozenset({400, 401, 403, 404, 413, 415, 422, 429})
 ENV_KEY_HINT = ("the key came from the environment (MISTRAL_API_KEY), which wins over a stored one "
                 "(`mcli auth login` cannot override it): fix or unset MISTRAL_API_KEY; `mcli auth status` checks it")
 
 
 def error_from_response(status: int, reason: str, body: bytes, headers: Any) -> MCLIError:
-    """Build the error for a response with STATUS and BODY."""
+    """The error for a response with STATUS and BODY; it carries STATUS, and whether the
+    server may have acted on the request (any STATUS not in REFUSED)."""
+    error = _error_of(status, reason, body, headers)
+    error.status = status
+    error.maybe_acted = status not in REFUSED
+    return error
+
+
+def _error_of(status: int, reason: str, body: bytes, headers: Any) -> MCLIError:
+    """The error class and message for a response with STATUS and BODY."""
     decoded = _decode(body)
     request_id = _request_id(decoded, headers)
     message = _message(decoded) or reason or f"HTTP {status}"

@@ -11,12 +11,14 @@ A job's timeline is laid when it is created (``schedule``: seconds after creatio
 without auto-start it stops at VALIDATED until ``start``; ``cancel`` replaces the rest of it
 with CANCELLATION_REQUESTED then CANCELLED. While RUNNING it gains a checkpoint every
 ``checkpoint_every`` seconds with falling losses. ``fail_next(n, response)`` answers the next
-n job GETs with RESPONSE (a 503, say) before the job is seen again.
+n job GETs with RESPONSE (a 503, say) before the job is seen again. The jobs list honours
+`status`, `model` and `created_after` (a job's `created_at` is ``epoch`` plus its clock time).
 """
 from __future__ import annotations
 
 import threading
 import uuid
+from datetime import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +72,7 @@ class FineTuningSim:
         self.failure = failure if final != SUCCESS else None
         self.checkpoint_every = checkpoint_every
         self.jobs: dict[str, SimJob] = {}
+        self.epoch = CREATED  # the Unix time of the clock's 0 (a test may set the real time)
         self.gets = 0
         self._failures: list[Any] = []
         self._lock = threading.Lock()
@@ -102,9 +105,11 @@ class FineTuningSim:
         return json_response(self.body(job, detailed=False))
 
     def _list(self, req):
-        status = (req.query.get("status") or [None])[0]
+        status, model, after = ((req.query.get(key) or [None])[0] for key in ("status", "model", "created_after"))
+        since = datetime.fromisoformat(after).timestamp() if after else None
         jobs = [self.body(job, detailed=False) for job in self.jobs.values()]
-        jobs = [job for job in jobs if status is None or job["status"] == status]
+        jobs = [job for job in jobs if status in (None, job["status"]) and model in (None, job["model"])
+                and (since is None or job["created_at"] >= since)]
         page = int((req.query.get("page") or ["0"])[0])
         size = int((req.query.get("page_size") or ["100"])[0])
         return json_response({"object": "list", "total": len(jobs),
@@ -160,8 +165,8 @@ class FineTuningSim:
         out = {
             "id": job.id, "object": "job", "job_type": request.get("job_type") or "completion",
             "auto_start": request.get("auto_start", True), "model": request.get("model"),
-            "status": status, "created_at": CREATED + int(job.born),
-            "modified_at": CREATED + int(max(t for t, _ in self._reached(job)) if self._reached(job) else job.born),
+            "status": status, "created_at": self.epoch + int(job.born),
+            "modified_at": self.epoch + int(max(t for t, _ in self._reached(job)) if self._reached(job) else job.born),
             "training_files": [f.get("file_id") for f in request.get("training_files") or []],
             "validation_files": request.get("validation_files") or [],
             "hyperparameters": {"learning_rate": 0.0001, **(request.get("hyperparameters") or {})},
@@ -191,7 +196,7 @@ class FineTuningSim:
             data: dict[str, Any] = {"status": status}
             if status == FAILED and job.failure:
                 data["error"] = job.failure
-            events.append({"name": "status-updated", "created_at": CREATED + int(t), "data": data})
+            events.append({"name": "status-updated", "created_at": self.epoch + int(t), "data": data})
         return events[::-1]  # newest first, as the API lists them
 
     def _checkpoints(self, job: SimJob) -> list[dict]:
@@ -203,7 +208,7 @@ class FineTuningSim:
         end = min(self.clock.now, after[0] if after else self.clock.now)
         points, k = [], 1
         while start + k * self.checkpoint_every <= end:
-            points.append({"step_number": 10 * k, "created_at": CREATED + int(start + k * self.checkpoint_every),
+            points.append({"step_number": 10 * k, "created_at": self.epoch + int(start + k * self.checkpoint_every),
                            "metrics": {"train_loss": round(2.0 * 0.8 ** k, 4),
                                        "valid_loss": round(2.1 * 0.82 ** k, 4),
                                        "valid_mean_token_accuracy": round(1 - 0.5 * 0.8 ** k, 4)}})

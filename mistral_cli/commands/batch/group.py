@@ -29,11 +29,13 @@ from mistral_cli.commands.shared.common_options import (
     YesOpt,
     env_of,
     epilog,
+    number_option,
 )
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL, IntervalOpt, check_interval
-from mistral_cli.errors import MCLIError, UsageError
+from mistral_cli.errors import UsageError
 from mistral_cli.generation.args import RANGES
-from mistral_cli.inputs import check_bound, check_datetime, check_number, check_paging, check_uuid, confirm
+from mistral_cli.inputs import check_datetime, check_paging, check_uuid, confirm
+from mistral_cli.numbers import Bound
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -132,26 +134,26 @@ def create(
         help="Model for every request (default: the profile's model for the endpoint, as the "
         "online commands use it).")] = None,
     metadata: MetadataOpt = None,
-    timeout_hours: Annotated[Optional[int], typer.Option(
-        "--timeout-hours", metavar="N", help="Hours before the job times out (server default 24).",
+    timeout_hours: Annotated[Optional[int], number_option(
+        Bound("--timeout-hours", 1, None, integer=True), help="Hours before the job times out (server default 24)",
         show_default=False)] = None,
     system: Annotated[Optional[str], typer.Option(
         "--system", "-s", help="System prompt of every request (--from-prompts).", show_default=False)] = None,
-    max_tokens: Annotated[Optional[int], typer.Option(
-        "--max-tokens", help="Most tokens per answer (--from-prompts).", show_default=False)] = None,
-    temperature: Annotated[Optional[float], typer.Option(
-        "--temperature", help="Sampling temperature (--from-prompts).", show_default=False)] = None,
+    max_tokens: Annotated[Optional[int], number_option(
+        RANGES["max_tokens"], help="Most tokens per answer (--from-prompts)", show_default=False)] = None,
+    temperature: Annotated[Optional[float], number_option(
+        RANGES["temperature"], help="Sampling temperature (--from-prompts)", show_default=False)] = None,
     watch: Annotated[bool, typer.Option("--watch", help="Follow the new job until it ends.")] = False,
     results_dir: Annotated[Optional[Path], typer.Option(
         "--results-dir", metavar="DIR", help="With --watch: save the result files here at the end.",
         show_default=False)] = None,
     interval: IntervalOpt = DEFAULT_INTERVAL,
     new: Annotated[bool, typer.Option(
-        "--new", help="Start a separate run of the same local input (by default, the same command "
+        "--new", help="Start a separate run of the same input (by default, the same command "
         "resumes its last run: nothing is uploaded or created twice).")] = False,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
-    """Create a batch job from request files or a file of prompts (local input: exactly once)."""
+    """Create a batch job from request files or a file of prompts (exactly once: see --new)."""
     env = env_of(ctx)
     options = inputs.PromptOptions(system, max_tokens, temperature)
     endpoint_value = _check_create(from_prompts, input_ or [], endpoint, options, timeout_hours,
@@ -166,34 +168,14 @@ def create(
         inputs.validate_files(sorted_inputs.paths, sorted_inputs.labels)
         prompts = (stack.enter_context(inputs.prompt_requests_file(env, from_prompts, options))
                    if from_prompts is not None else None)
-        if prompts is not None or sorted_inputs.paths:  # local input: a run that happens once
-            spec = batch_run.spec_of(sorted_inputs, prompts, from_prompts, endpoint_value, model, pairs,
-                                     timeout_hours)
-            shown = batch_run.create(env, spec, fresh=new, watch=watch, results_dir=results_dir,
-                                     interval=interval, output=output)
-            if shown is not None:
-                emit_object(env, output, shown, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
-            return
-    body = api.create_job(env.client, input_files=sorted_inputs.ids, endpoint=endpoint_value, model=model,
-                          metadata=pairs, timeout_hours=timeout_hours)
-    if not watch:
-        emit_object(env, output, body, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
-        return
-    job_id = created_id(body)
-    env.info(f"created batch job {job_id}")
-    _watch_then_save(env, job_id, output, interval, results_dir)
-
-
-def created_id(body: dict) -> str:
-    """The new job's id from the create answer, checked to be a UUID: it names the files
-    --results-dir writes and goes into the URLs polled."""
-    job_id = body.get("id")
-    try:
-        return check_uuid(job_id if isinstance(job_id, str) else "", "job id")
-    except UsageError:
-        raise MCLIError(f"unexpected response from POST /v1/batch/jobs: id: {str(job_id)[:80]!r} is not "
-                        "a UUID; the job may have been created, but mcli cannot follow it",
-                        hint="see it with: mcli batch list --created-by-me") from None
+        # every create is a run that happens once (local files and file ids alike): journalled,
+        # so a start after a kill or a lost answer adopts the job instead of paying again
+        spec = batch_run.spec_of(sorted_inputs, prompts, from_prompts, endpoint_value, model, pairs,
+                                 timeout_hours)
+        shown = batch_run.create(env, spec, fresh=new, watch=watch, results_dir=results_dir,
+                                 interval=interval, output=output)
+        if shown is not None:
+            emit_object(env, output, shown, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
 
 
 def _check_create(from_prompts: str | None, input_: list[str], endpoint: BatchEndpoint | None,
@@ -211,24 +193,8 @@ def _check_create(from_prompts: str | None, input_: list[str], endpoint: BatchEn
         raise UsageError("--endpoint is required with --input (for example --endpoint /v1/chat/completions)")
     if results_dir is not None and not watch:
         raise UsageError("--results-dir saves the results when the job ends: it needs --watch")
-    for field in ("max_tokens", "temperature"):
-        check_bound(getattr(options, field), RANGES[field])
-    check_number(timeout_hours, "--timeout-hours", 1, integer=True)
     check_interval(interval)
     return (endpoint or BatchEndpoint.chat).value
-
-
-def _watch_then_save(env: "Env", job_id: str, output: OutputFormat, interval: float,
-                     results_dir: Path | None) -> None:
-    """Watch JOB_ID to its end, then save its results into RESULTS_DIR (if given)."""
-    try:
-        job = watch_job(env, job_id, output, interval)
-    except KeyboardInterrupt:
-        if results_dir is not None:
-            env.info(f"then fetch the results with: mcli batch results {job_id} --dir {results_dir}")
-        raise
-    if results_dir is not None:
-        save_results(env, job_id, job, results_dir, force=False)
 
 
 app.command("runs", epilog=epilog(

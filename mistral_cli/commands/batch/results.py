@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mistral_cli.api import batch as api
+from mistral_cli.bodies.content import words
 from mistral_cli.errors import NotFoundError, UsageError
 from mistral_cli.render.output import dumps, for_stdout
 from mistral_cli.render.progress import progress_bar
@@ -112,11 +113,8 @@ def answer_text(body: Any) -> str:
     if isinstance(choices, list) and choices and isinstance(choices[0], dict):
         message = choices[0].get("message") or {}
         content = message.get("content") if isinstance(message, dict) else None
-        if isinstance(content, str):
-            return content
-        if isinstance(content, list):
-            return "".join(chunk.get("text", "") for chunk in content
-                           if isinstance(chunk, dict) and isinstance(chunk.get("text"), str))
+        if isinstance(content, (str, list)):
+            return words(content)
         if content is None and isinstance(message, dict) and message.get("tool_calls"):
             return dumps(message["tool_calls"])
     return dumps(body)

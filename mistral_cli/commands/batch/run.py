@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.commands.batch.watch import replay, watch_job
-from mistral_cli.commands.shared.common_options import OutputOpt, env_of
+from mistral_cli.commands.shared.common_options import OutputOpt, env_of, number_option
 from mistral_cli.errors import MCLIError, NotFoundError
-from mistral_cli.inputs import check_number
+from mistral_cli.numbers import Bound
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -117,7 +117,7 @@ def follow(env: "Env", run: "BatchRun", job_id: str, output: OutputFormat, inter
     try:
         watch_job(env, job_id, output, interval, on_end=on_end, quiet=quiet)
     except KeyboardInterrupt:
-        env.info(f"or run the same command again: it resumes batch run {run.tag}{then}")
+        run.interrupted(f"resuming follows the job{then}")
         raise
     return ended[0]
 
@@ -155,15 +155,14 @@ def runs(
     ctx: typer.Context,
     tag: Annotated[Optional[str], typer.Argument(
         metavar="[TAG]", help="Show this run in full (its uploads, job and results).", show_default=False)] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="Show at most this many runs, newest first.")]
-    = DEFAULT_LIMIT,
+    limit: Annotated[int, number_option(Bound("--limit", 1, None, integer=True), "-n",
+                                        help="Show at most this many runs, newest first")] = DEFAULT_LIMIT,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Show the batch run journal: each run's state, job id and where its results are."""
     from mistral_cli.store.runs import open_existing_journal
 
     env = env_of(ctx)
-    check_number(limit, "--limit", 1, integer=True)
     journal = open_existing_journal(env)
     try:
         if tag is not None:

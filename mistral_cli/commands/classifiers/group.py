@@ -10,9 +10,9 @@ import typer
 
 from mistral_cli.commands.classifiers import verdicts as v
 from mistral_cli.commands.shared import text_groups as b
-from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog
+from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog, number_option
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL
-from mistral_cli.commands.shared.via import IntervalOpt, NewOpt, Via, ViaOpt, check_route
+from mistral_cli.commands.shared.via import IntervalOpt, NewOpt, Via, ViaOpt, check_route, run_batch, run_texts
 from mistral_cli.errors import UsageError
 from mistral_cli.render.combined_json import CombinedJson
 from mistral_cli.render.output import OutputFormat, dumps, for_stdout, write_jsonl
@@ -44,9 +44,9 @@ FailOnOpt = Annotated[Optional[str], typer.Option(
     "--fail-on", metavar="CATEGORY[,..]|any", show_default=False, rich_help_panel=GATE,
     help="Exit 6 when an input is flagged in one of these categories (any: in any); "
          "moderation: " + ", ".join(v.MODERATION_CATEGORIES) + ".")]
-ThresholdOpt = Annotated[Optional[str], typer.Option(
-    "--threshold", metavar="X", show_default=False, rich_help_panel=GATE,
-    help="Flag every category scoring X (0 to 1) or more, instead of the API's flags.")]
+ThresholdOpt = Annotated[Optional[float], number_option(
+    v.THRESHOLD, metavar="X", show_default=False, rich_help_panel=GATE,
+    help="Flag every category scoring X or more, instead of the API's flags.")]
 
 
 def register(root: typer.Typer) -> None:
@@ -183,20 +183,20 @@ def _run_chats(env: "Env", operation: str, model: str, path: Path, gate: v.Gate,
 
 def _texts_via_batch(env: "Env", model: str, inputs: b.TextSource, skip: int, gate: v.Gate, output: OutputFormat,
                      new: bool, interval: float) -> None:
-    """Moderate INPUTS as one batch job (commands/batch/route.py), printed as online."""
-    from mistral_cli.commands.batch import route
+    """Moderate INPUTS as one batch job (batchrun/route.py), printed as online."""
+    from mistral_cli.batchrun.route import Route
 
     writer = ResultWriter(env, b.line_format(env, output), gate, True)
-    moderations = route.Route("classifiers moderate", "/v1/moderations", model, new, interval, inputs.source)
-    sent = route.run_texts(env, moderations, inputs.texts, skip,
-                           lambda body: b.expect_items(body, "results", 1), writer)
+    moderations = Route("classifiers moderate", "/v1/moderations", model, new, interval, inputs.source)
+    sent = run_texts(env, moderations, inputs.texts, skip,
+                     lambda body: b.expect_items(body, "results", 1), writer)
     b.require_some(sent, skip)
 
 
 def _chats_via_batch(env: "Env", model: str, path: Path, gate: v.Gate, output: OutputFormat, new: bool,
                      interval: float) -> None:
     """Moderate the --messages conversations as one batch job, one request each, printed as online."""
-    from mistral_cli.commands.batch import route
+    from mistral_cli.batchrun.route import Route
 
     conversations, _many = read_conversations(env, path)
     writer = ResultWriter(env, b.line_format(env, output), gate, True, with_text=False)
@@ -208,9 +208,9 @@ def _chats_via_batch(env: "Env", model: str, path: Path, gate: v.Gate, output: O
 
     bodies = ((number, {"input": conversation}) for number, conversation in enumerate(conversations))
     source = "standard input" if str(path) == "-" else str(path)
-    moderations = route.Route("classifiers moderate-chat", "/v1/chat/moderations", model, new, interval, source,
-                              "conversation")
-    route.run(env, moderations, bodies, 0, write, writer.finish)
+    moderations = Route("classifiers moderate-chat", "/v1/chat/moderations", model, new, interval, source,
+                        "conversation")
+    run_batch(env, moderations, bodies, 0, write, writer.finish)
 
 
 def read_conversations(env: "Env", path: Path) -> tuple[list[list[dict]], bool]:

@@ -10,13 +10,13 @@ classification `TARGET.LABEL` or a bare `LABEL`), or `any`.
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from mistral_cli.errors import ContentFlaggedError, UsageError
+from mistral_cli.inputs import Bound
 
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:/-]*", re.ASCII)
 # The moderation models' categories (docs.mistral.ai; the spec leaves ModerationObject open).
@@ -58,17 +58,12 @@ def parse_fail_on(text: str | None) -> frozenset[str] | None:
     return frozenset(parts)
 
 
-def parse_threshold(text: str | None) -> float | None:
-    """--threshold X: a number from 0 to 1."""
-    if text is None:
-        return None
-    try:
-        value = float(text.strip())
-    except ValueError:
-        raise UsageError(f"--threshold: {text!r} is not a number (expected 0 to 1)") from None
-    if math.isnan(value) or not 0 <= value <= 1:
-        raise UsageError(f"--threshold must be between 0 and 1 (got {text.strip()})")
-    return value
+THRESHOLD = Bound("--threshold", 0, 1)
+
+
+def parse_threshold(value: str | float | None) -> float | None:
+    """--threshold X: a number from 0 to 1 (parsed on the command line already; text from elsewhere)."""
+    return None if value is None else THRESHOLD.parse(value)
 
 
 def check_categories(gate: Gate, known: Iterable[str], source: str) -> None:

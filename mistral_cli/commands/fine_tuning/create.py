@@ -4,13 +4,16 @@ Order: every option is parsed and checked against the spec's bounds, every local
 validated (streamed), then local files are uploaded (purpose fine-tune, with progress; an
 earlier upload of the same bytes is reused once a GET confirms it is still there, so a
 `--dry-run` and the real create upload once), and only then is the job created
-(Effect.CREATE: never retried once it may have arrived). `--dry-run` asks for the estimate
-instead; `--watch` follows the new job.
+(Effect.CREATE: never retried once it may have arrived). The uploads and the create are a
+run in the run journal (batchrun/fine_tuning_run.py): the same command started again after
+a kill or a lost answer finds what was made instead of paying again, and `--new` creates a
+separate job. `--dry-run` asks for the estimate instead; `--watch` follows the new job.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -20,10 +23,10 @@ from mistral_cli.api import fine_tuning as api
 from mistral_cli.bodies.fine_tuning_enums import JobType
 from mistral_cli.commands.fine_tuning import parse
 from mistral_cli.commands.fine_tuning.parse import FineTuneableModel
-from mistral_cli.commands.shared.common_options import BodyOpt, OutputOpt, env_of
+from mistral_cli.commands.shared.common_options import BodyOpt, OutputOpt, env_of, number_option
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL, IntervalOpt, check_interval
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import check_number, read_json, read_json_object
+from mistral_cli.inputs import read_json, read_json_object
 from mistral_cli.render.output import Column, OutputFormat, emit_object, write_lines
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -48,6 +51,7 @@ ESTIMATE_FIELDS = (
     Column("TRAINING STEPS", "training_steps"),
     Column("DETAILS", "details"),
 )
+HYPER = "Hyperparameters"
 
 
 @dataclass
@@ -121,6 +125,41 @@ def file_role(ref: FileRef) -> str:
     return ref.option.removeprefix("--").removesuffix("-file")
 
 
+def _body_maker(base: dict, *, training: list[FileRef], validation: list[FileRef],
+                **options: Any) -> Callable[[list[str]], dict]:
+    """The JobIn as a function of the local files' ids (in the order of TRAINING then
+    VALIDATION; a local file whose id is known already keeps it when none is given)."""
+    def make(ids: list[str]) -> dict:
+        given = iter(ids)
+
+        def filled(refs: list[FileRef]) -> list[FileRef]:
+            return [replace(ref, file_id=next(given, ref.file_id)) if ref.path else ref for ref in refs]
+
+        return build_body(base, training=filled(training), validation=filled(validation), **options)
+
+    return make
+
+
+def _create_once(env: "Env", refs: list[FileRef], make_body: Callable[[list[str]], dict],
+                 *, fresh: bool) -> tuple[Any, str]:
+    """The job, created once through the run journal (batchrun/fine_tuning_run.py), and
+    how it came (created, found after a lost answer, or created by an earlier start)."""
+    from mistral_cli.batchrun.fine_tuning_run import FineTuningSpec, LocalFile, open_fine_tuning_run
+    from mistral_cli.commands.files import upload_one
+
+    files = [LocalFile(ref.path, f"{ref.path} ({ref.examples} examples)") for ref in refs if ref.path]
+    spec = FineTuningSpec(files, make_body, lambda path, name: upload_one(env, path, "fine-tune", name=name))
+    with open_fine_tuning_run(env, spec, fresh=fresh) as run:
+        result = run.ensure_job()
+        job_id = result.get("id") if isinstance(result, dict) else None
+        done = {"created": f"created fine-tuning job {job_id}",
+                "found": f"found fine-tuning job {job_id} of run {run.tag} on the server (its create's answer "
+                         "was lost): it is the one job that matches the model, files and hyperparameters",
+                "resumed": f"fine-tuning run {run.tag} created job {job_id} before: showing it, nothing "
+                           "is created"}[run.how]
+    return result, done
+
+
 def _upload(env: "Env", refs: list[FileRef]) -> None:
     """Upload each local file (purpose fine-tune) and keep its id; an earlier upload of the
     same bytes, still on the server, is reused (batchrun/reuse.py)."""
@@ -181,16 +220,22 @@ def create(
     auto_start: Annotated[Optional[bool], typer.Option(
         "--auto-start/--no-auto-start", help="Start as soon as validated (else: `mcli fine-tuning start`).",
         show_default=False)] = None,
-    skip: Annotated[Optional[float], typer.Option(
-        "--invalid-sample-skip-percentage", metavar="",
-        help="A share from 0 to 0.5.", rich_help_panel="Invalid samples")] = None,
-    learning_rate: Annotated[Optional[float], typer.Option("--learning-rate", help="1e-8 to 1.", rich_help_panel="Hyperparameters")] = None,
-    epochs: Annotated[Optional[float], typer.Option("--epochs", help="Over 0.", rich_help_panel="Hyperparameters")] = None,
-    training_steps: Annotated[Optional[int], typer.Option("--training-steps", help="At least 1.", rich_help_panel="Hyperparameters")] = None,
-    warmup_fraction: Annotated[Optional[float], typer.Option("--warmup-fraction", help="0 to 1.", rich_help_panel="Hyperparameters")] = None,
-    weight_decay: Annotated[Optional[float], typer.Option("--weight-decay", help="0 to 1.", rich_help_panel="Hyperparameters")] = None,
-    seq_len: Annotated[Optional[int], typer.Option("--seq-len", help="At least 100.", rich_help_panel="Hyperparameters")] = None,
-    fim_ratio: Annotated[Optional[float], typer.Option("--fim-ratio", help="0 to 1 (completion jobs).", rich_help_panel="Hyperparameters")] = None,
+    skip: Annotated[Optional[float], number_option(
+        parse.SKIP, metavar="", help="A share of invalid samples to skip", rich_help_panel="Invalid samples")] = None,
+    learning_rate: Annotated[Optional[float], number_option(
+        parse.HYPERPARAMETERS["learning_rate"], help="Learning rate", rich_help_panel=HYPER)] = None,
+    epochs: Annotated[Optional[float], number_option(
+        parse.HYPERPARAMETERS["epochs"], help="Passes over the data", rich_help_panel=HYPER)] = None,
+    training_steps: Annotated[Optional[int], number_option(
+        parse.HYPERPARAMETERS["training_steps"], help="Training steps", rich_help_panel=HYPER)] = None,
+    warmup_fraction: Annotated[Optional[float], number_option(
+        parse.HYPERPARAMETERS["warmup_fraction"], help="Warm-up share", rich_help_panel=HYPER)] = None,
+    weight_decay: Annotated[Optional[float], number_option(
+        parse.HYPERPARAMETERS["weight_decay"], help="Weight decay", rich_help_panel=HYPER)] = None,
+    seq_len: Annotated[Optional[int], number_option(
+        parse.HYPERPARAMETERS["seq_len"], help="Sequence length", rich_help_panel=HYPER)] = None,
+    fim_ratio: Annotated[Optional[float], number_option(
+        parse.HYPERPARAMETERS["fim_ratio"], help="FIM share, completion jobs", rich_help_panel=HYPER)] = None,
     classifier_target: Annotated[Optional[list[str]], typer.Option(
         "--classifier-target", metavar="TARGET",
         help="A classifier target: NAME=LABEL,LABEL with optional ;weight=W and ;loss=single_class or ;loss=multi_class; repeatable.", rich_help_panel="Classifier")] = None,
@@ -207,6 +252,9 @@ def create(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the estimate (cost, tokens, duration); start nothing.")] = False,
     watch: Annotated[bool, typer.Option("--watch", help="Follow the new job until it ends.")] = False,
     interval: IntervalOpt = DEFAULT_INTERVAL,
+    new: Annotated[bool, typer.Option(
+        "--new", help="Create a separate job of the same options and files (by default, the same command "
+        "resumes its last run: nothing is uploaded or created twice).")] = False,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Create a fine-tuning job (checks and uploads local training files first)."""
@@ -214,7 +262,6 @@ def create(
     base = read_json_object(env, body_file, "--body") if body_file else {}
     kind = (job_type.value if job_type else None) or base.get("job_type") or JobType.completion.value
     check_interval(interval)  # before anything is sent: a refusal after the create invites a second one
-    check_number(skip, "--invalid-sample-skip-percentage", *parse.SKIP_RANGE)
     parse.check_suffix(suffix)
     hyper = parse.hyperparameters({"learning_rate": learning_rate, "epochs": epochs,
                                    "training_steps": training_steps, "warmup_fraction": warmup_fraction,
@@ -233,17 +280,20 @@ def create(
     if not training and not base.get("training_files") and not extras["repositories"]:
         raise UsageError("give at least one --training-file (or --repository)")
     _validate_local(env, training + validation, kind, targets)
-    _upload(env, training + validation)
-    body = build_body(base, model=model.value if model else None, training=training, validation=validation,
-                      job_type=job_type.value if job_type else None, hyper=hyper, extras=extras)
-    result = api.create_job(env.client, body, dry_run=dry_run)
-    if watch and not dry_run and isinstance(result, dict) and result.get("id"):
+    make_body = _body_maker(base, model=model.value if model else None, training=training, validation=validation,
+                            job_type=job_type.value if job_type else None, hyper=hyper, extras=extras)
+    if dry_run:
+        _upload(env, training + validation)
+        _show(env, api.create_job(env.client, make_body([]), dry_run=True), output, True)
+        return
+    result, done = _create_once(env, training + validation, make_body, fresh=new)
+    if watch and isinstance(result, dict) and result.get("id"):
         from mistral_cli.commands.fine_tuning.watch import watch as follow
 
-        env.info(f"created fine-tuning job {result['id']} ({result.get('status')}); watching it")
+        env.info(f"{done} ({result.get('status')}); watching it")
         follow(env, result["id"], interval=interval, output=output)
     else:
-        _show(env, result, output, dry_run)
+        _show(env, result, output, False, done)
 
 
 def _integrations(env: "Env", project: str | None, name: str | None, run_name: str | None) -> list | None:
@@ -260,7 +310,7 @@ def _repositories(env: "Env", given: list[str]) -> list | None:
     return [parse.parse_repository(text, token) for text in given]
 
 
-def _show(env: "Env", result: Any, output: OutputFormat, dry_run: bool) -> None:
+def _show(env: "Env", result: Any, output: OutputFormat, dry_run: bool, done: str = "") -> None:
     """The new job (or the estimate) in OUTPUT's format."""
     if not isinstance(result, dict):
         write_lines(env, [result])
@@ -270,5 +320,5 @@ def _show(env: "Env", result: Any, output: OutputFormat, dry_run: bool) -> None:
         return
     from mistral_cli.render.job_view import JOB_FIELDS
 
-    env.info(f"created fine-tuning job {result.get('id')} ({result.get('status')})")
+    env.info(f"{done} ({result.get('status')})")
     emit_object(env, output, result, JOB_FIELDS if env.stdout_isatty else None, title=result.get("id"))

@@ -31,7 +31,7 @@ class FineTuneableModel(str, Enum):
 
 LOSS_FUNCTIONS = ("single_class", "multi_class")  # the spec's FTClassifierLossFunction
 SUFFIX_MAX = 18  # JobIn.suffix maxLength
-SKIP_RANGE = (0, 0.5)  # JobIn.invalid_sample_skip_percentage
+SKIP = Bound("--invalid-sample-skip-percentage", 0, 0.5)  # JobIn.invalid_sample_skip_percentage
 WANDB_KEY_LENGTH = 40  # WandbIntegration.api_key minLength = maxLength
 
 # field: its option's bounds, from CompletionTrainingParametersIn (no maximum: inputs.NUMBER_CEILING)

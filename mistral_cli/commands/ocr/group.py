@@ -17,10 +17,11 @@ from urllib.parse import urlsplit
 import typer
 
 from mistral_cli.bodies.shape import need_list, need_object
-from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog
-from mistral_cli.errors import UsageError
+from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog, number_option
+from mistral_cli.errors import MCLIError, UnexpectedResponse, UsageError
 from mistral_cli.generation import attachments
-from mistral_cli.inputs import check_number, check_uuid, existing_file, is_stdin, stdin_as_file
+from mistral_cli.inputs import check_uuid, existing_file, is_stdin, stdin_as_file
+from mistral_cli.numbers import Bound
 from mistral_cli.render.output import OutputFormat, for_stdout, write_json, write_jsonl
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -61,10 +62,10 @@ def ocr(
     include_images: Annotated[Optional[bool], typer.Option(
         "--include-images/--no-images", show_default=False,
         help="Return extracted images as base64 (on by default with --output-dir).")] = None,
-    image_limit: Annotated[Optional[int], typer.Option(
-        "--image-limit", show_default=False, help="Most images to extract.")] = None,
-    image_min_size: Annotated[Optional[int], typer.Option(
-        "--image-min-size", show_default=False,
+    image_limit: Annotated[Optional[int], number_option(
+        Bound("--image-limit", 0, None, integer=True), show_default=False, help="Most images to extract.")] = None,
+    image_min_size: Annotated[Optional[int], number_option(
+        Bound("--image-min-size", 0, None, integer=True), show_default=False,
         help="Smallest height and width, in pixels, of an image to extract.")] = None,
     request_id: Annotated[Optional[str], typer.Option(
         "--id", show_default=False, help="An id for the request (sent as `id`).")] = None,
@@ -82,8 +83,6 @@ def ocr(
 ) -> None:
     """Read a document's text as Markdown, page by page (and its images)."""
     env = env_of(ctx)
-    check_number(image_limit, "--image-limit", 0, integer=True)
-    check_number(image_min_size, "--image-min-size", 0, integer=True)
     fields = {"model": env.model("model.ocr", model), "id": request_id,
               "pages": parse_pages(pages), "image_limit": image_limit,
               "image_min_size": image_min_size,
@@ -103,6 +102,28 @@ def _ocr(env: "Env", source: attachments.Attachment, fields: dict, document_name
         from mistral_cli.commands.ocr.output_dir import refuse_earlier_output
 
         refuse_earlier_output(output_dir, force)
+    from mistral_cli.store.kept_answers import KeptAnswers
+
+    kept = KeptAnswers(env, "ocr", {**fields, "document_name": document_name})
+    request = document_key(source)
+    body = kept.take(request)
+    if body is None:
+        body = _send(env, source, fields, document_name, delete_upload)
+    kept.report(env)
+    try:
+        show(env, body, output, output_dir, force)
+    except UnexpectedResponse:
+        raise  # a malformed answer is never kept: the next run asks again
+    except BaseException as exc:  # the answer came but could not be written: keep it
+        if kept.keep(request, body):
+            _say_kept(env, exc)
+        raise
+    kept.forget(request)
+
+
+def _send(env: "Env", source: attachments.Attachment, fields: dict, document_name: str | None,
+          delete_upload: bool) -> dict:
+    """Send SOURCE for OCR (uploading a local document first); the answer's body."""
     from mistral_cli.api import files
     from mistral_cli.api.ocr import ocr as send
 
@@ -110,12 +131,34 @@ def _ocr(env: "Env", source: attachments.Attachment, fields: dict, document_name
     if document_name is not None:
         chunk["document_name"] = document_name
     try:
-        body = send(env.client, {"document": chunk, **{k: v for k, v in fields.items() if v is not None}})
+        return send(env.client, {"document": chunk, **{k: v for k, v in fields.items() if v is not None}})
     finally:
         if uploaded and delete_upload:
             files.delete_file(env.client, uploaded)
             env.info(f"deleted the uploaded copy (file {uploaded})")
-    show(env, body, output, output_dir, force)
+
+
+def document_key(source: attachments.Attachment) -> dict:
+    """What identifies SOURCE's document for a kept answer: its bytes' SHA-256 for a local
+    file (whatever its name), else its URL or file id."""
+    if source.path is None:
+        return {"kind": source.kind, "source": source.source}
+    from mistral_cli.batchrun.fingerprint import file_digest
+
+    try:
+        digest, size = file_digest(source.path)
+    except OSError as exc:
+        raise UsageError(f"DOCUMENT: cannot read {source.path}: {exc.strerror}") from None
+    return {"kind": source.kind, "sha256": digest, "size": size}
+
+
+def _say_kept(env: "Env", exc: BaseException) -> None:
+    """Say that the answer EXC kept from being written is kept for the same command."""
+    line = "the answer is kept (it was paid for): the same command writes it without a new request"
+    if isinstance(exc, MCLIError):
+        exc.details.append(line)
+    else:
+        env.info(line)
 
 
 # -- the --pages list ------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mistral_cli.bodies.shape import need_list
-from mistral_cli.errors import MCLIError, UsageError
+from mistral_cli.errors import MCLIError, UnexpectedResponse, UsageError
 from mistral_cli.generation.attachments import sniff
 from mistral_cli.safe_files import refuse_existing, write_bytes
 
@@ -97,11 +97,19 @@ def page_stem(page: dict, position: int) -> str:
     return f"page-{index if usable else position:03d}"
 
 
+class RepeatedPage(UnexpectedResponse):
+    """Two pages of one answer that would share a file name: a malformed answer (never kept)."""
+
+    def __init__(self, stem: str, first: int, second: int):
+        MCLIError.__init__(self, f"unexpected response from POST /v1/ocr: pages[{first}] and pages[{second}] "
+                           f"would both be {stem}.md (a repeated page index); nothing was written",
+                           hint="-o json prints the answer as the server sent it")
+        self.request, self.where, self.what = "POST /v1/ocr", f"pages[{second}]", "a repeated page index"
+
+
 def _repeated(stem: str, first: int, second: int) -> MCLIError:
     """The error for two pages of one answer that would share a file name."""
-    return MCLIError(f"unexpected response from POST /v1/ocr: pages[{first}] and pages[{second}] would "
-                     f"both be {stem}.md (a repeated page index); nothing was written",
-                     hint="-o json prints the answer as the server sent it")
+    return RepeatedPage(stem, first, second)
 
 
 def plan_image(env: "Env", stem: str, number: int, image: Any) -> OutFile | None:

@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from mistral_cli.config.global_options import GLOBALS
 from mistral_cli.env import Env
+from mistral_cli.numbers import PAGE, PAGE_SIZE, Bound
 from mistral_cli.render.output import OutputFormat
+
+
+def number_option(bound: Bound, *names: str, help: str, metavar: str | None = None, **options: Any) -> Any:
+    """The typer.Option of a numeric option: parsed and checked by BOUND alone (one message
+    shape, whatever Typer version parses the command line), its range in its help."""
+    return typer.Option(bound.option, *names, parser=bound.parse,
+                        metavar=("N" if bound.integer else "NUMBER") if metavar is None else metavar,
+                        help=f"{help.rstrip('.')} ({bound.range_text()}).", **options)
+
 
 OutputOpt = Annotated[OutputFormat, typer.Option(
     "-o", "--output", help="Output format: table, json, jsonl or text (bare ids).",
     case_sensitive=False, show_default=False)]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-PageOpt = Annotated[Optional[int], typer.Option("--page", help="Page number, from 0.", show_default=False)]
-PageSizeOpt = Annotated[Optional[int], typer.Option(
-    "--page-size", help="Items per page (server default 100).", show_default=False)]
+PageOpt = Annotated[Optional[int], number_option(PAGE, help="Page number.", show_default=False)]
+PageSizeOpt = Annotated[Optional[int], number_option(
+    PAGE_SIZE, help="Items per page (server default 100)", show_default=False)]
 AllPagesOpt = Annotated[bool, typer.Option("--all", help="Follow every page.")]
 BodyOpt = Annotated[Optional[Path], typer.Option(
     "--body", metavar="FILE|-",

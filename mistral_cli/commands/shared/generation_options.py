@@ -11,7 +11,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from mistral_cli.generation.args import GenOutput
+from mistral_cli.commands.shared.common_options import number_option
+from mistral_cli.generation.args import RANGES, GenOutput
 
 INPUT = "Input"
 SAMPLING = "Sampling"
@@ -56,28 +57,26 @@ PrefixOpt = Annotated[Optional[str], typer.Option(
     "--prefix", help="Make the answer start with TEXT (a final assistant message with prefix: true).",
     rich_help_panel=INPUT, show_default=False)]
 
-TemperatureOpt = Annotated[Optional[float], typer.Option(
-    "--temperature", help="Sampling temperature, 0 to 1.5.", rich_help_panel=SAMPLING, show_default=False)]
-TopPOpt = Annotated[Optional[float], typer.Option(
-    "--top-p", help="Nucleus sampling probability mass, 0 to 1.", rich_help_panel=SAMPLING,
-    show_default=False)]
-MaxTokensOpt = Annotated[Optional[int], typer.Option(
-    "--max-tokens", help="Most tokens to generate (0 or more).", rich_help_panel=SAMPLING,
-    show_default=False)]
+TemperatureOpt = Annotated[Optional[float], number_option(
+    RANGES["temperature"], help="Sampling temperature.", rich_help_panel=SAMPLING, show_default=False)]
+TopPOpt = Annotated[Optional[float], number_option(
+    RANGES["top_p"], help="Nucleus sampling probability mass.", rich_help_panel=SAMPLING, show_default=False)]
+MaxTokensOpt = Annotated[Optional[int], number_option(
+    RANGES["max_tokens"], help="Most tokens to generate.", rich_help_panel=SAMPLING, show_default=False)]
 StopOpt = Annotated[Optional[list[str]], typer.Option(
     "--stop", help="Stop when this text is generated (repeatable).", rich_help_panel=SAMPLING,
     show_default=False)]
-SeedOpt = Annotated[Optional[int], typer.Option(
-    "--seed", help="Random seed (random_seed, 0 or more) for repeatable answers.",
+SeedOpt = Annotated[Optional[int], number_option(
+    RANGES["random_seed"], help="Random seed (random_seed) for repeatable answers.",
     rich_help_panel=SAMPLING, show_default=False)]
-NOpt = Annotated[Optional[int], typer.Option(
-    "-n", help="Number of answers (1 or more); above 1 nothing streams and each answer is printed "
-               "under a header.", rich_help_panel=SAMPLING, show_default=False)]
-PresenceOpt = Annotated[Optional[float], typer.Option(
-    "--presence-penalty", help="Penalise words already present, -2 to 2.", rich_help_panel=SAMPLING,
+NOpt = Annotated[Optional[int], number_option(
+    RANGES["n"], help="Number of answers; above 1 nothing streams and each answer is printed "
+                      "under a header.", rich_help_panel=SAMPLING, show_default=False)]
+PresenceOpt = Annotated[Optional[float], number_option(
+    RANGES["presence_penalty"], help="Penalise words already present.", rich_help_panel=SAMPLING,
     show_default=False)]
-FrequencyOpt = Annotated[Optional[float], typer.Option(
-    "--frequency-penalty", help="Penalise frequent words, -2 to 2.", rich_help_panel=SAMPLING,
+FrequencyOpt = Annotated[Optional[float], number_option(
+    RANGES["frequency_penalty"], help="Penalise frequent words.", rich_help_panel=SAMPLING,
     show_default=False)]
 SafePromptOpt = Annotated[bool, typer.Option(
     "--safe-prompt", help="Inject the safety prompt before the conversation.", rich_help_panel=SAMPLING)]

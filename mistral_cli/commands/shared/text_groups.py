@@ -6,9 +6,11 @@ as a stream and cut into groups of `--per-request` texts, one group a request (a
 never a Batch API job: that is `batch`); up to `--concurrency` requests are in flight at
 once on the process's one HTTP client (httpx.Client is thread-safe). Each group's results
 are written as soon as every group before it is written, so output keeps input order and
-memory holds at most `--concurrency` groups whatever the input's length. A group that fails
-for good (after the client's retries) stops the run: what came before is already written,
-and the error says which `--skip N` resumes.
+memory holds at most `--concurrency` groups whatever the input's length. Whatever stops a
+run midway (a group that fails for good after the client's retries, input that cannot be
+read, an output that cannot be written, Ctrl-C, an internal error): what came before is
+written, the answers that came but are not written are kept (store/kept_answers.py) so the
+resume does not pay for them again, and stderr says which `--skip N` resumes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,35 +29,38 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.bodies.shape import need_object
-from mistral_cli.errors import MCLIError, UnexpectedResponse, UsageError
-from mistral_cli.inputs import check_number
+from mistral_cli.commands.shared.common_options import number_option
+from mistral_cli.errors import MCLIError, OutputClosed, UnexpectedResponse, UsageError
+from mistral_cli.inputs import Bound, check_bound
 from mistral_cli.render.output import OutputFormat
 from mistral_cli.render.progress import progress_bar
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
+    from mistral_cli.store.kept_answers import KeptAnswers
 
 DEFAULT_PER_REQUEST = 64
 DEFAULT_CONCURRENCY = 4
 MAX_CONCURRENCY = 64
 INPUT = "Input"
 HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+INTERRUPT_WAIT = 10.0  # after Ctrl-C, the longest wait for the answers of requests in flight
 
 InputFileOpt = Annotated[Optional[str], typer.Option(
     "--input-file", "-f", metavar="FILE|-", show_default=False, rich_help_panel=INPUT,
     help="Read inputs from FILE, one text per line ('-' = stdin; blank lines skipped).")]
 NoStdinOpt = Annotated[bool, typer.Option(
     "--no-stdin", rich_help_panel=INPUT, help="Do not read inputs from piped stdin.")]
-PerRequestOpt = Annotated[int, typer.Option(
-    "--per-request", min=1, rich_help_panel=INPUT, help="Texts per request.")]
-OldPerRequestOpt = Annotated[Optional[int], typer.Option(
-    "--batch-size", min=1, hidden=True, help="The old name of --per-request.")]
-ConcurrencyOpt = Annotated[int, typer.Option(
-    "--concurrency", "-j", min=1, max=MAX_CONCURRENCY, rich_help_panel=INPUT,
-    help="Requests in flight at once.")]
-SkipOpt = Annotated[int, typer.Option(
-    "--skip", min=0, rich_help_panel=INPUT, metavar="N",
-    help="Skip the first N inputs (to resume a run that stopped).")]
+PER_REQUEST = Bound("--per-request", 1, None, integer=True)
+CONCURRENCY = Bound("--concurrency", 1, MAX_CONCURRENCY, integer=True)
+SKIP = Bound("--skip", 0, None, integer=True)
+PerRequestOpt = Annotated[int, number_option(PER_REQUEST, rich_help_panel=INPUT, help="Texts per request.")]
+OldPerRequestOpt = Annotated[Optional[int], number_option(
+    Bound("--batch-size", 1, None, integer=True), hidden=True, help="The old name of --per-request.")]
+ConcurrencyOpt = Annotated[int, number_option(CONCURRENCY, "-j", rich_help_panel=INPUT,
+                                              help="Requests in flight at once.")]
+SkipOpt = Annotated[int, number_option(SKIP, rich_help_panel=INPUT,
+                                       help="Skip the first N inputs, to resume a run that stopped.")]
 
 
 @dataclass(frozen=True)
@@ -169,9 +175,8 @@ def check_grouping(per_request: int, old_name: int | None, concurrency: int, ski
     options' bounds are checked (Typer checks them too; this names them for direct calls)."""
     if old_name is not None:
         per_request = old_name
-    check_number(per_request, "--per-request", 1, integer=True)
-    check_number(concurrency, "--concurrency", 1, MAX_CONCURRENCY, integer=True)
-    check_number(skip, "--skip", 0, integer=True)
+    for value, bound in ((per_request, PER_REQUEST), (concurrency, CONCURRENCY), (skip, SKIP)):
+        check_bound(value, bound)
     return per_request
 
 
@@ -181,47 +186,151 @@ def run_groups(env: "Env", work: Iterator[TextGroup], send: Callable[[list[str]]
                 write: Callable[[TextGroup, dict], None], *, concurrency: int, total: int | None,
                 label: str, model: str) -> int:
     """SEND every group (up to CONCURRENCY at once), WRITE each result in input order;
-    return the number of inputs written. A group that fails stops the run after the groups
-    before it are written; answers already paid for of the groups after it are kept
-    (store/kept_answers.py) for the resume, and the error says where to resume."""
+    return the number of inputs written. Whatever stops the run midway (a group that fails,
+    bad input, the output failing, Ctrl-C, an internal error), the groups answered but not
+    written are kept (store/kept_answers.py) and stderr says where to resume; a group whose
+    answer is kept from an earlier run of the same requests is not sent again."""
     from mistral_cli.store.kept_answers import KeptAnswers
 
     env.client  # built here, once, before the worker threads share it
-    kept = KeptAnswers(env, label, model)
-    send = kept.reusing(send)
-    pending: deque[tuple[TextGroup, Future]] = deque()
-    written = done_bytes = 0
-    resume: int | None = None  # the first input not yet written
-    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="mcli-group")
-    finished = False
-    with progress_bar(env, label, total) as on_progress:
+    kept = KeptAnswers(env, label, {"model": model})
+    run = GroupRun(env, kept, work, send, write, concurrency)
+    try:
+        with progress_bar(env, label, total) as on_progress:
+            return run.run(lambda done: on_progress(done, total))
+    finally:
+        kept.report(env)
+
+
+def request_of(group: TextGroup) -> dict:
+    """What identifies GROUP's request among a run's: its texts and where they start."""
+    return {"start": group.start, "input": group.texts}
+
+
+class GroupRun:
+    """One run of run_groups: the groups in flight, in input order, and where to resume."""
+
+    def __init__(self, env: "Env", kept: "KeptAnswers", work: Iterator[TextGroup],
+                 send: Callable[[list[str]], dict], write: Callable[[TextGroup, dict], None], concurrency: int):
+        self.env, self.kept, self.work, self.send, self.write = env, kept, work, send, write
+        self.concurrency = concurrency
+        self.pending: deque[tuple[TextGroup, Future]] = deque()  # sent (or kept), not yet written
+        self.first: int | None = None  # the run's first input (its --skip)
+        self.resume: int | None = None  # the first input not yet written
+        self.input_error: BaseException | None = None
+        self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="mcli-group")
+
+    def run(self, on_progress: Callable[[int], None]) -> int:
+        """Send and write every group; the number of inputs written."""
+        written = done_bytes = 0
+        finished = False
         try:
-            _fill(pool, pending, work, send, concurrency)
-            while pending:
-                group, future = pending.popleft()
-                resume = group.start
-                body = _result(future, group)
+            self._fill()
+            while self.pending:
+                group, future = self.pending[0]
+                body = future.result()
                 with signals_held():  # a group's lines are written whole, or not at all
-                    write(group, body)
-                    resume = group.start + len(group.texts)
-                    written += len(group.texts)
-                kept.forget(group.texts)
+                    self.write(group, body)
+                    self.pending.popleft()
+                    self.resume = group.start + len(group.texts)
+                written += len(group.texts)
+                self.kept.forget(request_of(group))
                 done_bytes += group.size
-                on_progress(done_bytes, total)
-                _fill(pool, pending, work, send, concurrency)
+                on_progress(done_bytes)
+                self._fill()
+            if self.input_error is not None:
+                raise self.input_error  # every group read before the bad input is written
             finished = True
-        except MCLIError as exc:
-            kept.keep_answered(pending, exc)
-            raise
-        except KeyboardInterrupt:
-            if resume is not None:
-                env.info(f"interrupted: every input before input {resume + 1} was written; "
-                         f"resume with --skip {resume}")
+        except BaseException as exc:
+            self._stopped(exc)
             raise
         finally:
             # after a failure or Ctrl-C, do not wait here for requests still in flight
-            pool.shutdown(wait=finished, cancel_futures=True)
-    return written
+            self.pool.shutdown(wait=finished, cancel_futures=True)
+        return written
+
+    def _fill(self) -> None:
+        """Send groups until CONCURRENCY are pending or the input ends (or fails: the groups
+        read before it are still written)."""
+        while len(self.pending) < self.concurrency and self.input_error is None:
+            try:
+                group = next(self.work, None)
+            except Exception as exc:  # noqa: BLE001 - any failure of the input stops reading it
+                self.input_error = input_failure(exc)
+                return
+            if group is None:
+                return
+            if self.first is None:
+                self.first = self.resume = group.start
+            body = self.kept.take(request_of(group))
+            with signals_held():  # a group sent is always in PENDING, so its answer can be kept
+                self.pending.append((group, _answered(body) if body is not None
+                                     else self.pool.submit(self.send, group.texts)))
+
+    def _stopped(self, exc: BaseException) -> None:
+        """Keep the answered groups not written and say where to resume, after EXC stopped the
+        run. After Ctrl-C, the requests in flight get a short wait (a second Ctrl-C ends it);
+        after `| head`, none; otherwise their answers are waited for."""
+        quick = isinstance(exc, (KeyboardInterrupt, OutputClosed))
+        if isinstance(exc, KeyboardInterrupt):
+            self._wait_in_flight()
+        try:
+            count = self.kept.keep_answered(self.pending, request_of, wait=not quick)
+        except KeyboardInterrupt:  # Ctrl-C while waiting after an error: keep what came, say so
+            quick = True
+            count = self.kept.keep_answered(self.pending, request_of, wait=False)
+        late = sum(not future.done() for _group, future in self.pending) if quick else 0
+        error = isinstance(exc, MCLIError)
+        where = self._where(count, late, "it" if error else f"input {(self.resume or 0) + 1}")
+        if where is None:
+            return
+        if error:
+            exc.details.append(f"stopped at input {(self.resume or 0) + 1}: {where}")
+        else:
+            self.env.info(f"{'interrupted' if isinstance(exc, KeyboardInterrupt) else 'stopped'}: {where}")
+
+    def _wait_in_flight(self) -> None:
+        """After Ctrl-C: wait a little for the requests in flight, to keep their answers."""
+        flying = [future for _group, future in self.pending if not future.done()]
+        if not flying:
+            return
+        self.env.info(f"waiting up to {INTERRUPT_WAIT:.0f} s for {len(flying)} request(s) in flight, "
+                      "to keep their answers (Ctrl-C again: stop now)")
+        try:
+            wait_for(flying, timeout=INTERRUPT_WAIT)
+        except KeyboardInterrupt:
+            pass  # the user does not want to wait: the answers not come are given up
+
+    def _where(self, count: int, late: int, first_unwritten: str) -> str | None:
+        """Where to resume (FIRST_UNWRITTEN names that input), and what is kept for it; None
+        when nothing was done."""
+        if self.resume is None or (self.resume == self.first and not count):
+            return None
+        kept = f"; {count} answered group(s) are kept: the resume will not send them again" if count else ""
+        if late:
+            kept += f"; {late} request(s) in flight were given up: the resume sends them again"
+        if self.resume == self.first:
+            return f"nothing was written{kept} (run the same command again)"
+        return f"every input before {first_unwritten} was written; resume with --skip {self.resume}{kept}"
+
+
+def _answered(body: dict) -> Future:
+    """A future already holding BODY (a kept answer)."""
+    future: Future = Future()
+    future.set_result(body)
+    return future
+
+
+def input_failure(exc: Exception) -> BaseException:
+    """What reading the input raised, as the error to report once the groups before it are written."""
+    if isinstance(exc, MCLIError):
+        return exc
+    if isinstance(exc, UnicodeDecodeError):
+        return UsageError(f"the input is not UTF-8 text ({exc.reason})",
+                          hint="convert it first (e.g. `iconv -f latin1 -t utf-8`), then resume")
+    if isinstance(exc, OSError):
+        return MCLIError(f"cannot read the input: {exc.strerror or exc}")
+    return exc
 
 
 @contextmanager
@@ -249,26 +358,6 @@ def _deliver(signum: int, handler: Any) -> None:
         handler(signum, None)
     elif handler == signal.SIG_DFL:
         signal.raise_signal(signum)
-
-
-def _fill(pool: ThreadPoolExecutor, pending: deque, work: Iterator[TextGroup],
-          send: Callable[[list[str]], dict], concurrency: int) -> None:
-    """Submit groups until CONCURRENCY are pending or the input ends."""
-    while len(pending) < concurrency:
-        group = next(work, None)
-        if group is None:
-            return
-        pending.append((group, pool.submit(send, group.texts)))
-
-
-def _result(future: Future, group: TextGroup) -> dict:
-    """FUTURE's body; a failure gets the line saying where to resume."""
-    try:
-        return future.result()
-    except MCLIError as exc:
-        exc.details.append(f"stopped at input {group.start + 1}: every input before it was written; "
-                           f"resume with --skip {group.start}")
-        raise
 
 
 def require_some(written: int, skip: int) -> None:

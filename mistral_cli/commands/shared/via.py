@@ -2,19 +2,30 @@
 moderate-chat): the options of the batch route and the rule that every option either works on
 the route chosen or is refused, with the reason, before anything is read or sent.
 
-The route itself (request file, run once, watch, results in input order) is
-commands/batch/route.py, loaded only when `--via batch` is given.
+The route itself (request file, run once, results in input order) is batchrun/route.py,
+loaded only when `--via batch` is given; `run_batch` lends it the batch commands' follow,
+verdict and save (`BatchCommands`), and `run_texts` sends one text a request.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from enum import Enum
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mistral_cli.commands.shared.interval import check_interval, interval_option
-from mistral_cli.errors import UsageError
+from mistral_cli.errors import JobFailedError, UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.batchrun.in_order import Outcome
+    from mistral_cli.batchrun.procedure import BatchRun
+    from mistral_cli.batchrun.route import Route
+    from mistral_cli.bodies.batch import BatchJob
+    from mistral_cli.env import Env
+    from mistral_cli.render.output import OutputFormat
 
 ROUTE = "Route"
 
@@ -75,3 +86,60 @@ def _flag(ctx: typer.Context, name: str) -> str:
         if param.name == name:
             return max(param.opts, key=len)
     return name
+
+
+# -- the batch route, with the batch commands' ways with a job ------------------------------
+
+class BatchCommands:
+    """The batch route's `Jobs` (batchrun/route.py): `mcli batch create`'s follow (run.py), the
+    watch adapter's verdict on a job's end (watch.py), `mcli batch results`' save (results.py)."""
+
+    def follow(self, env: "Env", run: "BatchRun", job_id: str, output: OutputFormat, interval: float,
+               then: str = "", quiet: bool = False) -> Any:
+        """Watch the run's job to its end (kept in the journal, also when it failed); its final body."""
+        from mistral_cli.commands.batch.run import follow
+
+        return follow(env, run, job_id, output, interval, then, quiet=quiet)
+
+    def failure(self, job: "BatchJob") -> JobFailedError | None:
+        """The error of a job that ended FAILED, TIMEOUT_EXCEEDED or CANCELLED; None otherwise."""
+        from mistral_cli.commands.batch.watch import BatchAdapter
+        from mistral_cli.commands.shared.watching import FAILED
+
+        adapter = BatchAdapter()
+        return adapter.failure(job) if adapter.state(job) == FAILED else None
+
+    def save_results(self, env: "Env", job_id: str, job: "BatchJob", directory: Path, force: bool) -> list[Path]:
+        """Download the job's output and error files into DIRECTORY; their paths."""
+        from mistral_cli.commands.batch.results import save_results
+
+        return save_results(env, job_id, job, directory, force)
+
+
+def run_batch(env: "Env", route: "Route", bodies: Iterable[tuple[int, dict]], first: int,
+              write: Callable[["Outcome"], None], finish: Callable[[], None]) -> int:
+    """Send BODIES on ROUTE as one batch run (batchrun/route.py `run`), its job followed,
+    judged and saved as the batch commands do; the number of inputs sent."""
+    from mistral_cli.batchrun import route as batch_route
+
+    return batch_route.run(env, route, BatchCommands(), bodies, first, write, finish)
+
+
+def run_texts(env: "Env", route: "Route", texts: Iterable[str], skip: int, check: Callable[[Any], dict],
+              writer: Any) -> int:
+    """Send each text after the first SKIP as one request, `{"input": [text]}`; print each
+    answer, once CHECK has accepted it, through WRITER's `group` and `finish` as the online
+    route does; return the number of texts sent."""
+    from mistral_cli.commands.shared.text_groups import TextGroup, numbered
+
+    def write(outcome: "Outcome") -> None:
+        writer.group(TextGroup(outcome.number, [_request_text(outcome.request)], 0), check(outcome.body))
+
+    bodies = ((number, {"input": [text]}) for number, text in numbered(texts, skip))
+    return run_batch(env, route, bodies, skip, write, writer.finish)
+
+
+def _request_text(request: dict[str, Any]) -> str:
+    """The one text of a request body `{"input": [text]}`."""
+    texts = request.get("input")
+    return texts[0] if isinstance(texts, list) and texts and isinstance(texts[0], str) else ""

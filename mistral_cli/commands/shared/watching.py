@@ -21,12 +21,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
-
-import typer
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mistral_cli.api.poll import DEFAULT_INTERVAL, POLL_CAP, poll
-from mistral_cli.commands.shared.interval import IntervalOpt
 from mistral_cli.errors import JobFailedError, MCLIError
 from mistral_cli.render.output import OutputFormat, dumps, write_json, write_lines, write_lines_raw
 

@@ -1,17 +1,20 @@
 """`--via batch`: an analysis command's requests run as one job on Mistral's batch service,
 printed exactly as the online route prints them.
 
-    request file (batchrun/requests_file.py: one line per input, custom_id = input number)
-      -> the run, once (batchrun/procedure.py: upload and create adopted after a kill)
-      -> the job followed quietly (run.py's follow: a bar on a terminal's stderr, nothing on stdout)
-      -> its output and error files saved in the data folder (results.py, private)
-      -> every input's outcome in input order (batchrun/in_order.py, flat memory)
+    request file (requests_file.py: one line per input, custom_id = input number)
+      -> the run, once (procedure.py: upload and create adopted after a kill)
+      -> the job followed quietly (JOBS.follow: a bar on a terminal's stderr, nothing on stdout)
+      -> its output and error files saved in the data folder (JOBS.save_results, private)
+      -> every input's outcome in input order (in_order.py, flat memory)
       -> the command's own WRITE for each answer, so lines, order and formats match online
 
 An input that failed in the job (or whose answer is malformed) is listed at the end, exit 1,
 after the rest is written; `--fail-on` gives exit 6 as online; a job that ended FAILED,
 TIMEOUT_EXCEEDED or CANCELLED prints what it answered and exits 5. The same command started
 again resumes its run; a run that ended prints its saved results again with no request.
+
+Following a job, judging its end and saving its files are the batch commands' (the layer
+above): the caller lends them as JOBS (`Jobs`; commands/shared/via.py builds it).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mistral_cli.errors import ContentFlaggedError, JobFailedError, MCLIError, NotFoundError
 from mistral_cli.render.output import OutputFormat
@@ -48,6 +51,20 @@ class Route:
     unit: str = "input"
 
 
+class Jobs(Protocol):
+    """What the route borrows from the batch commands: follow a job, judge its end, save its files."""
+
+    def follow(self, env: "Env", run: "BatchRun", job_id: str, output: OutputFormat, interval: float,
+               then: str = "", quiet: bool = False) -> Any:
+        """Watch the run's job to its end (kept in the journal, also when it failed); its final body."""
+
+    def failure(self, job: "BatchJob") -> JobFailedError | None:
+        """The error of a job that ended FAILED, TIMEOUT_EXCEEDED or CANCELLED; None otherwise."""
+
+    def save_results(self, env: "Env", job_id: str, job: "BatchJob", directory: Path, force: bool) -> list[Path]:
+        """Download the job's output and error files into DIRECTORY; their paths."""
+
+
 @dataclass
 class Failures:
     """Inputs that got no answer: how many, and the first LISTED of them with their reason."""
@@ -62,11 +79,11 @@ class Failures:
             self.listed.append(f"input {number + 1}: {reason}")
 
 
-def run(env: "Env", route: Route, bodies: Iterable[tuple[int, dict]], first: int,
+def run(env: "Env", route: Route, jobs: Jobs, bodies: Iterable[tuple[int, dict]], first: int,
         write: Callable[["Outcome"], None], finish: Callable[[], None]) -> int:
-    """Send BODIES (input number, request body; numbers from FIRST) as one batch run, WRITE each
-    answer in input order, then FINISH the output; return the number of inputs (0: nothing
-    was sent). WRITE raises an MCLIError for an answer it cannot use."""
+    """Send BODIES (input number, request body; numbers from FIRST) as one batch run, its job
+    handled by JOBS, WRITE each answer in input order, then FINISH the output; return the
+    number of inputs (0: nothing was sent). WRITE raises an MCLIError for an answer it cannot use."""
     from mistral_cli.batchrun.procedure import LocalInput, RunSpec, open_run
     from mistral_cli.batchrun.requests_file import requests_file
 
@@ -76,33 +93,29 @@ def run(env: "Env", route: Route, bodies: Iterable[tuple[int, dict]], first: int
         spec = RunSpec(route.kind, route.endpoint, route.model,
                        [LocalInput(requests.path, f"{requests.count} {route.unit}(s) from {route.source}")])
         with open_run(env, spec, fresh=route.fresh) as batch_run:
-            job, failed, files = _results(env, batch_run, route)
+            job, failed, files = _results(env, batch_run, route, jobs)
             try:
                 failures = _write_in_order(env, requests, files, write)
             except KeyboardInterrupt:
-                env.info(f"interrupted: the same command prints the results of batch run {batch_run.tag} "
-                         "again, sending nothing")
+                batch_run.interrupted("its results are saved: resuming prints them again, sending nothing")
                 raise
     _end(job, failed, failures, requests.count, finish)
     return requests.count
 
 
-def _results(env: "Env", batch_run: "BatchRun",
-             route: Route) -> tuple["BatchJob", JobFailedError | None, list[Path]]:
+def _results(env: "Env", batch_run: "BatchRun", route: Route,
+             jobs: Jobs) -> tuple["BatchJob", JobFailedError | None, list[Path]]:
     """The run's ended job, its failure (if it ended badly) and its saved result files: saved
     before (no request), or the job followed to its end and its files downloaded now."""
     from mistral_cli.bodies.batch import BatchJob
-    from mistral_cli.commands.batch.watch import BatchAdapter
-    from mistral_cli.commands.shared.watching import FAILED
 
     folder = _folder(env, batch_run.tag)
     body = batch_run.record.final_job
     ended_before = body is not None
     if body is None:
-        body = _follow(env, batch_run, route)
+        body = _follow(env, batch_run, route, jobs.follow)
     job = BatchJob.of(body)
-    adapter = BatchAdapter()
-    failed = adapter.failure(job) if adapter.state(job) == FAILED else None
+    failed = jobs.failure(job)
     if failed is not None and ended_before:
         failed.hint = (f"this is batch run {batch_run.tag} again, as it ended; --new starts a separate "
                        "run (a new job, billed again)")
@@ -112,16 +125,14 @@ def _results(env: "Env", batch_run: "BatchRun",
                  "nothing is sent")
         return job, failed, saved
     try:
-        return job, failed, _download(env, batch_run, job, failed, folder)
+        return job, failed, _download(env, batch_run, jobs, job, failed, folder)
     except KeyboardInterrupt:
-        env.info(f"interrupted: the same command resumes batch run {batch_run.tag} and downloads its results")
+        batch_run.interrupted("resuming downloads its results")
         raise
 
 
-def _follow(env: "Env", batch_run: "BatchRun", route: Route) -> dict:
-    """Create the job if need be and follow it to its end; its final body (kept in the journal)."""
-    from mistral_cli.commands.batch.run import follow
-
+def _follow(env: "Env", batch_run: "BatchRun", route: Route, follow: Callable[..., Any]) -> dict:
+    """Create the job if need be and FOLLOW it to its end; its final body (kept in the journal)."""
     job_id = batch_run.ensure_job()
     try:
         return follow(env, batch_run, job_id, OutputFormat.table, route.interval,
@@ -139,11 +150,10 @@ def _folder(env: "Env", tag: str) -> Path:
     return data_dir(env.environ) / RESULTS_FOLDER / tag
 
 
-def _download(env: "Env", batch_run: "BatchRun", job: "BatchJob", failed: JobFailedError | None,
+def _download(env: "Env", batch_run: "BatchRun", jobs: Jobs, job: "BatchJob", failed: JobFailedError | None,
               folder: Path) -> list[Path]:
     """Save the job's output and error files into FOLDER (replacing what a killed start left)."""
     from mistral_cli.batchrun.procedure import remove_partial_downloads
-    from mistral_cli.commands.batch.results import save_results
     from mistral_cli.config.paths import private_dir
 
     job_id = batch_run.record.job_id
@@ -158,7 +168,7 @@ def _download(env: "Env", batch_run: "BatchRun", job: "BatchJob", failed: JobFai
     names = [f"{job_id}.{kind}.jsonl" for kind in ("output", "error")]
     remove_partial_downloads(folder, names)
     batch_run.saving(folder)
-    paths = save_results(env, job_id, job, folder, force=True)
+    paths = jobs.save_results(env, job_id, job, folder, force=True)
     batch_run.saved(folder, paths)
     return paths
 
@@ -202,22 +212,3 @@ def _end(job: "BatchJob", failed: JobFailedError | None, failures: Failures, tot
     if flagged is not None:
         raise flagged
 
-
-def run_texts(env: "Env", route: Route, texts: Iterable[str], skip: int, check: Callable[[Any], dict],
-              writer: Any) -> int:
-    """Send each text after the first SKIP as one request, `{"input": [text]}`; print each
-    answer, once CHECK has accepted it, through WRITER's `batch` and `finish` as the online
-    route does; return the number of texts sent."""
-    from mistral_cli.commands.shared.text_groups import TextGroup, numbered
-
-    def write(outcome: "Outcome") -> None:
-        writer.group(TextGroup(outcome.number, [_request_text(outcome.request)], 0), check(outcome.body))
-
-    bodies = ((number, {"input": [text]}) for number, text in numbered(texts, skip))
-    return run(env, route, bodies, skip, write, writer.finish)
-
-
-def _request_text(request: dict[str, Any]) -> str:
-    """The one text of a request body `{"input": [text]}`."""
-    texts = request.get("input")
-    return texts[0] if isinstance(texts, list) and texts and isinstance(texts[0], str) else ""
