@@ -11,6 +11,7 @@ from mistral_cli.bodies.shape import need_int, need_numbers
 from mistral_cli.commands.shared import text_groups as b
 from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL
+from mistral_cli.commands.shared.spending import EstimateOpt, MaxCostOpt, start_text_run
 from mistral_cli.commands.shared.via import IntervalOpt, NewOpt, Via, ViaOpt, check_route, run_texts
 from mistral_cli.errors import UnexpectedResponse
 from mistral_cli.render.combined_json import CombinedJson
@@ -34,6 +35,8 @@ def register(root: typer.Typer) -> None:
         "cat corpus.txt | mcli embeddings --per-request 128 --concurrency 8 > vectors.jsonl",
         "mcli embeddings --input-file corpus.txt --skip 12800 >> vectors.jsonl",
         "mcli embeddings -f corpus.txt --via batch > vectors.jsonl   # half price",
+        "mcli embeddings -f corpus.txt --estimate        # requests, tokens and cost, nothing sent",
+        "mcli embeddings -f corpus.txt --max-cost 0.50 > vectors.jsonl",
         'mcli embeddings "hello" -o json | jq ".data[0].embedding | length"'))(embeddings)
 
 
@@ -52,6 +55,8 @@ def embeddings(
     via: ViaOpt = Via.online,
     new: NewOpt = False,
     interval: IntervalOpt = DEFAULT_INTERVAL,
+    max_cost: MaxCostOpt = None,
+    estimate: EstimateOpt = False,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Embed texts: one vector per input, in input order (jsonl off a terminal)."""
@@ -60,6 +65,10 @@ def embeddings(
     per_request = b.check_grouping(per_request, batch_size, concurrency, skip)
     inputs = b.read_inputs(env, texts, input_file, no_stdin)
     chosen = env.model("model.embeddings", model)
+    done, guard = start_text_run(env, max_cost, estimate, chosen, inputs.texts, inputs.again, skip, per_request,
+                                 output, batch=via is Via.batch)
+    if done:
+        return
     writer = make_writer(env, b.line_format(env, output), skip)
     if via is Via.batch:
         b.require_some(via_batch(env, inputs, chosen, skip, writer, new, interval), skip)
@@ -73,7 +82,8 @@ def embeddings(
                                       len(texts), REQUEST), len(texts))
 
     written = b.run_groups(env, b.groups(inputs.texts, per_request, skip), send, writer.group,
-                            concurrency=concurrency, total=inputs.total, label="embedding", model=chosen)
+                            concurrency=concurrency, total=inputs.total, label="embedding", model=chosen,
+                            guard=guard)
     b.require_some(written, skip)
     writer.finish()
 

@@ -1,0 +1,154 @@
+"""Budgets: `--max-cost` refuses a run whose estimate passes it before anything is sent, stops a
+run of unknown length before the request that would pass it (the printed command resumes it,
+paying nothing twice); `--estimate` sends nothing; profile budgets refuse and warn at 80%."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+
+from mistral_cli.store.budget import TOKENS_PER_TEXT, token_bound
+from tests.fakeapi import json_response
+
+PATH = "/v1/embeddings"
+EMBED_PRICE = 0.1e-6  # mistral-embed (mistral-embed-2312): 0.1 USD a million tokens
+USAGE = 20  # the prompt tokens the fake answers each request with
+
+
+def answer(req) -> object:
+    """An EmbeddingResponse of USAGE prompt tokens, one small vector per input."""
+    inputs = req.json["input"]
+    return json_response({"id": "emb-1", "object": "list", "model": "mistral-embed",
+                          "data": [{"object": "embedding", "index": i, "embedding": [float(i), 1.0]}
+                                   for i in range(len(inputs))],
+                          "usage": {"prompt_tokens": USAGE, "completion_tokens": 0, "total_tokens": USAGE}})
+
+
+def numbered(count: int) -> str:
+    return "".join(f"t{n}\n" for n in range(count))
+
+
+def write_config(text: str) -> None:
+    with open(os.path.join(os.environ["MCLI_CONFIG_DIR"], "config.toml"), "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def indexes(result) -> list[int]:
+    return [json.loads(line)["index"] for line in result.stdout.splitlines()]
+
+
+# -- tokens ------------------------------------------------------------------------------------
+
+
+def test_the_token_bound_is_the_utf8_bytes_plus_a_margin():
+    assert token_bound("abc") == 3 + TOKENS_PER_TEXT
+    assert token_bound("é€") == 5 + TOKENS_PER_TEXT  # bytes, not characters
+
+
+# -- --max-cost ----------------------------------------------------------------------------------
+
+
+def test_an_embeddings_run_over_max_cost_is_refused_before_any_request(api, cli, tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(numbered(10), encoding="utf-8")
+    result = cli("embeddings", "-f", corpus, "--max-cost", "0.000001")
+    assert result.exit_code == 7, result
+    assert api.requests_to("POST", PATH) == []
+    assert "--max-cost 0.000001 USD" in result.stderr and "nothing was sent" in result.stderr
+    tokens = sum(token_bound(f"t{n}") for n in range(10))
+    assert f"at most {tokens:,} prompt tokens" in result.stderr, result.stderr
+
+
+def test_a_run_within_max_cost_sends_everything(api, cli):
+    api.add("POST", PATH, answer)
+    result = cli("embeddings", "t0", "t1", "--max-cost", "1")
+    assert result.exit_code == 0, result
+    assert indexes(result) == [0, 1]
+
+
+def test_a_piped_run_stops_before_passing_max_cost_and_the_printed_command_resumes_it(api, cli):
+    api.add("POST", PATH, answer, times=5)
+    group = sum(token_bound(f"t{n}") for n in range(4)) * EMBED_PRICE  # a group's estimate
+    cap = USAGE * EMBED_PRICE + group + 0.5 * USAGE * EMBED_PRICE  # room for two groups, not three
+    first = cli("embeddings", "--per-request", "4", "-j", "1", "--max-cost", f"{cap:.10f}", input=numbered(20))
+    assert first.exit_code == 7, first
+    assert indexes(first) == list(range(8))
+    assert len(api.requests_to("POST", PATH)) == 2
+    command = re.search(r"resume with \(given the same input\): (.*)", first.stderr).group(1)
+    words = shlex.split(command)
+    assert words[0] == "mcli" and words[-2:] == ["--skip", "8"], command
+    words[words.index("--max-cost") + 1] = "1"  # a larger cap
+    second = cli(*words[1:], input=numbered(20))
+    assert second.exit_code == 0, second
+    assert indexes(second) == list(range(8, 20))
+    sent = [text for req in api.requests_to("POST", PATH) for text in req.json["input"]]
+    assert sent == [f"t{n}" for n in range(20)]  # every text sent once: nothing paid twice
+
+
+def test_a_model_without_a_price_is_refused_under_a_budget(api, cli):
+    result = cli("embeddings", "t0", "-m", "my-own-embed", "--max-cost", "1")
+    assert result.exit_code == 7, result
+    assert "no price for my-own-embed" in result.stderr
+    assert '[prices.models."my-own-embed"]' in result.stderr
+    assert api.requests_to("POST", PATH) == []
+
+
+# -- --estimate ------------------------------------------------------------------------------------
+
+
+def test_estimate_prints_the_run_and_sends_nothing(api, cli, tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(numbered(10), encoding="utf-8")
+    result = cli("embeddings", "-f", corpus, "--per-request", "4", "--estimate", "-o", "json")
+    assert result.exit_code == 0, result
+    tokens = sum(token_bound(f"t{n}") for n in range(10))
+    body = json.loads(result.stdout)
+    assert (body["requests"], body["prompt_tokens"], body["model"], body["currency"]) == (3, tokens, "mistral-embed", "USD")
+    assert abs(body["cost"] - tokens * EMBED_PRICE) < 1e-12
+    assert api.requests_to("POST", PATH) == []
+    plain = cli("embeddings", "--estimate", input=numbered(3))
+    assert plain.exit_code == 0 and "nothing was sent" in plain.stdout, plain
+
+
+def test_estimate_at_the_batch_rate_halves_the_cost(api, cli):
+    online = json.loads(cli("embeddings", "t0", "t1", "--estimate", "-o", "json").stdout)
+    batch = json.loads(cli("embeddings", "t0", "t1", "--via", "batch", "--estimate", "-o", "json").stdout)
+    assert batch["batch"] and batch["cost"] == online["cost"] / 2
+    assert batch["requests"] == 2 and online["requests"] == 1
+
+
+# -- profile budgets --------------------------------------------------------------------------------
+
+
+def spend_today(cli, api, requests: int) -> None:
+    api.add("POST", PATH, answer, times=requests)
+    for _ in range(requests):
+        assert cli("embeddings", "t0").exit_code == 0
+
+
+def test_a_daily_budget_refuses_work_that_would_pass_it_unless_max_cost_is_given(api, cli):
+    spend_today(cli, api, 2)  # 40 tokens: 0.000004 USD
+    write_config("[profiles.default.budget]\ndaily = 0.000005\n")
+    refused = cli("embeddings", "t0", "t1", "t2")
+    assert refused.exit_code == 7, refused
+    assert "budget.daily" in refused.stderr and "--max-cost" in refused.stderr
+    assert len(api.requests_to("POST", PATH)) == 2
+    api.add("POST", PATH, answer)
+    allowed = cli("embeddings", "t0", "t1", "t2", "--max-cost", "1")
+    assert allowed.exit_code == 0, allowed
+
+
+def test_the_80_percent_warning_comes_once_a_day(api, cli):
+    spend_today(cli, api, 1)  # 0.000002 USD
+    write_config("[profiles.default.budget]\ndaily = 0.00001\n")
+    api.add("POST", PATH, answer, times=2)
+    first = cli("embeddings", "t0" * 20)  # estimate 44 tokens: 0.0000064 with today's spend, 64%
+    assert first.exit_code == 0 and "warning" not in first.stderr, first
+    second = cli("embeddings", "t0" * 20)  # 0.000004 spent + 0.0000044: 84%
+    assert second.exit_code == 0, second
+    assert second.stderr.count("mcli: warning: budget.daily:") == 1, second.stderr
+    api.add("POST", PATH, answer)
+    third = cli("embeddings", "t0")
+    assert third.exit_code == 0 and "warning" not in third.stderr, third
