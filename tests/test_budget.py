@@ -152,3 +152,48 @@ def test_the_80_percent_warning_comes_once_a_day(api, cli):
     api.add("POST", PATH, answer)
     third = cli("embeddings", "t0")
     assert third.exit_code == 0 and "warning" not in third.stderr, third
+
+
+# -- the other commands over texts and chats ----------------------------------------------------------
+
+
+def moderation(req) -> object:
+    return json_response({"id": "mod-1", "model": "mistral-moderation-2411",
+                          "results": [{"categories": {"sexual": False}, "category_scores": {"sexual": 0.01}}
+                                      for _ in req.json["input"]],
+                          "usage": {"prompt_tokens": USAGE, "completion_tokens": 0, "total_tokens": USAGE}})
+
+
+def test_moderate_stops_before_passing_max_cost_like_embeddings(api, cli):
+    api.add("POST", "/v1/moderations", moderation, times=2)
+    model = ("-m", "mistral-moderation-2411")  # the -latest alias has no published price
+    group = sum(token_bound(f"t{n}") for n in range(4)) * EMBED_PRICE
+    cap = USAGE * EMBED_PRICE + group + 0.5 * USAGE * EMBED_PRICE
+    first = cli("classifiers", "moderate", *model, "--per-request", "4", "-j", "1", "-o", "jsonl",
+                "--max-cost", f"{cap:.10f}", input=numbered(12))
+    assert first.exit_code == 7, first
+    assert len(first.stdout.splitlines()) == 8 and "--skip 8" in first.stderr
+
+
+def test_moderation_with_its_unpriced_default_model_is_refused_under_a_budget(api, cli):
+    result = cli("classifiers", "moderate", "text", "--max-cost", "1")
+    assert result.exit_code == 7 and "no price for mistral-moderation-latest" in result.stderr, result
+    assert api.requests == []
+
+
+def test_a_chat_moderation_estimate_counts_its_conversations(api, cli, tmp_path):
+    chats = tmp_path / "chats.jsonl"
+    chats.write_text('[{"role": "user", "content": "hi"}]\n[{"role": "user", "content": "yo"}]\n', encoding="utf-8")
+    args = ("classifiers", "moderate-chat", "--messages", chats, "-m", "mistral-moderation-2411", "-o", "json")
+    online = json.loads(cli(*args, "--estimate").stdout)
+    batch = json.loads(cli(*args, "--estimate", "--via", "batch").stdout)
+    assert (online["requests"], batch["requests"]) == (1, 2)
+    assert online["prompt_tokens"] == batch["prompt_tokens"] > 0
+    assert api.requests == []
+
+
+def test_piped_texts_on_the_batch_route_are_refused_before_any_upload(api, cli):
+    result = cli("embeddings", "--via", "batch", "--max-cost", "0.0000001", input=numbered(10))
+    assert result.exit_code == 7, result
+    assert "nothing was sent" in result.stderr
+    assert api.requests == []

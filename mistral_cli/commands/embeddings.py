@@ -11,7 +11,7 @@ from mistral_cli.bodies.shape import need_int, need_numbers
 from mistral_cli.commands.shared import text_groups as b
 from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL
-from mistral_cli.commands.shared.spending import EstimateOpt, MaxCostOpt, start_text_run
+from mistral_cli.commands.shared.spending import EstimateOpt, MaxCostOpt, capped_inputs, start_text_run
 from mistral_cli.commands.shared.via import IntervalOpt, NewOpt, Via, ViaOpt, check_route, run_texts
 from mistral_cli.errors import UnexpectedResponse
 from mistral_cli.render.combined_json import CombinedJson
@@ -71,6 +71,7 @@ def embeddings(
         return
     writer = make_writer(env, b.line_format(env, output), skip)
     if via is Via.batch:
+        inputs = capped_inputs(guard, inputs, skip, chosen)
         b.require_some(via_batch(env, inputs, chosen, skip, writer, new, interval), skip)
         return
 

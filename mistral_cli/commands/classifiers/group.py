@@ -12,6 +12,8 @@ from mistral_cli.commands.classifiers import verdicts as v
 from mistral_cli.commands.shared import text_groups as b
 from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog, number_option
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL
+from mistral_cli.commands.shared.spending import (EstimateOpt, MaxCostOpt, capped_inputs, messages_tokens, start_run,
+                                                start_text_run)
 from mistral_cli.commands.shared.via import IntervalOpt, NewOpt, Via, ViaOpt, check_route, run_batch, run_texts
 from mistral_cli.errors import UsageError
 from mistral_cli.render.combined_json import CombinedJson
@@ -69,15 +71,20 @@ def moderate(ctx: typer.Context, texts: TextsArg = None, model: ModerationModelO
              concurrency: b.ConcurrencyOpt = b.DEFAULT_CONCURRENCY, skip: b.SkipOpt = 0,
              fail_on: FailOnOpt = None, threshold: ThresholdOpt = None,
              via: ViaOpt = Via.online, new: NewOpt = False, interval: IntervalOpt = DEFAULT_INTERVAL,
+             max_cost: MaxCostOpt = None, estimate: EstimateOpt = False,
              output: OutputOpt = OutputFormat.table) -> None:
     """Moderate texts: per-category scores and flags, one result per input."""
     env, chosen, gate = _moderation(ctx, via, interval, model, fail_on, threshold)
     per_request = b.check_grouping(per_request, batch_size, concurrency, skip)
     inputs = b.read_inputs(env, texts, input_file, no_stdin)
-    if via is Via.batch:
-        _texts_via_batch(env, chosen, inputs, skip, gate, output, new, interval)
+    done, guard = start_text_run(env, max_cost, estimate, chosen, inputs.texts, inputs.again, skip, per_request,
+                                 output, batch=via is Via.batch)
+    if done:
         return
-    _run_texts(env, "moderate", chosen, inputs, per_request, concurrency, skip, gate, output)
+    if via is Via.batch:
+        _texts_via_batch(env, chosen, capped_inputs(guard, inputs, skip, chosen), skip, gate, output, new, interval)
+        return
+    _run_texts(env, "moderate", chosen, inputs, per_request, concurrency, skip, gate, output, guard)
 
 
 @app.command("classify", epilog=epilog(
@@ -89,13 +96,17 @@ def classify(ctx: typer.Context, model: ClassifierModelOpt, texts: TextsArg = No
              per_request: b.PerRequestOpt = b.DEFAULT_PER_REQUEST, batch_size: b.OldPerRequestOpt = None,
              concurrency: b.ConcurrencyOpt = b.DEFAULT_CONCURRENCY, skip: b.SkipOpt = 0,
              fail_on: FailOnOpt = None, threshold: ThresholdOpt = None,
+             max_cost: MaxCostOpt = None, estimate: EstimateOpt = False,
              output: OutputOpt = OutputFormat.table) -> None:
     """Classify texts with a classifier model: each target's label scores per input."""
     env = env_of(ctx)
     per_request = b.check_grouping(per_request, batch_size, concurrency, skip)
+    gate = v.make_gate(fail_on, threshold)
     inputs = b.read_inputs(env, texts, input_file, no_stdin)
-    _run_texts(env, "classify", model, inputs, per_request, concurrency, skip, v.make_gate(fail_on, threshold),
-               output)
+    done, guard = start_text_run(env, max_cost, estimate, model, inputs.texts, inputs.again, skip, per_request,
+                                 output)
+    if not done:
+        _run_texts(env, "classify", model, inputs, per_request, concurrency, skip, gate, output, guard)
 
 
 @app.command("moderate-chat", epilog=epilog(
@@ -106,13 +117,18 @@ def classify(ctx: typer.Context, model: ClassifierModelOpt, texts: TextsArg = No
 def moderate_chat(ctx: typer.Context, messages: MessagesOpt, model: ModerationModelOpt = None,
                   fail_on: FailOnOpt = None, threshold: ThresholdOpt = None,
                   via: ViaOpt = Via.online, new: NewOpt = False, interval: IntervalOpt = DEFAULT_INTERVAL,
+                  max_cost: MaxCostOpt = None, estimate: EstimateOpt = False,
                   output: OutputOpt = OutputFormat.table) -> None:
     """Moderate one conversation, or a list of them."""
     env, chosen, gate = _moderation(ctx, via, interval, model, fail_on, threshold)
-    if via is Via.batch:
-        _chats_via_batch(env, chosen, messages, gate, output, new, interval)
+    conversations, many = read_conversations(env, messages)
+    batch = via is Via.batch
+    if _chats_estimated(env, max_cost, estimate, chosen, conversations, output, batch):
         return
-    _run_chats(env, "moderate_chat", chosen, messages, gate, output)
+    if batch:
+        _chats_via_batch(env, chosen, messages, conversations, gate, output, new, interval)
+        return
+    _run_chats(env, "moderate_chat", chosen, conversations, many, gate, output)
 
 
 @app.command("classify-chat", epilog=epilog(
@@ -120,9 +136,24 @@ def moderate_chat(ctx: typer.Context, messages: MessagesOpt, model: ModerationMo
     "mcli classifiers classify-chat -m ft:classifier:my-model:1234 --messages chats.jsonl -o jsonl"))
 def classify_chat(ctx: typer.Context, model: ClassifierModelOpt, messages: MessagesOpt,
                   fail_on: FailOnOpt = None, threshold: ThresholdOpt = None,
+                  max_cost: MaxCostOpt = None, estimate: EstimateOpt = False,
                   output: OutputOpt = OutputFormat.table) -> None:
     """Classify one conversation, or a list of them, with a classifier model."""
-    _run_chats(env_of(ctx), "classify_chat", model, messages, v.make_gate(fail_on, threshold), output)
+    env = env_of(ctx)
+    gate = v.make_gate(fail_on, threshold)
+    conversations, many = read_conversations(env, messages)
+    if not _chats_estimated(env, max_cost, estimate, model, conversations, output, False):
+        _run_chats(env, "classify_chat", model, conversations, many, gate, output)
+
+
+def _chats_estimated(env: "Env", max_cost: float | None, estimate: bool, model: str, conversations: list,
+                     output: OutputFormat, batch: bool) -> bool:
+    """Print the estimate of sending CONVERSATIONS (True: stop there), else check it against
+    the budgets in force (one request, or one a conversation at the batch rate)."""
+    requests = len(conversations) if batch else 1
+    done, _guard = start_run(env, max_cost, estimate, model, requests, messages_tokens(conversations), output,
+                             batch=batch)
+    return done
 
 
 def _moderation(ctx: typer.Context, via: Via, interval: float, model: str | None, fail_on: str | None,
@@ -150,8 +181,8 @@ def _operation(name: str) -> Callable[..., dict]:
 
 
 def _run_texts(env: "Env", operation: str, model: str, inputs: b.TextSource, per_request: int, concurrency: int,
-               skip: int, gate: v.Gate, output: OutputFormat) -> None:
-    """Moderate or classify INPUTS, batched, and print each verdict."""
+               skip: int, gate: v.Gate, output: OutputFormat, guard: Any = None) -> None:
+    """Moderate or classify INPUTS, batched, and print each verdict (GUARD: the run's Budget)."""
     writer = ResultWriter(env, b.line_format(env, output), gate, operation.startswith("moderate"))
     send_one = _operation(operation)
 
@@ -160,15 +191,15 @@ def _run_texts(env: "Env", operation: str, model: str, inputs: b.TextSource, per
         return b.expect_items(send_one(env.client, {"model": model, "input": texts}), "results", len(texts))
 
     written = b.run_groups(env, b.groups(inputs.texts, per_request, skip), send, writer.group,
-                            concurrency=concurrency, total=inputs.total, label=operation, model=model)
+                            concurrency=concurrency, total=inputs.total, label=operation, model=model,
+                            guard=guard)
     b.require_some(written, skip)
     writer.finish()
 
 
-def _run_chats(env: "Env", operation: str, model: str, path: Path, gate: v.Gate,
+def _run_chats(env: "Env", operation: str, model: str, conversations: list[list[dict]], many: bool, gate: v.Gate,
                output: OutputFormat) -> None:
     """Moderate or classify the --messages conversations in one request."""
-    conversations, many = read_conversations(env, path)
     writer = ResultWriter(env, b.line_format(env, output), gate, operation == "moderate_chat",
                           with_text=False)
     if operation == "classify_chat":
@@ -193,12 +224,11 @@ def _texts_via_batch(env: "Env", model: str, inputs: b.TextSource, skip: int, ga
     b.require_some(sent, skip)
 
 
-def _chats_via_batch(env: "Env", model: str, path: Path, gate: v.Gate, output: OutputFormat, new: bool,
-                     interval: float) -> None:
+def _chats_via_batch(env: "Env", model: str, path: Path, conversations: list[list[dict]], gate: v.Gate,
+                     output: OutputFormat, new: bool, interval: float) -> None:
     """Moderate the --messages conversations as one batch job, one request each, printed as online."""
     from mistral_cli.batchrun.route import Route
 
-    conversations, _many = read_conversations(env, path)
     writer = ResultWriter(env, b.line_format(env, output), gate, True, with_text=False)
 
     def write(outcome) -> None:

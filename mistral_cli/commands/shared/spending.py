@@ -5,8 +5,8 @@ printed (`--estimate`) or checked against the budgets in force (store/budget.py,
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Annotated, Optional
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -82,3 +82,53 @@ def start_text_run(env: "Env", max_cost: float | None, estimate: bool, model: st
     if guard is not None:
         guard.check_run(text_estimate(env, model, again(), skip, per_request, batch) if again is not None else None)
     return False, guard
+
+
+def start_run(env: "Env", max_cost: float | None, estimate: bool, model: str, requests: int, prompt_tokens: int,
+              output: OutputFormat, completion_tokens: int = 0, pages: int = 0,
+              batch: bool = False) -> "tuple[bool, Budget | None]":
+    """start_text_run for a run whose size is known up front (REQUESTS requests, at most these
+    tokens and pages in all): print it with ESTIMATE, else check it against the budgets in force."""
+    from mistral_cli.store.budget import Budget, price_table, priced
+
+    if estimate:
+        show_estimate(env, priced(price_table(env), model, requests, prompt_tokens, completion_tokens, pages, batch),
+                      output)
+        return True, None
+    guard = Budget.start(env, max_cost, model, batch)
+    if guard is not None:
+        guard.check_run(priced(guard.table, model, requests, prompt_tokens, completion_tokens, pages, batch))
+    return False, guard
+
+
+def messages_tokens(conversations: Iterable[list]) -> int:
+    """The token bound of CONVERSATIONS (lists of messages): their JSON's bytes, plus a margin
+    a message for its role and separators."""
+    from mistral_cli.render.output import dumps
+    from mistral_cli.store.budget import TOKENS_PER_MESSAGE, token_bound
+
+    return sum(token_bound(dumps(conversation)) + TOKENS_PER_MESSAGE * len(conversation)
+               for conversation in conversations)
+
+
+def capped_inputs(guard: "Budget | None", inputs: Any, skip: int, model: str) -> Any:
+    """INPUTS (a TextSource) for the batch route: piped texts, whose run was not estimated up
+    front, checked as they are read into the request file, before anything is uploaded."""
+    from dataclasses import replace
+
+    if guard is None or inputs.again is not None:
+        return inputs
+    return replace(inputs, texts=_capped(guard, inputs.texts, skip, model))
+
+
+def _capped(guard: "Budget", texts: Iterable[str], skip: int, model: str) -> Iterator[str]:
+    """TEXTS, refused (exit 7) as soon as the batch run they make up passes a budget."""
+    from mistral_cli.store.budget import priced, token_bound
+
+    count = tokens = 0
+    for number, text in enumerate(texts):
+        if number >= skip:
+            count += 1
+            tokens += token_bound(text)
+            guard.check_total(priced(guard.table, model, count, tokens, batch=True))
+        yield text

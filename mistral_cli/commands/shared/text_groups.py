@@ -320,7 +320,8 @@ class GroupRun:
         if isinstance(exc, BudgetError) and self.resume is not None:
             from mistral_cli.batchrun.resume import this_command_with
 
-            exc.details.append(f"resume with (given the same input): {this_command_with(self.env, '--skip', str(self.resume))}")
+            command = this_command_with(self.env, "--skip", str(self.resume))
+            exc.details.append(f"resume with (given the same input): {command}")
         else:
             self.env.info(f"{'interrupted' if isinstance(exc, KeyboardInterrupt) else 'stopped'}: {where}")
 
