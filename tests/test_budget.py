@@ -197,3 +197,27 @@ def test_piped_texts_on_the_batch_route_are_refused_before_any_upload(api, cli):
     assert result.exit_code == 7, result
     assert "nothing was sent" in result.stderr
     assert api.requests == []
+
+
+# -- ocr ----------------------------------------------------------------------------------------------
+
+
+def test_ocr_counts_a_local_pdfs_pages_and_refuses_past_max_cost_before_the_upload(api, cli, tmp_path):
+    from tests.ocr_helpers import pdf_bytes
+
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(pdf_bytes())
+    shown = json.loads(cli("ocr", pdf, "--estimate", "-o", "json").stdout)
+    assert (shown["pages"], shown["cost"], shown["currency"]) == (1, 0.004, "USD")  # 4 USD a thousand pages
+    refused = cli("ocr", pdf, "--max-cost", "0.001")
+    assert refused.exit_code == 7 and "nothing was sent" in refused.stderr, refused
+    assert api.requests == []
+
+
+def test_ocr_of_a_url_under_a_budget_needs_its_pages(api, cli):
+    url = "https://example.com/report.pdf"
+    refused = cli("ocr", url, "--max-cost", "1")
+    assert refused.exit_code == 7 and "--pages" in refused.stderr, refused
+    shown = json.loads(cli("ocr", url, "--pages", "0-2", "--estimate", "-o", "json").stdout)
+    assert shown["pages"] == 3 and shown["cost"] == 0.012
+    assert api.requests == []

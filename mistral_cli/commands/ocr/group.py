@@ -18,6 +18,7 @@ import typer
 
 from mistral_cli.bodies.shape import need_list, need_object
 from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog, number_option
+from mistral_cli.commands.shared.spending import EstimateOpt, MaxCostOpt, start_ocr_run
 from mistral_cli.errors import MCLIError, UnexpectedResponse, UsageError
 from mistral_cli.generation import attachments
 from mistral_cli.inputs import check_uuid, existing_file, is_stdin, stdin_as_file
@@ -79,6 +80,8 @@ def ocr(
         help="The document's name (sent as document_name; default: its file or URL name).")] = None,
     delete_upload: Annotated[bool, typer.Option(
         "--delete-upload", help="Delete the uploaded copy of a local document afterwards.")] = False,
+    max_cost: MaxCostOpt = None,
+    estimate: EstimateOpt = False,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Read a document's text as Markdown, page by page (and its images)."""
@@ -90,7 +93,10 @@ def ocr(
     with ExitStack() as stack:
         if is_stdin(document):  # a document is sniffed, then uploaded with its length: a file
             document = str(stack.enter_context(stdin_as_file(env, "DOCUMENT")))
-        _ocr(env, plan_document(document), fields, document_name, output_dir, force, delete_upload, output)
+        source = plan_document(document)
+        if start_ocr_run(env, max_cost, estimate, fields["model"], source.kind, source.path, fields["pages"], output):
+            return
+        _ocr(env, source, fields, document_name, output_dir, force, delete_upload, output)
 
 
 def _ocr(env: "Env", source: attachments.Attachment, fields: dict, document_name: str | None,

@@ -5,7 +5,9 @@ printed (`--estimate`) or checked against the budgets in force (store/budget.py,
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -132,3 +134,47 @@ def _capped(guard: "Budget", texts: Iterable[str], skip: int, model: str) -> Ite
             tokens += token_bound(text)
             guard.check_total(priced(guard.table, model, count, tokens, batch=True))
         yield text
+
+
+_PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
+_PDF_COUNT = re.compile(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d{1,7})|/Count\s+(\d{1,7})[^>]*?/Type\s*/Pages\b")
+
+
+def document_pages(kind: str, path: Path | None, pages: list[int] | None) -> int | None:
+    """How many pages an OCR request reads at most: the --pages asked for, 1 for an image,
+    a local PDF's page count (its page objects, or its page tree's /Count, whichever is more);
+    None when it cannot be known here (a URL, an uploaded file, a PDF whose objects are compressed)."""
+    if pages is not None:
+        return len(set(pages))
+    if kind == "image":
+        return 1
+    if path is None:
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    counts = [int(a or b) for a, b in _PDF_COUNT.findall(data)]
+    found = max([len(_PDF_PAGE.findall(data)), *counts])
+    return found or None
+
+
+def start_ocr_run(env: "Env", max_cost: float | None, estimate: bool, model: str, kind: str, path: Path | None,
+                  pages: list[int] | None, output: OutputFormat) -> bool:
+    """--estimate and the budgets for one OCR request (True: the command stops here)."""
+    from mistral_cli.errors import BudgetError
+    from mistral_cli.store.budget import Budget
+
+    if not estimate and Budget.start(env, max_cost, model) is None:
+        return False
+    count = document_pages(kind, path, pages)
+    if count is None:
+        if estimate:
+            from mistral_cli.store.budget import price_table, priced
+
+            show_estimate(env, priced(price_table(env), model, 1, 0)._replace(cost=None), output)
+            return True
+        raise BudgetError("cannot estimate what this OCR run costs: its number of pages is not known here "
+                          "(a URL, an uploaded file or a compressed PDF); nothing was sent",
+                          hint="give the pages to read with --pages (such as --pages 0-9)")
+    return start_run(env, max_cost, estimate, model, 1, 0, output, pages=count)[0]
