@@ -221,3 +221,25 @@ def test_ocr_of_a_url_under_a_budget_needs_its_pages(api, cli):
     shown = json.loads(cli("ocr", url, "--pages", "0-2", "--estimate", "-o", "json").stdout)
     assert shown["pages"] == 3 and shown["cost"] == 0.012
     assert api.requests == []
+
+
+# -- batch create ---------------------------------------------------------------------------------------
+
+
+def test_batch_create_from_prompts_estimates_at_the_batch_rate_and_refuses_past_max_cost(api, cli):
+    prompts = "What is 2+2?\nName a colour.\n"
+    args = ("batch", "create", "--from-prompts", "-", "-m", "mistral-small-latest", "--max-tokens", "50")
+    shown = json.loads(cli(*args, "--estimate", "-o", "json", input=prompts).stdout)
+    assert (shown["requests"], shown["completion_tokens"], shown["batch"]) == (2, 100, True)
+    # mistral-small-2603: 0.15 and 0.6 USD a million tokens, half price in a batch
+    assert abs(shown["cost"] - (shown["prompt_tokens"] * 0.15e-6 + 100 * 0.6e-6) / 2) < 1e-12
+    refused = cli(*args, "--max-cost", f"{shown['cost'] / 2:.10f}", input=prompts)
+    assert refused.exit_code == 7 and "nothing was sent" in refused.stderr, refused
+    assert api.requests == []  # neither the upload nor the create
+
+
+def test_batch_create_with_an_uploaded_file_is_refused_under_a_budget(api, cli):
+    result = cli("batch", "create", "-i", "3fa85f64-5717-4562-b3fc-2c963f66afa6", "--endpoint", "/v1/embeddings",
+                 "-m", "mistral-embed", "--max-cost", "1")
+    assert result.exit_code == 7 and "--input" in result.stderr, result
+    assert api.requests == []

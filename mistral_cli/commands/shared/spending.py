@@ -178,3 +178,56 @@ def start_ocr_run(env: "Env", max_cost: float | None, estimate: bool, model: str
                           "(a URL, an uploaded file or a compressed PDF); nothing was sent",
                           hint="give the pages to read with --pages (such as --pages 0-9)")
     return start_run(env, max_cost, estimate, model, 1, 0, output, pages=count)[0]
+
+
+GENERATING = ("/v1/chat/completions", "/v1/fim/completions", "/v1/agents/completions")
+
+
+def requests_estimate(env: "Env", model: str, endpoint: str, paths: Iterable[Path]) -> "Estimate":
+    """The estimate of the batch request files at PATHS (JSONL: custom_id and body): each
+    body's JSON bytes bound its prompt tokens, its max_tokens (else DEFAULT_COMPLETION_BOUND)
+    its completion on a generating ENDPOINT; each line priced by its body's model (else MODEL)
+    at the batch rate. A line without a price makes the cost unknown."""
+    import json
+
+    from mistral_cli.render.output import dumps
+    from mistral_cli.store.budget import DEFAULT_COMPLETION_BOUND, price_table, priced, token_bound
+
+    table = price_table(env)
+    requests = prompt = completion = 0
+    cost: float | None = 0.0
+    for path in paths:
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                if not line.strip():
+                    continue
+                body = json.loads(line).get("body") or {}
+                limit = body.get("max_tokens") if endpoint in GENERATING else 0
+                out = limit if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0 else (
+                    DEFAULT_COMPLETION_BOUND)
+                tokens = token_bound(dumps(body))
+                one = priced(table, str(body.get("model") or model), 1, tokens, out, batch=True).cost
+                requests, prompt, completion = requests + 1, prompt + tokens, completion + out
+                cost = None if cost is None or one is None else cost + one
+    return priced(table, model, requests, prompt, completion, batch=True)._replace(cost=cost)
+
+
+def start_batch_run(env: "Env", max_cost: float | None, estimate: bool, model: str, endpoint: str,
+                    paths: list[Path], ids: list[str], output: OutputFormat) -> bool:
+    """--estimate and the budgets for `batch create` over local request files PATHS and
+    uploaded files IDS (whose requests cannot be read here: refused under a budget)."""
+    from mistral_cli.errors import BudgetError
+    from mistral_cli.store.budget import Budget
+
+    guard = None if estimate else Budget.start(env, max_cost, model, batch=True)
+    if not estimate and guard is None:
+        return False
+    if ids and not estimate:
+        raise BudgetError(f"cannot estimate what this batch job costs: the requests of file {ids[0]} are on "
+                          "the server, not here; nothing was sent", hint="give the local request file with --input")
+    found = requests_estimate(env, model, endpoint, paths)
+    if estimate:
+        show_estimate(env, found, output)
+        return True
+    guard.check_run(found)
+    return False
