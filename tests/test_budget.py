@@ -243,3 +243,27 @@ def test_batch_create_with_an_uploaded_file_is_refused_under_a_budget(api, cli):
                  "-m", "mistral-embed", "--max-cost", "1")
     assert result.exit_code == 7 and "--input" in result.stderr, result
     assert api.requests == []
+
+
+# -- chat -n ---------------------------------------------------------------------------------------------
+
+
+def test_chat_estimate_counts_n_answers_of_max_tokens_and_sends_nothing(api, cli):
+    shown = cli("chat", "hi", "-n", "3", "--max-tokens", "100", "--estimate", "-o", "json")
+    assert shown.exit_code == 0, shown
+    body = json.loads(shown.stdout)
+    assert (body["requests"], body["completion_tokens"], body["model"]) == (1, 300, "mistral-small-latest")
+    assert api.requests == []
+
+
+def test_chat_with_n_answers_past_max_cost_is_refused_before_the_request(api, cli):
+    # 3 answers of at most 1,000,000 tokens at 0.6 USD a million: 1.8 USD at most
+    refused = cli("chat", "hi", "-n", "3", "--max-tokens", "1000000", "--max-cost", "1", "--no-stream")
+    assert refused.exit_code == 7 and "--max-cost 1" in refused.stderr, refused
+    assert api.requests == []
+
+
+def test_chat_within_max_cost_is_sent(api, cli):
+    result = cli("chat", "hi", "--max-tokens", "10", "--max-cost", "1")
+    assert result.exit_code == 0, result
+    assert len(api.requests) == 1

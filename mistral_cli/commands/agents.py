@@ -9,6 +9,7 @@ import typer
 
 from mistral_cli.commands.shared import generation_options as o
 from mistral_cli.commands.shared.common_options import env_of, epilog
+from mistral_cli.commands.shared.spending import EstimateOpt, MaxCostOpt, guard_generation
 from mistral_cli.generation.args import GenArgs, GenOutput
 
 EXAMPLES = (
@@ -63,6 +64,8 @@ def agents(
     interactive: o.InteractiveOpt = False,
     no_stream: o.NoStreamOpt = False,
     no_markdown: o.NoMarkdownOpt = False,
+    max_cost: MaxCostOpt = None,
+    estimate: EstimateOpt = False,
     output: o.GenOutputOpt = GenOutput.text,
 ) -> None:
     """Talk to an agent by its id; the answer streams to stdout and the exchange is saved."""
@@ -73,4 +76,6 @@ def agents(
         from mistral_cli.errors import UsageError
 
         raise UsageError("AGENT_ID must not be empty")
-    run(env_of(ctx), GenArgs.from_params(ctx.params), AGENTS)
+    params = dict(ctx.params)
+    guard_generation(env_of(ctx), params.pop("max_cost"), params.pop("estimate"), n, output)
+    run(env_of(ctx), GenArgs.from_params(params), AGENTS)

@@ -275,7 +275,31 @@ def check_request(env: "Env", prompt_tokens: int, completion_tokens: int = 0, mo
 
 
 def settle(env: "Env", reserved: float) -> None:
-    """Release what check_request reserved (the ledger now holds the answer's cost)."""
+    """Release what check_request or before_generation reserved (the ledger now holds the
+    answer's cost)."""
     guard = env.services.get("budget")
-    if guard is not None:
+    if guard is not None and reserved:
         guard.after_request(reserved)
+
+
+def generation_tokens(request: dict) -> tuple[int, int]:
+    """(prompt, completion) token bounds of a chat or agents REQUEST body: its messages' and
+    tools' JSON bytes plus a margin a message; n answers of max_tokens each (else
+    DEFAULT_COMPLETION_BOUND each)."""
+    import json
+
+    messages = request.get("messages") if isinstance(request.get("messages"), list) else []
+    sent = json.dumps([messages, request.get("tools"), request.get("prediction")], ensure_ascii=False)
+    prompt = token_bound(sent) + TOKENS_PER_MESSAGE * len(messages)
+    n, limit = request.get("n"), request.get("max_tokens")
+    answers = n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 1
+    each = limit if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0 else DEFAULT_COMPLETION_BOUND
+    return prompt, answers * each
+
+
+def before_generation(env: "Env", request: dict) -> float:
+    """The one call before each chat or agents request (one turn, each round of a tool loop):
+    the command's spending check when it set one (--max-cost, --estimate, -n), else nothing.
+    Returns what was reserved; pass it to `settle(env, reserved)` once the answer came."""
+    check = env.services.get("generation_budget")
+    return check(request) if check is not None else 0.0

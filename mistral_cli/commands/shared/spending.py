@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.commands.shared.common_options import number_option
+from mistral_cli.errors import MCLIError
 from mistral_cli.numbers import Bound
 from mistral_cli.render.output import OutputFormat
 
@@ -231,3 +232,42 @@ def start_batch_run(env: "Env", max_cost: float | None, estimate: bool, model: s
         return True
     guard.check_run(found)
     return False
+
+
+class EstimateShown(MCLIError):
+    """`--estimate` printed what a chat would send: stop before sending it (exit 0)."""
+
+    exit_code = 0
+    already_reported = True
+
+    def __init__(self) -> None:
+        super().__init__("the estimate was printed; nothing was sent")
+
+
+def guard_generation(env: "Env", max_cost: float | None, estimate: bool, n: int | None,
+                     output: Any) -> None:
+    """For `chat` and `agents`: before each request (generation's before_generation), print
+    the estimate (--estimate) or check it against --max-cost, or the profile's budgets when
+    -n asks for several answers. Nothing is set up (or loaded) for a plain chat."""
+    if max_cost is None and not estimate and not (n is not None and n > 1):
+        return
+    state: dict[str, Any] = {}
+
+    def check(request: dict) -> float:
+        """Check REQUEST, about to be sent; the amount reserved for it."""
+        from mistral_cli.store.budget import Budget, generation_tokens, price_table, priced
+
+        model = str(request.get("model") or request.get("agent_id") or "")
+        prompt, completion = generation_tokens(request)
+        if estimate:
+            show_estimate(env, priced(price_table(env), model, 1, prompt, completion),
+                          OutputFormat.json if getattr(output, "value", "") == "json" else OutputFormat.table)
+            raise EstimateShown()
+        if "guard" not in state:
+            state["guard"] = Budget.start(env, max_cost, model)
+            if state["guard"] is not None:
+                state["guard"].check_run(priced(state["guard"].table, model, 1, prompt, completion))
+        guard = state["guard"]
+        return guard.before_request(prompt, completion, model=model) if guard is not None else 0.0
+
+    env.services["generation_budget"] = check
