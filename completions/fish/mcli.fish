@@ -35,7 +35,7 @@ function __mcli_vopts
     echo --profile --server-url --timeout --max-retries --color
     switch "$argv"
         case 'agents'
-            echo --system -s --system-file --messages --body --attach -a --doc --prefix --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --cid --output -o
+            echo --system -s --system-file --messages --body --attach -a --doc --prefix --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --cid --max-cost --output -o
         case 'api'
             echo -f --field -F --field-file --body --input -o --output
         case 'auth status'
@@ -43,7 +43,7 @@ function __mcli_vopts
         case 'batch cancel'
             echo -o --output
         case 'batch create'
-            echo --input -i --from-prompts --endpoint --model -m --metadata --timeout-hours --system -s --max-tokens --temperature --results-dir --interval -o --output
+            echo --input -i --from-prompts --endpoint --model -m --metadata --timeout-hours --system -s --max-tokens --temperature --results-dir --interval --max-cost -o --output
         case 'batch get'
             echo -o --output
         case 'batch list'
@@ -55,15 +55,15 @@ function __mcli_vopts
         case 'batch watch'
             echo --interval -o --output
         case 'chat'
-            echo --system -s --system-file --messages --body --attach -a --doc --prefix --model -m --temperature --top-p --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --cid --output -o
+            echo --system -s --system-file --messages --body --attach -a --doc --prefix --model -m --temperature --top-p --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --cid --max-cost --output -o
         case 'classifiers classify'
-            echo --model -m --input-file -f --per-request --concurrency -j --skip --fail-on --threshold -o --output
+            echo --model -m --input-file -f --per-request --concurrency -j --skip --fail-on --threshold --max-cost -o --output
         case 'classifiers classify-chat'
-            echo --model -m --messages --fail-on --threshold -o --output
+            echo --model -m --messages --fail-on --threshold --max-cost -o --output
         case 'classifiers moderate'
-            echo --model -m --input-file -f --per-request --concurrency -j --skip --fail-on --threshold --via --interval -o --output
+            echo --model -m --input-file -f --per-request --concurrency -j --skip --fail-on --threshold --via --interval --max-cost -o --output
         case 'classifiers moderate-chat'
-            echo --messages --model -m --fail-on --threshold --via --interval -o --output
+            echo --messages --model -m --fail-on --threshold --via --interval --max-cost -o --output
         case 'config get'
             echo -o --output
         case 'config list'
@@ -71,7 +71,7 @@ function __mcli_vopts
         case 'config path'
             echo -o --output
         case 'embeddings'
-            echo --model -m --input-file -f --per-request --concurrency -j --skip --via --interval -o --output
+            echo --model -m --input-file -f --per-request --concurrency -j --skip --via --interval --max-cost -o --output
         case 'files delete'
             echo -o --output
         case 'files download'
@@ -117,7 +117,7 @@ function __mcli_vopts
         case 'models update'
             echo --name --description -o --output
         case 'ocr'
-            echo --model -m --pages --image-limit --image-min-size --id --output-dir -d --document-name -o --output
+            echo --model -m --pages --image-limit --image-min-size --id --output-dir -d --document-name --max-cost -o --output
         case 'usage'
             echo --by --since --days --month -o --output
     end
@@ -241,6 +241,8 @@ complete -c mcli -n '__mcli_at agents' -l 'no-log' -d 'Save nothing in the local
 complete -c mcli -n '__mcli_at agents' -l 'interactive' -s 'i' -d 'Chat in a loop (line editing, /help for commands).'
 complete -c mcli -n '__mcli_at agents' -l 'no-stream' -d 'Wait for the whole answer instead of streaming it.'
 complete -c mcli -n '__mcli_at agents' -l 'no-markdown' -d 'On a terminal, print raw text instead of rendered Markdown.'
+complete -c mcli -n '__mcli_at agents' -l 'max-cost' -x -d 'Stop before this run spends more than AMOUNT, in the price table\'s currency (estimated before it starts and before each request; exit 7); also allows a run past the profile\'s budgets (at least 0).'
+complete -c mcli -n '__mcli_at agents' -l 'estimate' -d 'Print what the run would send (requests, tokens, cost, at most) and send nothing.'
 complete -c mcli -n '__mcli_at agents' -l 'output' -s 'o' -x -a 'text json jsonl' -d 'text: the answer; json: one chat.completion object; jsonl: each stream chunk as it arrives.'
 complete -c mcli -n '__mcli_at agents' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -299,6 +301,8 @@ complete -c mcli -n '__mcli_at batch create' -l 'watch' -d 'Follow the new job u
 complete -c mcli -n '__mcli_at batch create' -l 'results-dir' -r -F -d 'With --watch: save the result files here at the end.'
 complete -c mcli -n '__mcli_at batch create' -l 'interval' -x -d 'Seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
 complete -c mcli -n '__mcli_at batch create' -l 'new' -d 'Start a separate run of the same input (by default, the same command resumes its last run: nothing is uploaded or created twice).'
+complete -c mcli -n '__mcli_at batch create' -l 'max-cost' -x -d 'Stop before this run spends more than AMOUNT, in the price table\'s currency (estimated before it starts and before each request; exit 7); also allows a run past the profile\'s budgets (at least 0).'
+complete -c mcli -n '__mcli_at batch create' -l 'estimate' -d 'Print what the run would send (requests, tokens, cost, at most) and send nothing.'
 complete -c mcli -n '__mcli_at batch create' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at batch create' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -368,6 +372,8 @@ complete -c mcli -n '__mcli_at chat' -l 'no-log' -d 'Save nothing in the local h
 complete -c mcli -n '__mcli_at chat' -l 'interactive' -s 'i' -d 'Chat in a loop (line editing, /help for commands).'
 complete -c mcli -n '__mcli_at chat' -l 'no-stream' -d 'Wait for the whole answer instead of streaming it.'
 complete -c mcli -n '__mcli_at chat' -l 'no-markdown' -d 'On a terminal, print raw text instead of rendered Markdown.'
+complete -c mcli -n '__mcli_at chat' -l 'max-cost' -x -d 'Stop before this run spends more than AMOUNT, in the price table\'s currency (estimated before it starts and before each request; exit 7); also allows a run past the profile\'s budgets (at least 0).'
+complete -c mcli -n '__mcli_at chat' -l 'estimate' -d 'Print what the run would send (requests, tokens, cost, at most) and send nothing.'
 complete -c mcli -n '__mcli_at chat' -l 'output' -s 'o' -x -a 'text json jsonl' -d 'text: the answer; json: one chat.completion object; jsonl: each stream chunk as it arrives.'
 complete -c mcli -n '__mcli_at chat' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -385,6 +391,8 @@ complete -c mcli -n '__mcli_at classifiers classify' -l 'concurrency' -s 'j' -x 
 complete -c mcli -n '__mcli_at classifiers classify' -l 'skip' -x -d 'Skip the first N inputs, to resume a run that stopped (at least 0).'
 complete -c mcli -n '__mcli_at classifiers classify' -l 'fail-on' -x -d 'Exit 6 when an input is flagged in one of these categories (any: in any); moderation: sexual, hate_and_discrimination, violence_and_threats, dangerous_and_criminal_content, selfharm, health, financial, law, pii.'
 complete -c mcli -n '__mcli_at classifiers classify' -l 'threshold' -x -d 'Flag every category scoring X or more, instead of the API\'s flags (0 to 1).'
+complete -c mcli -n '__mcli_at classifiers classify' -l 'max-cost' -x -d 'Stop before this run spends more than AMOUNT, in the price table\'s currency (estimated before it starts and before each request; exit 7); also allows a run past the profile\'s budgets (at least 0).'
+complete -c mcli -n '__mcli_at classifiers classify' -l 'estimate' -d 'Print what the run would send (requests, tokens, cost, at most) and send nothing.'
 complete -c mcli -n '__mcli_at classifiers classify' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers classify' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -392,6 +400,8 @@ complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'model' -s 'm' -x -
 complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'messages' -r -F -d 'A conversation (JSON array or JSONL of messages), or a list of them (\'-\' = stdin).'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'fail-on' -x -d 'Exit 6 when an input is flagged in one of these categories (any: in any); moderation: sexual, hate_and_discrimination, violence_and_threats, dangerous_and_criminal_content, selfharm, health, financial, law, pii.'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'threshold' -x -d 'Flag every category scoring X or more, instead of the API\'s flags (0 to 1).'
+complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'max-cost' -x -d 'Stop before this run spends more than AMOUNT, in the price table\'s currency (estimated before it starts and before each request; exit 7); also allows a run past the profile\'s budgets (at least 0).'
+complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'estimate' -d 'Print what the run would send (requests, tokens, cost, at most) and send nothing.'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -406,6 +416,8 @@ complete -c mcli -n '__mcli_at classifiers moderate' -l 'threshold' -x -d 'Flag 
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'via' -x -a 'online batch' -d 'online: answers now (default). batch: one job on Mistral\'s batch service at half the price, answered within the job\'s timeout; same output. Run again to resume.'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'new' -d 'With --via batch: start a separate run, even if the same inputs ran before.'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'interval' -x -d 'With --via batch: seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
+complete -c mcli -n '__mcli_at classifiers moderate' -l 'max-cost' -x -d 'Stop before this run spends more than AMOUNT, in the price table\'s currency (estimated before it starts and before each request; exit 7); also allows a run past the profile\'s budgets (at least 0).'
+complete -c mcli -n '__mcli_at classifiers moderate' -l 'estimate' -d 'Print what the run would send (requests, tokens, cost, at most) and send nothing.'
 complete -c mcli -n '__mcli_at classifiers moderate' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers moderate' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -416,6 +428,8 @@ complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'threshold' -x -d '
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'via' -x -a 'online batch' -d 'online: answers now (default). batch: one job on Mistral\'s batch service at half the price, answered within the job\'s timeout; same output. Run again to resume.'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'new' -d 'With --via batch: start a separate run, even if the same inputs ran before.'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'interval' -x -d 'With --via batch: seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
+complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'max-cost' -x -d 'Stop before this run spends more than AMOUNT, in the price table\'s currency (estimated before it starts and before each request; exit 7); also allows a run past the profile\'s budgets (at least 0).'
+complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'estimate' -d 'Print what the run would send (requests, tokens, cost, at most) and send nothing.'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -464,6 +478,8 @@ complete -c mcli -n '__mcli_at embeddings' -l 'skip' -x -d 'Skip the first N inp
 complete -c mcli -n '__mcli_at embeddings' -l 'via' -x -a 'online batch' -d 'online: answers now (default). batch: one job on Mistral\'s batch service at half the price, answered within the job\'s timeout; same output. Run again to resume.'
 complete -c mcli -n '__mcli_at embeddings' -l 'new' -d 'With --via batch: start a separate run, even if the same inputs ran before.'
 complete -c mcli -n '__mcli_at embeddings' -l 'interval' -x -d 'With --via batch: seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
+complete -c mcli -n '__mcli_at embeddings' -l 'max-cost' -x -d 'Stop before this run spends more than AMOUNT, in the price table\'s currency (estimated before it starts and before each request; exit 7); also allows a run past the profile\'s budgets (at least 0).'
+complete -c mcli -n '__mcli_at embeddings' -l 'estimate' -d 'Print what the run would send (requests, tokens, cost, at most) and send nothing.'
 complete -c mcli -n '__mcli_at embeddings' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at embeddings' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -668,6 +684,8 @@ complete -c mcli -n '__mcli_at ocr' -l 'output-dir' -s 'd' -r -F -d 'Write one M
 complete -c mcli -n '__mcli_at ocr' -l 'force' -s 'f' -d 'With --output-dir: overwrite files already there.'
 complete -c mcli -n '__mcli_at ocr' -l 'document-name' -x -d 'The document\'s name (sent as document_name; default: its file or URL name).'
 complete -c mcli -n '__mcli_at ocr' -l 'delete-upload' -d 'Delete the uploaded copy of a local document afterwards.'
+complete -c mcli -n '__mcli_at ocr' -l 'max-cost' -x -d 'Stop before this run spends more than AMOUNT, in the price table\'s currency (estimated before it starts and before each request; exit 7); also allows a run past the profile\'s budgets (at least 0).'
+complete -c mcli -n '__mcli_at ocr' -l 'estimate' -d 'Print what the run would send (requests, tokens, cost, at most) and send nothing.'
 complete -c mcli -n '__mcli_at ocr' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at ocr' -s 'h' -l 'help' -d 'Show this message and exit.'
 
