@@ -76,6 +76,6 @@ def agents(
         from mistral_cli.errors import UsageError
 
         raise UsageError("AGENT_ID must not be empty")
-    params = dict(ctx.params)
-    guard_generation(env_of(ctx), params.pop("max_cost"), params.pop("estimate"), n, output)
-    run(env_of(ctx), GenArgs.from_params(params), AGENTS)
+    args = GenArgs.from_params(ctx.params)
+    guard_generation(env_of(ctx), args.max_cost, args.estimate, args.n, args.output)
+    run(env_of(ctx), args, AGENTS)

@@ -74,6 +74,6 @@ def chat(
     from mistral_cli.generation.endpoints import CHAT
     from mistral_cli.generation.run import run
 
-    params = dict(ctx.params)
-    guard_generation(env_of(ctx), params.pop("max_cost"), params.pop("estimate"), n, output)
-    run(env_of(ctx), GenArgs.from_params(params), CHAT)
+    args = GenArgs.from_params(ctx.params)
+    guard_generation(env_of(ctx), args.max_cost, args.estimate, args.n, args.output)
+    run(env_of(ctx), args, CHAT)

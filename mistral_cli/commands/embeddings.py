@@ -35,7 +35,7 @@ def register(root: typer.Typer) -> None:
         "cat corpus.txt | mcli embeddings --per-request 128 --concurrency 8 > vectors.jsonl",
         "mcli embeddings --input-file corpus.txt --skip 12800 >> vectors.jsonl",
         "mcli embeddings -f corpus.txt --via batch > vectors.jsonl   # half price",
-        "mcli embeddings -f corpus.txt --estimate        # requests, tokens and cost, nothing sent",
+        "mcli embeddings -f corpus.txt --estimate   # nothing sent",
         "mcli embeddings -f corpus.txt --max-cost 0.50 > vectors.jsonl",
         'mcli embeddings "hello" -o json | jq ".data[0].embedding | length"'))(embeddings)
 

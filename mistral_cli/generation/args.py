@@ -112,6 +112,8 @@ class GenArgs:
     no_stdin: bool = False
     no_stream: bool = False
     no_markdown: bool = False
+    max_cost: float | None = None  # read by the command (commands/shared/spending.py), before run()
+    estimate: bool = False
     output: GenOutput = GenOutput.text
     continue_conversation: bool = False
     cid: str | None = None
