@@ -79,10 +79,15 @@ def test_a_piped_run_stops_before_passing_max_cost_and_the_printed_command_resum
     command = re.search(r"resume with \(given the same input\): (.*)", first.stderr).group(1)
     words = shlex.split(command)
     assert words[0] == "mcli" and words[-2:] == ["--skip", "8"], command
+    again = cli(*words[1:], input=numbered(20))  # exactly as printed: the same cap, for this run
+    assert again.exit_code == 7, again
+    assert indexes(again) == list(range(8, 16))
+    words = shlex.split(re.search(r"resume with \(given the same input\): (.*)", again.stderr).group(1))
+    assert words[-2:] == ["--skip", "16"] and words.count("--skip") == 1, words
     words[words.index("--max-cost") + 1] = "1"  # a larger cap
     second = cli(*words[1:], input=numbered(20))
     assert second.exit_code == 0, second
-    assert indexes(second) == list(range(8, 20))
+    assert indexes(second) == list(range(16, 20))
     sent = [text for req in api.requests_to("POST", PATH) for text in req.json["input"]]
     assert sent == [f"t{n}" for n in range(20)]  # every text sent once: nothing paid twice
 
@@ -267,3 +272,12 @@ def test_chat_within_max_cost_is_sent(api, cli):
     result = cli("chat", "hi", "--max-tokens", "10", "--max-cost", "1")
     assert result.exit_code == 0, result
     assert len(api.requests) == 1
+
+
+def test_the_budget_keys_are_set_checked_and_listed(cli):
+    assert cli("config", "set", "budget.daily", "2.5").exit_code == 0
+    assert cli("config", "set", "budget.monthly", "40").exit_code == 0
+    got = json.loads(cli("config", "get", "budget.daily", "-o", "json").stdout)
+    assert got["value"] == 2.5 and got["source"] == "profile"
+    bad = cli("config", "set", "budget.daily", "-1")
+    assert bad.exit_code == 2 and "amount of money" in bad.stderr, bad
