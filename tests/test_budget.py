@@ -17,13 +17,13 @@ EMBED_PRICE = 0.1e-6  # mistral-embed (mistral-embed-2312): 0.1 USD a million to
 USAGE = 20  # the prompt tokens the fake answers each request with
 
 
-def answer(req) -> object:
+def answer(req, usage: int = USAGE) -> object:
     """An EmbeddingResponse of USAGE prompt tokens, one small vector per input."""
     inputs = req.json["input"]
     return json_response({"id": "emb-1", "object": "list", "model": "mistral-embed",
                           "data": [{"object": "embedding", "index": i, "embedding": [float(i), 1.0]}
                                    for i in range(len(inputs))],
-                          "usage": {"prompt_tokens": USAGE, "completion_tokens": 0, "total_tokens": USAGE}})
+                          "usage": {"prompt_tokens": usage, "completion_tokens": 0, "total_tokens": usage}})
 
 
 def numbered(count: int) -> str:
@@ -148,15 +148,31 @@ def test_a_daily_budget_refuses_work_that_would_pass_it_unless_max_cost_is_given
 def test_the_80_percent_warning_comes_once_a_day(api, cli):
     spend_today(cli, api, 1)  # 0.000002 USD
     write_config("[profiles.default.budget]\ndaily = 0.00001\n")
-    api.add("POST", PATH, answer, times=2)
-    first = cli("embeddings", "t0" * 20)  # estimate 44 tokens: 0.0000064 with today's spend, 64%
+    api.add("POST", PATH, answer, times=4)
+    first = cli("embeddings", "t0" * 20)  # 44 tokens at most: 0.0000044, with today's spend 64%
     assert first.exit_code == 0 and "warning" not in first.stderr, first
     second = cli("embeddings", "t0" * 20)  # 0.000004 spent + 0.0000044: 84%
     assert second.exit_code == 0, second
     assert second.stderr.count("mcli: warning: budget.daily:") == 1, second.stderr
-    api.add("POST", PATH, answer)
-    third = cli("embeddings", "t0")
+    third = cli("embeddings", "t0" * 10)  # 0.000006 spent + 0.0000024: 84% again, the same day
     assert third.exit_code == 0 and "warning" not in third.stderr, third
+    warned = os.path.join(os.environ["MCLI_DATA_DIR"], "budget-warned")
+    with open(warned, "w", encoding="utf-8") as handle:
+        handle.write("budget.daily 2000-01-01\n")  # the last warning was another day
+    fourth = cli("embeddings", "t0")  # 0.000008 spent + 0.0000006: 86%
+    assert fourth.exit_code == 0 and "mcli: warning: budget.daily:" in fourth.stderr, fourth
+
+
+def test_with_the_ledger_off_answered_requests_count_at_their_estimate(api, cli):
+    group = sum(token_bound(f"t{n}") for n in range(4)) * EMBED_PRICE
+    args = ("embeddings", "--per-request", "4", "-j", "1", "--max-cost", f"{2.5 * group:.10f}")
+    api.add("POST", PATH, lambda req: answer(req, usage=1), times=5)
+    recorded = cli(*args, input=numbered(12))  # the ledger counts 1 token an answer: all three fit
+    assert recorded.exit_code == 0 and indexes(recorded) == list(range(12)), recorded
+    write_config("[profiles.default]\nledger = false\n")
+    unrecorded = cli(*args, input=numbered(12))  # nothing recorded: each answer counts its estimate
+    assert unrecorded.exit_code == 7, unrecorded
+    assert indexes(unrecorded) == list(range(8)) and "--skip 8" in unrecorded.stderr
 
 
 # -- the other commands over texts and chats ----------------------------------------------------------
