@@ -297,3 +297,13 @@ def test_the_budget_keys_are_set_checked_and_listed(cli):
     assert got["value"] == 2.5 and got["source"] == "profile"
     bad = cli("config", "set", "budget.daily", "-1")
     assert bad.exit_code == 2 and "amount of money" in bad.stderr, bad
+
+
+def test_batch_create_with_a_line_of_an_unpriced_model_is_refused_under_a_budget(api, cli, tmp_path):
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text('{"custom_id": "1", "body": {"input": ["a"]}}\n'
+                        '{"custom_id": "2", "body": {"model": "my-own-embed", "input": ["b"]}}\n', encoding="utf-8")
+    result = cli("batch", "create", "-i", requests, "--endpoint", "/v1/embeddings", "-m", "mistral-embed",
+                 "--max-cost", "1")
+    assert result.exit_code == 7 and "cannot estimate" in result.stderr, result
+    assert api.requests == []

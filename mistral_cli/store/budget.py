@@ -147,14 +147,21 @@ class Budget:
     def check_run(self, estimate: Estimate | None) -> None:
         """Refuse (exit 7, nothing sent) a run whose whole ESTIMATE passes a cap; warn at 80%
         of a profile budget. ESTIMATE None: the input's length is unknown (checked as it goes)."""
+        cost = 0.0
         if estimate is not None:
             self.check_total(estimate)
-        warn_near(self.env, self.limits, estimate.cost or 0.0 if estimate is not None else 0.0, self.currency)
+            cost = estimate.cost or 0.0
+        warn_near(self.env, self.limits, cost, self.currency)
 
     def check_total(self, estimate: Estimate) -> None:
-        """Refuse (exit 7) a run, nothing of it sent yet, whose ESTIMATE passes a cap."""
+        """Refuse (exit 7) a run, nothing of it sent yet, whose ESTIMATE passes a cap (or has
+        no known cost: some request of it names a model the price table lacks)."""
+        if estimate.cost is None:
+            raise BudgetError(f"cannot estimate what this run costs: {describe(estimate)}, some of it on a model "
+                              "the price table has no price for; nothing was sent",
+                              hint=PRICE_HINT.format(model="MODEL"))
         for limit in self.limits:
-            if estimate.cost is None or estimate.cost > limit.room:
+            if estimate.cost > limit.room:
                 raise BudgetError(f"this run would pass {limit.why}: {describe(estimate)} (an upper bound); "
                                   "nothing was sent", hint=_raise_hint(limit))
 
