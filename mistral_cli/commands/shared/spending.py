@@ -57,7 +57,7 @@ def text_estimate(env: "Env", model: str, texts: Iterable[str], skip: int, per_r
 
 def show_estimate(env: "Env", estimate: "Estimate", output: OutputFormat) -> None:
     """Print ESTIMATE (`--estimate`): a line on a terminal, its fields with -o json or jsonl."""
-    from mistral_cli.render.output import write_json, write_jsonl
+    from mistral_cli.render.output import for_stdout, write_json, write_jsonl
     from mistral_cli.store.budget import describe
 
     if output is OutputFormat.json:
@@ -65,7 +65,7 @@ def show_estimate(env: "Env", estimate: "Estimate", output: OutputFormat) -> Non
     elif output is OutputFormat.jsonl:
         write_jsonl(env, [estimate.as_dict()])
     else:
-        env.stdout.write(f"would send {describe(estimate)}; nothing was sent\n")
+        env.stdout.write(for_stdout(env, f"would send {describe(estimate)}; nothing was sent") + "\n")
         env.stdout.flush()
 
 
