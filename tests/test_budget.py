@@ -307,3 +307,19 @@ def test_batch_create_with_a_line_of_an_unpriced_model_is_refused_under_a_budget
                  "--max-cost", "1")
     assert result.exit_code == 7 and "cannot estimate" in result.stderr, result
     assert api.requests == []
+
+
+def test_an_agent_under_max_cost_is_refused_its_model_being_unknown_here(api, cli):
+    agent = "ag:3996db2b:20240805:support:a1b2c3d4"
+    result = cli("agents", agent, "hi", "--max-cost", "1")
+    assert result.exit_code == 7 and f"no price for {agent}" in result.stderr, result
+    assert api.requests == []
+
+
+def test_chat_asking_for_several_answers_is_held_to_the_monthly_budget(api, cli):
+    write_config("[profiles.default.budget]\nmonthly = 0.001\n")
+    refused = cli("chat", "hi", "-n", "2", "--max-tokens", "1000")  # 2,000 tokens at 0.6 USD a million
+    assert refused.exit_code == 7 and "budget.monthly" in refused.stderr, refused
+    one = cli("chat", "hi", "--max-tokens", "1000")  # one answer: not estimated
+    assert one.exit_code == 0, one
+    assert len(api.requests) == 1
