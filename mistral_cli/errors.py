@@ -7,6 +7,7 @@
      ├── NotFoundError (exit 4)        404, or a local thing that does not exist
      ├── JobFailedError (exit 5)       a watched job ended FAILED / CANCELLED / TIMEOUT_EXCEEDED
      ├── ContentFlaggedError (exit 6)  a classifier `--fail-on` gate tripped
+     ├── BudgetError (exit 7)          --max-cost or a profile budget would be passed: nothing more sent
      ├── UnexpectedResponse (exit 1)   a body without the shape mcli needs
      ├── APIError (exit 1)             any other HTTP error after retries
      │    └── ValidationError (exit 2) 422: the server refused the request's fields
@@ -33,6 +34,7 @@ EXIT_AUTH = 3
 EXIT_NOT_FOUND = 4
 EXIT_JOB_FAILED = 5
 EXIT_FLAGGED = 6
+EXIT_BUDGET = 7
 EXIT_INTERRUPTED = 130
 
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s'\",;]+")
@@ -110,6 +112,12 @@ class ContentFlaggedError(MCLIError):
     """Content tripped a `--fail-on` gate."""
 
     exit_code = EXIT_FLAGGED
+
+
+class BudgetError(MCLIError):
+    """A run would pass `--max-cost` or a profile budget: refused, or stopped before the request."""
+
+    exit_code = EXIT_BUDGET
 
 
 class NetworkError(MCLIError):

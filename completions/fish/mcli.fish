@@ -35,7 +35,7 @@ function __mcli_vopts
     echo --profile --server-url --timeout --max-retries --color
     switch "$argv"
         case 'agents'
-            echo --system -s --system-file --messages --body -F --field --attach -a --doc --prefix --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --tool-exec --tool-timeout --tool-cwd --max-steps --cid --thinking --output -o
+            echo --system -s --system-file --messages --body -F --field --attach -a --doc --prefix --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --tool-exec --tool-timeout --tool-cwd --max-steps --cid --thinking --max-cost --output -o
         case 'api'
             echo -f --field -F --field-file --body --input -o --output
         case 'auth status'
@@ -43,7 +43,7 @@ function __mcli_vopts
         case 'batch cancel'
             echo -o --output
         case 'batch create'
-            echo --input -i --from-prompts --endpoint --model -m --metadata --timeout-hours --system -s --max-tokens --temperature --results-dir --interval --body -F --field -o --output
+            echo --input -i --from-prompts --endpoint --model -m --metadata --timeout-hours --system -s --max-tokens --temperature --results-dir --interval --body -F --field --max-cost -o --output
         case 'batch get'
             echo -o --output
         case 'batch list'
@@ -55,15 +55,15 @@ function __mcli_vopts
         case 'batch watch'
             echo --interval -o --output
         case 'chat'
-            echo --system -s --system-file --messages --body -F --field --attach -a --doc --prefix --model -m --temperature --top-p --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --tool-exec --tool-timeout --tool-cwd --max-steps --cid --thinking --output -o
+            echo --system -s --system-file --messages --body -F --field --attach -a --doc --prefix --model -m --temperature --top-p --max-tokens --stop --seed -n --presence-penalty --frequency-penalty --prediction --prediction-file --schema --schema-name --tool --tools --tool-choice --tool-result --tool-result-file --tool-exec --tool-timeout --tool-cwd --max-steps --cid --thinking --max-cost --output -o
         case 'classifiers classify'
-            echo --model -m --input-file -f --per-request --concurrency -j --skip --fail-on --threshold --body -F --field -o --output
+            echo --model -m --input-file -f --per-request --concurrency -j --skip --fail-on --threshold --body -F --field --max-cost -o --output
         case 'classifiers classify-chat'
-            echo --model -m --messages --fail-on --threshold --body -F --field -o --output
+            echo --model -m --messages --fail-on --threshold --body -F --field --max-cost -o --output
         case 'classifiers moderate'
-            echo --model -m --input-file -f --per-request --concurrency -j --skip --fail-on --threshold --via --interval --body -F --field -o --output
+            echo --model -m --input-file -f --per-request --concurrency -j --skip --fail-on --threshold --via --interval --body -F --field --max-cost -o --output
         case 'classifiers moderate-chat'
-            echo --messages --model -m --fail-on --threshold --via --interval --body -F --field -o --output
+            echo --messages --model -m --fail-on --threshold --via --interval --body -F --field --max-cost -o --output
         case 'config get'
             echo -o --output
         case 'config list'
@@ -71,7 +71,7 @@ function __mcli_vopts
         case 'config path'
             echo -o --output
         case 'embeddings'
-            echo --model -m --input-file -f --per-request --concurrency -j --skip --via --interval --body -F --field -o --output
+            echo --model -m --input-file -f --per-request --concurrency -j --skip --via --interval --body -F --field --max-cost -o --output
         case 'files delete'
             echo -o --output
         case 'files download'
@@ -117,7 +117,7 @@ function __mcli_vopts
         case 'models update'
             echo --name --description -o --output
         case 'ocr'
-            echo --model -m --pages --image-limit --image-min-size --id --output-dir -d --document-name --body -F --field -o --output
+            echo --model -m --pages --image-limit --image-min-size --id --output-dir -d --document-name --body -F --field --max-cost -o --output
         case 'usage'
             echo --by --since --days --month -o --output
     end
@@ -248,6 +248,8 @@ complete -c mcli -n '__mcli_at agents' -l 'interactive' -s 'i' -d 'Chat in a loo
 complete -c mcli -n '__mcli_at agents' -l 'no-stream' -d 'Wait for the whole answer instead of streaming it.'
 complete -c mcli -n '__mcli_at agents' -l 'no-markdown' -d 'On a terminal, print raw text instead of rendered Markdown.'
 complete -c mcli -n '__mcli_at agents' -l 'thinking' -x -a 'auto show hide' -d 'A reasoning model\'s thinking: auto shows it dim on stderr on a terminal, show on stderr anywhere, hide nowhere. It is kept in the history and in -o json either way.'
+complete -c mcli -n '__mcli_at agents' -l 'max-cost' -x -d 'Stop before this run spends more than AMOUNT, in the price table\'s currency (estimated before it starts and before each request; exit 7); also allows a run past the profile\'s budgets (at least 0).'
+complete -c mcli -n '__mcli_at agents' -l 'estimate' -d 'Print what the run would send (requests, tokens, cost, at most) and send nothing.'
 complete -c mcli -n '__mcli_at agents' -l 'output' -s 'o' -x -a 'text json jsonl' -d 'text: the answer; json: one chat.completion object; jsonl: each stream chunk as it arrives.'
 complete -c mcli -n '__mcli_at agents' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -308,6 +310,8 @@ complete -c mcli -n '__mcli_at batch create' -l 'interval' -x -d 'Seconds betwee
 complete -c mcli -n '__mcli_at batch create' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
 complete -c mcli -n '__mcli_at batch create' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
 complete -c mcli -n '__mcli_at batch create' -l 'new' -d 'Start a separate run of the same input (by default, the same command resumes its last run: nothing is uploaded or created twice).'
+complete -c mcli -n '__mcli_at batch create' -l 'max-cost' -x -d 'Stop before this run spends more than AMOUNT, in the price table\'s currency (estimated before it starts and before each request; exit 7); also allows a run past the profile\'s budgets (at least 0).'
+complete -c mcli -n '__mcli_at batch create' -l 'estimate' -d 'Print what the run would send (requests, tokens, cost, at most) and send nothing.'
 complete -c mcli -n '__mcli_at batch create' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at batch create' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -384,6 +388,8 @@ complete -c mcli -n '__mcli_at chat' -l 'interactive' -s 'i' -d 'Chat in a loop 
 complete -c mcli -n '__mcli_at chat' -l 'no-stream' -d 'Wait for the whole answer instead of streaming it.'
 complete -c mcli -n '__mcli_at chat' -l 'no-markdown' -d 'On a terminal, print raw text instead of rendered Markdown.'
 complete -c mcli -n '__mcli_at chat' -l 'thinking' -x -a 'auto show hide' -d 'A reasoning model\'s thinking: auto shows it dim on stderr on a terminal, show on stderr anywhere, hide nowhere. It is kept in the history and in -o json either way.'
+complete -c mcli -n '__mcli_at chat' -l 'max-cost' -x -d 'Stop before this run spends more than AMOUNT, in the price table\'s currency (estimated before it starts and before each request; exit 7); also allows a run past the profile\'s budgets (at least 0).'
+complete -c mcli -n '__mcli_at chat' -l 'estimate' -d 'Print what the run would send (requests, tokens, cost, at most) and send nothing.'
 complete -c mcli -n '__mcli_at chat' -l 'output' -s 'o' -x -a 'text json jsonl' -d 'text: the answer; json: one chat.completion object; jsonl: each stream chunk as it arrives.'
 complete -c mcli -n '__mcli_at chat' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -403,6 +409,8 @@ complete -c mcli -n '__mcli_at classifiers classify' -l 'fail-on' -x -d 'Exit 6 
 complete -c mcli -n '__mcli_at classifiers classify' -l 'threshold' -x -d 'Flag every category scoring X or more, instead of the API\'s flags (0 to 1).'
 complete -c mcli -n '__mcli_at classifiers classify' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
 complete -c mcli -n '__mcli_at classifiers classify' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
+complete -c mcli -n '__mcli_at classifiers classify' -l 'max-cost' -x -d 'Stop before this run spends more than AMOUNT, in the price table\'s currency (estimated before it starts and before each request; exit 7); also allows a run past the profile\'s budgets (at least 0).'
+complete -c mcli -n '__mcli_at classifiers classify' -l 'estimate' -d 'Print what the run would send (requests, tokens, cost, at most) and send nothing.'
 complete -c mcli -n '__mcli_at classifiers classify' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers classify' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -412,6 +420,8 @@ complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'fail-on' -x -d 'Ex
 complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'threshold' -x -d 'Flag every category scoring X or more, instead of the API\'s flags (0 to 1).'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
+complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'max-cost' -x -d 'Stop before this run spends more than AMOUNT, in the price table\'s currency (estimated before it starts and before each request; exit 7); also allows a run past the profile\'s budgets (at least 0).'
+complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'estimate' -d 'Print what the run would send (requests, tokens, cost, at most) and send nothing.'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -428,6 +438,8 @@ complete -c mcli -n '__mcli_at classifiers moderate' -l 'new' -d 'With --via bat
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'interval' -x -d 'With --via batch: seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
 complete -c mcli -n '__mcli_at classifiers moderate' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
+complete -c mcli -n '__mcli_at classifiers moderate' -l 'max-cost' -x -d 'Stop before this run spends more than AMOUNT, in the price table\'s currency (estimated before it starts and before each request; exit 7); also allows a run past the profile\'s budgets (at least 0).'
+complete -c mcli -n '__mcli_at classifiers moderate' -l 'estimate' -d 'Print what the run would send (requests, tokens, cost, at most) and send nothing.'
 complete -c mcli -n '__mcli_at classifiers moderate' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers moderate' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -440,6 +452,8 @@ complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'new' -d 'With --vi
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'interval' -x -d 'With --via batch: seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
+complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'max-cost' -x -d 'Stop before this run spends more than AMOUNT, in the price table\'s currency (estimated before it starts and before each request; exit 7); also allows a run past the profile\'s budgets (at least 0).'
+complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'estimate' -d 'Print what the run would send (requests, tokens, cost, at most) and send nothing.'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -490,6 +504,8 @@ complete -c mcli -n '__mcli_at embeddings' -l 'new' -d 'With --via batch: start 
 complete -c mcli -n '__mcli_at embeddings' -l 'interval' -x -d 'With --via batch: seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
 complete -c mcli -n '__mcli_at embeddings' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
 complete -c mcli -n '__mcli_at embeddings' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
+complete -c mcli -n '__mcli_at embeddings' -l 'max-cost' -x -d 'Stop before this run spends more than AMOUNT, in the price table\'s currency (estimated before it starts and before each request; exit 7); also allows a run past the profile\'s budgets (at least 0).'
+complete -c mcli -n '__mcli_at embeddings' -l 'estimate' -d 'Print what the run would send (requests, tokens, cost, at most) and send nothing.'
 complete -c mcli -n '__mcli_at embeddings' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at embeddings' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -698,6 +714,8 @@ complete -c mcli -n '__mcli_at ocr' -l 'document-name' -x -d 'The document\'s na
 complete -c mcli -n '__mcli_at ocr' -l 'delete-upload' -d 'Delete the uploaded copy of a local document afterwards.'
 complete -c mcli -n '__mcli_at ocr' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
 complete -c mcli -n '__mcli_at ocr' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
+complete -c mcli -n '__mcli_at ocr' -l 'max-cost' -x -d 'Stop before this run spends more than AMOUNT, in the price table\'s currency (estimated before it starts and before each request; exit 7); also allows a run past the profile\'s budgets (at least 0).'
+complete -c mcli -n '__mcli_at ocr' -l 'estimate' -d 'Print what the run would send (requests, tokens, cost, at most) and send nothing.'
 complete -c mcli -n '__mcli_at ocr' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at ocr' -s 'h' -l 'help' -d 'Show this message and exit.'
 

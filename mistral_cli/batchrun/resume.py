@@ -39,6 +39,27 @@ def this_command(env: "Env") -> str:
     return " ".join(shlex.quote(word) for word in [PROGRAM, *without_flag(env.argv, env.command_tree, NEW)])
 
 
+def this_command_with(env: "Env", option: str, value: str) -> str:
+    """The command line of this process with OPTION set to VALUE (an earlier OPTION and its
+    value left out; the new one goes last, before any `--`), shell-quoted: a run that stopped
+    resumes with it (`--skip 128`)."""
+    if env.argv is None:
+        return f"the same command with {option} {value}"
+    words = list(env.argv)
+    end = words.index("--") if "--" in words else len(words)
+    kept: list[str] = []
+    index = 0
+    while index < end:
+        word = words[index]
+        if word == option:
+            index += 2
+            continue
+        if not word.startswith(option + "="):
+            kept.append(word)
+        index += 1
+    return " ".join(shlex.quote(word) for word in [PROGRAM, *kept, option, value, *words[end:]])
+
+
 def refused(exc: "MCLIError") -> bool:
     """Whether the error answer EXC proves the server refused the request: nothing to look for."""
     return getattr(exc, "status", None) in REFUSED

@@ -9,6 +9,7 @@ import typer
 
 from mistral_cli.commands.shared import generation_options as o
 from mistral_cli.commands.shared.common_options import env_of, epilog
+from mistral_cli.commands.shared.spending import EstimateOpt, MaxCostOpt, guard_generation
 from mistral_cli.generation.args import GenArgs, GenOutput
 
 EXAMPLES = (
@@ -70,6 +71,8 @@ def agents(
     no_stream: o.NoStreamOpt = False,
     no_markdown: o.NoMarkdownOpt = False,
     thinking: o.ThinkingOpt = o.ThinkingMode.auto,
+    max_cost: MaxCostOpt = None,
+    estimate: EstimateOpt = False,
     output: o.GenOutputOpt = GenOutput.text,
 ) -> None:
     """Talk to an agent by its id; the answer streams to stdout and the exchange is saved."""
@@ -80,4 +83,6 @@ def agents(
         from mistral_cli.errors import UsageError
 
         raise UsageError("AGENT_ID must not be empty")
-    run(env_of(ctx), GenArgs.from_params(ctx.params), AGENTS)
+    args = GenArgs.from_params(ctx.params)
+    guard_generation(env_of(ctx), args.max_cost, args.estimate, args.n, args.output)
+    run(env_of(ctx), args, AGENTS)

@@ -6,6 +6,7 @@ import typer
 
 from mistral_cli.commands.shared import generation_options as o
 from mistral_cli.commands.shared.common_options import env_of, epilog
+from mistral_cli.commands.shared.spending import EstimateOpt, MaxCostOpt, guard_generation
 from mistral_cli.generation.args import GenArgs, GenOutput
 
 EXAMPLES = (
@@ -73,10 +74,14 @@ def chat(
     no_stream: o.NoStreamOpt = False,
     no_markdown: o.NoMarkdownOpt = False,
     thinking: o.ThinkingOpt = o.ThinkingMode.auto,
+    max_cost: MaxCostOpt = None,
+    estimate: EstimateOpt = False,
     output: o.GenOutputOpt = GenOutput.text,
 ) -> None:
     """Chat with a model; the answer streams to stdout and the exchange is saved."""
     from mistral_cli.generation.endpoints import CHAT
     from mistral_cli.generation.run import run
 
-    run(env_of(ctx), GenArgs.from_params(ctx.params), CHAT)
+    args = GenArgs.from_params(ctx.params)
+    guard_generation(env_of(ctx), args.max_cost, args.estimate, args.n, args.output)
+    run(env_of(ctx), args, CHAT)

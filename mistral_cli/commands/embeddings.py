@@ -11,6 +11,7 @@ from mistral_cli.bodies.shape import need_int, need_numbers
 from mistral_cli.commands.shared import text_groups as b
 from mistral_cli.commands.shared.common_options import BodyOpt, FieldOpt, OutputOpt, env_of, epilog
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL
+from mistral_cli.commands.shared.spending import EstimateOpt, MaxCostOpt, capped_inputs, start_text_run
 from mistral_cli.commands.shared.via import IntervalOpt, NewOpt, Via, ViaOpt, check_route, run_texts
 from mistral_cli.errors import UnexpectedResponse
 from mistral_cli.inputs import request_base
@@ -35,6 +36,8 @@ def register(root: typer.Typer) -> None:
         "cat corpus.txt | mcli embeddings --per-request 128 --concurrency 8 > vectors.jsonl",
         "mcli embeddings --input-file corpus.txt --skip 12800 >> vectors.jsonl",
         "mcli embeddings -f corpus.txt --via batch > vectors.jsonl   # half price",
+        "mcli embeddings -f corpus.txt --estimate   # nothing sent",
+        "mcli embeddings -f corpus.txt --max-cost 0.50 > vectors.jsonl",
         'mcli embeddings "hello" -o json | jq ".data[0].embedding | length"'))(embeddings)
 
 
@@ -55,6 +58,8 @@ def embeddings(
     interval: IntervalOpt = DEFAULT_INTERVAL,
     body: BodyOpt = None,
     body_fields: FieldOpt = None,
+    max_cost: MaxCostOpt = None,
+    estimate: EstimateOpt = False,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Embed texts: one vector per input, in input order (jsonl off a terminal)."""
@@ -64,8 +69,13 @@ def embeddings(
     base = request_base(env, body, body_fields, REQUEST_FIELDS, "embeddings")
     inputs = b.read_inputs(env, texts, input_file, no_stdin)
     chosen = env.model("model.embeddings", model, base.pop("model", None))
+    done, guard = start_text_run(env, max_cost, estimate, chosen, inputs.texts, inputs.again, skip, per_request,
+                                 output, batch=via is Via.batch)
+    if done:
+        return
     writer = make_writer(env, b.line_format(env, output), skip, chosen)
     if via is Via.batch:
+        inputs = capped_inputs(guard, inputs, skip, chosen)
         sent = via_batch(env, inputs, chosen, skip, writer, new, interval, base)
         b.require_some(sent, skip)
         if not sent:  # --skip past the end: nothing sent, the output still closes
@@ -80,7 +90,8 @@ def embeddings(
                                       len(texts), REQUEST), len(texts))
 
     written = b.run_groups(env, b.groups(inputs.texts, per_request, skip), send, writer.group,
-                            concurrency=concurrency, total=inputs.total, label="embedding", model=chosen)
+                            concurrency=concurrency, total=inputs.total, label="embedding", model=chosen,
+                            guard=guard)
     b.require_some(written, skip)
     writer.finish()
 

@@ -85,6 +85,20 @@ def _url(text: str) -> str:
     return text.strip().rstrip("/")
 
 
+MAX_BUDGET = 2 ** 53  # numbers.NUMBER_CEILING: past it an amount is absurd
+
+
+def _amount(text: str) -> float:
+    reason = "must be an amount of money, 0 or more (in the price table's currency)"
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(reason) from None
+    if not 0 <= value <= MAX_BUDGET:  # also refuses nan and infinities
+        raise ValueError(reason)
+    return value
+
+
 def _name(text: str) -> str:
     if not text.strip():
         raise ValueError("must not be empty")
@@ -112,6 +126,10 @@ KEYS: dict[str, Key] = {
     "max_retries": Key(_retries, "retries on 429/5xx/connection errors (3)", 3, (int,)),
     "history": Key(_boolean, "save conversations locally (true)", True, (bool,)),
     "ledger": Key(_boolean, "record what each billed answer used, counts only (true)", True, (bool,)),
+    "budget.daily": Key(_amount, "refuse work that would pass this spend in a UTC day (none)",
+                        None, (int, float)),
+    "budget.monthly": Key(_amount, "refuse work that would pass this spend in a UTC month (none)",
+                          None, (int, float)),
     "allow_http": Key(_boolean, "allow a plain http:// server_url that is not this machine (false)",
                       False, (bool,)),
 }

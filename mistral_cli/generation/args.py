@@ -126,6 +126,8 @@ class GenArgs:
     no_stream: bool = False
     no_markdown: bool = False
     thinking: ThinkingMode = ThinkingMode.auto
+    max_cost: float | None = None  # read by the command (commands/shared/spending.py), before run()
+    estimate: bool = False
     output: GenOutput = GenOutput.text
     continue_conversation: bool = False
     cid: str | None = None

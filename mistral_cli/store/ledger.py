@@ -263,7 +263,8 @@ def spent_this_month(env: "Env", table: "PriceTable", now: datetime | None = Non
 def spent_this_run(env: "Env", table: "PriceTable") -> dict[str, Any]:
     """What this process recorded so far, priced (the spend of the current run)."""
     current = env.services.get("ledger")
-    return price_rows(current.run.values() if current is not None else (), table)
+    # list() copies the sums in one step: worker threads may add a row meanwhile (budgets read this)
+    return price_rows(list(current.run.values()) if current is not None else (), table)
 
 
 def price_rows(rows: Iterable[dict[str, Any]], table: "PriceTable") -> dict[str, Any]:

@@ -37,6 +37,7 @@ from mistral_cli.commands.shared.common_options import (
     warn_unknown_value,
 )
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL, IntervalOpt, check_interval
+from mistral_cli.commands.shared.spending import EstimateOpt, MaxCostOpt, start_batch_run
 from mistral_cli.errors import UsageError, job_created
 from mistral_cli.generation.args import RANGES
 from mistral_cli.inputs import check_datetime, check_paging, check_uuid, confirm, request_base
@@ -158,6 +159,8 @@ def create(
     new: Annotated[bool, typer.Option(
         "--new", help="Start a separate run of the same input (by default, the same command "
         "resumes its last run: nothing is uploaded or created twice).")] = False,
+    max_cost: MaxCostOpt = None,
+    estimate: EstimateOpt = False,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Create a batch job from request files or a file of prompts (exactly once: see --new)."""
@@ -177,6 +180,9 @@ def create(
         inputs.validate_files(sorted_inputs.paths, sorted_inputs.labels)
         prompts = (stack.enter_context(inputs.prompt_requests_file(env, from_prompts, options))
                    if from_prompts is not None else None)
+        paths = [*sorted_inputs.paths, *([prompts] if prompts is not None else [])]
+        if start_batch_run(env, max_cost, estimate, model, endpoint_value, paths, sorted_inputs.ids, output):
+            return
         # every create is a run that happens once (local files and file ids alike): journalled,
         # so a start after a kill or a lost answer adopts the job instead of paying again
         spec = batch_run.spec_of(sorted_inputs, prompts, from_prompts, endpoint_value, model, pairs,

@@ -13,6 +13,8 @@ from mistral_cli.commands.shared import text_groups as b
 from mistral_cli.commands.shared.common_options import BodyOpt, FieldOpt, OutputOpt, env_of, epilog, number_option
 from mistral_cli.inputs import request_base
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL
+from mistral_cli.commands.shared.spending import (EstimateOpt, MaxCostOpt, capped_inputs, messages_tokens, start_run,
+                                                start_text_run)
 from mistral_cli.commands.shared.via import IntervalOpt, NewOpt, Via, ViaOpt, check_route, run_batch, run_texts
 from mistral_cli.errors import UsageError
 from mistral_cli.render.combined_json import CombinedJson
@@ -71,16 +73,22 @@ def moderate(ctx: typer.Context, texts: TextsArg = None, model: ModerationModelO
              fail_on: FailOnOpt = None, threshold: ThresholdOpt = None,
              via: ViaOpt = Via.online, new: NewOpt = False, interval: IntervalOpt = DEFAULT_INTERVAL,
              body: BodyOpt = None, body_fields: FieldOpt = None,
+             max_cost: MaxCostOpt = None, estimate: EstimateOpt = False,
              output: OutputOpt = OutputFormat.table) -> None:
     """Moderate texts: per-category scores and flags, one result per input."""
     base = request_base(env_of(ctx), body, body_fields, TEXT_FIELDS, "classifiers moderate")
     env, chosen, gate = _moderation(ctx, via, interval, model or base.pop("model", None), fail_on, threshold)
     per_request = b.check_grouping(per_request, batch_size, concurrency, skip)
     inputs = b.read_inputs(env, texts, input_file, no_stdin)
-    if via is Via.batch:
-        _texts_via_batch(env, chosen, inputs, skip, gate, output, new, interval, base)
+    done, guard = start_text_run(env, max_cost, estimate, chosen, inputs.texts, inputs.again, skip, per_request,
+                                 output, batch=via is Via.batch)
+    if done:
         return
-    _run_texts(env, "moderate", chosen, inputs, per_request, concurrency, skip, gate, output, base)
+    if via is Via.batch:
+        _texts_via_batch(env, chosen, capped_inputs(guard, inputs, skip, chosen), skip, gate, output, new, interval,
+                         base)
+        return
+    _run_texts(env, "moderate", chosen, inputs, per_request, concurrency, skip, gate, output, base, guard)
 
 
 @app.command("classify", epilog=epilog(
@@ -93,14 +101,18 @@ def classify(ctx: typer.Context, model: ClassifierModelOpt, texts: TextsArg = No
              concurrency: b.ConcurrencyOpt = b.DEFAULT_CONCURRENCY, skip: b.SkipOpt = 0,
              fail_on: FailOnOpt = None, threshold: ThresholdOpt = None,
              body: BodyOpt = None, body_fields: FieldOpt = None,
+             max_cost: MaxCostOpt = None, estimate: EstimateOpt = False,
              output: OutputOpt = OutputFormat.table) -> None:
     """Classify texts with a classifier model: each target's label scores per input."""
     env = env_of(ctx)
     base = request_base(env, body, body_fields, TEXT_FIELDS, "classifiers classify")
     per_request = b.check_grouping(per_request, batch_size, concurrency, skip)
+    gate = v.make_gate(fail_on, threshold)
     inputs = b.read_inputs(env, texts, input_file, no_stdin)
-    _run_texts(env, "classify", model, inputs, per_request, concurrency, skip, v.make_gate(fail_on, threshold),
-               output, base)
+    done, guard = start_text_run(env, max_cost, estimate, model, inputs.texts, inputs.again, skip, per_request,
+                                 output)
+    if not done:
+        _run_texts(env, "classify", model, inputs, per_request, concurrency, skip, gate, output, base, guard)
 
 
 @app.command("moderate-chat", epilog=epilog(
@@ -112,14 +124,19 @@ def moderate_chat(ctx: typer.Context, messages: MessagesOpt, model: ModerationMo
                   fail_on: FailOnOpt = None, threshold: ThresholdOpt = None,
                   via: ViaOpt = Via.online, new: NewOpt = False, interval: IntervalOpt = DEFAULT_INTERVAL,
                   body: BodyOpt = None, body_fields: FieldOpt = None,
+                  max_cost: MaxCostOpt = None, estimate: EstimateOpt = False,
                   output: OutputOpt = OutputFormat.table) -> None:
     """Moderate one conversation, or a list of them."""
     base = request_base(env_of(ctx), body, body_fields, CHAT_FIELDS, "classifiers moderate-chat")
     env, chosen, gate = _moderation(ctx, via, interval, model or base.pop("model", None), fail_on, threshold)
-    if via is Via.batch:
-        _chats_via_batch(env, chosen, messages, gate, output, new, interval, base)
+    conversations, many = read_conversations(env, messages)
+    batch = via is Via.batch
+    if _chats_estimated(env, max_cost, estimate, chosen, conversations, output, batch):
         return
-    _run_chats(env, "moderate_chat", chosen, messages, gate, output, base)
+    if batch:
+        _chats_via_batch(env, chosen, messages, conversations, gate, output, new, interval, base)
+        return
+    _run_chats(env, "moderate_chat", chosen, conversations, many, gate, output, base)
 
 
 @app.command("classify-chat", epilog=epilog(
@@ -128,11 +145,25 @@ def moderate_chat(ctx: typer.Context, messages: MessagesOpt, model: ModerationMo
 def classify_chat(ctx: typer.Context, model: ClassifierModelOpt, messages: MessagesOpt,
                   fail_on: FailOnOpt = None, threshold: ThresholdOpt = None,
                   body: BodyOpt = None, body_fields: FieldOpt = None,
+                  max_cost: MaxCostOpt = None, estimate: EstimateOpt = False,
                   output: OutputOpt = OutputFormat.table) -> None:
     """Classify one conversation, or a list of them, with a classifier model."""
     env = env_of(ctx)
     base = request_base(env, body, body_fields, CHAT_FIELDS, "classifiers classify-chat")
-    _run_chats(env, "classify_chat", model, messages, v.make_gate(fail_on, threshold), output, base)
+    gate = v.make_gate(fail_on, threshold)
+    conversations, many = read_conversations(env, messages)
+    if not _chats_estimated(env, max_cost, estimate, model, conversations, output, False):
+        _run_chats(env, "classify_chat", model, conversations, many, gate, output, base)
+
+
+def _chats_estimated(env: "Env", max_cost: float | None, estimate: bool, model: str, conversations: list,
+                     output: OutputFormat, batch: bool) -> bool:
+    """Print the estimate of sending CONVERSATIONS (True: stop there), else check it against
+    the budgets in force (one request, or one a conversation at the batch rate)."""
+    requests = len(conversations) if batch else 1
+    done, _guard = start_run(env, max_cost, estimate, model, requests, messages_tokens(conversations), output,
+                             batch=batch)
+    return done
 
 
 def _moderation(ctx: typer.Context, via: Via, interval: float, model: str | None, fail_on: str | None,
@@ -160,8 +191,9 @@ def _operation(name: str) -> Callable[..., dict]:
 
 
 def _run_texts(env: "Env", operation: str, model: str, inputs: b.TextSource, per_request: int, concurrency: int,
-               skip: int, gate: v.Gate, output: OutputFormat, base: dict) -> None:
-    """Moderate or classify INPUTS, grouped, and print each verdict (BASE: --body and -F)."""
+               skip: int, gate: v.Gate, output: OutputFormat, base: dict, guard: Any = None) -> None:
+    """Moderate or classify INPUTS, grouped, and print each verdict (BASE: --body and -F;
+    GUARD: the run's Budget)."""
     writer = ResultWriter(env, b.line_format(env, output), gate, operation.startswith("moderate"), model=model)
     send_one = _operation(operation)
 
@@ -170,15 +202,15 @@ def _run_texts(env: "Env", operation: str, model: str, inputs: b.TextSource, per
         return b.expect_items(send_one(env.client, {**base, "model": model, "input": texts}), "results", len(texts))
 
     written = b.run_groups(env, b.groups(inputs.texts, per_request, skip), send, writer.group,
-                            concurrency=concurrency, total=inputs.total, label=operation, model=model)
+                            concurrency=concurrency, total=inputs.total, label=operation, model=model,
+                            guard=guard)
     b.require_some(written, skip)
     writer.finish()
 
 
-def _run_chats(env: "Env", operation: str, model: str, path: Path, gate: v.Gate,
+def _run_chats(env: "Env", operation: str, model: str, conversations: list[list[dict]], many: bool, gate: v.Gate,
                output: OutputFormat, base: dict) -> None:
     """Moderate or classify the --messages conversations in one request."""
-    conversations, many = read_conversations(env, path)
     writer = ResultWriter(env, b.line_format(env, output), gate, operation == "moderate_chat",
                           with_text=False)
     if operation == "classify_chat":
@@ -205,12 +237,11 @@ def _texts_via_batch(env: "Env", model: str, inputs: b.TextSource, skip: int, ga
         writer.finish()
 
 
-def _chats_via_batch(env: "Env", model: str, path: Path, gate: v.Gate, output: OutputFormat, new: bool,
-                     interval: float, base: dict) -> None:
+def _chats_via_batch(env: "Env", model: str, path: Path, conversations: list[list[dict]], gate: v.Gate,
+                     output: OutputFormat, new: bool, interval: float, base: dict) -> None:
     """Moderate the --messages conversations as one batch job, one request each, printed as online."""
     from mistral_cli.batchrun.route import Route
 
-    conversations, _many = read_conversations(env, path)
     writer = ResultWriter(env, b.line_format(env, output), gate, True, with_text=False)
 
     def write(outcome) -> None:

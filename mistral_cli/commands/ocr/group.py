@@ -18,6 +18,7 @@ import typer
 
 from mistral_cli.bodies.shape import need_list, need_object
 from mistral_cli.commands.shared.common_options import BodyOpt, FieldOpt, OutputOpt, env_of, epilog, number_option
+from mistral_cli.commands.shared.spending import EstimateOpt, MaxCostOpt, start_ocr_run
 from mistral_cli.errors import MCLIError, UnexpectedResponse, UsageError
 from mistral_cli.generation import attachments
 from mistral_cli.inputs import check_uuid, existing_file, is_stdin, request_base, stdin_as_file
@@ -83,6 +84,8 @@ def ocr(
         "--delete-upload", help="Delete the uploaded copy of a local document afterwards.")] = False,
     body: BodyOpt = None,
     body_fields: FieldOpt = None,
+    max_cost: MaxCostOpt = None,
+    estimate: EstimateOpt = False,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Read a document's text as Markdown, page by page (and its images)."""
@@ -101,6 +104,9 @@ def ocr(
             source = plan_document(str(path))._replace(source=STDIN)  # named `-` in resume hints
         else:
             source = plan_document(document)
+        if start_ocr_run(env, max_cost, estimate, fields.get("model"), source.kind, source.path, fields.get("pages"),
+                         output):
+            return
         _ocr(env, source, fields, document_name, output_dir, force, delete_upload, output)
 
 

@@ -30,13 +30,14 @@ import typer
 
 from mistral_cli.bodies.shape import need_object
 from mistral_cli.commands.shared.common_options import number_option
-from mistral_cli.errors import MCLIError, OutputClosed, UnexpectedResponse, UsageError
+from mistral_cli.errors import BudgetError, MCLIError, OutputClosed, UnexpectedResponse, UsageError
 from mistral_cli.inputs import Bound, check_bound, need_stdin
 from mistral_cli.render.output import OutputFormat
 from mistral_cli.render.progress import progress_bar
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
+    from mistral_cli.store.budget import Budget
     from mistral_cli.store.kept_answers import KeptAnswers
 
 DEFAULT_PER_REQUEST = 64
@@ -79,6 +80,7 @@ class TextSource:
     texts: Iterable[str]
     total: int | None
     source: str = "standard input"
+    again: Callable[[], Iterable[str]] | None = None  # the texts read once more (None: stdin, read once)
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -88,11 +90,12 @@ def read_inputs(env: "Env", texts: list[str] | None, input_file: str | None, no_
     if texts and input_file is not None:
         raise UsageError("give texts as arguments or with --input-file, not both")
     if texts:
-        return TextSource(texts, sum(len(text.encode()) + 1 for text in texts), "the arguments")
+        return TextSource(texts, sum(len(text.encode()) + 1 for text in texts), "the arguments", lambda: texts)
     if input_file == "-":
         return TextSource(lines(need_stdin(env, "--input-file -")), None)
     if input_file is not None:
-        return TextSource(file_lines(Path(input_file)), _size(Path(input_file)), input_file)
+        path = Path(input_file)
+        return TextSource(file_lines(path), _size(path), input_file, lambda: file_lines(path))
     if no_stdin or env.stdin_isatty or env.stdin_closed:
         raise UsageError("no input: give TEXT arguments, --input-file FILE, or pipe lines on stdin")
     return TextSource(lines(env.stdin), None)
@@ -184,17 +187,20 @@ def check_grouping(per_request: int, old_name: int | None, concurrency: int, ski
 
 def run_groups(env: "Env", work: Iterator[TextGroup], send: Callable[[list[str]], dict],
                 write: Callable[[TextGroup, dict], None], *, concurrency: int, total: int | None,
-                label: str, model: str) -> int:
+                label: str, model: str, guard: "Budget | None" = None) -> int:
     """SEND every group (up to CONCURRENCY at once), WRITE each result in input order;
     return the number of inputs written. Whatever stops the run midway (a group that fails,
     bad input, the output failing, Ctrl-C, an internal error), the groups answered but not
     written are kept (store/kept_answers.py) and stderr says where to resume; a group whose
-    answer is kept from an earlier run of the same requests is not sent again."""
+    answer is kept from an earlier run of the same requests is not sent again. With GUARD
+    (a budget in force), each group is checked before it is sent: past the budget the run
+    stops there, like at the end of the input, and the error gives the command that resumes."""
     from mistral_cli.store.kept_answers import KeptAnswers
 
     env.client  # built here, once, before the worker threads share it
     kept = KeptAnswers(env, label, {"model": model})
     run = GroupRun(env, kept, work, send, write, concurrency)
+    run.guard = guard
     try:
         with progress_bar(env, label, total) as on_progress:
             return run.run(lambda done: on_progress(done, total))
@@ -219,6 +225,7 @@ class GroupRun:
         self.resume: int | None = None  # the first input not yet written
         self.input_error: BaseException | None = None
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="mcli-group")
+        self.guard: "Budget | None" = None
 
     def run(self, on_progress: Callable[[int], None]) -> int:
         """Send and write every group; the number of inputs written."""
@@ -263,9 +270,33 @@ class GroupRun:
             if self.first is None:
                 self.first = self.resume = group.start
             body = self.kept.take(request_of(group))
+            reserved = self._reserve(group) if body is None else None
+            if self.input_error is not None:
+                return
             with signals_held():  # a group sent is always in PENDING, so its answer can be kept
                 self.pending.append((group, _answered(body) if body is not None
-                                     else self.pool.submit(self.send, group.texts)))
+                                     else self.pool.submit(self._send, group.texts, reserved)))
+
+    def _reserve(self, group: TextGroup) -> float | None:
+        """Check GROUP's estimate against the budget (None: no budget); past it, the run stops
+        here once the groups before it are written."""
+        if self.guard is None:
+            return None
+        from mistral_cli.store.budget import tokens_of
+
+        try:
+            return self.guard.before_request(tokens_of(group.texts))
+        except BudgetError as exc:
+            self.input_error = exc
+            return None
+
+    def _send(self, texts: list[str], reserved: float | None) -> dict:
+        """SEND TEXTS (a worker thread); the budget's reservation is released once it is over."""
+        try:
+            return self.send(texts)
+        finally:
+            if reserved is not None and self.guard is not None:
+                self.guard.after_request(reserved)
 
     def _stopped(self, exc: BaseException) -> None:
         """Keep the answered groups not written and say where to resume, after EXC stopped the
@@ -286,6 +317,11 @@ class GroupRun:
             return
         if error:
             exc.details.append(f"stopped at input {(self.resume or 0) + 1}: {where}")
+        if isinstance(exc, BudgetError) and self.resume is not None:
+            from mistral_cli.batchrun.resume import this_command_with
+
+            command = this_command_with(self.env, "--skip", str(self.resume))
+            exc.details.append(f"resume with (given the same input): {command}")
         else:
             self.env.info(f"{'interrupted' if isinstance(exc, KeyboardInterrupt) else 'stopped'}: {where}")
 
