@@ -58,11 +58,12 @@ class Part:
     sha256: str = ""
     head: bytes = b""
     _hash: object = field(default=None, repr=False)
+    keep: int = KEEP_BYTES  # the bytes kept of a part (content is None past them)
 
     @property
     def content(self) -> bytes | None:
         """Full content if the part was small enough to keep, else None."""
-        return self.head if self.size <= KEEP_BYTES else None
+        return self.head if self.size <= self.keep else None
 
     @property
     def value(self) -> str | None:
@@ -87,8 +88,8 @@ def _disposition(value: str) -> dict[str, str]:
     return params
 
 
-def parse_multipart(chunks: Iterator[bytes],
-                    boundary: str) -> tuple[list[Part], int, str | None]:
+def parse_multipart(chunks: Iterator[bytes], boundary: str,
+                    keep: int = KEEP_BYTES) -> tuple[list[Part], int, str | None]:
     """Stream-parse a multipart body; return (parts, total body bytes, error).
 
     The full body iterator is always consumed (so keep-alive stays in sync)
@@ -106,8 +107,8 @@ def parse_multipart(chunks: Iterator[bytes],
     def feed(part: Part, data: bytes) -> None:
         part.size += len(data)
         part._hash.update(data)
-        if len(part.head) < KEEP_BYTES:
-            part.head += data[: KEEP_BYTES - len(part.head)]
+        if len(part.head) < part.keep:
+            part.head += data[: part.keep - len(part.head)]
 
     for chunk in chunks:
         total += len(chunk)
@@ -146,7 +147,7 @@ def parse_multipart(chunks: Iterator[bytes],
                         hdrs[k.strip().lower()] = v.strip()
                 disp = _disposition(hdrs.get("content-disposition", ""))
                 current = Part(disp.get("name"), disp.get("filename"),
-                               hdrs.get("content-type"), hdrs, _hash=hashlib.sha256())
+                               hdrs.get("content-type"), hdrs, _hash=hashlib.sha256(), keep=keep)
                 parts.append(current)
                 buf = buf[i + 4:]
                 state = "body"

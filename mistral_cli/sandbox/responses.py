@@ -7,6 +7,7 @@ body to a ``BaseHTTPRequestHandler``.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 from dataclasses import dataclass, field
@@ -237,3 +238,21 @@ def error_proxy_text(status: int = 502, text: str = "Bad Gateway",
 
 def error_empty(status: int = 500, headers: dict | None = None) -> Response:
     return Response(status, b"", dict(headers or {}), None)
+
+
+_VIOLATION = re.compile(r"\): (?:(\w+): )?at ([^:]*): (.*)$", re.S)
+
+
+def invalid_request(violations: list[str]) -> Response:
+    """The API's 422 answer to a request the spec refuses, one `detail` entry per VIOLATIONS
+    line, its `loc` naming the field (`["body", "messages", "0", "role"]`)."""
+    detail = []
+    for violation in violations:
+        found = _VIOLATION.search(violation)
+        if found:
+            where = [] if found.group(2) == "<root>" else found.group(2).split("/")
+            detail.append({"loc": [found.group(1) or "body", *where], "msg": found.group(3),
+                           "type": "value_error"})
+        else:
+            detail.append({"loc": ["request"], "msg": violation.split(": ", 1)[-1], "type": "value_error"})
+    return json_response({"detail": detail}, 422)

@@ -13,6 +13,11 @@ every request against the Mistral OpenAPI spec, answers registered stubs
 server). ``api.hooks`` are called as ``hook(stage, request)`` on the handler's thread with
 stage "received" (the request was read in full, nothing answered yet) and "answered" (the
 response was written): kill tests use them to act while a request is in flight.
+
+The sandbox runs the same server: ``listen=False`` builds it without a socket (the in-process
+transport, transport.py, hands it requests), ``fallback(request)`` answers what no stub does
+(the sandbox's world.py instead of DEFAULTS), ``reject_invalid`` answers a request the spec
+refuses with the API's 422 shape, and ``faults`` (faults.py) fails or slows chosen answers.
 """
 from __future__ import annotations
 
@@ -28,8 +33,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import spec as specmod
 from .defaults import DEFAULTS
-from .multipart import Part, boundary_of, iter_body, parse_multipart
-from .responses import json_response, text_response
+from .multipart import KEEP_BYTES, Part, boundary_of, iter_body, parse_multipart
+from .responses import invalid_request, json_response, text_response
 
 
 class Headers(Mapping[str, str]):
@@ -144,7 +149,9 @@ class _QuietServer(ThreadingHTTPServer):
 class FakeAPI:
     """The fake Mistral API server. See module docstring."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, validate: bool = True):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, validate: bool = True, *,
+                 listen: bool = True, fallback: Any = None, reject_invalid: bool = False,
+                 faults: Any = None, keep: int = KEEP_BYTES):
         self.requests: list[RecordedRequest] = []
         self.stubs: list[Stub] = []
         self.files: dict[str, dict] = {}      # uploads seen by the default handlers
@@ -152,10 +159,15 @@ class FakeAPI:
         self.validate = validate
         self.delay = 0.0                      # seconds before each answer
         self.hooks: list = []                 # hook(stage, request): "received" / "answered"
+        self.fallback = fallback              # fallback(request) answers what no stub does
+        self.reject_invalid = reject_invalid  # a request the spec refuses gets a 422
+        self.faults = faults                  # faults.Faults: chosen answers fail or slow
+        self.keep = keep                      # bytes kept of each uploaded part
         self._ignore_violations = False
         self._lock = threading.Lock()
-        self._server = _QuietServer((host, port), _make_handler(self))
-        self._server.daemon_threads = True
+        self._server = _QuietServer((host, port), _make_handler(self)) if listen else None
+        if self._server:
+            self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
         if validate:
             specmod._openapi()  # load + compile the spec before the first request
@@ -163,10 +175,14 @@ class FakeAPI:
     # ---- lifecycle -------------------------------------------------------
     @property
     def url(self) -> str:
+        if self._server is None:
+            return "http://sandbox"
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
     def start(self) -> "FakeAPI":
+        if self._server is None:
+            return self
         # shutdown() waits for the loop's next poll: at 0.05 s that was about 30 s of the
         # suite's teardowns; 0.01 s costs a hundred idle wake-ups a second while a server runs.
         self._thread = threading.Thread(target=self._server.serve_forever,
@@ -176,6 +192,8 @@ class FakeAPI:
         return self
 
     def stop(self) -> None:
+        if self._server is None:
+            return
         self._server.shutdown()
         self._server.server_close()
         if self._thread:
@@ -246,6 +264,16 @@ class FakeAPI:
             hook(stage, req)
 
     def _respond(self, req: RecordedRequest):
+        if self.faults is not None:
+            failure = self.faults.failure(req)
+            if failure is not None:
+                return failure
+        if self.reject_invalid and req.violations:
+            return invalid_request(req.violations)
+        resp = self._dispatch(req)
+        return self.faults.shape(resp) if self.faults is not None else resp
+
+    def _dispatch(self, req: RecordedRequest):
         with self._lock:
             self.requests.append(req)
             for stub in self.stubs:
@@ -260,6 +288,8 @@ class FakeAPI:
                 req.path_params = {**req.path_params, **params}
             resp = stub.response
             return resp(req) if callable(resp) and not hasattr(resp, "write") else resp
+        if self.fallback is not None:
+            return self.fallback(req)
         handler = DEFAULTS.get(req.operation_id or "")
         if handler is None:
             return json_response({"detail": "Not Found"}, 404)
@@ -304,46 +334,51 @@ def _make_handler(api: FakeAPI):
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
         def _record(self) -> RecordedRequest:
-            split = urlsplit(self.path)
-            path = split.path
-            query = parse_qs(split.query, keep_blank_values=True)
-            headers = Headers(self.headers.items())
-            ctype = headers.get("Content-Type", "")
-            found = specmod.find_operation(self.command, path)
-            req = RecordedRequest(self.command, path, query, headers,
-                                  operation_id=found[0].operation_id if found else None,
-                                  path_params={k: unquote(v) for k, v in
-                                               (found[1] if found else {}).items()},
-                                  client_port=self.client_address[1])
-            has_body = "Content-Length" in headers or "Transfer-Encoding" in headers
-            if ctype.lower().startswith("multipart/form-data"):
-                boundary = boundary_of(ctype)
-                parts, size, error = parse_multipart(iter_body(self.rfile, headers),
-                                                     boundary or "\x00no-boundary")
-                req.parts, req.body_size = parts, size
-                req.files = [p for p in parts if p.filename is not None]
-                req.form = {p.name: p.value for p in parts
-                            if p.filename is None and p.value is not None}
-                if error or not boundary:
-                    req.violations.append(f"{req.target}: malformed multipart body: "
-                                          f"{error or 'no boundary'}")
-                fields = [p.as_field() for p in parts]
-                if api.validate:
-                    req.violations += specmod.validate_request(
-                        self.command, path, query, headers, None, ctype,
-                        multipart_parts=fields)
-                return req
-            body = b"".join(iter_body(self.rfile, headers)) if has_body else None
-            req.body = body
-            req.body_size = len(body or b"")
-            if body and "json" in ctype.lower():
-                try:
-                    req.json = json.loads(body)
-                except ValueError:
-                    pass
-            if api.validate:
-                req.violations += specmod.validate_request(
-                    self.command, path, query, headers, body or None, ctype)
-            return req
+            return record_request(api, self.command, self.path, Headers(self.headers.items()),
+                                  iter_body(self.rfile, self.headers), self.client_address[1])
 
     return Handler
+
+
+def record_request(api: FakeAPI, method: str, target: str, headers: Headers, chunks: Iterator[bytes],
+                   client_port: int = 0) -> RecordedRequest:
+    """The RecordedRequest for METHOD TARGET with HEADERS and the body CHUNKS, checked against
+    the spec when API validates (the HTTP handler and the in-process transport both use it)."""
+    split = urlsplit(target)
+    path = split.path
+    query = parse_qs(split.query, keep_blank_values=True)
+    ctype = headers.get("Content-Type", "")
+    found = specmod.find_operation(method, path)
+    req = RecordedRequest(method, path, query, headers,
+                          operation_id=found[0].operation_id if found else None,
+                          path_params={k: unquote(v) for k, v in (found[1] if found else {}).items()},
+                          client_port=client_port)
+    if ctype.lower().startswith("multipart/form-data"):
+        _record_multipart(api, req, chunks, ctype)
+        return req
+    has_body = "Content-Length" in headers or "Transfer-Encoding" in headers
+    body = b"".join(chunks) if has_body else None
+    req.body = body
+    req.body_size = len(body or b"")
+    if body and "json" in ctype.lower():
+        try:
+            req.json = json.loads(body)
+        except ValueError:
+            pass
+    if api.validate:
+        req.violations += specmod.validate_request(method, path, query, headers, body or None, ctype)
+    return req
+
+
+def _record_multipart(api: FakeAPI, req: RecordedRequest, chunks: Iterator[bytes], ctype: str) -> None:
+    """Read REQ's multipart body from CHUNKS into its parts, files and form."""
+    boundary = boundary_of(ctype)
+    parts, size, error = parse_multipart(chunks, boundary or "\x00no-boundary", api.keep)
+    req.parts, req.body_size = parts, size
+    req.files = [p for p in parts if p.filename is not None]
+    req.form = {p.name: p.value for p in parts if p.filename is None and p.value is not None}
+    if error or not boundary:
+        req.violations.append(f"{req.target}: malformed multipart body: {error or 'no boundary'}")
+    if api.validate:
+        req.violations += specmod.validate_request(req.method, req.path, req.query, req.headers, None,
+                                                   ctype, multipart_parts=[p.as_field() for p in parts])
