@@ -18,6 +18,8 @@ from typing import IO, TYPE_CHECKING, Any
 from mistral_cli.config.global_options import GlobalOptions
 from mistral_cli.errors import MCLIError, OutputClosed, OutputFailed, UsageError, redact
 
+SANDBOX_KEY = "sandbox-key"  # what `--server-url sandbox` sends: the local API takes any key
+
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
 
@@ -231,7 +233,7 @@ class Env:
             from mistral_cli.config.profiles import SANDBOX
 
             if self.server_url == SANDBOX:  # the local API takes no key
-                self._credential = Credential(SANDBOX, "the sandbox", "sandbox")
+                self._credential = Credential(SANDBOX_KEY, "the sandbox", "sandbox")
                 return self._credential
             self._credential = resolve_key(self.profile_name, self.environ)
             if self._credential.warning:
@@ -250,11 +252,12 @@ class Env:
 
     def new_client(self, key: "Callable[[], str]") -> "HTTPClient":
         """An HTTP client with this Env's server, timeout, retries and log, sending KEY."""
+        from mistral_cli.config.profiles import SANDBOX
         from mistral_cli.config.settings import check_transport, is_remote_http
         from mistral_cli.http.client import HTTPClient
 
         url = self.server_url
-        if url == "sandbox":
+        if url == SANDBOX:
             return self._sandbox_client()
         check_transport(url, bool(self.effective("allow_http").value))
         warning = f"warning: plain HTTP: the API key goes unencrypted to {url}" if is_remote_http(url) else None
@@ -272,7 +275,7 @@ class Env:
             transport = self.transport or in_process(self.environ, self.warn)
         except ValueError as exc:  # a bad MCLI_SANDBOX_* value
             raise UsageError(str(exc)) from None
-        return HTTPClient(base_url=BASE_URL, key=lambda: "sandbox", timeout=self.timeout,
+        return HTTPClient(base_url=BASE_URL, key=lambda: SANDBOX_KEY, timeout=self.timeout,
                           max_retries=self.max_retries, log=self.verbose, transport=transport,
                           secrets=self.sent_secrets)
 

@@ -101,12 +101,18 @@ def embeddings(body: dict) -> dict:
 
 
 def _texts(items: Any) -> list[str]:
-    """The texts of a classifier's input: texts, or conversations (their last message)."""
-    if isinstance(items, str):
-        return [items]
-    if items and isinstance(items[0], dict):
+    """The texts of a classifier's input: texts, or chats ({"messages": [...]}: the last message)."""
+    if isinstance(items, (str, dict)):
         items = [items]
-    return [item if isinstance(item, str) else text_of(item[-1].get("content")) if item else "" for item in items or []]
+    texts = []
+    for item in items or []:
+        if isinstance(item, str):
+            texts.append(item)
+            continue
+        messages = item.get("messages") if isinstance(item, dict) else None
+        last = messages[-1] if isinstance(messages, list) and messages else {}
+        texts.append(text_of(last.get("content")) if isinstance(last, dict) else "")
+    return texts
 
 
 def classifications(body: dict) -> dict:

@@ -40,6 +40,11 @@ KEEP = 256 * 1024 * 1024  # the bytes of an upload the sandbox keeps
 BASE_MODELS = ("mistral-small-latest", "mistral-medium-latest", "mistral-large-latest", "codestral-latest",
                "open-mistral-7b", "mistral-embed", "mistral-moderation-latest", "mistral-ocr-latest")
 SCHEDULE = tuple((t / 15, status) for t, status in DEFAULT_SCHEDULE)  # 0, 0.7, 1.3, 2, 6 seconds
+def now() -> float:
+    """The sandbox's clock: the wall clock (tests move it)."""
+    return time.time()
+
+
 UNCHECKED = ("the sandbox does not check requests against the API spec (openapi-core is not installed); "
              f"to have them checked: {specmod.EXTRA}")
 
@@ -166,7 +171,7 @@ class WallClock:
     @property
     def now(self) -> float:
         """Seconds since the epoch."""
-        return time.time()
+        return now()
 
     def advance(self, seconds: float) -> None:
         """Time moves by itself."""
@@ -207,7 +212,7 @@ class World:
     def batch(self) -> Iterator[SandboxBatch]:
         """The batch simulator loaded from ROOT/batch, saved back after use."""
         jobs = Folder(self.root / "batch")
-        sim = SandboxBatch(self.api, queued_for=1.0, shuffle=False, dims=answers.DIMS, now=time.time())
+        sim = SandboxBatch(self.api, queued_for=1.0, shuffle=False, dims=answers.DIMS, now=now())
         sim._rng = None  # type: ignore[assignment] - never shuffles
         sim.contents = Contents(self.root / "files")  # type: ignore[assignment]
         sim.jobs = {key: Job(key, **{k: v for k, v in value.items() if k != "id"}) for key, value in jobs.items()}
