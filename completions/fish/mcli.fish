@@ -186,7 +186,7 @@ function __mcli_npos
 end
 
 complete -c mcli -l 'profile' -x -d 'Profile to use (MCLI_PROFILE).'
-complete -c mcli -l 'server-url' -x -d 'API base URL (MISTRAL_SERVER_URL).'
+complete -c mcli -l 'server-url' -x -d 'API base URL, or `sandbox`: a local API, no key (MISTRAL_SERVER_URL).'
 complete -c mcli -l 'timeout' -x -d 'Read timeout in seconds (120).'
 complete -c mcli -l 'max-retries' -x -d 'Retries on 429, 5xx and connection errors (3).'
 complete -c mcli -l 'allow-http' -d 'Allow a plain http:// server URL that is not this machine (the key travels unencrypted).'

@@ -13,7 +13,7 @@ Cancelling makes it CANCELLATION_REQUESTED, then CANCELLED with what was answere
 polls with an error instead. The server still validates every request against the spec.
 
 Each request is answered as its endpoint would answer it (a chat completion whose text is
-`answer to <prompt>`; embeddings and moderations from tests/fakeapi/analysis.py, so every
+`answer to <prompt>`; embeddings and moderations from analysis.py, so every
 text gets an answer of its own), after checking it against the spec as that endpoint's
 request with the job's model (the first `checked_requests` of a job).
 
