@@ -81,3 +81,29 @@ def every_operation(client: httpx.Client) -> list[tuple[str, str, Any]]:
     send("DELETE", f"/v1/models/{model}")
     send("DELETE", f"/v1/files/{file_id}")
     return sent
+
+
+def chunk_problems(events: list[dict]) -> list[str]:
+    """What the spec's CompletionChunk schema finds wrong with each streamed event (a nullable
+    enum accepts null here, as the API sends it: OAS 3.0 validators want null in the enum too)."""
+    import copy
+
+    from openapi_schema_validator import OAS30Validator
+
+    from mistral_cli.sandbox.spec import load_spec
+
+    components = copy.deepcopy(load_spec()["components"])
+
+    def allow_null(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("nullable") and isinstance(node.get("enum"), list) and None not in node["enum"]:
+                node["enum"].append(None)
+            for value in node.values():
+                allow_null(value)
+        elif isinstance(node, list):
+            for value in node:
+                allow_null(value)
+
+    allow_null(components)
+    validator = OAS30Validator({"$ref": "#/components/schemas/CompletionChunk", "components": components})
+    return [error.message for event in events for error in validator.iter_errors(event)]

@@ -18,7 +18,7 @@ import pytest
 from mistral_cli.sandbox import spec as specmod
 from mistral_cli.sandbox import world
 from tests.process_helpers import read_line, start_mcli
-from tests.sandbox_helpers import CHAT, every_operation, sandbox_client, upload
+from tests.sandbox_helpers import CHAT, chunk_problems, every_operation, sandbox_client, upload
 
 PACKAGE = Path(__file__).resolve().parent.parent / "mistral_cli"
 SANDBOX = ("--server-url", "sandbox")
@@ -126,6 +126,17 @@ def test_every_operation_answers_as_the_spec_describes(tmp_path):
     assert problems == []
 
 
+def test_streamed_chunks_match_the_spec_and_add_up_to_the_whole_answer(tmp_path):
+    body = {"model": "mistral-small-latest", "messages": CHAT}
+    with sandbox_client(tmp_path) as client:
+        whole = client.post("/v1/chat/completions", json=body).json()["choices"][0]["message"]["content"]
+        stream = client.post("/v1/chat/completions", json={**body, "stream": True}).text
+    events = [json.loads(line[6:]) for line in stream.splitlines() if line.startswith("data: {")]
+    assert chunk_problems(events) == []
+    assert "".join(event["choices"][0]["delta"]["content"] for event in events) == whole
+    assert stream.rstrip().endswith("data: [DONE]")
+
+
 def test_an_invalid_request_gets_the_api_422_naming_the_field(tmp_path):
     with sandbox_client(tmp_path) as client:
         reply = client.post("/v1/chat/completions", json={"model": "m", "messages": CHAT, "temperature": "hot"})
@@ -172,6 +183,16 @@ def test_a_served_sandbox_answers_a_journey_and_stops_on_ctrl_c(cli, monkeypatch
         _, err = server.communicate(timeout=30)
     assert server.returncode == 0, err
     assert "stopped after 2 request(s)" in err.decode()
+
+
+def test_the_package_data_holds_the_spec():
+    import tomllib
+
+    project = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["tool"]["setuptools"]["package-data"]["mistral_cli.sandbox"] == ["openapi.json"]
+    assert specmod.SPEC_PATH == PACKAGE / "sandbox" / "openapi.json"
+    assert "sandbox" in project["project"]["optional-dependencies"]
+    assert specmod.EXTRA == "pip install 'mistral-cli[sandbox]'"
 
 
 # -- nothing else loads it ------------------------------------------------------------------------

@@ -92,7 +92,7 @@ def serve(
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (errors.Terminated)
-        env.info(f"mcli sandbox: stopped after {len(api.requests)} request(s)")
+        env.info(f"mcli sandbox: stopped after {api.received} request(s)")
     finally:
         api.stop()
 

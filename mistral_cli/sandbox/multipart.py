@@ -56,7 +56,7 @@ class Part:
     headers: dict[str, str] = field(default_factory=dict)
     size: int = 0
     sha256: str = ""
-    head: bytes = b""
+    head: bytearray = field(default_factory=bytearray)  # grows in place: a big part costs no copies
     _hash: object = field(default=None, repr=False)
     keep: int = KEEP_BYTES  # the bytes kept of a part (content is None past them)
 

@@ -163,6 +163,8 @@ class FakeAPI:
         self.reject_invalid = reject_invalid  # a request the spec refuses gets a 422
         self.faults = faults                  # faults.Faults: chosen answers fail or slow
         self.keep = keep                      # bytes kept of each uploaded part
+        self.recording = True                 # keep every request in `requests` (a test's record)
+        self.received = 0                     # requests answered or not, recorded or not
         self._ignore_violations = False
         self._lock = threading.Lock()
         self._server = _QuietServer((host, port), _make_handler(self)) if listen else None
@@ -264,6 +266,8 @@ class FakeAPI:
             hook(stage, req)
 
     def _respond(self, req: RecordedRequest):
+        with self._lock:
+            self.received += 1
         if self.faults is not None:
             failure = self.faults.failure(req)
             if failure is not None:
@@ -275,7 +279,8 @@ class FakeAPI:
 
     def _dispatch(self, req: RecordedRequest):
         with self._lock:
-            self.requests.append(req)
+            if self.recording:
+                self.requests.append(req)
             for stub in self.stubs:
                 params = stub.match(req.method, req.path, req.query)
                 if params is not None:

@@ -351,6 +351,7 @@ def build(root: Path, environ: Mapping[str, str], warn: Callable[[str], None], *
     api = FakeAPI(host, port, validate=checked, listen=listen, reject_invalid=True, keep=KEEP,
                   faults=faults if faults is not None else Faults.from_environ(environ))
     api.fallback = World(root, api).respond
+    api.recording = False  # a sandbox may serve for days: it keeps no request in memory
     return api
 
 
