@@ -63,7 +63,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("models", "mistral_cli.commands.models", "List, inspect, rename, archive and delete models."),
     Entry("batch", "mistral_cli.commands.batch.group", "Run many requests at once on Mistral's batch engine."),
     Entry("history", "mistral_cli.commands.history", "Browse and delete locally saved conversations."),
-    Entry("usage", "mistral_cli.commands.usage", "Token usage by model and by day, from the local history.", group=False),
+    Entry("usage", "mistral_cli.commands.usage", "What billed answers used and cost, from the local ledger.", group=False),
     Entry("auth", "mistral_cli.commands.auth.group", "Store, check, show and remove the API key."),
     Entry("config", "mistral_cli.commands.config", "Read and change settings and profiles."),
     Entry("api", "mistral_cli.commands.api", "Send a raw request to any API endpoint.", group=False),
@@ -141,6 +141,7 @@ def _placeholder() -> None:  # pragma: no cover - replaced before it can run
 def main(argv: list[str] | None = None, env: Env | None = None) -> int:
     """Run mcli with ARGV in ENV and return the exit code; never raises."""
     env = env or Env.from_process()
+    env.on_billed = env.on_billed or _ledger
     argv = list(sys.argv[1:] if argv is None else argv)
     env.argv = list(argv)  # a resume hint repeats the command as given (batchrun/resume.py)
     try:
@@ -148,6 +149,13 @@ def main(argv: list[str] | None = None, env: Env | None = None) -> int:
             return _run(argv, env)
     finally:
         env.close()
+
+
+def _ledger(env: Env, operation: str, body: object, facts: dict) -> None:
+    """Every billed answer goes to the ledger (imported only when one arrives)."""
+    from mistral_cli.store.ledger import note
+
+    note(env, operation, body, facts)
 
 
 def _run(argv: list[str], env: Env) -> int:

@@ -51,15 +51,24 @@ class Env:
         self._client: HTTPClient | None = None
         self._credential: Credential | None = None
         self.sent_secrets: set[str] = set()  # filled by the HTTP clients, read by scrub
+        # Set by app.main: where each billed answer goes (the ledger, store/ledger.py).
+        self.on_billed: Callable[["Env", str, Any, dict], None] | None = None
+        self.services: dict[str, Any] = {}  # helpers upper layers keep per invocation (the ledger's writer)
+        self.closing: list[Callable[[], None]] = []  # run by close(), last added first
 
     @classmethod
     def from_process(cls) -> "Env":
         """The Env of a real process: sys streams and their isatty flags."""
         return cls(
-            stdin=_utf8(sys.stdin), stdout=PipeWriter(sys.stdout), stderr=PipeWriter(sys.stderr),
+            stdin=_utf8(sys.stdin) if sys.stdin is not None else ClosedStdin(), stdout=PipeWriter(sys.stdout), stderr=PipeWriter(sys.stderr),
             stdin_isatty=_isatty(sys.stdin), stdout_isatty=_isatty(sys.stdout),
             stderr_isatty=_isatty(sys.stderr),
         )
+
+    @property
+    def stdin_closed(self) -> bool:
+        """Whether the process started with no standard input at all (`<&-`): no input on stdin."""
+        return self.stdin is None or isinstance(self.stdin, ClosedStdin)
 
     # -- colour and consoles ---------------------------------------------------------
 
@@ -183,15 +192,19 @@ class Env:
     def known_profile(self) -> str:
         """The active profile's name; a UsageError naming the existing profiles when
         --profile or MCLI_PROFILE names one the config file does not define."""
-        from mistral_cli.config.profiles import DEFAULT_PROFILE
+        from mistral_cli.config.profiles import DEFAULT_PROFILE, valid_profile_name
 
         name = self.profile_name
         if name in (DEFAULT_PROFILE, self.config.default_profile) or self.config.has_profile(name):
             return name
         source = "--profile" if self.options.profile else "MCLI_PROFILE"
         known = sorted({DEFAULT_PROFILE, self.config.default_profile, *self.config.profile_names()})
-        raise UsageError(f"{source}: no profile '{name}' (profiles: {', '.join(known)})",
-                         hint=f"create it with `mcli config set KEY VALUE --profile {name}`")
+        valid = valid_profile_name(name)
+        hint = f"create it with `mcli config set KEY VALUE --profile {valid}`"
+        if valid != name:  # the name as given would be refused: suggest one that is not
+            hint = ("a profile name is letters, digits, '.', '_' and '-' (up to 64), starting with a letter "
+                    f"or digit; {hint}")
+        raise UsageError(f"{source}: no profile '{name}' (profiles: {', '.join(known)})", hint=hint)
 
     def model(self, setting: str, *given: str | None) -> str:
         """The one model reader: the first model GIVEN (-m, --body's, a conversation's), else
@@ -263,7 +276,12 @@ class Env:
         warning = f"warning: plain HTTP: the API key goes unencrypted to {url}" if is_remote_http(url) else None
         return HTTPClient(base_url=url, key=key, timeout=self.timeout, max_retries=self.max_retries,
                           log=self.verbose, transport=self.transport, warning=warning,
-                          secrets=self.sent_secrets)
+                          secrets=self.sent_secrets, on_billed=self.note_billed)
+
+    def note_billed(self, operation: str, body: Any, facts: dict | None = None) -> None:
+        """Hand a billed answer (the body of OPERATION's answer) to the ledger, if one is wired."""
+        if self.on_billed is not None:
+            self.on_billed(self, operation, body, facts or {})
 
     def _sandbox_client(self) -> "HTTPClient":
         """The client of `--server-url sandbox`: the local API in this process, no key, no socket
@@ -280,10 +298,12 @@ class Env:
                           secrets=self.sent_secrets)
 
     def close(self) -> None:
-        """Close the HTTP client if one was built."""
+        """Close the HTTP client if one was built, and whatever asked to be closed with the Env."""
         if self._client is not None:
             self._client.close()
             self._client = None
+        while self.closing:
+            self.closing.pop()()
 
 
 class PipeWriter:
@@ -326,6 +346,39 @@ class PipeWriter:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+class ClosedStdin:
+    """The stdin of a process started with file descriptor 0 closed (`<&-`), where Python has
+    none: every read is a UsageError (exit 2), never an AttributeError on None. Commands ask
+    inputs.need_stdin first, which names the option that wanted stdin."""
+
+    def _closed(self, *_args: Any) -> Any:
+        raise UsageError(CLOSED_STDIN)
+
+    read = readline = readlines = __next__ = _closed
+
+    def __iter__(self) -> "ClosedStdin":
+        return self._closed()
+
+    @property
+    def buffer(self) -> Any:
+        """No binary buffer either."""
+        return self._closed()
+
+    def isatty(self) -> bool:
+        """Not a terminal."""
+        return False
+
+    def fileno(self) -> int:
+        """No file descriptor: the OSError a closed descriptor gives."""
+        raise OSError(9, "standard input is closed")
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+CLOSED_STDIN = "standard input is closed: there is no input on stdin"
 
 
 def _output_failed(exc: OSError) -> OutputFailed:

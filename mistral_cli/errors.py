@@ -23,7 +23,8 @@ Ctrl-C becomes exit 130 in `main()`; a closed output pipe becomes exit 0.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -168,3 +169,15 @@ class OutputClosed(MCLIError):
 
     def __init__(self) -> None:
         super().__init__("the output pipe was closed by the reader")
+
+
+@contextmanager
+def job_created(kind: str, job_id: object, see: str) -> Iterator[None]:
+    """Around what follows a create the server answered (writing the output, the journal):
+    an error there says that KIND JOB_ID exists on the server and how to SEE it, since a
+    `cannot write the output` alone reads as if nothing was created."""
+    try:
+        yield
+    except MCLIError as exc:
+        exc.details.append(f"{kind} {job_id} was created: it exists on the server (see it with `{see}`)")
+        raise

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from mistral_cli.errors import UsageError
 from mistral_cli.numbers import (NUMBER_CEILING, PAGE, PAGE_SIZE, Bound, check_bound,  # noqa: F401 (re-exported)
@@ -27,10 +27,23 @@ def check_uuid(value: str, what: str = "id") -> str:
     return value
 
 
+def need_stdin(env: "Env", option: str, *, piped: bool = False) -> IO[str]:
+    """The one stdin rule: env.stdin for OPTION, refused (exit 2) when the process has no stdin
+    at all (started with `<&-`: no input on stdin), and when PIPED and stdin is a terminal."""
+    from mistral_cli.env import CLOSED_STDIN
+
+    if env.stdin_closed:
+        raise UsageError(f"{option}: {CLOSED_STDIN}",
+                         hint="pipe the input in (`... | mcli ...` or `< FILE`), or name a file")
+    if piped and env.stdin_isatty:
+        raise UsageError(f"{option}: standard input is a terminal; pipe the data in")
+    return env.stdin
+
+
 def read_text(env: "Env", path: Path | str, option: str) -> str:
     """Read a text file named by OPTION ('-' is stdin)."""
     if str(path) == "-":
-        return env.stdin.read()
+        return need_stdin(env, f"{option} -").read()
     try:
         return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -70,6 +83,16 @@ def existing_file(path: Path, option: str) -> Path:
     return path
 
 
+def is_pipe(path: Path) -> bool:
+    """Whether PATH is a pipe (a FIFO, or `<(cmd)`'s /dev/fd/N): read once as a stream, like stdin."""
+    import stat
+
+    try:
+        return stat.S_ISFIFO(path.stat().st_mode)
+    except (OSError, ValueError):
+        return False
+
+
 STDIN_NAMES = ("-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")
 
 
@@ -85,17 +108,16 @@ def stdin_as_file(env: "Env", option: str) -> Iterator[Path]:
     import shutil
     import tempfile
 
-    if env.stdin is None or env.stdin_isatty:
-        raise UsageError(f"{option} -: standard input is a terminal; pipe the data in")
+    stdin = need_stdin(env, f"{option} -", piped=True)
     folder = Path(tempfile.mkdtemp(prefix="mcli-stdin-"))
     path = folder / "stdin"
     try:
         with path.open("wb") as out:
-            buffer = getattr(env.stdin, "buffer", None)
+            buffer = getattr(stdin, "buffer", None)
             if buffer is not None:
                 shutil.copyfileobj(buffer, out)
             else:
-                for chunk in iter(lambda: env.stdin.read(1 << 16), ""):
+                for chunk in iter(lambda: stdin.read(1 << 16), ""):
                     out.write(chunk.encode("utf-8"))
         yield path
     finally:
@@ -104,8 +126,8 @@ def stdin_as_file(env: "Env", option: str) -> Iterator[Path]:
 
 
 def piped_stdin(env: "Env") -> str | None:
-    """Text piped on stdin, or None when stdin is a terminal or empty."""
-    if env.stdin_isatty or env.stdin is None:
+    """Text piped on stdin, or None when stdin is a terminal, closed or empty."""
+    if env.stdin_isatty or env.stdin_closed:
         return None
     text = env.stdin.read()
     return text or None

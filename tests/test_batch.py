@@ -116,6 +116,22 @@ def upload_id(api) -> str:
     return next(iter(api.files))
 
 
+def test_from_prompts_reads_a_pipe_as_it_reads_stdin(api, cli, tmp_path):
+    """`--from-prompts <(cmd)` names a pipe (/dev/fd/N), as a FIFO does: read once, spooled."""
+    import os
+    import threading
+
+    fifo = tmp_path / "prompts.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_text, args=("one\ntwo\n",), daemon=True)
+    writer.start()
+    result = cli("batch", "create", "--from-prompts", fifo, "-m", MODEL)
+    writer.join(5)
+    assert result.exit_code == 0, result
+    assert f"2 prompt(s) from {fifo}" in result.stderr
+    assert len(api.requests_to("POST", "/v1/batch/jobs")) == 1
+
+
 def test_a_run_tags_its_upload_name_and_its_job_metadata_alike(api, cli, tmp_path):
     prompts = tmp_path / "questions.txt"
     prompts.write_text("one\ntwo\n")
@@ -446,3 +462,13 @@ def test_a_bad_request_file_on_standard_input_is_named_so(api, cli):
     assert result.exit_code == 2
     assert "standard input:1: not valid JSON" in result.stderr
     assert api.requests == []
+
+
+@pytest.mark.parametrize("args", [["list"], ["cancel", FILE_ID, "--yes"]])
+def test_a_list_body_where_an_object_belongs_is_an_unexpected_response(api, cli, args):
+    path = "/v1/batch/jobs" if args == ["list"] else f"/v1/batch/jobs/{FILE_ID}/cancel"
+    api.add("GET" if args == ["list"] else "POST", path, json_response([]))
+    result = cli("batch", *args)
+    assert result.exit_code == 1, result
+    assert result.stderr.startswith(f"mcli: error: unexpected response from {'GET' if args == ['list'] else 'POST'} "
+                                    f"{path}: body: a list, not an object"), result.stderr

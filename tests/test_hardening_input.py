@@ -5,6 +5,7 @@ HTTP to another host are refused."""
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 
@@ -168,6 +169,19 @@ def test_an_unknown_mcli_profile_is_exit_2(api, cli, tmp_path, monkeypatch):
     result = cli("chat", "hi")
     assert_one_line(result, 2)
     assert "MCLI_PROFILE" in result.stderr
+    assert api.requests == []
+
+
+@pytest.mark.parametrize("name", ["wrok", "my work", "-x", "a/b", "_x", "\u00e9t\u00e9", "x" * 70])
+def test_the_missing_profile_hint_names_a_profile_that_config_set_accepts(api, cli, name):
+    result = cli("--profile", name, "models", "list")
+    assert_one_line(result, 2)
+    command = result.stderr.split("create it with `", 1)[1].split("`", 1)[0]
+    words = shlex.split(command.replace("KEY VALUE", "timeout 30"))
+    assert words[:3] == ["mcli", "config", "set"]
+    created = cli(*words[1:])
+    assert created.exit_code == 0, created
+    assert float(cli("--profile", words[-1], "config", "get", "timeout").stdout) == 30
     assert api.requests == []
 
 

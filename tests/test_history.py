@@ -13,6 +13,7 @@ import pytest
 from mistral_cli.app import main
 from mistral_cli.env import Env
 from mistral_cli.store.conversations import open_store, store_path
+from mistral_cli.store.ledger import Entry, Ledger
 
 DAY1 = datetime(2025, 3, 1, 10, 0, tzinfo=timezone.utc)
 DAY2 = datetime(2025, 3, 2, 12, 0, tzinfo=timezone.utc)
@@ -38,13 +39,19 @@ def seeded():
     with open_store(store_env()) as store:
         store.clock = lambda: DAY1
         store.create("aaaa11110000", "chat", "mistral-small-latest")
-        store.add_messages("aaaa11110000", WEATHER, usage={"prompt_tokens": 30, "completion_tokens": 12,
-                                                           "total_tokens": 42})
+        store.add_messages("aaaa11110000", WEATHER)
         store.clock = lambda: DAY2
         store.create("bbbb22220000", "fim", "codestral-latest")
-        store.add_messages("bbbb22220000", CODE, usage={"prompt_tokens": 1000, "completion_tokens": 2000,
-                                                        "total_tokens": 3000}, complete=False)
+        store.add_messages("bbbb22220000", CODE, complete=False)
+    record(DAY1, Entry("chat.complete", "mistral-small-latest", 30, 12, 42))
+    record(DAY2, Entry("fim.complete", "codestral-latest", 1000, 2000, 3000))
     return {"weather": "aaaa11110000", "code": "bbbb22220000"}
+
+
+def record(moment: datetime, entry: Entry) -> None:
+    """ENTRY in the ledger at MOMENT, as an answer arriving then would leave it."""
+    with Ledger(store_path(store_env())) as ledger:
+        ledger.add([entry], "default", "https://api.mistral.ai", moment)
 
 
 def saved_ids() -> list[str]:
@@ -281,24 +288,24 @@ def test_delete_needs_ids_or_all_but_not_both(cli, seeded):
 def test_usage_empty_says_so(cli):
     result = cli("usage")
     assert (result.exit_code, result.stdout) == (0, "")
-    assert "no token usage recorded yet" in result.stderr
+    assert "no usage recorded yet" in result.stderr
     assert json.loads(cli("usage", "-o", "json").stdout) == []
 
 
 def test_usage_off_a_terminal_is_tsv_by_day_and_model(cli, seeded):
     result = cli("usage")
     assert result.exit_code == 0, result
-    assert result.stdout.splitlines() == [
-        "2025-03-01\tmistral-small-latest\t30\t12\t42\t1",
-        "2025-03-02\tcodestral-latest\t1000\t2000\t3000\t1",
+    assert result.stdout.splitlines() == [  # then PAGES, COST (the table's estimate) and CURRENCY
+        "2025-03-01\tmistral-small-latest\t30\t12\t42\t1\t\t0.0000117\tUSD",
+        "2025-03-02\tcodestral-latest\t1000\t2000\t3000\t1\t\t0.0021\tUSD",
     ]
 
 
 def test_usage_by_model_and_by_day(cli, seeded):
-    assert cli("usage", "--by", "model").stdout.splitlines() == [
-        "codestral-latest\t1000\t2000\t3000\t1", "mistral-small-latest\t30\t12\t42\t1"]
-    assert cli("usage", "--by", "day").stdout.splitlines() == [
-        "2025-03-01\t30\t12\t42\t1", "2025-03-02\t1000\t2000\t3000\t1"]
+    assert [line.split("\t")[:5] for line in cli("usage", "--by", "model").stdout.splitlines()] == [
+        ["codestral-latest", "1000", "2000", "3000", "1"], ["mistral-small-latest", "30", "12", "42", "1"]]
+    assert [line.split("\t")[:5] for line in cli("usage", "--by", "day").stdout.splitlines()] == [
+        ["2025-03-01", "30", "12", "42", "1"], ["2025-03-02", "1000", "2000", "3000", "1"]]
 
 
 def test_usage_on_a_terminal_has_a_total_line(cli, seeded):
@@ -308,13 +315,14 @@ def test_usage_on_a_terminal_has_a_total_line(cli, seeded):
     for header in ("DAY", "MODEL", "PROMPT", "COMPLETION", "TOTAL"):
         assert header in text
     total_line = next(line for line in text.splitlines() if line.strip().startswith("total"))
-    assert total_line.split()[1:] == ["1,030", "2,012", "3,042", "2"]
+    assert total_line.split()[1:] == ["1,030", "2,012", "3,042", "0.002112", "USD"]  # REQUESTS left out at 80
 
 
 def test_usage_json_and_text(cli, seeded):
     rows = json.loads(cli("usage", "--by", "model", "-o", "json").stdout)
     assert rows[0] == {"model": "codestral-latest", "requests": 1, "prompt_tokens": 1000,
-                       "completion_tokens": 2000, "total_tokens": 3000}
+                       "completion_tokens": 2000, "total_tokens": 3000, "pages": None,
+                       "cost": pytest.approx(0.0021), "currency": "USD"}
     assert cli("usage", "-o", "text").stdout == "3042\n"
 
 
@@ -326,11 +334,8 @@ def test_usage_since_a_day(cli, seeded):
 
 def test_usage_last_days_counts_from_today_utc(cli):
     today = datetime.now(timezone.utc)
-    with open_store(store_env()) as store:
-        store.create("d", "chat", "m")
-        for age, tokens in ((0, 1), (1, 10), (2, 100)):
-            store.clock = lambda age=age: today - timedelta(days=age)
-            store.add_messages("d", [{"role": "user", "content": "x"}], usage={"total_tokens": tokens})
+    for age, tokens in ((0, 1), (1, 10), (2, 100)):
+        record(today - timedelta(days=age), Entry("chat.complete", "m", total_tokens=tokens))
     assert cli("usage", "--days", "1", "-o", "text").stdout == "1\n"
     assert cli("usage", "--days", "2", "-o", "text").stdout == "11\n"
     assert cli("usage", "--days", "30", "-o", "text").stdout == "111\n"

@@ -367,11 +367,24 @@ def test_proxy_text_after_retries_is_an_api_error(api, sleeps):
 
 
 @pytest.mark.parametrize("value, expected", [
-    (None, None), ("", None), ("3", 3.0), ("0", 0.0), ("1.5", 1.5), ("-4", 0.0),
-    ("soon", None),
+    (None, None), ("", None), ("3", 3.0), (" 3 ", 3.0), ("0", 0.0), ("1.5", None), ("-4", None),
+    ("nan", None), ("1_0", None), ("+3", None), ("\u0661\u0662", None), ("soon", None),
 ])
 def test_retry_after_values(value, expected):
     assert retry_after(value) == expected
+
+
+@pytest.mark.parametrize("value", ["-5", "nan", "1_0", "0", "past date"])
+def test_an_odd_or_short_retry_after_keeps_the_normal_backoff(api, monkeypatch, sleeps, value):
+    monkeypatch.setattr(client_mod, "BACKOFF_BASE", 1.0)
+    header = http_date(-3600) if value == "past date" else value
+    api.add("GET", "/v1/models", error_429(retry_after=header))
+    client = make_client(api.url, max_retries=2)
+    with pytest.raises(APIError):
+        client.call("GET", "/v1/models")
+    client.close()
+    assert len(sleeps) == 2
+    assert 0.5 <= sleeps[0] <= 1.0 and 1.0 <= sleeps[1] <= 2.0, sleeps
 
 
 def test_retry_after_past_date_is_zero():

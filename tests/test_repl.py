@@ -237,3 +237,15 @@ def test_set_changes_chat_options_mid_conversation_and_show_lists_them(api, cli)
     assert "--top-p must be between" in result.stderr
     assert "unknown option 'nope'" in result.stderr
     assert "max-tokens: 50" in result.stderr and "model: mistral-small-latest" in result.stderr
+
+
+@pytest.mark.parametrize(("text", "inside"), [
+    ("first\nhalf \\\n", "a continued line (the last line ends in `\\`)"),
+    ('first\n"""\nblock a\n\nblock b\n', 'a """ block that was never closed'),
+])
+def test_piped_input_ending_inside_a_message_is_exit_2_and_sends_nothing_of_it(api, cli, text, inside):
+    result = cli("chat", "-i", "--no-log", input=text)
+    assert result.exit_code == 2, result
+    assert f"mcli: error: the input ended inside {inside}: that message" in result.stderr
+    assert "was not sent" in result.stderr
+    assert sent_contents(api) == [["first"]]  # the messages before it were sent and answered

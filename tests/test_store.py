@@ -1,4 +1,4 @@
-"""The conversation store: schema, WAL, round-trips, titles, incomplete flags, usage, concurrency."""
+"""The conversation store: schema, WAL, round-trips, titles, incomplete flags, timing, concurrency."""
 
 from __future__ import annotations
 
@@ -255,70 +255,6 @@ def test_incomplete_exchange_flags_its_last_message(store):
     assert store.messages(conv.id)[-1] == {"role": "assistant", "content": "Gen"}
 
 
-# -- usage ------------------------------------------------------------------------------------
-
-
-def seed_usage(store: ConversationStore) -> None:
-    chat = store.create(None, "chat", "small")
-    store.clock = at(DAY1)
-    store.add_messages(chat.id, [USER, ANSWER], usage={"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15})
-    store.add_messages(chat.id, [USER, ANSWER], usage={"prompt_tokens": 20, "completion_tokens": 7, "total_tokens": 27})
-    store.add_messages(chat.id, [USER, ANSWER], model="large",
-                       usage={"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150})
-    store.clock = at(DAY2)
-    store.add_messages(chat.id, [USER, ANSWER], usage={"prompt_tokens": 1, "completion_tokens": 2})
-    store.add_messages(chat.id, [USER], usage=None)
-
-
-def test_usage_by_model_sums_and_orders_by_total(store):
-    seed_usage(store)
-    assert store.usage(by="model") == [
-        {"model": "large", "requests": 2, "prompt_tokens": 101, "completion_tokens": 52, "total_tokens": 153},
-        {"model": "small", "requests": 2, "prompt_tokens": 30, "completion_tokens": 12, "total_tokens": 42},
-    ]
-
-
-def test_usage_by_day_and_by_day_and_model(store):
-    seed_usage(store)
-    assert store.usage(by="day") == [
-        {"day": "2025-03-01", "requests": 3, "prompt_tokens": 130, "completion_tokens": 62, "total_tokens": 192},
-        {"day": "2025-03-02", "requests": 1, "prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3},
-    ]
-    assert [(r["day"], r["model"], r["total_tokens"]) for r in store.usage(by="day,model")] == [
-        ("2025-03-01", "large", 150), ("2025-03-01", "small", 42), ("2025-03-02", "large", 3)]
-
-
-def test_usage_since_a_day(store):
-    seed_usage(store)
-    assert [r["day"] for r in store.usage(by="day", since="2025-03-02")] == ["2025-03-02"]
-    assert store.usage(by="model", since="2025-04-01") == []
-
-
-def test_usage_days_are_utc(store):
-    conv = store.create(None, "chat", "m")
-    store.clock = at(datetime(2025, 3, 2, 1, 30, tzinfo=timezone(timedelta(hours=5))))  # 2025-03-01 20:30 UTC
-    store.add_messages(conv.id, [USER], usage={"total_tokens": 4})
-    assert store.usage(by="day")[0]["day"] == "2025-03-01"
-
-
-def test_usage_rejects_unknown_groupings(store):
-    with pytest.raises(ValueError):
-        store.usage(by="week")
-
-
-def test_usage_without_a_model_counts_as_unknown(store):
-    conv = store.create(None, "fim", None)
-    store.add_messages(conv.id, [USER], usage={"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7})
-    assert {r["model"]: r["total_tokens"] for r in store.usage()} == {"unknown": 7}
-
-
-def test_usage_outlives_deleted_conversations(store):
-    seed_usage(store)
-    before = store.usage(by="day,model")
-    assert store.delete_all() == 1
-    assert store.usage(by="day,model") == before
-
-
 # -- deleting ---------------------------------------------------------------------------------
 
 
@@ -375,8 +311,7 @@ def test_threads_appending_to_one_conversation_do_not_lock_each_other(store):
         try:
             with open_store(env()) as own:
                 for index in range(40):
-                    own.add_messages(conv.id, [{"role": "user", "content": f"{name}-{index}"}],
-                                     usage={"total_tokens": 1})
+                    own.add_messages(conv.id, [{"role": "user", "content": f"{name}-{index}"}])
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -390,7 +325,6 @@ def test_threads_appending_to_one_conversation_do_not_lock_each_other(store):
     assert len(contents) == 160
     for name in ("t0", "t1", "t2", "t3"):
         assert [c for c in contents if c.startswith(name + "-")] == [f"{name}-{i}" for i in range(40)]
-    assert store.usage()[0]["total_tokens"] == 160
 
 
 COUNT = 400  # per process: enough for the two to overlap
@@ -403,7 +337,7 @@ cid, go = sys.argv[1], sys.argv[3]
 while not os.path.exists(go):  # start together, so the writes really overlap
     time.sleep(0.005)
 for index in range(int(sys.argv[4])):
-    store.add_messages(cid, [{"role": "user", "content": f"{sys.argv[2]}-{index}"}], usage={"total_tokens": 2})
+    store.add_messages(cid, [{"role": "user", "content": f"{sys.argv[2]}-{index}"}])
 store.close()
 """
 
@@ -422,8 +356,6 @@ def test_two_processes_append_without_database_is_locked(store, tmp_path):
     for name in ("p1", "p2"):
         assert [c for c in contents if c.startswith(name + "-")] == [f"{name}-{i}" for i in range(COUNT)]
     assert len(contents) == 2 * COUNT
-    assert store.usage()[0] == {"model": "m", "requests": 2 * COUNT, "prompt_tokens": 0,
-                                "completion_tokens": 0, "total_tokens": 4 * COUNT}
 
 
 def test_a_store_held_busy_by_a_long_writer_waits_instead_of_failing(store):

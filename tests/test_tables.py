@@ -60,7 +60,7 @@ CHATS = [{"id": "20240610-131415-3f9a2c", "kind": "chat", "model": "mistral-larg
           "message_count": 14, "updated_at": NOW - 600,
           "title": "How do I paginate the files list endpoint with a cursor and a page size?"}]
 USAGE = [{"model": FT_ID, "prompt_tokens": 1_234_567, "completion_tokens": 234_567,
-          "total_tokens": 1_469_134, "requests": 1234}]
+          "total_tokens": 1_469_134, "requests": 1234, "pages": 12_345, "_cost": "≥1,234.56 USD"}]
 
 LIST_TABLES = {
     "models list": (models.LIST_COLUMNS, MODELS, "id"),
@@ -69,7 +69,7 @@ LIST_TABLES = {
     "batch list": (batch_group.LIST_COLUMNS, BATCHES, "id"),
     "batch runs": (batch_run.RUN_COLUMNS, RUNS, "tag"),
     "history list": (history.LIST_COLUMNS, CHATS, "id"),
-    "usage --by model": ((usage.GROUP_COLUMNS["model"], *usage.TOKEN_COLUMNS), USAGE, "model"),
+    "usage --by model": ((usage.GROUP_COLUMNS["model"], *usage.COUNT_COLUMNS, usage.TERMINAL_COST), USAGE, "model"),
 }
 
 

@@ -324,3 +324,14 @@ def test_with_failed_inputs_json_output_is_still_one_whole_body(cli, sim, corpus
     # each embedding keeps its input's index: the failed inputs leave gaps, never a shift
     assert [item["index"] for item in body["data"]] == list(range(1, len(TEXTS) - 1))
     assert "input 1: HTTP 400" in batch.stderr and "input 23: HTTP 400" in batch.stderr
+
+
+@pytest.mark.parametrize("command", [["embeddings"], ["classifiers", "moderate"]])
+def test_json_with_skip_past_the_end_is_the_empty_body_online_and_via_batch(cli, api, corpus, command):
+    for route in ([], ["--via", "batch"]):
+        result = cli(*command, "-f", corpus, "--skip", "99", "-o", "json", *route)
+        assert result.exit_code == 0, result
+        body = json.loads(result.stdout)
+        assert body["data" if command == ["embeddings"] else "results"] == []
+        assert body["model"]
+    assert api.requests == []

@@ -123,7 +123,7 @@ function __mcli_vopts
         case 'sandbox serve'
             echo --port --fail-rate --status --retry-after --latency --cut-stream-after
         case 'usage'
-            echo --by --since --days -o --output
+            echo --by --since --days --month -o --output
     end
 end
 
@@ -210,7 +210,7 @@ complete -c mcli -n '__mcli_at' -a 'history' -d 'Browse and delete locally saved
 complete -c mcli -n '__mcli_at' -a 'models' -d 'List, inspect, rename, archive and delete models.'
 complete -c mcli -n '__mcli_at' -a 'ocr' -d 'Read a document\'s text as Markdown, page by page (and its images).'
 complete -c mcli -n '__mcli_at' -a 'sandbox' -d 'A local Mistral API: try mcli and test scripts with no key and no spend.'
-complete -c mcli -n '__mcli_at' -a 'usage' -d 'Show token usage by model and by day, from the local history.'
+complete -c mcli -n '__mcli_at' -a 'usage' -d 'Show what the billed answers used and cost (an estimate), from the local ledger.'
 complete -c mcli -n '__mcli_at' -l 'version' -d 'Print the version and exit.'
 complete -c mcli -n '__mcli_at' -s 'h' -l 'help' -d 'Show this message and exit.'
 
@@ -690,8 +690,10 @@ complete -c mcli -n '__mcli_at sandbox serve' -l 'latency' -x -d 'Seconds every 
 complete -c mcli -n '__mcli_at sandbox serve' -l 'cut-stream-after' -x -d 'Break every streamed answer after N events (at least 0).'
 complete -c mcli -n '__mcli_at sandbox serve' -s 'h' -l 'help' -d 'Show this message and exit.'
 
-complete -c mcli -n '__mcli_at usage' -l 'by' -x -a 'model day' -d 'Sum by model or by day only (default: one row per day and model).'
+complete -c mcli -n '__mcli_at usage' -l 'by' -x -d 'Sum by day, month, model, operation or profile; several joined by commas (default: day,model).'
 complete -c mcli -n '__mcli_at usage' -l 'since' -x -d 'Only from this UTC day on.'
 complete -c mcli -n '__mcli_at usage' -l 'days' -x -d 'Only the last N UTC days, today included (1 to 36600).'
+complete -c mcli -n '__mcli_at usage' -l 'month' -x -d 'Only this UTC month.'
+complete -c mcli -n '__mcli_at usage' -l 'prices' -d 'Show the price table in force and where each row came from.'
 complete -c mcli -n '__mcli_at usage' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at usage' -s 'h' -l 'help' -d 'Show this message and exit.'

@@ -6,7 +6,8 @@ server, which decides its retries: http/effect.py), whether it is a paged list
 carries (what the id cache behind Tab files it under; '' for none). Everything else reads
 this table: the `api/` functions (by name, `call(client, "files.retrieve", file_id)`),
 `mcli api` (by method and path, `find`), the id cache's kinds (store/ids.py), the Tab rules
-(docgen/live.py) and the tag list (api/tags.py). tests/test_spec_facts.py checks it
+(docgen/live.py), the tag list (api/tags.py) and the ledger (`bills`: which answers cost money,
+store/ledger.py). tests/test_spec_facts.py checks it
 against the spec.
 
 Effects, one rule: GET, DELETE and PATCH are REPEATABLE; a POST that creates nothing lasting is COMPUTE
@@ -48,6 +49,7 @@ class Operation(NamedTuple):
     paged: bool = False
     returns: str = ""  # the kind of id in the answer (store/ids.py), '' for none
     multipart: bool = False  # the body is a multipart form, not JSON
+    bills: str = ""  # what its answer bills, for the ledger: TOKENS, PAGES, JOB (when ended), '' nothing
 
     def path(self, *ids: str) -> str:
         """The template with IDS put in its `{...}` slots in order, each percent-quoted whole."""
@@ -69,17 +71,20 @@ def _pattern(template: str) -> re.Pattern:
 
 
 REPEATABLE, COMPUTE, CREATE = Effect.REPEATABLE, Effect.COMPUTE, Effect.CREATE
+# What an answer bills (store/ledger.py reads it): its `usage` tokens, its OCR pages
+# (`usage_info`), or, for a fine-tuning job seen ended, the job's training tokens and cost.
+TOKENS, PAGES, JOB = "tokens", "pages", "job"
 
 _TABLE: tuple[Operation, ...] = (
-    Operation("chat.complete", "chat", "POST", "/v1/chat/completions", COMPUTE),
-    Operation("fim.complete", "fim", "POST", "/v1/fim/completions", COMPUTE),
-    Operation("agents.complete", "agents", "POST", "/v1/agents/completions", COMPUTE),
-    Operation("embeddings.embed", "embeddings", "POST", "/v1/embeddings", COMPUTE),
-    Operation("classifiers.moderate", "classifiers", "POST", "/v1/moderations", COMPUTE),
-    Operation("classifiers.moderate_chat", "classifiers", "POST", "/v1/chat/moderations", COMPUTE),
-    Operation("classifiers.classify", "classifiers", "POST", "/v1/classifications", COMPUTE),
-    Operation("classifiers.classify_chat", "classifiers", "POST", "/v1/chat/classifications", COMPUTE),
-    Operation("ocr.ocr", "ocr", "POST", "/v1/ocr", COMPUTE),
+    Operation("chat.complete", "chat", "POST", "/v1/chat/completions", COMPUTE, bills=TOKENS),
+    Operation("fim.complete", "fim", "POST", "/v1/fim/completions", COMPUTE, bills=TOKENS),
+    Operation("agents.complete", "agents", "POST", "/v1/agents/completions", COMPUTE, bills=TOKENS),
+    Operation("embeddings.embed", "embeddings", "POST", "/v1/embeddings", COMPUTE, bills=TOKENS),
+    Operation("classifiers.moderate", "classifiers", "POST", "/v1/moderations", COMPUTE, bills=TOKENS),
+    Operation("classifiers.moderate_chat", "classifiers", "POST", "/v1/chat/moderations", COMPUTE, bills=TOKENS),
+    Operation("classifiers.classify", "classifiers", "POST", "/v1/classifications", COMPUTE, bills=TOKENS),
+    Operation("classifiers.classify_chat", "classifiers", "POST", "/v1/chat/classifications", COMPUTE, bills=TOKENS),
+    Operation("ocr.ocr", "ocr", "POST", "/v1/ocr", COMPUTE, bills=PAGES),
     Operation("files.list", "files", "GET", "/v1/files", REPEATABLE, paged=True, returns=FILE),
     Operation("files.upload", "files", "POST", "/v1/files", CREATE, returns=FILE,
               multipart=True),
@@ -92,7 +97,7 @@ _TABLE: tuple[Operation, ...] = (
     Operation("fine_tuning.create", "fine-tuning", "POST", "/v1/fine_tuning/jobs", CREATE,
               returns=FINE_TUNING_JOB),
     Operation("fine_tuning.get", "fine-tuning", "GET", "/v1/fine_tuning/jobs/{job_id}", REPEATABLE,
-              returns=FINE_TUNING_JOB),
+              returns=FINE_TUNING_JOB, bills=JOB),
     Operation("fine_tuning.cancel", "fine-tuning", "POST", "/v1/fine_tuning/jobs/{job_id}/cancel", REPEATABLE,
               returns=FINE_TUNING_JOB),
     Operation("fine_tuning.start", "fine-tuning", "POST", "/v1/fine_tuning/jobs/{job_id}/start", COMPUTE,
@@ -130,12 +135,27 @@ def call(client: HTTPClient, name: str, *ids: str, **kw: Any) -> Any:
     """Send the operation NAME with IDS in its path, retried as its Effect allows; return the
     decoded body (keywords as HTTPClient.call takes them)."""
     operation = OPERATIONS[name]
-    return client.call(operation.method, operation.path(*ids), effect=operation.effect, **kw)
+    body = client.call(operation.method, operation.path(*ids), effect=operation.effect, **kw)
+    if operation.bills:
+        note_billed(client, name, body)
+    return body
+
+
+def note_billed(client: HTTPClient, name: str, body: Any, **facts: Any) -> None:
+    """Hand the answer BODY of operation NAME to the client's ledger hook (if it bills)."""
+    hook = getattr(client, "on_billed", None)  # a test's stand-in client may have none
+    if hook is not None and OPERATIONS[name].bills:
+        hook(name, body, facts)
 
 
 def generate(client: HTTPClient, name: str, body: dict) -> Any:
-    """The generation operation NAME (chat, agents, fim) without streaming: the whole body."""
-    return call(client, name, json_body={**body, "stream": False})
+    """The generation operation NAME (chat, agents, fim) without streaming: the whole body,
+    refused (UnexpectedResponse) unless it is a JSON object."""
+    from mistral_cli.bodies.shape import need_object
+
+    operation = OPERATIONS[name]
+    return need_object(call(client, name, json_body={**body, "stream": False}),
+                       f"{operation.method} {operation.template}")
 
 
 def generate_stream(client: HTTPClient, name: str, body: dict) -> Any:

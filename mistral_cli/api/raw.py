@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from mistral_cli.api.operations import find
+from mistral_cli.api.operations import find, note_billed
 from mistral_cli.api.pages import combined_body, walk_pages
 from mistral_cli.errors import UsageError
 from mistral_cli.http.body import decoded_chunks, read_body
@@ -176,7 +176,27 @@ def send(client: HTTPClient, method: str, path: str, *, params: Any = None, json
     headers = {"Accept": "text/event-stream"} if stream else None
     with client.stream(method, path, params=params or None, json_body=json_body, files=files,
                        data=data, headers=headers, effect=effect_of(method, path)) as response:
-        yield reply_of(response)
+        reply = reply_of(response)
+        operation = find(method, path)
+        if operation is not None and operation.bills and response.status_code < 300:
+            if reply.kind == "json":
+                note_billed(client, operation.name, reply.body)
+            elif reply.kind == "events":
+                reply.events = _noting_usage(client, operation.name, reply.events)
+        yield reply
+
+
+def _noting_usage(client: HTTPClient, name: str, events: Iterator[dict]) -> Iterator[dict]:
+    """EVENTS as they come; when they end, the last usage they carried goes to the ledger."""
+    last: dict | None = None
+    try:
+        for event in events:
+            if isinstance(event.get("usage"), dict):
+                last = event
+            yield event
+    finally:
+        if last is not None:
+            note_billed(client, name, last)
 
 
 def reply_of(response: Any) -> Reply:

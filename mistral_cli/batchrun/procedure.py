@@ -39,7 +39,7 @@ from mistral_cli.batchrun.fingerprint import (TAG_KEY, file_digest, fingerprint,
                                               without_credentials)
 from mistral_cli.batchrun.lock import RunLock
 from mistral_cli.batchrun.resume import resume_line, this_command
-from mistral_cli.errors import MCLIError, NotFoundError, UnexpectedResponse, UsageError
+from mistral_cli.errors import MCLIError, NotFoundError, UnexpectedResponse, UsageError, job_created
 from mistral_cli.render.progress import progress_bar
 from mistral_cli.store.runs import NewRun, Run, RunJournal, UploadStep, open_journal
 
@@ -280,7 +280,8 @@ class BatchRun:
                 exc.hint = self._resume_hint("job")
             raise
         job_id = checked_id(body.get("id") if isinstance(body, dict) else None, "POST /v1/batch/jobs")
-        self.journal.job_known(self.tag, job_id)
+        with job_created("batch job", job_id, f"mcli batch get {job_id}"):  # a full disk here
+            self.journal.job_known(self.tag, job_id)
         self.env.info(f"created batch job {job_id} (batch run {self.tag})")
         return self._known(job_id, body)
 

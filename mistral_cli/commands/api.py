@@ -23,7 +23,7 @@ import typer
 from mistral_cli.api import raw
 from mistral_cli.commands.shared.common_options import env_of, epilog
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import existing_file, read_json_object, read_text
+from mistral_cli.inputs import existing_file, need_stdin, read_json_object, read_text
 from mistral_cli.render.output import for_stdout, remember_ids, write_json, write_jsonl
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -211,8 +211,9 @@ def _file_part(env: "Env", stack: ExitStack, key: str, spec: str) -> tuple[str, 
 
 def _stdin_bytes(env: "Env") -> bytes:
     """All of stdin as bytes (a multipart part from `@-` is read whole, not streamed)."""
-    buffer = getattr(env.stdin, "buffer", None)
-    return buffer.read() if buffer is not None else env.stdin.read().encode("utf-8")
+    stdin = need_stdin(env, "-F KEY=@-")
+    buffer = getattr(stdin, "buffer", None)
+    return buffer.read() if buffer is not None else stdin.read().encode("utf-8")
 
 
 # -- output ------------------------------------------------------------------------------

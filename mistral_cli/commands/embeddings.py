@@ -60,9 +60,12 @@ def embeddings(
     per_request = b.check_grouping(per_request, batch_size, concurrency, skip)
     inputs = b.read_inputs(env, texts, input_file, no_stdin)
     chosen = env.model("model.embeddings", model)
-    writer = make_writer(env, b.line_format(env, output), skip)
+    writer = make_writer(env, b.line_format(env, output), skip, chosen)
     if via is Via.batch:
-        b.require_some(via_batch(env, inputs, chosen, skip, writer, new, interval), skip)
+        sent = via_batch(env, inputs, chosen, skip, writer, new, interval)
+        b.require_some(sent, skip)
+        if not sent:  # --skip past the end: nothing sent, the output still closes
+            writer.finish()
         return
 
     def send(texts: list[str]) -> dict:
@@ -109,9 +112,10 @@ def ordered(body: dict) -> list[dict]:
 class Writer:
     """Prints each group's results as they come (jsonl, text), or at the end (table)."""
 
-    def __init__(self, env: "Env", skip: int):
+    def __init__(self, env: "Env", skip: int, model: str = ""):
         self.env = env
         self.skip = skip
+        self.model = model
 
     def group(self, group: b.TextGroup, body: dict) -> None:
         """Print GROUP's results."""
@@ -143,9 +147,9 @@ class TextWriter(Writer):
 class JsonWriter(Writer):
     """The EmbeddingResponse one request would have returned, indexes counted from 0."""
 
-    def __init__(self, env: "Env", skip: int):
-        super().__init__(env, skip)
-        self.combined = CombinedJson(env, "data")
+    def __init__(self, env: "Env", skip: int, model: str = ""):
+        super().__init__(env, skip, model)
+        self.combined = CombinedJson(env, "data", {"object": "list", "model": model})
 
     def group(self, group: b.TextGroup, body: dict) -> None:
         """Print GROUP's results."""
@@ -162,8 +166,8 @@ class TableWriter(Writer):
     """On a terminal: dimensions, norm and first values per input, then (for 2 to 20 inputs)
     their cosine similarities. Keeps a summary per input and at most 21 vectors."""
 
-    def __init__(self, env: "Env", skip: int):
-        super().__init__(env, skip)
+    def __init__(self, env: "Env", skip: int, model: str = ""):
+        super().__init__(env, skip, model)
         self.rows: list[dict[str, Any]] = []
         self.vectors: list[list[float]] = []
 
@@ -190,9 +194,9 @@ WRITERS = {OutputFormat.jsonl: JsonlWriter, OutputFormat.text: TextWriter,
            OutputFormat.json: JsonWriter, OutputFormat.table: TableWriter}
 
 
-def make_writer(env: "Env", fmt: OutputFormat, skip: int) -> Writer:
-    """The writer for FMT."""
-    return WRITERS[fmt](env, skip)
+def make_writer(env: "Env", fmt: OutputFormat, skip: int, model: str = "") -> Writer:
+    """The writer for FMT (MODEL names the model in an empty `-o json` body)."""
+    return WRITERS[fmt](env, skip, model)
 
 
 def norm(vector: list[float]) -> float:

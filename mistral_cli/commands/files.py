@@ -133,8 +133,8 @@ def upload_one(env: "Env", path: Path, purpose: str | None, name: str | None = N
         env.warn(f"{path} is {human_size(size)}, over the API's documented "
                  f"{human_size(UPLOAD_LIMIT)} limit; sending it anyway (the server decides)")
     with progress_bar(env, f"uploading {name or path.name}", size) as on_progress:
-        return api.upload_file(env.client, path, purpose=purpose, name=name,
-                                  on_progress=on_progress)
+        return need_object(api.upload_file(env.client, path, purpose=purpose, name=name,
+                                              on_progress=on_progress), "POST /v1/files")
 
 
 # -- list --------------------------------------------------------------------------------
@@ -200,7 +200,8 @@ def delete(ctx: typer.Context,
     for file_id in file_ids:
         check_uuid(file_id, "file id")
     confirm(env, f"Delete {len(file_ids)} file(s): {', '.join(file_ids)}?", yes)
-    act_on_each(env, file_ids, lambda file_id: api.delete_file(env.client, file_id),
+    act_on_each(env, file_ids, lambda file_id: need_object(api.delete_file(env.client, file_id),
+                                                           f"DELETE /v1/files/{file_id}"),
                 lambda file_id, _body: f"deleted {file_id}", output)
 
 
@@ -214,7 +215,7 @@ def url(ctx: typer.Context, file_id: FileIdArg,
     """Print a signed URL to download a file without a key."""
     env = env_of(ctx)
     check_uuid(file_id, "file id")
-    body = api.signed_url(env.client, file_id, expiry)
+    body = need_object(api.signed_url(env.client, file_id, expiry), f"GET /v1/files/{file_id}/url")
     if output in (OutputFormat.table, OutputFormat.text):
         write_lines(env, [body.get("url")])
     else:

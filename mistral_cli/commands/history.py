@@ -124,7 +124,8 @@ def show(
         conv = find_conversation(store, ref)
         records = store.records(conv.id)
     if output is OutputFormat.json:
-        write_json(env, {**conv.to_dict(), "messages": [r.message for r in records]})
+        write_json(env, {**conv.to_dict(), "messages": [r.message for r in records],
+                         "timing": [r.timing._asdict() if r.timing else None for r in records]})
     elif output is OutputFormat.jsonl:
         write_jsonl(env, (r.message for r in records))
     elif output is OutputFormat.text:
@@ -168,6 +169,8 @@ def print_plain(env: Env, records: list["StoredMessage"]) -> None:
         lines += [f"tool call: {tool_call_text(call)}" for call in message.get("tool_calls") or []]
         if record.incomplete:
             lines.append(INCOMPLETE_NOTE)
+        if timing_text(record):
+            lines.append(timing_text(record))
         blocks.append("\n".join(lines))
     env.stdout.write("\n\n".join(blocks) + "\n")
     env.stdout.flush()
@@ -197,6 +200,16 @@ def print_terminal(env: Env, conv: "Conversation", records: list["StoredMessage"
             console.print(Text(safe_text(f"→ tool call: {tool_call_text(call)}"), style="cyan"))
         if record.incomplete:
             console.print(Text(INCOMPLETE_NOTE, style="yellow"))
+        if timing_text(record):
+            console.print(Text(timing_text(record), style="dim"))
+
+
+def timing_text(record: "StoredMessage") -> str:
+    """`streamed: first token 0.21 s · 48.5 tokens/s` for a streamed answer, else ''."""
+    from mistral_cli.render.stream import timing_parts
+
+    parts = timing_parts(record.timing)
+    return "streamed: " + " · ".join(parts) if parts else ""
 
 
 # -- delete -------------------------------------------------------------------------------

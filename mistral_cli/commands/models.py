@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from mistral_cli.api import models as api
-from mistral_cli.bodies.shape import need_listing
+from mistral_cli.bodies.shape import need_listing, need_object
 from mistral_cli.commands.shared.common_options import OutputOpt, YesOpt, env_of, epilog
 from mistral_cli.commands.shared.several_ids import act_on_each
 from mistral_cli.errors import UsageError
@@ -27,8 +27,14 @@ SHORT_CAPABILITIES = {"completion_chat": "chat", "completion_fim": "fim", "funct
 
 def _capabilities(model: dict) -> list[str]:
     """The names of MODEL's capabilities that are true."""
-    flags = model.get("capabilities") or {}
+    flags = _flags(model)
     return [name for name in CAPABILITIES if flags.get(name)]
+
+
+def _flags(model: dict) -> dict:
+    """MODEL's capabilities object ({} when the server sent something else)."""
+    flags = model.get("capabilities")
+    return flags if isinstance(flags, dict) else {}
 
 
 CAPABILITIES_COLUMN = Column("CAPABILITIES", lambda m: ",".join(_capabilities(m)), show=lambda names: ", ".join(
@@ -87,7 +93,7 @@ def filter_models(models: list[dict], model_type: str | None, capabilities: list
     """Keep the models of MODEL_TYPE that have every one of CAPABILITIES."""
     return [m for m in models
             if (model_type is None or m.get("type", "base") == model_type)
-            and all((m.get("capabilities") or {}).get(c) for c in capabilities)]
+            and all(_flags(m).get(c) for c in capabilities)]
 
 
 @app.command("list", epilog=epilog("mcli models list", "mcli models list --type fine-tuned -o json",
@@ -112,7 +118,7 @@ def get(ctx: typer.Context, model_id: Annotated[str, typer.Argument(help="Model 
         output: OutputOpt = OutputFormat.table) -> None:
     """Show one model."""
     env = env_of(ctx)
-    body = api.get_model(env.client, model_id)
+    body = need_object(api.get_model(env.client, model_id), f"GET /v1/models/{model_id}")
     emit_object(env, output, body, detail_fields(body) if env.stdout_isatty else None, title=model_id)
 
 
@@ -122,7 +128,8 @@ def delete(ctx: typer.Context, model_ids: Annotated[list[str], typer.Argument(he
     """Delete fine-tuned models."""
     env = env_of(ctx)
     confirm(env, f"Delete {len(model_ids)} model(s): {', '.join(model_ids)}?", yes)
-    act_on_each(env, model_ids, lambda model_id: api.delete_model(env.client, model_id),
+    act_on_each(env, model_ids, lambda model_id: need_object(api.delete_model(env.client, model_id),
+                                                             f"DELETE /v1/models/{model_id}"),
                 lambda model_id, _body: f"deleted {model_id}", output)
 
 
@@ -139,7 +146,8 @@ def update(
     fields = {k: v for k, v in (("name", name), ("description", description)) if v is not None}
     if not fields:
         raise UsageError("nothing to update: give --name and/or --description")
-    emit_object(env, output, api.update_model(env.client, model_id, fields), title=model_id)
+    body = need_object(api.update_model(env.client, model_id, fields), f"PATCH /v1/fine_tuning/models/{model_id}")
+    emit_object(env, output, body, title=model_id)
 
 
 @app.command("archive", epilog=epilog("mcli models archive ft:open-mistral-7b:587a6b29:20240514:7e773925"))
@@ -147,7 +155,8 @@ def archive(ctx: typer.Context, model_id: Annotated[str, typer.Argument(help="Fi
             output: OutputOpt = OutputFormat.table) -> None:
     """Archive a fine-tuned model."""
     env = env_of(ctx)
-    emit_object(env, output, api.archive_model(env.client, model_id), title=model_id)
+    body = need_object(api.archive_model(env.client, model_id), f"POST /v1/fine_tuning/models/{model_id}/archive")
+    emit_object(env, output, body, title=model_id)
 
 
 @app.command("unarchive", epilog=epilog("mcli models unarchive ft:open-mistral-7b:587a6b29:20240514:7e773925"))
@@ -155,4 +164,5 @@ def unarchive(ctx: typer.Context, model_id: Annotated[str, typer.Argument(help="
               output: OutputOpt = OutputFormat.table) -> None:
     """Unarchive a fine-tuned model."""
     env = env_of(ctx)
-    emit_object(env, output, api.unarchive_model(env.client, model_id), title=model_id)
+    body = need_object(api.unarchive_model(env.client, model_id), f"DELETE /v1/fine_tuning/models/{model_id}/archive")
+    emit_object(env, output, body, title=model_id)

@@ -140,20 +140,25 @@ def keyring_delete(profile: str) -> bool:
     return _call_with_timeout(delete, "delete")
 
 
+CREDENTIALS_HINT = "remove it and log in again with `mcli auth login`"
+
+
 def _read_file_keys(environ: Mapping[str, str]) -> dict[str, str]:
     import tomllib
 
+    from mistral_cli.config.toml_file import Unparsable, parse, read_small
+
     path = credentials_file(environ)
     try:
-        keys = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
+        raw = read_small(path)
+        keys = {} if raw is None else parse(raw)
     except OSError as exc:
         raise ConfigError(f"cannot read credentials file {path}: {exc.strerror}") from None
+    except Unparsable as exc:  # says why, never quoting the file
+        raise ConfigError(f"credentials file {path} does not parse: {exc}", hint=CREDENTIALS_HINT) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError):
         # The message of a TOML error can quote the file's text, which holds keys: not shown.
-        raise ConfigError(f"credentials file {path} does not parse",
-                          hint="remove it and log in again with `mcli auth login`") from None
+        raise ConfigError(f"credentials file {path} does not parse", hint=CREDENTIALS_HINT) from None
     return {name: value for name, value in keys.items() if isinstance(value, str)}
 
 

@@ -111,7 +111,8 @@ KEYS: dict[str, Key] = {
                             "mistral-moderation-latest"),
     "timeout": Key(_timeout, "read timeout in seconds (120)", 120.0, (int, float)),
     "max_retries": Key(_retries, "retries on 429/5xx/connection errors (3)", 3, (int,)),
-    "history": Key(_boolean, "save conversations and usage locally (true)", True, (bool,)),
+    "history": Key(_boolean, "save conversations locally (true)", True, (bool,)),
+    "ledger": Key(_boolean, "record what each billed answer used, counts only (true)", True, (bool,)),
     "allow_http": Key(_boolean, "allow a plain http:// server_url that is not this machine (false)",
                       False, (bool,)),
 }
@@ -151,6 +152,18 @@ def check_profile_name(name: str) -> str:
     return name
 
 
+def valid_profile_name(name: str) -> str:
+    """NAME if it is a valid profile name, else the closest one that is (accents dropped, each
+    run of other characters a '-', trimmed to a letter or digit at the start, 64 long at most)."""
+    if PROFILE_NAME.fullmatch(name):
+        return name
+    import unicodedata
+
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "-", ascii_name).lstrip("_.-")[:64].rstrip("-")
+    return cleaned if PROFILE_NAME.fullmatch(cleaned) else "work"
+
+
 def check_file_value(name: str, value: Any) -> Any:
     """Check a value read from the file for key NAME; return it normalised, or raise ValueError."""
     key = KEYS[name]
@@ -183,19 +196,25 @@ class ConfigFile:
     @classmethod
     def load(cls, environ: Mapping[str, str] = os.environ) -> "ConfigFile":
         """Read the config file; a missing file is an empty config."""
+        from mistral_cli.config.toml_file import Unparsable, parse, read_small
+
         path = config_file(environ)
         try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            return cls(path, {})
+            raw = read_small(path)
+        except Unparsable as exc:
+            raise ConfigError(f"config file {path} does not parse: {exc}", hint=EDIT_HINT) from None
         except OSError as exc:
             raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        if raw is None:
+            return cls(path, {})
         import tomllib  # only when there is a file to read: start-up without one skips it
 
         try:
-            data = tomllib.loads(raw.decode("utf-8"))
+            data = parse(raw)
         except UnicodeDecodeError:
             raise ConfigError(f"config file {path} is not UTF-8 text", hint=EDIT_HINT) from None
+        except Unparsable as exc:
+            raise ConfigError(f"config file {path} does not parse: {exc}", hint=EDIT_HINT) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} does not parse: {toml_error_position(exc)}",
                               hint=EDIT_HINT) from None

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from typing import Any
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mistral_cli.store.conversations import Timing
 
 from mistral_cli.bodies.content import words
 
@@ -24,6 +28,10 @@ class Answer:
         self.usage: dict | None = None
         self.meta: dict = {}
         self.content: Any = None  # a whole response's content, when not streamed
+        # perf_counter() times of a streamed answer: request sent, first token, stream ended
+        self.sent_at: float | None = None
+        self.first_at: float | None = None
+        self.ended_at: float | None = None
 
     # -- building ------------------------------------------------------------------------------
 
@@ -39,13 +47,16 @@ class Answer:
         answer.load(body, index)
         return answer
 
-    def load(self, body: dict, index: int = 0) -> None:
-        """Take choice INDEX of a whole response as this answer."""
+    def load(self, body: dict, index: int = 0, request: str = "the whole answer") -> None:
+        """Take choice INDEX of a whole response (of REQUEST) as this answer; a choice or a
+        message that is not an object is an UnexpectedResponse, a usage that is not one is none."""
+        from mistral_cli.bodies.shape import need_list, need_object
+
         self.meta = body
-        self.usage = body.get("usage")
-        choices = body.get("choices") or []
-        choice = choices[index] if index < len(choices) else {}
-        message = choice.get("message") or {}
+        self.usage = usage_of(body, None)
+        choices = need_list(body.get("choices"), request, "choices")
+        choice = need_object(choices[index], request, f"choices[{index}]") if index < len(choices) else {}
+        message = need_object(choice.get("message") or {}, request, f"choices[{index}].message")
         self.content = message.get("content")
         self.pieces = [words(self.content)]
         self.tool_calls = list(message.get("tool_calls") or [])
@@ -72,6 +83,21 @@ class Answer:
         if self.tool_calls:
             message["tool_calls"] = self.tool_calls
         return message
+
+    def timing(self) -> "Timing | None":
+        """A streamed answer's time to first token and tokens per second after it (None when
+        not streamed or no token came)."""
+        if self.sent_at is None or self.first_at is None:
+            return None
+        from mistral_cli.store.conversations import Timing
+
+        first_ms = round((self.first_at - self.sent_at) * 1000)
+        completion = (self.usage or {}).get("completion_tokens")
+        span = (self.ended_at or self.first_at) - self.first_at
+        rate = None
+        if isinstance(completion, int) and not isinstance(completion, bool) and completion > 0 and span > 0:
+            rate = round(completion / span, 1)
+        return Timing(first_ms, rate)
 
     def completion(self) -> dict:
         """The answer as one chat.completion object (what a non-streamed call returns)."""
@@ -100,21 +126,32 @@ def pump(events: Iterable[dict], answer: Answer, write: Callable[[str], Any] | N
             choice = event["choices"][0]
             delta = choice["delta"]
         except (KeyError, IndexError, TypeError):  # a usage-only (or malformed) chunk
-            answer.usage = event.get("usage") or answer.usage
+            answer.usage = usage_of(event, answer.usage)
             continue
         text = delta.get("content")
         if text:
             if text.__class__ is not str:
                 text = words(text)
+            if not pieces:
+                answer.first_at = perf_counter()
             pieces.append(text)
             if write is not None:
                 write(text)
         if delta.get("tool_calls"):
+            if answer.first_at is None:
+                answer.first_at = perf_counter()
             answer.add_tool_calls(delta["tool_calls"])
         if choice.get("finish_reason"):
             answer.finish_reason = choice["finish_reason"]
         if "usage" in event:
-            answer.usage = event["usage"] or answer.usage
+            answer.usage = usage_of(event, answer.usage)
+
+
+def usage_of(body: Any, known: dict | None) -> dict | None:
+    """BODY's usage object when it has a non-empty one, else KNOWN (a usage of another shape
+    from the server says nothing: never a crash where tokens are counted or saved)."""
+    usage = body.get("usage") if isinstance(body, dict) else None
+    return usage if isinstance(usage, dict) and usage else known
 
 
 def merge_tool_call(calls: list[dict], piece: dict) -> None:

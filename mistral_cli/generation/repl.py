@@ -3,7 +3,8 @@
 Line editing and a history file (`repl_history` in the data dir) come from the stdlib
 `readline` when stdin is a terminal; piped stdin is read line by line, without prompts.
 A line ending in `\\` continues on the next line, and a `\"\"\"` line opens a block that the
-next line ending in `\"\"\"` closes. Slash commands: /exit, /model NAME, /system TEXT,
+next line ending in `\"\"\"` closes; piped input that ends inside either is a usage error
+(exit 2) and that last message is not sent. Slash commands: /exit, /model NAME, /system TEXT,
 /set OPTION VALUE, /show, /clear, /help. Ctrl-C stops the current answer (saved, marked
 incomplete) and keeps the conversation; Ctrl-D leaves.
 """
@@ -20,7 +21,7 @@ from mistral_cli.generation.endpoints import GenerationEndpoint
 from mistral_cli.generation.session import Session
 from mistral_cli.generation.setup import make_setup
 from mistral_cli.generation.turn import run_turn
-from mistral_cli.inputs import check_bound
+from mistral_cli.inputs import check_bound, need_stdin
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -103,7 +104,8 @@ class Repl:
         parts = []
         while line.endswith("\\"):
             parts.append(line[:-1])
-            line = self.read_line(MORE)
+            line = self.read_more("a continued line (the last line ends in `\\`)", len(parts),
+                                  "remove the `\\` that ends the last line")
         return "\n".join(parts + [line])
 
     def read_block(self, first: str) -> str:
@@ -112,9 +114,23 @@ class Repl:
         line = first
         while not line.rstrip().endswith(BLOCK):
             lines.append(line)
-            line = self.read_line(MORE)
+            line = self.read_more(f"a {BLOCK} block that was never closed", len(lines),
+                                  f"close the block with a line ending in {BLOCK}")
         lines.append(line.rstrip()[: -len(BLOCK)])
         return "\n".join(lines).strip("\n")
+
+    def read_more(self, inside: str, count: int, hint: str) -> str:
+        """The next line of an unfinished message. Piped input that ends there was cut or
+        mistyped: that message is not sent (an answer to half a message is paid for and
+        useless) and the end is a usage error (exit 2); Ctrl-D on a terminal just leaves."""
+        try:
+            return self.read_line(MORE)
+        except EOFError:
+            if self.env.stdin_isatty:
+                self.env.info("(the unfinished message was not sent)")
+                raise
+            raise UsageError(f"the input ended inside {inside}: that message ({count} line(s)) was not sent",
+                             hint=hint) from None
 
     # -- slash commands ------------------------------------------------------------------------------
 
@@ -245,9 +261,10 @@ def line_reader(env: "Env") -> ReadLine:
     """input() with line editing on a terminal; plain lines from piped stdin otherwise."""
     if env.stdin_isatty:
         return terminal_input
+    stdin = need_stdin(env, "the REPL (-i)")
 
     def piped(_prompt: str) -> str:
-        line = env.stdin.readline()
+        line = stdin.readline()
         if not line:
             raise EOFError
         return line.rstrip("\n")

@@ -20,7 +20,7 @@ from mistral_cli.generation.endpoints import GenerationEndpoint
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
-    from mistral_cli.store.conversations import Conversation, ConversationStore
+    from mistral_cli.store.conversations import Conversation, ConversationStore, Timing
 
 HISTORY_OFF = "the history is off (--no-log or `history = false` in the config)"
 
@@ -96,8 +96,8 @@ class Session:
 
     # -- saving --------------------------------------------------------------------------------
 
-    def save(self, messages: list[dict], *, model: str | None, usage: dict | None,
-             finish_reason: str | None, complete: bool = True) -> None:
+    def save(self, messages: list[dict], *, model: str | None, finish_reason: str | None,
+             complete: bool = True, timing: "Timing | None" = None) -> None:
         """Append one exchange to the history (in memory always, on disk when enabled)."""
         self.history.extend(messages)
         if not self.enabled or not messages:
@@ -105,8 +105,8 @@ class Session:
         if not self.exists:
             created = self.store.create(self.cid, self.kind, model, self.agent_id)
             self.cid, self.exists = created.id, True
-        self.store.add_messages(self.cid, messages, model=model, usage=usage,
-                                finish_reason=finish_reason, complete=complete)
+        self.store.add_messages(self.cid, messages, model=model, finish_reason=finish_reason,
+                                complete=complete, timing=timing)
         self.model = model or self.model
 
     def reset(self) -> None:

@@ -7,6 +7,7 @@ error goes on to `main()` (exit 1, or 130 for Ctrl-C).
 
 from __future__ import annotations
 
+from time import perf_counter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mistral_cli.errors import MCLIError, StreamError
@@ -62,10 +63,11 @@ def save_cut_short(env: "Env", session: "Session", request: dict, sent: list[dic
 
 
 def save(session: "Session", request: dict, sent: list[dict], answer: Answer, complete: bool) -> None:
-    """Save one exchange (what was sent, and the answer if there is one) in SESSION."""
+    """Save one exchange (what was sent, and the answer if there is one, with a streamed
+    answer's timing) in SESSION."""
     message = answer.message()
     session.save(sent + ([message] if message else []), model=answer.model or request.get("model"),
-                 usage=answer.usage, finish_reason=answer.finish_reason, complete=complete)
+                 finish_reason=answer.finish_reason, complete=complete, timing=answer.timing())
     session.remember_tools(request.get("tools"))
 
 
@@ -77,24 +79,32 @@ def exchange(env: "Env", endpoint: GenerationEndpoint, request: dict, view: View
         whole_answer(env, endpoint, request, view, answer)
     from mistral_cli.render.stream import write_usage
 
-    write_usage(env, answer.usage, answer.finish_reason, env.options.verbose or env.options.debug)
+    write_usage(env, answer.usage, answer.finish_reason, env.options.verbose or env.options.debug,
+                answer.timing())
 
 
 # -- streamed --------------------------------------------------------------------------------------
 
 def stream_answer(env: "Env", endpoint: GenerationEndpoint, request: dict, view: View, answer: Answer) -> None:
-    """Stream the answer: text deltas, raw chunks (jsonl), or one object at the end (json)."""
+    """Stream the answer: text deltas, raw chunks (jsonl), or one object at the end (json).
+    When the stream ends, however it ends, what the answer used goes to the ledger."""
+    answer.sent_at = perf_counter()
     events = endpoint.api.stream(env.client, request)
-    if view.output is GenOutput.jsonl:
-        pump(events, answer, None, echo=line_writer(env))
-    elif view.output is GenOutput.json:
-        try:
-            pump(events, answer, None)
-        finally:
-            if answer.meta:
-                write_json(env, answer.completion())
-    else:
-        stream_text(env, events, view, answer)
+    try:
+        if view.output is GenOutput.jsonl:
+            pump(events, answer, None, echo=line_writer(env))
+        elif view.output is GenOutput.json:
+            try:
+                pump(events, answer, None)
+            finally:
+                if answer.meta:
+                    write_json(env, answer.completion())
+        else:
+            stream_text(env, events, view, answer)
+    finally:
+        answer.ended_at = perf_counter()
+        if answer.usage:
+            env.note_billed(endpoint.api.OPERATION, {"model": answer.model, "usage": answer.usage})
 
 
 def stream_text(env: "Env", events: Any, view: View, answer: Answer) -> None:
@@ -130,8 +140,11 @@ def line_writer(env: "Env") -> Any:
 
 def whole_answer(env: "Env", endpoint: GenerationEndpoint, request: dict, view: View, answer: Answer) -> None:
     """Ask for the whole answer at once and print it (every choice, for -n above 1)."""
+    from mistral_cli.api.operations import OPERATIONS
+
     body = endpoint.api.complete(env.client, request)
-    answer.load(body)
+    operation = OPERATIONS[endpoint.api.OPERATION]
+    answer.load(body, request=f"{operation.method} {operation.template}")
     if view.output is GenOutput.json:
         write_json(env, body)
     elif view.output is GenOutput.jsonl:

@@ -1,8 +1,8 @@
 """The thin HTTP core over httpx: auth, timeouts, retries, error mapping and SSE streams.
 
 One HTTPClient per process. Requests are retried with exponential backoff and jitter,
-honouring Retry-After (seconds or an HTTP date; a wait over MAX_RETRY_AFTER seconds is
-reported, not slept), but only where a retry cannot duplicate work. What a request does to
+honouring Retry-After (plain seconds or an HTTP date, never below the normal backoff; a wait
+over MAX_RETRY_AFTER seconds is reported, not slept), but only where a retry cannot duplicate work. What a request does to
 the server is its Effect:
 
     REPEATABLE GET, DELETE, PATCH...: retried on 429, 5xx, timeouts and dropped connections
@@ -76,8 +76,12 @@ class HTTPClient:
 
     def __init__(self, base_url: str, key: Callable[[], str], timeout: float, max_retries: int,
                  log: Callable[[str], None] = lambda _m: None, transport: Any = None,
-                 warning: str | None = None, secrets: set[str] | None = None):
+                 warning: str | None = None, secrets: set[str] | None = None,
+                 on_billed: Callable[[str, Any, dict | None], None] | None = None):
         self.base_url = base_url
+        # Where the api/ layer hands each billed answer (operation name, decoded body, facts):
+        # the ledger, wired by Env; nothing when unset.
+        self.on_billed = on_billed
         self.secrets = set() if secrets is None else secrets  # every secret sent, for redaction
         self.secrets.update(secrets_in_url(base_url))
         self._key = key
@@ -252,11 +256,13 @@ class HTTPClient:
         return effect is Effect.REPEATABLE and isinstance(exc, NO_ANSWER)
 
     def _wait(self, attempt: int, delay: float | None, why: str, status: int = 429) -> None:
-        if delay is None:
-            delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** attempt) * random.uniform(0.5, 1.0)
-        elif delay > MAX_RETRY_AFTER:
+        """Sleep before retry ATTEMPT+1: the normal backoff, or the server's Retry-After DELAY
+        when longer (a shorter one, 0 or a past date, never makes the retries come faster)."""
+        if delay is not None and delay > MAX_RETRY_AFTER:
             raise APIError(f"{why}: the server asks to retry after {delay:.0f} s; try again later",
                            status=status)
+        backoff = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** attempt) * random.uniform(0.5, 1.0)
+        delay = backoff if delay is None else max(delay, backoff)
         self._log(f"  {why}; retry {attempt + 1}/{self.max_retries} in {delay:.2f} s")
         time.sleep(delay)
 
@@ -369,19 +375,23 @@ def _stream_error(event: dict) -> MCLIError:
     return StreamError(f"the server reported an error mid-stream: {message}")
 
 
+RETRY_AFTER_SECONDS = re.compile(r"[0-9]+")  # delay-seconds: 1*DIGIT (RFC 9110), ASCII only
+
+
 def retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or HTTP date), or None."""
+    """Seconds to wait from a Retry-After header: plain non-negative digits or an HTTP date
+    (0 when it is past); None for anything else (`-5`, `nan`, `1.5`, `1_0`): the caller then
+    keeps its normal backoff."""
     if not value:
         return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    value = value.strip()
+    if RETRY_AFTER_SECONDS.fullmatch(value):
+        return float(value)
     try:
         moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        return max(0.0, moment.timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    return max(0.0, moment.timestamp() - time.time())
 
 
 def _same_origin(url: httpx.URL, other: httpx.URL) -> bool:

@@ -16,9 +16,10 @@ class CombinedJson:
     """`-o json` over several requests: the body one request would have returned, written
     batch by batch (LIST_KEY's items in input order, `usage` summed), never held whole."""
 
-    def __init__(self, env: "Env", list_key: str):
+    def __init__(self, env: "Env", list_key: str, empty: dict | None = None):
         self.env = env
         self.list_key = list_key
+        self.empty = {**(empty or {}), list_key: []}  # the body when no batch came (--skip past the end)
         self.first: dict | None = None
         self.count = 0
         self.usage: dict | None = None
@@ -37,8 +38,11 @@ class CombinedJson:
         self.env.stdout.flush()
 
     def finish(self) -> None:
-        """Close the list and write the keys that follow it (nothing if no batch came)."""
+        """Close the list and write the keys that follow it; when no batch came, the empty
+        body (EMPTY with LIST_KEY an empty list), so `-o json` always prints one JSON value."""
         if self.first is None:
+            self.env.stdout.write(indented_json(self.empty) + "\n")
+            self.env.stdout.flush()
             return
         self.env.stdout.write("\n  ]" if self.count else "]")
         rest = self._keys()[self._list_position() + 1:]

@@ -120,19 +120,29 @@ def make_stream_writer(env: "Env", markdown: bool, final_newline: bool = True) -
 
 # -- usage -------------------------------------------------------------------------------
 
-def usage_line(usage: dict[str, Any] | None, finish_reason: str | None) -> str | None:
-    """'tokens: 12 prompt + 34 completion = 46 · finish: stop', or None with nothing to say."""
+def usage_line(usage: dict[str, Any] | None, finish_reason: str | None,
+               timing: tuple[int | None, float | None] | None = None) -> str | None:
+    """'tokens: 12 prompt + 34 completion = 46 · first token 0.21 s · 48.5 tokens/s · finish:
+    stop', or None with nothing to say (TIMING: a streamed answer's ms to first token and rate)."""
     parts = []
-    if usage:
+    if isinstance(usage, dict) and usage:  # a server's usage of another shape says nothing
         prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
         total = usage.get("total_tokens")
         if total is None and isinstance(prompt, int) and isinstance(completion, int):
             total = prompt + completion
         parts.append(f"tokens: {_count(prompt)} prompt + {_count(completion)} completion"
                      f" = {_count(total)}")
+    parts.extend(timing_parts(timing))
     if finish_reason:
         parts.append(f"finish: {finish_reason}")
     return " · ".join(parts) or None
+
+
+def timing_parts(timing: tuple[int | None, float | None] | None) -> list[str]:
+    """'first token 0.21 s' and '48.5 tokens/s' of a streamed answer's TIMING, as far as known."""
+    first_ms, rate = timing if timing is not None else (None, None)
+    return ([f"first token {first_ms / 1000:.2f} s"] if first_ms is not None else []) + \
+        ([f"{rate:g} tokens/s"] if rate is not None else [])
 
 
 def _count(value: Any) -> str:
@@ -140,11 +150,11 @@ def _count(value: Any) -> str:
 
 
 def write_usage(env: "Env", usage: dict[str, Any] | None, finish_reason: str | None,
-                verbose: bool) -> None:
+                verbose: bool, timing: tuple[int | None, float | None] | None = None) -> None:
     """The usage line on stderr, when stderr is a terminal or VERBOSE; dim when styled."""
     if not (env.stderr_isatty or verbose):
         return
-    line = usage_line(usage, finish_reason)
+    line = usage_line(usage, finish_reason, timing)
     if line is None:
         return
     line = safe_text(line)

@@ -50,7 +50,7 @@ def moderation_body(body: dict) -> dict:
     elif items and isinstance(items[0], dict):  # one conversation
         items = [items]
     texts = [item if isinstance(item, str) else str(item[-1].get("content", "")) for item in items]
-    return {"id": "mod-fake", "model": body.get("model", "mistral-moderation-latest"),
+    return {"id": "mod-fake", "model": body.get("model", "mistral-moderation-latest"), "usage": USAGE,
             "results": [verdict_for(text) for text in texts]}
 
 

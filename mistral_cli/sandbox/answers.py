@@ -121,8 +121,9 @@ def classifications(body: dict) -> dict:
     for text in _texts(body.get("input") or body.get("inputs")):
         share = round(digest(text)[0] / 255, 4)
         results.append({"sandbox": {"scores": {"positive": share, "negative": round(1 - share, 4)}}})
+    tokens = max(1, sum(len(text.split()) for text in _texts(body.get("input") or body.get("inputs"))))
     return {"id": "cls-sandbox-" + digest(body).hex()[:12], "model": body.get("model") or "sandbox-classifier",
-            "results": results}
+            "usage": {"prompt_tokens": tokens, "completion_tokens": 0, "total_tokens": tokens}, "results": results}
 
 
 def moderations(body: dict) -> dict:

@@ -17,6 +17,7 @@ JOB_ID = "7ad642c1-fc6f-4a4a-8ab3-45e3d3c9f0b1"
 BATCH_ID = "b2c5a1d4-2f8e-4f0c-9b1a-6d3e8f7a9c10"
 FT_MODEL = "ft:open-mistral-7b:587a6b29:20240514:7e773925"
 USAGE = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+INPUT_USAGE = {"prompt_tokens": 7, "completion_tokens": 0, "total_tokens": 7}  # embeddings, classifiers
 BATCH_BODY = {"input_files": [FILE_ID], "endpoint": "/v1/chat/completions",  # a valid job create
               "model": "mistral-small-latest"}
 STREAM_PIECES = ["Hello", " from", " the fake API", "!"]
@@ -130,13 +131,13 @@ def _retrieve_file(api, req):
 
 def _classification(api, req):
     model = (req.json or {}).get("model", "mistral-moderation-latest")
-    return json_response({"id": "cls-fake-1", "model": model, "results": [
+    return json_response({"id": "cls-fake-1", "model": model, "usage": INPUT_USAGE, "results": [
         {"sentiment": {"scores": {"positive": 0.9, "negative": 0.1}}}]})
 
 
 def _moderation(api, req):
     model = (req.json or {}).get("model", "mistral-moderation-latest")
-    return json_response({"id": "mod-fake-1", "model": model, "results": [
+    return json_response({"id": "mod-fake-1", "model": model, "usage": INPUT_USAGE, "results": [
         {"categories": {"sexual": False, "hate_and_discrimination": False,
                         "violence_and_threats": False, "selfharm": False},
          "category_scores": {"sexual": 0.001, "hate_and_discrimination": 0.002,
@@ -148,7 +149,7 @@ def _embeddings(api, req):
     inputs = body.get("input", "")
     inputs = [inputs] if isinstance(inputs, str) else list(inputs)
     return json_response({"id": "emb-fake-1", "object": "list",
-                          "model": body.get("model", "mistral-embed"), "usage": USAGE,
+                          "model": body.get("model", "mistral-embed"), "usage": INPUT_USAGE,
                           "data": [{"object": "embedding", "index": i,
                                     "embedding": [0.1, -0.2, 0.3]}
                                    for i in range(len(inputs))]})

@@ -1,4 +1,4 @@
-"""Local state: the conversation and token-usage log, kept in SQLite.
+"""Local state in SQLite: conversations, the ledger of billed answers, the batch run journal.
 
 `mistral_cli.store.conversations.open_store(env)` opens it. This package's `__init__` stays
 free of sqlite3 so that catching `StoreError` costs nothing at start-up.

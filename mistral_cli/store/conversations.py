@@ -1,13 +1,14 @@
-"""Conversations, their messages and token usage, saved in `<data dir>/history.db`.
+"""Conversations and their messages, saved in `<data dir>/history.db`.
 
     store = open_store(env)
     conv = store.latest("chat") or store.create(None, "chat", model)
-    store.add_messages(conv.id, [user_msg, answer], model=model, usage=body["usage"])
+    store.add_messages(conv.id, [user_msg, answer], model=model, timing=Timing(210, 48.5))
 
 Messages are stored as the JSON the API takes, exactly as given, in order. Each
-`add_messages` call is one exchange; `complete=False` flags its last message as cut short.
-Token usage is summed per UTC day and model in its own table, so it outlives deleted
-conversations. Any SQLite failure surfaces as `StoreError`.
+`add_messages` call is one exchange; `complete=False` flags its last message as cut short,
+and a streamed answer keeps its timing (time to first token, tokens per second). What the
+exchange used is the ledger's (store/ledger.py), which outlives deleted conversations. Any
+SQLite failure surfaces as `StoreError`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mistral_cli.bodies.content import title_of
 from mistral_cli.config.paths import data_dir
@@ -32,9 +33,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DB_NAME = "history.db"
 KINDS = ("chat", "agents", "fim")
-USAGE_GROUPS = ("day", "model")
-TOKEN_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
-UNKNOWN_MODEL = "unknown"
 
 _CONVERSATION_COLUMNS = """
     SELECT c.id, c.kind, c.model, c.agent_id, c.created_at, c.updated_at, c.title,
@@ -98,15 +96,23 @@ class Conversation:
         return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
 
 
+class Timing(NamedTuple):
+    """How a streamed answer came: milliseconds to its first token, tokens per second after it."""
+
+    first_token_ms: int | None
+    tokens_per_second: float | None
+
+
 @dataclass(frozen=True)
 class StoredMessage:
     """A message as saved: the API message, whether its exchange was cut short, why the model
-    stopped (on an exchange's last message), and when it was saved."""
+    stopped (on an exchange's last message), when it was saved, and a streamed answer's timing."""
 
     message: dict
     incomplete: bool
     finish_reason: str | None
     created_at: str
+    timing: Timing | None = None
 
 
 _guarded = guarded("history database", hint="set `history = false` in the config to stop saving")
@@ -117,26 +123,8 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def usage_groups(by: str) -> tuple[str, ...]:
-    """Parse BY ("model", "day", or "day,model") into the columns usage is grouped by."""
-    groups = tuple(part.strip() for part in by.split(",") if part.strip())
-    if not groups or any(group not in USAGE_GROUPS for group in groups) or len(set(groups)) != len(groups):
-        raise ValueError(f"usage: by must be model, day or day,model (got {by!r})")
-    return tuple(group for group in USAGE_GROUPS if group in groups)
-
-
-def token_counts(usage: dict) -> tuple[int, int, int]:
-    """(prompt, completion, total) tokens from an API `usage` object; total defaults to the sum."""
-    def count(key: str) -> int:
-        value = usage.get(key)
-        return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
-
-    prompt, completion = count("prompt_tokens"), count("completion_tokens")
-    return prompt, completion, count("total_tokens") or prompt + completion
-
-
 class ConversationStore:
-    """The history database: conversations, their messages, and token usage."""
+    """The history database: conversations and their messages."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -193,10 +181,11 @@ class ConversationStore:
     def records(self, cid: str) -> list[StoredMessage]:
         """The messages of CID with mcli's own columns: the incomplete flag and the time saved."""
         rows = self._conn.execute(
-            "SELECT body, incomplete, finish_reason, created_at FROM messages "
-            "WHERE conversation_id = ? ORDER BY seq", (cid,)).fetchall()
-        return [StoredMessage(json.loads(body), bool(incomplete), reason, created)
-                for body, incomplete, reason, created in rows]
+            "SELECT body, incomplete, finish_reason, created_at, first_token_ms, tokens_per_second "
+            "FROM messages WHERE conversation_id = ? ORDER BY seq", (cid,)).fetchall()
+        return [StoredMessage(json.loads(body), bool(incomplete), reason, created,
+                              Timing(first, rate) if first is not None or rate is not None else None)
+                for body, incomplete, reason, created, first, rate in rows]
 
     @_guarded
     def tools(self, cid: str) -> list[dict] | None:
@@ -215,24 +204,6 @@ class ConversationStore:
     def count(self) -> int:
         """How many conversations are saved."""
         return self._conn.execute("SELECT COUNT(*) FROM conversations").fetchone()[0]
-
-    @_guarded
-    def usage(self, by: str = "model", since: str | None = None) -> list[dict[str, Any]]:
-        """Token totals grouped BY "model", "day" or "day,model", from UTC day SINCE (YYYY-MM-DD) on.
-
-        Each row: the group's day and/or model, requests, prompt_tokens, completion_tokens,
-        total_tokens. Days run oldest first; models alone are ordered by total tokens, largest first.
-        """
-        groups = usage_groups(by)
-        columns = ", ".join(groups)
-        order = ("day, model" if len(groups) == 2 else "day" if groups == ("day",)
-                 else "SUM(total_tokens) DESC, model")
-        rows = self._conn.execute(
-            f"SELECT {columns}, SUM(requests), SUM(prompt_tokens), SUM(completion_tokens), "
-            f"SUM(total_tokens) FROM usage WHERE ? IS NULL OR day >= ? GROUP BY {columns} ORDER BY {order}",
-            (since, since)).fetchall()
-        keys = (*groups, "requests", *TOKEN_KEYS)
-        return [dict(zip(keys, row)) for row in rows]
 
     # -- writing (`list` comes last: defined earlier, it would shadow the builtin) --------
 
@@ -284,63 +255,51 @@ class ConversationStore:
 
     @_guarded
     def add_messages(self, cid: str, messages: list[dict], *, model: str | None = None,
-                     usage: dict | None = None, finish_reason: str | None = None,
-                     complete: bool = True) -> None:
-        """Append one exchange's MESSAGES to CID, in order, and record its token USAGE.
+                     finish_reason: str | None = None, complete: bool = True,
+                     timing: Timing | None = None) -> None:
+        """Append one exchange's MESSAGES to CID, in order.
 
-        MODEL (if given) becomes the conversation's model; FINISH_REASON is kept on the
-        exchange's last message, and `complete=False` flags that message as cut short.
+        MODEL (if given) becomes the conversation's model; FINISH_REASON and a streamed
+        answer's TIMING are kept on the exchange's last message, and `complete=False` flags
+        that message as cut short.
         """
-        moment = self.clock()
-        now = iso(moment)
+        now = iso(self.clock())
         with write_transaction(self._conn) as conn:
             row = conn.execute("SELECT model, title FROM conversations WHERE id = ?", (cid,)).fetchone()
             if row is None:
                 raise StoreError(f"no conversation with id {cid} in the history (deleted meanwhile?)")
             stored_model, title = row
-            self._insert_messages(conn, cid, messages, now, finish_reason, not complete)
+            self._insert_messages(conn, cid, messages, now, finish_reason, not complete, timing)
             title = title or next(filter(None, map(title_of, messages)), None)
             conn.execute(
                 "UPDATE conversations SET updated_at = ?, model = ?, title = ?, "
                 "revision = (SELECT MAX(revision) + 1 FROM conversations) WHERE id = ?",
                 (now, model or stored_model, title, cid))
-            if usage:
-                self._add_usage(conn, moment, model or stored_model, usage)
 
     @staticmethod
     def _insert_messages(conn: sqlite3.Connection, cid: str, messages: list[dict], now: str,
-                         finish_reason: str | None, cut_short: bool) -> None:
+                         finish_reason: str | None, cut_short: bool, timing: Timing | None) -> None:
         start = conn.execute("SELECT COALESCE(MAX(seq), -1) + 1 FROM messages WHERE conversation_id = ?",
                              (cid,)).fetchone()[0]
         last = len(messages) - 1
+        first_token, rate = timing if timing is not None else (None, None)
         conn.executemany(
-            "INSERT INTO messages (conversation_id, seq, body, incomplete, finish_reason, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO messages (conversation_id, seq, body, incomplete, finish_reason, created_at, "
+            "first_token_ms, tokens_per_second) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [(cid, start + index, json.dumps(message, ensure_ascii=False), int(cut_short and index == last),
-              finish_reason if index == last else None, now)
+              finish_reason if index == last else None, now,
+              first_token if index == last else None, rate if index == last else None)
              for index, message in enumerate(messages)])
-
-    @staticmethod
-    def _add_usage(conn: sqlite3.Connection, moment: datetime, model: str | None, usage: dict) -> None:
-        day = moment.astimezone(timezone.utc).strftime("%Y-%m-%d")
-        prompt, completion, total = token_counts(usage)
-        conn.execute(
-            "INSERT INTO usage (day, model, requests, prompt_tokens, completion_tokens, total_tokens) "
-            "VALUES (?, ?, 1, ?, ?, ?) ON CONFLICT (day, model) DO UPDATE SET "
-            "requests = requests + 1, prompt_tokens = prompt_tokens + excluded.prompt_tokens, "
-            "completion_tokens = completion_tokens + excluded.completion_tokens, "
-            "total_tokens = total_tokens + excluded.total_tokens",
-            (day, model or UNKNOWN_MODEL, prompt, completion, total))
 
     @_guarded
     def delete(self, cid: str) -> bool:
-        """Delete conversation CID and its messages; False if there was none. Usage totals stay."""
+        """Delete conversation CID and its messages; False if there was none. The ledger stays."""
         with write_transaction(self._conn) as conn:
             return conn.execute("DELETE FROM conversations WHERE id = ?", (cid,)).rowcount > 0
 
     @_guarded
     def delete_all(self) -> int:
-        """Delete every conversation and message; return how many conversations went. Usage totals stay."""
+        """Delete every conversation and message; return how many conversations went. The ledger stays."""
         with write_transaction(self._conn) as conn:
             conn.execute("DELETE FROM messages")
             return conn.execute("DELETE FROM conversations").rowcount

@@ -1,4 +1,4 @@
-"""The local database's connection settings and schema migrations (history, batch run journal).
+"""The local database's connection settings and schema migrations (history, batch run journal, ledger).
 
 The schema version lives in `PRAGMA user_version`: MIGRATIONS[n] takes a database from
 version n to n + 1, so a later change appends one script and older files catch up on open.
@@ -106,6 +106,39 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX conversations_by_update ON conversations (updated_at, revision)
     """,
+    # 4 -> 5: the ledger (store/ledger.py): one row per billed answer, counts only, never text;
+    # `once` keys a row that must be recorded once (a batch job's results, a fine-tuning job).
+    # The per-day usage totals move into it (operation `generation`: chat, agents and fim before
+    # the ledger) and the old table goes. Streamed answers keep their timing on the message.
+    """
+    CREATE TABLE ledger (
+        id                INTEGER PRIMARY KEY,
+        at                TEXT NOT NULL,
+        day               TEXT NOT NULL,
+        profile           TEXT,
+        server            TEXT,
+        operation         TEXT NOT NULL,
+        model             TEXT,
+        requests          INTEGER NOT NULL DEFAULT 1,
+        prompt_tokens     INTEGER,
+        completion_tokens INTEGER,
+        total_tokens      INTEGER,
+        pages             INTEGER,
+        training_tokens   INTEGER,
+        batch             INTEGER NOT NULL DEFAULT 0,
+        cost              REAL,
+        currency          TEXT,
+        once              TEXT
+    );
+    CREATE INDEX ledger_by_day ON ledger (day);
+    CREATE UNIQUE INDEX ledger_once ON ledger (once, operation, IFNULL(model, ''), batch) WHERE once IS NOT NULL;
+    INSERT INTO ledger (at, day, operation, model, requests, prompt_tokens, completion_tokens, total_tokens)
+        SELECT day || 'T00:00:00Z', day, 'generation', model, requests, prompt_tokens, completion_tokens,
+               total_tokens FROM usage;
+    DROP TABLE usage;
+    ALTER TABLE messages ADD COLUMN first_token_ms INTEGER;
+    ALTER TABLE messages ADD COLUMN tokens_per_second REAL
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -137,10 +170,12 @@ def guarded(what: str, hint: str | None = None) -> Callable[[F], F]:
     return decorate
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """Open (creating if needed) the database at PATH, in WAL mode, migrated to the latest schema."""
+def connect(path: Path, shared: bool = False) -> sqlite3.Connection:
+    """Open (creating if needed) the database at PATH, in WAL mode, migrated to the latest schema;
+    SHARED lets several threads use the connection (the caller holds a lock around each use)."""
     private_file(path)
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                           check_same_thread=not shared)
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA journal_mode = WAL")

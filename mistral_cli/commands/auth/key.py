@@ -22,7 +22,9 @@ def read_key(env: "Env", with_key_stdin: bool) -> str:
             raise UsageError("--with-key-stdin reads the key from a pipe or a file, but stdin is a terminal "
                              "(the key would show on screen)",
                              hint=f"drop --with-key-stdin to be prompted with hidden input, or: {PIPE_EXAMPLE}")
-        text = env.stdin.read()
+        from mistral_cli.inputs import need_stdin
+
+        text = need_stdin(env, "--with-key-stdin").read()
     elif env.stdin_isatty:
         text = prompt_hidden(env, PROMPT)
     else:

@@ -15,7 +15,7 @@ import typer
 
 from mistral_cli.api import batch as api
 from mistral_cli.bodies.batch_status import BatchStatus
-from mistral_cli.bodies.shape import need_object
+from mistral_cli.bodies.shape import need_listing, need_object
 from mistral_cli.commands.batch import inputs
 from mistral_cli.commands.batch import run as batch_run
 from mistral_cli.commands.batch.results import print_answers, save_results
@@ -32,7 +32,7 @@ from mistral_cli.commands.shared.common_options import (
     number_option,
 )
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL, IntervalOpt, check_interval
-from mistral_cli.errors import UsageError
+from mistral_cli.errors import UsageError, job_created
 from mistral_cli.generation.args import RANGES
 from mistral_cli.inputs import check_datetime, check_paging, check_uuid, confirm
 from mistral_cli.numbers import Bound
@@ -175,7 +175,14 @@ def create(
         shown = batch_run.create(env, spec, fresh=new, watch=watch, results_dir=results_dir,
                                  interval=interval, output=output)
         if shown is not None:
-            emit_object(env, output, shown, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
+            _show_created(env, output, shown)
+
+
+def _show_created(env: "Env", output: OutputFormat, body: dict) -> None:
+    """Print the new job BODY; an output that fails (a full disk) still says the job exists."""
+    job_id = body.get("id") if isinstance(body, dict) else None
+    with job_created("batch job", job_id, f"mcli batch get {job_id}"):
+        emit_object(env, output, body, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
 
 
 def _check_create(from_prompts: str | None, input_: list[str], endpoint: BatchEndpoint | None,
@@ -236,7 +243,7 @@ def list_(
         body = api.list_all_jobs(env.client, page_size=page_size or DEFAULT_PAGE_SIZE, **filters)
     else:
         body = api.list_jobs(env.client, page=page, page_size=page_size, **filters)
-    emit_list(env, output, body.get("data") or [], LIST_COLUMNS, body=body)
+    emit_list(env, output, need_listing(body, "GET /v1/batch/jobs"), LIST_COLUMNS, body=body)
 
 
 @app.command("get", epilog=epilog(f"mcli batch get {EXAMPLE_ID}", f"mcli batch get {EXAMPLE_ID} -o json"))
@@ -255,7 +262,7 @@ def cancel(ctx: typer.Context, job_id: JobIdArg, yes: YesOpt = False,
     env = env_of(ctx)
     check_uuid(job_id, "job id")
     confirm(env, f"Cancel batch job {job_id}?", yes)
-    body = api.cancel_job(env.client, job_id)
+    body = need_object(api.cancel_job(env.client, job_id), f"POST /v1/batch/jobs/{job_id}/cancel")
     env.info(watching.cancel_note(BatchAdapter(), job_id, body))
     emit_object(env, output, body, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
 
@@ -295,7 +302,7 @@ def results(
     check_uuid(job_id, "job id")
     job = BatchJob.of(api.get_job(env.client, job_id))
     if answers:
-        print_answers(env, job)
+        print_answers(env, job_id, job)
     else:
         save_results(env, job_id, job, directory, force)
 

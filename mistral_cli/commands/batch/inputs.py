@@ -1,4 +1,5 @@
-"""What `mcli batch create` sends: `--metadata` pairs, `--input PATH|ID`, `--from-prompts FILE|-`.
+"""What `mcli batch create` sends: `--metadata` pairs, `--input PATH|ID`, `--from-prompts FILE|-`
+(FILE may be a pipe: `--from-prompts <(cmd)`).
 
 Every local check (metadata, file existence, the request file format) runs before the first
 upload. `--from-prompts` writes one chat request per prompt line to a temporary file, line
@@ -162,15 +163,16 @@ def prompt_requests_file(env: "Env", source: str, options: PromptOptions) -> Ite
 
 @contextmanager
 def _prompt_lines(env: "Env", source: str) -> Iterator[Iterable[str]]:
+    from mistral_cli.inputs import need_stdin
+
     if source == "-":
-        if env.stdin is None or env.stdin_isatty:
-            raise UsageError("--from-prompts -: standard input is a terminal; pipe the prompts in")
-        yield _checked(env.stdin, source)
+        yield _checked(need_stdin(env, "--from-prompts -", piped=True), source)
         return
     path = Path(source)
-    from mistral_cli.inputs import existing_file
+    from mistral_cli.inputs import existing_file, is_pipe
 
-    existing_file(path, "--from-prompts")
+    if not is_pipe(path):  # a pipe (`<(cmd)`, a FIFO) is read once, as stdin is: the lines are spooled
+        existing_file(path, "--from-prompts")
     with path.open(encoding="utf-8", newline="\n") as handle:
         yield _checked(handle, source)
 

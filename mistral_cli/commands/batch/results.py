@@ -50,15 +50,42 @@ def save_results(env: "Env", job_id: str, job: "BatchJob", directory: Path, forc
         with progress_bar(env, f"downloading {dest.name}", None) as on_progress:
             written = download_file(env.client, file_id, dest, force=force, on_progress=on_progress)
         env.info(f"saved {dest} ({written} bytes)")
-    return [dest for dest, _file_id in targets]
+    paths = [dest for dest, _file_id in targets]
+    record_saved_usage(env, job_id, job, paths[0] if job.output_file else None)
+    return paths
 
 
-def print_answers(env: "Env", job: "BatchJob") -> None:
+def record_saved_usage(env: "Env", job_id: str, job: "BatchJob", output: Path | None) -> None:
+    """Put the usage of the job's saved OUTPUT lines in the ledger, at the batch rate, once per
+    job (the file is read only when the job is not recorded yet)."""
+    import json
+
+    from mistral_cli.store.ledger import batch_tally, record_batch
+
+    tally = batch_tally(env, job_id, job.endpoint, job.model) if output is not None else None
+    if tally is None:
+        return
+    with output.open("rb") as handle:
+        for line in handle:
+            try:
+                tally.add(json.loads(line))
+            except ValueError:
+                continue  # a line that is not JSON bills nothing mcli can count
+    record_batch(env, job_id, tally)
+
+
+def print_answers(env: "Env", job_id: str, job: "BatchJob") -> None:
     """Print `custom_id<TAB>answer` per answered request (exact off a terminal, without control
-    characters on one); failed ones go to stderr."""
+    characters on one); failed ones go to stderr. JOB_ID is the id the user gave (the ledger
+    records the job's usage once under it)."""
+    from mistral_cli.store.ledger import batch_tally, record_batch
+
     answered = failed = 0
+    tally = batch_tally(env, job_id, job.endpoint, job.model)
     for kind, file_id in result_files(job):
         for line in api.iter_result_lines(env.client, file_id):
+            if tally is not None and kind == "output":
+                tally.add(line)
             custom_id, answer, error = read_result(line)
             if error is None and kind == "output":
                 line = f"{custom_id.translate(ESCAPES)}\t{answer.translate(ESCAPES)}"
@@ -68,6 +95,7 @@ def print_answers(env: "Env", job: "BatchJob") -> None:
                 env.info(f"{custom_id.translate(ESCAPES)}\terror: {(error or answer).translate(ESCAPES)}")
                 failed += 1
     env.stdout.flush()
+    record_batch(env, job_id, tally)
     env.info(f"{answered} answer(s), {failed} failed request(s)")
 
 

@@ -152,7 +152,7 @@ def _operation(name: str) -> Callable[..., dict]:
 def _run_texts(env: "Env", operation: str, model: str, inputs: b.TextSource, per_request: int, concurrency: int,
                skip: int, gate: v.Gate, output: OutputFormat) -> None:
     """Moderate or classify INPUTS, batched, and print each verdict."""
-    writer = ResultWriter(env, b.line_format(env, output), gate, operation.startswith("moderate"))
+    writer = ResultWriter(env, b.line_format(env, output), gate, operation.startswith("moderate"), model=model)
     send_one = _operation(operation)
 
     def send(texts: list[str]) -> dict:
@@ -186,11 +186,13 @@ def _texts_via_batch(env: "Env", model: str, inputs: b.TextSource, skip: int, ga
     """Moderate INPUTS as one batch job (batchrun/route.py), printed as online."""
     from mistral_cli.batchrun.route import Route
 
-    writer = ResultWriter(env, b.line_format(env, output), gate, True)
+    writer = ResultWriter(env, b.line_format(env, output), gate, True, model=model)
     moderations = Route("classifiers moderate", "/v1/moderations", model, new, interval, inputs.source)
     sent = run_texts(env, moderations, inputs.texts, skip,
                      lambda body: b.expect_items(body, "results", 1), writer)
     b.require_some(sent, skip)
+    if not sent:  # --skip past the end: nothing sent, the output still closes
+        writer.finish()
 
 
 def _chats_via_batch(env: "Env", model: str, path: Path, gate: v.Gate, output: OutputFormat, new: bool,
@@ -260,14 +262,14 @@ class ResultWriter:
     (json), and tallies the --fail-on gate."""
 
     def __init__(self, env: "Env", fmt: OutputFormat, gate: v.Gate, moderation: bool,
-                 with_text: bool = True):
+                 with_text: bool = True, model: str = ""):
         self.env = env
         self.fmt = fmt
         self.gate = gate
         self.moderation = moderation
         self.with_text = with_text
         self.tally = v.Tally(gate)
-        self.combined = CombinedJson(env, "results") if fmt is OutputFormat.json else None
+        self.combined = CombinedJson(env, "results", {"model": model}) if fmt is OutputFormat.json else None
         self.checked = False
 
     def _check_gate(self, results: list) -> None:

@@ -25,7 +25,7 @@ from mistral_cli.commands.fine_tuning import parse
 from mistral_cli.commands.fine_tuning.parse import FineTuneableModel
 from mistral_cli.commands.shared.common_options import BodyOpt, OutputOpt, env_of, number_option
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL, IntervalOpt, check_interval
-from mistral_cli.errors import UsageError
+from mistral_cli.errors import UsageError, job_created
 from mistral_cli.inputs import read_json, read_json_object
 from mistral_cli.render.output import Column, OutputFormat, emit_object, write_lines
 
@@ -320,5 +320,7 @@ def _show(env: "Env", result: Any, output: OutputFormat, dry_run: bool, done: st
         return
     from mistral_cli.render.job_view import JOB_FIELDS
 
+    job_id = result.get("id")
     env.info(f"{done} ({result.get('status')})")
-    emit_object(env, output, result, JOB_FIELDS if env.stdout_isatty else None, title=result.get("id"))
+    with job_created("fine-tuning job", job_id, f"mcli fine-tuning get {job_id}"):  # stdout on a full disk
+        emit_object(env, output, result, JOB_FIELDS if env.stdout_isatty else None, title=job_id)

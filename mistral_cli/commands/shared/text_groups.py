@@ -31,7 +31,7 @@ import typer
 from mistral_cli.bodies.shape import need_object
 from mistral_cli.commands.shared.common_options import number_option
 from mistral_cli.errors import MCLIError, OutputClosed, UnexpectedResponse, UsageError
-from mistral_cli.inputs import Bound, check_bound
+from mistral_cli.inputs import Bound, check_bound, need_stdin
 from mistral_cli.render.output import OutputFormat
 from mistral_cli.render.progress import progress_bar
 
@@ -90,10 +90,10 @@ def read_inputs(env: "Env", texts: list[str] | None, input_file: str | None, no_
     if texts:
         return TextSource(texts, sum(len(text.encode()) + 1 for text in texts), "the arguments")
     if input_file == "-":
-        return TextSource(lines(env.stdin), None)
+        return TextSource(lines(need_stdin(env, "--input-file -")), None)
     if input_file is not None:
         return TextSource(file_lines(Path(input_file)), _size(Path(input_file)), input_file)
-    if no_stdin or env.stdin_isatty or env.stdin is None:
+    if no_stdin or env.stdin_isatty or env.stdin_closed:
         raise UsageError("no input: give TEXT arguments, --input-file FILE, or pipe lines on stdin")
     return TextSource(lines(env.stdin), None)
 
