@@ -52,6 +52,12 @@ def test_chat_streams_the_same_stand_in_answer_for_the_same_prompt_with_no_key(c
     assert cli(*SANDBOX, "chat", "hello there").stdout != first.stdout
 
 
+def test_sandbox_answers_are_not_written_to_the_ledger(cli):
+    assert cli(*SANDBOX, "chat", "hello").exit_code == 0
+    assert cli(*SANDBOX, "embeddings", "hi").exit_code == 0
+    assert json.loads(cli("usage", "-o", "json").stdout) == []
+
+
 def test_the_sandbox_server_url_comes_from_the_environment_too(cli, monkeypatch):
     monkeypatch.setenv("MISTRAL_SERVER_URL", "sandbox")
     result = cli("embeddings", "hi", "-o", "json")
