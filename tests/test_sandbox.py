@@ -161,6 +161,15 @@ def test_ocr_answers_one_page_per_page_of_an_uploaded_pdf(tmp_path):
     assert [page["index"] for page in reply.json()["pages"]] == [0, 1]
 
 
+def test_a_batch_job_over_a_file_that_is_not_jsonl_is_refused_with_a_400(tmp_path):
+    with sandbox_client(tmp_path) as client:
+        file_id = upload(client, b"not json\n")["id"]
+        reply = client.post("/v1/batch/jobs", json={"input_files": [file_id], "endpoint": "/v1/chat/completions",
+                                                    "model": "mistral-small-latest"})
+    assert reply.status_code == 400
+    assert reply.json()["message"].startswith("the sandbox cannot use this request: JSONDecodeError")
+
+
 def test_without_the_validator_the_sandbox_serves_and_says_so_once(tmp_path, monkeypatch):
     monkeypatch.setattr(specmod, "validator_missing", lambda: True)
     said: list[str] = []

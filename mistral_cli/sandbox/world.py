@@ -204,7 +204,12 @@ class World:
         if any(not SAFE_ID.fullmatch(value) and key != "model_id" for key, value in req.path_params.items()):
             return json_response({"detail": "Not Found"}, 404)
         with self._locked():
-            return handler(self, req)
+            try:
+                return handler(self, req)
+            except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:  # a request it cannot use
+                return json_response({"object": "error", "type": "invalid_request_error", "param": None, "code": None,
+                                      "message": f"the sandbox cannot use this request: {type(exc).__name__}: {exc}"},
+                                     400)
 
     # -- the simulators over the state ----------------------------------------------------
 
