@@ -677,7 +677,7 @@ complete -c mcli -n '__mcli_at ocr' -s 'o' -l 'output' -x -a 'table json jsonl t
 complete -c mcli -n '__mcli_at ocr' -s 'h' -l 'help' -d 'Show this message and exit.'
 
 complete -c mcli -n '__mcli_at sandbox' -a 'reset' -d 'Delete the sandbox\'s files and jobs (the data folder\'s sandbox/); real data is untouched.'
-complete -c mcli -n '__mcli_at sandbox' -a 'serve' -d 'Serve the local API on 127.0.0.1 until Ctrl-C (every request checked against the bundled spec).'
+complete -c mcli -n '__mcli_at sandbox' -a 'serve' -d 'Serve the local API on 127.0.0.1 until Ctrl-C (requests checked against the bundled spec with the `sandbox` extra).'
 complete -c mcli -n '__mcli_at sandbox' -s 'h' -l 'help' -d 'Show this message and exit.'
 
 complete -c mcli -n '__mcli_at sandbox reset' -s 'h' -l 'help' -d 'Show this message and exit.'

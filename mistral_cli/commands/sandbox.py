@@ -71,7 +71,7 @@ def serve(
     cut_stream_after: Annotated[Optional[int], number_option(
         CUT_STREAM_AFTER, help="Break every streamed answer after N events", show_default=False)] = None,
 ) -> None:
-    """Serve the local API on 127.0.0.1 until Ctrl-C (every request checked against the bundled spec)."""
+    """Serve the local API on 127.0.0.1 until Ctrl-C (requests checked against the bundled spec with the `sandbox` extra)."""
     from mistral_cli.sandbox.faults import Faults
     from mistral_cli.sandbox.world import build
 
