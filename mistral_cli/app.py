@@ -67,6 +67,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("auth", "mistral_cli.commands.auth.group", "Store, check, show and remove the API key."),
     Entry("config", "mistral_cli.commands.config", "Read and change settings and profiles."),
     Entry("api", "mistral_cli.commands.api", "Send a raw request to any API endpoint.", group=False),
+    Entry("sandbox", "mistral_cli.commands.sandbox", "A local Mistral API: try mcli and test scripts with no key and no spend."),
     Entry("completion", "mistral_cli.docgen.command", "Print the shell completion script for bash, zsh or fish."),
 )
 

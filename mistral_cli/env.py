@@ -18,6 +18,8 @@ from typing import IO, TYPE_CHECKING, Any
 from mistral_cli.config.global_options import GlobalOptions
 from mistral_cli.errors import MCLIError, OutputClosed, OutputFailed, UsageError, redact
 
+SANDBOX_KEY = "sandbox-key"  # what `--server-url sandbox` sends: the local API takes any key
+
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
 
@@ -240,8 +242,12 @@ class Env:
         """The API key for the active profile, looked up once in the documented order (a
         warning about where it was found, such as an open key file, is shown then)."""
         if self._credential is None:
-            from mistral_cli.config.credentials import resolve_key
+            from mistral_cli.config.credentials import Credential, resolve_key
+            from mistral_cli.config.profiles import SANDBOX
 
+            if self.server_url == SANDBOX:  # the local API takes no key
+                self._credential = Credential(SANDBOX_KEY, "the sandbox", "sandbox")
+                return self._credential
             self._credential = resolve_key(self.profile_name, self.environ)
             if self._credential.warning:
                 self.warn(self._credential.warning)
@@ -259,10 +265,13 @@ class Env:
 
     def new_client(self, key: "Callable[[], str]") -> "HTTPClient":
         """An HTTP client with this Env's server, timeout, retries and log, sending KEY."""
+        from mistral_cli.config.profiles import SANDBOX
         from mistral_cli.config.settings import check_transport, is_remote_http
         from mistral_cli.http.client import HTTPClient
 
         url = self.server_url
+        if url == SANDBOX:
+            return self._sandbox_client()
         check_transport(url, bool(self.effective("allow_http").value))
         warning = f"warning: plain HTTP: the API key goes unencrypted to {url}" if is_remote_http(url) else None
         return HTTPClient(base_url=url, key=key, timeout=self.timeout, max_retries=self.max_retries,
@@ -273,6 +282,20 @@ class Env:
         """Hand a billed answer (the body of OPERATION's answer) to the ledger, if one is wired."""
         if self.on_billed is not None:
             self.on_billed(self, operation, body, facts or {})
+
+    def _sandbox_client(self) -> "HTTPClient":
+        """The client of `--server-url sandbox`: the local API in this process, no key, no socket
+        (mistral_cli/sandbox/, loaded only here and by `mcli sandbox`)."""
+        from mistral_cli.http.client import HTTPClient
+        from mistral_cli.sandbox.transport import BASE_URL, in_process
+
+        try:
+            transport = self.transport or in_process(self.environ, self.warn)
+        except ValueError as exc:  # a bad MCLI_SANDBOX_* value
+            raise UsageError(str(exc)) from None
+        return HTTPClient(base_url=BASE_URL, key=lambda: SANDBOX_KEY, timeout=self.timeout,
+                          max_retries=self.max_retries, log=self.verbose, transport=transport,
+                          secrets=self.sent_secrets)
 
     def close(self) -> None:
         """Close the HTTP client if one was built, and whatever asked to be closed with the Env."""

@@ -10,6 +10,7 @@ that of its top-level package under mistral_cli, so commands/batch/watch.py is `
     generation, batchrun
     render, store, inputs, validate
     env
+    sandbox
     api
     bodies
     http, config
@@ -48,6 +49,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("generation", "batchrun"),
     ("render", "store", "inputs", "validate"),
     ("env",),
+    ("sandbox",),  # the local API: Env's `sandbox` transport and `mcli sandbox` load it, lazily
     ("api",),
     ("bodies",),
     ("http", "config"),

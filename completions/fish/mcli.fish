@@ -8,7 +8,7 @@ complete -c mcli -f
 function __mcli_subs
     switch "$argv"
         case ''
-            echo agents api auth batch chat classifiers completion config embeddings files fim fine-tuning history models ocr usage
+            echo agents api auth batch chat classifiers completion config embeddings files fim fine-tuning history models ocr sandbox usage
         case 'auth'
             echo login logout status token
         case 'batch'
@@ -27,6 +27,8 @@ function __mcli_subs
             echo delete list show
         case 'models'
             echo archive delete get list unarchive update
+        case 'sandbox'
+            echo reset serve
     end
 end
 
@@ -118,6 +120,8 @@ function __mcli_vopts
             echo --name --description -o --output
         case 'ocr'
             echo --model -m --pages --image-limit --image-min-size --id --output-dir -d --document-name --body -F --field --max-cost -o --output
+        case 'sandbox serve'
+            echo --port --fail-rate --status --retry-after --latency --cut-stream-after
         case 'usage'
             echo --by --since --days --month -o --output
     end
@@ -182,7 +186,7 @@ function __mcli_npos
 end
 
 complete -c mcli -l 'profile' -x -d 'Profile to use (MCLI_PROFILE).'
-complete -c mcli -l 'server-url' -x -d 'API base URL (MISTRAL_SERVER_URL).'
+complete -c mcli -l 'server-url' -x -d 'API base URL, or `sandbox`: a local API, no key (MISTRAL_SERVER_URL).'
 complete -c mcli -l 'timeout' -x -d 'Read timeout in seconds (120).'
 complete -c mcli -l 'max-retries' -x -d 'Retries on 429, 5xx and connection errors (3).'
 complete -c mcli -l 'allow-http' -d 'Allow a plain http:// server URL that is not this machine (the key travels unencrypted).'
@@ -205,6 +209,7 @@ complete -c mcli -n '__mcli_at' -a 'fine-tuning' -d 'Create, follow and manage f
 complete -c mcli -n '__mcli_at' -a 'history' -d 'Browse and delete locally saved conversations.'
 complete -c mcli -n '__mcli_at' -a 'models' -d 'List, inspect, rename, archive and delete models.'
 complete -c mcli -n '__mcli_at' -a 'ocr' -d 'Read a document\'s text as Markdown, page by page (and its images).'
+complete -c mcli -n '__mcli_at' -a 'sandbox' -d 'A local Mistral API: try mcli and test scripts with no key and no spend.'
 complete -c mcli -n '__mcli_at' -a 'usage' -d 'Show what the billed answers used and cost (an estimate), from the local ledger.'
 complete -c mcli -n '__mcli_at' -l 'version' -d 'Print the version and exit.'
 complete -c mcli -n '__mcli_at' -s 'h' -l 'help' -d 'Show this message and exit.'
@@ -718,6 +723,20 @@ complete -c mcli -n '__mcli_at ocr' -l 'max-cost' -x -d 'Stop before this run sp
 complete -c mcli -n '__mcli_at ocr' -l 'estimate' -d 'Print what the run would send (requests, tokens, cost, at most) and send nothing.'
 complete -c mcli -n '__mcli_at ocr' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at ocr' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at sandbox' -a 'reset' -d 'Delete the sandbox\'s files and jobs (the data folder\'s sandbox/); real data is untouched.'
+complete -c mcli -n '__mcli_at sandbox' -a 'serve' -d 'Serve the local API on 127.0.0.1 until Ctrl-C (requests checked against the bundled spec with the `sandbox` extra).'
+complete -c mcli -n '__mcli_at sandbox' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at sandbox reset' -s 'h' -l 'help' -d 'Show this message and exit.'
+
+complete -c mcli -n '__mcli_at sandbox serve' -l 'port' -x -d 'Port on 127.0.0.1; 0 picks a free one (0 to 65535).'
+complete -c mcli -n '__mcli_at sandbox serve' -l 'fail-rate' -x -d 'Share of answers that fail with --status (0 to 1).'
+complete -c mcli -n '__mcli_at sandbox serve' -l 'status' -x -a '429 500 503' -d 'The status of a failed answer.'
+complete -c mcli -n '__mcli_at sandbox serve' -l 'retry-after' -x -d 'Retry-After seconds sent with a failed answer (0 to 86400).'
+complete -c mcli -n '__mcli_at sandbox serve' -l 'latency' -x -d 'Seconds every answer waits (0 to 3600).'
+complete -c mcli -n '__mcli_at sandbox serve' -l 'cut-stream-after' -x -d 'Break every streamed answer after N events (at least 0).'
+complete -c mcli -n '__mcli_at sandbox serve' -s 'h' -l 'help' -d 'Show this message and exit.'
 
 complete -c mcli -n '__mcli_at usage' -l 'by' -x -d 'Sum by day, month, model, operation or profile; several joined by commas (default: day,model).'
 complete -c mcli -n '__mcli_at usage' -l 'since' -x -d 'Only from this UTC day on.'

@@ -70,7 +70,7 @@ class GlobalOption(NamedTuple):
 
 GLOBALS: tuple[GlobalOption, ...] = (
     GlobalOption(("--profile",), "profile", "Profile to use (MCLI_PROFILE).", str),
-    GlobalOption(("--server-url",), "server_url", "API base URL (MISTRAL_SERVER_URL).", str),
+    GlobalOption(("--server-url",), "server_url", "API base URL, or `sandbox`: a local API, no key (MISTRAL_SERVER_URL).", str),
     GlobalOption(("--timeout",), "timeout", "Read timeout in seconds (120).", _config_key("timeout"), float),
     GlobalOption(("--max-retries",), "max_retries", "Retries on 429, 5xx and connection errors (3).",
                  _config_key("max_retries"), int),

@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DEFAULT_PROFILE = "default"
 DEFAULT_SERVER_URL = "https://api.mistral.ai"
+SANDBOX = "sandbox"  # the server_url of the in-process local API (mistral_cli/sandbox/): no key, no network
 PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 EDIT_HINT = "fix or remove the file; `mcli config path` prints where it is"
 TOOLS_PREFIX = "tools."  # `tools.NAME = "COMMAND"`: the commands `--tool-exec NAME` may run
@@ -75,7 +76,9 @@ def _boolean(text: str) -> bool:
 def _url(text: str) -> str:
     from urllib.parse import urlsplit
 
-    reason = "must be an http:// or https:// URL such as https://api.mistral.ai"
+    reason = "must be an http:// or https:// URL such as https://api.mistral.ai, or `sandbox`"
+    if text.strip() == SANDBOX:
+        return SANDBOX
     if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", text.strip()):
         raise ValueError(reason)
     try:

@@ -92,8 +92,14 @@ def _checked(key: str, value: Any, source: str) -> Any:
 
 
 def checked_url(url: str, source: str) -> str:
-    """URL without its trailing slash; a UsageError naming SOURCE unless it is http(s)."""
+    """URL without its trailing slash (or `sandbox`, the in-process local API); a UsageError
+    naming SOURCE unless it is http(s)."""
     from urllib.parse import urlsplit
+
+    from mistral_cli.config.profiles import SANDBOX
+
+    if url == SANDBOX:
+        return url
 
     try:
         parts = urlsplit(url)
@@ -103,5 +109,5 @@ def checked_url(url: str, source: str) -> str:
     if (parts is None or parts.scheme not in ("http", "https") or not parts.netloc
             or any(char.isspace() or not char.isprintable() for char in url)):
         raise UsageError(f"{source}: invalid server URL {url!r} "
-                         "(expected http://HOST[:PORT] or https://HOST[:PORT])")
+                         "(expected http://HOST[:PORT], https://HOST[:PORT] or sandbox)")
     return url.rstrip("/")

@@ -294,7 +294,7 @@ class Recorder:
 
     def __init__(self, env: "Env"):
         self.env = env
-        self.on = bool(env.effective("ledger").value)
+        self.on = bool(env.effective("ledger").value) and env.server_url != "sandbox"  # the local API bills nothing
         self.profile = env.profile_name
         self.server = without_credentials(env.server_url)
         self.ledger: Ledger | None = None

@@ -1,5 +1,6 @@
-"""Test infrastructure for mcli: a fake Mistral API server validated against
-the OpenAPI spec (tests/contract/openapi.yaml), plus keyring backends."""
+"""Test infrastructure for mcli: the fake Mistral API server (the package's sandbox,
+mistral_cli/sandbox/, validated against the bundled OpenAPI spec) under its test names, plus
+keyring backends. tests.fakeapi.X is the module mistral_cli.sandbox.X itself."""
 from .responses import (bytes_response, empty_response, error_400, error_401_detail,
                         error_401_message, error_422, error_429, error_empty,
                         error_proxy_text, expected_bytes, json_response, pattern_bytes,
