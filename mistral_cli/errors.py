@@ -13,6 +13,7 @@
      │    └── ValidationError (exit 2) 422: the server refused the request's fields
      ├── NetworkError (exit 1)         connection refused, timeouts, cut streams
      ├── StreamError (exit 1)          an error event in the middle of a 200 stream
+     ├── ToolLoopError (exit 1)        the tool loop stopped before a final answer (--max-steps)
      ├── StoreError (exit 1)           the local history / run database cannot be used
      ├── ConfigError (exit 2)          a config file that does not parse, bad config values
      ├── OutputFailed (exit 1)         stdout cannot be written (a full disk, `> /dev/full`)

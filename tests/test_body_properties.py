@@ -45,7 +45,8 @@ COMMANDS = [
     (("fim", "--no-stream", "def f("), ("POST", "/v1/fim/completions", "/v1/fim/completions")),
     (("agents", "--no-stream", "ag:3996db2b:20240805:my-agent:a1b2c3d4", "hi"),
      ("POST", "/v1/agents/completions", "/v1/agents/completions")),
-    (("fine-tuning", "create", "-m", "open-mistral-7b", "--training-file", FILE_ID),
+    # --new: each example is a run of its own (a resumed run would look on the server first)
+    (("fine-tuning", "create", "--new", "-m", "open-mistral-7b", "--training-file", FILE_ID),
      ("POST", "/v1/fine_tuning/jobs", "/v1/fine_tuning/jobs")),
     (("fine-tuning", "get", FILE_ID), ("GET", "/v1/fine_tuning/jobs/{job_id}", f"/v1/fine_tuning/jobs/{FILE_ID}")),
     (("fine-tuning", "list"), ("GET", "/v1/fine_tuning/jobs", "/v1/fine_tuning/jobs")),
@@ -67,7 +68,7 @@ COMMANDS = [
      ("POST", "/v1/fine_tuning/models/{model_id}/archive", "/v1/fine_tuning/models/{model_id}/archive")),
     (("models", "unarchive", MODEL_ID),
      ("DELETE", "/v1/fine_tuning/models/{model_id}/archive", "/v1/fine_tuning/models/{model_id}/archive")),
-    (("batch", "create", "-i", FILE_ID, "--endpoint", "/v1/chat/completions", "-m", "m"),
+    (("batch", "create", "--new", "-i", FILE_ID, "--endpoint", "/v1/chat/completions", "-m", "m"),
      ("POST", "/v1/batch/jobs", "/v1/batch/jobs")),
     (("batch", "list"), ("GET", "/v1/batch/jobs", "/v1/batch/jobs")),
     (("batch", "get", FILE_ID), ("GET", "/v1/batch/jobs/{job_id}", f"/v1/batch/jobs/{FILE_ID}")),

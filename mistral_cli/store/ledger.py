@@ -104,7 +104,7 @@ def entry_of(operation: str, body: Any, batch: bool = False, model: str | None =
 def _job_entry(operation: str, body: dict) -> Entry | None:
     """An ended fine-tuning job: its training tokens and the cost it states, once per job id."""
     job_id = name(body.get("id"))
-    if body.get("status") not in ENDED_JOBS or job_id is None:
+    if name(body.get("status")) not in ENDED_JOBS or job_id is None:
         return None
     metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
     stated = money(metadata.get("cost"))
