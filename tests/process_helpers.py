@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from typing import IO, Any
 
 READ_TIMEOUT = 30.0  # generous: the machine may be busy; it bounds a hang, it measures nothing
@@ -64,3 +65,16 @@ def _read_some(stream: IO[bytes], limit: int, deadline: float, got: bytes) -> by
     if left <= 0 or not select.select([stream], [], [], left)[0]:
         raise AssertionError(f"the process wrote nothing more in time; it had written {got[-600:]!r}")
     return os.read(stream.fileno(), limit)
+
+
+@dataclass(frozen=True)
+class At:
+    """A moment of a run: STAGE ("received", "answered") of a request to METHOD PATH, or a
+    journal STATE."""
+
+    stage: str
+    method: str = ""
+    path: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.stage} {self.method} {self.path}".strip()

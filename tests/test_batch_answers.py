@@ -12,37 +12,19 @@ badly is a stub that lets the simulator act and replies with an error (or no rep
 from __future__ import annotations
 
 import json
-import re
-import shlex
 import sqlite3
 
 import pytest
 
 from mistral_cli.batchrun import adopt
-from mistral_cli.commands.shared import watching
 from tests.fakeapi import Stub, error_400, error_proxy_text, json_response
 from tests.fakeapi.analysis import online_embeddings
-from tests.fakeapi.batch_jobs import BatchJobs
-from tests.fakeapi.responses import _cut
+from tests.fakeapi.responses import Cut
+from tests.resume_helpers import run_hint_command, sim  # noqa: F401 (sim: a fixture)
 
 MODEL = "mistral-small-latest"
 JOBS = "/v1/batch/jobs"
 PROMPTS = "What is 2+2?\nSay hi.\n"
-HINT = re.compile(r"batch run (\S+)(?: \(given the same standard input\))? resumes with: (.+)$", re.MULTILINE)
-
-
-class Cut:
-    """A reply that never comes: the connection is closed without a response."""
-
-    def write(self, handler) -> None:
-        _cut(handler)
-
-
-@pytest.fixture
-def sim(api, monkeypatch):
-    jobs = BatchJobs(api).install()
-    monkeypatch.setattr(watching, "CLOCK", watching.Clock(sleep=jobs.advance, now=lambda: jobs.now))
-    return jobs
 
 
 @pytest.fixture(autouse=True)
@@ -64,18 +46,9 @@ def create(cli, prompts, *args):
     return cli("batch", "create", "--from-prompts", prompts, "-m", MODEL, *args)
 
 
-def printed_command(stderr: str) -> list[str]:
-    """The words of the last resume command in STDERR, checked to be mcli's and without --new."""
-    found = HINT.findall(stderr)
-    assert found, stderr
-    words = shlex.split(found[-1][1])
-    assert words[0] == "mcli" and "--new" not in words, words
-    return words[1:]
-
-
 def run_as_printed(cli, result):
     """Run the resume command RESULT printed, exactly as printed."""
-    return cli(*printed_command(result.stderr))
+    return cli(*run_hint_command(result.stderr)[1:])
 
 
 def acts_then(api, method: str, path: str, act, reply) -> None:
@@ -139,7 +112,7 @@ def test_a_run_from_standard_input_says_its_resume_needs_the_same_input(api, sim
     acts_then(api, "POST", JOBS, sim._create, error_proxy_text(504, "gateway"))
     first = cli("batch", "create", "--from-prompts", "-", "--new", "-m", MODEL, input=PROMPTS)
     assert "(given the same standard input) resumes with: mcli batch create --from-prompts - -m" in first.stderr
-    second = cli(*printed_command(first.stderr), input=PROMPTS)
+    second = cli(*run_hint_command(first.stderr)[1:], input=PROMPTS)
     assert second.exit_code == 0, second
     assert (sim.uploads, len(sim.jobs)) == (1, 1)
 

@@ -21,13 +21,13 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.fakeapi import Stub
 from tests.fakeapi.batch_jobs import BatchJobs
+from tests.process_helpers import At
 
 MODEL = "mistral-small-latest"
 PROMPTS = 20
@@ -35,18 +35,6 @@ TIMEOUT = 30  # seconds any one process may take before the test gives up on it
 DELAY = 0.4
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
-
-
-@dataclass(frozen=True)
-class At:
-    """A moment: STAGE ("received", "answered") of a request to METHOD PATH, or a journal STATE."""
-
-    stage: str
-    method: str = ""
-    path: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.stage} {self.method} {self.path}".strip()
 
 
 BEFORE_UPLOAD = At("journal", path="new")            # the run is recorded, nothing sent yet (or just)

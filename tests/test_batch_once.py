@@ -16,28 +16,13 @@ import stat
 import pytest
 
 from mistral_cli.batchrun import adopt
-from mistral_cli.commands.shared import watching
 from tests.fakeapi import Stub, error_400, error_proxy_text, json_response
-from tests.fakeapi.batch_jobs import BatchJobs
-from tests.fakeapi.responses import _cut
+from tests.fakeapi.responses import Cut
+from tests.resume_helpers import sim  # noqa: F401 (a fixture)
 
 MODEL = "mistral-small-latest"
 CHAT = "/v1/chat/completions"
 PROMPTS = "What is 2+2?\nName a colour.\nSay hi.\n"
-
-
-class Cut:
-    """A reply that never comes: the connection is closed without a response."""
-
-    def write(self, handler) -> None:
-        _cut(handler)
-
-
-@pytest.fixture
-def sim(api, monkeypatch):
-    jobs = BatchJobs(api).install()
-    monkeypatch.setattr(watching, "CLOCK", watching.Clock(sleep=jobs.advance, now=lambda: jobs.now))
-    return jobs
 
 
 @pytest.fixture

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
 import signal
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -28,26 +26,14 @@ import pytest
 from tests.fakeapi import Stub
 from tests.fakeapi.analysis import online_embeddings, online_moderations
 from tests.fakeapi.batch_jobs import BatchJobs
-from tests.process_helpers import default_sigint
+from tests.process_helpers import At, default_sigint
+from tests.resume_helpers import run_hint_command
 
 MODEL = "mistral-small-latest"
 TIMEOUT = 30  # seconds any one process may take before the test gives up on it
 DELAY = 0.1
-HINT = re.compile(r"batch run (\S+)(?: \(given the same standard input\))? resumes with: (.+)$", re.MULTILINE)
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child, a shell-like PATH")
-
-
-@dataclass(frozen=True)
-class At:
-    """A moment: STAGE ("received", "answered") of a request to METHOD PATH."""
-
-    stage: str
-    method: str = ""
-    path: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.stage} {self.method} {self.path}".strip()
 
 
 UPLOAD_IN_FLIGHT = At("received", "POST", "/v1/files")
@@ -111,20 +97,11 @@ def interrupt_at(api, argv: list[str], moment: At, tmp_path: Path, path: str, nu
     return text
 
 
-def printed(stderr: str) -> list[str]:
-    """The resume command STDERR printed last, as a shell splits it; it is mcli's, without --new."""
-    found = HINT.findall(stderr)
-    assert found, f"no resume command printed: {stderr[-2000:]}"
-    words = shlex.split(found[-1][1])
-    assert words[0] == "mcli" and "--new" not in words, words
-    return words
-
-
 def follow_the_hints(api, tmp_path: Path, path: str, argv: list[str], moments: list[At]) -> tuple[str, str]:
     """Run ARGV, interrupt it at the first of MOMENTS, run what it printed, interrupt that at
     the next moment...; run the last command printed to its end: its stdout and stderr."""
     for number, moment in enumerate(moments, 1):
-        argv = printed(interrupt_at(api, argv, moment, tmp_path, path, number))
+        argv = run_hint_command(interrupt_at(api, argv, moment, tmp_path, path, number))
     proc = start(argv, tmp_path, path, "test-key-last")
     try:
         out, err = proc.communicate(timeout=TIMEOUT)

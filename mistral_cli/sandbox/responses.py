@@ -58,6 +58,13 @@ def _cut(handler) -> None:
         pass
 
 
+class Cut:
+    """A reply that never comes: the connection is closed without a response."""
+
+    def write(self, handler) -> None:
+        _cut(handler)
+
+
 class Drop:
     """No answer at all: the connection is closed as soon as the request arrives."""
 
