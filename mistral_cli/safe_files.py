@@ -26,7 +26,6 @@ from __future__ import annotations
 import errno
 import os
 import re
-import secrets
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -141,7 +140,7 @@ def temp_prefix(name: str) -> str:
 
 def temp_name(name: str, suffix: str) -> str:
     """A fresh temporary name for a write of NAME: `.NAME.PID-RANDOM` and SUFFIX."""
-    return f"{temp_prefix(name)}{os.getpid()}-{secrets.token_hex(4)}{suffix}"
+    return f"{temp_prefix(name)}{os.getpid()}-{os.urandom(4).hex()}{suffix}"
 
 
 _SWEPT: set[str] = set()

@@ -21,8 +21,7 @@ from mistral_cli.generation import messages, request
 from mistral_cli.generation.args import RANGES, GenArgs
 from mistral_cli.generation.endpoints import GenerationEndpoint
 from mistral_cli.generation.session import Session
-from mistral_cli.generation.setup import make_setup
-from mistral_cli.generation.tools_allowed import tool_box
+from mistral_cli.generation.setup import make_setup, tool_box_of
 from mistral_cli.generation.turn import run_turn
 from mistral_cli.inputs import check_bound, need_stdin
 
@@ -261,7 +260,7 @@ def run_repl(env: "Env", args: GenArgs, endpoint: GenerationEndpoint) -> None:
     base = request.read_base_body(env, args.body, endpoint, args.body_fields)
     if base.get("messages"):
         raise UsageError("-i: --body must not hold messages (use -c or --cid to continue a conversation)")
-    box = tool_box(env, args)
+    box = tool_box_of(env, args)
     session = Session.open(env, endpoint, args)
     try:
         setup = make_setup(env, args, endpoint, base, session, box)

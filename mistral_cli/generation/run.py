@@ -15,8 +15,7 @@ from mistral_cli.generation import attachments, messages, request
 from mistral_cli.generation.args import GenArgs
 from mistral_cli.generation.endpoints import GenerationEndpoint
 from mistral_cli.generation.session import Session
-from mistral_cli.generation.setup import Setup, make_setup
-from mistral_cli.generation.tools_allowed import tool_box
+from mistral_cli.generation.setup import Setup, make_setup, tool_box_of
 from mistral_cli.generation.turn import run_turn
 from mistral_cli.inputs import piped_stdin
 
@@ -49,7 +48,7 @@ def run(env: "Env", args: GenArgs, endpoint: GenerationEndpoint) -> None:
         from mistral_cli.generation.repl import run_repl
 
         return run_repl(env, args, endpoint)
-    box = tool_box(env, args)
+    box = tool_box_of(env, args)
     base = request.read_base_body(env, args.body, endpoint, args.body_fields)
     inputs = read_inputs(env, args, base)
     if inputs.empty and not (box is not None and args.continues):

@@ -76,3 +76,12 @@ def read_system(env: "Env", args: GenArgs) -> str | None:
     if args.system_file is not None:
         return read_text(env, args.system_file, "--system-file")
     return args.system
+
+
+def tool_box_of(env: "Env", args: "GenArgs") -> "ToolBox | None":
+    """The ToolBox of --tool-exec (None without it: the tool modules are not even loaded)."""
+    if not args.tool_exec:
+        return None
+    from mistral_cli.generation.tools_allowed import tool_box
+
+    return tool_box(env, args)

@@ -77,20 +77,31 @@ def save(session: "Session", request: dict, sent: list[dict], answer: Answer, co
 def exchange(env: "Env", endpoint: GenerationEndpoint, request: dict, view: View, answer: Answer) -> None:
     """Send REQUEST and print the answer into ANSWER as it arrives (or whole); a budget in
     force is checked first (store/budget.py: exit 7 before the request, or --estimate)."""
-    from mistral_cli.store.budget import before_generation, settle
-
-    reserved = before_generation(env, request)
+    reserved = _reserve(env, request)
     try:
         if request.get("stream"):
             stream_answer(env, endpoint, request, view, answer)
         else:
             whole_answer(env, endpoint, request, view, answer)
     finally:
-        settle(env, reserved)
+        if reserved:
+            from mistral_cli.store.budget import settle
+
+            settle(env, reserved)
     from mistral_cli.render.stream import write_usage
 
     write_usage(env, answer.usage, answer.finish_reason, env.options.verbose or env.options.debug,
                 answer.timing())
+
+
+def _reserve(env: "Env", request: dict) -> float:
+    """store.budget.before_generation, when the command set a spending check (the budget module
+    is not loaded for a turn without one)."""
+    if env.services.get("generation_budget") is None:
+        return 0.0
+    from mistral_cli.store.budget import before_generation
+
+    return before_generation(env, request)
 
 
 # -- streamed --------------------------------------------------------------------------------------
