@@ -140,7 +140,7 @@ def temp_prefix(name: str) -> str:
 
 def temp_name(name: str, suffix: str) -> str:
     """A fresh temporary name for a write of NAME: `.NAME.PID-RANDOM` and SUFFIX."""
-    return f"{temp_prefix(name)}{os.getpid()}-{os.urandom(4).hex()}{suffix}"
+    return f"{temp_prefix(name)}{os.getpid()}-{random_part()}{suffix}"
 
 
 _SWEPT: set[str] = set()
@@ -270,3 +270,8 @@ def _discard(folder_fd: int | None, directory: Path, temp: str) -> None:
 def _exists(path: Path) -> UsageError:
     """The error for a name that is taken."""
     return UsageError(f"{path} already exists; use --force to overwrite it")
+
+
+def random_part() -> str:
+    """8 unpredictable hex digits for a temporary name (os.urandom: no `secrets` import on start-up)."""
+    return os.urandom(4).hex()

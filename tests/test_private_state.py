@@ -59,7 +59,7 @@ def test_a_temporary_name_that_is_taken_is_never_opened(tmp_path, monkeypatch):
     folder = tmp_path / "state"
     folder.mkdir(mode=0o700)
     tokens = iter(["0badf00d", "0badf00d", "12345678"])
-    monkeypatch.setattr("mistral_cli.safe_files.secrets.token_hex", lambda _n: next(tokens))
+    monkeypatch.setattr("mistral_cli.safe_files.random_part", lambda: next(tokens))
     (folder / f".ids.json.{os.getpid()}-0badf00d.tmp").symlink_to(target)
     private.write_private(folder / "ids.json", "{}")
     assert target.read_text() == "precious" and (folder / "ids.json").read_text() == "{}"
