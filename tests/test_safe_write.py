@@ -129,11 +129,12 @@ def test_a_planted_symlink_under_the_temporary_name_is_not_followed(tmp_path, mo
     folder = tmp_path / "out"
     folder.mkdir()
     tokens = iter(["aaaaaaaa", "bbbbbbbb"])
-    monkeypatch.setattr(safe_files.secrets, "token_hex", lambda _n: next(tokens))
-    (folder / ".out.md.aaaaaaaa.part").symlink_to(victim)
+    monkeypatch.setattr(safe_files, "random_part", lambda: next(tokens))
+    (folder / f"{safe_files.temp_prefix('out.md')}{os.getpid()}-aaaaaaaa.part").symlink_to(victim)
     safe_files.write_bytes(folder, "out.md", b"text")
     assert victim.read_text() == "precious"
     assert (folder / "out.md").read_bytes() == b"text"
+    assert next(tokens, None) is None  # the planted name was tried, and passed over
 
 
 @pytest.mark.parametrize("make", [os.mkfifo, os.mkdir], ids=["pipe", "folder"])
