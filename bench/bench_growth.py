@@ -9,7 +9,7 @@ something else with 5,000, 50,000 and 500,000 ids (the cap must hold on read). S
 state: a loopback server listing 50, 500 and 5,000 files for `files list --all -o json`.
 
 Printed for each command and size: the median wall time of RUNS runs and the peak RSS of
-the child (os.wait4), then the growth from one size to the next. Linear or better means a
+the child (its VmHWM), then the growth from one size to the next. Linear or better means a
 10x step costs at most about 10x; a flat line is what a limited query should show.
 """
 
@@ -33,18 +33,31 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+# Runs mcli in the child and writes its peak RSS (VmHWM: this process's own memory; ru_maxrss
+# would include the bench's own, inherited at fork) to the file named by MCLI_BENCH_PEAK.
+CHILD = """
+import atexit, os, runpy, sys
+def peak():
+    with open("/proc/self/status") as status, open(os.environ["MCLI_BENCH_PEAK"], "w") as out:
+        out.write(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
+atexit.register(peak)
+sys.argv = ["mcli", *sys.argv[1:]]
+runpy.run_module("mistral_cli", run_name="__main__")
+"""
+
+
 def measure(argv: list[str], env: dict[str, str], runs: int) -> tuple[float, float]:
     """Median wall seconds and the largest peak RSS (MiB) of RUNS runs of `mcli ARGV`."""
     times, peaks = [], []
-    for _ in range(runs):
-        start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "mistral_cli", *argv], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(proc.pid, 0)
-        times.append(time.perf_counter() - start)
-        peaks.append(usage.ru_maxrss / 1024)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"mcli {' '.join(argv)} failed: {proc.stderr.read().decode()[-500:]}")
+    with tempfile.NamedTemporaryFile() as peak_file:
+        for _ in range(runs):
+            start = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-c", CHILD, *argv], env={**env, "MCLI_BENCH_PEAK": peak_file.name},
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            times.append(time.perf_counter() - start)
+            if proc.returncode != 0:
+                raise SystemExit(f"mcli {' '.join(argv)} failed: {proc.stderr.decode()[-500:]}")
+            peaks.append(int(Path(peak_file.name).read_text()) / 1024)
     return statistics.median(times), max(peaks)
 
 

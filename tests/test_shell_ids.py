@@ -289,3 +289,10 @@ def test_a_cache_written_by_something_else_is_capped_when_read(tmp_path):
     path = tmp_path / "ids.json"
     path.write_text(json.dumps({"file": [f"file-{n}" for n in range(5_000)]}))
     assert ids.read(path)["file"] == [f"file-{n}" for n in range(ids.MAX_PER_KIND)]
+
+
+def test_a_cache_larger_than_mcli_ever_writes_is_not_parsed(tmp_path):
+    path = tmp_path / "ids.json"
+    path.write_text(json.dumps({"file": [f"file-{n:08d}" for n in range(300_000)]}))
+    assert path.stat().st_size > ids.MAX_FILE
+    assert ids.read(path) == {}

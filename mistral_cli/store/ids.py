@@ -42,6 +42,7 @@ FILE_NAME = "ids.json"
 LOCK_NAME = FILE_NAME + ".lock"
 MAX_PER_KIND = 200
 MAX_ID_LENGTH = 256
+MAX_FILE = 4 * 1024 * 1024  # MAX_PER_KIND ids of MAX_ID_LENGTH for a dozen kinds fit well within it
 LOCK_WAIT = 2.0  # seconds a command waits for another one's update before it skips its own
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@/-]*")
 
@@ -123,8 +124,11 @@ def ids(kind: str, environ: Mapping[str, str] = os.environ) -> list[str]:
 
 
 def read(path: Path) -> dict[str, list[str]]:
-    """The cache at PATH; empty when it is missing or unreadable."""
+    """The cache at PATH; empty when it is missing, unreadable, or larger than any cache mcli
+    writes (MAX_FILE: Tab never parses a huge file written by something else)."""
     try:
+        if path.stat().st_size > MAX_FILE:
+            return {}
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
