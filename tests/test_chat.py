@@ -362,9 +362,10 @@ def test_ctrl_c_exits_130_without_traceback_and_saves_partial(api, run_mcli):
         proc.kill()
     assert proc.returncode == 130
     assert b"Traceback" not in err
-    _conversation, records = saved("chat")
+    conversation, records = saved("chat")
     assert records[-1].incomplete
     assert records[-1].message["content"].startswith("first ")
+    assert f"partial answer is kept, marked incomplete, in conversation {conversation.id}" in err.decode()
 
 
 def test_closed_output_pipe_exits_0_quietly(api):
