@@ -546,7 +546,7 @@ complete -c mcli -n '__mcli_at files list' -l 'all' -d 'Follow every page.'
 complete -c mcli -n '__mcli_at files list' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at files list' -s 'h' -l 'help' -d 'Show this message and exit.'
 
-complete -c mcli -n '__mcli_at files upload' -l 'purpose' -x -a 'fine-tune batch ocr' -d 'What the file is for: fine-tune, batch, ocr; another (audio) is sent with a warning.'
+complete -c mcli -n '__mcli_at files upload' -l 'purpose' -x -a 'fine-tune batch ocr' -d 'What the file is for: fine-tune, batch, ocr; another (audio) is sent with a warning. Default: none is sent, and the API files it as fine-tune.'
 complete -c mcli -n '__mcli_at files upload' -l 'name' -x -d 'File name to store instead of the local one (one PATH only).'
 complete -c mcli -n '__mcli_at files upload' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at files upload' -s 'h' -l 'help' -d 'Show this message and exit.'
