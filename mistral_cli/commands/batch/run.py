@@ -149,6 +149,36 @@ def _save(env: "Env", run: "BatchRun", body: dict, folder: Path) -> None:
     run.saved(folder, save_results(env, run.record.job_id, job, folder, force=ours))
 
 
+def note_in_journal(env: "Env", job_id: str, body: Any, folder: Path | None = None,
+                    paths: list[Path] | None = None) -> None:
+    """What `batch watch` and `batch results` learnt of JOB_ID, kept in the run journal when
+    the job is a journalled run's: its final BODY (if it proves the end) and the result files
+    saved in FOLDER. A job of no run, or a journal that cannot be written, changes nothing."""
+    from mistral_cli.store import StoreError
+    from mistral_cli.store.runs import journal_path, open_journal
+
+    if not journal_path(env).exists():
+        return
+    try:
+        with open_journal(env) as journal:
+            run = journal.by_job(job_id)
+            if run is not None:
+                _note(journal, run, body, folder, paths)
+    except StoreError as exc:
+        env.warn(f"batch job {job_id}: the run journal was not updated: {exc.message}")
+
+
+def _note(journal: Any, run: Any, body: Any, folder: Path | None, paths: list[Path] | None) -> None:
+    """Record BODY as RUN's end (unless it is kept already) and PATHS saved in FOLDER."""
+    from mistral_cli.batchrun.procedure import proves_end_of
+
+    if run.state != "saved" and proves_end_of(body, run.job_id):
+        journal.ended(run.tag, body)
+    if folder is not None and paths:
+        files = [{"path": str(path.resolve()), "bytes": path.stat().st_size} for path in paths]
+        journal.saved(run.tag, {"dir": str(folder.resolve()), "complete": True, "files": files})
+
+
 # -- mcli batch runs ----------------------------------------------------------------------
 
 
