@@ -128,9 +128,19 @@ def upload(
     for path in paths:
         existing_file(path, "files upload")
     act_on_each(env, [str(path) for path in paths],
-                lambda item: upload_one(env, Path(item), purpose, name),
+                lambda item: logged_upload(env, Path(item), purpose, name),
                 lambda item, body: f"uploaded {item} as {body.get('id')}", output, LIST_COLUMNS,
                 table=True, title_key="filename")
+
+
+def logged_upload(env: "Env", path: Path, purpose: str | None, name: str | None) -> dict:
+    """Upload PATH and log its bytes' file id (batchrun/reuse.py): a later command sending the
+    same bytes for the same purpose reuses the file (no purpose: the API's fine-tune)."""
+    from mistral_cli.batchrun.reuse import remember_upload
+
+    body = upload_one(env, path, purpose, name)
+    remember_upload(env, path, purpose or "fine-tune", body)
+    return body
 
 
 def upload_one(env: "Env", path: Path, purpose: str | None, name: str | None = None) -> dict:
