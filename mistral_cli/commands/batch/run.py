@@ -105,7 +105,7 @@ def _get(env: "Env", job_id: str) -> dict:
 
 
 def follow(env: "Env", run: "BatchRun", job_id: str, output: OutputFormat, interval: float,
-           then: str = "", quiet: bool = False) -> Any:
+           then: str = "", quiet: bool = False, back_off: bool = False) -> Any:
     """Watch the run's job to its end (kept in the journal, also when it failed); its final
     body. THEN says what a start again does after the watch (for the Ctrl-C message)."""
     ended: list[Any] = []
@@ -116,7 +116,7 @@ def follow(env: "Env", run: "BatchRun", job_id: str, output: OutputFormat, inter
 
     env.info(f"batch run {run.tag}: following batch job {job_id}")
     try:
-        watch_job(env, job_id, output, interval, on_end=on_end, quiet=quiet)
+        watch_job(env, job_id, output, interval, on_end=on_end, quiet=quiet, back_off=back_off)
     except KeyboardInterrupt:
         run.interrupted(f"resuming follows the job{then}")
         raise
