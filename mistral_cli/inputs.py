@@ -97,6 +97,25 @@ def existing_file(path: Path, option: str) -> Path:
     return path
 
 
+MB = 1024 * 1024
+UPLOAD_LIMIT = 512 * MB  # POST /v1/files: "a maximum of 512 MB" (the spec)
+DOCUMENT_LIMIT = 50 * MB  # OCR and document QnA: "must not exceed 50 MB" (Mistral's docs)
+DOCUMENT_SUFFIXES = (".pdf", ".docx", ".pptx")  # what OCR reads besides images (Mistral's docs)
+
+
+def check_upload(path: Path, option: str, accepted: str, *, suffixes: tuple[str, ...] = (),
+                 limit: int = UPLOAD_LIMIT) -> None:
+    """Refuse (exit 2, nothing uploaded) a local file its endpoint would not take: more than
+    LIMIT bytes, or with SUFFIXES a name ending in none of them; ACCEPTED says what it takes."""
+    if suffixes and not path.name.lower().endswith(suffixes):
+        raise UsageError(f"{option}: {path} is not a {' or '.join(suffixes)} file; nothing was uploaded",
+                         hint=accepted)
+    size = path.stat().st_size
+    if size > limit:
+        raise UsageError(f"{option}: {path} is {size / MB:.1f} MB, over the {limit // MB} MB its endpoint "
+                         "accepts; nothing was uploaded", hint=accepted)
+
+
 def is_pipe(path: Path) -> bool:
     """Whether PATH is a pipe (a FIFO, or `<(cmd)`'s /dev/fd/N): read once as a stream, like stdin."""
     import stat

@@ -457,6 +457,16 @@ def test_input_from_standard_input_is_checked_then_uploaded(api, sim, cli, name)
     assert api.requests[0].file("file").content == lines.encode()
 
 
+def test_an_input_file_over_the_upload_limit_is_refused_before_anything_is_sent(api, cli, tmp_path):
+    big = tmp_path / "requests.jsonl"
+    with big.open("wb") as handle:
+        handle.truncate(513 * 1024 * 1024)  # sparse, and never read
+    result = cli("batch", "create", "--input", big, "--endpoint", CHAT, "-m", MODEL)
+    assert result.exit_code == 2 and "over the 512 MB" in result.stderr
+    assert "the batch API takes a JSONL file of requests of at most 512 MB" in result.stderr
+    assert api.requests == []
+
+
 def test_a_bad_request_file_on_standard_input_is_named_so(api, cli):
     result = cli("batch", "create", "--input", "-", "--endpoint", CHAT, "-m", MODEL, input="nope\n")
     assert result.exit_code == 2

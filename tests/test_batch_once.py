@@ -318,6 +318,21 @@ def test_batch_runs_shows_the_journal(api, sim, cli, prompts, tmp_path):
     assert cli("batch", "runs", "nope").exit_code == 4
 
 
+def test_watch_and_results_of_a_run_s_job_are_kept_in_the_journal(api, sim, cli, prompts, tmp_path):
+    assert create(cli, prompts).exit_code == 0
+    [job_id] = sim.jobs
+    state = lambda: json.loads(cli("batch", "runs", "-o", "json").stdout)[0]  # noqa: E731
+    assert state()["state"] == "created"
+    assert cli("batch", "watch", job_id, "--interval", "5").exit_code == 0
+    assert state()["state"] == "ended" and state()["final_job"]["status"] == "SUCCESS"
+    out = tmp_path / "out"
+    assert cli("batch", "results", job_id, "--dir", out).exit_code == 0
+    run = state()
+    assert run["state"] == "saved" and run["results"]["dir"] == str(out.resolve())
+    assert watched(cli, prompts, out).exit_code == 0  # the run, started again: nothing fetched
+    assert len(api.requests_to("GET", "/v1/files/{file_id}/content")) == 1
+
+
 def test_the_journal_is_private_and_records_each_step(api, sim, cli, prompts, tmp_path):
     lose_answer(api, "POST", "/v1/batch/jobs", sim._create)
     assert create(cli, prompts).exit_code == 1

@@ -57,7 +57,7 @@ def test_no_stdin_ignores_the_pipe(api, cli):
 
 
 def test_nothing_to_send_is_a_usage_error(api, cli):
-    result = cli("chat", tty=True)
+    result = cli("chat", input="")  # off a terminal; on one, `mcli chat` alone starts the REPL
     assert result.exit_code == 2
     assert "nothing to send" in result.stderr
     assert api.requests == []
@@ -362,9 +362,10 @@ def test_ctrl_c_exits_130_without_traceback_and_saves_partial(api, run_mcli):
         proc.kill()
     assert proc.returncode == 130
     assert b"Traceback" not in err
-    _conversation, records = saved("chat")
+    conversation, records = saved("chat")
     assert records[-1].incomplete
     assert records[-1].message["content"].startswith("first ")
+    assert f"partial answer is kept, marked incomplete, in conversation {conversation.id}" in err.decode()
 
 
 def test_closed_output_pipe_exits_0_quietly(api):
@@ -542,6 +543,15 @@ def test_doc_uploads_a_local_file_whatever_its_type(api, cli, tmp_path):
     assert cli("chat", "read", "--doc", path, "--no-log").exit_code == 0
     assert api.last("POST", "/v1/files").file().filename == "notes.docx"
     assert last_body(api)["messages"][0]["content"][1]["type"] == "document_url"
+
+
+def test_doc_refuses_a_file_no_document_endpoint_reads_before_any_upload(api, cli, tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("plain text\n")
+    result = cli("chat", "read", "--doc", path, "--no-log")
+    assert result.exit_code == 2 and "not a .pdf or .docx or .pptx file" in result.stderr
+    assert "PDF, Word (.docx) or PowerPoint (.pptx)" in result.stderr
+    assert api.requests == []
 
 
 def test_help_shows_examples(cli):

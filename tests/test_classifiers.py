@@ -131,6 +131,14 @@ def test_a_misspelled_moderation_category_stops_before_any_request(api, cli, com
     assert api.requests == []
 
 
+@pytest.mark.parametrize("name, hint", [("negative", None), ("helth", "health"), ("selfharn", "selfharm")])
+def test_fail_on_suggests_only_a_close_name(api, cli, name, hint):
+    result = cli("classifiers", "moderate", "bad", "--fail-on", name)
+    assert result.exit_code == 2, result
+    assert (f"did you mean {hint!r}" in result.stderr) if hint else "did you mean" not in result.stderr
+    assert api.requests == []
+
+
 def test_moderation_categories_are_listed_in_help(cli):
     assert "dangerous_and_criminal_content" in cli("classifiers", "moderate", "--help").stdout
 

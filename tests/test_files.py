@@ -445,6 +445,19 @@ def test_download_to_a_path(api, cli, workdir):
     assert sorted(os.listdir(dest.parent)) == ["results.jsonl"]
 
 
+def test_download_refuses_a_format_name_but_writes_dot_slash_it(api, cli, workdir):
+    result = cli("files", "download", FILE_ID, "-o", "json")
+    assert result.exit_code == 2 and "-o ./json" in result.stderr
+    assert api.requests == [] and os.listdir(workdir) == []
+    assert cli("files", "download", FILE_ID, "-o", "./json").exit_code == 0
+    assert (workdir / "json").read_bytes() == expected_bytes(1000)
+
+
+def test_upload_help_names_the_default_purpose(cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    assert "the API files it as fine-tune" in cli("files", "upload", "--help").stdout
+
+
 def test_download_into_a_folder_uses_the_file_name(api, cli, workdir):
     assert cli("files", "download", FILE_ID, "--output", workdir).exit_code == 0
     assert (workdir / "train.jsonl").read_bytes() == expected_bytes(1000)

@@ -410,3 +410,16 @@ def test_validate_reads_standard_input(cli, name):
     result = cli("fine-tuning", "validate", name, input=json.dumps(CHAT_LINE) + "\nnot json\n")
     assert result.exit_code == 2, result
     assert "standard input:2: not valid JSON" in result.stderr
+
+
+def test_a_training_file_the_api_would_refuse_stops_before_any_upload(api, cli, tmp_path):
+    wrong = tmp_path / "train.json"
+    wrong.write_text(json.dumps(CHAT_LINE) + "\n")
+    big = tmp_path / "big.jsonl"
+    with big.open("wb") as handle:
+        handle.truncate(513 * 1024 * 1024)  # sparse, and never read: the size refuses it first
+    for path, said in ((wrong, "is not a .jsonl file"), (big, "over the 512 MB")):
+        result = cli("fine-tuning", "create", "--model", "open-mistral-7b", "--training-file", path)
+        assert result.exit_code == 2 and said in result.stderr, result
+        assert "the fine-tuning API takes .jsonl files of at most 512 MB" in result.stderr
+    assert api.requests == []

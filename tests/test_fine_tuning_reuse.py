@@ -34,6 +34,14 @@ def test_a_dry_run_then_the_create_upload_once(api, cli, sim, train):
     assert f"reusing the earlier upload of {train} (3 examples) as {file_id}" in real.stderr
 
 
+@pytest.mark.parametrize("purpose", [[], ["--purpose", "fine-tune"]])
+def test_a_file_uploaded_by_files_upload_is_reused(api, cli, sim, train, purpose):
+    assert cli("files", "upload", train, *purpose).exit_code == 0
+    [file_id] = api.files
+    assert cli(*CREATE, "--training-file", train).exit_code == 0
+    assert uploads(api) == 1 and training_ids(api) == [file_id]
+
+
 def test_a_file_gone_from_the_server_is_uploaded_again_and_the_log_corrected(api, cli, sim, train):
     assert cli(*CREATE, "--training-file", train, "--dry-run").exit_code == 0
     [gone] = api.files

@@ -404,3 +404,20 @@ def test_the_same_document_uploading_in_another_process_is_refused_with_what_to_
     assert "the upload of report.pdf is in progress in another mcli process" in busy.stderr
     assert "--new" not in busy.stderr
     assert len(api.requests_to("POST", "/v1/files")) == 1 and len(api.requests_to("POST", PATH)) == 1
+
+
+# -- what the endpoint takes, checked before any upload -----------------------------------------
+
+def test_a_document_ocr_cannot_read_or_too_big_is_refused_before_any_upload(api, cli, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello\n")
+    result = cli("ocr", notes)
+    assert result.exit_code == 2 and "not a .pdf or .docx or .pptx file" in result.stderr
+    assert "OCR reads PDF, Word (.docx) and PowerPoint (.pptx) files and images" in result.stderr
+    big = tmp_path / "big.pdf"
+    with big.open("wb") as handle:
+        handle.write(pdf_bytes())
+        handle.truncate(51 * 1024 * 1024)  # sparse: nothing is written past the header
+    result = cli("ocr", big)
+    assert result.exit_code == 2 and "over the 50 MB" in result.stderr
+    assert api.requests == []

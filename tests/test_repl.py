@@ -105,6 +105,15 @@ def test_agents_have_an_interactive_mode_too(api, cli):
     assert api.last("POST", "/v1/agents/completions").json["agent_id"] == "ag:1"
 
 
+def test_chat_alone_on_a_terminal_starts_the_loop(api, cli, monkeypatch):
+    from mistral_cli.generation import repl
+
+    monkeypatch.setattr(repl, "terminal_input", ScriptedInput("hello"))
+    result = cli("chat", "--no-log", tty=True)
+    assert result.exit_code == 0, result
+    assert "new conversation" in result.stderr and sent_contents(api) == [["hello"]]
+
+
 @pytest.mark.parametrize("args", [["-o", "json"], ["--tool-result", "a=1"], ["-a", "x.png"]])
 def test_one_shot_only_options_are_refused(api, cli, args):
     result = cli("chat", "-i", *args)

@@ -172,11 +172,12 @@ def test_completion_ids_never_errors(cli, tmp_path, monkeypatch):
 
 
 def test_every_rule_matches_a_command():
-    nodes = build_tree().nodes()
+    tree = build_tree()
+    nodes = tree.nodes()
 
     def matches(rule: Live) -> bool:
         return any(rule.applies(node.path) and (
-            any(rule.option and rule.option in option.names for option in node.options)
+            any(rule.option and rule.option in option.names for option in node.options + tree.global_options)
             or any(rule.argument and argument.name.startswith(rule.argument) for argument in node.arguments))
             for node in nodes)
 
@@ -190,7 +191,7 @@ def test_the_rules_today():
     assert nodes[("files", "upload")].arguments[0].live == ""
     assert nodes[("history", "show")].arguments[0].live == "conversation"
     assert [o.live for o in nodes[("chat",)].options if "--cid" in o.names] == ["conversation"]
-    assert [o.live for o in nodes[("chat",)].options if "-m" in o.names] == ["model"]
+    assert [o.live for o in nodes[("chat",)].options if "-m" in o.names] == ["model-chat"]
     assert nodes[("fine-tuning", "get")].arguments[0].live == "fine-tuning-job"
     assert nodes[("fine-tuning", "cancel")].arguments[0].live == "fine-tuning-job"
     assert nodes[("batch", "watch")].arguments[0].live == "batch-job"
@@ -261,6 +262,39 @@ def test_a_path_or_id_option_offers_local_files_too(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path / "here")
     script = Path(__file__).resolve().parent.parent / "completions" / "bash" / "mcli"
     assert bash_offers(script, "mcli batch create --input ") == [FILE_ID, "train.jsonl"]
+
+
+SCRIPT = Path(__file__).resolve().parent.parent / "completions" / "bash" / "mcli"
+
+
+def test_bash_offers_local_files_config_keys_profiles_and_api_paths(cli, tmp_path, monkeypatch):
+    (tmp_path / "here").mkdir()
+    (tmp_path / "here" / "scan.pdf").write_text("")
+    monkeypatch.chdir(tmp_path / "here")
+    for profile in ("work", "staging"):
+        assert cli("config", "set", "timeout", "30", "--profile", profile).exit_code == 0
+    assert bash_offers(SCRIPT, "mcli ocr ") == ["scan.pdf"]
+    assert "model.chat" in bash_offers(SCRIPT, "mcli config set ")
+    assert sorted(bash_offers(SCRIPT, "mcli --profile ")) == ["staging", "work"]
+    assert bash_offers(SCRIPT, "mcli config use st") == ["staging"]
+    paths = bash_offers(SCRIPT, "mcli api GET /v1/f")
+    assert "/v1/fim/completions" in paths and all(path.startswith("/v1/f") for path in paths)
+
+
+def test_model_options_offer_only_models_that_can_serve_the_command():
+    chat_only = {"completion_chat": True, "completion_fim": False, "fine_tuning": False}
+    nothing = {"completion_chat": False, "completion_fim": False, "fine_tuning": False}
+    ids.remember([{"id": "mistral-small-latest", "object": "model", "capabilities": chat_only},
+                  {"id": "mistral-embed", "object": "model", "capabilities": nothing},
+                  {"id": "mistral-ocr-latest", "object": "model", "capabilities": nothing},
+                  {"id": "mistral-moderation-latest", "object": "model"},  # no capabilities: by its name
+                  {"id": "codestral-latest", "object": "model"}])
+    assert bash_offers(SCRIPT, "mcli chat -m ") == ["mistral-small-latest", "codestral-latest"]
+    assert bash_offers(SCRIPT, "mcli embeddings -m ") == ["mistral-embed"]
+    assert bash_offers(SCRIPT, "mcli ocr x.pdf -m ") == ["mistral-ocr-latest"]
+    assert bash_offers(SCRIPT, "mcli classifiers moderate --model ") == ["mistral-moderation-latest"]
+    assert bash_offers(SCRIPT, "mcli fim -m ") == ["codestral-latest"]
+    assert len(bash_offers(SCRIPT, "mcli models get ")) == 5
 
 
 class CountedId(str):

@@ -214,6 +214,14 @@ def test_ctrl_c_while_watching_then_the_same_command_resumes_the_run(cli, sim, c
     assert (sim.uploads, len(sim.jobs)) == (1, 1)
 
 
+def test_the_route_polls_fast_at_first_then_backs_off(cli, sim, corpus):
+    sleeps = []
+    watching.CLOCK.sleep = lambda seconds: (sleeps.append(seconds), sim.advance(seconds))
+    assert cli("embeddings", "-f", corpus, "-o", "jsonl", "--via", "batch").exit_code == 0
+    assert sleeps[0] == 1 and len(sleeps) > 2
+    assert all(later > earlier for earlier, later in zip(sleeps, sleeps[1:]))  # a change too
+
+
 def test_other_options_make_another_run(cli, sim, corpus):
     cli("embeddings", "-f", corpus, "-o", "jsonl", "--via", "batch")
     other = cli("embeddings", "-f", corpus, "-o", "jsonl", "--via", "batch", "-m", "other-embed")

@@ -185,7 +185,7 @@ function __mcli_npos
     end
 end
 
-complete -c mcli -l 'profile' -x -d 'Profile to use (MCLI_PROFILE).'
+complete -c mcli -l 'profile' -x -a '(__mcli_live profile)' -d 'Profile to use (MCLI_PROFILE).'
 complete -c mcli -l 'server-url' -x -d 'API base URL, or `sandbox`: a local API, no key (MISTRAL_SERVER_URL).'
 complete -c mcli -l 'timeout' -x -d 'Read timeout in seconds (120).'
 complete -c mcli -l 'max-retries' -x -d 'Retries on 429, 5xx and connection errors (3).'
@@ -266,6 +266,7 @@ complete -c mcli -n '__mcli_at api' -l 'paginate' -d 'GET every page (page/page_
 complete -c mcli -n '__mcli_at api' -s 'o' -l 'output' -x -a 'json jsonl' -d 'json (indented, default) or jsonl (list items one per line).'
 complete -c mcli -n '__mcli_at api' -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c mcli -n '__mcli_at api; and __mcli_npos 0' -a 'GET POST PUT PATCH DELETE'
+complete -c mcli -n '__mcli_at api; and __mcli_npos 1' -a '(__mcli_live api-path)'
 
 complete -c mcli -n '__mcli_at auth' -a 'login' -d 'Check an API key with the server, then store it for the profile (OS keyring).'
 complete -c mcli -n '__mcli_at auth' -a 'logout' -d 'Remove the profile\'s stored key from the OS keyring and the key file.'
@@ -311,7 +312,7 @@ complete -c mcli -n '__mcli_at batch create' -l 'max-tokens' -x -d 'Most tokens 
 complete -c mcli -n '__mcli_at batch create' -l 'temperature' -x -d 'Sampling temperature (--from-prompts) (0 to 1.5).'
 complete -c mcli -n '__mcli_at batch create' -l 'watch' -d 'Follow the new job until it ends.'
 complete -c mcli -n '__mcli_at batch create' -l 'results-dir' -r -F -d 'With --watch: save the result files here at the end.'
-complete -c mcli -n '__mcli_at batch create' -l 'interval' -x -d 'Seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
+complete -c mcli -n '__mcli_at batch create' -l 'interval' -x -d 'Seconds before the first poll; the wait grows while nothing changes, up to 60 (1 to 86400).'
 complete -c mcli -n '__mcli_at batch create' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
 complete -c mcli -n '__mcli_at batch create' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
 complete -c mcli -n '__mcli_at batch create' -l 'new' -d 'Start a separate run of the same input (by default, the same command resumes its last run: nothing is uploaded or created twice).'
@@ -345,7 +346,7 @@ complete -c mcli -n '__mcli_at batch runs' -l 'limit' -s 'n' -x -d 'Show at most
 complete -c mcli -n '__mcli_at batch runs' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at batch runs' -s 'h' -l 'help' -d 'Show this message and exit.'
 
-complete -c mcli -n '__mcli_at batch watch' -l 'interval' -x -d 'Seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
+complete -c mcli -n '__mcli_at batch watch' -l 'interval' -x -d 'Seconds before the first poll; the wait grows while nothing changes, up to 60 (1 to 86400).'
 complete -c mcli -n '__mcli_at batch watch' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at batch watch' -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c mcli -n '__mcli_at batch watch; and __mcli_npos 0' -a '(__mcli_live batch-job)'
@@ -359,7 +360,7 @@ complete -c mcli -n '__mcli_at chat' -l 'no-stdin' -d 'Do not read piped stdin a
 complete -c mcli -n '__mcli_at chat' -l 'attach' -s 'a' -r -F -d 'Attach an image (PNG, JPEG, GIF, WebP) or a PDF, local or by URL (repeatable). A local PDF is uploaded (purpose ocr); a URL ending in .pdf is a document.'
 complete -c mcli -n '__mcli_at chat' -l 'doc' -r -F -d 'Attach a document, whatever its name (repeatable); a local file is uploaded.'
 complete -c mcli -n '__mcli_at chat' -l 'prefix' -x -d 'Make the answer start with TEXT (a final assistant message with prefix: true).'
-complete -c mcli -n '__mcli_at chat' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'Model id (default: the profile\'s model.chat, else mistral-small-latest).'
+complete -c mcli -n '__mcli_at chat' -l 'model' -s 'm' -x -a '(__mcli_live model-chat)' -d 'Model id (default: the profile\'s model.chat, else mistral-small-latest).'
 complete -c mcli -n '__mcli_at chat' -l 'temperature' -x -d 'Sampling temperature (0 to 1.5).'
 complete -c mcli -n '__mcli_at chat' -l 'top-p' -x -d 'Nucleus sampling probability mass (0 to 1).'
 complete -c mcli -n '__mcli_at chat' -l 'max-tokens' -x -d 'Most tokens to generate (at least 0).'
@@ -430,7 +431,7 @@ complete -c mcli -n '__mcli_at classifiers classify-chat' -l 'estimate' -d 'Prin
 complete -c mcli -n '__mcli_at classifiers classify-chat' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at classifiers classify-chat' -s 'h' -l 'help' -d 'Show this message and exit.'
 
-complete -c mcli -n '__mcli_at classifiers moderate' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'Model (default: the profile\'s model.moderation, else mistral-moderation-latest).'
+complete -c mcli -n '__mcli_at classifiers moderate' -l 'model' -s 'm' -x -a '(__mcli_live model-moderation)' -d 'Model (default: the profile\'s model.moderation, else mistral-moderation-latest).'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'input-file' -s 'f' -r -F -d 'Read inputs from FILE, one text per line (\'-\' = stdin; blank lines skipped).'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'no-stdin' -d 'Do not read inputs from piped stdin.'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'per-request' -x -d 'Texts per request (at least 1).'
@@ -440,7 +441,7 @@ complete -c mcli -n '__mcli_at classifiers moderate' -l 'fail-on' -x -a '(__mcli
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'threshold' -x -d 'Flag every category scoring X or more, instead of the API\'s flags (0 to 1).'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'via' -x -a 'online batch' -d 'online: answers now (default). batch: one job on Mistral\'s batch service at half the price, answered within the job\'s timeout; same output. Run again to resume.'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'new' -d 'With --via batch: start a separate run, even if the same inputs ran before.'
-complete -c mcli -n '__mcli_at classifiers moderate' -l 'interval' -x -d 'With --via batch: seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
+complete -c mcli -n '__mcli_at classifiers moderate' -l 'interval' -x -d 'With --via batch: seconds before the first poll; the wait grows by half after every poll, up to 60 (1 to 86400).'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
 complete -c mcli -n '__mcli_at classifiers moderate' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
 complete -c mcli -n '__mcli_at classifiers moderate' -l 'max-cost' -x -d 'Stop before this run spends more than AMOUNT, in the price table\'s currency (estimated before it starts and before each request; exit 7); also allows a run past the profile\'s budgets (at least 0).'
@@ -449,12 +450,12 @@ complete -c mcli -n '__mcli_at classifiers moderate' -s 'o' -l 'output' -x -a 't
 complete -c mcli -n '__mcli_at classifiers moderate' -s 'h' -l 'help' -d 'Show this message and exit.'
 
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'messages' -r -F -d 'A conversation (JSON array or JSONL of messages), or a list of them (\'-\' = stdin).'
-complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'Model (default: the profile\'s model.moderation, else mistral-moderation-latest).'
+complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'model' -s 'm' -x -a '(__mcli_live model-moderation)' -d 'Model (default: the profile\'s model.moderation, else mistral-moderation-latest).'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'fail-on' -x -a '(__mcli_live moderation-category)' -d 'Exit 6 when an input is flagged in one of these categories (any: in any); moderation: sexual, hate_and_discrimination, violence_and_threats, dangerous_and_criminal_content, selfharm, health, financial, law, pii.'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'threshold' -x -d 'Flag every category scoring X or more, instead of the API\'s flags (0 to 1).'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'via' -x -a 'online batch' -d 'online: answers now (default). batch: one job on Mistral\'s batch service at half the price, answered within the job\'s timeout; same output. Run again to resume.'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'new' -d 'With --via batch: start a separate run, even if the same inputs ran before.'
-complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'interval' -x -d 'With --via batch: seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
+complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'interval' -x -d 'With --via batch: seconds before the first poll; the wait grows by half after every poll, up to 60 (1 to 86400).'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
 complete -c mcli -n '__mcli_at classifiers moderate-chat' -l 'max-cost' -x -d 'Stop before this run spends more than AMOUNT, in the price table\'s currency (estimated before it starts and before each request; exit 7); also allows a run past the profile\'s budgets (at least 0).'
@@ -483,6 +484,7 @@ complete -c mcli -n '__mcli_at config' -s 'h' -l 'help' -d 'Show this message an
 
 complete -c mcli -n '__mcli_at config get' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at config get' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at config get; and __mcli_npos 0' -a '(__mcli_live config-key)'
 
 complete -c mcli -n '__mcli_at config list' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at config list' -l 'all-profiles' -d 'Every profile in the file, not only the active one.'
@@ -492,13 +494,16 @@ complete -c mcli -n '__mcli_at config path' -s 'o' -l 'output' -x -a 'table json
 complete -c mcli -n '__mcli_at config path' -s 'h' -l 'help' -d 'Show this message and exit.'
 
 complete -c mcli -n '__mcli_at config set' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at config set; and __mcli_npos 0' -a '(__mcli_live config-key)'
 
 complete -c mcli -n '__mcli_at config unset' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at config unset; and __mcli_npos 0' -a '(__mcli_live config-key)'
 
 complete -c mcli -n '__mcli_at config use' -l 'create' -d 'Create the profile if the file lacks it.'
 complete -c mcli -n '__mcli_at config use' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at config use; and __mcli_npos 0' -a '(__mcli_live profile)'
 
-complete -c mcli -n '__mcli_at embeddings' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'Model (default: the profile\'s model.embeddings, else mistral-embed).'
+complete -c mcli -n '__mcli_at embeddings' -l 'model' -s 'm' -x -a '(__mcli_live model-embed)' -d 'Model (default: the profile\'s model.embeddings, else mistral-embed).'
 complete -c mcli -n '__mcli_at embeddings' -l 'input-file' -s 'f' -r -F -d 'Read inputs from FILE, one text per line (\'-\' = stdin; blank lines skipped).'
 complete -c mcli -n '__mcli_at embeddings' -l 'no-stdin' -d 'Do not read inputs from piped stdin.'
 complete -c mcli -n '__mcli_at embeddings' -l 'per-request' -x -d 'Texts per request (at least 1).'
@@ -506,7 +511,7 @@ complete -c mcli -n '__mcli_at embeddings' -l 'concurrency' -s 'j' -x -d 'Reques
 complete -c mcli -n '__mcli_at embeddings' -l 'skip' -x -d 'Skip the first N inputs, to resume a run that stopped (at least 0).'
 complete -c mcli -n '__mcli_at embeddings' -l 'via' -x -a 'online batch' -d 'online: answers now (default). batch: one job on Mistral\'s batch service at half the price, answered within the job\'s timeout; same output. Run again to resume.'
 complete -c mcli -n '__mcli_at embeddings' -l 'new' -d 'With --via batch: start a separate run, even if the same inputs ran before.'
-complete -c mcli -n '__mcli_at embeddings' -l 'interval' -x -d 'With --via batch: seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
+complete -c mcli -n '__mcli_at embeddings' -l 'interval' -x -d 'With --via batch: seconds before the first poll; the wait grows by half after every poll, up to 60 (1 to 86400).'
 complete -c mcli -n '__mcli_at embeddings' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
 complete -c mcli -n '__mcli_at embeddings' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
 complete -c mcli -n '__mcli_at embeddings' -l 'max-cost' -x -d 'Stop before this run spends more than AMOUNT, in the price table\'s currency (estimated before it starts and before each request; exit 7); also allows a run past the profile\'s budgets (at least 0).'
@@ -546,7 +551,7 @@ complete -c mcli -n '__mcli_at files list' -l 'all' -d 'Follow every page.'
 complete -c mcli -n '__mcli_at files list' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at files list' -s 'h' -l 'help' -d 'Show this message and exit.'
 
-complete -c mcli -n '__mcli_at files upload' -l 'purpose' -x -a 'fine-tune batch ocr' -d 'What the file is for: fine-tune, batch, ocr; another (audio) is sent with a warning.'
+complete -c mcli -n '__mcli_at files upload' -l 'purpose' -x -a 'fine-tune batch ocr' -d 'What the file is for: fine-tune, batch, ocr; another (audio) is sent with a warning. Default: none is sent, and the API files it as fine-tune.'
 complete -c mcli -n '__mcli_at files upload' -l 'name' -x -d 'File name to store instead of the local one (one PATH only).'
 complete -c mcli -n '__mcli_at files upload' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at files upload' -s 'h' -l 'help' -d 'Show this message and exit.'
@@ -565,7 +570,7 @@ complete -c mcli -n '__mcli_at fim' -l 'file' -r -F -d 'With --cursor: the file 
 complete -c mcli -n '__mcli_at fim' -l 'body' -r -F -d 'A JSON object that forms the base of the request body; options are set on top.'
 complete -c mcli -n '__mcli_at fim' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
 complete -c mcli -n '__mcli_at fim' -l 'no-stdin' -d 'Do not read piped stdin as part of the prompt.'
-complete -c mcli -n '__mcli_at fim' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'Model id (default: the profile\'s model.fim, else codestral-latest).'
+complete -c mcli -n '__mcli_at fim' -l 'model' -s 'm' -x -a '(__mcli_live model-fim)' -d 'Model id (default: the profile\'s model.fim, else codestral-latest).'
 complete -c mcli -n '__mcli_at fim' -l 'temperature' -x -d 'Sampling temperature (0 to 1.5).'
 complete -c mcli -n '__mcli_at fim' -l 'top-p' -x -d 'Nucleus sampling probability mass (0 to 1).'
 complete -c mcli -n '__mcli_at fim' -l 'max-tokens' -x -d 'Most tokens to generate (at least 0).'
@@ -615,7 +620,7 @@ complete -c mcli -n '__mcli_at fine-tuning create' -l 'body' -r -F -d 'A JSON ob
 complete -c mcli -n '__mcli_at fine-tuning create' -s 'F' -l 'field' -x -d 'A typed body field KEY=VALUE (repeatable): true, false, null, numbers and JSON arrays or objects are typed, a.b=c nests; set on top of --body, under the options. A field the spec does not know is sent with a warning.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'dry-run' -d 'Show the estimate (cost, tokens, duration); start nothing.'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'watch' -d 'Follow the new job until it ends.'
-complete -c mcli -n '__mcli_at fine-tuning create' -l 'interval' -x -d 'Seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
+complete -c mcli -n '__mcli_at fine-tuning create' -l 'interval' -x -d 'Seconds before the first poll; the wait grows while nothing changes, up to 60 (1 to 86400).'
 complete -c mcli -n '__mcli_at fine-tuning create' -l 'new' -d 'Create a separate job of the same options and files (by default, the same command resumes its last run: nothing is uploaded or created twice).'
 complete -c mcli -n '__mcli_at fine-tuning create' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at fine-tuning create' -s 'h' -l 'help' -d 'Show this message and exit.'
@@ -648,7 +653,7 @@ complete -c mcli -n '__mcli_at fine-tuning validate' -s 'o' -l 'output' -x -a 't
 complete -c mcli -n '__mcli_at fine-tuning validate' -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c mcli -n '__mcli_at fine-tuning validate; and __mcli_npos 0+' -F
 
-complete -c mcli -n '__mcli_at fine-tuning watch' -l 'interval' -x -d 'Seconds between polls at first; grows while nothing changes, up to 60 (1 to 86400).'
+complete -c mcli -n '__mcli_at fine-tuning watch' -l 'interval' -x -d 'Seconds before the first poll; the wait grows while nothing changes, up to 60 (1 to 86400).'
 complete -c mcli -n '__mcli_at fine-tuning watch' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at fine-tuning watch' -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c mcli -n '__mcli_at fine-tuning watch; and __mcli_npos 0' -a '(__mcli_live fine-tuning-job)'
@@ -707,7 +712,7 @@ complete -c mcli -n '__mcli_at models update' -s 'o' -l 'output' -x -a 'table js
 complete -c mcli -n '__mcli_at models update' -s 'h' -l 'help' -d 'Show this message and exit.'
 complete -c mcli -n '__mcli_at models update; and __mcli_npos 0' -a '(__mcli_live model)'
 
-complete -c mcli -n '__mcli_at ocr' -l 'model' -s 'm' -x -a '(__mcli_live model)' -d 'Model; default: mistral-ocr-latest, or the profile\'s model.ocr.'
+complete -c mcli -n '__mcli_at ocr' -l 'model' -s 'm' -x -a '(__mcli_live model-ocr)' -d 'Model; default: mistral-ocr-latest, or the profile\'s model.ocr.'
 complete -c mcli -n '__mcli_at ocr' -l 'pages' -x -d 'Pages to read, from 0: numbers and ranges, such as 0,2-4.'
 complete -c mcli -n '__mcli_at ocr' -l 'include-images' -l 'no-images' -d 'Return extracted images as base64 (on by default with --output-dir).'
 complete -c mcli -n '__mcli_at ocr' -l 'image-limit' -x -d 'Most images to extract (at least 0).'
@@ -723,6 +728,7 @@ complete -c mcli -n '__mcli_at ocr' -l 'max-cost' -x -d 'Stop before this run sp
 complete -c mcli -n '__mcli_at ocr' -l 'estimate' -d 'Print what the run would send (requests, tokens, cost, at most) and send nothing.'
 complete -c mcli -n '__mcli_at ocr' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at ocr' -s 'h' -l 'help' -d 'Show this message and exit.'
+complete -c mcli -n '__mcli_at ocr; and __mcli_npos 0' -F
 
 complete -c mcli -n '__mcli_at sandbox' -a 'reset' -d 'Delete the sandbox\'s files and jobs (the data folder\'s sandbox/); real data is untouched.'
 complete -c mcli -n '__mcli_at sandbox' -a 'serve' -d 'Serve the local API on 127.0.0.1 until Ctrl-C (requests checked against the bundled spec with the `sandbox` extra).'

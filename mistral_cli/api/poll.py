@@ -19,6 +19,9 @@ T = TypeVar("T")
 GROWTH = 1.5
 # --interval, the seconds between polls of a job: one rule for every watch
 DEFAULT_INTERVAL = 5.0
+# --via batch: a small job is often done in seconds, so the first wait is short and every
+# poll makes the next wait longer (GROWTH), change or not, up to POLL_CAP
+ROUTE_INTERVAL = 1.0
 MIN_INTERVAL = 1.0
 MAX_INTERVAL = 86_400.0  # at most a day
 POLL_CAP = 60.0  # the interval grows while nothing changes, up to this (or --interval if longer)
@@ -44,9 +47,10 @@ def job_problem(body: Any) -> str | None:
 
 def poll(fetch: Callable[[], T], *, done: Callable[[T], bool], interval: float, max_interval: float,
          on_error: Callable[[Exception, float], None], sleep: Callable[[float], None] = time.sleep,
-         check: Callable[[T], str | None] = job_problem) -> Iterator[T]:
+         check: Callable[[T], str | None] = job_problem, back_off: bool = False) -> Iterator[T]:
     """Yield each state FETCH returns until DONE(state); wait INTERVAL between polls, growing
-    by half while nothing changes (up to MAX_INTERVAL) and back to INTERVAL on a change.
+    by half while nothing changes (up to MAX_INTERVAL) and back to INTERVAL on a change
+    (BACK_OFF: growing after every poll, a change too).
     A passing failure goes to ON_ERROR(exc, seconds before the next try); any other raises.
     A state CHECK finds malformed goes to ON_ERROR too; MAX_MALFORMED in a row raise."""
     delay = interval
@@ -70,7 +74,8 @@ def poll(fetch: Callable[[], T], *, done: Callable[[T], bool], interval: float, 
         yield state
         if done(state):
             return
-        delay = interval if state != previous else min(max_interval, delay * GROWTH)
+        changed = previous is None if back_off else state != previous  # BACK_OFF: only the first
+        delay = interval if changed else min(max_interval, delay * GROWTH)
         previous = state
         sleep(delay)
 

@@ -148,6 +148,17 @@ def _proven_final(record: Run) -> dict | None:
     return body if job.id == record.job_id and _proves_end(job) else None
 
 
+def proves_end_of(body: Any, job_id: str | None) -> bool:
+    """Whether BODY is a well-formed final state of the job JOB_ID (see _proves_end)."""
+    from mistral_cli.bodies.batch import BatchJob
+
+    try:
+        job = BatchJob.of(body)
+    except MCLIError:
+        return False
+    return job.id == job_id and _proves_end(job)
+
+
 def _proves_end(job: "BatchJob") -> bool:
     """Whether JOB is a well-formed final state: ended, and with a result file if it succeeded."""
     return job.is_final and (job.failed or bool(job.output_file or job.error_file))

@@ -1,6 +1,6 @@
 """Uploading a local file once: an upload of the same bytes, for the same purpose, to the same
 server and profile, is reused instead of sent again (`fine-tuning create` after its
-`--dry-run`, or a create run twice).
+`--dry-run` or after `files upload` of the same file, or a create run twice).
 
 The SHA-256 of the bytes is logged with the file id the server gave them (store/uploads.py).
 Before reuse, one GET confirms the file still exists with that size and purpose; a file
@@ -40,6 +40,23 @@ def upload_once(env: "Env", path: Path, purpose: str, upload: Upload) -> tuple[s
         file_id = checked_id(body.get("id") if isinstance(body, dict) else None, "POST /v1/files")
         log.record(key, file_id, size)
         return file_id, False
+
+
+def remember_upload(env: "Env", path: Path, purpose: str, body: Any) -> None:
+    """Log an upload `files upload` made of PATH (its answer BODY), so that a later command
+    sending the same bytes for PURPOSE reuses it; a log that cannot be written is a warning."""
+    from mistral_cli.store import StoreError
+
+    file_id = body.get("id") if isinstance(body, dict) else None
+    if not isinstance(file_id, str):
+        return
+    try:
+        sha, size = file_digest(path)
+        key = UploadKey(without_credentials(env.server_url), env.known_profile(), purpose, sha)
+        with UploadLog(journal_path(env)) as log:
+            log.record(key, file_id, size)
+    except (StoreError, OSError) as exc:
+        env.warn(f"upload {file_id} is not in the upload log (later commands upload {path} again): {exc}")
 
 
 def _still_there(env: "Env", file_id: str, size: int, purpose: str) -> bool:

@@ -10,7 +10,7 @@ import typer
 from mistral_cli.bodies.shape import need_int, need_numbers
 from mistral_cli.commands.shared import text_groups as b
 from mistral_cli.commands.shared.common_options import BodyOpt, FieldOpt, OutputOpt, env_of, epilog
-from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL
+from mistral_cli.commands.shared.interval import ROUTE_INTERVAL
 from mistral_cli.commands.shared.spending import EstimateOpt, MaxCostOpt, capped_inputs, start_text_run
 from mistral_cli.commands.shared.via import IntervalOpt, NewOpt, Via, ViaOpt, check_route, run_texts
 from mistral_cli.errors import UnexpectedResponse
@@ -55,7 +55,7 @@ def embeddings(
     skip: b.SkipOpt = 0,
     via: ViaOpt = Via.online,
     new: NewOpt = False,
-    interval: IntervalOpt = DEFAULT_INTERVAL,
+    interval: IntervalOpt = ROUTE_INTERVAL,
     body: BodyOpt = None,
     body_fields: FieldOpt = None,
     max_cost: MaxCostOpt = None,

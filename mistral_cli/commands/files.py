@@ -112,7 +112,8 @@ def upload(
     paths: Annotated[list[Path], typer.Argument(help="Files to upload.", show_default=False)],
     purpose: Annotated[Optional[str], typer.Option(
         "--purpose", metavar="PURPOSE", parser=OpenChoice(PURPOSES), show_default=False,
-        help=f"What the file is for: {', '.join(PURPOSES)}; another (audio) is sent with a warning.")] = None,
+        help=f"What the file is for: {', '.join(PURPOSES)}; another (audio) is sent with a warning. "
+             "Default: none is sent, and the API files it as fine-tune.")] = None,
     name: Annotated[Optional[str], typer.Option(
         "--name", help="File name to store instead of the local one (one PATH only).")] = None,
     output: OutputOpt = OutputFormat.table,
@@ -127,9 +128,19 @@ def upload(
     for path in paths:
         existing_file(path, "files upload")
     act_on_each(env, [str(path) for path in paths],
-                lambda item: upload_one(env, Path(item), purpose, name),
+                lambda item: logged_upload(env, Path(item), purpose, name),
                 lambda item, body: f"uploaded {item} as {body.get('id')}", output, LIST_COLUMNS,
                 table=True, title_key="filename")
+
+
+def logged_upload(env: "Env", path: Path, purpose: str | None, name: str | None) -> dict:
+    """Upload PATH and log its bytes' file id (batchrun/reuse.py): a later command sending the
+    same bytes for the same purpose reuses the file (no purpose: the API's fine-tune)."""
+    from mistral_cli.batchrun.reuse import remember_upload
+
+    body = upload_one(env, path, purpose, name)
+    remember_upload(env, path, purpose or "fine-tune", body)
+    return body
 
 
 def upload_one(env: "Env", path: Path, purpose: str | None, name: str | None = None) -> dict:
@@ -251,6 +262,7 @@ def download(
     """Download a file's content (to its own name, a path, or stdout)."""
     env = env_of(ctx)
     check_uuid(file_id, "file id")
+    refuse_format_name(output)
     if output == "-":
         _download_to_stdout(env, file_id)
         return
@@ -259,6 +271,14 @@ def download(
     with progress_bar(env, f"downloading {dest.name}", size) as on_progress:
         written = api.download_file(env.client, file_id, dest, force=force, on_progress=on_progress)
     env.info(f"saved {dest} ({written} bytes)")
+
+
+def refuse_format_name(output: str | None) -> None:
+    """Refuse `-o json` and the like: here -o names the file (as in curl), and a bare output
+    format name is almost always a slip; `./json` still writes a file of that name."""
+    if output in {fmt.value for fmt in OutputFormat}:
+        raise UsageError(f"-o {output}: a download's -o names the file to write, not an output format",
+                         hint=f"to write a file named {output!r}, give -o ./{output}")
 
 
 def _download_to_stdout(env: "Env", file_id: str) -> None:

@@ -76,6 +76,8 @@ def _ids(env: "Env", kind: str) -> list[str]:
     their fixed list, the rest from the id cache."""
     from mistral_cli.docgen.live import CONVERSATION, MODERATION_CATEGORY
 
+    if kind in LOCAL_LISTS:
+        return LOCAL_LISTS[kind](env)
     if kind == MODERATION_CATEGORY:
         from mistral_cli.commands.classifiers.verdicts import MODERATION_CATEGORIES
 
@@ -92,4 +94,30 @@ def _ids(env: "Env", kind: str) -> list[str]:
             store.close()
     from mistral_cli.store import ids as id_cache
 
+    if kind.startswith("model-") and kind[6:] in id_cache.USES:
+        return id_cache.models_for(kind[6:], env.environ)
     return id_cache.ids(kind, env.environ)
+
+
+def _config_keys(_env: "Env") -> list[str]:
+    """The config keys, as `mcli config set` takes them."""
+    from mistral_cli.config.profiles import KEYS
+
+    return list(KEYS)
+
+
+def _profiles(env: "Env") -> list[str]:
+    """The profiles of the config file (none when it is missing or broken)."""
+    from mistral_cli.config.profiles import ConfigFile
+
+    return ConfigFile.load(env.environ).profile_names()
+
+
+def _api_paths(_env: "Env") -> list[str]:
+    """The path templates of the operation table, each once, in its order."""
+    from mistral_cli.api.operations import OPERATIONS
+
+    return list(dict.fromkeys(operation.template for operation in OPERATIONS.values()))
+
+
+LOCAL_LISTS = {"config-key": _config_keys, "profile": _profiles, "api-path": _api_paths}

@@ -22,6 +22,13 @@ from mistral_cli.api.operations import BATCH_JOB, FILE, FINE_TUNING_JOB, MODEL
 JOB_COMMANDS = ("get", "watch", "cancel", "start", "results")
 CONVERSATION = "conversation"
 MODERATION_CATEGORY = "moderation-category"  # a fixed list (classifiers/verdicts.py), no cache
+CONFIG_KEY = "config-key"  # the config keys (config/profiles.py KEYS)
+PROFILE = "profile"  # the profiles of the config file
+API_PATH = "api-path"  # the operation table's path templates (api/operations.py)
+NO_IDS = ""  # a rule that offers local files only
+# The models that can serve a command: `model-USE` (store/ids.py models_for: the capabilities
+# the models list gave, else the model name conventions).
+MODEL_USES = ("chat", "fim", "embed", "ocr", "moderation", "fine-tuning")
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,7 @@ class Live:
     argument: str = ""
     group: tuple[str, ...] = ()
     commands: tuple[str, ...] = ()
+    files: bool = False  # local files are offered too
 
     def applies(self, path: tuple[str, ...]) -> bool:
         """Whether the rule covers the command at PATH."""
@@ -42,6 +50,12 @@ class Live:
 
 
 LIVE_VALUES: tuple[Live, ...] = (
+    Live("model-chat", option="--model", group=("chat",)),
+    Live("model-fim", option="--model", group=("fim",)),
+    Live("model-embed", option="--model", group=("embeddings",)),
+    Live("model-ocr", option="--model", group=("ocr",)),
+    Live("model-moderation", option="--model", group=("classifiers",), commands=("moderate", "moderate-chat")),
+    Live("model-fine-tuning", option="--model", group=("fine-tuning",), commands=("create",)),
     Live(MODEL, option="--model"),
     Live(MODEL, argument="MODEL_ID", group=("models",)),
     Live(FILE, argument="FILE_ID", group=("files",)),
@@ -53,6 +67,11 @@ LIVE_VALUES: tuple[Live, ...] = (
     Live("file", option="--validation-file", group=("fine-tuning",), commands=("create",)),
     Live("file", option="--input", group=("batch",), commands=("create",)),
     Live(MODERATION_CATEGORY, option="--fail-on", group=("classifiers",), commands=("moderate", "moderate-chat")),
+    Live(NO_IDS, argument="DOCUMENT", group=("ocr",), files=True),
+    Live(CONFIG_KEY, argument="KEY", group=("config",), commands=("get", "set", "unset")),
+    Live(PROFILE, argument="NAME", group=("config",), commands=("use",)),
+    Live(PROFILE, option="--profile"),
+    Live(API_PATH, argument="PATH", group=("api",)),
 )
 
 
@@ -68,6 +87,12 @@ def argument_kind(path: tuple[str, ...], name: str) -> str:
                  if rule.argument and name.startswith(rule.argument) and rule.applies(path)), "")
 
 
+def argument_files(path: tuple[str, ...], name: str) -> bool:
+    """Whether the argument NAME at PATH completes local files (besides what its type says)."""
+    return any(rule.files for rule in LIVE_VALUES
+               if rule.argument and name.startswith(rule.argument) and rule.applies(path))
+
+
 def kinds() -> tuple[str, ...]:
     """Every kind the rules name, in order."""
-    return tuple(dict.fromkeys(rule.kind for rule in LIVE_VALUES))
+    return tuple(dict.fromkeys(rule.kind for rule in LIVE_VALUES if rule.kind))

@@ -19,7 +19,7 @@ import typer
 
 from mistral_cli import app as app_module
 from mistral_cli.config.global_options import COLOR_CHOICES, GLOBALS
-from mistral_cli.docgen.live import argument_kind, option_kind
+from mistral_cli.docgen.live import argument_files, argument_kind, option_kind
 from mistral_cli.invoke import choices_of
 
 PATH_WORDS = ("FILE", "PATH", "DIR")
@@ -131,6 +131,7 @@ def build_tree() -> Tree:
     help_names = tuple((command.context_settings or {}).get("help_option_names") or ("--help",))
     global_names = {name for option in GLOBALS for name in option.names}
     root_options = [option_of(p) for p in command.params if _visible_option(p)]
+    root_options = [dataclasses.replace(o, live=option_kind((), o.names)) for o in root_options]
     global_options = [_with_global_choices(o) for o in root_options if set(o.names) & global_names]
     root = _node(command, (), help_names, exclude=global_names)
     return Tree(root=root, global_options=global_options, version=__version__)
@@ -149,7 +150,8 @@ def _node(command: Any, path: tuple[str, ...], help_names: tuple[str, ...],
     for param in getattr(command, "params", []):
         if getattr(param, "param_type_name", "") == "argument":
             argument = argument_of(param)
-            node.arguments.append(dataclasses.replace(argument, live=argument_kind(path, argument.name)))
+            node.arguments.append(dataclasses.replace(argument, live=argument_kind(path, argument.name),
+                                                      path=argument.path or argument_files(path, argument.name)))
         elif _visible_option(param):
             option = option_of(param)
             if not set(option.names) & exclude:

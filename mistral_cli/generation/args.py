@@ -158,6 +158,14 @@ class GenArgs:
         """Whether --tool-result / --tool-result-file were given."""
         return bool(self.tool_result or self.tool_result_file)
 
+    @property
+    def gives_nothing(self) -> bool:
+        """Whether no prompt, message, body, attachment or tool result was given (`mcli chat`
+        alone: on a terminal that starts the interactive loop, as `python` does)."""
+        return not (self.prompt or self.messages is not None or self.body is not None or self.attach
+                    or self.doc or self.has_tool_results or self.tool_exec) \
+            and self.output is GenOutput.text
+
     def stdin_readers(self) -> list[str]:
         """The options told to read stdin ('-')."""
         named = [("--messages", self.messages), ("--body", self.body), ("--schema", self.schema),

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple, TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import existing_file
+from mistral_cli.inputs import DOCUMENT_LIMIT, DOCUMENT_SUFFIXES, check_upload, existing_file
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -24,6 +24,7 @@ FILE_ID_KEY = "mcli_file_id"
 IMAGE_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
                     (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"))
 PDF_SIGNATURE = b"%PDF-"
+DOCUMENTS_ACCEPTED = "a document is a PDF, Word (.docx) or PowerPoint (.pptx) file of at most 50 MB"
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp"})
 URL_SCHEMES = ("http://", "https://")
 
@@ -73,6 +74,9 @@ def classify(value: str, option: str, document: bool = False) -> Attachment:
         return Attachment(value, "document" if document else url_kind(value, option))
     path = existing_file(Path(value).expanduser(), option)
     mime = sniff(read_head(path, option))
+    if document or mime == "application/pdf":  # uploaded as a document: the document limits apply
+        check_upload(path, option, DOCUMENTS_ACCEPTED, limit=DOCUMENT_LIMIT,
+                     suffixes=() if mime else DOCUMENT_SUFFIXES)
     if document:
         return Attachment(value, "document", path, mime)
     if mime is None:

@@ -44,7 +44,7 @@ class TurnInput:
 def run(env: "Env", args: GenArgs, endpoint: GenerationEndpoint) -> None:
     """Run `chat` or `agents` as ARGS say: one turn, or the interactive loop."""
     args.check()
-    if args.interactive:
+    if args.interactive or (env.stdin_isatty and args.gives_nothing):
         from mistral_cli.generation.repl import run_repl
 
         return run_repl(env, args, endpoint)

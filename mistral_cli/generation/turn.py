@@ -47,6 +47,7 @@ def run_turn(env: "Env", endpoint: GenerationEndpoint, session: "Session", reque
         exchange(env, endpoint, request, view, answer)
     except KeyboardInterrupt:
         save_cut_short(env, session, request, sent, answer)
+        say_kept(env, session)
         raise
     except MCLIError as exc:
         if answer.meta or isinstance(exc, StreamError):
@@ -63,6 +64,14 @@ def save_cut_short(env: "Env", session: "Session", request: dict, sent: list[dic
         save(session, request, sent, answer, complete=False)
     except StoreError as exc:  # the session's own error already says what was not saved
         env.warn(exc.message if exc is session.unsaved else f"the exchange was not saved: {exc.message}")
+
+
+def say_kept(env: "Env", session: "Session") -> None:
+    """After Ctrl-C: one stderr line naming the conversation that keeps the partial answer."""
+    if session.enabled and session.unsaved is None and session.cid:
+        env.stdout.flush()
+        mid_line = "\n" if env.stdout_isatty else ""  # the answer stopped mid-line on the same screen
+        env.info(f"{mid_line}interrupted: the partial answer is kept, marked incomplete, in conversation {session.cid}")
 
 
 def save(session: "Session", request: dict, sent: list[dict], answer: Answer, complete: bool) -> None:

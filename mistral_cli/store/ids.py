@@ -70,20 +70,75 @@ def kind_of(obj: Any) -> str | None:
 
 def changes(objects: Iterable[Any]) -> tuple[dict[str, list[str]], dict[str, set[str]]]:
     """The ids OBJECTS add (in order, by kind, the first MAX_PER_KIND of each: only those can
-    stay) and the ids they report deleted; linear in the number of objects."""
+    stay) and the ids they report deleted; linear in the number of objects. A model's
+    capabilities are kept as kinds of their own (`model+CAPABILITY`, `model+known`)."""
     seen: dict[str, dict[str, None]] = {}
     gone: dict[str, set[str]] = {}
     for obj in objects:
         kind = kind_of(obj)
         if kind is None:
             continue
-        if obj.get("deleted") is True:
-            gone.setdefault(kind, set()).add(obj["id"])
-            continue
-        fresh = seen.setdefault(kind, {})
-        if len(fresh) < MAX_PER_KIND:
-            fresh.setdefault(obj["id"], None)
+        deleted = obj.get("deleted") is True
+        for each, present in [(kind, not deleted), *capability_kinds(kind, obj, deleted)]:
+            if not present:
+                gone.setdefault(each, set()).add(obj["id"])
+                continue
+            fresh = seen.setdefault(each, {})
+            if len(fresh) < MAX_PER_KIND:
+                fresh.setdefault(obj["id"], None)
     return {kind: list(fresh) for kind, fresh in seen.items()}, gone
+
+
+CAPABILITY = "model+"  # the prefix of a capability's kind: model+completion_chat
+KNOWN = CAPABILITY + "known"  # the models whose capabilities were seen
+
+
+def capability_kinds(kind: str, obj: dict, deleted: bool) -> list[tuple[str, bool]]:
+    """For a model with a capabilities object: (`model+NAME`, whether it has it) for each
+    capability it states, and (`model+known`, True); a deleted model leaves every such kind
+    it was in. Other objects: none."""
+    flags = obj.get("capabilities")
+    if kind != "model" or not (isinstance(flags, dict) or deleted):
+        return []
+    if deleted:
+        return [(KNOWN, False)]
+    stated = [(CAPABILITY + name, value is True) for name, value in flags.items()
+              if isinstance(name, str) and re.fullmatch(r"[a-z_]{1,40}", name) and isinstance(value, bool)]
+    return [*stated, (KNOWN, True)]
+
+
+# What each use wants of a model: a capability the models list states, else (a model whose
+# capabilities mcli never saw) a test on its name. A name holding another use's word (embed,
+# ocr, moderation) is no chat model.
+OTHER_USES = ("embed", "ocr", "moderation")
+USES = {
+    "chat": ("completion_chat", lambda name: not any(word in name for word in OTHER_USES)),
+    "fim": ("completion_fim", lambda name: "codestral" in name and "embed" not in name),
+    "embed": ("", lambda name: "embed" in name),
+    "ocr": ("ocr", lambda name: "ocr" in name),
+    "moderation": ("moderation", lambda name: "moderation" in name),
+    "fine-tuning": ("fine_tuning", lambda name: not any(word in name for word in OTHER_USES)),
+}
+
+
+def models_for(use: str, environ: Mapping[str, str] = os.environ) -> list[str]:
+    """The cached models that can serve USE (a key of USES), newest first."""
+    capability, by_name = USES[use]
+    cache = read(cache_path(environ))
+    known = set(cache.get(KNOWN, []))
+    able = set(cache.get(CAPABILITY + capability, [])) if capability else set()
+
+    def serves(model: str) -> bool:
+        if model in able:
+            return True
+        if model in known and capability in ALWAYS_STATED:  # the list said it cannot
+            return False
+        return by_name(model.lower())
+
+    return [model for model in cache.get("model", []) if serves(model)]
+
+
+ALWAYS_STATED = ("completion_chat", "completion_fim", "fine_tuning")  # in every models list (the spec's)
 
 
 def merged(cache: dict[str, list[str]], seen: dict[str, list[str]],

@@ -174,6 +174,13 @@ class RunJournal:
                                   (-1 if limit is None else limit,)).fetchall()
         return [self._run(row) for row in rows]
 
+    @_guarded
+    def by_job(self, job_id: str) -> Run | None:
+        """The latest run whose job is JOB_ID, or None (a job made by hand belongs to no run)."""
+        row = self._conn.execute(f"SELECT {_RUN_COLUMNS} FROM batch_runs WHERE job_id = ? "
+                                 "ORDER BY rowid DESC LIMIT 1", (job_id,)).fetchone()
+        return self._run(row) if row else None
+
     def _latest(self, fingerprint: str) -> Run | None:
         """The run of FINGERPRINT recorded last, or None."""
         row = self._conn.execute(f"SELECT {_RUN_COLUMNS} FROM batch_runs WHERE fingerprint = ? "

@@ -305,7 +305,8 @@ def watch(ctx: typer.Context, job_id: JobIdArg, interval: IntervalOpt = DEFAULT_
     env = env_of(ctx)
     check_uuid(job_id, "job id")
     check_interval(interval)
-    watch_job(env, job_id, output, interval)
+    watch_job(env, job_id, output, interval,
+              on_end=lambda body: batch_run.note_in_journal(env, job_id, body))
 
 
 @app.command("results", epilog=epilog(
@@ -325,9 +326,12 @@ def results(
 
     env = env_of(ctx)
     check_uuid(job_id, "job id")
-    job = BatchJob.of(api.get_job(env.client, job_id))
+    body = api.get_job(env.client, job_id)
+    job = BatchJob.of(body)
     if answers:
         print_answers(env, job_id, job)
+        batch_run.note_in_journal(env, job_id, body)
     else:
-        save_results(env, job_id, job, directory, force)
+        paths = save_results(env, job_id, job, directory, force)
+        batch_run.note_in_journal(env, job_id, body, directory, paths)
 

@@ -80,13 +80,14 @@ def spool_stdin_input(env: "Env", values: Sequence[str], stack: ExitStack) -> li
 
 def sort_inputs(values: Sequence[str]) -> RequestFiles:
     """Each `--input` as an existing local file or, failing that, a file id (a UUID)."""
-    from mistral_cli.inputs import check_uuid, existing_file
+    from mistral_cli.inputs import check_upload, check_uuid, existing_file
 
     inputs = RequestFiles([], [])
     for value in values:
         path = Path(value)
         if path.exists():
             inputs.paths.append(existing_file(path, "--input"))
+            check_upload(path, "--input", "the batch API takes a JSONL file of requests of at most 512 MB")
             continue
         try:
             inputs.ids.append(check_uuid(value, "--input"))

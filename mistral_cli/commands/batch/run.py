@@ -105,7 +105,7 @@ def _get(env: "Env", job_id: str) -> dict:
 
 
 def follow(env: "Env", run: "BatchRun", job_id: str, output: OutputFormat, interval: float,
-           then: str = "", quiet: bool = False) -> Any:
+           then: str = "", quiet: bool = False, back_off: bool = False) -> Any:
     """Watch the run's job to its end (kept in the journal, also when it failed); its final
     body. THEN says what a start again does after the watch (for the Ctrl-C message)."""
     ended: list[Any] = []
@@ -116,7 +116,7 @@ def follow(env: "Env", run: "BatchRun", job_id: str, output: OutputFormat, inter
 
     env.info(f"batch run {run.tag}: following batch job {job_id}")
     try:
-        watch_job(env, job_id, output, interval, on_end=on_end, quiet=quiet)
+        watch_job(env, job_id, output, interval, on_end=on_end, quiet=quiet, back_off=back_off)
     except KeyboardInterrupt:
         run.interrupted(f"resuming follows the job{then}")
         raise
@@ -147,6 +147,36 @@ def _save(env: "Env", run: "BatchRun", body: dict, folder: Path) -> None:
         remove_partial_downloads(folder, [f"{job.id}.{kind}.jsonl" for kind, _id in result_files(job)])
     run.saving(folder)
     run.saved(folder, save_results(env, run.record.job_id, job, folder, force=ours))
+
+
+def note_in_journal(env: "Env", job_id: str, body: Any, folder: Path | None = None,
+                    paths: list[Path] | None = None) -> None:
+    """What `batch watch` and `batch results` learnt of JOB_ID, kept in the run journal when
+    the job is a journalled run's: its final BODY (if it proves the end) and the result files
+    saved in FOLDER. A job of no run, or a journal that cannot be written, changes nothing."""
+    from mistral_cli.store import StoreError
+    from mistral_cli.store.runs import journal_path, open_journal
+
+    if not journal_path(env).exists():
+        return
+    try:
+        with open_journal(env) as journal:
+            run = journal.by_job(job_id)
+            if run is not None:
+                _note(journal, run, body, folder, paths)
+    except StoreError as exc:
+        env.warn(f"batch job {job_id}: the run journal was not updated: {exc.message}")
+
+
+def _note(journal: Any, run: Any, body: Any, folder: Path | None, paths: list[Path] | None) -> None:
+    """Record BODY as RUN's end (unless it is kept already) and PATHS saved in FOLDER."""
+    from mistral_cli.batchrun.procedure import proves_end_of
+
+    if run.state != "saved" and proves_end_of(body, run.job_id):
+        journal.ended(run.tag, body)
+    if folder is not None and paths:
+        files = [{"path": str(path.resolve()), "bytes": path.stat().st_size} for path in paths]
+        journal.saved(run.tag, {"dir": str(folder.resolve()), "complete": True, "files": files})
 
 
 # -- mcli batch runs ----------------------------------------------------------------------

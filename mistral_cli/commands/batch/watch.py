@@ -140,12 +140,13 @@ class LinesOnTerminal:
 
 
 def watch_job(env: "Env", job_id: str, output: OutputFormat, interval: float,
-              on_end: Callable[[Any], None] | None = None, quiet: bool = False) -> "BatchJob":
+              on_end: Callable[[Any], None] | None = None, quiet: bool = False,
+              back_off: bool = False) -> "BatchJob":
     """Poll JOB_ID until it ends, showing each change (QUIET: on stderr only); hand the final
     body to ON_END; return the final job, or raise JobFailedError when it ended FAILED,
     TIMEOUT_EXCEEDED or CANCELLED."""
     return watching.watch(env, BatchAdapter(), job_id, interval=interval, output=output, on_end=on_end,
-                          quiet=quiet)
+                          quiet=quiet, back_off=back_off)
 
 
 def replay(env: "Env", body: dict, output: OutputFormat) -> "BatchJob":

@@ -12,7 +12,7 @@ from mistral_cli.commands.classifiers import verdicts as v
 from mistral_cli.commands.shared import text_groups as b
 from mistral_cli.commands.shared.common_options import BodyOpt, FieldOpt, OutputOpt, env_of, epilog, number_option
 from mistral_cli.inputs import request_base
-from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL
+from mistral_cli.commands.shared.interval import ROUTE_INTERVAL
 from mistral_cli.commands.shared.spending import (EstimateOpt, MaxCostOpt, capped_inputs, messages_tokens, start_run,
                                                 start_text_run)
 from mistral_cli.commands.shared.via import IntervalOpt, NewOpt, Via, ViaOpt, check_route, run_batch, run_texts
@@ -71,7 +71,7 @@ def moderate(ctx: typer.Context, texts: TextsArg = None, model: ModerationModelO
              per_request: b.PerRequestOpt = b.DEFAULT_PER_REQUEST, batch_size: b.OldPerRequestOpt = None,
              concurrency: b.ConcurrencyOpt = b.DEFAULT_CONCURRENCY, skip: b.SkipOpt = 0,
              fail_on: FailOnOpt = None, threshold: ThresholdOpt = None,
-             via: ViaOpt = Via.online, new: NewOpt = False, interval: IntervalOpt = DEFAULT_INTERVAL,
+             via: ViaOpt = Via.online, new: NewOpt = False, interval: IntervalOpt = ROUTE_INTERVAL,
              body: BodyOpt = None, body_fields: FieldOpt = None,
              max_cost: MaxCostOpt = None, estimate: EstimateOpt = False,
              output: OutputOpt = OutputFormat.table) -> None:
@@ -122,7 +122,7 @@ def classify(ctx: typer.Context, model: ClassifierModelOpt, texts: TextsArg = No
     "mcli history show -o json | jq .messages | mcli classifiers moderate-chat --messages -"))
 def moderate_chat(ctx: typer.Context, messages: MessagesOpt, model: ModerationModelOpt = None,
                   fail_on: FailOnOpt = None, threshold: ThresholdOpt = None,
-                  via: ViaOpt = Via.online, new: NewOpt = False, interval: IntervalOpt = DEFAULT_INTERVAL,
+                  via: ViaOpt = Via.online, new: NewOpt = False, interval: IntervalOpt = ROUTE_INTERVAL,
                   body: BodyOpt = None, body_fields: FieldOpt = None,
                   max_cost: MaxCostOpt = None, estimate: EstimateOpt = False,
                   output: OutputOpt = OutputFormat.table) -> None:

@@ -76,13 +76,21 @@ def check_categories(gate: Gate, known: Iterable[str], source: str) -> None:
     unknown = sorted(gate.categories - names)
     if not unknown:
         return
-    import difflib
-
-    hints = [f"did you mean {close[0]!r}?" for name in unknown
-             for close in [difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.3)] if close]
+    hints = [f"did you mean {close!r}?" for name in unknown for close in [near_name(name, names)] if close]
     raise UsageError(f"--fail-on: unknown categor{'y' if len(unknown) == 1 else 'ies'} "
                      f"{', '.join(map(repr, unknown))} ({source}: {', '.join(sorted(names))})"
                      + (f"; {' '.join(hints)}" if hints else ""))
+
+
+def near_name(name: str, names: Iterable[str]) -> str | None:
+    """The one of NAMES that NAME is likely a slip for (a typo, or the start of it), or None:
+    a name merely sharing a few letters is no suggestion."""
+    import difflib
+
+    ordered = sorted(names)
+    starting = [known for known in ordered if len(name) >= 3 and known.startswith(name)]
+    close = difflib.get_close_matches(name, ordered, n=1, cutoff=0.75)
+    return (close or starting or [None])[0]
 
 
 def make_gate(fail_on: str | None, threshold: str | None) -> Gate:

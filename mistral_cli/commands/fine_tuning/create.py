@@ -67,6 +67,9 @@ class FileRef:
     examples: int = field(default=0)
 
 
+TRAINING_FILES = "the fine-tuning API takes .jsonl files of at most 512 MB (one example a line)"
+
+
 def _file_ref(text: str, option: str, weighted: bool) -> FileRef:
     """TEXT as a local file (preferred when it exists) or a file id, with its weight."""
     if _is_file(Path(text)):  # a file whose own name ends in `:N`
@@ -106,11 +109,15 @@ def _validate_local(env: "Env", refs: list[FileRef], job_type: str,
     """Check every local file before anything is uploaded; exit 2 with every problem."""
     from mistral_cli.validate.training import check_training_file
 
+    from mistral_cli.inputs import check_upload
+
     labels = parse.target_labels(targets) if targets else None
     bad = []
     for ref in refs:
         if ref.path is None:
             continue
+        named = bool(ref.path.suffix)  # a name with no extension at all: its lines decide
+        check_upload(ref.path, ref.option, TRAINING_FILES, suffixes=(".jsonl",) if named else ())
         report = check_training_file(ref.path, job_type, labels)
         ref.examples = report.examples
         if not report.ok:

@@ -21,7 +21,8 @@ from mistral_cli.commands.shared.common_options import BodyOpt, FieldOpt, Output
 from mistral_cli.commands.shared.spending import EstimateOpt, MaxCostOpt, start_ocr_run
 from mistral_cli.errors import MCLIError, UnexpectedResponse, UsageError
 from mistral_cli.generation import attachments
-from mistral_cli.inputs import check_uuid, existing_file, is_stdin, request_base, stdin_as_file
+from mistral_cli.inputs import (DOCUMENT_LIMIT, DOCUMENT_SUFFIXES, check_upload, check_uuid, existing_file, is_stdin,
+                                request_base, stdin_as_file)
 from mistral_cli.numbers import Bound
 from mistral_cli.render.output import OutputFormat, for_stdout, write_json, write_jsonl
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 REQUEST_FIELDS = frozenset({"model", "id", "document", "pages", "include_image_base64",
                             "image_limit", "image_min_size"})  # OCRRequest
 DOCUMENT_CHUNK_TYPES = ("document_url",)  # DocumentURLChunk.type
+OCR_ACCEPTS = "OCR reads PDF, Word (.docx) and PowerPoint (.pptx) files and images, of at most 50 MB"
 IMAGE_CHUNK_TYPES = ("image_url",)  # ImageURLChunk.type
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".bmp", ".tif", ".tiff")
 MAX_PAGE = 99_999  # a sanity bound on page numbers (the spec sets none), so `0-10**9` cannot eat memory
@@ -261,6 +263,8 @@ def plan_document(value: str) -> attachments.Attachment:
     path = existing_file(Path(value).expanduser(), "DOCUMENT")
     mime = attachments.sniff(attachments.read_head(path, "DOCUMENT"))
     kind = "image" if mime and mime.startswith("image/") else "document"
+    check_upload(path, "DOCUMENT", OCR_ACCEPTS, limit=DOCUMENT_LIMIT,
+                 suffixes=() if mime else DOCUMENT_SUFFIXES)
     return attachments.Attachment(value, kind, path, mime)
 
 

@@ -44,7 +44,7 @@ ViaOpt = Annotated[Via, typer.Option(
 NewOpt = Annotated[bool, typer.Option(
     "--new", rich_help_panel=ROUTE,
     help="With --via batch: start a separate run, even if the same inputs ran before.")]
-IntervalOpt = Annotated[float, interval_option("With --via batch: ", rich_help_panel=ROUTE)]
+IntervalOpt = Annotated[float, interval_option("With --via batch: ", rich_help_panel=ROUTE, back_off=True)]
 
 # option (parameter name) -> why it has no meaning on the batch route
 ONLINE_ONLY = {
@@ -99,7 +99,7 @@ class BatchCommands:
         """Watch the run's job to its end (kept in the journal, also when it failed); its final body."""
         from mistral_cli.commands.batch.run import follow
 
-        return follow(env, run, job_id, output, interval, then, quiet=quiet)
+        return follow(env, run, job_id, output, interval, then, quiet=quiet, back_off=True)
 
     def failure(self, job: "BatchJob") -> JobFailedError | None:
         """The error of a job that ended FAILED, TIMEOUT_EXCEEDED or CANCELLED; None otherwise."""

@@ -218,17 +218,18 @@ class Eta:
 
 def watch(env: "Env", adapter: Adapter, job_id: str, *, interval: float = DEFAULT_INTERVAL,
           output: OutputFormat = OutputFormat.table, on_end: Callable[[dict], None] | None = None,
-          quiet: bool = False) -> Any:
+          quiet: bool = False, back_off: bool = False) -> Any:
     """Follow JOB_ID until it ends, showing each change; hand the final body to ON_END; return
     the final job, or raise JobFailedError (exit 5) when it ended badly. QUIET: nothing on
-    stdout, the end included (the caller prints what the job made)."""
+    stdout, the end included (the caller prints what the job made). BACK_OFF: see api/poll.py."""
     view = make_view(env, adapter, output, job_id, quiet)
     body: dict = {}
     try:
         for body in poll(lambda: adapter.fetch(env, job_id),
                          done=lambda state: adapter.state(adapter.parse(state)) != RUNNING,
                          interval=interval, max_interval=max(interval, POLL_CAP),
-                         on_error=view.error, sleep=lambda seconds: CLOCK.sleep(seconds)):
+                         on_error=view.error, sleep=lambda seconds: CLOCK.sleep(seconds),
+                         back_off=back_off):
             view.show(adapter.parse(body), body)
     except KeyboardInterrupt:
         view.close()
