@@ -13,6 +13,7 @@ written through config/private.py."""
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Mapping
@@ -111,13 +112,23 @@ def _from_root(path: Path, root: Path | None) -> list[Path]:
 
 def private_file(path: Path, root: Path | None = None) -> Path:
     """Create file PATH empty if missing, in a private folder, and make it 0600; a symlink
-    under its name is never followed (OSError)."""
+    under its name is never followed (OSError). An existing file is never opened here: closing
+    any descriptor of a database file drops every POSIX lock this process holds on it, so
+    another connection of this process (the ledger beside the history) would lose its locks
+    and another process could write over its transaction."""
     private_dir(path.parent, root)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:
-        os.fchmod(fd, 0o600) if hasattr(os, "fchmod") else os.chmod(path, 0o600)
-    finally:
-        os.close(fd)
+        info = os.lstat(path)
+    except FileNotFoundError:
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600))
+            return path  # new: no connection of this process can be open on it
+        except FileExistsError:  # another process made it meanwhile
+            info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode):
+        raise OSError(errno.ELOOP, "a symbolic link stands under the name", str(path))
+    if stat.S_IMODE(info.st_mode) != 0o600:
+        os.chmod(path, 0o600)
     return path
 
 
