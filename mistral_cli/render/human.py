@@ -89,6 +89,22 @@ def plain_value(value: Any, kind: str) -> str:
     return str(value)
 
 
+def short_path(value: Any) -> str:
+    """A local path as markup, short: relative to the working folder when inside it, `~/` when
+    inside the home folder, else whole."""
+    if not value:
+        return ""
+    from pathlib import Path
+
+    path = Path(str(value))
+    for base, prefix in ((Path.cwd(), ""), (Path.home(), "~/")):
+        try:
+            return safe_markup(prefix + str(path.relative_to(base)))
+        except ValueError:
+            continue
+    return safe_markup(str(path))
+
+
 def comma_list(value: Any) -> str:
     """A list (or a comma-joined string) as 'a, b', so a terminal table can wrap it."""
     if value is None:

@@ -73,7 +73,7 @@ def _progress(job: dict) -> str:
 LIST_COLUMNS = (
     Column("ID", "id", "id", priority=0),
     Column("STATUS", "status", "status"),
-    Column("MODEL", "model", priority=3),
+    Column("MODEL", "model", "id", priority=2),  # an id: whole, or left out (and named), never cut
     Column("ENDPOINT", "endpoint", priority=5),
     Column("DONE", _progress, priority=2),
     Column("FAILED", "failed_requests", priority=4),

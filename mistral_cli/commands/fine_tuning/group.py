@@ -49,11 +49,11 @@ app = typer.Typer(help="Create, follow and manage fine-tuning jobs.", no_args_is
 LIST_COLUMNS = (
     Column("ID", "id", "id", priority=0),
     Column("STATUS", "status", "status"),
-    Column("MODEL", "model", priority=3),
-    Column("TYPE", "job_type", priority=5),
-    Column("FINE-TUNED MODEL", "fine_tuned_model", "id", priority=2),
-    Column("SUFFIX", "suffix", priority=6),
-    Column("CREATED", "created_at", "time", priority=4),
+    Column("MODEL", "model", "id", priority=4),  # the result's id names its base model too
+    Column("TYPE", "job_type", priority=6),
+    Column("FINE-TUNED MODEL", "fine_tuned_model", "id", priority=2),  # the job's result
+    Column("SUFFIX", "suffix", priority=2),  # the name the user gave the result
+    Column("CREATED", "created_at", "time", priority=5),
 )
 
 JobIdArg = Annotated[str, typer.Argument(help="Fine-tuning job id (a UUID).", show_default=False,
