@@ -276,6 +276,19 @@ def test_list_all_follows_every_page(api, cli):
     assert all(r.query["purpose"] == ["fine-tune"] for r in api.requests)
 
 
+def test_list_one_page_of_several_says_so_on_a_terminal_and_the_hint_works(api, cli, styled):
+    ids = [FILE_ID, OTHER_ID, THIRD_ID]
+    api.add("GET", "/v1/files", json_response(page(ids[:2], 3)), query={"page_size": "2"}, times=2)
+    first = cli("files", "list", "--page-size", "2", tty=True)
+    assert "2 of 3; --all for every page" in first.stderr and first.stdout.count(".jsonl") == 2
+    assert "of 3" not in cli("files", "list", "--page-size", "2").stderr  # off a terminal: nothing
+    for number, chunk in enumerate((ids[:2], ids[2:])):
+        api.add("GET", "/v1/files", json_response(page(chunk, 3)), query={"page": str(number), "page_size": "2"})
+    every = cli("files", "list", "--page-size", "2", "--all", tty=True)
+    assert every.stdout.count(".jsonl") == 3 and "of 3" not in every.stderr
+    assert [r.query.get("page") for r in api.requests[-2:]] == [["0"], ["1"]]
+
+
 def test_list_all_uses_pages_of_100_by_default(api, cli):
     api.add("GET", "/v1/files", json_response(page([FILE_ID], 1)), query={"page": "0", "page_size": "100"})
     assert cli("files", "list", "--all", "-o", "text").stdout == f"{FILE_ID}\n"

@@ -19,6 +19,7 @@ from mistral_cli.commands.shared.common_options import (
     YesOpt,
     env_of,
     epilog,
+    note_more_pages,
     number_option,
     warn_unknown_value,
 )
@@ -184,7 +185,9 @@ def list_(
         body = api.list_all_files(env.client, page_size=page_size or DEFAULT_PAGE_SIZE, **filters)
     else:
         body = api.list_files(env.client, page=page, page_size=page_size, **filters)
-    emit_list(env, output, need_listing(body, "GET /v1/files"), LIST_COLUMNS, body=body)
+    items = need_listing(body, "GET /v1/files")
+    emit_list(env, output, items, LIST_COLUMNS, body=body)
+    note_more_pages(env, body, len(items))
 
 
 # -- get, delete, url --------------------------------------------------------------------

@@ -28,6 +28,7 @@ from mistral_cli.commands.shared.common_options import (
     YesOpt,
     env_of,
     epilog,
+    note_more_pages,
 )
 from mistral_cli.commands.shared.interval import IntervalOpt, check_interval
 from mistral_cli.errors import UsageError
@@ -181,7 +182,9 @@ def list_(
         body = _list_one(env, all_pages, page, page_size, {**filters, "status": statuses[0]})
     else:
         body = _list_several(env, all_pages, page, page_size or DEFAULT_PAGE_SIZE, filters, statuses)
-    emit_list(env, output, need_listing(body, JOBS_REQUEST), LIST_COLUMNS, body=body)
+    items = need_listing(body, JOBS_REQUEST)
+    emit_list(env, output, items, LIST_COLUMNS, body=body)
+    note_more_pages(env, body, len(items))
 
 
 def _list_one(env: "Env", all_pages: bool, page: int | None, page_size: int | None, filters: dict) -> dict:
