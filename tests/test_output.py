@@ -110,8 +110,8 @@ def test_table_on_terminal_has_header_and_human_values():
     emit_list(env, OutputFormat.table, ITEMS, COLUMNS)
     text = out(env)
     assert "ID" in text and "SIZE" in text
-    assert "1.5 KB" in text
-    assert "5.0 MB" in text
+    assert "1.5 KiB" in text
+    assert "5.0 MiB" in text
     assert "ago" in text
     assert "1718000000" not in text
     assert ANSI in text
@@ -129,7 +129,7 @@ def test_object_on_terminal_is_a_panel():
     emit_object(env, OutputFormat.table, {"id": "file-1", "bytes": 1536}, title="file-1",
                 fields=[Column("ID", "id"), Column("Size", "bytes", "size")])
     text = out(env)
-    assert "file-1" in text and "1.5 KB" in text
+    assert "file-1" in text and "1.5 KiB" in text
     assert "╭" in text or "+" in text
 
 
@@ -215,7 +215,7 @@ def test_write_helpers():
 
 
 @pytest.mark.parametrize("value, text", [
-    (0, "0 B"), (1023, "1023 B"), (1536, "1.5 KB"), (1024 ** 3, "1.0 GB"),
+    (0, "0 B"), (1023, "1023 B"), (1536, "1.5 KiB"), (1024 ** 3, "1.0 GiB"),
     (None, ""), ("n/a", "n/a"),
 ])
 def test_size(value, text):

@@ -27,6 +27,7 @@ from mistral_cli.commands.shared.several_ids import act_on_each
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import check_paging, check_uuid, confirm, existing_file
 from mistral_cli.numbers import Bound
+from mistral_cli.render.human import byte_count
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines
 from mistral_cli.render.progress import progress_bar
 from mistral_cli.safe_files import refuse_existing
@@ -261,7 +262,7 @@ def download(
     refuse_existing(dest.parent, dest.name, force)
     with progress_bar(env, f"downloading {dest.name}", size) as on_progress:
         written = api.download_file(env.client, file_id, dest, force=force, on_progress=on_progress)
-    env.info(f"saved {dest} ({written} bytes)")
+    env.info(f"saved {dest} ({byte_count(written, env.stderr_isatty)})")
 
 
 def _download_to_stdout(env: "Env", file_id: str) -> None:

@@ -51,8 +51,13 @@ def _flags(model: dict) -> dict:
     return flags if isinstance(flags, dict) else {}
 
 
-CAPABILITIES_COLUMN = Column("CAPABILITIES", lambda m: ",".join(_capabilities(m)), "list", show=lambda words: safe_markup(
-    ", ".join(word for word in words.split(",") if word)))
+def _true_flags(model: dict) -> str:
+    """The API's names of MODEL's true flags, comma-joined: the raw value (TSV)."""
+    return ",".join(str(name) for name, value in _flags(model).items() if value is True)
+
+
+CAPABILITIES_COLUMN = Column("CAPABILITIES", _true_flags, "list",
+                             view=lambda model: safe_markup(", ".join(_capabilities(model))))
 LIST_COLUMNS = (
     Column("ID", "id", "id", priority=0),
     Column("TYPE", "type", priority=6),  # an `ft:` id says it already

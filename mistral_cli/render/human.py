@@ -18,16 +18,26 @@ STATUS_STYLES = {
 }
 
 
+# One unit system for every size mcli shows: binary (KiB = 1024 bytes), named as such, as the
+# project's own limits are (the API's 512 MiB upload limit, 4 MiB, 64 KiB).
+UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
+
+
 def size(num: Any) -> str:
-    """1536 -> '1.5 KB'."""
-    if not isinstance(num, (int, float)):
+    """1536 -> '1.5 KiB'."""
+    if not isinstance(num, (int, float)) or isinstance(num, bool):
         return "" if num is None else str(num)
     value = float(num)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(value) < 1024 or unit == "TB":
+    for unit in UNITS:
+        if abs(value) < 1024 or unit == UNITS[-1]:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return str(num)
+
+
+def byte_count(count: int, on_terminal: bool) -> str:
+    """COUNT bytes for a message: human on a terminal ('50.0 MiB'), exact elsewhere ('52429050 bytes')."""
+    return size(count) if on_terminal else f"{count} bytes"
 
 
 def to_epoch(value: Any) -> float | None:

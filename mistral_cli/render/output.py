@@ -47,6 +47,7 @@ class Column(NamedTuple):
     kind: str = "text"  # text | size | time | status | list | id | bool | path
     show: Callable[[Any], str] | None = None  # terminal-only formatting of the raw value
     priority: int = 1  # on a narrow terminal the highest number is left out first; 0 never is
+    view: Callable[[dict], str] | None = None  # terminal-only markup made from the whole item
 
     def raw(self, item: dict) -> Any:
         """The raw value in ITEM (dotted keys walk nested objects)."""
@@ -60,6 +61,8 @@ class Column(NamedTuple):
     def human(self, item: dict) -> str:
         """The value formatted for a terminal, as Rich markup (a SHOW function must make any
         server text in it safe with safe_text.safe_markup)."""
+        if self.view is not None:
+            return self.view(item)
         if self.show is not None:
             return self.show(self.raw(item))
         return human.format_value(self.raw(item), self.kind)

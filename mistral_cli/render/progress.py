@@ -43,12 +43,27 @@ def progress_bar(env: Env, description: str, total: int | None) -> Iterator[Bar]
     if not env.stderr_styled:
         yield Bar()
         return
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-    with Progress(description_column(), BarColumn(), DownloadColumn(),
-                  TransferSpeedColumn(), TimeRemainingColumn(), console=env.err_console,
+    with Progress(description_column(), BarColumn(), DownloadColumn(binary_units=True),
+                  speed_column(), TimeRemainingColumn(), console=env.err_console,
                   transient=True) as progress:
         yield Bar(progress, progress.add_task(safe_text(description), total=total), total)
+
+
+def speed_column() -> Any:
+    """A transfer's speed in the units of every other size (render/human.py)."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    from mistral_cli.render.human import size
+
+    class SpeedColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text("?" if speed is None else f"{size(int(speed))}/s", style="progress.data.speed")
+
+    return SpeedColumn()
 
 
 DESCRIPTION_WIDTH = 32  # a bar's text is cut with … beyond this, so the bar fits 80 columns
