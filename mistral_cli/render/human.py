@@ -35,6 +35,11 @@ def size(num: Any) -> str:
     return str(num)
 
 
+def counted(count: int, noun: str) -> str:
+    """'1 example', '3 examples' (NOUN singular, plural with an s)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def byte_count(count: int, on_terminal: bool) -> str:
     """COUNT bytes for a message: human on a terminal ('50.0 MiB'), exact elsewhere ('52429050 bytes')."""
     return size(count) if on_terminal else f"{count} bytes"
