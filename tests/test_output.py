@@ -353,3 +353,12 @@ def test_a_list_given_as_an_iterator_is_printed_before_it_ends(fmt):
 
     emit_list(env, fmt, items(), COLUMNS)
     assert "file-2" in env.stdout.getvalue()
+
+
+def test_short_path_is_relative_to_the_working_folder_then_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    assert human.short_path(tmp_path / "work" / "results" / "run") == "results/run"
+    assert human.short_path(tmp_path / "elsewhere") == "~/elsewhere"
+    assert human.short_path("/somewhere/else") == "/somewhere/else" and human.short_path(None) == ""

@@ -112,12 +112,18 @@ def short_path(value: Any) -> str:
     from pathlib import Path
 
     path = Path(str(value))
-    for base, prefix in ((Path.cwd(), ""), (Path.home(), "~/")):
-        try:
+    for base, prefix in ((_folder(Path.cwd), ""), (_folder(Path.home), "~/")):
+        if base is not None and path.is_relative_to(base):
             return safe_markup(prefix + str(path.relative_to(base)))
-        except ValueError:
-            continue
     return safe_markup(str(path))
+
+
+def _folder(where: Any) -> Any:
+    """The folder WHERE() names, or None when it cannot say (a removed working folder, no HOME)."""
+    try:
+        return where()
+    except (OSError, RuntimeError):
+        return None
 
 
 def comma_list(value: Any) -> str:
