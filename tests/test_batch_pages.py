@@ -10,7 +10,7 @@ import pytest
 from mistral_cli.api.pages import collect_pages, walk_pages
 from mistral_cli.errors import MCLIError
 from tests.fakeapi import json_response
-from tests.fakeapi.defaults import batch_job, file_obj
+from tests.fakeapi.defaults import batch_job, completion_job, file_obj
 
 IDS = [f"00000000-0000-4000-8000-{i:012d}" for i in range(7)]
 
@@ -88,3 +88,16 @@ def test_walk_pages_gives_up_after_max_pages(monkeypatch):
     with pytest.raises(MCLIError, match="stopped after 5 pages"):
         walked.extend(walk_pages(endless))
     assert len(walked) == 5 and calls == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("path, make, command", [
+    ("/v1/batch/jobs", lambda i: batch_job(bid=i), ["batch", "list"]),
+    ("/v1/fine_tuning/jobs", lambda i: completion_job(jid=i), ["fine-tuning", "list"]),
+])
+def test_one_page_of_several_says_so_on_a_terminal(api, cli, monkeypatch, path, make, command):
+    monkeypatch.setenv("TERM", "xterm-256color")
+    _items, respond = capped_server(make)
+    api.add("GET", path, respond)
+    result = cli(*command, "--page-size", "2", tty=True)
+    assert result.exit_code == 0, result
+    assert f"2 of {len(IDS)}; --all for every page" in result.stderr

@@ -4,6 +4,7 @@ failure in the middle of a run and its resume, retries, and each output format."
 from __future__ import annotations
 
 import json
+import re
 import threading
 
 import pytest
@@ -289,6 +290,24 @@ def test_terminal_table_without_matrix_for_one_input_or_over_twenty(api, cli, st
     assert "NORM" in one.stdout and "cosine similarity" not in one.stdout
     many = cli("embeddings", *[f"t{n}" for n in range(21)], tty=True)
     assert "cosine similarity" not in many.stdout and "t20" in many.stdout
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_terminal_table_keeps_each_row_on_one_line(api, cli, monkeypatch, width):
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("COLUMNS", str(width))
+
+    def long_vectors(req):
+        return json_response({"id": "emb-1", "object": "list", "model": req.json["model"],
+                              "data": [{"object": "embedding", "index": 0, "embedding": [0.123456] * 8}],
+                              "usage": {"prompt_tokens": 3, "completion_tokens": 0, "total_tokens": 3}})
+
+    api.add("POST", PATH, long_vectors)
+    result = cli("embeddings", "a rather long sentence about cheese and wine in France today", tty=True)
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
+    lines = [line for line in plain.splitlines() if line.strip()]
+    assert len(lines) == 3 and max(map(len, lines)) <= width, plain  # header, rule, one row
+    assert "a rather long" in lines[2] and "…" in lines[2] and "+0.1235" in lines[2]
 
 
 # -- pieces ---------------------------------------------------------------------------------------------

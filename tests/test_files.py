@@ -104,6 +104,15 @@ def test_upload_on_a_terminal_shows_a_panel_and_a_progress_bar(api, cli, jsonl, 
     assert next(iter(api.files)) in result.stdout
 
 
+def test_upload_bar_and_panel_speak_one_unit(api, cli, tmp_path, styled):
+    path = tmp_path / "big.jsonl"
+    path.write_text('{"messages": []}\n' * 1300)  # 22,100 bytes: 21.6 KiB, 22.1 kB
+    result = cli("files", "upload", path, tty=True)
+    assert result.exit_code == 0, result
+    assert "21.6 KiB" in result.stdout and "21.6" in result.stderr and "KiB" in result.stderr
+    assert " kB" not in result.stderr and " KB" not in result.stdout
+
+
 def test_upload_name_replaces_the_file_name(api, cli, jsonl):
     assert cli("files", "upload", jsonl, "--name", "v2.jsonl").exit_code == 0
     assert api.last("POST", "/v1/files").file("file").filename == "v2.jsonl"
@@ -219,7 +228,7 @@ def test_list_on_a_terminal_prints_a_table_with_human_values(api, cli, styled):
     result = cli("files", "list", tty=True)
     assert result.exit_code == 0, result
     assert "NAME" in result.stdout and "train.jsonl" in result.stdout
-    assert "1.2 KB" in result.stdout and "ago" in result.stdout
+    assert "1.2 KiB" in result.stdout and "ago" in result.stdout
     assert str(CREATED) not in result.stdout
 
 
@@ -276,6 +285,19 @@ def test_list_all_follows_every_page(api, cli):
     assert all(r.query["purpose"] == ["fine-tune"] for r in api.requests)
 
 
+def test_list_one_page_of_several_says_so_on_a_terminal_and_the_hint_works(api, cli, styled):
+    ids = [FILE_ID, OTHER_ID, THIRD_ID]
+    api.add("GET", "/v1/files", json_response(page(ids[:2], 3)), query={"page_size": "2"}, times=2)
+    first = cli("files", "list", "--page-size", "2", tty=True)
+    assert "2 of 3; --all for every page" in first.stderr and first.stdout.count(".jsonl") == 2
+    assert "of 3" not in cli("files", "list", "--page-size", "2").stderr  # off a terminal: nothing
+    for number, chunk in enumerate((ids[:2], ids[2:])):
+        api.add("GET", "/v1/files", json_response(page(chunk, 3)), query={"page": str(number), "page_size": "2"})
+    every = cli("files", "list", "--page-size", "2", "--all", tty=True)
+    assert every.stdout.count(".jsonl") == 3 and "of 3" not in every.stderr
+    assert [r.query.get("page") for r in api.requests[-2:]] == [["0"], ["1"]]
+
+
 def test_list_all_uses_pages_of_100_by_default(api, cli):
     api.add("GET", "/v1/files", json_response(page([FILE_ID], 1)), query={"page": "0", "page_size": "100"})
     assert cli("files", "list", "--all", "-o", "text").stdout == f"{FILE_ID}\n"
@@ -312,7 +334,7 @@ def test_get_off_a_terminal_prints_every_key_raw(api, cli):
 def test_get_on_a_terminal_prints_a_panel(api, cli, styled):
     result = cli("files", "get", FILE_ID, tty=True)
     assert result.exit_code == 0, result
-    assert "train.jsonl" in result.stdout and "1.2 KB" in result.stdout
+    assert "train.jsonl" in result.stdout and "1.2 KiB" in result.stdout
     assert "LINES" in result.stdout and "ago" in result.stdout
 
 
@@ -561,6 +583,14 @@ def test_interrupted_download_keeps_the_old_file_with_force(api, cli, workdir):
     assert cli("files", "download", FILE_ID, "-o", dest, "--force").exit_code == 1
     assert dest.read_text() == "old"
     assert os.listdir(workdir) == ["data.bin"]
+
+
+def test_download_says_its_size_for_a_human_on_a_terminal_and_exactly_elsewhere(api, cli, workdir, styled):
+    api.add("GET", "/v1/files/{file_id}/content", bytes_response(3_000), times=2)
+    on_tty = cli("files", "download", FILE_ID, "-o", workdir / "a", tty=True)
+    assert "saved" in on_tty.stderr and "(2.9 KiB)" in on_tty.stderr and "3000 bytes" not in on_tty.stderr
+    off_tty = cli("files", "download", FILE_ID, "-o", workdir / "b")
+    assert off_tty.stderr == f"saved {workdir / 'b'} (3000 bytes)\n"
 
 
 def test_download_of_an_unknown_file_exits_4_and_writes_nothing(api, cli, workdir):

@@ -76,3 +76,11 @@ def test_the_same_bytes_under_two_names_are_uploaded_once(api, cli, sim, train, 
     assert uploads(api) == 1
     body = api.last("POST", "/v1/fine_tuning/jobs").json
     assert body["validation_files"] == training_ids(api)
+
+
+def test_one_example_is_said_in_the_singular(api, cli, sim, tmp_path):
+    one = tmp_path / "one.jsonl"
+    one.write_text(json.dumps(CHAT_LINE) + "\n")
+    result = cli(*CREATE, "--training-file", one, "--dry-run")
+    assert result.exit_code == 0, result
+    assert f"{one} (1 example) as" in result.stderr and "1 examples" not in result.stderr

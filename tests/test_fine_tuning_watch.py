@@ -43,6 +43,22 @@ def test_watch_off_a_terminal_prints_a_line_per_change_and_exits_0(api, cli, sim
     assert "\x1b" not in result.stdout
 
 
+def test_changes_within_one_second_come_in_the_order_of_a_job_s_life():
+    from mistral_cli.bodies.fine_tuning import FineTuningJob
+    from mistral_cli.commands.fine_tuning.watch import Tracker, change_lines
+
+    second = 1_718_000_000
+    events = [{"name": "status-updated", "created_at": second, "data": {"status": status}}
+              for status in ("SUCCESS", "RUNNING", "VALIDATED", "VALIDATING", "QUEUED")]  # newest first, as the API lists
+    job = FineTuningJob.parse({"id": "j", "status": "SUCCESS", "modified_at": second, "events": events,
+                               "checkpoints": [{"step_number": 3, "created_at": second, "metrics": {}}]})
+    lines = change_lines(Tracker().changes(job), second)
+    told = [line.split("\t")[3] if "\tevent\t" in line else line.split("\t")[2] for line in lines]
+    assert told == ['{"status":"QUEUED"}', '{"status":"VALIDATING"}', '{"status":"VALIDATED"}',
+                    '{"status":"RUNNING"}', "step 3", '{"status":"SUCCESS"}']
+    assert [event.data["status"] for event in job.sorted_events()][:2] == ["QUEUED", "VALIDATING"]
+
+
 def test_watch_polls_with_a_growing_interval_back_to_the_start_on_change(api, cli, sim):
     job_id = sim.add_job()
     assert cli("fine-tuning", "watch", job_id, "--interval", "2").exit_code == 0
@@ -210,6 +226,18 @@ def test_loss_chart_draws_each_series_and_skips_what_it_cannot_draw():
     assert "10" in lines[-2] and lines[-2].rstrip().endswith("30")
     flat = line_chart([("train", [(1, 1.0)])], width=10, height=3)
     assert flat[1].endswith("|*" + " " * 9)  # one point, mid-height, first column
+
+
+def test_loss_chart_shows_where_train_and_valid_points_meet():
+    from mistral_cli.render.chart import line_chart
+
+    lines = line_chart([("train loss", [(1, 2.0), (2, 1.5), (3, 1.0)]), ("valid loss", [(1, 2.0), (2, 1.5), (3, 1.0)])],
+                       width=30, height=6)
+    grid = lines[:6]
+    assert sum(row.count("@") for row in grid) == 3 and "*" not in "".join(grid)
+    assert lines[-1].strip() == "* train loss   o valid loss   @ both"
+    apart = line_chart([("train", [(1, 2.0), (3, 1.0)]), ("valid", [(2, 1.5)])], width=30, height=6)
+    assert "@" not in "".join(apart)
 
 
 def test_watch_on_a_terminal_ends_tidily_on_a_404(api, cli, sim, monkeypatch):

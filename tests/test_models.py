@@ -73,6 +73,20 @@ def test_list_capabilities_are_all_required(cli, catalogue):
     assert ids(result.stdout) == ["mistral-small-latest", "pixtral-large-latest"]
 
 
+def test_list_capability_takes_the_words_the_table_shows(cli, catalogue):
+    short = cli("models", "list", "--capability", "chat", "--capability", "tools", "-o", "text")
+    assert short.exit_code == 0, short.stderr
+    assert ids(short.stdout) == ["mistral-small-latest", "pixtral-large-latest"]
+    assert ids(cli("models", "list", "--capability", "fim", "-o", "text").stdout) == ["codestral-latest"]
+
+
+def test_list_capability_embeddings_finds_a_model_with_no_flag_by_its_id(api, cli):
+    embed = {**base_model("mistral-embed"), "capabilities": {"completion_chat": False, "function_calling": False}}
+    api.add("GET", "/v1/models", json_response({"object": "list", "data": [base_model(), embed]}))
+    result = cli("models", "list", "--capability", "embeddings", "-o", "text")
+    assert ids(result.stdout) == ["mistral-embed"]
+
+
 def test_list_type_and_capability_together(cli, catalogue):
     result = cli("models", "list", "--type", "base", "--capability", "completion_fim",
                  "-o", "text")
@@ -105,7 +119,7 @@ def test_list_unknown_capability_is_exit_2_before_any_request(api, cli):
     result = cli("models", "list", "--capability", "telepathy")
     assert result.exit_code == 2
     assert "--capability" in result.stderr
-    assert "telepathy" in result.stderr
+    assert "telepathy" in result.stderr and "chat, tools, vision" in result.stderr
     assert api.requests == []
 
 

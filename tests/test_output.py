@@ -110,8 +110,8 @@ def test_table_on_terminal_has_header_and_human_values():
     emit_list(env, OutputFormat.table, ITEMS, COLUMNS)
     text = out(env)
     assert "ID" in text and "SIZE" in text
-    assert "1.5 KB" in text
-    assert "5.0 MB" in text
+    assert "1.5 KiB" in text
+    assert "5.0 MiB" in text
     assert "ago" in text
     assert "1718000000" not in text
     assert ANSI in text
@@ -129,7 +129,7 @@ def test_object_on_terminal_is_a_panel():
     emit_object(env, OutputFormat.table, {"id": "file-1", "bytes": 1536}, title="file-1",
                 fields=[Column("ID", "id"), Column("Size", "bytes", "size")])
     text = out(env)
-    assert "file-1" in text and "1.5 KB" in text
+    assert "file-1" in text and "1.5 KiB" in text
     assert "╭" in text or "+" in text
 
 
@@ -215,7 +215,7 @@ def test_write_helpers():
 
 
 @pytest.mark.parametrize("value, text", [
-    (0, "0 B"), (1023, "1023 B"), (1536, "1.5 KB"), (1024 ** 3, "1.0 GB"),
+    (0, "0 B"), (1023, "1023 B"), (1536, "1.5 KiB"), (1024 ** 3, "1.0 GiB"),
     (None, ""), ("n/a", "n/a"),
 ])
 def test_size(value, text):
@@ -353,3 +353,12 @@ def test_a_list_given_as_an_iterator_is_printed_before_it_ends(fmt):
 
     emit_list(env, fmt, items(), COLUMNS)
     assert "file-2" in env.stdout.getvalue()
+
+
+def test_short_path_is_relative_to_the_working_folder_then_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    assert human.short_path(tmp_path / "work" / "results" / "run") == "results/run"
+    assert human.short_path(tmp_path / "elsewhere") == "~/elsewhere"
+    assert human.short_path("/somewhere/else") == "/somewhere/else" and human.short_path(None) == ""

@@ -236,3 +236,11 @@ def test_start_up_and_other_commands_do_not_load_the_sandbox():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=dict(os.environ)).stdout
     assert out.strip() == "[]"
+
+
+def test_sandbox_models_have_the_flags_the_api_gives_them():
+    from mistral_cli.sandbox import world
+
+    embed = world._base_model("mistral-embed")
+    assert not any(embed["capabilities"].values())
+    assert world._base_model("codestral-latest")["capabilities"]["completion_fim"] is True

@@ -52,7 +52,7 @@ BATCHES = [{"id": UUIDS[2], "status": "CANCELLATION_REQUESTED", "model": "mistra
             "failed_requests": 3, "created_at": NOW - 5 * 3600},
            {"id": UUIDS[0], "status": "SUCCESS", "model": FT_ID, "endpoint": "/v1/embeddings",
             "total_requests": 10, "succeeded_requests": 10, "failed_requests": 0, "created_at": NOW - 120}]
-RUNS = [{"tag": "nightly-support-eval-2024-06-10", "state": "waiting", "job_id": UUIDS[2],
+RUNS = [{"tag": "nightly-support-eval-2024-06-10", "state": "waiting", "kind": "chat", "job_id": UUIDS[2],
          "inputs": [f"data/{LONG_NAME}", "data/extra.jsonl"],
          "results": {"dir": "/home/someone/projects/evals/results/nightly-support-eval"},
          "updated_at": NOW - 300}]
@@ -140,11 +140,12 @@ def test_files_list_at_80_cuts_a_long_name_with_an_ellipsis(monkeypatch):
     assert LONG_NAME not in out
 
 
-def test_at_120_models_list_shows_every_column(monkeypatch):
+def test_at_120_models_list_leaves_out_only_the_type_an_ft_id_says(monkeypatch):
     out, err = table_at(monkeypatch, "models list", 120)
     for col in models.LIST_COLUMNS:
-        assert col.header in out
-    assert err == ""
+        assert col.header in out or col.header == "TYPE"
+    assert "chat, tools, vision, fim, fine-tuning" in out
+    assert "not shown at 120 columns: TYPE;" in err
 
 
 @pytest.mark.parametrize("name", sorted(LIST_TABLES))
@@ -223,10 +224,18 @@ def test_panel_at_80_wraps_a_long_value_inside_and_cuts_nothing(monkeypatch):
 
 
 def test_layout_adds_nothing_back_that_would_cut_a_more_important_column():
-    specs = [spec("ID", 45, "id", 0), spec("CAPABILITIES", 36, "list", 1), spec("TYPE", 10, priority=2),
+    specs = [spec("ID", 45, "id", 0), spec("TITLE", 36, priority=1), spec("TYPE", 10, priority=2),
              spec("CREATED", 12, "time", 3), spec("CONTEXT", 7, priority=4)]
     layout = table_layout.fit(specs, 80)
     assert layout.kept == [0, 1, 2] and layout.widths == [45, 21, 10]
+
+
+@pytest.mark.parametrize("kind", ["list", "path"])
+def test_layout_leaves_out_lesser_columns_before_cutting_a_list_or_a_path(kind):
+    specs = [spec("ID", 45, "id", 0), spec("CAPABILITIES", 30, kind, 1), spec("TYPE", 10, priority=2),
+             spec("CREATED", 12, "time", 3)]
+    layout = table_layout.fit(specs, 80)
+    assert layout.kept == [0, 1] and layout.widths == [45, 30]
 
 
 def test_an_absurdly_long_id_is_cut_and_leaves_room_for_the_other_columns(api, cli, monkeypatch):
@@ -254,3 +263,47 @@ def test_a_fixed_column_takes_its_widest_cell_of_a_real_length():
     assert table_layout.fixed_width(2, [36, 45, 5000]) == 45
     assert table_layout.fixed_width(2, [5000]) == table_layout.CELL_CAP
     assert table_layout.fixed_width(2, [36, table_layout.CELL_CAP]) == table_layout.CELL_CAP
+
+
+# -- what each table keeps at 80 columns ------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", ["history list", "batch list", "fine-tuning list"])
+def test_a_model_name_is_whole_or_left_out_and_named(monkeypatch, name, width):
+    out, err = table_at(monkeypatch, name, width)
+    for item in LIST_TABLES[name][1]:
+        assert item["model"] in out or "MODEL" in err.split("not shown")[-1], out
+
+
+def test_history_and_batch_list_at_80_keep_a_model_name_whole(monkeypatch):
+    out, _ = table_at(monkeypatch, "history list", 80)
+    assert "mistral-large-latest" in out
+    running = [{**BATCHES[0], "status": "RUNNING"}]
+    out, _ = render(monkeypatch, 80, lambda env: emit_list(env, OutputFormat.table, running, batch_group.LIST_COLUMNS))
+    assert "mistral-small-latest" in out and "…" not in out
+
+
+def test_models_list_at_80_shows_vision_and_a_word_for_every_model(monkeypatch):
+    special = [_model("mistral-embed"), _model("mistral-ocr-latest"), _model("mistral-moderation-latest")]
+    for model in special:
+        model["capabilities"] = {name: False for name in model["capabilities"]}
+    items = [*MODELS, *special]
+    out, _ = render(monkeypatch, 80, lambda env: emit_list(env, OutputFormat.table, items, models.LIST_COLUMNS))
+    rows = {line.split()[0]: line for line in out.splitlines()[2:]}
+    assert "vision" in rows["codestral-2405"]
+    assert rows["mistral-embed"].split()[1:] == ["embeddings"]
+    assert "ocr" in rows["mistral-ocr-latest"] and "moderation" in rows["mistral-moderation-latest"].split()[1:]
+
+
+def test_fine_tuning_list_keeps_the_result_before_the_date(monkeypatch):
+    out, err = table_at(monkeypatch, "fine-tuning list", 80)
+    assert "SUFFIX" in out and "support-bot-v2" in out and "CREATED" not in out
+    out, _ = table_at(monkeypatch, "fine-tuning list", 120)
+    assert "FINE-TUNED MODEL" in out and FT_ID in out
+
+
+def test_batch_runs_at_80_keeps_kind_and_the_end_of_the_results_folder(monkeypatch):
+    out, _ = table_at(monkeypatch, "batch runs", 80)
+    assert "KIND" in out and "chat" in out.splitlines()[2]
+    assert "RESULTS" in out and "/results/nightly-support-eval" in out

@@ -699,7 +699,7 @@ complete -c mcli -n '__mcli_at models get; and __mcli_npos 0' -a '(__mcli_live m
 
 complete -c mcli -n '__mcli_at models list' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'
 complete -c mcli -n '__mcli_at models list' -l 'type' -x -a 'base fine-tuned' -d 'Only base or fine-tuned models.'
-complete -c mcli -n '__mcli_at models list' -l 'capability' -x -d 'Only models with this capability (repeatable): completion_chat, completion_fim, function_calling, fine_tuning, vision.'
+complete -c mcli -n '__mcli_at models list' -l 'capability' -x -d 'Only models with this capability (repeatable), as the table says it: chat, tools, vision, fim, fine-tuning, ocr, classify, moderation, audio, embeddings.'
 complete -c mcli -n '__mcli_at models list' -s 'h' -l 'help' -d 'Show this message and exit.'
 
 complete -c mcli -n '__mcli_at models unarchive' -s 'o' -l 'output' -x -a 'table json jsonl text' -d 'Output format: table, json, jsonl or text (bare ids).'

@@ -17,6 +17,21 @@ from mistral_cli.bodies.shape import pydantic_error
 JOB_STATUSES = tuple(status.value for status in JobStatus)
 JOB_TYPES = tuple(kind.value for kind in JobType)
 JOB_REQUEST = "GET /v1/fine_tuning/jobs/{job_id}"
+# Within one second (the API's times are whole seconds), what happened first in a job's life:
+# the statuses before its work, then its checkpoints (and other events), then how it ended.
+BEFORE_WORK = ("QUEUED", "STARTED", "VALIDATING", "VALIDATED", "RUNNING")
+AFTER_WORK = ("CANCELLATION_REQUESTED", "FAILED_VALIDATION", "FAILED", "CANCELLED", "SUCCESS")
+WORK = len(BEFORE_WORK)  # the phase of a checkpoint
+
+
+def phase(status: Any) -> int:
+    """Where a change to STATUS (None: not a status change) falls in a job's life: the order of
+    things that happened within the same second."""
+    if status in BEFORE_WORK:
+        return BEFORE_WORK.index(status)
+    if status in AFTER_WORK:
+        return WORK + 1 + AFTER_WORK.index(status)
+    return WORK
 
 
 class _Tolerant(BaseModel):
@@ -97,4 +112,4 @@ class FineTuningJob(_Tolerant):
 
     def sorted_events(self) -> list[Event]:
         """The events oldest first."""
-        return sorted(self.events, key=lambda e: e.created_at or 0)
+        return sorted(self.events, key=lambda e: (e.created_at or 0, phase((e.data or {}).get("status"))))

@@ -199,7 +199,7 @@ class TableWriter(Writer):
         """Print the table and the matrix."""
         from mistral_cli.render.scores import similarity_table, summary_table
 
-        self.env.console.print(summary_table(self.rows, TEXT_WIDTH))
+        self.env.console.print(summary_table(self.rows, TEXT_WIDTH, self.env.console.width))
         if 2 <= len(self.rows) <= MATRIX_MAX:
             labels = [str(row["index"]) for row in self.rows]
             self.env.console.print(similarity_table(labels, similarity_matrix(self.vectors)))

@@ -19,6 +19,7 @@ from mistral_cli.commands.shared.common_options import (
     YesOpt,
     env_of,
     epilog,
+    note_more_pages,
     number_option,
     warn_unknown_value,
 )
@@ -26,6 +27,7 @@ from mistral_cli.commands.shared.several_ids import act_on_each
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import check_paging, check_uuid, confirm, existing_file
 from mistral_cli.numbers import Bound
+from mistral_cli.render.human import byte_count
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines
 from mistral_cli.render.progress import progress_bar
 from mistral_cli.safe_files import refuse_existing
@@ -195,7 +197,9 @@ def list_(
         body = api.list_all_files(env.client, page_size=page_size or DEFAULT_PAGE_SIZE, **filters)
     else:
         body = api.list_files(env.client, page=page, page_size=page_size, **filters)
-    emit_list(env, output, need_listing(body, "GET /v1/files"), LIST_COLUMNS, body=body)
+    items = need_listing(body, "GET /v1/files")
+    emit_list(env, output, items, LIST_COLUMNS, body=body)
+    note_more_pages(env, body, len(items))
 
 
 # -- get, delete, url --------------------------------------------------------------------
@@ -270,7 +274,7 @@ def download(
     refuse_existing(dest.parent, dest.name, force)
     with progress_bar(env, f"downloading {dest.name}", size) as on_progress:
         written = api.download_file(env.client, file_id, dest, force=force, on_progress=on_progress)
-    env.info(f"saved {dest} ({written} bytes)")
+    env.info(f"saved {dest} ({byte_count(written, env.stderr_isatty)})")
 
 
 def refuse_format_name(output: str | None) -> None:

@@ -37,9 +37,9 @@ INCOMPLETE_NOTE = "[incomplete: this answer was cut short]"
 LIST_COLUMNS = (
     Column("ID", "id", "id", priority=0),
     Column("KIND", "kind", priority=5),
-    Column("MODEL", "model", priority=3),
+    Column("MODEL", "model", "id", priority=2),  # an id: whole, or left out (and named), never cut
     Column("MESSAGES", "message_count", priority=4),
-    Column("UPDATED", "updated_at", "time", priority=2),
+    Column("UPDATED", "updated_at", "time", priority=3),
     Column("TITLE", "title"),
 )
 

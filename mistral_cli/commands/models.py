@@ -14,21 +14,35 @@ from mistral_cli.commands.shared.several_ids import act_on_each
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import confirm
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
+from mistral_cli.render.safe_text import safe_markup
 
 app = typer.Typer(help="List, inspect, rename, archive and delete models.", no_args_is_help=True,
                   epilog=epilog("mcli models list --type fine-tuned",
                                 "mcli models get mistral-small-latest -o json",
                                 "mcli models delete ft:open-mistral-7b:587a6b29:20240514:7e773925 --yes"))
 
-CAPABILITIES = ("completion_chat", "completion_fim", "function_calling", "fine_tuning", "vision")
-SHORT_CAPABILITIES = {"completion_chat": "chat", "completion_fim": "fim", "function_calling": "tools",
-                      "fine_tuning": "fine-tuning", "vision": "vision"}
+# One vocabulary for the table and --capability: the short word of each flag the API sends, in
+# the order a user looks for them (a cut cell loses the last); the API's own names still work.
+# The API as it answers today adds flags the spec does not have (ocr, classification, ...).
+SHORT_CAPABILITIES = {"completion_chat": "chat", "function_calling": "tools", "vision": "vision",
+                      "completion_fim": "fim", "fine_tuning": "fine-tuning", "ocr": "ocr",
+                      "classification": "classify", "moderation": "moderation", "audio": "audio"}
+CAPABILITIES = ("completion_chat", "function_calling", "vision", "completion_fim", "fine_tuning")  # the spec's
+# The API has no flag for what embedding, OCR and moderation models serve (all their flags are
+# false): a model with no true flag is known by its id.
+BY_ID = (("embed", "embeddings"), ("ocr", "ocr"), ("moderation", "moderation"))
+WORDS = (*SHORT_CAPABILITIES.values(), "embeddings")
 
 
 def _capabilities(model: dict) -> list[str]:
-    """The names of MODEL's capabilities that are true."""
+    """MODEL's capabilities as words: its true flags, else what its id says it serves."""
     flags = _flags(model)
-    return [name for name in CAPABILITIES if flags.get(name)]
+    words = [word for name, word in SHORT_CAPABILITIES.items() if flags.get(name) is True]
+    words += [str(name) for name, value in flags.items() if value is True and name not in SHORT_CAPABILITIES]
+    if not words:
+        model_id = str(model.get("id") or "")
+        words = [word for part, word in BY_ID if part in model_id][:1]
+    return words
 
 
 def _flags(model: dict) -> dict:
@@ -37,15 +51,20 @@ def _flags(model: dict) -> dict:
     return flags if isinstance(flags, dict) else {}
 
 
-CAPABILITIES_COLUMN = Column("CAPABILITIES", lambda m: ",".join(_capabilities(m)), show=lambda names: ", ".join(
-    SHORT_CAPABILITIES[name] for name in names.split(",") if name))
+def _true_flags(model: dict) -> str:
+    """The API's names of MODEL's true flags, comma-joined: the raw value (TSV)."""
+    return ",".join(str(name) for name, value in _flags(model).items() if value is True)
+
+
+CAPABILITIES_COLUMN = Column("CAPABILITIES", _true_flags, "list",
+                             view=lambda model: safe_markup(", ".join(_capabilities(model))))
 LIST_COLUMNS = (
     Column("ID", "id", "id", priority=0),
-    Column("TYPE", "type", priority=2),
+    Column("TYPE", "type", priority=6),  # an `ft:` id says it already
     Column("OWNER", "owned_by", priority=5),
-    Column("CONTEXT", "max_context_length", priority=4),
+    Column("CONTEXT", "max_context_length", priority=3),
     CAPABILITIES_COLUMN,
-    Column("CREATED", "created", "time", priority=3),
+    Column("CREATED", "created", "time", priority=4),
 )
 # `models get` on a terminal: the list's columns, then what only one model's view has room for
 # (a field the model does not have is left out: a base model has no root, job or archived).
@@ -82,18 +101,20 @@ def register(root: typer.Typer) -> None:
 
 
 def _capability_filter(names: list[str]) -> list[str]:
-    unknown = [name for name in names if name not in CAPABILITIES]
+    """NAMES as the table's words (an API flag name is taken for its word)."""
+    words = [SHORT_CAPABILITIES.get(name, name) for name in names]
+    unknown = [name for name, word in zip(names, words) if word not in WORDS]
     if unknown:
         raise UsageError(f"--capability: unknown capability {', '.join(unknown)!s} "
-                         f"(choose from {', '.join(CAPABILITIES)})")
-    return names
+                         f"(choose from {', '.join(WORDS)})")
+    return words
 
 
 def filter_models(models: list[dict], model_type: str | None, capabilities: list[str]) -> list[dict]:
-    """Keep the models of MODEL_TYPE that have every one of CAPABILITIES."""
+    """Keep the models of MODEL_TYPE that have every one of CAPABILITIES (the table's words)."""
     return [m for m in models
             if (model_type is None or m.get("type", "base") == model_type)
-            and all(_flags(m).get(c) for c in capabilities)]
+            and set(capabilities) <= set(_capabilities(m))]
 
 
 @app.command("list", epilog=epilog("mcli models list", "mcli models list --type fine-tuned -o json",
@@ -103,7 +124,7 @@ def list_(
     output: OutputOpt = OutputFormat.table,
     model_type: Annotated[Optional[ModelType], typer.Option("--type", help="Only base or fine-tuned models.")] = None,
     capability: Annotated[Optional[list[str]], typer.Option(
-        "--capability", help=f"Only models with this capability (repeatable): {', '.join(CAPABILITIES)}.")] = None,
+        "--capability", help=f"Only models with this capability (repeatable), as the table says it: {', '.join(WORDS)}.")] = None,
 ) -> None:
     """List the models available to your key."""
     env = env_of(ctx)

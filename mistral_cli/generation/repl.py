@@ -278,8 +278,10 @@ def greet(env: "Env", setup: "Setup", session: Session) -> None:
     """A line on stderr: who answers, which conversation, how to get help (terminals only)."""
     if not env.stdin_isatty:
         return
+    from mistral_cli.render.human import counted
+
     who = f"model {setup.model}" if setup.endpoint.has_model else f"agent {setup.args.agent_id}"
-    where = f"continuing {session.cid} ({len(session.history)} messages)" if session.exists else "new conversation"
+    where = f"continuing {session.cid} ({counted(len(session.history), 'message')})" if session.exists else "new conversation"
     env.info(f"{who}, {where} · /help for commands, Ctrl-D to leave")
 
 

@@ -1,7 +1,9 @@
 """A line chart drawn with plain characters, for the loss curves of a watched job.
 
 No library: a grid of WIDTH x HEIGHT cells, one mark per series and column (the point
-nearest each column), the y range labelled on the left and the x range below.
+nearest each column), the y range labelled on the left and the x range below. Where points of
+two series fall in one cell, the cell shows OVERLAP (named in the legend), so no series hides
+under another.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Sequence
 
 Point = tuple[float, float]
 MARKS = "*o+x#"
+OVERLAP = "@"  # a cell where two series meet
 
 
 def _finite(points: Sequence[Point]) -> list[Point]:
@@ -35,7 +38,7 @@ def line_chart(series: Sequence[tuple[str, Sequence[Point]]], width: int = 60,
         for x, y in points:
             col = _cell(x, x_low, x_high, width)
             row = height - 1 - _cell(y, y_low, y_high, height)
-            grid[row][col] = mark
+            grid[row][col] = mark if grid[row][col] in (" ", mark) else OVERLAP
     return _frame(grid, (x_low, x_high), (y_low, y_high), cleaned)
 
 
@@ -59,6 +62,8 @@ def _frame(grid: list[list[str]], xs: tuple[float, float], ys: tuple[float, floa
     low, high = _num(xs[0]), _num(xs[1])
     lines.append(f"{'':>{pad}}  {low}{high:>{max(1, width - len(low))}}")
     legend = "   ".join(f"{MARKS[i % len(MARKS)]} {name}" for i, (name, points) in enumerate(series) if points)
+    if any(OVERLAP in cells for cells in grid):
+        legend += f"   {OVERLAP} both"
     lines.append(f"{'':>{pad}}  {legend}")
     return lines
 

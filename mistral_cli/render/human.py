@@ -18,16 +18,31 @@ STATUS_STYLES = {
 }
 
 
+# One unit system for every size mcli shows: binary (KiB = 1024 bytes), named as such, as the
+# project's own limits are (the API's 512 MiB upload limit, 4 MiB, 64 KiB).
+UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
+
+
 def size(num: Any) -> str:
-    """1536 -> '1.5 KB'."""
-    if not isinstance(num, (int, float)):
+    """1536 -> '1.5 KiB'."""
+    if not isinstance(num, (int, float)) or isinstance(num, bool):
         return "" if num is None else str(num)
     value = float(num)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(value) < 1024 or unit == "TB":
+    for unit in UNITS:
+        if abs(value) < 1024 or unit == UNITS[-1]:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return str(num)
+
+
+def counted(count: int, noun: str) -> str:
+    """'1 example', '3 examples' (NOUN singular, plural with an s)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def byte_count(count: int, on_terminal: bool) -> str:
+    """COUNT bytes for a message: human on a terminal ('50.0 MiB'), exact elsewhere ('52429050 bytes')."""
+    return size(count) if on_terminal else f"{count} bytes"
 
 
 def to_epoch(value: Any) -> float | None:
@@ -87,6 +102,28 @@ def plain_value(value: Any, kind: str) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+def short_path(value: Any) -> str:
+    """A local path as markup, short: relative to the working folder when inside it, `~/` when
+    inside the home folder, else whole."""
+    if not value:
+        return ""
+    from pathlib import Path
+
+    path = Path(str(value))
+    for base, prefix in ((_folder(Path.cwd), ""), (_folder(Path.home), "~/")):
+        if base is not None and path.is_relative_to(base):
+            return safe_markup(prefix + str(path.relative_to(base)))
+    return safe_markup(str(path))
+
+
+def _folder(where: Any) -> Any:
+    """The folder WHERE() names, or None when it cannot say (a removed working folder, no HOME)."""
+    try:
+        return where()
+    except (OSError, RuntimeError):
+        return None
 
 
 def comma_list(value: Any) -> str:

@@ -44,9 +44,10 @@ class Column(NamedTuple):
 
     header: str
     key: str | Callable[[dict], Any]
-    kind: str = "text"  # text | size | time | status | list | id | bool
+    kind: str = "text"  # text | size | time | status | list | id | bool | path
     show: Callable[[Any], str] | None = None  # terminal-only formatting of the raw value
     priority: int = 1  # on a narrow terminal the highest number is left out first; 0 never is
+    view: Callable[[dict], str] | None = None  # terminal-only markup made from the whole item
 
     def raw(self, item: dict) -> Any:
         """The raw value in ITEM (dotted keys walk nested objects)."""
@@ -60,6 +61,8 @@ class Column(NamedTuple):
     def human(self, item: dict) -> str:
         """The value formatted for a terminal, as Rich markup (a SHOW function must make any
         server text in it safe with safe_text.safe_markup)."""
+        if self.view is not None:
+            return self.view(item)
         if self.show is not None:
             return self.show(self.raw(item))
         return human.format_value(self.raw(item), self.kind)
@@ -237,6 +240,10 @@ def _rich_table(env: "Env", items: Sequence[dict], columns: Sequence[Column], ti
         whole = columns[index].kind == "id"  # too wide even alone: an id folds, never loses a part
         table.add_column(headers[index], width=width, no_wrap=not whole,
                          overflow="fold" if whole else "ellipsis")
+    for index, width in zip(layout.kept, layout.widths):
+        if columns[index].kind == "path":
+            for row in cells:
+                row[index] = _cut_start(row[index], width)
     for row in cells:
         table.add_row(*(row[index] for index in layout.kept))
     env.console.print(table)
@@ -244,6 +251,15 @@ def _rich_table(env: "Env", items: Sequence[dict], columns: Sequence[Column], ti
         names = ", ".join(safe_markup(columns[index].header) for index in layout.dropped)
         env.err_console.print(f"[dim]not shown at {env.console.width} columns: {names}; "
                               f"-o json shows all[/dim]")
+
+
+def _cut_start(cell: "Text", width: int) -> "Text":
+    """CELL cut from its start to WIDTH cells with `…` (a path's end names the place)."""
+    if cell.cell_len <= width:
+        return cell
+    from rich.text import Text
+
+    return Text("…" + cell.plain[len(cell.plain) - width + 1:], style=cell.style)
 
 
 def _natural(kind: str, header: "Text", cells: list["Text"]) -> int:

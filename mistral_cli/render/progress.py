@@ -13,23 +13,57 @@ if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
 
 
+class Bar:
+    """A transfer bar's handle: call it with (done, total); `above()` wraps what is printed to
+    the same terminal while it shows (stdout's lines), so they never share a line with it."""
+
+    def __init__(self, progress: Any = None, task: Any = None, total: int | None = None):
+        self._progress, self._task, self._total = progress, task, total
+
+    def __call__(self, done: int, new_total: Any) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, completed=done, total=new_total or self._total)
+
+    @contextmanager
+    def above(self) -> Iterator[None]:
+        """Take the bar off the screen while the block prints; it comes back below."""
+        if self._progress is None:
+            yield
+            return
+        self._progress.stop()  # transient: its line is erased, the cursor left at its start
+        try:
+            yield
+        finally:
+            self._progress.start()
+
+
 @contextmanager
-def progress_bar(env: Env, description: str, total: int | None) -> Iterator[Callable[[int, Any], None]]:
-    """A Rich progress bar on a styled stderr; a no-op callback otherwise."""
+def progress_bar(env: Env, description: str, total: int | None) -> Iterator[Bar]:
+    """A Rich progress bar on a styled stderr; a bar that shows nothing otherwise."""
     if not env.stderr_styled:
-        yield lambda _done, _total: None
+        yield Bar()
         return
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-    with Progress(description_column(), BarColumn(), DownloadColumn(),
-                  TransferSpeedColumn(), TimeRemainingColumn(), console=env.err_console,
+    with Progress(description_column(), BarColumn(), DownloadColumn(binary_units=True),
+                  speed_column(), TimeRemainingColumn(), console=env.err_console,
                   transient=True) as progress:
-        task = progress.add_task(safe_text(description), total=total)
+        yield Bar(progress, progress.add_task(safe_text(description), total=total), total)
 
-        def update(done: int, new_total: Any) -> None:
-            progress.update(task, completed=done, total=new_total or total)
 
-        yield update
+def speed_column() -> Any:
+    """A transfer's speed in the units of every other size (render/human.py)."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    from mistral_cli.render.human import size
+
+    class SpeedColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text("?" if speed is None else f"{size(int(speed))}/s", style="progress.data.speed")
+
+    return SpeedColumn()
 
 
 DESCRIPTION_WIDTH = 32  # a bar's text is cut with … beyond this, so the bar fits 80 columns

@@ -27,20 +27,43 @@ def bar(score: float, width: int = BAR_WIDTH) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def summary_table(rows: Sequence[dict[str, Any]], text_width: int) -> "Table":
-    """One row per embedding: index, text, dimensions, norm, first values."""
+TEXT_FLOOR = 20  # the TEXT column keeps this many cells before FIRST VALUES shows fewer values
+VALUE_CELLS = 9  # one value and its separator: ", +0.2080"
+
+
+def summary_table(rows: Sequence[dict[str, Any]], text_width: int, width: int = 0) -> "Table":
+    """One row per embedding, on one line in WIDTH cells (0: any): index, text (cut to at most
+    TEXT_WIDTH), dimensions, norm, and as many first values as fit."""
     from rich import box
     from rich.table import Table
 
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False)
     for header, justify in (("#", "right"), ("TEXT", "left"), ("DIMS", "right"),
                             ("NORM", "right"), ("FIRST VALUES", "left")):
-        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+        table.add_column(header, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    text_width, values = _fit_summary(rows, text_width, width)
     for row in rows:
-        first = ", ".join(f"{value:+.4f}" for value in row["first"])
+        first = ", ".join(f"{value:+.4f}" for value in row["first"][:values])
+        more = ", …" if row["dims"] > min(values, len(row["first"])) else ""
         table.add_row(str(row["index"]), safe_markup(clip(row["text"], text_width)), str(row["dims"]),
-                      f"{row['norm']:.4f}", f"[{first}{', …' if row['dims'] > len(row['first']) else ''}]")
+                      f"{row['norm']:.4f}", f"[{first}{more}]")
     return table
+
+
+def _fit_summary(rows: Sequence[dict[str, Any]], text_width: int, width: int) -> tuple[int, int]:
+    """The TEXT width and the count of first values that keep each row of ROWS on one line."""
+    values = max((len(row["first"]) for row in rows), default=0)
+    if not width or not rows:
+        return text_width, values
+    index = max(len("#"), *(len(str(row["index"])) for row in rows))
+    numbers = index + len("DIMS") + max(len("NORM"), *(len(f"{row['norm']:.4f}") for row in rows))
+    padding = 2 * 5 + 4  # one cell either side of each of the five columns, one between two
+    while True:
+        first = max(len("FIRST VALUES"), len("[, …]") + VALUE_CELLS * values)
+        room = width - numbers - padding - first
+        if room >= TEXT_FLOOR or values <= 1:
+            return max(min(text_width, room), 1), values
+        values -= 1
 
 
 def similarity_table(labels: Sequence[str], matrix: Sequence[Sequence[float]]) -> "Table":

@@ -4,8 +4,10 @@ One rule for every table on a terminal (the Output contract in DESIGN.md), model
 table printer: measure every cell; ids, sizes, times and statuses keep their whole width;
 text columns shrink (their cells cut with `…`) down to a floor; and if even the floors do not
 fit, the columns of lowest priority (highest `priority` number, the rightmost first) are left
-out. A column of priority 0 is never left out. A cell of a fixed kind (which never shrinks)
-wider than CELL_CAP (a 5,000-character id from a broken or hostile server) does not set its
+out. A column of priority 0 is never left out. A list column (capabilities) loses its last items
+when cut, and a path its place, so before one is cut every column less important than it is left
+out; a path is cut from its start (`…/results/run`): its end names the place. A cell of a fixed
+kind (which never shrinks) wider than CELL_CAP (a 5,000-character id from a broken or hostile server) does not set its
 column's width: it is cut with `…` to the widest cell of a real length (`fixed_width`), so it
 cannot push every other column out; ids of any real length stay whole, and `-o json` shows
 every value whole. Pure arithmetic on widths: no Rich here.
@@ -17,6 +19,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 FIXED_KINDS = frozenset({"id", "size", "time", "status", "bool"})  # cut, these would mislead
+WHOLE_FIRST = frozenset({"list", "path"})  # cut only once every less important column is left out
 TEXT_FLOOR = 12  # a text column shrinks to this many cells (or its header's width) at least
 GAP = 2  # cells between two columns: right padding and divider, as gh leaves two spaces
 CELL_CAP = 64  # the widest one cell of a fixed kind may be: real ids (UUIDs 36, `ft:` ~50) fit
@@ -66,6 +69,7 @@ def fit(specs: Sequence[Spec], available: int) -> Layout:
         if victim is None:
             break
         kept.remove(victim)
+    kept = _before_cutting_a_list(specs, kept, available)
     kept = _add_back(specs, kept, available)
     widths = _shrink([specs[i] for i in kept], available)
     return Layout(kept, widths, [i for i in range(len(specs)) if i not in kept])
@@ -77,6 +81,18 @@ def _lowest_priority(specs: Sequence[Spec], kept: list[int]) -> int | None:
     if not candidates:
         return None
     return max(candidates, key=lambda i: (specs[i].priority, i))
+
+
+def _before_cutting_a_list(specs: Sequence[Spec], kept: list[int], available: int) -> list[int]:
+    """KEPT less the columns less important than a list column that would be cut."""
+    while True:
+        widths = _shrink([specs[i] for i in kept], available)
+        cut = [specs[i].priority for i, width in zip(kept, widths)
+               if specs[i].kind in WHOLE_FIRST and width < specs[i].natural]
+        lesser = [i for i in kept if cut and specs[i].priority > min(cut)]
+        if not lesser:
+            return kept
+        kept = [i for i in kept if i != max(lesser, key=lambda i: (specs[i].priority, i))]
 
 
 def _add_back(specs: Sequence[Spec], kept: list[int], available: int) -> list[int]:

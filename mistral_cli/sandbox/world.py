@@ -39,6 +39,11 @@ SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
 KEEP = 256 * 1024 * 1024  # the bytes of an upload the sandbox keeps
 BASE_MODELS = ("mistral-small-latest", "mistral-medium-latest", "mistral-large-latest", "codestral-latest",
                "open-mistral-7b", "mistral-embed", "mistral-moderation-latest", "mistral-ocr-latest")
+NO_FLAGS = {"completion_chat": False, "completion_fim": False, "function_calling": False, "fine_tuning": False,
+            "vision": False}  # what the API sends for embedding, OCR and moderation models
+CAPABILITIES = {"mistral-medium-latest": {"vision": True}, "mistral-large-latest": {"vision": True},
+                "codestral-latest": {"completion_fim": True}, "mistral-embed": NO_FLAGS,
+                "mistral-moderation-latest": NO_FLAGS, "mistral-ocr-latest": NO_FLAGS}
 SCHEDULE = tuple((t / 15, status) for t, status in DEFAULT_SCHEDULE)  # 0, 0.7, 1.3, 2, 6 seconds
 def now() -> float:
     """The sandbox's clock: the wall clock (tests move it)."""
@@ -289,11 +294,18 @@ def _models(world: World, req: Any) -> Any:
     with world.fine_tuning() as sim:
         tuned = [body["fine_tuned_model"] for body in (sim.body(job, detailed=False) for job in sim.jobs.values())
                  if body["fine_tuned_model"]]
-    models = [base_model(name) for name in BASE_MODELS] + [ft_model(name) for name in tuned]
+    models = [_base_model(name) for name in BASE_MODELS] + [ft_model(name) for name in tuned]
     if req.operation_id == "list_models_v1_models_get":
         return json_response({"object": "list", "data": models})
     found = [model for model in models if model["id"] == req.path_params.get("model_id")]
     return json_response(found[0]) if found else _not_found("Model")
+
+
+def _base_model(name: str) -> dict:
+    """The card of base model NAME, with the capabilities the API gives it."""
+    model = base_model(name)
+    model["capabilities"] = {**model["capabilities"], **CAPABILITIES.get(name, {})}
+    return model
 
 
 def _online(kind: str) -> Callable[[World, Any], Any]:

@@ -33,6 +33,7 @@ from mistral_cli.commands.shared.common_options import (
     YesOpt,
     env_of,
     epilog,
+    note_more_pages,
     number_option,
     warn_unknown_value,
 )
@@ -73,7 +74,7 @@ def _progress(job: dict) -> str:
 LIST_COLUMNS = (
     Column("ID", "id", "id", priority=0),
     Column("STATUS", "status", "status"),
-    Column("MODEL", "model", priority=3),
+    Column("MODEL", "model", "id", priority=2),  # an id: whole, or left out (and named), never cut
     Column("ENDPOINT", "endpoint", priority=5),
     Column("DONE", _progress, priority=2),
     Column("FAILED", "failed_requests", priority=4),
@@ -268,7 +269,9 @@ def list_(
         body = api.list_all_jobs(env.client, page_size=page_size or DEFAULT_PAGE_SIZE, **filters)
     else:
         body = api.list_jobs(env.client, page=page, page_size=page_size, **filters)
-    emit_list(env, output, need_listing(body, "GET /v1/batch/jobs"), LIST_COLUMNS, body=body)
+    items = need_listing(body, "GET /v1/batch/jobs")
+    emit_list(env, output, items, LIST_COLUMNS, body=body)
+    note_more_pages(env, body, len(items))
 
 
 @app.command("get", epilog=epilog(f"mcli batch get {EXAMPLE_ID}", f"mcli batch get {EXAMPLE_ID} -o json"))

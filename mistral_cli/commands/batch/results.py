@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from mistral_cli.api import batch as api
 from mistral_cli.bodies.content import words
 from mistral_cli.errors import NotFoundError, UsageError
+from mistral_cli.render.human import byte_count
 from mistral_cli.render.output import dumps, for_stdout
 from mistral_cli.render.progress import progress_bar
 from mistral_cli.safe_files import refuse_existing
@@ -49,7 +50,7 @@ def save_results(env: "Env", job_id: str, job: "BatchJob", directory: Path, forc
     for dest, file_id in targets:
         with progress_bar(env, f"downloading {dest.name}", None) as on_progress:
             written = download_file(env.client, file_id, dest, force=force, on_progress=on_progress)
-        env.info(f"saved {dest} ({written} bytes)")
+        env.info(f"saved {dest} ({byte_count(written, env.stderr_isatty)})")
     paths = [dest for dest, _file_id in targets]
     record_saved_usage(env, job_id, job, paths[0] if job.output_file else None)
     return paths

@@ -18,6 +18,7 @@ from mistral_cli.commands.batch.watch import replay, watch_job
 from mistral_cli.commands.shared.common_options import OutputOpt, env_of, number_option
 from mistral_cli.errors import MCLIError, NotFoundError
 from mistral_cli.numbers import Bound
+from mistral_cli.render.human import short_path
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,11 +35,12 @@ def _inputs(run: dict) -> str:
 RUN_COLUMNS = (
     Column("TAG", "tag", "id", priority=0),
     Column("STATE", "state"),
-    Column("JOB", "job_id", "id", priority=2),
+    Column("JOB", "job_id", "id", priority=4),  # the tag names the run in every batch command
     Column("INPUTS", _inputs, priority=5),
-    Column("RESULTS", lambda run: (run.get("results") or {}).get("dir"), priority=6),
+    Column("RESULTS", lambda run: (run.get("results") or {}).get("dir"), "path", show=short_path,
+           priority=2),
     Column("UPDATED", "updated_at", "time", priority=3),
-    Column("KIND", "kind", priority=4),  # last: the TSV's columns before it keep their places
+    Column("KIND", "kind", priority=1),  # last: the TSV's columns before it keep their places
 )
 RUN_FIELDS = (
     *RUN_COLUMNS[:2],

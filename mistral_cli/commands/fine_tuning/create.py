@@ -28,6 +28,7 @@ from mistral_cli.commands.shared.common_options import BodyOpt, FieldOpt, Output
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL, IntervalOpt, check_interval
 from mistral_cli.errors import UsageError, job_created
 from mistral_cli.inputs import read_json, request_base
+from mistral_cli.render.human import counted
 from mistral_cli.render.output import Column, OutputFormat, emit_object, write_lines
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -155,7 +156,7 @@ def _create_once(env: "Env", refs: list[FileRef], make_body: Callable[[list[str]
     from mistral_cli.batchrun.fine_tuning_run import FineTuningSpec, LocalFile, open_fine_tuning_run
     from mistral_cli.commands.files import upload_one
 
-    files = [LocalFile(ref.path, f"{ref.path} ({ref.examples} examples)") for ref in refs if ref.path]
+    files = [LocalFile(ref.path, f"{ref.path} ({counted(ref.examples, 'example')})") for ref in refs if ref.path]
     spec = FineTuningSpec(files, make_body, lambda path, name: upload_one(env, path, "fine-tune", name=name))
     with open_fine_tuning_run(env, spec, fresh=fresh) as run:
         result = run.ensure_job()
@@ -180,7 +181,7 @@ def _upload(env: "Env", refs: list[FileRef]) -> None:
         path = ref.path
         ref.file_id, reused = upload_once(env, path, "fine-tune", lambda: upload_one(env, path, "fine-tune"))
         done = "reusing the earlier upload of" if reused else "uploaded"
-        env.info(f"{done} {ref.path} ({ref.examples} examples) as {ref.file_id}")
+        env.info(f"{done} {ref.path} ({counted(ref.examples, 'example')}) as {ref.file_id}")
 
 
 def _training_file(ref: FileRef) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from mistral_cli.commands.shared.common_options import (
     YesOpt,
     env_of,
     epilog,
+    note_more_pages,
 )
 from mistral_cli.commands.shared.interval import IntervalOpt, check_interval
 from mistral_cli.errors import UsageError
@@ -49,11 +50,11 @@ app = typer.Typer(help="Create, follow and manage fine-tuning jobs.", no_args_is
 LIST_COLUMNS = (
     Column("ID", "id", "id", priority=0),
     Column("STATUS", "status", "status"),
-    Column("MODEL", "model", priority=3),
-    Column("TYPE", "job_type", priority=5),
-    Column("FINE-TUNED MODEL", "fine_tuned_model", "id", priority=2),
-    Column("SUFFIX", "suffix", priority=6),
-    Column("CREATED", "created_at", "time", priority=4),
+    Column("MODEL", "model", "id", priority=4),  # the result's id names its base model too
+    Column("TYPE", "job_type", priority=6),
+    Column("FINE-TUNED MODEL", "fine_tuned_model", "id", priority=2),  # the job's result
+    Column("SUFFIX", "suffix", priority=2),  # the name the user gave the result
+    Column("CREATED", "created_at", "time", priority=5),
 )
 
 JobIdArg = Annotated[str, typer.Argument(help="Fine-tuning job id (a UUID).", show_default=False,
@@ -181,7 +182,9 @@ def list_(
         body = _list_one(env, all_pages, page, page_size, {**filters, "status": statuses[0]})
     else:
         body = _list_several(env, all_pages, page, page_size or DEFAULT_PAGE_SIZE, filters, statuses)
-    emit_list(env, output, need_listing(body, JOBS_REQUEST), LIST_COLUMNS, body=body)
+    items = need_listing(body, JOBS_REQUEST)
+    emit_list(env, output, items, LIST_COLUMNS, body=body)
+    note_more_pages(env, body, len(items))
 
 
 def _list_one(env: "Env", all_pages: bool, page: int | None, page_size: int | None, filters: dict) -> dict:

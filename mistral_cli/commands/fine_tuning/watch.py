@@ -49,9 +49,13 @@ class Tracker:
 
 
 def _when(change: dict) -> tuple:
-    """When CHANGE happened; at the same second a checkpoint comes before the event after it."""
+    """When CHANGE happened; within one second, in the order of a job's life (bodies/fine_tuning.py
+    `phase`: RUNNING before a checkpoint, a checkpoint before SUCCESS)."""
+    from mistral_cli.bodies.fine_tuning import phase
+
     moment = change.get("created_at") or change.get("modified_at") or 0
-    return (moment, {"checkpoint": 0, "event": 1}.get(change["type"], 2))
+    status = change.get("status") if change["type"] == "status" else (change.get("data") or {}).get("status")
+    return (moment if isinstance(moment, (int, float)) else 0, phase(status), change["type"] != "event")
 
 
 def change_lines(changes: list[dict], when: float) -> list[str]:

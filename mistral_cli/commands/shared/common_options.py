@@ -53,6 +53,14 @@ class OpenChoice:
         return value
 
 
+def note_more_pages(env: Env, body: Any, shown: int) -> None:
+    """On a terminal, say on stderr that the page shown (SHOWN items) is not all BODY's `total`."""
+    total = body.get("total") if isinstance(body, dict) else None
+    if not env.stderr_isatty or not isinstance(total, int) or isinstance(total, bool) or shown >= total:
+        return
+    env.err_console.print(f"[dim]{shown} of {total}; --all for every page[/dim]")
+
+
 def warn_unknown_value(env: Env, option: str, value: str | None, known: tuple[str, ...]) -> None:
     """One warning line when VALUE of OPTION is outside the spec's KNOWN values; a value within a
     typo of a known one is refused, as an unknown field's name is (bodies/fields.py)."""

@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any, Optional
@@ -202,8 +202,10 @@ def run_groups(env: "Env", work: Iterator[TextGroup], send: Callable[[list[str]]
     run = GroupRun(env, kept, work, send, write, concurrency)
     run.guard = guard
     try:
-        with progress_bar(env, label, total) as on_progress:
-            return run.run(lambda done: on_progress(done, total))
+        with progress_bar(env, label, total) as bar:
+            if env.stdout_isatty:  # results and bar share the terminal: results go above the bar
+                run.above = bar.above
+            return run.run(lambda done: bar(done, total))
     finally:
         kept.report(env)
 
@@ -226,6 +228,7 @@ class GroupRun:
         self.input_error: BaseException | None = None
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="mcli-group")
         self.guard: "Budget | None" = None
+        self.above: Callable[[], Any] = nullcontext  # what each write is printed within
 
     def run(self, on_progress: Callable[[int], None]) -> int:
         """Send and write every group; the number of inputs written."""
@@ -236,7 +239,7 @@ class GroupRun:
             while self.pending:
                 group, future = self.pending[0]
                 body = future.result()
-                with signals_held():  # a group's lines are written whole, or not at all
+                with signals_held(), self.above():  # a group's lines are written whole, or not at all
                     self.write(group, body)
                     self.pending.popleft()
                     self.resume = group.start + len(group.texts)
