@@ -21,7 +21,7 @@ from tests.fakeapi.spec import load_spec, resolve
 FILE_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 MODEL_ID = "ft:open-mistral-7b:587a6b29:20240514:7e773925"
 # few examples per command (about 35 commands): each runs the CLI twice per example
-SETTINGS = settings(max_examples=6, deadline=None, database=None,
+SETTINGS = settings(max_examples=4, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 TERMINAL_CONTROL = re.compile("[\x1b\x80-\x9f]")
 HOSTILE = st.sampled_from(["\x1b]52;c;ZWNobyBwd25lZA==\x07", "\x1b[2J", "\x9b31m", "[bold red]x[/]",

@@ -122,8 +122,10 @@ CASES = [pytest.param(command, moment, sig, id=f"{command}-{name}-{sig.name[3:]}
              ("ft-local", ANSWERED, "answered", SIGNALS[::2]),
              ("ft-id", CREATE, "create", SIGNALS), ("ft-id", ANSWERED, "answered", SIGNALS[2:]),
              ("batch-id", CREATE, "create", SIGNALS), ("batch-id", ANSWERED, "answered", SIGNALS[2:]),
-             ("prompts-new", UPLOAD, "upload", TERM), ("prompts-new", CREATE, "create", TERM),
-             ("via-batch-new", UPLOAD, "upload", INT), ("via-batch-new", CREATE, "create", TERM),
+             # --new runs of batch create and --via batch: SIGINT at each moment is
+             # tests/test_batch_resume_hints.py's, SIGKILL tests/test_batch_kill.py's; SIGTERM takes
+             # SIGINT's path (one interrupt handler), so one cell each proves it here
+             ("prompts-new", CREATE, "create", TERM), ("via-batch-new", UPLOAD, "upload", TERM),
              ("ocr", UPLOAD, "upload", SIGNALS), ("ocr", CREATE, "ocr", SIGNALS),
              ("ocr", WRITING, "writing", SIGNALS)]
          for sig in signals]
