@@ -1,5 +1,5 @@
 """Kill tests: `mcli batch create --from-prompts ... --watch --results-dir` killed with SIGKILL at
-many moments and started again, against a fake server slowed to 400 ms a request. Whatever
+many moments and started again, against a fake server slowed to 200 ms a request. Whatever
 the moment, the server accepts exactly one upload and creates exactly one job per run, and
 the last start prints the final state and leaves complete results (in the order the server
 wrote them: it shuffles them, as the real service may).
@@ -32,7 +32,7 @@ from tests.process_helpers import At
 MODEL = "mistral-small-latest"
 PROMPTS = 20
 TIMEOUT = 30  # seconds any one process may take before the test gives up on it
-DELAY = 0.4
+DELAY = 0.2
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 
@@ -49,7 +49,7 @@ DOWNLOADING = At("received", "GET", "/v1/files/{file_id}/content")
 
 @pytest.fixture
 def slow(api):
-    """The batch simulator behind a server that answers each request 400 ms late; a job is
+    """The batch simulator behind a server that answers each request 200 ms late; a job is
     QUEUED at its first poll and done at the next (the clock moves on every poll)."""
     sim = BatchJobs(api, queued_for=0.5, per_request=0.001, advance_per_poll=1.0).install()
     api.delay = DELAY
