@@ -43,3 +43,13 @@ def sim(api, monkeypatch):
     jobs = BatchJobs(api).install()
     monkeypatch.setattr(watching, "CLOCK", watching.Clock(sleep=jobs.advance, now=lambda: jobs.now))
     return jobs
+
+
+@pytest.fixture
+def waits(monkeypatch):
+    """The seconds a run waited before looking on the server again (no real sleep)."""
+    from mistral_cli.batchrun import adopt
+
+    seen: list[float] = []
+    monkeypatch.setattr(adopt, "settle", seen.append)
+    return seen

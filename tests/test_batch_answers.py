@@ -16,23 +16,15 @@ import sqlite3
 
 import pytest
 
-from mistral_cli.batchrun import adopt
 from tests.fakeapi import Stub, error_400, error_proxy_text, json_response
 from tests.fakeapi.analysis import online_embeddings
 from tests.fakeapi.responses import Cut
-from tests.resume_helpers import run_hint_command, sim  # noqa: F401 (sim: a fixture)
+from tests.resume_helpers import run_hint_command, sim, waits# noqa: F401 (sim: a fixture)
 
+pytestmark = pytest.mark.usefixtures("waits")  # no run waits for real before looking again
 MODEL = "mistral-small-latest"
 JOBS = "/v1/batch/jobs"
 PROMPTS = "What is 2+2?\nSay hi.\n"
-
-
-@pytest.fixture(autouse=True)
-def waits(monkeypatch):
-    """The seconds a run waited before looking on the server again (no real sleep)."""
-    seen: list[float] = []
-    monkeypatch.setattr(adopt, "settle", seen.append)
-    return seen
 
 
 @pytest.fixture

@@ -18,19 +18,11 @@ import pytest
 from mistral_cli.batchrun import adopt
 from tests.fakeapi import Stub, error_400, error_proxy_text, json_response
 from tests.fakeapi.responses import Cut
-from tests.resume_helpers import sim  # noqa: F401 (a fixture)
+from tests.resume_helpers import sim, waits# noqa: F401 (a fixture)
 
 MODEL = "mistral-small-latest"
 CHAT = "/v1/chat/completions"
 PROMPTS = "What is 2+2?\nName a colour.\nSay hi.\n"
-
-
-@pytest.fixture
-def waits(monkeypatch):
-    """The seconds the run waited before looking on the server again (no real sleep)."""
-    seen: list[float] = []
-    monkeypatch.setattr(adopt, "settle", seen.append)
-    return seen
 
 
 @pytest.fixture

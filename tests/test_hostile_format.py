@@ -14,20 +14,14 @@ import pytest
 
 from tests.fakeapi import json_response, sse_response, text_response
 from tests.fakeapi.defaults import BATCH_ID, CREATED, FILE_ID, USAGE, base_model, batch_job, file_obj
+from tests.terminal_helpers import COLORS, OTHER_ID, RICH_CODES, wide  # noqa: F401 (wide: a fixture)
 
 NAME = "invoice\u202elsx.exe \u2066a\u2067b\u2068c\u2069 z\u200bw\ufeff\u2028\u2029\U000e0041\u00ad"
 SHOWN = ("invoice\\u202elsx.exe \\u2066a\\u2067b\\u2068c\\u2069 z\\u200bw\\ufeff\\u2028\\u2029"
          "\\U000e0041\\xad")
 FORMAT = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\u2028\u2029\U000e0000-\U000e007f]")
-RICH_CODES = re.compile(r"\x1b\[[0-9;]*m|\x1b\[\?25[lh]|\x1b\[[0-9]*[AGK]")
-OTHER_ID = "9fa85f64-5717-4562-b3fc-2c963f66afa7"
-COLORS = pytest.mark.parametrize("color", ["always", "never"])
 
 
-@pytest.fixture(autouse=True)
-def wide(monkeypatch):
-    monkeypatch.setenv("TERM", "xterm-256color")
-    monkeypatch.setenv("COLUMNS", "1000")
 
 
 def visible(text: str) -> str:

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from tests.fakeapi import error_400, json_response, sse_response, text_response
 from tests.fakeapi.defaults import (BATCH_ID, CREATED, FILE_ID, JOB_ID, USAGE, base_model, batch_job,
                                     completion_job, file_obj)
+from tests.terminal_helpers import COLORS, OTHER_ID, RICH_CODES, wide  # noqa: F401 (wide: a fixture)
 
 OSC52 = "\x1b]52;c;ZWNobyBwd25lZA==\x07"
 CLEAR = "\x1b[2J"
@@ -31,18 +32,8 @@ CLOSE = "[/bold]"
 HOSTILE = OSC52 + CLEAR + OSC8 + C1 + LINK + BLINK + CLOSE
 CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 SHOWN = CONTROLS.sub("", HOSTILE)  # what a terminal view shows: every control character gone
-# Rich's own codes on a styled terminal: colours, and the cursor moves of a live view.
-RICH_CODES = re.compile(r"\x1b\[[0-9;]*m|\x1b\[\?25[lh]|\x1b\[[0-9]*[AGK]")
-OTHER_ID = "9fa85f64-5717-4562-b3fc-2c963f66afa7"
-
-COLORS = pytest.mark.parametrize("color", ["always", "never"])
 
 
-@pytest.fixture(autouse=True)
-def wide(monkeypatch):
-    """A terminal type that allows colour, and wide enough that no cell is folded."""
-    monkeypatch.setenv("TERM", "xterm-256color")
-    monkeypatch.setenv("COLUMNS", "1000")
 
 
 def assert_inert(text: str) -> None:
