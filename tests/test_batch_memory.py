@@ -36,12 +36,12 @@ def create_from(api, tmp_path, count: int) -> int:
 
 def test_from_prompts_keeps_memory_flat_however_many_lines(api, tmp_path):
     small = create_from(api, tmp_path, 10)
-    big = create_from(api, tmp_path, 400_000)
+    big = create_from(api, tmp_path, 200_000)
     upload = api.requests_to("POST", "/v1/files")[-1].file("file")
-    assert upload.size > 60 * MiB  # the requests really were written and sent
+    assert upload.size > 25 * MiB  # the requests really were written and sent: more than the bound
     assert json.loads(upload.head.split(b"\n", 1)[0])["custom_id"] == "1"
-    print(f"peak RSS: {small / MiB:.1f} MiB for 10 prompts, {big / MiB:.1f} MiB for 400,000")
-    assert big - small < 20 * MiB, f"{(big - small) / MiB:.1f} MiB more for 400,000 prompts"
+    print(f"peak RSS: {small / MiB:.1f} MiB for 10 prompts, {big / MiB:.1f} MiB for 200,000")
+    assert big - small < 20 * MiB, f"{(big - small) / MiB:.1f} MiB more for 200,000 prompts"
 
 
 def test_checking_unique_custom_ids_keeps_memory_flat(api, tmp_path):
