@@ -11,8 +11,8 @@ import pytest
 
 from mistral_cli.commands.shared import watching
 from tests.fakeapi import error_proxy_text, json_response
-from tests.fakeapi.batch_jobs import BatchJobs
 from tests.fakeapi.defaults import BATCH_ID, FILE_ID, batch_job
+from tests.resume_helpers import sim  # noqa: F401 (a fixture)
 
 MODEL = "mistral-small-latest"
 CHAT = "/v1/chat/completions"
@@ -27,14 +27,6 @@ def requests_file(tmp_path):
     path = tmp_path / "requests.jsonl"
     path.write_text("".join(request_line(str(i), f"prompt {i}") + "\n" for i in range(1, 4)))
     return path
-
-
-@pytest.fixture
-def sim(api, monkeypatch):
-    """Batch jobs on a clock that only the watch's sleeps move."""
-    jobs = BatchJobs(api).install()
-    monkeypatch.setattr(watching, "CLOCK", watching.Clock(sleep=jobs.advance, now=lambda: jobs.now))
-    return jobs
 
 
 def run_tag(upload_name: str) -> str:
