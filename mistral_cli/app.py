@@ -75,7 +75,8 @@ HELP = """mcli: the command line for the Mistral AI API.
 
 Global options work before or after the subcommand. The key comes from MISTRAL_API_KEY, else the OS keyring (`mcli auth login`)."""
 
-GLOBAL_METAVARS = {"color": f"<{'|'.join(COLOR_CHOICES)}>"}  # --help shows the choices, as for -o
+GLOBAL_METAVARS = {"color": f"<{'|'.join(COLOR_CHOICES)}>",  # --help shows the choices, as for -o
+                   "profile": "NAME", "server_url": "URL", "timeout": "SECONDS", "max_retries": "N"}
 
 EXAMPLES = ("mcli auth login", "mcli models list", 'mcli chat "Explain SSE in one sentence"',
             "mcli -v models get mistral-small-latest -o json")

@@ -502,3 +502,11 @@ def test_a_refused_stored_key_keeps_the_login_hint(cli, server):
     assert result.exit_code == 3, result
     assert "store a new one with `mcli auth login`" in result.stderr
     assert "MISTRAL_API_KEY" not in result.stderr
+
+
+def test_a_short_key_is_masked_whole_as_the_readme_says():
+    """`****last4` only for a key longer than 8 characters; a shorter one shows none of it."""
+    from mistral_cli.config.credentials import mask
+
+    assert mask("sk-123456789") == "****6789"
+    assert mask("12345678") == "****" and mask("abc") == "****"

@@ -65,3 +65,15 @@ def test_readme_example_parses(example):
         path.append(args[0])
         command, args = command.commands[args[0]], args[1:]
     command.make_context(" ".join(path), list(args))  # raises on a bad option, value or argument
+
+
+def test_the_global_options_are_written_as_mcli_help_writes_them():
+    """The README's `--timeout SECONDS`, `--max-retries N`, ... are what `mcli --help` shows."""
+    from typer.testing import CliRunner
+
+    text = README.read_text(encoding="utf-8")
+    help_text = CliRunner().invoke(build_app(), ["--help"], env={"COLUMNS": "100"}).output
+    for option, metavar in (("--profile", "NAME"), ("--server-url", "URL"), ("--timeout", "SECONDS"),
+                            ("--max-retries", "N")):
+        assert f"`{option} {metavar}`" in text
+        assert re.search(rf"{option}\s+{metavar}\s", help_text), help_text

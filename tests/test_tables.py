@@ -101,7 +101,9 @@ def test_no_line_is_wider_than_the_terminal(monkeypatch, name, width):
 def test_each_row_is_one_line(monkeypatch, name, width):
     out, _ = table_at(monkeypatch, name, width)
     lines = [line for line in out.splitlines() if line.strip()]
-    assert len(lines) == 2 + len(LIST_TABLES[name][1]), out  # header, rule, one line a row
+    under = [line for line in lines[2:] if line.startswith(table_layout.STACK_MARK)]
+    assert len(lines) == 2 + len(LIST_TABLES[name][1]) + len(under), out  # header, rule, a line a row
+    assert len(under) <= len(LIST_TABLES[name][1])  # and at most one value written under its id
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -117,7 +119,7 @@ def test_ids_are_whole(monkeypatch, name, width):
 @pytest.mark.parametrize("name", sorted(LIST_TABLES))
 def test_left_out_columns_are_named_on_stderr(monkeypatch, name, width):
     out, err = table_at(monkeypatch, name, width)
-    header = re.split(r"\s{2,}", out.splitlines()[0].strip())
+    header = re.split(r"\s{2,}| ↳ ", out.splitlines()[0].strip())
     columns = LIST_TABLES[name][0]
     missing = [col.header for col in columns if col.header not in header]
     err = " ".join(err.split())
@@ -297,10 +299,28 @@ def test_models_list_at_80_shows_vision_and_a_word_for_every_model(monkeypatch):
 
 
 def test_fine_tuning_list_keeps_the_result_before_the_date(monkeypatch):
-    out, err = table_at(monkeypatch, "fine-tuning list", 80)
-    assert "SUFFIX" in out and "support-bot-v2" in out and "CREATED" not in out
-    out, _ = table_at(monkeypatch, "fine-tuning list", 120)
+    out, err = table_at(monkeypatch, "fine-tuning list", 120)
     assert "FINE-TUNED MODEL" in out and FT_ID in out
+
+
+def test_fine_tuning_list_at_80_writes_the_result_whole_under_the_job_id(monkeypatch):
+    out, err = table_at(monkeypatch, "fine-tuning list", 80)
+    lines = out.splitlines()
+    assert lines[0].startswith("ID ↳ FINE-TUNED MODEL") and "STATUS" in lines[0]
+    assert lines[2].startswith(UUIDS[1]) and lines[3].strip() == f"↳ {FT_ID}"
+    assert lines[4].startswith(UUIDS[2])  # a job with no result: one line
+    assert "SUFFIX" in out and "FINE-TUNED MODEL" not in err and "CREATED" in err
+    out, err = table_at(monkeypatch, "fine-tuning list", 60)  # the status first: the result named
+    assert "STATUS" in out and FT_ID not in out and "FINE-TUNED MODEL" in err
+
+
+def test_a_column_is_written_under_its_host_only_when_nothing_more_important_goes():
+    specs = [table_layout.Spec("ID", "id", 0, 36), table_layout.Spec("STATUS", "status", 1, 17),
+             table_layout.Spec("RESULT", "id", 2, 45, under=0)]
+    layout = table_layout.fit(specs, 80)
+    assert layout.stacked == ((2, 0),) and layout.kept == [0, 1] and layout.widths[0] == 47
+    assert table_layout.fit(specs, 60).stacked == ()  # STATUS would go for it
+    assert table_layout.fit(specs, 120).stacked == () and table_layout.fit(specs, 120).kept == [0, 1, 2]
 
 
 def test_batch_runs_at_80_keeps_kind_and_the_end_of_the_results_folder(monkeypatch):

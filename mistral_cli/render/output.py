@@ -48,6 +48,7 @@ class Column(NamedTuple):
     show: Callable[[Any], str] | None = None  # terminal-only formatting of the raw value
     priority: int = 1  # on a narrow terminal the highest number is left out first; 0 never is
     view: Callable[[dict], str] | None = None  # terminal-only markup made from the whole item
+    under: str = ""  # the header of the column it is written under when it does not fit beside it
 
     def raw(self, item: dict) -> Any:
         """The raw value in ITEM (dotted keys walk nested objects)."""
@@ -230,10 +231,14 @@ def _rich_table(env: "Env", items: Sequence[dict], columns: Sequence[Column], ti
         return
     cells = [[Text.from_markup(col.human(item)) for col in columns] for item in items]
     headers = [Text.from_markup(safe_markup(col.header)) for col in columns]
+    positions = {col.header: i for i, col in enumerate(columns)}
     specs = [table_layout.Spec(col.header, col.kind, col.priority,
-                               _natural(col.kind, headers[i], [row[i] for row in cells]))
+                               _natural(col.kind, headers[i], [row[i] for row in cells]),
+                               positions.get(col.under))
              for i, col in enumerate(columns)]
     layout = table_layout.fit(specs, env.console.width)
+    for guest, host in layout.stacked:
+        _write_under(headers, cells, guest, host)
     table = Table(box=box.SIMPLE_HEAD, title=safe_markup(title) if title else None, header_style="bold",
                   show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))
     for index, width in zip(layout.kept, layout.widths):
@@ -251,6 +256,16 @@ def _rich_table(env: "Env", items: Sequence[dict], columns: Sequence[Column], ti
         names = ", ".join(safe_markup(columns[index].header) for index in layout.dropped)
         env.err_console.print(f"[dim]not shown at {env.console.width} columns: {names}; "
                               f"-o json shows all[/dim]")
+
+
+def _write_under(headers: list["Text"], cells: list[list["Text"]], guest: int, host: int) -> None:
+    """Column GUEST's values written under column HOST's (table_layout's stacking): a second
+    line `↳ value` in the same cell, none where the value is empty; its header beside HOST's."""
+    for row, joint in [(headers, " "), *((cells_row, "\n") for cells_row in cells)]:
+        if row[guest].plain:
+            row[host] = row[host].copy()
+            row[host].append(joint + table_layout.STACK_MARK, style="dim")
+            row[host].append_text(row[guest])
 
 
 def _cut_start(cell: "Text", width: int) -> "Text":

@@ -10,7 +10,10 @@ out; a path is cut from its start (`…/results/run`): its end names the place. 
 kind (which never shrinks) wider than CELL_CAP (a 5,000-character id from a broken or hostile server) does not set its
 column's width: it is cut with `…` to the widest cell of a real length (`fixed_width`), so it
 cannot push every other column out; ids of any real length stay whole, and `-o json` shows
-every value whole. Pure arithmetic on widths: no Rich here.
+every value whole. A column that may stack (`under`, the index of another column) is, when it
+would be left out, written under that column's value in the same cell (`↳ value`; its header beside the host's) if the host
+can widen to hold it without leaving out anything more important: a fine-tuning job's result
+under the job's id at 80 columns, both whole. Pure arithmetic on widths: no Rich here.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ WHOLE_FIRST = frozenset({"list", "path"})  # cut only once every less important 
 TEXT_FLOOR = 12  # a text column shrinks to this many cells (or its header's width) at least
 GAP = 2  # cells between two columns: right padding and divider, as gh leaves two spaces
 CELL_CAP = 64  # the widest one cell of a fixed kind may be: real ids (UUIDs 36, `ft:` ~50) fit
+STACK_MARK = "↳ "  # what starts a value written under another column's value
 
 
 class Spec(NamedTuple):
@@ -32,6 +36,7 @@ class Spec(NamedTuple):
     kind: str
     priority: int
     natural: int  # the widest of its header and cells, in terminal cells
+    under: int | None = None  # the column it may be written under when it does not fit beside it
 
 
 class Layout(NamedTuple):
@@ -40,6 +45,7 @@ class Layout(NamedTuple):
     kept: list[int]
     widths: list[int]
     dropped: list[int]
+    stacked: tuple[tuple[int, int], ...] = ()  # (column, the kept column it is written under)
 
 
 def fixed_width(header: int, cells: Sequence[int]) -> int:
@@ -63,16 +69,42 @@ def table_width(widths: Sequence[int]) -> int:
 
 def fit(specs: Sequence[Spec], available: int) -> Layout:
     """The layout of SPECS in AVAILABLE terminal cells."""
-    kept = list(range(len(specs)))
+    layout = _fit(specs, available, list(range(len(specs))))
+    for guest in list(layout.dropped):
+        layout = _stack(specs, layout, available, guest)
+    return layout
+
+
+def _fit(specs: Sequence[Spec], available: int, candidates: list[int]) -> Layout:
+    """The layout of the CANDIDATES among SPECS in AVAILABLE terminal cells."""
+    kept = list(candidates)
     while table_width([floor_width(specs[i]) for i in kept]) > available:
         victim = _lowest_priority(specs, kept)
         if victim is None:
             break
         kept.remove(victim)
     kept = _before_cutting_a_list(specs, kept, available)
-    kept = _add_back(specs, kept, available)
+    kept = _add_back(specs, kept, available, candidates)
     widths = _shrink([specs[i] for i in kept], available)
-    return Layout(kept, widths, [i for i in range(len(specs)) if i not in kept])
+    return Layout(kept, widths, [i for i in candidates if i not in kept])
+
+
+def _stack(specs: Sequence[Spec], layout: Layout, available: int, guest: int) -> Layout:
+    """LAYOUT with the left-out column GUEST written under its host column, when the host can
+    widen to hold it and nothing more important than GUEST is left out for it; else LAYOUT."""
+    host = specs[guest].under
+    if host is None or host not in layout.kept or guest not in layout.dropped:
+        return layout
+    widened = list(specs)
+    header = len(specs[host].header) + 1 + len(STACK_MARK) + len(specs[guest].header)  # `ID ↳ RESULT`
+    widened[host] = specs[host]._replace(natural=max(specs[host].natural, header,
+                                                     specs[guest].natural + len(STACK_MARK)))
+    candidates = [i for i in layout.kept + layout.dropped if i != guest]
+    trial = _fit(widened, available, sorted(candidates))
+    lost = [i for i in layout.kept if i not in trial.kept and specs[i].priority <= specs[guest].priority]
+    if host not in trial.kept or lost:
+        return layout
+    return trial._replace(stacked=(*layout.stacked, (guest, host)))
 
 
 def _lowest_priority(specs: Sequence[Spec], kept: list[int]) -> int | None:
@@ -95,11 +127,11 @@ def _before_cutting_a_list(specs: Sequence[Spec], kept: list[int], available: in
         kept = [i for i in kept if i != max(lesser, key=lambda i: (specs[i].priority, i))]
 
 
-def _add_back(specs: Sequence[Spec], kept: list[int], available: int) -> list[int]:
+def _add_back(specs: Sequence[Spec], kept: list[int], available: int, candidates: list[int]) -> list[int]:
     """KEPT plus any left-out column that fits with every column whole, the most important
     first (leaving out a wide column can make room for a narrower one left out before it; a
     column added back never makes a more important one cut its text)."""
-    for index in sorted(set(range(len(specs))) - set(kept), key=lambda i: (specs[i].priority, i)):
+    for index in sorted(set(candidates) - set(kept), key=lambda i: (specs[i].priority, i)):
         trial = sorted(kept + [index])
         if table_width([specs[i].natural for i in trial]) <= available:
             kept = trial

@@ -52,7 +52,7 @@ LIST_COLUMNS = (
     Column("STATUS", "status", "status"),
     Column("MODEL", "model", "id", priority=4),  # the result's id names its base model too
     Column("TYPE", "job_type", priority=6),
-    Column("FINE-TUNED MODEL", "fine_tuned_model", "id", priority=2),  # the job's result
+    Column("FINE-TUNED MODEL", "fine_tuned_model", "id", priority=2, under="ID"),  # the job's result
     Column("SUFFIX", "suffix", priority=2),  # the name the user gave the result
     Column("CREATED", "created_at", "time", priority=5),
 )
