@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from mistral_cli.api.operations import OPERATIONS, call
@@ -17,6 +18,20 @@ from mistral_cli.api.pages import collect_pages
 
 if TYPE_CHECKING:  # pragma: no cover - only for annotations: `mcli batch --help` never loads httpx
     from mistral_cli.http.client import HTTPClient
+
+
+class BatchEndpoint(str, Enum):
+    """The spec's ApiEndpoint: what every request of a job is sent to, each an operation's path."""
+
+    chat = OPERATIONS["chat.complete"].template
+    embeddings = OPERATIONS["embeddings.embed"].template
+    fim = OPERATIONS["fim.complete"].template
+    moderations = OPERATIONS["classifiers.moderate"].template
+    chat_moderations = OPERATIONS["classifiers.moderate_chat"].template
+
+
+OCR_ENDPOINT = OPERATIONS["ocr.ocr"].template  # not in the spec's ApiEndpoint, yet the service takes it
+
 
 def create_job(client: HTTPClient, *, input_files: Sequence[str], endpoint: str, model: str,
                metadata: Mapping[str, str] | None = None, timeout_hours: int | None = None,
@@ -58,11 +73,6 @@ def list_all_jobs(client: HTTPClient, *, page_size: int, **filters: Any) -> dict
 def get_job(client: HTTPClient, job_id: str) -> dict:
     """GET /v1/batch/jobs/{job_id}; return BatchJobOut."""
     return call(client, "batch.get", job_id)
-
-
-def cancel_job(client: HTTPClient, job_id: str) -> dict:
-    """POST /v1/batch/jobs/{job_id}/cancel (idempotent, so retried like a read); return BatchJobOut."""
-    return call(client, "batch.cancel", job_id)
 
 
 def iter_result_lines(client: HTTPClient, file_id: str) -> Iterator[Any]:

@@ -49,16 +49,6 @@ def get_job(client: HTTPClient, job_id: str) -> dict:
     return call(client, "fine_tuning.get", job_id)
 
 
-def cancel_job(client: HTTPClient, job_id: str) -> dict:
-    """POST /v1/fine_tuning/jobs/{job_id}/cancel (idempotent: retried like a read)."""
-    return call(client, "fine_tuning.cancel", job_id)
-
-
-def start_job(client: HTTPClient, job_id: str) -> dict:
-    """POST /v1/fine_tuning/jobs/{job_id}/start (a validated job that did not auto-start)."""
-    return call(client, "fine_tuning.start", job_id)
-
-
 def _query(value: Any) -> Any:
     """VALUE as a query string value (booleans as the spec's `true`/`false`)."""
     if isinstance(value, bool):
