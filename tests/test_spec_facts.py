@@ -75,7 +75,7 @@ def values_of(constant: Any) -> set[Any]:
 
 # (where mcli keeps it, the spec's enum it copies)
 ENUMS = [
-    ("mistral_cli.commands.batch.group:BatchEndpoint", "ApiEndpoint"),
+    ("mistral_cli.api.batch:BatchEndpoint", "ApiEndpoint"),
     ("mistral_cli.bodies.batch_status:BatchStatus", "BatchJobStatus"),
     ("mistral_cli.generation.args:TOOL_CHOICES", "ToolChoiceEnum"),
     ("mistral_cli.commands.files:Purpose", "FilePurpose"),
@@ -317,6 +317,17 @@ def test_operation_paths_quote_ids_and_match_back():
         archive.path()
     with pytest.raises(TypeError):
         OPERATIONS["models.list"].path("extra")
+
+
+def test_an_operation_describes_itself_for_messages_with_its_ids_as_given():
+    from mistral_cli.api.operations import OPERATIONS, describe
+
+    archive = OPERATIONS["models.archive"]
+    assert archive.describe() == "POST /v1/fine_tuning/models/{model_id}/archive"
+    assert describe("models.archive", "ft:a/b") == "POST /v1/fine_tuning/models/ft:a/b/archive"
+    assert describe("files.list") == "GET /v1/files"
+    with pytest.raises(TypeError):
+        OPERATIONS["models.list"].describe("extra")
 
 
 def test_the_id_cache_and_the_tab_rules_use_the_table_kinds():
