@@ -1,4 +1,7 @@
-"""The four batch job operations (tag `batch`): create, list, get, cancel; and reading results.
+"""Batch job operations that take more than a call (tag `batch`): create, list, reading
+results; the endpoints a job's requests go to (BatchEndpoint). Get and cancel are sent through
+the table (api/operations.py `call`, `fetch_object`); get_job is left for the watch adapter's
+fetch until the watch code uses the table too.
 
 Each operation's Effect is api/operations.py's. Creating a job is Effect.CREATE (it costs
 money: never repeated after a 5xx or a request that got no answer). Cancelling is

@@ -1,10 +1,11 @@
-"""The six file operations (tag `files`): upload, list, retrieve, delete, download, signed URL."""
+"""File operations that take more than a call (tag `files`): upload, list, download; retrieve,
+delete and the signed URL are sent through the table (api/operations.py `call`, `fetch_object`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from shlex import quote
 from pathlib import Path
+from shlex import quote
 from typing import IO, TYPE_CHECKING, Any
 
 from mistral_cli.api.operations import OPERATIONS, call

@@ -1,4 +1,6 @@
-"""The five fine-tuning job operations (tag `fine-tuning`): create, list, get, cancel, start.
+"""Fine-tuning job operations that take more than a call (tag `fine-tuning`): create, list;
+get, cancel and start are sent through the table (api/operations.py `call`, `fetch_object`);
+get_job is left for the watch adapter's fetch until the watch code uses the table too.
 
 What each does on the server decides its retries (its Effect, in api/operations.py's table):
 - create is Effect.CREATE: a job costs money, so it is never retried once it may have arrived.
