@@ -1,6 +1,7 @@
 """The layers, as the source draws them: every import runs downward, no import cycle of any
 length, no module over 600 lines; the HTTP core and the operations never load a terminal
-library; commands never write to the process's streams themselves (they write through Env).
+library; commands never write to the process's streams themselves (they write through Env);
+no API path is written outside the operation table (api/operations.py).
 
 Top to bottom (a module may import its own layer and any below it; a module's layer is
 that of its top-level package under mistral_cli, so commands/batch/watch.py is `commands`):
