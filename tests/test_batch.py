@@ -392,15 +392,22 @@ def test_the_simulator_answers_as_the_spec_says(api, sim, cli, requests_file):
 
 def test_the_job_model_keeps_unknown_fields_and_statuses():
     from mistral_cli.bodies.batch import BatchJob
-    from mistral_cli.errors import MCLIError
 
     job = BatchJob.of({**batch_job(status="PAUSED"), "errors": [{"message": None}, "junk"], "input_files": None,
-                       "priority": 3, "failed_requests": None})
+                       "priority": 3, "failed_requests": None}, "GET job")
     assert (job.status_text, job.is_final, job.failed, job.failed_requests) == ("PAUSED", False, False, 0)
     assert job.model_extra == {"object": "batch", "priority": 3} and job.input_files == []
-    assert BatchJob.of({**batch_job(), "status": "TIMEOUT_EXCEEDED"}).failed
-    with pytest.raises(MCLIError, match="cannot read"):
-        BatchJob.of({"id": 5})
+    assert BatchJob.of({**batch_job(), "status": "TIMEOUT_EXCEEDED"}, "GET job").failed
+
+
+def test_a_batch_job_of_the_wrong_shape_is_an_unexpected_response_naming_the_request():
+    from mistral_cli.bodies.batch import BatchJob
+    from mistral_cli.errors import UnexpectedResponse
+
+    with pytest.raises(UnexpectedResponse) as caught:
+        BatchJob.of({"id": 5}, "GET /v1/batch/jobs/j")
+    assert (caught.value.request, caught.value.where) == ("GET /v1/batch/jobs/j", "id")
+    assert caught.value.message.startswith("unexpected response from GET /v1/batch/jobs/j: id: ")
 
 
 # -- the first hour -------------------------------------------------------------------------
@@ -474,3 +481,12 @@ def test_a_list_body_where_an_object_belongs_is_an_unexpected_response(api, cli,
     assert result.exit_code == 1, result
     assert result.stderr.startswith(f"mcli: error: unexpected response from {'GET' if args == ['list'] else 'POST'} "
                                     f"{path}: body: a list, not an object"), result.stderr
+
+
+@pytest.mark.parametrize("group", ["batch", "fine-tuning"])
+def test_a_cancel_answered_with_a_job_of_the_wrong_shape_is_an_unexpected_response(api, cli, group):
+    path = f"/v1/{'batch' if group == 'batch' else 'fine_tuning'}/jobs/{FILE_ID}/cancel"
+    api.add("POST", path, json_response({"id": 5, "status": "CANCELLATION_REQUESTED"}))
+    result = cli(group, "cancel", FILE_ID, "--yes")
+    assert result.exit_code == 1, result
+    assert f"mcli: error: unexpected response from POST {path}: id: " in result.stderr, result.stderr

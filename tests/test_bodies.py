@@ -63,6 +63,29 @@ def test_fine_tuning_get_with_wrong_types(api, cli, field, value, where):
     one_error_line(result, f"unexpected response from GET /v1/fine_tuning/jobs/{JOB_ID}: {where}")
 
 
+MODEL_ID = "ft:open-mistral-7b:587a6b29:20240514:7e773925"
+
+
+@pytest.mark.parametrize(("args", "request_"), [
+    (("files", "get", JOB_ID), f"GET /v1/files/{JOB_ID}"),
+    (("files", "delete", JOB_ID, "--yes"), f"DELETE /v1/files/{JOB_ID}"),
+    (("files", "url", JOB_ID, "--expiry", "2"), f"GET /v1/files/{JOB_ID}/url"),
+    (("models", "get", MODEL_ID), f"GET /v1/models/{MODEL_ID}"),
+    (("models", "delete", MODEL_ID, "--yes"), f"DELETE /v1/models/{MODEL_ID}"),
+    (("models", "update", MODEL_ID, "--name", "n"), f"PATCH /v1/fine_tuning/models/{MODEL_ID}"),
+    (("models", "archive", MODEL_ID), f"POST /v1/fine_tuning/models/{MODEL_ID}/archive"),
+    (("models", "unarchive", MODEL_ID), f"DELETE /v1/fine_tuning/models/{MODEL_ID}/archive"),
+    (("fine-tuning", "cancel", JOB_ID, "--yes"), f"POST /v1/fine_tuning/jobs/{JOB_ID}/cancel"),
+    (("fine-tuning", "start", JOB_ID), f"POST /v1/fine_tuning/jobs/{JOB_ID}/start"),
+    (("batch", "get", JOB_ID), f"GET /v1/batch/jobs/{JOB_ID}"),
+])
+def test_a_command_showing_one_object_names_its_request_when_the_body_is_not_one(api, cli, args, request_):
+    method, path = request_.split(" ")
+    api.add(method, path, json_response([1]))
+    result = cli(*args)
+    one_error_line(result, f"unexpected response from {request_}: body: a list, not an object")
+
+
 @pytest.mark.parametrize("tty", [False, True])
 def test_absurd_times_render_without_crashing(api, cli, tty):
     body = {**completion_job(JOB_ID, "RUNNING", detailed=True), "created_at": 10**20, "modified_at": -10**20}

@@ -51,7 +51,7 @@ def test_changes_within_one_second_come_in_the_order_of_a_job_s_life():
     events = [{"name": "status-updated", "created_at": second, "data": {"status": status}}
               for status in ("SUCCESS", "RUNNING", "VALIDATED", "VALIDATING", "QUEUED")]  # newest first, as the API lists
     job = FineTuningJob.parse({"id": "j", "status": "SUCCESS", "modified_at": second, "events": events,
-                               "checkpoints": [{"step_number": 3, "created_at": second, "metrics": {}}]})
+                               "checkpoints": [{"step_number": 3, "created_at": second, "metrics": {}}]}, "GET job")
     lines = change_lines(Tracker().changes(job), second)
     told = [line.split("\t")[3] if "\tevent\t" in line else line.split("\t")[2] for line in lines]
     assert told == ['{"status":"QUEUED"}', '{"status":"VALIDATING"}', '{"status":"VALIDATED"}',
@@ -204,13 +204,13 @@ def test_job_model_keeps_unknown_fields_and_tolerates_missing_ones():
 
     job = FineTuningJob.parse({"id": "j", "status": "NEW_STATE", "shiny": {"a": 1},
                                "checkpoints": [{"step_number": 2, "metrics": {"train_loss": 1.5, "extra": 3}},
-                                               {"step_number": 1, "metrics": {}}]})
+                                               {"step_number": 1, "metrics": {}}]}, "GET job")
     assert job.status == "NEW_STATE" and not job.is_final and not job.failed
     assert job.model_extra == {"shiny": {"a": 1}}
     assert [c.step_number for c in job.sorted_checkpoints()] == [1, 2]
     assert job.sorted_checkpoints()[1].metrics.model_extra == {"extra": 3}
-    assert FineTuningJob.parse(None).id == ""
-    assert FineTuningJob.parse({"status": "CANCELLED"}).failed
+    assert FineTuningJob.parse(None, "GET job").id == ""
+    assert FineTuningJob.parse({"status": "CANCELLED"}, "GET job").failed
 
 
 def test_loss_chart_draws_each_series_and_skips_what_it_cannot_draw():

@@ -1,6 +1,7 @@
 """The layers, as the source draws them: every import runs downward, no import cycle of any
 length, no module over 600 lines; the HTTP core and the operations never load a terminal
-library; commands never write to the process's streams themselves (they write through Env).
+library; commands never write to the process's streams themselves (they write through Env);
+no API path is written outside the operation table (api/operations.py).
 
 Top to bottom (a module may import its own layer and any below it; a module's layer is
 that of its top-level package under mistral_cli, so commands/batch/watch.py is `commands`):
@@ -21,9 +22,8 @@ What counts as an import (an edge of the graph):
   `from pkg import sub` is an edge to pkg.sub (and to pkg's __init__ only when a name
   imported is not a submodule: Python runs a parent's __init__ for any submodule, which
   uses none of its code);
-- every string constant that is exactly a module's dotted name ("mistral_cli.api.chat"):
-  the registries (app.REGISTRY, the GenerationEndpoint lines of generation/ and commands/) name the
-  modules that importlib later imports. The edge goes from the module that holds the
+- every string constant that is exactly a module's dotted name ("mistral_cli.commands.chat"):
+  the registries (app.REGISTRY) name the modules that importlib later imports. The edge goes from the module that holds the
   string: it chose the target. A module that imports by a name it was handed (app.build_app
   over app.REGISTRY) imports the registry's module, so its reach is covered transitively.
   Scanning every string, not a list of registries, keeps a new registry covered; a string
@@ -282,6 +282,54 @@ def direct_stream_writes(root: Path = PACKAGE) -> list[str]:
     return sorted(found)
 
 
+# Paths come from the operation table (api/operations.py): no string outside it starts with
+# `/v1/` or names a request as `METHOD /v1/...` (docstrings aside). The sandbox is exempt: it is
+# the server, answering the spec's paths by the spec's operation ids, and it checks the table's
+# paths only if it does not take them from the table. An example command line (`mcli api GET
+# /v1/models`) is what a user types, not what mcli sends.
+PATH_LITERAL = re.compile(r"^/v1(/|$)|\b(GET|POST|PUT|PATCH|DELETE) /v1\b")
+PATHS_ALLOWED_IN = ("mistral_cli.api.operations", "mistral_cli.sandbox")
+# The list commands still name their request by hand; the list path's own change replaces these
+# with the table's. An entry that is gone fails (test_every_allowed_path_literal_still_exists).
+ALLOWED_PATH_LITERALS = frozenset({
+    ("mistral_cli.commands.files", "GET /v1/files"),
+    ("mistral_cli.commands.models", "GET /v1/models"),
+    ("mistral_cli.commands.batch.group", "GET /v1/batch/jobs"),
+    ("mistral_cli.commands.fine_tuning.group", "GET /v1/fine_tuning/jobs"),
+})
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """The ids of the docstring nodes of TREE's module, classes and functions."""
+    owners = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+    return {id(node.body[0].value) for node in ast.walk(tree)
+            if isinstance(node, owners) and node.body and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)}
+
+
+def path_literals(root: Path = PACKAGE) -> list[tuple[str, str]]:
+    """(module, string) for each string outside PATHS_ALLOWED_IN that holds a path of its own
+    (f-strings' literal parts included)."""
+    found: list[tuple[str, str]] = []
+    for module, path in module_paths(root).items():
+        text = path.read_text(encoding="utf-8")
+        if module.startswith(PATHS_ALLOWED_IN) or "/v1" not in text:
+            continue
+        tree = ast.parse(text, str(path))
+        docstrings = _docstrings(tree)
+        found.extend((module, node.value) for node in ast.walk(tree)
+                     if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                     and id(node) not in docstrings and not node.value.startswith("mcli ")
+                     and PATH_LITERAL.search(node.value))
+    return sorted(found)
+
+
+@functools.cache
+def package_path_literals() -> frozenset[tuple[str, str]]:
+    """The package's path literals as it is, found once for the tests that read them."""
+    return frozenset(path_literals())
+
+
 # -- the package as it is -------------------------------------------------------------------------
 
 def test_every_module_has_a_layer():
@@ -317,12 +365,18 @@ def test_commands_write_only_through_env():
     assert direct_stream_writes() == []
 
 
+def test_no_path_outside_the_operation_table():
+    assert sorted(package_path_literals() - ALLOWED_PATH_LITERALS) == []
+
+
+def test_every_allowed_path_literal_still_exists():
+    assert sorted(ALLOWED_PATH_LITERALS - package_path_literals()) == [], "remove these from ALLOWED_PATH_LITERALS"
+
+
 def test_the_registries_are_edges_of_the_graph():
     edges = package_graph()
     assert "mistral_cli.commands.chat" in edges["mistral_cli.app"]
     assert "mistral_cli.docgen.command" in edges["mistral_cli.app"]
-    assert "mistral_cli.api.chat" in edges["mistral_cli.generation.endpoints"]
-    assert "mistral_cli.api.ocr" in edges["mistral_cli.commands.ocr.group"]
 
 
 # -- the checker catches what it should -----------------------------------------------------------
@@ -351,8 +405,8 @@ def test_a_planted_upward_import_under_type_checking_fails_the_check(package_cop
 
 
 def test_a_planted_upward_registry_string_fails_the_check(package_copy):
-    plant(package_copy / "api" / "chat.py", 'PLANTED = ("x", "mistral_cli.generation.run")')
-    assert upward_imports(graph(package_copy)) == ["mistral_cli.api.chat -> mistral_cli.generation.run"]
+    plant(package_copy / "api" / "tags.py", 'PLANTED = ("x", "mistral_cli.generation.run")')
+    assert upward_imports(graph(package_copy)) == ["mistral_cli.api.tags -> mistral_cli.generation.run"]
 
 
 def test_an_upward_import_in_a_new_sub_package_fails_the_check(package_copy):
@@ -410,6 +464,23 @@ def test_a_planted_stdout_write_in_a_command_fails_the_check(package_copy):
                                                   f"mistral_cli.commands.models:{lines + 5}"]
 
 
+def test_a_planted_path_literal_fails_the_check(package_copy):
+    plant(package_copy / "commands" / "models.py", 'PLANTED = "/v1/models"')
+    plant(package_copy / "http" / "transfer.py", 'def _planted(x):\n    return f"unexpected response from POST /v1/files/{x}: id"\n')
+    plant(package_copy / "bodies" / "batch.py", 'PLANTED = ("x", "DELETE /v1/fine_tuning/models/{model_id}/archive")')
+    assert sorted(set(path_literals(package_copy)) - ALLOWED_PATH_LITERALS) == [
+        ("mistral_cli.bodies.batch", "DELETE /v1/fine_tuning/models/{model_id}/archive"),
+        ("mistral_cli.commands.models", "/v1/models"),
+        ("mistral_cli.http.transfer", "unexpected response from POST /v1/files/")]
+
+
+def test_docstrings_examples_the_table_and_the_sandbox_may_name_paths(package_copy):
+    plant(package_copy / "commands" / "models.py", 'def _planted():\n    """GET /v1/models."""\n    return "mcli api GET /v1/models"\n')
+    plant(package_copy / "sandbox" / "world.py", 'PLANTED = "/v1/models"')
+    plant(package_copy / "api" / "operations.py", 'PLANTED = "GET /v1/models"')
+    assert set(path_literals(package_copy)) == package_path_literals()
+
+
 @pytest.mark.parametrize("source, expected", [
     ("from mistral_cli.app import main", {"mistral_cli.app"}),
     ("def f():\n    from mistral_cli.commands.shared import several_ids\n",
@@ -419,8 +490,8 @@ def test_a_planted_stdout_write_in_a_command_fails_the_check(package_copy):
     ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import mistral_cli.env\n",
      {"mistral_cli.env"}),
     ("from .. import inputs\nfrom . import chart\n", {"mistral_cli.inputs", "mistral_cli.render.chart"}),
-    ('import importlib\nimportlib.import_module("mistral_cli.api.ocr")\n', {"mistral_cli.api.ocr"}),
-    ('"""Calls `mistral_cli.api.ocr` and prints: mistral_cli.env."""\n', set()),
+    ('import importlib\nimportlib.import_module("mistral_cli.api.tags")\n', {"mistral_cli.api.tags"}),
+    ('"""Calls `mistral_cli.api.tags` and prints: mistral_cli.env."""\n', set()),
 ])
 def test_the_scanner_sees_every_kind_of_import(tmp_path, source, expected):
     path = tmp_path / "probe.py"

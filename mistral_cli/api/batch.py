@@ -1,4 +1,7 @@
-"""The four batch job operations (tag `batch`): create, list, get, cancel; and reading results.
+"""Batch job operations that take more than a call (tag `batch`): create, list, reading
+results; the endpoints a job's requests go to (BatchEndpoint). Get and cancel are sent through
+the table (api/operations.py `call`, `fetch_object`); get_job is left for the watch adapter's
+fetch until the watch code uses the table too.
 
 Each operation's Effect is api/operations.py's. Creating a job is Effect.CREATE (it costs
 money: never repeated after a 5xx or a request that got no answer). Cancelling is
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from mistral_cli.api.operations import OPERATIONS, call
@@ -17,6 +21,20 @@ from mistral_cli.api.pages import collect_pages
 
 if TYPE_CHECKING:  # pragma: no cover - only for annotations: `mcli batch --help` never loads httpx
     from mistral_cli.http.client import HTTPClient
+
+
+class BatchEndpoint(str, Enum):
+    """The spec's ApiEndpoint: what every request of a job is sent to, each an operation's path."""
+
+    chat = OPERATIONS["chat.complete"].template
+    embeddings = OPERATIONS["embeddings.embed"].template
+    fim = OPERATIONS["fim.complete"].template
+    moderations = OPERATIONS["classifiers.moderate"].template
+    chat_moderations = OPERATIONS["classifiers.moderate_chat"].template
+
+
+OCR_ENDPOINT = OPERATIONS["ocr.ocr"].template  # not in the spec's ApiEndpoint, yet the service takes it
+
 
 def create_job(client: HTTPClient, *, input_files: Sequence[str], endpoint: str, model: str,
                metadata: Mapping[str, str] | None = None, timeout_hours: int | None = None,
@@ -58,11 +76,6 @@ def list_all_jobs(client: HTTPClient, *, page_size: int, **filters: Any) -> dict
 def get_job(client: HTTPClient, job_id: str) -> dict:
     """GET /v1/batch/jobs/{job_id}; return BatchJobOut."""
     return call(client, "batch.get", job_id)
-
-
-def cancel_job(client: HTTPClient, job_id: str) -> dict:
-    """POST /v1/batch/jobs/{job_id}/cancel (idempotent, so retried like a read); return BatchJobOut."""
-    return call(client, "batch.cancel", job_id)
 
 
 def iter_result_lines(client: HTTPClient, file_id: str) -> Iterator[Any]:

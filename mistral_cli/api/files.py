@@ -1,9 +1,11 @@
-"""The six file operations (tag `files`): upload, list, retrieve, delete, download, signed URL."""
+"""File operations that take more than a call (tag `files`): upload, list, download; retrieve,
+delete and the signed URL are sent through the table (api/operations.py `call`, `fetch_object`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from shlex import quote
 from typing import IO, TYPE_CHECKING, Any
 
 from mistral_cli.api.operations import OPERATIONS, call
@@ -19,7 +21,10 @@ def upload_file(client: HTTPClient, path: Path, *, purpose: str | None = None,
                 name: str | None = None, on_progress: Progress | None = None) -> dict:
     """POST /v1/files: stream PATH as multipart `file` (+ `purpose`); return UploadFileOut."""
     fields = {"purpose": purpose} if purpose else None
-    return transfer.upload(client, path, name=name, fields=fields, on_progress=on_progress)
+    operation = OPERATIONS["files.upload"]
+    hint = f"see whether it was stored before uploading again: mcli files list --search {quote(name or path.name)}"
+    return transfer.upload(client, operation.method, operation.path(), path, effect=operation.effect,
+                           name=name, fields=fields, on_progress=on_progress, unsure_hint=hint)
 
 
 def list_files(client: HTTPClient, *, page: int | None = None, page_size: int | None = None,
@@ -36,22 +41,6 @@ def list_files(client: HTTPClient, *, page: int | None = None, page_size: int | 
 def list_all_files(client: HTTPClient, *, page_size: int, **filters: Any) -> dict:
     """Every page of GET /v1/files as one ListFilesOut (api/pages.py's stop rule)."""
     return collect_pages(lambda page: list_files(client, page=page, page_size=page_size, **filters))
-
-
-def retrieve_file(client: HTTPClient, file_id: str) -> dict:
-    """GET /v1/files/{file_id}; return RetrieveFileOut."""
-    return call(client, "files.retrieve", file_id)
-
-
-def delete_file(client: HTTPClient, file_id: str) -> dict:
-    """DELETE /v1/files/{file_id}; return DeleteFileOut."""
-    return call(client, "files.delete", file_id)
-
-
-def signed_url(client: HTTPClient, file_id: str, expiry: int | None = None) -> dict:
-    """GET /v1/files/{file_id}/url (expiry in hours); return FileSignedURL."""
-    params = {"expiry": expiry} if expiry is not None else None
-    return call(client, "files.url", file_id, params=params)
 
 
 def download_file(client: HTTPClient, file_id: str, dest: Path, *, force: bool = False,

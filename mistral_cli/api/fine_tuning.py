@@ -1,4 +1,6 @@
-"""The five fine-tuning job operations (tag `fine-tuning`): create, list, get, cancel, start.
+"""Fine-tuning job operations that take more than a call (tag `fine-tuning`): create, list;
+get, cancel and start are sent through the table (api/operations.py `call`, `fetch_object`);
+get_job is left for the watch adapter's fetch until the watch code uses the table too.
 
 What each does on the server decides its retries (its Effect, in api/operations.py's table):
 - create is Effect.CREATE: a job costs money, so it is never retried once it may have arrived.
@@ -47,16 +49,6 @@ def list_first_jobs(client: HTTPClient, count: int, *, page_size: int, **filters
 def get_job(client: HTTPClient, job_id: str) -> dict:
     """GET /v1/fine_tuning/jobs/{job_id}: the job with its events and checkpoints."""
     return call(client, "fine_tuning.get", job_id)
-
-
-def cancel_job(client: HTTPClient, job_id: str) -> dict:
-    """POST /v1/fine_tuning/jobs/{job_id}/cancel (idempotent: retried like a read)."""
-    return call(client, "fine_tuning.cancel", job_id)
-
-
-def start_job(client: HTTPClient, job_id: str) -> dict:
-    """POST /v1/fine_tuning/jobs/{job_id}/start (a validated job that did not auto-start)."""
-    return call(client, "fine_tuning.start", job_id)
 
 
 def _query(value: Any) -> Any:

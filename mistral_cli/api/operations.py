@@ -4,7 +4,10 @@ For each operation: its tag, method and path template, its Effect (what it does 
 server, which decides its retries: http/effect.py), whether it is a paged list
 (`page`/`page_size`), whether its body is a multipart form, and the kind of id its answer
 carries (what the id cache behind Tab files it under; '' for none). Everything else reads
-this table: the `api/` functions (by name, `call(client, "files.retrieve", file_id)`),
+this table: the commands and the `api/` functions (by name: `call(client, "files.retrieve",
+file_id)`, or `fetch_object`, which also refuses an answer that is not a JSON object), every
+message that names a request (`describe`: "GET /v1/files/ID"), the generation commands
+(`generate`, `generate_stream` by operation name), the batch endpoints (api/batch.py),
 `mcli api` (by method and path, `find`), the id cache's kinds (store/ids.py), the Tab rules
 (docgen/live.py), the tag list (api/tags.py) and the ledger (`bills`: which answers cost money,
 store/ledger.py). tests/test_spec_facts.py checks it
@@ -23,6 +26,7 @@ import re
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
+from mistral_cli.bodies.shape import need_object
 from mistral_cli.errors import UsageError
 from mistral_cli.http.effect import Effect
 
@@ -59,6 +63,16 @@ class Operation(NamedTuple):
             raise TypeError(f"{self.name}: {self.template} takes {slots} id(s), got {len(ids)}")
         values = iter(ids)
         return _PARAMETER.sub(lambda slot: path_segment(next(values), slot.group(0)), self.template)
+
+    def describe(self, *ids: str) -> str:
+        """"METHOD /v1/path" for messages: IDS, as given, in the `{...}` slots (none: the template)."""
+        if not ids:
+            return f"{self.method} {self.template}"
+        slots = len(_PARAMETER.findall(self.template))
+        if len(ids) != slots:
+            raise TypeError(f"{self.name}: {self.template} takes {slots} id(s), got {len(ids)}")
+        values = iter(ids)
+        return f"{self.method} " + _PARAMETER.sub(lambda _slot: str(next(values)), self.template)
 
     def matches(self, method: str, path: str) -> bool:
         """Whether METHOD on PATH (no query string) is this operation."""
@@ -150,6 +164,17 @@ def call(client: HTTPClient, name: str, *ids: str, **kw: Any) -> Any:
     return body
 
 
+def fetch_object(client: HTTPClient, name: str, *ids: str, **kw: Any) -> dict:
+    """`call`, then the answer refused (UnexpectedResponse naming the request) unless it is a
+    JSON object: what a command that shows one object calls."""
+    return need_object(call(client, name, *ids, **kw), describe(name, *ids))
+
+
+def describe(name: str, *ids: str) -> str:
+    """"METHOD /v1/path" of the operation NAME for messages (Operation.describe)."""
+    return OPERATIONS[name].describe(*ids)
+
+
 def note_billed(client: HTTPClient, name: str, body: Any, **facts: Any) -> None:
     """Hand the answer BODY of operation NAME to the client's ledger hook (if it bills)."""
     hook = getattr(client, "on_billed", None)  # a test's stand-in client may have none
@@ -157,14 +182,10 @@ def note_billed(client: HTTPClient, name: str, body: Any, **facts: Any) -> None:
         hook(name, body, facts)
 
 
-def generate(client: HTTPClient, name: str, body: dict) -> Any:
+def generate(client: HTTPClient, name: str, body: dict) -> dict:
     """The generation operation NAME (chat, agents, fim) without streaming: the whole body,
     refused (UnexpectedResponse) unless it is a JSON object."""
-    from mistral_cli.bodies.shape import need_object
-
-    operation = OPERATIONS[name]
-    return need_object(call(client, name, json_body={**body, "stream": False}),
-                       f"{operation.method} {operation.template}")
+    return fetch_object(client, name, json_body={**body, "stream": False})
 
 
 def generate_stream(client: HTTPClient, name: str, body: dict) -> Any:

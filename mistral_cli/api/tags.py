@@ -10,5 +10,5 @@ from mistral_cli.api.operations import OPERATIONS
 # tag -> "METHOD PATH" of one operation under that tag
 API_TAGS: dict[str, str] = {}
 for _operation in OPERATIONS.values():
-    API_TAGS.setdefault(_operation.tag, f"{_operation.method} {_operation.template}")
+    API_TAGS.setdefault(_operation.tag, _operation.describe())
 del _operation

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mistral_cli.batchrun.fingerprint import TAG_KEY
-from mistral_cli.errors import MCLIError
+from mistral_cli.errors import UnexpectedResponse
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.http.client import HTTPClient
@@ -45,15 +45,18 @@ def look_twice(find: Callable[[], T | None], on_wait: Callable[[float], None]) -
     return found
 
 
-def checked_id(value: Any, where: str) -> str:
-    """VALUE if it is a UUID string, else an `unexpected response` error naming WHERE."""
+def checked_id(value: Any, operation: str) -> str:
+    """VALUE if it is a UUID string, else an UnexpectedResponse naming the request of the
+    OPERATION (its name in api/operations.py) that answered it."""
+    from mistral_cli.api.operations import describe
+
     if isinstance(value, str):
         try:
             uuid.UUID(value)
             return value
         except ValueError:
             pass
-    raise MCLIError(f"unexpected response from {where}: id: {str(value)[:80]!r} is not a UUID")
+    raise UnexpectedResponse(describe(operation), "id", f"{str(value)[:80]!r} is not a UUID")
 
 
 def find_upload(client: "HTTPClient", name: str, size: int, purpose: str = "batch") -> str | None:
@@ -63,7 +66,7 @@ def find_upload(client: "HTTPClient", name: str, size: int, purpose: str = "batc
     body = list_all_files(client, page_size=PAGE_SIZE, search=name, purpose=purpose)
     for item in _items(body):
         if item.get("filename") == name and item.get("bytes") == size and item.get("deleted") is not True:
-            return checked_id(item.get("id"), "GET /v1/files")
+            return checked_id(item.get("id"), "files.list")
     return None
 
 
@@ -77,7 +80,7 @@ def find_job(client: "HTTPClient", tag: str, sent_at: str | None) -> dict | None
     for item in _items(body):
         metadata = item.get("metadata")
         if isinstance(metadata, dict) and metadata.get(TAG_KEY) == tag:
-            checked_id(item.get("id"), "GET /v1/batch/jobs")
+            checked_id(item.get("id"), "batch.list")
             return item
     return None
 

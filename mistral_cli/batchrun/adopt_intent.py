@@ -35,7 +35,7 @@ def find_jobs(client: "HTTPClient", body: dict, sent_at: str, known: set[str]) -
     found = []
     for job in _items(listed):
         if _created(job) >= since.timestamp() and matches(job, body):
-            if checked_id(job.get("id"), "GET /v1/fine_tuning/jobs") not in known:
+            if checked_id(job.get("id"), "fine_tuning.list") not in known:
                 found.append(job)
     return found
 

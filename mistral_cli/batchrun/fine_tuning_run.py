@@ -147,11 +147,11 @@ class FineTuningRun:
 
     def _ensure_job(self) -> dict:
         """ensure_job's steps."""
-        from mistral_cli.api.fine_tuning import get_job
+        from mistral_cli.api.operations import call
 
         if self.record.job_id:
             self.how = "resumed"
-            return get_job(self.env.client, self.record.job_id)
+            return call(self.env.client, "fine_tuning.get", self.record.job_id)
         file_ids = [self._upload(step) for step in self.record.uploads]
         return self._create(self.spec.make_body(file_ids))
 
@@ -226,7 +226,7 @@ class FineTuningRun:
             else:
                 exc.hint = resume_hint(self.env, "the fine-tuning job", self.tag, "fine-tuning")
             raise
-        job_id = checked_id(answer.get("id") if isinstance(answer, dict) else None, "POST /v1/fine_tuning/jobs")
+        job_id = checked_id(answer.get("id") if isinstance(answer, dict) else None, "fine_tuning.create")
         self.journal.job_known(self.tag, job_id)
         return answer
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mistral_cli.api.operations import describe
 from mistral_cli.batchrun.adopt import checked_id, find_job, find_upload, look_twice
 from mistral_cli.batchrun.fingerprint import (TAG_KEY, file_digest, fingerprint, new_tag, upload_name,
                                               without_credentials)
@@ -142,7 +143,7 @@ def _proven_final(record: Run) -> dict | None:
     if body is None:
         return None
     try:
-        job = BatchJob.of(body)
+        job = BatchJob.of(body, describe("batch.get", record.job_id or ""))
     except MCLIError:
         return None
     return body if job.id == record.job_id and _proves_end(job) else None
@@ -153,7 +154,7 @@ def proves_end_of(body: Any, job_id: str | None) -> bool:
     from mistral_cli.bodies.batch import BatchJob
 
     try:
-        job = BatchJob.of(body)
+        job = BatchJob.of(body, describe("batch.get", job_id or ""))
     except MCLIError:
         return False
     return job.id == job_id and _proves_end(job)
@@ -258,7 +259,7 @@ class BatchRun:
             else:
                 exc.hint = self._resume_hint("upload")
             raise
-        file_id = checked_id(body.get("id") if isinstance(body, dict) else None, "POST /v1/files")
+        file_id = checked_id(body.get("id") if isinstance(body, dict) else None, "files.upload")
         self.journal.upload_done(self.tag, step.seq, file_id)
         self.env.info(f"uploaded {step.source} as {file_id} ({step.name})")
         return file_id
@@ -293,7 +294,7 @@ class BatchRun:
             else:
                 exc.hint = self._resume_hint("job")
             raise
-        job_id = checked_id(body.get("id") if isinstance(body, dict) else None, "POST /v1/batch/jobs")
+        job_id = checked_id(body.get("id") if isinstance(body, dict) else None, "batch.create")
         with job_created("batch job", job_id, f"mcli batch get {job_id}"):  # a full disk here
             self.journal.job_known(self.tag, job_id)
         self.env.info(f"created batch job {job_id} (batch run {self.tag})")
@@ -315,10 +316,10 @@ class BatchRun:
 
     def _still_there(self, file_id: str) -> bool:
         """Whether FILE_ID is still on the server (True when that cannot be told)."""
-        from mistral_cli.api.files import retrieve_file
+        from mistral_cli.api.operations import call
 
         try:
-            body = retrieve_file(self.env.client, file_id)
+            body = call(self.env.client, "files.retrieve", file_id)
         except NotFoundError:
             return False
         except MCLIError:
@@ -349,9 +350,10 @@ class BatchRun:
         from mistral_cli.bodies.batch import BatchJob
 
         job_id = self.record.job_id
-        job = BatchJob.of(body)
+        request = describe("batch.get", job_id)
+        job = BatchJob.of(body, request)
         if job.id != job_id:  # never kept: the next start asks again
-            raise UnexpectedResponse(f"GET /v1/batch/jobs/{job_id}", "id", f"{job.id[:80]!r} is not the job asked for")
+            raise UnexpectedResponse(request, "id", f"{job.id[:80]!r} is not the job asked for")
         if _proves_end(job):
             self.journal.ended(self.tag, body)
             self._refresh()

@@ -37,7 +37,7 @@ def upload_once(env: "Env", path: Path, purpose: str, upload: Upload) -> tuple[s
         if earlier:
             log.forget(key)
         body = upload()
-        file_id = checked_id(body.get("id") if isinstance(body, dict) else None, "POST /v1/files")
+        file_id = checked_id(body.get("id") if isinstance(body, dict) else None, "files.upload")
         log.record(key, file_id, size)
         return file_id, False
 
@@ -61,10 +61,10 @@ def remember_upload(env: "Env", path: Path, purpose: str, body: Any) -> None:
 
 def _still_there(env: "Env", file_id: str, size: int, purpose: str) -> bool:
     """Whether FILE_ID is on the server with SIZE bytes and PURPOSE (one GET)."""
-    from mistral_cli.api.files import retrieve_file
+    from mistral_cli.api.operations import call
 
     try:
-        body = retrieve_file(env.client, file_id)
+        body = call(env.client, "files.retrieve", file_id)
     except NotFoundError:
         return False
     except MCLIError as exc:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from mistral_cli.errors import ContentFlaggedError, JobFailedError, MCLIError, NotFoundError
+from mistral_cli.errors import ContentFlaggedError, JobFailedError, MCLIError, NotFoundError, UnexpectedResponse
 from mistral_cli.render.output import OutputFormat
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -107,6 +107,7 @@ def _results(env: "Env", batch_run: "BatchRun", route: Route,
              jobs: Jobs) -> tuple["BatchJob", JobFailedError | None, list[Path]]:
     """The run's ended job, its failure (if it ended badly) and its saved result files: saved
     before (no request), or the job followed to its end and its files downloaded now."""
+    from mistral_cli.api.operations import describe
     from mistral_cli.bodies.batch import BatchJob
 
     folder = _folder(env, batch_run.tag)
@@ -114,7 +115,7 @@ def _results(env: "Env", batch_run: "BatchRun", route: Route,
     ended_before = body is not None
     if body is None:
         body = _follow(env, batch_run, route, jobs.follow)
-    job = BatchJob.of(body)
+    job = BatchJob.of(body, describe("batch.get", batch_run.record.job_id))
     failed = jobs.failure(job)
     if failed is not None and ended_before:
         failed.hint = (f"this is batch run {batch_run.tag} again, as it ended; --new starts a separate "
@@ -153,13 +154,13 @@ def _folder(env: "Env", tag: str) -> Path:
 def _download(env: "Env", batch_run: "BatchRun", jobs: Jobs, job: "BatchJob", failed: JobFailedError | None,
               folder: Path) -> list[Path]:
     """Save the job's output and error files into FOLDER (replacing what a killed start left)."""
+    from mistral_cli.api.operations import describe
     from mistral_cli.batchrun.procedure import remove_partial_downloads
     from mistral_cli.config.paths import private_dir
 
     job_id = batch_run.record.job_id
     if job.id != job_id:  # file names come from the id mcli checked, never from a body
-        raise MCLIError(f"unexpected response from GET /v1/batch/jobs/{job_id}: id: "
-                        f"{job.id[:80]!r} is not the job asked for")
+        raise UnexpectedResponse(describe("batch.get", job_id), "id", f"{job.id[:80]!r} is not the job asked for")
     if not (job.output_file or job.error_file):
         if failed is not None:
             raise failed

@@ -11,7 +11,7 @@ from typing import Any, Optional, Union
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from mistral_cli.bodies.batch_status import FAILED, FINAL, BatchStatus
-from mistral_cli.errors import MCLIError
+from mistral_cli.bodies.shape import pydantic_error
 
 
 class BatchError(BaseModel):
@@ -65,13 +65,13 @@ class BatchJob(BaseModel):
         return value or []
 
     @classmethod
-    def of(cls, body: Any) -> "BatchJob":
-        """The job in a decoded BODY; a body that is not a batch job is an MCLIError."""
+    def of(cls, body: Any, request: str) -> "BatchJob":
+        """The job in a decoded BODY (a body that is not an object gives an empty job); a field
+        of the wrong type is an UnexpectedResponse naming REQUEST (the answer's) and the field."""
         try:
             return cls.model_validate(body if isinstance(body, dict) else {})
         except ValidationError as exc:
-            raise MCLIError(f"the server sent a batch job mcli cannot read: {exc.errors()[0]['msg']} "
-                            f"at {'.'.join(map(str, exc.errors()[0]['loc']))}") from None
+            raise pydantic_error(exc, request) from None
 
     @property
     def status_text(self) -> str:

@@ -16,7 +16,6 @@ from mistral_cli.bodies.shape import pydantic_error
 
 JOB_STATUSES = tuple(status.value for status in JobStatus)
 JOB_TYPES = tuple(kind.value for kind in JobType)
-JOB_REQUEST = "GET /v1/fine_tuning/jobs/{job_id}"
 # Within one second (the API's times are whole seconds), what happened first in a job's life:
 # the statuses before its work, then its checkpoints (and other events), then how it ended.
 BEFORE_WORK = ("QUEUED", "STARTED", "VALIDATING", "VALIDATED", "RUNNING")
@@ -88,9 +87,9 @@ class FineTuningJob(_Tolerant):
     checkpoints: list[Checkpoint] = Field(default_factory=list)
 
     @classmethod
-    def parse(cls, body: Any, request: str = JOB_REQUEST) -> "FineTuningJob":
+    def parse(cls, body: Any, request: str) -> "FineTuningJob":
         """BODY as a job (a body that is not an object gives an empty job); a field of the
-        wrong type is an UnexpectedResponse naming REQUEST and the field."""
+        wrong type is an UnexpectedResponse naming REQUEST (the answer's) and the field."""
         try:
             return cls.model_validate(body if isinstance(body, dict) else {})
         except ValidationError as exc:

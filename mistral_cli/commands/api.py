@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.api import raw
+from mistral_cli.api.operations import OPERATIONS
 from mistral_cli.commands.shared.common_options import env_of, epilog
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import existing_file, need_stdin, read_json_object, read_text
@@ -29,6 +30,8 @@ from mistral_cli.render.output import for_stdout, remember_ids, write_json, writ
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
 
+# the requests whose body is a multipart form, as the operation table marks them: POST /v1/files
+MULTIPART = ", ".join(operation.describe() for operation in OPERATIONS.values() if operation.multipart)
 HELP = (
     "Send a raw request to any API endpoint and print the reply.\n\n"
     "-f KEY=VALUE sets a field: true, false, null, numbers and JSON arrays or objects are typed, "
@@ -36,7 +39,7 @@ HELP = (
     "-F KEY=@FILE sets a field from a file (@- is stdin): its text, or its JSON when it holds an "
     "array or object.\n\n"
     "For GET and DELETE the fields are query parameters; otherwise they are set on top of the "
-    "--body object. POST /v1/files (or --multipart) sends a multipart form instead: "
+    f"--body object. {MULTIPART} (or --multipart) sends a multipart form instead: "
     "-F KEY=@PATH[;filename=NAME] becomes a streamed file part, -f fields text parts.\n\n"
     "A body with \"stream\": true prints each server-sent event as one JSON line as it arrives. "
     "A reply that is not JSON is written as it comes (a file's content, for instance)."
@@ -95,7 +98,7 @@ def api_command(
         "--body", "--input", metavar="FILE|-", show_default=False,
         help="A JSON object that forms the base of the body; fields are set on top.")] = None,
     multipart: Annotated[bool, typer.Option(
-        "--multipart", help="Send a multipart form (automatic for POST /v1/files).")] = False,
+        "--multipart", help=f"Send a multipart form (automatic for {MULTIPART}).")] = False,
     paginate: Annotated[bool, typer.Option(
         "--paginate", help="GET every page (page/page_size) and print them as one list.")] = False,
     output: Annotated[ApiFormat, typer.Option(

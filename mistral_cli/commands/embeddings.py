@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from mistral_cli.api.operations import describe
 from mistral_cli.bodies.shape import need_int, need_numbers
 from mistral_cli.commands.shared import text_groups as b
 from mistral_cli.commands.shared.common_options import BodyOpt, FieldOpt, OutputOpt, env_of, epilog
@@ -22,7 +23,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
 
 REQUEST_FIELDS = frozenset({"input", "model"})  # EmbeddingRequest
-REQUEST = "POST /v1/embeddings"
+EMBED = "embeddings.embed"  # the operation
+REQUEST = describe(EMBED)
 FIRST_VALUES = 4
 MATRIX_MAX = 20
 TEXT_WIDTH = 40
@@ -84,9 +86,10 @@ def embeddings(
 
     def send(texts: list[str]) -> dict:
         """One request for TEXTS (run in a worker thread)."""
-        from mistral_cli.api.embeddings import embed
+        from mistral_cli.api.operations import call
 
-        return checked(b.expect_items(embed(env.client, {**base, "model": chosen, "input": texts}), "data",
+        body = call(env.client, EMBED, json_body={**base, "model": chosen, "input": texts})
+        return checked(b.expect_items(body, "data",
                                       len(texts), REQUEST), len(texts))
 
     written = b.run_groups(env, b.groups(inputs.texts, per_request, skip), send, writer.group,
@@ -99,9 +102,10 @@ def embeddings(
 def via_batch(env: "Env", inputs: b.TextSource, model: str, skip: int, writer: "Writer", new: bool,
               interval: float, base: dict) -> int:
     """Embed INPUTS as one batch job (batchrun/route.py); the number of inputs sent."""
+    from mistral_cli.api.batch import BatchEndpoint
     from mistral_cli.batchrun.route import Route
 
-    embeddings = Route("embeddings", "/v1/embeddings", model, new, interval, inputs.source)
+    embeddings = Route("embeddings", BatchEndpoint.embeddings.value, model, new, interval, inputs.source)
     return run_texts(env, embeddings, inputs.texts, skip,
                      lambda body: checked(b.expect_items(body, "data", 1, REQUEST), 1), writer, base)
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.api import files as api
+from mistral_cli.api.operations import call, describe, fetch_object
 from mistral_cli.bodies.shape import need_listing, need_object
 from mistral_cli.commands.shared.common_options import (
     AllPagesOpt,
@@ -155,7 +156,7 @@ def upload_one(env: "Env", path: Path, purpose: str | None, name: str | None = N
                  f"{human_size(UPLOAD_LIMIT)} limit; sending it anyway (the server decides)")
     with progress_bar(env, f"uploading {name or path.name}", size) as on_progress:
         return need_object(api.upload_file(env.client, path, purpose=purpose, name=name,
-                                              on_progress=on_progress), "POST /v1/files")
+                                              on_progress=on_progress), describe("files.upload"))
 
 
 # -- list --------------------------------------------------------------------------------
@@ -211,7 +212,7 @@ def get(ctx: typer.Context, file_id: FileIdArg, output: OutputOpt = OutputFormat
     """Show one file's details."""
     env = env_of(ctx)
     check_uuid(file_id, "file id")
-    body = need_object(api.retrieve_file(env.client, file_id), f"GET /v1/files/{file_id}")
+    body = fetch_object(env.client, "files.retrieve", file_id)
     fields = DETAIL_FIELDS if env.stdout_isatty else None
     emit_object(env, output, body, fields, title=body.get("filename"))
 
@@ -226,8 +227,7 @@ def delete(ctx: typer.Context,
     for file_id in file_ids:
         check_uuid(file_id, "file id")
     confirm(env, f"Delete {len(file_ids)} file(s): {', '.join(file_ids)}?", yes)
-    act_on_each(env, file_ids, lambda file_id: need_object(api.delete_file(env.client, file_id),
-                                                           f"DELETE /v1/files/{file_id}"),
+    act_on_each(env, file_ids, lambda file_id: fetch_object(env.client, "files.delete", file_id),
                 lambda file_id, _body: f"deleted {file_id}", output)
 
 
@@ -241,7 +241,7 @@ def url(ctx: typer.Context, file_id: FileIdArg,
     """Print a signed URL to download a file without a key."""
     env = env_of(ctx)
     check_uuid(file_id, "file id")
-    body = need_object(api.signed_url(env.client, file_id, expiry), f"GET /v1/files/{file_id}/url")
+    body = fetch_object(env.client, "files.url", file_id, params={"expiry": expiry} if expiry is not None else None)
     if output in (OutputFormat.table, OutputFormat.text):
         write_lines(env, [body.get("url")])
     else:
@@ -299,7 +299,7 @@ def _destination(env: "Env", file_id: str, output: str | None) -> tuple[Path, in
     """The path to write and the expected size (known when the file's details were fetched)."""
     if output is not None and not Path(output).is_dir():
         return Path(output), None
-    details = api.retrieve_file(env.client, file_id)
+    details = call(env.client, "files.retrieve", file_id)
     name = local_name(details.get("filename")) or file_id
     size = details.get("bytes") if isinstance(details.get("bytes"), int) else None
     return Path(output or ".") / name, size

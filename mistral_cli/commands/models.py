@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from mistral_cli.api import models as api
-from mistral_cli.bodies.shape import need_listing, need_object
+from mistral_cli.api.operations import fetch_object
+from mistral_cli.bodies.shape import need_listing
 from mistral_cli.commands.shared.common_options import OutputOpt, YesOpt, env_of, epilog
 from mistral_cli.commands.shared.several_ids import act_on_each
 from mistral_cli.errors import UsageError
@@ -139,7 +140,7 @@ def get(ctx: typer.Context, model_id: Annotated[str, typer.Argument(help="Model 
         output: OutputOpt = OutputFormat.table) -> None:
     """Show one model."""
     env = env_of(ctx)
-    body = need_object(api.get_model(env.client, model_id), f"GET /v1/models/{model_id}")
+    body = fetch_object(env.client, "models.get", model_id)
     emit_object(env, output, body, detail_fields(body) if env.stdout_isatty else None, title=model_id)
 
 
@@ -149,8 +150,7 @@ def delete(ctx: typer.Context, model_ids: Annotated[list[str], typer.Argument(he
     """Delete fine-tuned models."""
     env = env_of(ctx)
     confirm(env, f"Delete {len(model_ids)} model(s): {', '.join(model_ids)}?", yes)
-    act_on_each(env, model_ids, lambda model_id: need_object(api.delete_model(env.client, model_id),
-                                                             f"DELETE /v1/models/{model_id}"),
+    act_on_each(env, model_ids, lambda model_id: fetch_object(env.client, "models.delete", model_id),
                 lambda model_id, _body: f"deleted {model_id}", output)
 
 
@@ -167,7 +167,7 @@ def update(
     fields = {k: v for k, v in (("name", name), ("description", description)) if v is not None}
     if not fields:
         raise UsageError("nothing to update: give --name and/or --description")
-    body = need_object(api.update_model(env.client, model_id, fields), f"PATCH /v1/fine_tuning/models/{model_id}")
+    body = fetch_object(env.client, "models.update", model_id, json_body=fields)
     emit_object(env, output, body, title=model_id)
 
 
@@ -176,7 +176,7 @@ def archive(ctx: typer.Context, model_id: Annotated[str, typer.Argument(help="Fi
             output: OutputOpt = OutputFormat.table) -> None:
     """Archive a fine-tuned model."""
     env = env_of(ctx)
-    body = need_object(api.archive_model(env.client, model_id), f"POST /v1/fine_tuning/models/{model_id}/archive")
+    body = fetch_object(env.client, "models.archive", model_id)
     emit_object(env, output, body, title=model_id)
 
 
@@ -185,5 +185,5 @@ def unarchive(ctx: typer.Context, model_id: Annotated[str, typer.Argument(help="
               output: OutputOpt = OutputFormat.table) -> None:
     """Unarchive a fine-tuned model."""
     env = env_of(ctx)
-    body = need_object(api.unarchive_model(env.client, model_id), f"DELETE /v1/fine_tuning/models/{model_id}/archive")
+    body = fetch_object(env.client, "models.unarchive", model_id)
     emit_object(env, output, body, title=model_id)

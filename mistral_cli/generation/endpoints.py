@@ -1,5 +1,5 @@
-"""What differs between the generation endpoints: conversation kind, API module, accepted
-fields, model setting.
+"""What differs between the generation endpoints: conversation kind, operation (its name in
+api/operations.py's table), accepted fields, model setting.
 
 The field sets mirror ChatCompletionRequest, AgentsCompletionRequest and FIMCompletionRequest
 in the spec (a test keeps them in step). A field one of them has and this one lacks (`model`
@@ -9,8 +9,7 @@ than the spec: `reasoning_effort`, `prompt_mode`) is sent with a warning (bodies
 
 from __future__ import annotations
 
-import importlib
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 COMMON_FIELDS = frozenset({
     "messages", "max_tokens", "stop", "random_seed", "response_format", "tools", "tool_choice",
@@ -23,17 +22,12 @@ FIM_FIELDS = frozenset({"model", "prompt", "suffix", "temperature", "top_p", "ma
 
 
 class GenerationEndpoint(NamedTuple):
-    """One generation operation: its conversation kind, API module and request fields."""
+    """One generation operation: its conversation kind, operation name and request fields."""
 
     kind: str
-    api_module: str
+    operation: str  # sent by api/operations.py's generate and generate_stream
     fields: frozenset[str]
     model_setting: str | None = None  # its default is in config/profiles.KEYS, read by Env.model
-
-    @property
-    def api(self) -> Any:
-        """The api/ module with `complete(client, body)` and `stream(client, body)`."""
-        return importlib.import_module(self.api_module)
 
     @property
     def sibling_fields(self) -> frozenset[str]:
@@ -46,6 +40,6 @@ class GenerationEndpoint(NamedTuple):
         return "model" in self.fields
 
 
-CHAT = GenerationEndpoint("chat", "mistral_cli.api.chat", CHAT_FIELDS, "model.chat")
-AGENTS = GenerationEndpoint("agents", "mistral_cli.api.agents", AGENTS_FIELDS)
-FIM = GenerationEndpoint("fim", "mistral_cli.api.fim", FIM_FIELDS, "model.fim")
+CHAT = GenerationEndpoint("chat", "chat.complete", CHAT_FIELDS, "model.chat")
+AGENTS = GenerationEndpoint("agents", "agents.complete", AGENTS_FIELDS)
+FIM = GenerationEndpoint("fim", "fim.complete", FIM_FIELDS, "model.fim")

@@ -118,8 +118,10 @@ def _reserve(env: "Env", request: dict) -> float:
 def stream_answer(env: "Env", endpoint: GenerationEndpoint, request: dict, view: View, answer: Answer) -> None:
     """Stream the answer: text deltas, raw chunks (jsonl), or one object at the end (json).
     When the stream ends, however it ends, what the answer used goes to the ledger."""
+    from mistral_cli.api.operations import generate_stream
+
     answer.sent_at = perf_counter()
-    events = endpoint.api.stream(env.client, request)
+    events = generate_stream(env.client, endpoint.operation, request)
     try:
         if view.output is GenOutput.jsonl:
             pump(events, answer, None, echo=line_writer(env))
@@ -134,7 +136,7 @@ def stream_answer(env: "Env", endpoint: GenerationEndpoint, request: dict, view:
     finally:
         answer.ended_at = perf_counter()
         if answer.usage:
-            env.note_billed(endpoint.api.OPERATION, {"model": answer.model, "usage": answer.usage})
+            env.note_billed(endpoint.operation, {"model": answer.model, "usage": answer.usage})
 
 
 def stream_text(env: "Env", events: Any, view: View, answer: Answer) -> None:
@@ -174,11 +176,10 @@ def line_writer(env: "Env") -> Any:
 
 def whole_answer(env: "Env", endpoint: GenerationEndpoint, request: dict, view: View, answer: Answer) -> None:
     """Ask for the whole answer at once and print it (every choice, for -n above 1)."""
-    from mistral_cli.api.operations import OPERATIONS
+    from mistral_cli.api.operations import describe, generate
 
-    body = endpoint.api.complete(env.client, request)
-    operation = OPERATIONS[endpoint.api.OPERATION]
-    answer.load(body, request=f"{operation.method} {operation.template}")
+    body = generate(env.client, endpoint.operation, request)
+    answer.load(body, request=describe(endpoint.operation))
     if view.output is GenOutput.json:
         if not view.tool_loop:
             write_json(env, body)

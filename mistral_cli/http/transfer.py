@@ -51,9 +51,12 @@ class ProgressReader:
         return self._handle.seek(offset, whence)
 
 
-def upload(client: HTTPClient, path: Path, *, name: str | None = None,
-           fields: dict[str, str] | None = None, on_progress: Progress | None = None) -> Any:
-    """POST PATH as multipart `file` to /v1/files, streamed; return the decoded body."""
+def upload(client: HTTPClient, method: str, url_path: str, path: Path, *, effect: Effect,
+           name: str | None = None, fields: dict[str, str] | None = None,
+           on_progress: Progress | None = None, unsure_hint: str | None = None) -> Any:
+    """Send PATH as multipart `file` by METHOD to URL_PATH, streamed, retried as EFFECT allows
+    (the caller's operation says all three; UNSURE_HINT: what to do when the upload may have
+    arrived unanswered); return the decoded body."""
     total = path.stat().st_size
     filename = name or path.name
     mime = mimetypes.guess_type(filename)[0] or "application/octet-stream"
@@ -62,16 +65,8 @@ def upload(client: HTTPClient, path: Path, *, name: str | None = None,
             handle.seek(0)
             return {"file": (filename, ProgressReader(handle, on_progress, total), mime)}
 
-        return client.call("POST", "/v1/files", files=files, data=fields or None, effect=Effect.CREATE,
-                           unsure_hint=f"see whether it was stored before uploading again: "
-                                       f"mcli files list --search {_quoted(filename)}")
-
-
-def _quoted(name: str) -> str:
-    """NAME quoted for a POSIX shell when it needs it."""
-    import shlex
-
-    return shlex.quote(name)
+        return client.call(method, url_path, files=files, data=fields or None, effect=effect,
+                           unsure_hint=unsure_hint)
 
 
 def download(client: HTTPClient, url_path: str, dest: Path, *, force: bool = False,

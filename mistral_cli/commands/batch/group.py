@@ -7,16 +7,17 @@ watch.py, its results in results.py, runs that happen once in run.py; this modul
 from __future__ import annotations
 
 from contextlib import ExitStack
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from mistral_cli.api import batch as api
+from mistral_cli.api.batch import OCR_ENDPOINT, BatchEndpoint
+from mistral_cli.api.operations import call, describe, fetch_object
 from mistral_cli.bodies.batch_status import BatchStatus
 from mistral_cli.bodies.fields import BATCH_FIELDS
-from mistral_cli.bodies.shape import need_listing, need_object
+from mistral_cli.bodies.shape import need_listing
 from mistral_cli.commands.batch import inputs
 from mistral_cli.commands.batch import run as batch_run
 from mistral_cli.commands.batch.results import print_answers, save_results
@@ -54,16 +55,6 @@ app = typer.Typer(help="Run many requests at once on Mistral's batch engine.", n
 
 DEFAULT_PAGE_SIZE = 100
 EXAMPLE_ID = "b2c5a1d4-2f8e-4f0c-9b1a-6d3e8f7a9c10"
-
-
-class BatchEndpoint(str, Enum):
-    """The spec's ApiEndpoint: what every request of a job is sent to."""
-
-    chat = "/v1/chat/completions"
-    embeddings = "/v1/embeddings"
-    fim = "/v1/fim/completions"
-    moderations = "/v1/moderations"
-    chat_moderations = "/v1/chat/moderations"
 
 
 def _progress(job: dict) -> str:
@@ -135,7 +126,7 @@ def create(
     endpoint: Annotated[Optional[str], typer.Option(
         "--endpoint", metavar="ENDPOINT", show_default=False, parser=OpenChoice(e.value for e in BatchEndpoint),
         help="Endpoint every request goes to: " + ", ".join(e.value for e in BatchEndpoint)
-        + " (with --from-prompts: the chat one); another (/v1/ocr) is sent with a warning.")] = None,
+        + f" (with --from-prompts: the chat one); another ({OCR_ENDPOINT}) is sent with a warning.")] = None,
     model: Annotated[Optional[str], typer.Option(
         "--model", "-m", show_default=False,
         help="Model for every request (default: the profile's model for the endpoint, as the "
@@ -279,7 +270,7 @@ def get(ctx: typer.Context, job_id: JobIdArg, output: OutputOpt = OutputFormat.t
     """Show one batch job: status, counts, files, errors."""
     env = env_of(ctx)
     check_uuid(job_id, "job id")
-    body = need_object(api.get_job(env.client, job_id), f"GET /v1/batch/jobs/{job_id}")
+    body = fetch_object(env.client, "batch.get", job_id)
     emit_object(env, output, body, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
 
 
@@ -290,8 +281,12 @@ def cancel(ctx: typer.Context, job_id: JobIdArg, yes: YesOpt = False,
     env = env_of(ctx)
     check_uuid(job_id, "job id")
     confirm(env, f"Cancel batch job {job_id}?", yes)
-    body = need_object(api.cancel_job(env.client, job_id), f"POST /v1/batch/jobs/{job_id}/cancel")
+    body = fetch_object(env.client, "batch.cancel", job_id)
     env.info(watching.cancel_note(BatchAdapter(), job_id, body))
+    if output is OutputFormat.table:  # shown as a job: checked as one, as fine-tuning cancel checks its job
+        from mistral_cli.bodies.batch import BatchJob
+
+        BatchJob.of(body, describe("batch.cancel", job_id))
     emit_object(env, output, body, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
 
 
@@ -329,8 +324,8 @@ def results(
 
     env = env_of(ctx)
     check_uuid(job_id, "job id")
-    body = api.get_job(env.client, job_id)
-    job = BatchJob.of(body)
+    body = call(env.client, "batch.get", job_id)
+    job = BatchJob.of(body, describe("batch.get", job_id))
     if answers:
         print_answers(env, job_id, job)
         batch_run.note_in_journal(env, job_id, body)

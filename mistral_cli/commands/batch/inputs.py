@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mistral_cli.api.batch import OCR_ENDPOINT, BatchEndpoint
 from mistral_cli.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -110,9 +111,10 @@ def validate_files(paths: Iterable[Path], labels: dict[Path, str] | None = None)
 
 
 # endpoint -> the profile key of its default model (as the online commands use it)
-MODEL_SETTINGS = {"/v1/chat/completions": "model.chat", "/v1/fim/completions": "model.fim",
-                  "/v1/embeddings": "model.embeddings", "/v1/moderations": "model.moderation",
-                  "/v1/chat/moderations": "model.moderation", "/v1/ocr": "model.ocr"}
+MODEL_SETTINGS = {BatchEndpoint.chat.value: "model.chat", BatchEndpoint.fim.value: "model.fim",
+                  BatchEndpoint.embeddings.value: "model.embeddings",
+                  BatchEndpoint.moderations.value: "model.moderation",
+                  BatchEndpoint.chat_moderations.value: "model.moderation", OCR_ENDPOINT: "model.ocr"}
 
 
 def default_model(env: "Env", endpoint: str) -> str:

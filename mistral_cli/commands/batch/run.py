@@ -16,7 +16,7 @@ import typer
 
 from mistral_cli.commands.batch.watch import replay, watch_job
 from mistral_cli.commands.shared.common_options import OutputOpt, env_of, number_option
-from mistral_cli.errors import MCLIError, NotFoundError
+from mistral_cli.errors import NotFoundError, UnexpectedResponse
 from mistral_cli.numbers import Bound
 from mistral_cli.render.human import short_path
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
@@ -101,9 +101,9 @@ def create(env: "Env", spec: "RunSpec", *, fresh: bool, watch: bool, results_dir
 
 def _get(env: "Env", job_id: str) -> dict:
     """The job JOB_ID as the server has it now."""
-    from mistral_cli.api.batch import get_job
+    from mistral_cli.api.operations import call
 
-    return get_job(env.client, job_id)
+    return call(env.client, "batch.get", job_id)
 
 
 def follow(env: "Env", run: "BatchRun", job_id: str, output: OutputFormat, interval: float,
@@ -133,6 +133,7 @@ def _replay(env: "Env", body: dict, output: OutputFormat) -> "BatchJob":
 def _save(env: "Env", run: "BatchRun", body: dict, folder: Path) -> None:
     """Save the run's results into FOLDER, unless they are there already, unchanged."""
     from mistral_cli.batchrun.procedure import remove_partial_downloads
+    from mistral_cli.api.operations import describe
     from mistral_cli.bodies.batch import BatchJob
     from mistral_cli.commands.batch.results import result_files, save_results
 
@@ -140,10 +141,10 @@ def _save(env: "Env", run: "BatchRun", body: dict, folder: Path) -> None:
     if saved is not None:
         env.info(f"results of batch run {run.tag} already saved: {', '.join(map(str, saved))}")
         return
-    job = BatchJob.of(body)
+    request = describe("batch.get", run.record.job_id)
+    job = BatchJob.of(body, request)
     if job.id != run.record.job_id:  # the file names come from the id mcli checked, never from a body
-        raise MCLIError(f"unexpected response from GET /v1/batch/jobs/{run.record.job_id}: id: "
-                        f"{job.id[:80]!r} is not the job asked for")
+        raise UnexpectedResponse(request, "id", f"{job.id[:80]!r} is not the job asked for")
     ours = run.owns(folder)  # an earlier start of this run was writing there: its files are its own
     if ours:
         remove_partial_downloads(folder, [f"{job.id}.{kind}.jsonl" for kind, _id in result_files(job)])

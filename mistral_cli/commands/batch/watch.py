@@ -75,9 +75,10 @@ class BatchAdapter:
 
     def parse(self, body: dict) -> "BatchJob":
         """The typed job."""
+        from mistral_cli.api.operations import describe
         from mistral_cli.bodies.batch import BatchJob
 
-        return BatchJob.of(body)
+        return BatchJob.of(body, describe("batch.get"))
 
     def state(self, job: "BatchJob") -> str:
         """running, succeeded or failed."""

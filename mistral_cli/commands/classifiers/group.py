@@ -184,10 +184,10 @@ def moderation_gate(fail_on: str | None, threshold: str | None) -> v.Gate:
 # -- running ---------------------------------------------------------------------------------
 
 def _operation(name: str) -> Callable[..., dict]:
-    """The api/classifiers.py function NAME."""
-    from mistral_cli.api import classifiers
+    """Send the classifiers operation NAME (`moderate`, `classify_chat`...) with a JSON body."""
+    from mistral_cli.api.operations import call
 
-    return getattr(classifiers, name)
+    return lambda client, body: call(client, f"classifiers.{name}", json_body=body)
 
 
 def _run_texts(env: "Env", operation: str, model: str, inputs: b.TextSource, per_request: int, concurrency: int,
@@ -226,10 +226,11 @@ def _run_chats(env: "Env", operation: str, model: str, conversations: list[list[
 def _texts_via_batch(env: "Env", model: str, inputs: b.TextSource, skip: int, gate: v.Gate, output: OutputFormat,
                      new: bool, interval: float, base: dict) -> None:
     """Moderate INPUTS as one batch job (batchrun/route.py), printed as online."""
+    from mistral_cli.api.batch import BatchEndpoint
     from mistral_cli.batchrun.route import Route
 
     writer = ResultWriter(env, b.line_format(env, output), gate, True, model=model)
-    moderations = Route("classifiers moderate", "/v1/moderations", model, new, interval, inputs.source)
+    moderations = Route("classifiers moderate", BatchEndpoint.moderations.value, model, new, interval, inputs.source)
     sent = run_texts(env, moderations, inputs.texts, skip,
                      lambda body: b.expect_items(body, "results", 1), writer, base)
     b.require_some(sent, skip)
@@ -240,6 +241,7 @@ def _texts_via_batch(env: "Env", model: str, inputs: b.TextSource, skip: int, ga
 def _chats_via_batch(env: "Env", model: str, path: Path, conversations: list[list[dict]], gate: v.Gate,
                      output: OutputFormat, new: bool, interval: float, base: dict) -> None:
     """Moderate the --messages conversations as one batch job, one request each, printed as online."""
+    from mistral_cli.api.batch import BatchEndpoint
     from mistral_cli.batchrun.route import Route
 
     writer = ResultWriter(env, b.line_format(env, output), gate, True, with_text=False)
@@ -251,7 +253,7 @@ def _chats_via_batch(env: "Env", model: str, path: Path, conversations: list[lis
 
     bodies = ((number, {**base, "input": conversation}) for number, conversation in enumerate(conversations))
     source = "standard input" if str(path) == "-" else str(path)
-    moderations = Route("classifiers moderate-chat", "/v1/chat/moderations", model, new, interval, source,
+    moderations = Route("classifiers moderate-chat", BatchEndpoint.chat_moderations.value, model, new, interval, source,
                         "conversation")
     run_batch(env, moderations, bodies, 0, write, writer.finish)
 

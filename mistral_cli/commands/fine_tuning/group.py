@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mistral_cli.api import fine_tuning as api
+from mistral_cli.api.operations import call, describe, fetch_object
 from mistral_cli.api.pages import sum_totals
 from mistral_cli.bodies.fine_tuning_enums import JobStatus, JobType
-from mistral_cli.bodies.shape import need_listing, need_object
+from mistral_cli.bodies.shape import need_listing
 from mistral_cli.commands.fine_tuning import create as fine_tuning_create
 from mistral_cli.commands.fine_tuning import watch as fine_tuning_watch
 from mistral_cli.commands.fine_tuning.parse import parse_classifier_target, target_labels
@@ -233,7 +234,7 @@ def get(ctx: typer.Context, job_id: JobIdArg, output: OutputOpt = OutputFormat.t
     """Show a job: status, model, hyperparameters, events, checkpoints and their metrics."""
     env = env_of(ctx)
     check_uuid(job_id, "job id")
-    show_job(env, api.get_job(env.client, job_id), output, f"GET /v1/fine_tuning/jobs/{job_id}")
+    show_job(env, call(env.client, "fine_tuning.get", job_id), output, describe("fine_tuning.get", job_id))
 
 
 def show_job(env: "Env", body: Any, output: OutputFormat, request: str) -> None:
@@ -259,10 +260,9 @@ def cancel(ctx: typer.Context, job_id: JobIdArg, yes: YesOpt = False,
     env = env_of(ctx)
     check_uuid(job_id, "job id")
     confirm(env, f"Cancel fine-tuning job {job_id}?", yes)
-    request = f"POST /v1/fine_tuning/jobs/{job_id}/cancel"
-    body = need_object(api.cancel_job(env.client, job_id), request)
+    body = fetch_object(env.client, "fine_tuning.cancel", job_id)
     env.info(watching.cancel_note(fine_tuning_watch.FineTuningAdapter(), job_id, body))
-    show_job(env, body, output, request)
+    show_job(env, body, output, describe("fine_tuning.cancel", job_id))
 
 
 @app.command("start", epilog=epilog(f"mcli fine-tuning start {EXAMPLE_ID}",
@@ -271,10 +271,9 @@ def start(ctx: typer.Context, job_id: JobIdArg, output: OutputOpt = OutputFormat
     """Start a validated job that was created with --no-auto-start."""
     env = env_of(ctx)
     check_uuid(job_id, "job id")
-    request = f"POST /v1/fine_tuning/jobs/{job_id}/start"
-    body = need_object(api.start_job(env.client, job_id), request)
+    body = fetch_object(env.client, "fine_tuning.start", job_id)
     env.info(f"start requested for {job_id} ({body.get('status')})")
-    show_job(env, body, output, request)
+    show_job(env, body, output, describe("fine_tuning.start", job_id))
 
 
 @app.command("watch", epilog=epilog(

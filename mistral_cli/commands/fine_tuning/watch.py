@@ -151,9 +151,10 @@ class FineTuningAdapter:
 
     def parse(self, body: dict) -> "FineTuningJob":
         """The typed job."""
+        from mistral_cli.api.operations import describe
         from mistral_cli.bodies.fine_tuning import FineTuningJob
 
-        return FineTuningJob.parse(body)
+        return FineTuningJob.parse(body, describe("fine_tuning.get"))
 
     def state(self, job: "FineTuningJob") -> str:
         """running, succeeded or failed."""

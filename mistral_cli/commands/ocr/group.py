@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import typer
 
+from mistral_cli.api.operations import describe
 from mistral_cli.bodies.shape import need_list, need_object
 from mistral_cli.commands.shared.common_options import BodyOpt, FieldOpt, OutputOpt, env_of, epilog, number_option
 from mistral_cli.commands.shared.spending import EstimateOpt, MaxCostOpt, start_ocr_run
@@ -37,7 +38,8 @@ IMAGE_CHUNK_TYPES = ("image_url",)  # ImageURLChunk.type
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".bmp", ".tif", ".tiff")
 MAX_PAGE = 99_999  # a sanity bound on page numbers (the spec sets none), so `0-10**9` cannot eat memory
 PAGE_PART = re.compile(r"([0-9]+)(?:-([0-9]+))?", re.ASCII)
-OCR_REQUEST = "POST /v1/ocr"
+OCR = "ocr.ocr"  # the operation
+OCR_REQUEST = describe(OCR)
 PAGE_SEPARATOR = "\n\n<!-- page {index} -->\n\n"
 STDIN = "-"  # the source of a document read from standard input
 
@@ -146,7 +148,7 @@ def _ocr(env: "Env", source: attachments.Attachment, fields: dict, document_name
 def _send(env: "Env", source: attachments.Attachment, fields: dict, document_name: str | None,
           delete_upload: bool) -> dict:
     """Send SOURCE for OCR (uploading a local document first); the answer's body."""
-    from mistral_cli.api.ocr import ocr as send
+    from mistral_cli.api.operations import call
     from mistral_cli.batchrun.resume import refused
 
     chunk, uploaded = to_chunk(env, source, delete_upload)
@@ -154,7 +156,7 @@ def _send(env: "Env", source: attachments.Attachment, fields: dict, document_nam
         chunk["document_name"] = document_name
     needed = True  # whether the command run again needs the upload (no sure answer came)
     try:
-        body = send(env.client, {"document": chunk, **{k: v for k, v in fields.items() if v is not None}})
+        body = call(env.client, OCR, json_body={"document": chunk, **{k: v for k, v in fields.items() if v is not None}})
         needed = False
         return body
     except KeyboardInterrupt:
@@ -174,13 +176,13 @@ def _send(env: "Env", source: attachments.Attachment, fields: dict, document_nam
 
 def _delete_upload(env: "Env", file_id: str, needed: bool) -> None:
     """--delete-upload: delete FILE_ID, unless the command run again NEEDED it (then say so)."""
-    from mistral_cli.api import files
+    from mistral_cli.api.operations import call
 
     if needed:
         env.info(f"kept the uploaded copy (file {file_id}) for the same command, which reuses it "
                  "instead of uploading again, then deletes it")
         return
-    files.delete_file(env.client, file_id)
+    call(env.client, "files.delete", file_id)
     env.info(f"deleted the uploaded copy (file {file_id})")
 
 
@@ -272,9 +274,9 @@ def to_chunk(env: "Env", source: attachments.Attachment,
              delete_upload: bool = False) -> tuple[dict, str | None]:
     """The OCRRequest document for SOURCE, and the id of a file uploaded for it (or None)."""
     if source.kind == "file":
-        from mistral_cli.api import files
+        from mistral_cli.api.operations import call
 
-        url = files.signed_url(env.client, source.source[5:])["url"]
+        url = call(env.client, "files.url", source.source[5:])["url"]
         return {"type": DOCUMENT_CHUNK_TYPES[0], "document_url": url}, None
     if source.kind == "image":
         url = source.source if source.path is None else attachments.data_url(source)
@@ -282,10 +284,10 @@ def to_chunk(env: "Env", source: attachments.Attachment,
     if source.path is None:
         return {"type": DOCUMENT_CHUNK_TYPES[0], "document_url": source.source,
                 "document_name": source.name}, None
-    from mistral_cli.api import files
+    from mistral_cli.api.operations import call
 
     file_id = upload_once(env, source, delete_upload)
-    url = files.signed_url(env.client, file_id)["url"]
+    url = call(env.client, "files.url", file_id)["url"]
     return {"type": DOCUMENT_CHUNK_TYPES[0], "document_url": url, "document_name": source.name}, file_id
 
 

@@ -19,6 +19,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from mistral_cli.api.operations import describe
 from mistral_cli.bodies.shape import need_list
 from mistral_cli.errors import MCLIError, UnexpectedResponse, UsageError
 from mistral_cli.generation.attachments import sniff
@@ -27,6 +28,7 @@ from mistral_cli.safe_files import refuse_existing, write_bytes
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
 
+OCR_REQUEST = describe("ocr.ocr")
 MAX_INDEX = 99_999  # as ocr.MAX_PAGE: a page index past it is not trusted as a name
 IMAGE_SUFFIXES = {"image/png": ".png", "image/jpeg": ".jpeg", "image/gif": ".gif", "image/webp": ".webp",
                   "image/avif": ".avif", "image/bmp": ".bmp", "image/tiff": ".tiff"}
@@ -79,7 +81,7 @@ def plan_files(env: "Env", pages: list[dict]) -> tuple[list[OutFile], list[str]]
             raise _repeated(stem, taken[stem], position)
         taken[stem] = position
         text = str(page.get("markdown") or "")
-        images = need_list(page.get("images"), "POST /v1/ocr", f"pages[{position}].images")
+        images = need_list(page.get("images"), OCR_REQUEST, f"pages[{position}].images")
         for number, image in enumerate(images):
             out = plan_image(env, stem, number, image)
             if out is not None:
@@ -101,10 +103,10 @@ class RepeatedPage(UnexpectedResponse):
     """Two pages of one answer that would share a file name: a malformed answer (never kept)."""
 
     def __init__(self, stem: str, first: int, second: int):
-        MCLIError.__init__(self, f"unexpected response from POST /v1/ocr: pages[{first}] and pages[{second}] "
+        MCLIError.__init__(self, f"unexpected response from {OCR_REQUEST}: pages[{first}] and pages[{second}] "
                            f"would both be {stem}.md (a repeated page index); nothing was written",
                            hint="-o json prints the answer as the server sent it")
-        self.request, self.where, self.what = "POST /v1/ocr", f"pages[{second}]", "a repeated page index"
+        self.request, self.where, self.what = OCR_REQUEST, f"pages[{second}]", "a repeated page index"
 
 
 def _repeated(stem: str, first: int, second: int) -> MCLIError:

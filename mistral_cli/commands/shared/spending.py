@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from mistral_cli.api.operations import OPERATIONS
 from mistral_cli.commands.shared.common_options import number_option
 from mistral_cli.errors import MCLIError
 from mistral_cli.numbers import Bound
@@ -181,7 +182,8 @@ def start_ocr_run(env: "Env", max_cost: float | None, estimate: bool, model: str
     return start_run(env, max_cost, estimate, model, 1, 0, output, pages=count)[0]
 
 
-GENERATING = ("/v1/chat/completions", "/v1/fim/completions", "/v1/agents/completions")
+# the batch endpoints whose answers are completions, bounded by max_tokens
+GENERATING = tuple(OPERATIONS[name].template for name in ("chat.complete", "fim.complete", "agents.complete"))
 
 
 def requests_estimate(env: "Env", model: str, endpoint: str, paths: Iterable[Path]) -> "Estimate":
