@@ -24,6 +24,7 @@ from typing import NamedTuple, Optional
 import typer
 
 from mistral_cli import __version__
+from mistral_cli.commands.shared.boundary import McliTyper
 from mistral_cli.commands.shared.common_options import epilog
 from mistral_cli.config.global_options import COLOR_CHOICES, GLOBALS, GlobalOptions, split_globals, wanted_command
 from mistral_cli.env import Env
@@ -117,18 +118,18 @@ _root.__signature__ = _root_signature()  # type: ignore[attr-defined]
 _root.__annotations__ = {param.name: param.annotation for param in _root.__signature__.parameters.values()}
 
 
-def build_app(load: str | None = None, load_all: bool = False) -> typer.Typer:
+def build_app(load: str | None = None, load_all: bool = False) -> McliTyper:
     """The root app with every registry entry: LOAD (or all) for real, the rest as placeholders."""
-    root = typer.Typer(help=HELP, epilog=epilog(*EXAMPLES, global_note=False), add_completion=False,
-                       no_args_is_help=True,
-                       context_settings={"help_option_names": ["-h", "--help"]},
-                       pretty_exceptions_enable=False, rich_markup_mode="rich")
+    root = McliTyper(help=HELP, epilog=epilog(*EXAMPLES, global_note=False), add_completion=False,
+                     no_args_is_help=True,
+                     context_settings={"help_option_names": ["-h", "--help"]},
+                     pretty_exceptions_enable=False, rich_markup_mode="rich")
     root.callback()(_root)
     for entry in REGISTRY:
         if load_all or entry.name == load:
             importlib.import_module(entry.module).register(root)
         elif entry.group:
-            root.add_typer(typer.Typer(), name=entry.name, help=entry.help)
+            root.add_typer(McliTyper(), name=entry.name, help=entry.help)
         else:
             root.command(entry.name, help=entry.help, add_help_option=False,
                          context_settings={"ignore_unknown_options": True})(_placeholder)

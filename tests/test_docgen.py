@@ -263,3 +263,9 @@ def test_a_man_page_keeps_the_text_before_the_examples_as_notes():
     assert text.index(".SH NOTES") < text.index("The key comes") < text.index(".SH EXAMPLES") < text.index("mcli auth login")
     assert ".SH NOTES" not in "\n".join(epilog_section(docgen.tree.plain(epilog("mcli files list"))))
     assert epilog_section("Keys:\n\n  model.chat  the chat model")[0] == ".SH NOTES"
+
+
+def test_an_argument_declared_with_dots_gets_no_more_of_them(tree, generated):
+    node = next(node for node in tree.nodes() if node.path == ("history", "delete"))
+    assert [argument.metavar for argument in node.arguments] == ["[ID...]"]
+    assert "ID......" not in generated["man/mcli-history-delete.1"]

@@ -4,15 +4,18 @@ from the same bounds as the check."""
 
 from __future__ import annotations
 
+import typing
+
 import pytest
 import typer
 
 from mistral_cli import app as app_module
+from mistral_cli.commands.shared.boundary import parser_of
 from mistral_cli.config.global_options import BY_NAME  # taken out of argv and parsed before Typer
 from mistral_cli.errors import OptionValueError
 from mistral_cli.numbers import Bound, parse_number
 
-NUMERIC_TYPES = {"integer", "float", "integer range", "float range"}
+NUMERIC_TYPES = {"integer", "float", "integer range", "float range"}  # Typer 0.28's names of its number types
 
 
 def all_options():
@@ -27,10 +30,18 @@ def all_options():
     return list(walk(typer.main.get_command(app_module.build_app(load_all=True)), "mcli"))
 
 
+def numeric(param):
+    """Whether PARAM holds a number (Typer 0.29: by its annotation; 0.28: by its Click type)."""
+    descriptor = getattr(param, "type_descriptor", None)
+    if descriptor is not None:
+        annotation = descriptor.annotation
+        return (typing.get_args(annotation) or (annotation,))[0] in (int, float)
+    return getattr(param.type, "name", "") in NUMERIC_TYPES
+
+
 def bound_of(param):
     """The Bound whose parser converts PARAM's values (None: another parser)."""
-    func = getattr(param.type, "func", None)
-    owner = getattr(func, "__self__", None)
+    owner = getattr(parser_of(param), "__self__", None)
     return owner if isinstance(owner, Bound) else None
 
 
@@ -66,7 +77,7 @@ def test_every_numeric_option_is_parsed_by_a_bound_and_its_help_says_the_bound_s
     options = all_options()
     assert len(options) > 100
     unowned = [f"{path} {param.opts[0]}" for path, param in options
-               if getattr(param.type, "name", "") in NUMERIC_TYPES and param.opts[0] not in BY_NAME]
+               if numeric(param) and bound_of(param) is None and param.opts[0] not in BY_NAME]
     assert unowned == [], "declare these with common_options.number_option"
     owned = [(path, param, bound_of(param)) for path, param in options if bound_of(param) is not None]
     assert len(owned) >= 30

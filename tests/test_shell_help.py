@@ -14,7 +14,7 @@ import pytest
 from mistral_cli import app as app_module
 from mistral_cli.api.tags import API_TAGS
 from mistral_cli.docgen.tree import build_tree
-from mistral_cli.invoke import _tags_without_command
+from mistral_cli.commands.shared.boundary import _tags_without_command
 from tests.fakeapi.defaults import FT_MODEL
 from tests.shell_helpers import REPO
 

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from mistral_cli.commands.shared.boundary import McliTyper
 from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog
 from mistral_cli.config import paths
 from mistral_cli.config.profiles import (
@@ -26,11 +27,11 @@ from mistral_cli.env import Env
 from mistral_cli.errors import ConfigError
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, tsv_cell
 
-app = typer.Typer(help="Read and change settings and profiles.", no_args_is_help=True,
-                  epilog=epilog("mcli config set model.chat mistral-large-latest", "mcli config list",
-                                "mcli config use work --create",
-                                before="Keys:\n\n" + "\n\n".join(f"  {line.strip()}"
-                                                                 for line in valid_keys_text().splitlines())))
+app = McliTyper(help="Read and change settings and profiles.", no_args_is_help=True,
+                epilog=epilog("mcli config set model.chat mistral-large-latest", "mcli config list",
+                              "mcli config use work --create",
+                              before="Keys:\n\n" + "\n\n".join(f"  {line.strip()}"
+                                                               for line in valid_keys_text().splitlines())))
 
 KeyArg = Annotated[str, typer.Argument(help="A config key, such as model.chat (see `mcli config --help`).",
                                        show_default=False)]

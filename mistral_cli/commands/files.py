@@ -11,6 +11,7 @@ import typer
 from mistral_cli.api import files as api
 from mistral_cli.api.operations import call, describe, fetch_object
 from mistral_cli.bodies.shape import need_listing, need_object
+from mistral_cli.commands.shared.boundary import McliTyper
 from mistral_cli.commands.shared.common_options import (
     AllPagesOpt,
     OpenChoice,
@@ -36,9 +37,9 @@ from mistral_cli.safe_files import refuse_existing
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
 
-app = typer.Typer(help="Upload, list, download and delete files.", no_args_is_help=True,
-                  epilog=epilog("mcli files upload train.jsonl --purpose fine-tune", "mcli files list --all",
-                                "mcli files download 3fa85f64-5717-4562-b3fc-2c963f66afa6 -o data.jsonl"))
+app = McliTyper(help="Upload, list, download and delete files.", no_args_is_help=True,
+                epilog=epilog("mcli files upload train.jsonl --purpose fine-tune", "mcli files list --all",
+                              "mcli files download 3fa85f64-5717-4562-b3fc-2c963f66afa6 -o data.jsonl"))
 
 UPLOAD_LIMIT = 512 * 1024 * 1024  # the spec's documented limit; the server enforces it
 DEFAULT_PAGE_SIZE = 100

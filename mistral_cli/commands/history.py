@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from mistral_cli.commands.shared.boundary import McliTyper
 from mistral_cli.commands.shared.common_options import OutputOpt, YesOpt, env_of, epilog, number_option
 from mistral_cli.commands.shared.several_ids import empty_note, run_each
 from mistral_cli.env import Env
@@ -25,8 +26,8 @@ from mistral_cli.render.output import Column, OutputFormat, emit_list, for_stdou
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.store.conversations import Conversation, ConversationStore, StoredMessage
 
-app = typer.Typer(help="Browse and delete locally saved conversations.", no_args_is_help=True,
-                  epilog=epilog("mcli history list", "mcli history show latest", "mcli history delete latest --yes"))
+app = McliTyper(help="Browse and delete locally saved conversations.", no_args_is_help=True,
+                epilog=epilog("mcli history list", "mcli history show latest", "mcli history delete latest --yes"))
 
 LATEST = ("latest", "-")
 MIN_PREFIX = 4

@@ -10,6 +10,7 @@ import typer
 from mistral_cli.api import models as api
 from mistral_cli.api.operations import fetch_object
 from mistral_cli.bodies.shape import need_listing
+from mistral_cli.commands.shared.boundary import McliTyper
 from mistral_cli.commands.shared.common_options import OutputOpt, YesOpt, env_of, epilog
 from mistral_cli.commands.shared.several_ids import act_on_each
 from mistral_cli.errors import UsageError
@@ -17,10 +18,10 @@ from mistral_cli.inputs import confirm
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
 from mistral_cli.render.safe_text import safe_markup
 
-app = typer.Typer(help="List, inspect, rename, archive and delete models.", no_args_is_help=True,
-                  epilog=epilog("mcli models list --type fine-tuned",
-                                "mcli models get mistral-small-latest -o json",
-                                "mcli models delete ft:open-mistral-7b:587a6b29:20240514:7e773925 --yes"))
+app = McliTyper(help="List, inspect, rename, archive and delete models.", no_args_is_help=True,
+                epilog=epilog("mcli models list --type fine-tuned",
+                              "mcli models get mistral-small-latest -o json",
+                              "mcli models delete ft:open-mistral-7b:587a6b29:20240514:7e773925 --yes"))
 
 # One vocabulary for the table and --capability: the short word of each flag the API sends, in
 # the order a user looks for them (a cut cell loses the last); the API's own names still work.

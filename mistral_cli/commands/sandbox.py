@@ -15,6 +15,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from mistral_cli.commands.shared.boundary import McliTyper
 from mistral_cli.commands.shared.common_options import env_of, epilog, number_option
 from mistral_cli.env import Env
 from mistral_cli.errors import UsageError
@@ -28,7 +29,7 @@ LATENCY = Bound("--latency", 0, 3_600)
 CUT_STREAM_AFTER = Bound("--cut-stream-after", 0, None, integer=True)
 NOT_A_MODEL = "answers are stand-ins derived from the input; no model runs"
 
-app = typer.Typer(
+app = McliTyper(
     help="A local Mistral API: try mcli and test scripts with no key and no spend.", no_args_is_help=True,
     epilog=epilog("mcli --server-url sandbox chat hello   # in-process, nothing to start",
                   "mcli sandbox serve --port 8642", "mcli sandbox serve --fail-rate 0.2 --status 503 --retry-after 1",

@@ -12,14 +12,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from mistral_cli.commands.shared.boundary import McliTyper
 from mistral_cli.commands.shared.common_options import env_of, epilog
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
 
-app = typer.Typer(help="Print the shell completion script for bash, zsh or fish.", no_args_is_help=True,
-                  epilog=epilog('eval "$(mcli completion bash)"', "mcli completion zsh > ~/.zfunc/_mcli",
-                                "mcli completion fish > ~/.config/fish/completions/mcli.fish"))
+app = McliTyper(help="Print the shell completion script for bash, zsh or fish.", no_args_is_help=True,
+                epilog=epilog('eval "$(mcli completion bash)"', "mcli completion zsh > ~/.zfunc/_mcli",
+                              "mcli completion fish > ~/.config/fish/completions/mcli.fish"))
 
 HISTORY_LIMIT = 200
 

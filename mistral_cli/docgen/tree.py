@@ -18,9 +18,9 @@ from typing import Any
 import typer
 
 from mistral_cli import app as app_module
+from mistral_cli.commands.shared.boundary import choices_of
 from mistral_cli.config.global_options import COLOR_CHOICES, GLOBALS
 from mistral_cli.docgen.live import argument_files, argument_kind, option_kind
-from mistral_cli.invoke import choices_of
 
 PATH_WORDS = ("FILE", "PATH", "DIR")
 
@@ -65,7 +65,7 @@ class Argument:
     @property
     def metavar(self) -> str:
         """NAME, NAME... or [NAME] as in a synopsis."""
-        text = self.name + ("..." if self.variadic else "")
+        text = self.name + ("..." if self.variadic and not self.name.endswith("...") else "")
         return text if self.required else f"[{text}]"
 
 
@@ -176,7 +176,7 @@ def option_of(param: Any) -> Option:
     metavar = getattr(param, "metavar", None) or ""
     return Option(
         names=tuple(param.opts), negations=tuple(getattr(param, "secondary_opts", ()) or ()),
-        help=_text(getattr(param, "help", None)), takes_value=takes_value,
+        help=_text(getattr(param, "declared_help", getattr(param, "help", None))), takes_value=takes_value,
         choices=choices_of(param) if takes_value else (),
         path=takes_value and is_path(param), metavar=metavar,
         multiple=bool(getattr(param, "multiple", False)),

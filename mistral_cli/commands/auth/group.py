@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from mistral_cli.commands.auth.key import read_key, verify_key
+from mistral_cli.commands.shared.boundary import McliTyper
 from mistral_cli.commands.shared.common_options import OutputOpt, env_of, epilog
 from mistral_cli.config import credentials as creds
 from mistral_cli.config.profiles import DEFAULT_PROFILE, check_profile_name
@@ -21,11 +22,11 @@ from mistral_cli.env import Env
 from mistral_cli.errors import AuthError, MCLIError
 from mistral_cli.render.output import Column, OutputFormat, emit_object
 
-app = typer.Typer(help="Store, check, show and remove the API key.", no_args_is_help=True,
-                  epilog=epilog("mcli auth login", "mcli auth status", "mcli auth login --profile work",
-                                before="The key comes from MISTRAL_API_KEY, else the OS keyring (service 'mcli', "
-                                       "one entry per profile), else the 0600 file written by "
-                                       "`mcli auth login --insecure-storage`."))
+app = McliTyper(help="Store, check, show and remove the API key.", no_args_is_help=True,
+                epilog=epilog("mcli auth login", "mcli auth status", "mcli auth login --profile work",
+                              before="The key comes from MISTRAL_API_KEY, else the OS keyring (service 'mcli', "
+                                     "one entry per profile), else the 0600 file written by "
+                                     "`mcli auth login --insecure-storage`."))
 
 NO_KEYRING_HINT = (f"set {creds.ENV_KEY} in your environment, or run `mcli auth login --insecure-storage` "
                    "to keep the key in a 0600 file")

@@ -23,6 +23,7 @@ from mistral_cli.commands.batch import run as batch_run
 from mistral_cli.commands.batch.results import print_answers, save_results
 from mistral_cli.commands.batch.watch import BatchAdapter, watch_job
 from mistral_cli.commands.shared import watching
+from mistral_cli.commands.shared.boundary import McliTyper
 from mistral_cli.commands.shared.common_options import (
     AllPagesOpt,
     BodyOpt,
@@ -49,9 +50,9 @@ from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_obje
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
 
-app = typer.Typer(help="Run many requests at once on Mistral's batch engine.", no_args_is_help=True,
-                  epilog=epilog("mcli batch create --from-prompts prompts.txt --model mistral-small-latest --watch",
-                                "mcli batch list", "mcli batch runs"))
+app = McliTyper(help="Run many requests at once on Mistral's batch engine.", no_args_is_help=True,
+                epilog=epilog("mcli batch create --from-prompts prompts.txt --model mistral-small-latest --watch",
+                              "mcli batch list", "mcli batch runs"))
 
 DEFAULT_PAGE_SIZE = 100
 EXAMPLE_ID = "b2c5a1d4-2f8e-4f0c-9b1a-6d3e8f7a9c10"

@@ -10,6 +10,7 @@ import typer
 
 from mistral_cli.commands.classifiers import verdicts as v
 from mistral_cli.commands.shared import text_groups as b
+from mistral_cli.commands.shared.boundary import McliTyper
 from mistral_cli.commands.shared.common_options import BodyOpt, FieldOpt, OutputOpt, env_of, epilog, number_option
 from mistral_cli.inputs import request_base
 from mistral_cli.commands.shared.interval import ROUTE_INTERVAL
@@ -23,10 +24,10 @@ from mistral_cli.render.output import OutputFormat, dumps, for_stdout, write_jso
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
 
-app = typer.Typer(help="Moderate and classify texts and chats; gate pipelines with --fail-on.",
-                  no_args_is_help=True,
-                  epilog=epilog('mcli classifiers moderate "some text"',
-                                "mcli classifiers moderate -f post.txt --fail-on any && publish post.txt"))
+app = McliTyper(help="Moderate and classify texts and chats; gate pipelines with --fail-on.",
+                no_args_is_help=True,
+                epilog=epilog('mcli classifiers moderate "some text"',
+                              "mcli classifiers moderate -f post.txt --fail-on any && publish post.txt"))
 
 TEXT_FIELDS = frozenset({"input", "model"})  # ClassificationRequest
 CHAT_FIELDS = frozenset({"input", "model"})  # ChatModerationRequest, ChatClassificationRequest

@@ -21,6 +21,7 @@ from mistral_cli.commands.fine_tuning import create as fine_tuning_create
 from mistral_cli.commands.fine_tuning import watch as fine_tuning_watch
 from mistral_cli.commands.fine_tuning.parse import parse_classifier_target, target_labels
 from mistral_cli.commands.shared import watching
+from mistral_cli.commands.shared.boundary import McliTyper
 from mistral_cli.commands.shared.common_options import (
     AllPagesOpt,
     OutputOpt,
@@ -42,11 +43,11 @@ if TYPE_CHECKING:  # pragma: no cover
 EXAMPLE_ID = "7ad642c1-fc6f-4a4a-8ab3-45e3d3c9f0b1"
 DEFAULT_PAGE_SIZE = 100
 
-app = typer.Typer(help="Create, follow and manage fine-tuning jobs.", no_args_is_help=True,
-                  epilog=epilog("mcli fine-tuning validate train.jsonl",
-                                "mcli fine-tuning create --model open-mistral-7b --training-file train.jsonl --watch",
-                                "mcli fine-tuning list --status RUNNING",
-                                f"mcli fine-tuning watch {EXAMPLE_ID}"))
+app = McliTyper(help="Create, follow and manage fine-tuning jobs.", no_args_is_help=True,
+                epilog=epilog("mcli fine-tuning validate train.jsonl",
+                              "mcli fine-tuning create --model open-mistral-7b --training-file train.jsonl --watch",
+                              "mcli fine-tuning list --status RUNNING",
+                              f"mcli fine-tuning watch {EXAMPLE_ID}"))
 
 LIST_COLUMNS = (
     Column("ID", "id", "id", priority=0),
