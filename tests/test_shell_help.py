@@ -175,7 +175,7 @@ def test_help_names_arguments_plainly_and_shows_the_color_choices(cli, monkeypat
     usage = cli("files", "get", "--help").stdout
     assert "Usage: mcli files get [OPTIONS] FILE_ID" in usage
     assert re.search(r"--color +<auto\|always\|never>", cli("--help").stdout)
-    assert re.search(r"--profile +PROFILE ", cli("--help").stdout)
+    assert re.search(r"--profile +NAME ", cli("--help").stdout)
 
 
 def _help_on_a_terminal(*args: str, columns: int = 80) -> str:
