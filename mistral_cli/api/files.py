@@ -1,13 +1,12 @@
-"""The six file operations (tag `files`): upload, list, retrieve, delete, download, signed URL."""
+"""Five file operations (tag `files`): upload, retrieve, delete, download, signed URL (the list:
+api/lists.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from mistral_cli.api.operations import OPERATIONS, call
-from mistral_cli.api.pages import collect_pages
 from mistral_cli.http import transfer
 
 if TYPE_CHECKING:  # pragma: no cover - only for annotations: `mcli files --help` never loads httpx
@@ -20,22 +19,6 @@ def upload_file(client: HTTPClient, path: Path, *, purpose: str | None = None,
     """POST /v1/files: stream PATH as multipart `file` (+ `purpose`); return UploadFileOut."""
     fields = {"purpose": purpose} if purpose else None
     return transfer.upload(client, path, name=name, fields=fields, on_progress=on_progress)
-
-
-def list_files(client: HTTPClient, *, page: int | None = None, page_size: int | None = None,
-               purpose: str | None = None, sample_types: Sequence[str] = (),
-               sources: Sequence[str] = (), search: str | None = None) -> dict:
-    """GET /v1/files with the given filters (only those set are sent); return ListFilesOut."""
-    params: dict[str, Any] = {"page": page, "page_size": page_size, "purpose": purpose,
-                              "sample_type": list(sample_types) or None,
-                              "source": list(sources) or None, "search": search}
-    return call(client, "files.list",
-                params={key: value for key, value in params.items() if value is not None})
-
-
-def list_all_files(client: HTTPClient, *, page_size: int, **filters: Any) -> dict:
-    """Every page of GET /v1/files as one ListFilesOut (api/pages.py's stop rule)."""
-    return collect_pages(lambda page: list_files(client, page=page, page_size=page_size, **filters))
 
 
 def retrieve_file(client: HTTPClient, file_id: str) -> dict:
