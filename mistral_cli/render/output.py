@@ -181,10 +181,13 @@ def emit_list(env: "Env", fmt: OutputFormat, items: Iterable[dict], columns: Seq
 
 
 def noting(items: Iterable[dict], seen: list[dict]) -> Iterator[dict]:
-    """ITEMS, the first REMEMBERED of them noted in SEEN for the id cache as they pass."""
+    """ITEMS, what the id cache reads of the first REMEMBERED of them noted in SEEN as they
+    pass (not the whole items: a streamed list holds none)."""
+    from mistral_cli.store.ids import read_part
+
     for item in items:
         if len(seen) < REMEMBERED:
-            seen.append(item)
+            seen.append(read_part(item))
         yield item
 
 
