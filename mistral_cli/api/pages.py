@@ -36,7 +36,9 @@ def walk_pages(fetch: FetchPage, *, start: int = 0, key: str = "data",
         new = _new_items(items, id_key, seen)
         yield body, new
         size = len(items) if size is None else size
-        if not new or len(items) < size or _total_reached(body, len(seen)):
+        last = not new or len(items) < size or _total_reached(body, len(seen))
+        del body, items, new  # the next page is fetched holding nothing of this one
+        if last:
             return
     raise MCLIError(f"stopped after {MAX_PAGES} pages ({len(seen)} items): the server kept "
                     "sending full pages of new items",

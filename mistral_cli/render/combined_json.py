@@ -34,7 +34,8 @@ class CombinedJson:
     def add(self, body: dict, items: list[Any]) -> None:
         """Write ITEMS (BODY's list, already in order); the first call writes the head."""
         if self.first is None:
-            self.first = body
+            # the first body's fields but its items: those are written, never held
+            self.first = {key: (None if key == self.list_key else value) for key, value in body.items()}
             if self._head_waits():
                 self.held = []
             else:

@@ -11,7 +11,7 @@ The id cache behind Tab is offered the first REMEMBERED items, as for any stream
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mistral_cli.render.combined_json import CombinedJson
@@ -27,11 +27,20 @@ def emit_pages(env: "Env", fmt: OutputFormat, pages: Pages, columns: Sequence[Co
                key: str = "data") -> None:
     """Print the items of PAGES in FMT as they arrive (-o json: as one list body)."""
     if fmt is not OutputFormat.json:
-        emit_list(env, fmt, (item for _body, new in pages for item in new), columns)
+        emit_list(env, fmt, _items(pages), columns)
         return
     combined = CombinedJson(env, key, listing=True)
     seen: list[dict] = []
     for body, new in pages:
         combined.add(body, list(noting(new, seen)))
+        del body, new  # the next page is fetched holding nothing of this one
     combined.finish()
     remember_ids(env, seen)
+
+
+def _items(pages: Pages) -> Iterator[Any]:
+    """The items of PAGES one by one, holding no page past its last item."""
+    for body, new in pages:
+        del body
+        yield from new
+        del new
