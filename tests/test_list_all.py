@@ -68,6 +68,16 @@ def test_a_later_page_that_is_no_listing_is_an_unexpected_response(api, cli, tag
     assert "internal error" not in result.stderr
 
 
+@pytest.mark.parametrize("every", [[], ["--all"]], ids=["one-page", "all"])
+@pytest.mark.parametrize("body", [{}, {"object": "list", "data": None, "total": 0}], ids=["no-data", "null-data"])
+def test_a_listing_without_items_is_an_empty_list(api, cli, body, every):
+    api.add("GET", "/v1/batch/jobs", json_response(body))
+    result = cli("batch", "list", *every, "-o", "json")
+    assert result.exit_code == 0, result
+    assert json.loads(result.stdout) == (combined_body(body, []) if every else body)
+    assert cli("batch", "list", *every).exit_code == 0
+
+
 def test_an_id_that_is_not_a_string_is_an_item_like_any_other(api, cli):
     items = [{**file_obj(uuid(0)), "id": ["not", "an", "id"]}, {**file_obj(uuid(1)), "id": {"a": 1}}]
     api.add("GET", "/v1/files", json_response({"object": "list", "data": items, "total": 2}))

@@ -34,6 +34,6 @@ def show_list(env: "Env", name: str, filters: Mapping[str, Any], *, page: int | 
 
 def show_page(env: "Env", body: dict, output: OutputFormat, columns: Sequence[Column]) -> None:
     """Print a checked list BODY (one page, or lists merged); on a terminal, say when more pages exist."""
-    items = body["data"]
+    items = body.get("data") or []  # checked: a list of objects, or null or absent (none)
     emit_list(env, output, items, columns, body=body)
     note_more_pages(env, body, len(items))
