@@ -90,5 +90,7 @@ def check_bound(value: Any, bound: Bound, label: str | None = None) -> None:
 
 
 MAX_PAGES = 10_000  # no list is walked further (api/pages.py)
+DEFAULT_PAGE_SIZE = 100  # the page size a list operation uses when asked for none (the spec's default)
+MAX_PAGE_SIZE = 1_000  # the largest page a list operation serves: what `--all` asks for
 PAGE = Bound("--page", 0, MAX_PAGES, integer=True)
-PAGE_SIZE = Bound("--page-size", 1, 1_000, integer=True)
+PAGE_SIZE = Bound("--page-size", 1, MAX_PAGE_SIZE, integer=True)

@@ -379,3 +379,19 @@ def test_results_are_named_after_the_job_mcli_checked_not_the_body(api, sim, cli
     result = watched(cli, prompts, tmp_path / "out")
     assert result.exit_code == 1 and "is not the job asked for" in result.stderr
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob("*escape*"))
+
+
+def test_a_search_answered_with_no_list_sends_nothing_and_the_next_start_adopts(api, sim, cli, prompts, waits):
+    lose_answer(api, "POST", "/v1/batch/jobs", sim._create)
+    assert create(cli, prompts).exit_code == 1
+    [job_id] = sim.jobs
+    no_list = Stub("GET", "/v1/batch/jobs", json_response([]), times=2)  # both looks, were there two
+    api.stubs.insert(0, no_list)
+    second = create(cli, prompts, "-o", "text")
+    assert second.exit_code == 1, second
+    assert "unexpected response from GET /v1/batch/jobs: body: a list, not an object" in second.stderr
+    assert (posts(api, "/v1/batch/jobs"), len(sim.jobs)) == (1, 1)  # nothing created twice
+    api.stubs.remove(no_list)
+    third = create(cli, prompts, "-o", "text")
+    assert third.exit_code == 0, third
+    assert third.stdout.strip() == job_id and len(sim.jobs) == 1

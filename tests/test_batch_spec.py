@@ -22,11 +22,11 @@ class Recorder:
 
 
 def test_batch_list_sends_every_filter_of_the_spec():
-    from mistral_cli.api.batch import list_jobs
+    from mistral_cli.api.lists import one_page
 
     client = Recorder()
-    list_jobs(client, page=0, page_size=1, model="m", metadata={"k": "v"}, created_after="2025-01-01",
-              created_by_me=True, statuses=["QUEUED"])
+    one_page(client, "batch.list", {"model": "m", "metadata": {"k": "v"}, "created_after": "2025-01-01",
+                                    "created_by_me": True, "status": ["QUEUED"]}, page=0, page_size=1)
     declared = load_spec()["paths"]["/v1/batch/jobs"]["get"]["parameters"]
     assert set(client.kwargs["params"]) == {param["name"] for param in declared}
 

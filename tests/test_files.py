@@ -298,8 +298,8 @@ def test_list_one_page_of_several_says_so_on_a_terminal_and_the_hint_works(api, 
     assert [r.query.get("page") for r in api.requests[-2:]] == [["0"], ["1"]]
 
 
-def test_list_all_uses_pages_of_100_by_default(api, cli):
-    api.add("GET", "/v1/files", json_response(page([FILE_ID], 1)), query={"page": "0", "page_size": "100"})
+def test_list_all_asks_the_largest_page_by_default(api, cli):
+    api.add("GET", "/v1/files", json_response(page([FILE_ID], 1)), query={"page": "0", "page_size": "1000"})
     assert cli("files", "list", "--all", "-o", "text").stdout == f"{FILE_ID}\n"
 
 

@@ -85,6 +85,24 @@ def test_a_create_acted_on_without_an_answer_is_found_by_the_printed_command(api
     assert creates(api) == 1
 
 
+def test_a_search_answered_with_no_list_creates_nothing_and_the_printed_command_adopts(api, cli, ft, train):
+    answer_once(api, ft, error_proxy_text(502), acted=True)
+    first = cli(*CREATE, "--training-file", train, "--new")
+    command = printed_command(first.stderr)
+    no_list = api.add("GET", JOBS, json_response({"data": "jobs"}), times=2)  # both looks, were there two
+    api.stubs.remove(no_list)
+    api.stubs.insert(0, no_list)
+    strange = cli(*command)
+    assert strange.exit_code == 1, strange
+    assert f"unexpected response from GET {JOBS}: data: a string, not a list" in strange.stderr
+    assert (creates(api), len(ft.jobs)) == (1, 1)  # nothing created twice
+    api.stubs.remove(no_list)
+    again = cli(*command)
+    assert again.exit_code == 0, again
+    [job_id] = ft.jobs
+    assert f"found fine-tuning job {job_id} of run" in again.stderr and creates(api) == 1
+
+
 @pytest.mark.parametrize("response", [error_400("Invalid model"), error_422(("body", "suffix"), "too long")])
 def test_a_refused_create_is_sent_again(api, cli, ft, response):
     answer_once(api, ft, response, acted=False)

@@ -291,12 +291,6 @@ PATH_LITERAL = re.compile(r"^/v1(/|$)|\b(GET|POST|PUT|PATCH|DELETE) /v1\b")
 PATHS_ALLOWED_IN = ("mistral_cli.api.operations", "mistral_cli.sandbox")
 # The list commands still name their request by hand; the list path's own change replaces these
 # with the table's. An entry that is gone fails (test_every_allowed_path_literal_still_exists).
-ALLOWED_PATH_LITERALS = frozenset({
-    ("mistral_cli.commands.files", "GET /v1/files"),
-    ("mistral_cli.commands.models", "GET /v1/models"),
-    ("mistral_cli.commands.batch.group", "GET /v1/batch/jobs"),
-    ("mistral_cli.commands.fine_tuning.group", "GET /v1/fine_tuning/jobs"),
-})
 
 
 def _docstrings(tree: ast.AST) -> set[int]:
@@ -366,11 +360,7 @@ def test_commands_write_only_through_env():
 
 
 def test_no_path_outside_the_operation_table():
-    assert sorted(package_path_literals() - ALLOWED_PATH_LITERALS) == []
-
-
-def test_every_allowed_path_literal_still_exists():
-    assert sorted(ALLOWED_PATH_LITERALS - package_path_literals()) == [], "remove these from ALLOWED_PATH_LITERALS"
+    assert sorted(package_path_literals()) == []
 
 
 def test_the_registries_are_edges_of_the_graph():
@@ -468,7 +458,7 @@ def test_a_planted_path_literal_fails_the_check(package_copy):
     plant(package_copy / "commands" / "models.py", 'PLANTED = "/v1/models"')
     plant(package_copy / "http" / "transfer.py", 'def _planted(x):\n    return f"unexpected response from POST /v1/files/{x}: id"\n')
     plant(package_copy / "bodies" / "batch.py", 'PLANTED = ("x", "DELETE /v1/fine_tuning/models/{model_id}/archive")')
-    assert sorted(set(path_literals(package_copy)) - ALLOWED_PATH_LITERALS) == [
+    assert sorted(set(path_literals(package_copy))) == [
         ("mistral_cli.bodies.batch", "DELETE /v1/fine_tuning/models/{model_id}/archive"),
         ("mistral_cli.commands.models", "/v1/models"),
         ("mistral_cli.http.transfer", "unexpected response from POST /v1/files/")]

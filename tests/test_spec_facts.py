@@ -254,6 +254,20 @@ def test_paged_operations_are_those_with_page_and_page_size():
         assert op.paged == ({"page", "page_size"} <= names), op.name
 
 
+def test_each_list_carries_the_spec_filters_and_pages_as_the_spec_does():
+    from mistral_cli.api.operations import OPERATIONS
+    from mistral_cli.numbers import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PAGE_SIZE
+
+    for op in OPERATIONS.values():
+        parameters = {p["name"]: p for p in spec_operation(op).get("parameters", ()) if p["in"] == "query"}
+        if not op.paged:
+            assert (op.query, op.largest_page) == ((), 0), op.name
+            continue
+        assert set(op.query) == set(parameters) - {"page", "page_size"}, op.name
+        assert parameters["page_size"]["schema"]["default"] == DEFAULT_PAGE_SIZE, op.name
+        assert op.largest_page == MAX_PAGE_SIZE == PAGE_SIZE.high, op.name
+
+
 def test_multipart_operations_are_those_whose_body_is_a_form():
     from mistral_cli.api.operations import OPERATIONS
 

@@ -1,7 +1,6 @@
-"""Batch job operations that take more than a call (tag `batch`): create, list, reading
-results; the endpoints a job's requests go to (BatchEndpoint). Get and cancel are sent through
-the table (api/operations.py `call`, `fetch_object`); get_job is left for the watch adapter's
-fetch until the watch code uses the table too.
+"""Batch job operations that take more than a call (tag `batch`): create, reading results;
+the endpoints a job's requests go to (BatchEndpoint). Get and cancel are sent through the
+table (api/operations.py `call`, `fetch_object`), the list through api/lists.py.
 
 Each operation's Effect is api/operations.py's. Creating a job is Effect.CREATE (it costs
 money: never repeated after a 5xx or a request that got no answer). Cancelling is
@@ -17,7 +16,6 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from mistral_cli.api.operations import OPERATIONS, call
-from mistral_cli.api.pages import collect_pages
 
 if TYPE_CHECKING:  # pragma: no cover - only for annotations: `mcli batch --help` never loads httpx
     from mistral_cli.http.client import HTTPClient
@@ -48,34 +46,6 @@ def create_job(client: HTTPClient, *, input_files: Sequence[str], endpoint: str,
         body["timeout_hours"] = timeout_hours
     return call(client, "batch.create", json_body=body)
 
-
-def metadata_query(metadata: Mapping[str, str]) -> str:
-    """The `metadata` filter as one query value, `key=value&key=value` (the spec's form style)."""
-    return "&".join(f"{key}={value}" for key, value in metadata.items())
-
-
-def list_jobs(client: HTTPClient, *, page: int | None = None, page_size: int | None = None,
-              model: str | None = None, metadata: Mapping[str, str] | None = None,
-              created_after: str | None = None, created_by_me: bool = False,
-              statuses: Sequence[str] = ()) -> dict:
-    """GET /v1/batch/jobs with the given filters (only those set are sent); return BatchJobsOut."""
-    params: dict[str, Any] = {
-        "page": page, "page_size": page_size, "model": model,
-        "metadata": metadata_query(metadata) if metadata else None,
-        "created_after": created_after, "created_by_me": "true" if created_by_me else None,
-        "status": list(statuses) or None}
-    return call(client, "batch.list",
-                params={key: value for key, value in params.items() if value is not None})
-
-
-def list_all_jobs(client: HTTPClient, *, page_size: int, **filters: Any) -> dict:
-    """Every page of GET /v1/batch/jobs as one BatchJobsOut (api/pages.py's stop rule)."""
-    return collect_pages(lambda page: list_jobs(client, page=page, page_size=page_size, **filters))
-
-
-def get_job(client: HTTPClient, job_id: str) -> dict:
-    """GET /v1/batch/jobs/{job_id}; return BatchJobOut."""
-    return call(client, "batch.get", job_id)
 
 
 def iter_result_lines(client: HTTPClient, file_id: str) -> Iterator[Any]:

@@ -1,15 +1,14 @@
-"""File operations that take more than a call (tag `files`): upload, list, download; retrieve,
-delete and the signed URL are sent through the table (api/operations.py `call`, `fetch_object`)."""
+"""File operations that take more than a call (tag `files`): upload and download; retrieve,
+delete and the signed URL are sent through the table (api/operations.py `call`, `fetch_object`);
+the list through api/lists.py."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from shlex import quote
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
-from mistral_cli.api.operations import OPERATIONS, call
-from mistral_cli.api.pages import collect_pages
+from mistral_cli.api.operations import OPERATIONS
 from mistral_cli.http import transfer
 
 if TYPE_CHECKING:  # pragma: no cover - only for annotations: `mcli files --help` never loads httpx
@@ -25,22 +24,6 @@ def upload_file(client: HTTPClient, path: Path, *, purpose: str | None = None,
     hint = f"see whether it was stored before uploading again: mcli files list --search {quote(name or path.name)}"
     return transfer.upload(client, operation.method, operation.path(), path, effect=operation.effect,
                            name=name, fields=fields, on_progress=on_progress, unsure_hint=hint)
-
-
-def list_files(client: HTTPClient, *, page: int | None = None, page_size: int | None = None,
-               purpose: str | None = None, sample_types: Sequence[str] = (),
-               sources: Sequence[str] = (), search: str | None = None) -> dict:
-    """GET /v1/files with the given filters (only those set are sent); return ListFilesOut."""
-    params: dict[str, Any] = {"page": page, "page_size": page_size, "purpose": purpose,
-                              "sample_type": list(sample_types) or None,
-                              "source": list(sources) or None, "search": search}
-    return call(client, "files.list",
-                params={key: value for key, value in params.items() if value is not None})
-
-
-def list_all_files(client: HTTPClient, *, page_size: int, **filters: Any) -> dict:
-    """Every page of GET /v1/files as one ListFilesOut (api/pages.py's stop rule)."""
-    return collect_pages(lambda page: list_files(client, page=page, page_size=page_size, **filters))
 
 
 def download_file(client: HTTPClient, file_id: str, dest: Path, *, force: bool = False,

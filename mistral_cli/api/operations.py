@@ -3,11 +3,13 @@
 For each operation: its tag, method and path template, its Effect (what it does on the
 server, which decides its retries: http/effect.py), whether it is a paged list
 (`page`/`page_size`), whether its body is a multipart form, and the kind of id its answer
-carries (what the id cache behind Tab files it under; '' for none). Everything else reads
-this table: the commands and the `api/` functions (by name: `call(client, "files.retrieve",
-file_id)`, or `fetch_object`, which also refuses an answer that is not a JSON object), every
-message that names a request (`describe`: "GET /v1/files/ID"), the generation commands
-(`generate`, `generate_stream` by operation name), the batch endpoints (api/batch.py),
+carries (what the id cache behind Tab files it under; '' for none); for a list, the filters
+it takes (`query`) and the largest page it serves (`largest_page`), from which api/lists.py
+builds every list request. Everything else reads this table: the commands and the `api/`
+functions (by name: `call(client, "files.retrieve", file_id)`, or `fetch_object`, which also
+refuses an answer that is not a JSON object), every message that names a request (`describe`:
+"GET /v1/files/ID"), the generation commands (`generate`, `generate_stream` by operation name),
+the batch endpoints (api/batch.py),
 `mcli api` (by method and path, `find`), the id cache's kinds (store/ids.py), the Tab rules
 (docgen/live.py), the tag list (api/tags.py) and the ledger (`bills`: which answers cost money,
 store/ledger.py). tests/test_spec_facts.py checks it
@@ -29,6 +31,7 @@ from urllib.parse import quote
 from mistral_cli.bodies.shape import need_object
 from mistral_cli.errors import UsageError
 from mistral_cli.http.effect import Effect
+from mistral_cli.numbers import MAX_PAGE_SIZE
 
 if TYPE_CHECKING:  # pragma: no cover - only for annotations: the table never loads httpx
     from mistral_cli.http.client import HTTPClient
@@ -55,6 +58,8 @@ class Operation(NamedTuple):
     returns: str = ""  # the kind of id in the answer (store/ids.py), '' for none
     multipart: bool = False  # the body is a multipart form, not JSON
     bills: str = ""  # what its answer bills, for the ledger: TOKENS, PAGES, JOB (when ended), '' nothing
+    query: tuple[str, ...] = ()  # a list's filters: the query parameters it takes besides page, page_size
+    largest_page: int = 0  # a paged list: the largest page_size it serves, what `--all` asks (api/lists.py)
 
     def path(self, *ids: str) -> str:
         """The template with IDS put in its `{...}` slots in order, each percent-quoted whole."""
@@ -108,7 +113,8 @@ _TABLE: tuple[Operation, ...] = (
     Operation("classifiers.classify", "classifiers", "POST", "/v1/classifications", COMPUTE, bills=TOKENS),
     Operation("classifiers.classify_chat", "classifiers", "POST", "/v1/chat/classifications", COMPUTE, bills=TOKENS),
     Operation("ocr.ocr", "ocr", "POST", "/v1/ocr", COMPUTE, bills=PAGES),
-    Operation("files.list", "files", "GET", "/v1/files", REPEATABLE, paged=True, returns=FILE),
+    Operation("files.list", "files", "GET", "/v1/files", REPEATABLE, paged=True, returns=FILE,
+              query=("purpose", "sample_type", "source", "search"), largest_page=MAX_PAGE_SIZE),
     Operation("files.upload", "files", "POST", "/v1/files", CREATE, returns=FILE,
               multipart=True),
     Operation("files.retrieve", "files", "GET", "/v1/files/{file_id}", REPEATABLE, returns=FILE),
@@ -116,7 +122,9 @@ _TABLE: tuple[Operation, ...] = (
     Operation("files.download", "files", "GET", "/v1/files/{file_id}/content", REPEATABLE),
     Operation("files.url", "files", "GET", "/v1/files/{file_id}/url", REPEATABLE),
     Operation("fine_tuning.list", "fine-tuning", "GET", "/v1/fine_tuning/jobs", REPEATABLE, paged=True,
-              returns=FINE_TUNING_JOB),
+              returns=FINE_TUNING_JOB, query=("model", "status", "created_after", "created_before",
+                                              "created_by_me", "wandb_project", "wandb_name", "suffix"),
+              largest_page=MAX_PAGE_SIZE),
     Operation("fine_tuning.create", "fine-tuning", "POST", "/v1/fine_tuning/jobs", CREATE,
               returns=FINE_TUNING_JOB),
     Operation("fine_tuning.get", "fine-tuning", "GET", "/v1/fine_tuning/jobs/{job_id}", REPEATABLE,
@@ -133,7 +141,9 @@ _TABLE: tuple[Operation, ...] = (
               returns=MODEL),
     Operation("models.unarchive", "models", "DELETE", "/v1/fine_tuning/models/{model_id}/archive", REPEATABLE,
               returns=MODEL),
-    Operation("batch.list", "batch", "GET", "/v1/batch/jobs", REPEATABLE, paged=True, returns=BATCH_JOB),
+    Operation("batch.list", "batch", "GET", "/v1/batch/jobs", REPEATABLE, paged=True, returns=BATCH_JOB,
+              query=("model", "metadata", "created_after", "created_by_me", "status"),
+              largest_page=MAX_PAGE_SIZE),
     Operation("batch.create", "batch", "POST", "/v1/batch/jobs", CREATE, returns=BATCH_JOB),
     Operation("batch.get", "batch", "GET", "/v1/batch/jobs/{job_id}", REPEATABLE, returns=BATCH_JOB),
     Operation("batch.cancel", "batch", "POST", "/v1/batch/jobs/{job_id}/cancel", REPEATABLE, returns=BATCH_JOB),

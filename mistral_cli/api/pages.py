@@ -36,7 +36,9 @@ def walk_pages(fetch: FetchPage, *, start: int = 0, key: str = "data",
         new = _new_items(items, id_key, seen)
         yield body, new
         size = len(items) if size is None else size
-        if not new or len(items) < size or _total_reached(body, len(seen)):
+        last = not new or len(items) < size or _total_reached(body, len(seen))
+        del body, items, new  # the next page is fetched holding nothing of this one
+        if last:
             return
     raise MCLIError(f"stopped after {MAX_PAGES} pages ({len(seen)} items): the server kept "
                     "sending full pages of new items",
@@ -50,11 +52,12 @@ def _total_reached(body: dict, count: int) -> bool:
 
 
 def _new_items(items: list, id_key: str, seen: set[Any]) -> list:
-    """The ITEMS not SEEN before (items without an id count as new); adds them to SEEN."""
+    """The ITEMS not SEEN before (items without an id, or with one that is not a string or a
+    number, count as new); adds them to SEEN."""
     new = []
     for index, item in enumerate(items):
         ident = item.get(id_key) if isinstance(item, dict) else None
-        ident = ("#", len(seen), index) if ident is None else ident
+        ident = ident if isinstance(ident, (str, int, float)) else ("#", len(seen), index)
         if ident not in seen:
             seen.add(ident)
             new.append(item)
@@ -88,8 +91,14 @@ def combined_body(first: Any, items: list, key: str = "data") -> dict:
 # `fine-tuning list --status`) add their totals up: sum_totals.
 def list_total(first: Any, count: int) -> int:
     """The `total` of a list whose first page is FIRST and of which COUNT items were read."""
+    total = stated_total(first)
+    return count if total is None else total
+
+
+def stated_total(first: Any) -> int | None:
+    """The usable count (a whole number, at least 0) the first page FIRST states, else None."""
     total = first.get("total") if isinstance(first, dict) else None
-    return total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else count
+    return total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None
 
 
 def sum_totals(bodies: list[dict], key: str = "data") -> int:

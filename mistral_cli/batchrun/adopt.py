@@ -24,7 +24,6 @@ from mistral_cli.errors import UnexpectedResponse
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.http.client import HTTPClient
 
-PAGE_SIZE = 100
 CLOCK_SLACK = timedelta(days=1)  # how far the server's clock may be behind this one's
 SETTLE_SECONDS = 3.0  # how long after a request's sender died the server may still store it
 T = TypeVar("T")
@@ -61,9 +60,9 @@ def checked_id(value: Any, operation: str) -> str:
 
 def find_upload(client: "HTTPClient", name: str, size: int, purpose: str = "batch") -> str | None:
     """The id of a file of PURPOSE on the server named NAME with SIZE bytes, or None."""
-    from mistral_cli.api.files import list_all_files
+    from mistral_cli.api.lists import read_all
 
-    body = list_all_files(client, page_size=PAGE_SIZE, search=name, purpose=purpose)
+    body = read_all(client, "files.list", {"search": name, "purpose": purpose})
     for item in _items(body):
         if item.get("filename") == name and item.get("bytes") == size and item.get("deleted") is not True:
             return checked_id(item.get("id"), "files.list")
@@ -73,10 +72,9 @@ def find_upload(client: "HTTPClient", name: str, size: int, purpose: str = "batc
 def find_job(client: "HTTPClient", tag: str, sent_at: str | None) -> dict | None:
     """The batch job whose metadata carries TAG (created no earlier than a day before
     SENT_AT, to bound the search where the metadata filter is ignored), or None."""
-    from mistral_cli.api.batch import list_all_jobs
+    from mistral_cli.api.lists import read_all
 
-    body = list_all_jobs(client, page_size=PAGE_SIZE, metadata={TAG_KEY: tag},
-                         created_after=_since(sent_at))
+    body = read_all(client, "batch.list", {"metadata": {TAG_KEY: tag}, "created_after": _since(sent_at)})
     for item in _items(body):
         metadata = item.get("metadata")
         if isinstance(metadata, dict) and metadata.get(TAG_KEY) == tag:

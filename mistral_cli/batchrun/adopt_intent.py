@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from mistral_cli.batchrun.adopt import PAGE_SIZE, checked_id
+from mistral_cli.batchrun.adopt import checked_id
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.http.client import HTTPClient
@@ -27,11 +27,10 @@ EXACT_KEYS = ("model", "job_type", "auto_start")  # compared when the run set th
 def find_jobs(client: "HTTPClient", body: dict, sent_at: str, known: set[str]) -> list[dict]:
     """The fine-tuning jobs that may be the one BODY's create made when sent at SENT_AT
     (ISO 8601 UTC), other than the jobs KNOWN to other runs."""
-    from mistral_cli.api.fine_tuning import list_all_jobs
+    from mistral_cli.api.lists import read_all
 
     since = _since(sent_at)
-    listed = list_all_jobs(client, page_size=PAGE_SIZE, model=body.get("model"),
-                           created_after=since.isoformat())
+    listed = read_all(client, "fine_tuning.list", {"model": body.get("model"), "created_after": since.isoformat()})
     found = []
     for job in _items(listed):
         if _created(job) >= since.timestamp() and matches(job, body):

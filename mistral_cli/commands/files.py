@@ -10,7 +10,7 @@ import typer
 
 from mistral_cli.api import files as api
 from mistral_cli.api.operations import call, describe, fetch_object
-from mistral_cli.bodies.shape import need_listing, need_object
+from mistral_cli.bodies.shape import need_object
 from mistral_cli.commands.shared.boundary import McliTyper
 from mistral_cli.commands.shared.common_options import (
     AllPagesOpt,
@@ -21,16 +21,16 @@ from mistral_cli.commands.shared.common_options import (
     YesOpt,
     env_of,
     epilog,
-    note_more_pages,
     number_option,
     warn_unknown_value,
 )
+from mistral_cli.commands.shared.listing import show_list
 from mistral_cli.commands.shared.several_ids import act_on_each
 from mistral_cli.errors import UsageError
-from mistral_cli.inputs import check_paging, check_uuid, confirm, existing_file
+from mistral_cli.inputs import check_uuid, confirm, existing_file
 from mistral_cli.numbers import Bound
 from mistral_cli.render.human import byte_count
-from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines
+from mistral_cli.render.output import Column, OutputFormat, emit_object, write_lines
 from mistral_cli.render.progress import progress_bar
 from mistral_cli.safe_files import refuse_existing
 
@@ -42,7 +42,6 @@ app = McliTyper(help="Upload, list, download and delete files.", no_args_is_help
                               "mcli files download 3fa85f64-5717-4562-b3fc-2c963f66afa6 -o data.jsonl"))
 
 UPLOAD_LIMIT = 512 * 1024 * 1024  # the spec's documented limit; the server enforces it
-DEFAULT_PAGE_SIZE = 100
 EXAMPLE_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 NAME_MAX = 255  # bytes in one file name on common file systems
 
@@ -189,19 +188,11 @@ def list_(
     """List your organisation's files."""
     env = env_of(ctx)
     warn_unknown_value(env, "--purpose", purpose, PURPOSES)
-    check_paging(page, page_size, all_pages)
-    filters: dict[str, Any] = {
-        "purpose": purpose, "search": search,
-        "sample_types": [s.value for s in sample_type or ()],
-        "sources": [s.value for s in source or ()],
-    }
-    if all_pages:
-        body = api.list_all_files(env.client, page_size=page_size or DEFAULT_PAGE_SIZE, **filters)
-    else:
-        body = api.list_files(env.client, page=page, page_size=page_size, **filters)
-    items = need_listing(body, "GET /v1/files")
-    emit_list(env, output, items, LIST_COLUMNS, body=body)
-    note_more_pages(env, body, len(items))
+    filters: dict[str, Any] = {"purpose": purpose, "search": search,
+                               "sample_type": [s.value for s in sample_type or ()],
+                               "source": [s.value for s in source or ()]}
+    show_list(env, "files.list", filters, page=page, page_size=page_size, all_pages=all_pages,
+              output=output, columns=LIST_COLUMNS)
 
 
 # -- get, delete, url --------------------------------------------------------------------

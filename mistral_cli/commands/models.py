@@ -7,8 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from mistral_cli.api import models as api
-from mistral_cli.api.operations import fetch_object
+from mistral_cli.api.operations import call, describe, fetch_object
 from mistral_cli.bodies.shape import need_listing
 from mistral_cli.commands.shared.boundary import McliTyper
 from mistral_cli.commands.shared.common_options import OutputOpt, YesOpt, env_of, epilog
@@ -131,8 +130,8 @@ def list_(
     """List the models available to your key."""
     env = env_of(ctx)
     wanted = _capability_filter(capability or [])
-    body = api.list_models(env.client)
-    models = filter_models(need_listing(body, "GET /v1/models"), model_type.value if model_type else None, wanted)
+    body = call(env.client, "models.list")
+    models = filter_models(need_listing(body, describe("models.list")), model_type.value if model_type else None, wanted)
     emit_list(env, output, models, LIST_COLUMNS, body={**body, "data": models})
 
 

@@ -166,7 +166,7 @@ def emit_list(env: "Env", fmt: OutputFormat, items: Iterable[dict], columns: Seq
     """Print a list of objects in FMT; BODY is what json prints (default: ITEMS). ITEMS may be
     an iterator: every format but a terminal's table prints it item by item, holding none."""
     seen: list[dict] = []
-    items = items if isinstance(items, Sequence) else _noting(items, seen)
+    items = items if isinstance(items, Sequence) else noting(items, seen)
     if fmt is OutputFormat.json:
         write_json(env, body) if body is not None else write_json_list(env, items)
     elif fmt is OutputFormat.jsonl:
@@ -181,11 +181,14 @@ def emit_list(env: "Env", fmt: OutputFormat, items: Iterable[dict], columns: Seq
     remember_ids(env, items if isinstance(items, Sequence) else seen)
 
 
-def _noting(items: Iterable[dict], seen: list[dict]) -> Iterator[dict]:
-    """ITEMS, the first REMEMBERED of them noted in SEEN for the id cache as they pass."""
+def noting(items: Iterable[dict], seen: list[dict]) -> Iterator[dict]:
+    """ITEMS, what the id cache reads of the first REMEMBERED of them noted in SEEN as they
+    pass (not the whole items: a streamed list holds none)."""
+    from mistral_cli.store.ids import read_part
+
     for item in items:
         if len(seen) < REMEMBERED:
-            seen.append(item)
+            seen.append(read_part(item))
         yield item
 
 

@@ -61,6 +61,14 @@ def usable(value: Any) -> bool:
     return isinstance(value, str) and len(value) <= MAX_ID_LENGTH and ID_PATTERN.fullmatch(value) is not None
 
 
+READ_FIELDS = ("id", "object", "deleted", "capabilities")  # all the cache reads of an object
+
+
+def read_part(obj: Any) -> Any:
+    """What the cache reads of OBJ (READ_FIELDS): a streamed list notes this, not whole items."""
+    return {key: obj[key] for key in READ_FIELDS if key in obj} if isinstance(obj, dict) else obj
+
+
 def kind_of(obj: Any) -> str | None:
     """The kind of id OBJ carries, from its `object` field (None: not a cached kind or not a usable id)."""
     if not isinstance(obj, dict) or not usable(obj.get("id")):

@@ -83,11 +83,11 @@ def _fileno(stream: object) -> int | None:
 def verify_key(env: "Env", key: str, refused: str = "the server refused this key; nothing was stored",
                other_hint: str | None = "or add --no-verify to store the key without checking it") -> int:
     """GET /v1/models with KEY on a throwaway client; return the model count, or raise."""
-    from mistral_cli.api import models as api
+    from mistral_cli.api.operations import call
 
     client = env.new_client(lambda: key)
     try:
-        body = api.list_models(client)
+        body = call(client, "models.list")
     except AuthError as exc:
         raise AuthError(f"{refused} ({redact(exc.message, (key,))})",
                         hint="check the key at https://console.mistral.ai/api-keys, or the server URL") from None

@@ -12,12 +12,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from mistral_cli.api import batch as api
 from mistral_cli.api.batch import OCR_ENDPOINT, BatchEndpoint
 from mistral_cli.api.operations import call, describe, fetch_object
 from mistral_cli.bodies.batch_status import BatchStatus
 from mistral_cli.bodies.fields import BATCH_FIELDS
-from mistral_cli.bodies.shape import need_listing
 from mistral_cli.commands.batch import inputs
 from mistral_cli.commands.batch import run as batch_run
 from mistral_cli.commands.batch.results import print_answers, save_results
@@ -35,17 +33,17 @@ from mistral_cli.commands.shared.common_options import (
     YesOpt,
     env_of,
     epilog,
-    note_more_pages,
     number_option,
     warn_unknown_value,
 )
 from mistral_cli.commands.shared.interval import DEFAULT_INTERVAL, IntervalOpt, check_interval
+from mistral_cli.commands.shared.listing import show_list
 from mistral_cli.commands.shared.spending import EstimateOpt, MaxCostOpt, start_batch_run
 from mistral_cli.errors import UsageError, job_created
 from mistral_cli.generation.args import RANGES
-from mistral_cli.inputs import check_datetime, check_paging, check_uuid, confirm, request_base
+from mistral_cli.inputs import check_datetime, check_uuid, confirm, request_base
 from mistral_cli.numbers import Bound
-from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object
+from mistral_cli.render.output import Column, OutputFormat, emit_object
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
@@ -54,7 +52,6 @@ app = McliTyper(help="Run many requests at once on Mistral's batch engine.", no_
                 epilog=epilog("mcli batch create --from-prompts prompts.txt --model mistral-small-latest --watch",
                               "mcli batch list", "mcli batch runs"))
 
-DEFAULT_PAGE_SIZE = 100
 EXAMPLE_ID = "b2c5a1d4-2f8e-4f0c-9b1a-6d3e8f7a9c10"
 
 
@@ -253,17 +250,11 @@ def list_(
 ) -> None:
     """List batch jobs."""
     env = env_of(ctx)
-    check_paging(page, page_size, all_pages)
-    filters = {"model": model, "metadata": inputs.metadata_filter(metadata or []) or None,
+    filters = {"model": model, "metadata": inputs.metadata_filter(metadata or []),
                "created_after": check_datetime(created_after, "--created-after"),
-               "created_by_me": created_by_me, "statuses": [s.value for s in status or ()]}
-    if all_pages:
-        body = api.list_all_jobs(env.client, page_size=page_size or DEFAULT_PAGE_SIZE, **filters)
-    else:
-        body = api.list_jobs(env.client, page=page, page_size=page_size, **filters)
-    items = need_listing(body, "GET /v1/batch/jobs")
-    emit_list(env, output, items, LIST_COLUMNS, body=body)
-    note_more_pages(env, body, len(items))
+               "created_by_me": created_by_me, "status": [s.value for s in status or ()]}
+    show_list(env, "batch.list", filters, page=page, page_size=page_size, all_pages=all_pages,
+              output=output, columns=LIST_COLUMNS)
 
 
 @app.command("get", epilog=epilog(f"mcli batch get {EXAMPLE_ID}", f"mcli batch get {EXAMPLE_ID} -o json"))

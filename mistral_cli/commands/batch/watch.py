@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from mistral_cli.api import batch as api
 from mistral_cli.commands.shared import watching
 from mistral_cli.errors import JobFailedError
 from mistral_cli.render.output import OutputFormat
@@ -60,18 +59,15 @@ class BarView:
         self._context.__exit__(None, None, None)
 
 
-class BatchAdapter:
+class BatchAdapter(watching.JobAdapter):
     """Batch jobs for the watch engine."""
 
     kind = "batch"
+    get_operation = "batch.get"
     view_on_stderr = True  # its terminal view is a bar on stderr (or lines, when stderr is not styled)
 
     def __init__(self) -> None:
         self.last: Any = None
-
-    def fetch(self, env: "Env", job_id: str) -> Any:
-        """The job's body now."""
-        return api.get_job(env.client, job_id)
 
     def parse(self, body: dict) -> "BatchJob":
         """The typed job."""
@@ -79,12 +75,6 @@ class BatchAdapter:
         from mistral_cli.bodies.batch import BatchJob
 
         return BatchJob.of(body, describe("batch.get"))
-
-    def state(self, job: "BatchJob") -> str:
-        """running, succeeded or failed."""
-        if not job.is_final:
-            return watching.RUNNING
-        return watching.FAILED if job.failed else watching.SUCCEEDED
 
     def progress(self, job: "BatchJob") -> tuple[int, int] | None:
         """Requests answered out of the total."""

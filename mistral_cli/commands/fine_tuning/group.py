@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from mistral_cli.api import fine_tuning as api
+from mistral_cli.api import lists
 from mistral_cli.api.operations import call, describe, fetch_object
 from mistral_cli.api.pages import sum_totals
 from mistral_cli.bodies.fine_tuning_enums import JobStatus, JobType
-from mistral_cli.bodies.shape import need_listing
 from mistral_cli.commands.fine_tuning import create as fine_tuning_create
 from mistral_cli.commands.fine_tuning import watch as fine_tuning_watch
 from mistral_cli.commands.fine_tuning.parse import parse_classifier_target, target_labels
@@ -30,18 +29,18 @@ from mistral_cli.commands.shared.common_options import (
     YesOpt,
     env_of,
     epilog,
-    note_more_pages,
 )
 from mistral_cli.commands.shared.interval import IntervalOpt, check_interval
+from mistral_cli.commands.shared.listing import show_list, show_page
 from mistral_cli.errors import UsageError
 from mistral_cli.inputs import check_datetime, check_paging, check_uuid, confirm, existing_file, is_stdin, stdin_as_file
+from mistral_cli.numbers import DEFAULT_PAGE_SIZE
 from mistral_cli.render.output import Column, OutputFormat, emit_list, emit_object, write_lines_raw
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.env import Env
 
 EXAMPLE_ID = "7ad642c1-fc6f-4a4a-8ab3-45e3d3c9f0b1"
-DEFAULT_PAGE_SIZE = 100
 
 app = McliTyper(help="Create, follow and manage fine-tuning jobs.", no_args_is_help=True,
                 epilog=epilog("mcli fine-tuning validate train.jsonl",
@@ -74,7 +73,7 @@ app.command("create", epilog=epilog(*fine_tuning_create.EXAMPLES))(fine_tuning_c
 # -- validate ----------------------------------------------------------------------------
 
 
-JOBS_REQUEST = "GET /v1/fine_tuning/jobs"
+JOBS = "fine_tuning.list"
 
 
 @app.command("validate", epilog=epilog(
@@ -173,44 +172,33 @@ def list_(
 ) -> None:
     """List fine-tuning jobs, newest first."""
     env = env_of(ctx)
-    check_paging(page, page_size, all_pages)
     filters: dict[str, Any] = {
         "model": model, "created_after": check_datetime(created_after, "--created-after"),
         "created_before": check_datetime(created_before, "--created-before"),
-        "created_by_me": True if created_by_me else None, "wandb_project": wandb_project,
+        "created_by_me": created_by_me, "wandb_project": wandb_project,
         "wandb_name": wandb_name, "suffix": suffix}
-    statuses = list(dict.fromkeys(s.value for s in status or ())) or [None]
-    if len(statuses) == 1:
-        body = _list_one(env, all_pages, page, page_size, {**filters, "status": statuses[0]})
-    else:
-        body = _list_several(env, all_pages, page, page_size or DEFAULT_PAGE_SIZE, filters, statuses)
-    items = need_listing(body, JOBS_REQUEST)
-    emit_list(env, output, items, LIST_COLUMNS, body=body)
-    note_more_pages(env, body, len(items))
+    statuses = list(dict.fromkeys(s.value for s in status or ()))
+    if len(statuses) <= 1:
+        show_list(env, JOBS, {**filters, "status": statuses[0] if statuses else None}, page=page,
+                  page_size=page_size, all_pages=all_pages, output=output, columns=LIST_COLUMNS)
+        return
+    check_paging(page, page_size, all_pages)
+    show_page(env, _list_several(env, all_pages, page, page_size, filters, statuses), output, LIST_COLUMNS)
 
 
-def _list_one(env: "Env", all_pages: bool, page: int | None, page_size: int | None, filters: dict) -> dict:
-    """One status's list (the spec's `status` filter takes one value)."""
-    if all_pages:
-        body = api.list_all_jobs(env.client, page_size=page_size or DEFAULT_PAGE_SIZE, **filters)
-    else:
-        body = api.list_jobs(env.client, page=page, page_size=page_size, **filters)
-    need_listing(body, JOBS_REQUEST)
-    return body
-
-
-def _list_several(env: "Env", all_pages: bool, page: int | None, page_size: int, filters: dict,
+def _list_several(env: "Env", all_pages: bool, page: int | None, page_size: int | None, filters: dict,
                   statuses: list[str]) -> dict:
     """Several --status lists as the one JobsOut a single call would give: newest first, and
     page PAGE holds at most PAGE_SIZE rows of their union (each status read up to that page)."""
     if all_pages:
-        return merge_lists([api.list_all_jobs(env.client, page_size=page_size, **filters, status=s)
+        return merge_lists([lists.read_all(env.client, JOBS, {**filters, "status": s}, page_size=page_size)
                             for s in statuses])
-    end = ((page or 0) + 1) * page_size
-    bodies = [api.list_first_jobs(env.client, end, page_size=page_size, **filters, status=s)
+    size = page_size or DEFAULT_PAGE_SIZE
+    end = ((page or 0) + 1) * size
+    bodies = [lists.read_all(env.client, JOBS, {**filters, "status": s}, page_size=size, limit=end)
               for s in statuses]
     merged = merge_lists(bodies)
-    return {**merged, "data": merged["data"][end - page_size:end]}
+    return {**merged, "data": merged["data"][end - size:end]}
 
 
 def merge_lists(bodies: list[dict]) -> dict:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mistral_cli.api import fine_tuning as api
 from mistral_cli.commands.shared import watching
 from mistral_cli.errors import JobFailedError
 from mistral_cli.render.output import OutputFormat
@@ -136,18 +135,15 @@ def _elapsed(job: "FineTuningJob") -> str:
     return clock_text(watching.CLOCK.now() - job.created_at)
 
 
-class FineTuningAdapter:
+class FineTuningAdapter(watching.JobAdapter):
     """Fine-tuning jobs for the watch engine."""
 
     kind = "fine-tuning"
+    get_operation = "fine_tuning.get"
     view_on_stderr = False  # its live view (loss chart) draws on stdout
 
     def __init__(self) -> None:
         self.tracker = Tracker()
-
-    def fetch(self, env: "Env", job_id: str) -> Any:
-        """The job's body now."""
-        return api.get_job(env.client, job_id)
 
     def parse(self, body: dict) -> "FineTuningJob":
         """The typed job."""
@@ -155,12 +151,6 @@ class FineTuningAdapter:
         from mistral_cli.bodies.fine_tuning import FineTuningJob
 
         return FineTuningJob.parse(body, describe("fine_tuning.get"))
-
-    def state(self, job: "FineTuningJob") -> str:
-        """running, succeeded or failed."""
-        if not job.is_final:
-            return watching.RUNNING
-        return watching.FAILED if job.failed else watching.SUCCEEDED
 
     def progress(self, job: "FineTuningJob") -> tuple[int, int] | None:
         """No count: the steps a job will take are not known in advance."""

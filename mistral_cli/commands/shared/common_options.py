@@ -10,7 +10,7 @@ import typer
 from mistral_cli.config.global_options import GLOBALS
 from mistral_cli.env import Env
 from mistral_cli.errors import UsageError
-from mistral_cli.numbers import PAGE, PAGE_SIZE, Bound
+from mistral_cli.numbers import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PAGE, PAGE_SIZE, Bound
 from mistral_cli.render.output import OutputFormat
 
 
@@ -28,7 +28,8 @@ OutputOpt = Annotated[OutputFormat, typer.Option(
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 PageOpt = Annotated[Optional[int], number_option(PAGE, help="Page number.", show_default=False)]
 PageSizeOpt = Annotated[Optional[int], number_option(
-    PAGE_SIZE, help="Items per page (server default 100)", show_default=False)]
+    PAGE_SIZE, help=f"Items per page (server default {DEFAULT_PAGE_SIZE}; --all asks {MAX_PAGE_SIZE})",
+    show_default=False)]
 AllPagesOpt = Annotated[bool, typer.Option("--all", help="Follow every page.")]
 BodyOpt = Annotated[Optional[Path], typer.Option(
     "--body", metavar="FILE|-",

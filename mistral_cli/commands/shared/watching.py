@@ -1,6 +1,7 @@
 """The one watch engine: follow a job until it ends, whatever its kind.
 
-A kind of job is an ADAPTER (fine-tuning and batch today; see the `Adapter` protocol): it
+A kind of job is an ADAPTER (fine-tuning and batch today; see the `Adapter` protocol; what
+every kind shares, reading the job and classing its status, is `JobAdapter`'s): it
 fetches the job, classifies its status (running / succeeded / failed), gives its progress
 (done, total) when it has one, the lines that tell what changed, the terminal view and the
 final text value. The engine owns the rest, the same for every kind:
@@ -88,6 +89,26 @@ class Adapter(Protocol):
 
     def failure(self, job: Any) -> JobFailedError:
         """The error (exit 5) for a job that ended badly."""
+
+
+class JobAdapter:
+    """What every kind of job's adapter shares: the job is read by its tag's GET operation
+    (GET_OPERATION, in api/operations.py) and classed by its typed model's `is_final` and `failed`."""
+
+    kind: str
+    get_operation: str  # the operation that reads one job: `batch.get`, `fine_tuning.get`
+
+    def fetch(self, env: "Env", job_id: str) -> Any:
+        """The job's body as the server has it now."""
+        from mistral_cli.api.operations import call
+
+        return call(env.client, self.get_operation, job_id)
+
+    def state(self, job: Any) -> str:
+        """RUNNING until the job is final; then FAILED or SUCCEEDED."""
+        if not job.is_final:
+            return RUNNING
+        return FAILED if job.failed else SUCCEEDED
 
 
 def resume_hint(kind: str, job_id: str) -> str:
