@@ -46,6 +46,28 @@ def test_all_asks_the_largest_page_and_an_explicit_page_size_wins(api, cli, tag,
     assert [r.query["page_size"] for r in api.requests] == [["500"]] * 3
 
 
+def capped(make, count: int, cap: int, by_asked: bool):
+    """A list of COUNT items that serves at most CAP a page and counts a page's offset by the
+    size asked (BY_ASKED) or by the size it served."""
+    def respond(request):
+        page = int(request.query["page"][0])
+        asked = int(request.query["page_size"][0])
+        start = page * (asked if by_asked else min(asked, cap))
+        numbers = range(start, min(count, start + min(asked, cap)))
+        return json_response({"object": "list", "data": [make(uuid(n)) for n in numbers], "total": count})
+
+    return respond
+
+
+@pytest.mark.parametrize("by_asked", [True, False], ids=["offset-by-asked", "offset-by-served"])
+def test_a_server_that_caps_the_page_size_loses_no_item(api, cli, by_asked):
+    api.add("GET", "/v1/files", capped(file_obj, 250, 100, by_asked), times=None)
+    result = cli("files", "list", "--all", "-o", "text")
+    assert result.exit_code == 0, result
+    assert result.stdout.split() == [uuid(n) for n in range(250)]
+    assert [r.query["page_size"] for r in api.requests] == [["1000"], ["100"], ["100"]]
+
+
 @pytest.mark.parametrize("body", [[], {"data": 5}, {"data": [1]}], ids=["list", "number", "item"])
 @pytest.mark.parametrize("every", [False, True], ids=["one-page", "all"])
 @pytest.mark.parametrize("tag, path, make", LISTS, ids=[tag for tag, _path, _make in LISTS])
