@@ -41,6 +41,29 @@ hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
+
+def _one_ca_store_a_worker() -> None:
+    """Make httpx.create_ssl_context() with its defaults load each CA store once a worker (one
+    context for each SSL_CERT_FILE and SSL_CERT_DIR, the variables it reads): every in-process
+    run builds a client, a store costs 17 to 70 ms a load, and the fake server speaks plain
+    HTTP, so no test uses the context. Other arguments load as before."""
+    import httpx
+
+    create, loaded = httpx.create_ssl_context, {}
+
+    def create_ssl_context(verify=True, cert=None, trust_env=True):
+        if verify is not True or cert is not None or not trust_env:
+            return create(verify, cert, trust_env)
+        where = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+        if where not in loaded:
+            loaded[where] = create()
+        return loaded[where]
+
+    httpx.create_ssl_context = create_ssl_context
+
+
+_one_ca_store_a_worker()
+
 _DROP_ENV = ("MISTRAL_API_KEY", "MISTRAL_SERVER_URL", "MCLI_PROFILE", "NO_COLOR",
              "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
              "all_proxy", "PYTHON_KEYRING_BACKEND")

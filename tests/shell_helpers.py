@@ -3,7 +3,8 @@ shells (bash, zsh, fish) driven through a pseudo-terminal.
 
 `install(prefix)` copies the package's sources to a scratch folder and runs `pip install
 --prefix` there, exactly as a user's pip would, so the man pages and completion scripts land
-where pyproject.toml's data files put them.
+where pyproject.toml's data files put them. `install_once` does it once a test run, however
+many xdist workers ask (the first one installs, under a lock, the others reuse its prefix).
 
 `complete_line(shell, prefix, line)` starts the shell interactively on a pty with only the
 installed completion script loaded, defines a shell function `mcli` that prints its
@@ -16,6 +17,7 @@ several lines, one after another, in one session.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import pty
 import re
@@ -47,6 +49,23 @@ def install(prefix: Path, scratch: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
                            "--disable-pip-version-check", "--ignore-installed", "--prefix", str(prefix), str(scratch)],
                           capture_output=True, text=True, timeout=600)
+
+
+def install_once(base: Path) -> tuple[Path, subprocess.CompletedProcess]:
+    """The prefix of one `install` of this test run and how it went: BASE is the run's
+    temporary folder (every xdist worker's parent: the first worker installs, the others wait
+    on the lock and reuse it)."""
+    root = base / "install"
+    root.mkdir(exist_ok=True)
+    with open(root / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        report = root / "done.json"
+        if not report.exists():
+            (root / "scratch").mkdir()
+            done = install(root / "prefix", root / "scratch")
+            report.write_text(json.dumps([done.args, done.returncode, done.stdout, done.stderr]))
+        args, code, out, err = json.loads(report.read_text())
+    return root / "prefix", subprocess.CompletedProcess(args, code, out, err)
 
 
 def site_packages(prefix: Path) -> Path:

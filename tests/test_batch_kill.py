@@ -61,7 +61,7 @@ def command(tmp_path):
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("".join(f"question {n}\n" for n in range(1, PROMPTS + 1)))
     return ["batch", "create", "--from-prompts", str(prompts), "-m", MODEL, "--watch",
-            "--results-dir", str(tmp_path / "out"), "--interval", "1"]
+            "--results-dir", str(tmp_path / "out"), "--interval", "0.5"]
 
 
 def start(args: list[str], cwd: Path, key: str = "test-key-last") -> subprocess.Popen:
@@ -187,7 +187,7 @@ def embed_route(api, slow, tmp_path):
     args = ["embeddings", "-f", str(corpus), "-o", "jsonl"]
     code, online, err = finish(args, tmp_path)
     assert code == 0, err
-    return [*args, "--via", "batch", "--interval", "1"], online
+    return [*args, "--via", "batch", "--interval", "0.5"], online
 
 
 @pytest.mark.parametrize("moments", [

@@ -47,10 +47,11 @@ def test_from_prompts_keeps_memory_flat_however_many_lines(api, tmp_path):
 def test_checking_unique_custom_ids_keeps_memory_flat(api, tmp_path):
     def measured(count: int) -> int:
         path = tmp_path / f"requests-{count}.jsonl"
+        # one json.dumps with the number left to fill: the same bytes as one a line, a sixth of the time
+        line = json.dumps({"custom_id": "request-%09d", "body": {"messages": [{"role": "user", "content": PROMPT}]}})
         with path.open("w") as handle:
             for number in range(count):
-                handle.write(json.dumps({"custom_id": f"request-{number:09d}",
-                                         "body": {"messages": [{"role": "user", "content": PROMPT}]}}) + "\n")
+                handle.write(line % number + "\n")
         proc, peak = run_measured(tmp_path, "batch", "create", "-i", str(path), "--endpoint",
                                   "/v1/chat/completions", "-m", "mistral-small-latest", "-o", "text")
         assert proc.returncode == 0, proc.stderr.decode()

@@ -125,7 +125,7 @@ def test_batch_create_new_interrupted_then_each_hint_run_as_printed_pays_once(ap
     prompts = tmp_path / "my prompts.txt"
     prompts.write_text("".join(f"question {n}\n" for n in range(1, PROMPTS + 1)))
     argv = ["mcli", "batch", "create", "--from-prompts", str(prompts), "--new", "-m", MODEL, "--watch",
-            "--results-dir", str(tmp_path / "out"), "--interval", "1"]
+            "--results-dir", str(tmp_path / "out"), "--interval", "0.5"]
     out, err = follow_the_hints(api, tmp_path, path_with_mcli, argv, moments)
     assert (slow.uploads, len(slow.jobs)) == (1, 1), err[-3000:]
     [job_id] = slow.jobs
@@ -147,7 +147,7 @@ def test_via_batch_new_interrupted_then_each_hint_run_as_printed_pays_once(api, 
                                                                         command, moments):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("".join(f"sentence {n}\n" for n in range(TEXTS)))
-    argv = ["mcli", *command, "-f", str(corpus), "--new", "-o", "jsonl", "--via", "batch", "--interval", "1"]
+    argv = ["mcli", *command, "-f", str(corpus), "--new", "-o", "jsonl", "--via", "batch", "--interval", "0.5"]
     out, err = follow_the_hints(api, tmp_path, path_with_mcli, argv, moments)
     assert (slow.uploads, len(slow.jobs)) == (1, 1), err[-3000:]
     assert len(out.splitlines()) == TEXTS

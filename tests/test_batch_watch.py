@@ -190,7 +190,7 @@ def test_sigint_to_a_real_watch_exits_130_with_the_resume_hint(api, sim, cli, tm
 
     job_id = new_job(cli, tmp_path)  # stays QUEUED: nothing moves the simulated clock now
     polls_before = sim.polls
-    proc = start_mcli("batch", "watch", job_id, "--interval", "1")
+    proc = start_mcli("batch", "watch", job_id, "--interval", "0.5")
     try:
         deadline = time.monotonic() + 30
         while sim.polls < polls_before + 2 and time.monotonic() < deadline:

@@ -145,7 +145,7 @@ def commands(servers, tmp_path, train):
     return {"ft-local": [*FT, "--training-file", str(train)], "ft-id": [*FT, "--training-file", FILE_ID],
             "batch-id": BATCH, "prompts-new": ["batch", "create", "--from-prompts", str(prompts), "--new",
                                                "-m", "mistral-small-latest"],
-            "via-batch-new": ["embeddings", "-f", str(corpus), "--new", "--via", "batch", "--interval", "1"],
+            "via-batch-new": ["embeddings", "-f", str(corpus), "--new", "--via", "batch", "--interval", "0.5"],
             "ocr": ["ocr", str(pdf), "--delete-upload"]}
 
 

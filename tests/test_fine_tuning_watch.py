@@ -172,7 +172,7 @@ def test_watch_refuses_a_bad_interval(api, cli, interval):
 def test_ctrl_c_in_a_real_process_exits_130(api, tmp_path):
     sim = FineTuningSim(api).install()
     job_id = sim.add_job()  # the clock never moves: the job stays QUEUED
-    proc = start_mcli("fine-tuning", "watch", job_id, "--interval", "1", cwd=tmp_path)
+    proc = start_mcli("fine-tuning", "watch", job_id, "--interval", "0.5", cwd=tmp_path)
     try:
         first = read_line(proc.stdout)  # the first change: the job is being watched
         assert b"QUEUED" in first

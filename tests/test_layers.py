@@ -96,9 +96,25 @@ def layer_of(module: str) -> int:
     return RANK[top_package(module)]
 
 
+def parsed(path: Path) -> ast.Module:
+    """The syntax tree of the module at PATH (a syntax error names PATH)."""
+    source = path.read_text(encoding="utf-8")
+    try:
+        return _tree(source)
+    except SyntaxError:
+        return ast.parse(source, str(path))
+
+
+@functools.lru_cache(maxsize=1024)
+def _tree(source: str) -> ast.Module:
+    """SOURCE parsed once: a planted fault changes one or two modules of the copied package,
+    and the checks only read the trees."""
+    return ast.parse(source)
+
+
 def imports_of(path: Path, module: str, modules: set[str]) -> set[str]:
     """The modules of MODULES that PATH (MODULE's source) imports, by statement or by name."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    tree = parsed(path)
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(tree):
@@ -125,7 +141,7 @@ def _from_import_targets(node: ast.ImportFrom, package: str, modules: set[str]) 
 
 def module_name_strings(path: Path) -> set[str]:
     """Every string constant in PATH that is shaped like a mistral_cli module name."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    tree = parsed(path)
     return {node.value for node in ast.walk(tree)
             if isinstance(node, ast.Constant) and isinstance(node.value, str)
             and MODULE_NAME.fullmatch(node.value)}

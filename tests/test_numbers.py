@@ -92,8 +92,8 @@ def test_every_numeric_option_is_parsed_by_a_bound_and_its_help_says_the_bound_s
     (["embeddings", "--skip", "x", "a"], "--skip wants a whole number (got 'x')"),
     (["classifiers", "moderate", "--threshold", "1.5", "a"], "--threshold must be between 0 and 1 (got 1.5)"),
     (["files", "list", "--page-size", "1001"], "--page-size must be between 1 and 1000 (got 1001)"),
-    (["batch", "watch", "--interval", "0.5", "00000000-0000-4000-8000-000000000000"],
-     "--interval must be between 1 and 86400 (got 0.5)"),
+    (["batch", "watch", "--interval", "0.4", "00000000-0000-4000-8000-000000000000"],
+     "--interval must be between 0.5 and 86400 (got 0.4)"),
 ])
 def test_a_bad_number_is_one_message_with_the_command_s_help_hint_and_nothing_is_sent(api, cli, args, message):
     result = cli(*args)

@@ -115,12 +115,23 @@ def commands():
     return [node for node in build_tree().nodes()]
 
 
+HELPS_AT_80: dict[tuple[str, ...], str] = {}  # each command's help at 80 columns, rendered once a worker
+
+
+def help_at_80(cli, node, monkeypatch) -> str:
+    """NODE's `--help` at 80 columns (COLUMNS=80, no TYPER_TERM_WIDTH), as the first test to
+    ask rendered it: both checks below read the same texts."""
+    if node.path not in HELPS_AT_80:
+        monkeypatch.setenv("COLUMNS", "80")
+        monkeypatch.delenv("TYPER_TERM_WIDTH", raising=False)
+        HELPS_AT_80[node.path] = cli(*node.path, "--help").stdout
+    return HELPS_AT_80[node.path]
+
+
 def test_help_at_80_columns_cuts_no_option_name_and_breaks_no_choice(cli, commands, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "80")
-    monkeypatch.delenv("TYPER_TERM_WIDTH", raising=False)
     problems = []
     for node in commands:
-        text = cli(*node.path, "--help").stdout
+        text = help_at_80(cli, node, monkeypatch)
         assert max(len(line) for line in text.splitlines()) <= 80, node.name
         if "…" in text:
             problems.append(f"{node.name}: an ellipsis")
@@ -153,11 +164,9 @@ def _help_problems(node, text: str) -> list[str]:
 
 
 def test_help_at_80_columns_has_examples_the_note_and_no_typer_placeholders(cli, commands, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "80")
-    monkeypatch.delenv("TYPER_TERM_WIDTH", raising=False)
     problems = []
     for node in commands:
-        problems += _help_problems(node, cli(*node.path, "--help").stdout)
+        problems += _help_problems(node, help_at_80(cli, node, monkeypatch))
     assert problems == [], "\n".join(problems)
 
 

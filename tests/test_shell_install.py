@@ -15,7 +15,7 @@ import pytest
 
 from tests.fakeapi.defaults import FILE_ID, FT_MODEL, base_model, file_obj, ft_model
 from tests.fakeapi.responses import json_response
-from tests.shell_helpers import REPO, complete_line, complete_lines, install, installed_env
+from tests.shell_helpers import REPO, complete_line, complete_lines, install_once, installed_env
 
 SHELLS = ["bash", "zsh", "fish"]
 DATA_FILES = {
@@ -29,12 +29,11 @@ DATA_FILES = {
 
 @pytest.fixture(scope="module")
 def prefix(tmp_path_factory):
-    """A fresh `pip install --prefix` of the current sources."""
-    root = tmp_path_factory.mktemp("install")
-    (root / "scratch").mkdir()
-    done = install(root / "prefix", root / "scratch")
+    """A fresh `pip install --prefix` of the current sources (one a test run, shared by the workers)."""
+    base = tmp_path_factory.getbasetemp()
+    prefix, done = install_once(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base)
     assert done.returncode == 0, done.stderr[-3000:]
-    return root / "prefix"
+    return prefix
 
 
 @pytest.fixture

@@ -81,7 +81,7 @@ def test_a_hung_read_fails_the_test_and_the_run_goes_on(tmp_path):
     (tmp_path / "test_hung.py").write_text(HUNG_READ)
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     proc = subprocess.run([sys.executable, "-m", "pytest", "-c", str(PYPROJECT), "--rootdir", str(tmp_path),
-                           "-p", "no:cacheprovider", "-o", "timeout=2", str(tmp_path / "test_hung.py")],
+                           "-p", "no:cacheprovider", "-o", "timeout=1", str(tmp_path / "test_hung.py")],
                           capture_output=True, text=True, cwd=tmp_path, env=env, timeout=90)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "Timeout" in proc.stdout and "readline" in proc.stdout

@@ -49,7 +49,7 @@ class ShuffledVectors:
 
 @pytest.fixture
 def sim(api):
-    """The simulator, done at the second poll (the child sleeps for real: --interval 1)."""
+    """The simulator, done at the second poll (the child sleeps for real: --interval 0.5)."""
     return BatchJobs(api, queued_for=0.5, per_request=1e-6, advance_per_poll=1e6, dims=1,
                      checked_requests=50).install()
 
@@ -79,7 +79,7 @@ def test_thousands_of_shuffled_embeddings_are_put_in_order_in_less_memory_than_t
     api.stubs.insert(0, Stub("POST", "/v1/batch/jobs", create, times=1))
     out = tmp_path / "vectors.jsonl"
     proc, peak = run_measured(tmp_path, "embeddings", "-f", str(corpus(tmp_path, ANSWERS)), "--via", "batch",
-                              "--interval", "1", "-o", "jsonl", stdout_file=out)
+                              "--interval", "0.5", "-o", "jsonl", stdout_file=out)
     assert proc.returncode == 0, proc.stderr.decode()[-2000:]
     saved = next((tmp_path / "mcli-data" / "batch-results").rglob("*.output.jsonl"))
     assert saved.stat().st_size > 30 * MiB  # with the process's own ~42 MiB, holding them passes the bound

@@ -22,7 +22,7 @@ DEFAULT_INTERVAL = 5.0
 # --via batch: a small job is often done in seconds, so the first wait is short and every
 # poll makes the next wait longer (GROWTH), change or not, up to POLL_CAP
 ROUTE_INTERVAL = 1.0
-MIN_INTERVAL = 1.0
+MIN_INTERVAL = 0.5  # at most two polls a second
 MAX_INTERVAL = 86_400.0  # at most a day
 POLL_CAP = 60.0  # the interval grows while nothing changes, up to this (or --interval if longer)
 MAX_MALFORMED = 3  # malformed answers in a row before a watch gives up
