@@ -64,6 +64,19 @@ def _one_ca_store_a_worker() -> None:
 
 _one_ca_store_a_worker()
 
+
+def _compile_the_package_once() -> None:
+    """Write the package's bytecode before the workers start: an editable install has none, and
+    with PYTHONDONTWRITEBYTECODE set (as on CI machines) every `mcli` a test starts would compile
+    each module it imports again, as no installed mcli does (pip compiles what it installs)."""
+    import compileall
+
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        compileall.compile_dir(str(Path(__file__).resolve().parent.parent / "mistral_cli"), quiet=1)
+
+
+_compile_the_package_once()
+
 _DROP_ENV = ("MISTRAL_API_KEY", "MISTRAL_SERVER_URL", "MCLI_PROFILE", "NO_COLOR",
              "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
              "all_proxy", "PYTHON_KEYRING_BACKEND")
