@@ -509,6 +509,19 @@ def test_local_pdf_is_uploaded_for_ocr_and_sent_as_a_signed_url(api, cli, tmp_pa
     assert records[0].message["content"][1]["mcli_file_id"] == file_id
 
 
+@pytest.mark.parametrize("route, answer", [("/v1/files/{file_id}/url", {"url": None}),
+                                           ("/v1/files", {"id": 5, "object": "file"})],
+                         ids=["signed-url", "upload-id"])
+def test_a_pdf_whose_upload_or_url_answer_is_malformed_sends_no_chat(api, cli, tmp_path, route, answer):
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(pdf_bytes())
+    api.add("GET" if route.endswith("/url") else "POST", route, json_response(answer))
+    result = cli("chat", "summarise", "-a", pdf)
+    assert result.exit_code == 1, result
+    assert "unexpected response from " in result.stderr and "internal error" not in result.stderr
+    assert api.requests_to("POST", "/v1/chat/completions") == []
+
+
 def test_continuing_after_a_pdf_asks_for_a_fresh_signed_url(api, cli, tmp_path):
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(pdf_bytes())

@@ -67,6 +67,18 @@ def test_a_local_pdf_is_uploaded_for_ocr_and_sent_by_its_signed_url(api, cli, pd
     assert f"uploaded report.pdf as file {file_id}" in result.stderr
 
 
+@pytest.mark.parametrize("answer", [[], {}, {"url": 5}, {"url": ""}], ids=["list", "no-url", "number", "empty"])
+@pytest.mark.parametrize("document", ["file", "pdf"])
+def test_a_signed_url_answer_without_a_url_is_an_unexpected_response_and_nothing_is_sent(
+        api, cli, pdf, answer, document):
+    api.add("GET", "/v1/files/{file_id}/url", json_response(answer))
+    result = cli("ocr", f"file:{FILE_ID}" if document == "file" else pdf)
+    assert result.exit_code == 1, result
+    assert "unexpected response from GET /v1/files/" in result.stderr and "/url: " in result.stderr
+    assert "internal error" not in result.stderr
+    assert api.requests_to("POST", PATH) == []
+
+
 def test_delete_upload_removes_the_uploaded_copy_when_ocr_is_refused(api, cli, pdf):
     api.add("POST", PATH, error_empty(422))
     result = cli("ocr", pdf, "--delete-upload")

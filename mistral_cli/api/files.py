@@ -1,6 +1,6 @@
-"""File operations that take more than a call (tag `files`): upload and download; retrieve,
-delete and the signed URL are sent through the table (api/operations.py `call`, `fetch_object`);
-the list through api/lists.py."""
+"""File operations that take more than a call (tag `files`): upload, download, and the signed
+URL a request sends a document by (checked); retrieve, delete and the URL's whole answer are
+sent through the table (api/operations.py `call`, `fetch_object`); the list through api/lists.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from pathlib import Path
 from shlex import quote
 from typing import IO, TYPE_CHECKING
 
-from mistral_cli.api.operations import OPERATIONS
+from mistral_cli.api.operations import OPERATIONS, describe, fetch_object
+from mistral_cli.bodies.shape import kind
+from mistral_cli.errors import UnexpectedResponse
 from mistral_cli.http import transfer
 
 if TYPE_CHECKING:  # pragma: no cover - only for annotations: `mcli files --help` never loads httpx
@@ -24,6 +26,15 @@ def upload_file(client: HTTPClient, path: Path, *, purpose: str | None = None,
     hint = f"see whether it was stored before uploading again: mcli files list --search {quote(name or path.name)}"
     return transfer.upload(client, operation.method, operation.path(), path, effect=operation.effect,
                            name=name, fields=fields, on_progress=on_progress, unsure_hint=hint)
+
+
+def signed_url(client: HTTPClient, file_id: str) -> str:
+    """The signed URL of FILE_ID (GET /v1/files/{file_id}/url), for a request that sends the
+    document by it; an answer without a URL string is an UnexpectedResponse, never sent on."""
+    url = fetch_object(client, "files.url", file_id).get("url")
+    if not isinstance(url, str) or not url.strip():
+        raise UnexpectedResponse(describe("files.url", file_id), "url", f"{kind(url)}, not a URL")
+    return url
 
 
 def download_file(client: HTTPClient, file_id: str, dest: Path, *, force: bool = False,

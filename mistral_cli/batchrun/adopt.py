@@ -58,6 +58,11 @@ def checked_id(value: Any, operation: str) -> str:
     raise UnexpectedResponse(describe(operation), "id", f"{str(value)[:80]!r} is not a UUID")
 
 
+def answer_id(body: Any, operation: str) -> str:
+    """The UUID `id` of the answer BODY of OPERATION (an upload or a create), checked as checked_id."""
+    return checked_id(body.get("id") if isinstance(body, dict) else None, operation)
+
+
 def find_upload(client: "HTTPClient", name: str, size: int, purpose: str = "batch") -> str | None:
     """The id of a file of PURPOSE on the server named NAME with SIZE bytes, or None."""
     from mistral_cli.api.lists import read_all

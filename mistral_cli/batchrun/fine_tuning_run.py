@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mistral_cli.batchrun.adopt import checked_id, find_upload, look_twice
+from mistral_cli.batchrun.adopt import answer_id, find_upload, look_twice
 from mistral_cli.batchrun.fingerprint import file_digest, fingerprint, new_tag, without_credentials
 from mistral_cli.batchrun.lock import RunLock
 from mistral_cli.batchrun.resume import NEW, interrupted_note, refused, resume_hint, this_command
@@ -226,7 +226,7 @@ class FineTuningRun:
             else:
                 exc.hint = resume_hint(self.env, "the fine-tuning job", self.tag, "fine-tuning")
             raise
-        job_id = checked_id(answer.get("id") if isinstance(answer, dict) else None, "fine_tuning.create")
+        job_id = answer_id(answer, "fine_tuning.create")
         self.journal.job_known(self.tag, job_id)
         return answer
 

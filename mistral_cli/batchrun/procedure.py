@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mistral_cli.api.operations import describe
-from mistral_cli.batchrun.adopt import checked_id, find_job, find_upload, look_twice
+from mistral_cli.batchrun.adopt import answer_id, find_job, find_upload, look_twice
 from mistral_cli.batchrun.fingerprint import (TAG_KEY, file_digest, fingerprint, new_tag, upload_name,
                                               without_credentials)
 from mistral_cli.batchrun.lock import RunLock
@@ -259,7 +259,7 @@ class BatchRun:
             else:
                 exc.hint = self._resume_hint("upload")
             raise
-        file_id = checked_id(body.get("id") if isinstance(body, dict) else None, "files.upload")
+        file_id = answer_id(body, "files.upload")
         self.journal.upload_done(self.tag, step.seq, file_id)
         self.env.info(f"uploaded {step.source} as {file_id} ({step.name})")
         return file_id
@@ -294,7 +294,7 @@ class BatchRun:
             else:
                 exc.hint = self._resume_hint("job")
             raise
-        job_id = checked_id(body.get("id") if isinstance(body, dict) else None, "batch.create")
+        job_id = answer_id(body, "batch.create")
         with job_created("batch job", job_id, f"mcli batch get {job_id}"):  # a full disk here
             self.journal.job_known(self.tag, job_id)
         self.env.info(f"created batch job {job_id} (batch run {self.tag})")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mistral_cli.batchrun.adopt import checked_id
+from mistral_cli.batchrun.adopt import answer_id
 from mistral_cli.batchrun.fingerprint import file_digest, without_credentials
 from mistral_cli.errors import MCLIError, NotFoundError
 from mistral_cli.store.runs import journal_path
@@ -37,7 +37,7 @@ def upload_once(env: "Env", path: Path, purpose: str, upload: Upload) -> tuple[s
         if earlier:
             log.forget(key)
         body = upload()
-        file_id = checked_id(body.get("id") if isinstance(body, dict) else None, "files.upload")
+        file_id = answer_id(body, "files.upload")
         log.record(key, file_id, size)
         return file_id, False
 

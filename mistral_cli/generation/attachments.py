@@ -122,9 +122,9 @@ class DocumentLinks:
     def url(self, file_id: str) -> str:
         """A signed URL for FILE_ID (asked for once, then reused)."""
         if file_id not in self._urls:
-            from mistral_cli.api.operations import call
+            from mistral_cli.api.files import signed_url
 
-            self._urls[file_id] = call(self._client, "files.url", file_id)["url"]
+            self._urls[file_id] = signed_url(self._client, file_id)
         return self._urls[file_id]
 
     def for_api(self, messages: list[dict]) -> list[dict]:
@@ -178,13 +178,14 @@ def data_url(attachment: Attachment) -> str:
 def upload_document(env: "Env", attachment: Attachment, deleted_after: bool = False) -> tuple[str, str]:
     """Upload a local document (purpose ocr); return its file id and a signed URL. The note
     says where the copy goes: kept in the account, or DELETED_AFTER use (--delete-upload)."""
-    from mistral_cli.api.operations import call
+    from mistral_cli.api.files import signed_url
+    from mistral_cli.batchrun.adopt import answer_id
 
-    file_id = send_document(env, attachment)["id"]
+    file_id = answer_id(send_document(env, attachment), "files.upload")
     fate = ("deleted after use (--delete-upload)" if deleted_after
             else f"it stays in your account until `mcli files delete {file_id}`")
     env.info(f"uploaded {attachment.name} as file {file_id} (purpose ocr; {fate})")
-    return file_id, call(env.client, "files.url", file_id)["url"]
+    return file_id, signed_url(env.client, file_id)
 
 
 def send_document(env: "Env", attachment: Attachment, name: str | None = None) -> dict:

@@ -273,10 +273,10 @@ def plan_document(value: str) -> attachments.Attachment:
 def to_chunk(env: "Env", source: attachments.Attachment,
              delete_upload: bool = False) -> tuple[dict, str | None]:
     """The OCRRequest document for SOURCE, and the id of a file uploaded for it (or None)."""
-    if source.kind == "file":
-        from mistral_cli.api.operations import call
+    from mistral_cli.api.files import signed_url
 
-        url = call(env.client, "files.url", source.source[5:])["url"]
+    if source.kind == "file":
+        url = signed_url(env.client, source.source[5:])
         return {"type": DOCUMENT_CHUNK_TYPES[0], "document_url": url}, None
     if source.kind == "image":
         url = source.source if source.path is None else attachments.data_url(source)
@@ -284,10 +284,8 @@ def to_chunk(env: "Env", source: attachments.Attachment,
     if source.path is None:
         return {"type": DOCUMENT_CHUNK_TYPES[0], "document_url": source.source,
                 "document_name": source.name}, None
-    from mistral_cli.api.operations import call
-
     file_id = upload_once(env, source, delete_upload)
-    url = call(env.client, "files.url", file_id)["url"]
+    url = signed_url(env.client, file_id)
     return {"type": DOCUMENT_CHUNK_TYPES[0], "document_url": url, "document_name": source.name}, file_id
 
 
