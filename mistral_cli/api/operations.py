@@ -2,7 +2,7 @@
 
 For each operation: its tag, method and path template, its Effect (what it does on the
 server, which decides its retries: http/effect.py), whether it is a paged list
-(`page`/`page_size`), whether its body is a multipart form, and the kind of id its answer
+(`page`/`page_size`: it has a `largest_page`), whether its body is a multipart form, and the kind of id its answer
 carries (what the id cache behind Tab files it under; '' for none); for a list, the filters
 it takes (`query`) and the largest page it serves (`largest_page`), from which api/lists.py
 builds every list request. Everything else reads this table: the commands and the `api/`
@@ -25,6 +25,7 @@ No typer, rich or httpx here: the table is cheap to import.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
@@ -54,30 +55,32 @@ class Operation(NamedTuple):
     method: str
     template: str
     effect: Effect
-    paged: bool = False
     returns: str = ""  # the kind of id in the answer (store/ids.py), '' for none
     multipart: bool = False  # the body is a multipart form, not JSON
     bills: str = ""  # what its answer bills, for the ledger: TOKENS, PAGES, JOB (when ended), '' nothing
     query: tuple[str, ...] = ()  # a list's filters: the query parameters it takes besides page, page_size
-    largest_page: int = 0  # a paged list: the largest page_size it serves, what `--all` asks (api/lists.py)
+    largest_page: int = 0  # a paged list (`page`/`page_size`): the largest page_size it serves, what `--all` asks
+
+    @property
+    def paged(self) -> bool:
+        """Whether it is a paged list (it has a largest page)."""
+        return self.largest_page > 0
 
     def path(self, *ids: str) -> str:
         """The template with IDS put in its `{...}` slots in order, each percent-quoted whole."""
-        slots = len(_PARAMETER.findall(self.template))
-        if len(ids) != slots:
-            raise TypeError(f"{self.name}: {self.template} takes {slots} id(s), got {len(ids)}")
-        values = iter(ids)
-        return _PARAMETER.sub(lambda slot: path_segment(next(values), slot.group(0)), self.template)
+        return self._filled(ids, path_segment)
 
     def describe(self, *ids: str) -> str:
         """"METHOD /v1/path" for messages: IDS, as given, in the `{...}` slots (none: the template)."""
-        if not ids:
-            return f"{self.method} {self.template}"
+        return f"{self.method} " + (self._filled(ids, lambda value, _slot: str(value)) if ids else self.template)
+
+    def _filled(self, ids: tuple[str, ...], fill: Callable[[str, str], str]) -> str:
+        """The template with FILL(id, slot) in each `{...}` slot, IDS in order (as many as slots)."""
         slots = len(_PARAMETER.findall(self.template))
         if len(ids) != slots:
             raise TypeError(f"{self.name}: {self.template} takes {slots} id(s), got {len(ids)}")
         values = iter(ids)
-        return f"{self.method} " + _PARAMETER.sub(lambda _slot: str(next(values)), self.template)
+        return _PARAMETER.sub(lambda slot: fill(next(values), slot.group(0)), self.template)
 
     def matches(self, method: str, path: str) -> bool:
         """Whether METHOD on PATH (no query string) is this operation."""
@@ -113,7 +116,7 @@ _TABLE: tuple[Operation, ...] = (
     Operation("classifiers.classify", "classifiers", "POST", "/v1/classifications", COMPUTE, bills=TOKENS),
     Operation("classifiers.classify_chat", "classifiers", "POST", "/v1/chat/classifications", COMPUTE, bills=TOKENS),
     Operation("ocr.ocr", "ocr", "POST", "/v1/ocr", COMPUTE, bills=PAGES),
-    Operation("files.list", "files", "GET", "/v1/files", REPEATABLE, paged=True, returns=FILE,
+    Operation("files.list", "files", "GET", "/v1/files", REPEATABLE, returns=FILE,
               query=("purpose", "sample_type", "source", "search"), largest_page=MAX_PAGE_SIZE),
     Operation("files.upload", "files", "POST", "/v1/files", CREATE, returns=FILE,
               multipart=True),
@@ -121,7 +124,7 @@ _TABLE: tuple[Operation, ...] = (
     Operation("files.delete", "files", "DELETE", "/v1/files/{file_id}", REPEATABLE, returns=FILE),
     Operation("files.download", "files", "GET", "/v1/files/{file_id}/content", REPEATABLE),
     Operation("files.url", "files", "GET", "/v1/files/{file_id}/url", REPEATABLE),
-    Operation("fine_tuning.list", "fine-tuning", "GET", "/v1/fine_tuning/jobs", REPEATABLE, paged=True,
+    Operation("fine_tuning.list", "fine-tuning", "GET", "/v1/fine_tuning/jobs", REPEATABLE,
               returns=FINE_TUNING_JOB, query=("model", "status", "created_after", "created_before",
                                               "created_by_me", "wandb_project", "wandb_name", "suffix"),
               largest_page=MAX_PAGE_SIZE),
@@ -141,7 +144,7 @@ _TABLE: tuple[Operation, ...] = (
               returns=MODEL),
     Operation("models.unarchive", "models", "DELETE", "/v1/fine_tuning/models/{model_id}/archive", REPEATABLE,
               returns=MODEL),
-    Operation("batch.list", "batch", "GET", "/v1/batch/jobs", REPEATABLE, paged=True, returns=BATCH_JOB,
+    Operation("batch.list", "batch", "GET", "/v1/batch/jobs", REPEATABLE, returns=BATCH_JOB,
               query=("model", "metadata", "created_after", "created_by_me", "status"),
               largest_page=MAX_PAGE_SIZE),
     Operation("batch.create", "batch", "POST", "/v1/batch/jobs", CREATE, returns=BATCH_JOB),
