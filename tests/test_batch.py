@@ -393,11 +393,11 @@ def test_the_simulator_answers_as_the_spec_says(api, sim, cli, requests_file):
 def test_the_job_model_keeps_unknown_fields_and_statuses():
     from mistral_cli.bodies.batch import BatchJob
 
-    job = BatchJob.of({**batch_job(status="PAUSED"), "errors": [{"message": None}, "junk"], "input_files": None,
+    job = BatchJob.parse({**batch_job(status="PAUSED"), "errors": [{"message": None}, "junk"], "input_files": None,
                        "priority": 3, "failed_requests": None}, "GET job")
     assert (job.status_text, job.is_final, job.failed, job.failed_requests) == ("PAUSED", False, False, 0)
     assert job.model_extra == {"object": "batch", "priority": 3} and job.input_files == []
-    assert BatchJob.of({**batch_job(), "status": "TIMEOUT_EXCEEDED"}, "GET job").failed
+    assert BatchJob.parse({**batch_job(), "status": "TIMEOUT_EXCEEDED"}, "GET job").failed
 
 
 def test_a_batch_job_of_the_wrong_shape_is_an_unexpected_response_naming_the_request():
@@ -405,7 +405,7 @@ def test_a_batch_job_of_the_wrong_shape_is_an_unexpected_response_naming_the_req
     from mistral_cli.errors import UnexpectedResponse
 
     with pytest.raises(UnexpectedResponse) as caught:
-        BatchJob.of({"id": 5}, "GET /v1/batch/jobs/j")
+        BatchJob.parse({"id": 5}, "GET /v1/batch/jobs/j")
     assert (caught.value.request, caught.value.where) == ("GET /v1/batch/jobs/j", "id")
     assert caught.value.message.startswith("unexpected response from GET /v1/batch/jobs/j: id: ")
 

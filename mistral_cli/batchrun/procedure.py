@@ -143,7 +143,7 @@ def _proven_final(record: Run) -> dict | None:
     if body is None:
         return None
     try:
-        job = BatchJob.of(body, describe("batch.get", record.job_id or ""))
+        job = BatchJob.parse(body, describe("batch.get", record.job_id or ""))
     except MCLIError:
         return None
     return body if job.id == record.job_id and _proves_end(job) else None
@@ -154,7 +154,7 @@ def proves_end_of(body: Any, job_id: str | None) -> bool:
     from mistral_cli.bodies.batch import BatchJob
 
     try:
-        job = BatchJob.of(body, describe("batch.get", job_id or ""))
+        job = BatchJob.parse(body, describe("batch.get", job_id or ""))
     except MCLIError:
         return False
     return job.id == job_id and _proves_end(job)
@@ -351,7 +351,7 @@ class BatchRun:
 
         job_id = self.record.job_id
         request = describe("batch.get", job_id)
-        job = BatchJob.of(body, request)
+        job = BatchJob.parse(body, request)
         if job.id != job_id:  # never kept: the next start asks again
             raise UnexpectedResponse(request, "id", f"{job.id[:80]!r} is not the job asked for")
         if _proves_end(job):

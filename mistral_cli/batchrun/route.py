@@ -115,7 +115,7 @@ def _results(env: "Env", batch_run: "BatchRun", route: Route,
     ended_before = body is not None
     if body is None:
         body = _follow(env, batch_run, route, jobs.follow)
-    job = BatchJob.of(body, describe("batch.get", batch_run.record.job_id))
+    job = BatchJob.parse(body, describe("batch.get", batch_run.record.job_id))
     failed = jobs.failure(job)
     if failed is not None and ended_before:
         failed.hint = (f"this is batch run {batch_run.tag} again, as it ended; --new starts a separate "

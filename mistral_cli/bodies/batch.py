@@ -6,12 +6,12 @@ newer server never breaks a command; `-o json` still prints the body exactly as 
 
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Any, ClassVar, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from mistral_cli.bodies.batch_status import FAILED, FINAL, BatchStatus
-from mistral_cli.bodies.shape import pydantic_error
+from mistral_cli.bodies.job import JobBody
 
 
 class BatchError(BaseModel):
@@ -23,10 +23,12 @@ class BatchError(BaseModel):
     count: Optional[int] = None
 
 
-class BatchJob(BaseModel):
+class BatchJob(JobBody):
     """A batch job as the API returns it; every field optional, unknown ones kept."""
 
     model_config = ConfigDict(extra="allow")
+    FINAL: ClassVar = FINAL
+    FAILED: ClassVar = FAILED  # FAILED, TIMEOUT_EXCEEDED or CANCELLED
 
     id: str = ""
     status: Union[BatchStatus, str] = ""
@@ -64,29 +66,10 @@ class BatchJob(BaseModel):
         """Null input files are none."""
         return value or []
 
-    @classmethod
-    def of(cls, body: Any, request: str) -> "BatchJob":
-        """The job in a decoded BODY (a body that is not an object gives an empty job); a field
-        of the wrong type is an UnexpectedResponse naming REQUEST (the answer's) and the field."""
-        try:
-            return cls.model_validate(body if isinstance(body, dict) else {})
-        except ValidationError as exc:
-            raise pydantic_error(exc, request) from None
-
     @property
     def status_text(self) -> str:
         """The status as the API spelled it."""
         return self.status.value if isinstance(self.status, BatchStatus) else str(self.status)
-
-    @property
-    def is_final(self) -> bool:
-        """Whether the job has ended (in success or not)."""
-        return self.status in FINAL
-
-    @property
-    def failed(self) -> bool:
-        """Whether the job ended FAILED, TIMEOUT_EXCEEDED or CANCELLED."""
-        return self.status in FAILED
 
     @property
     def done(self) -> int:

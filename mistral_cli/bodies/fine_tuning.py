@@ -7,12 +7,12 @@ fine_tuning_enums.py (light, for option choices); FINAL_STATES and FAILED_STATES
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from mistral_cli.bodies.fine_tuning_enums import FAILED_STATES, FINAL_STATES, JobStatus, JobType
-from mistral_cli.bodies.shape import pydantic_error
+from mistral_cli.bodies.job import JobBody
 
 JOB_STATUSES = tuple(status.value for status in JobStatus)
 JOB_TYPES = tuple(kind.value for kind in JobType)
@@ -67,8 +67,11 @@ class Event(_Tolerant):
         return (self.name, self.created_at, repr(sorted((self.data or {}).items())))
 
 
-class FineTuningJob(_Tolerant):
+class FineTuningJob(_Tolerant, JobBody):
     """A fine-tuning job (JobOut or DetailedJobOut, completion or classifier)."""
+
+    FINAL: ClassVar = FINAL_STATES
+    FAILED: ClassVar = FAILED_STATES  # FAILED, FAILED_VALIDATION or CANCELLED
 
     id: str = ""
     status: str = ""
@@ -85,25 +88,6 @@ class FineTuningJob(_Tolerant):
     hyperparameters: Optional[dict[str, Any]] = None
     events: list[Event] = Field(default_factory=list)
     checkpoints: list[Checkpoint] = Field(default_factory=list)
-
-    @classmethod
-    def parse(cls, body: Any, request: str) -> "FineTuningJob":
-        """BODY as a job (a body that is not an object gives an empty job); a field of the
-        wrong type is an UnexpectedResponse naming REQUEST (the answer's) and the field."""
-        try:
-            return cls.model_validate(body if isinstance(body, dict) else {})
-        except ValidationError as exc:
-            raise pydantic_error(exc, request) from None
-
-    @property
-    def is_final(self) -> bool:
-        """Whether the job has ended (successfully or not)."""
-        return self.status in FINAL_STATES
-
-    @property
-    def failed(self) -> bool:
-        """Whether the job ended FAILED, FAILED_VALIDATION or CANCELLED."""
-        return self.status in FAILED_STATES
 
     def sorted_checkpoints(self) -> list[Checkpoint]:
         """The checkpoints by step number (the API lists the newest first)."""

@@ -278,7 +278,7 @@ def cancel(ctx: typer.Context, job_id: JobIdArg, yes: YesOpt = False,
     if output is OutputFormat.table:  # shown as a job: checked as one, as fine-tuning cancel checks its job
         from mistral_cli.bodies.batch import BatchJob
 
-        BatchJob.of(body, describe("batch.cancel", job_id))
+        BatchJob.parse(body, describe("batch.cancel", job_id))
     emit_object(env, output, body, DETAIL_FIELDS if env.stdout_isatty else None, title="batch job")
 
 
@@ -317,7 +317,7 @@ def results(
     env = env_of(ctx)
     check_uuid(job_id, "job id")
     body = call(env.client, "batch.get", job_id)
-    job = BatchJob.of(body, describe("batch.get", job_id))
+    job = BatchJob.parse(body, describe("batch.get", job_id))
     if answers:
         print_answers(env, job_id, job)
         batch_run.note_in_journal(env, job_id, body)

@@ -142,7 +142,7 @@ def _save(env: "Env", run: "BatchRun", body: dict, folder: Path) -> None:
         env.info(f"results of batch run {run.tag} already saved: {', '.join(map(str, saved))}")
         return
     request = describe("batch.get", run.record.job_id)
-    job = BatchJob.of(body, request)
+    job = BatchJob.parse(body, request)
     if job.id != run.record.job_id:  # the file names come from the id mcli checked, never from a body
         raise UnexpectedResponse(request, "id", f"{job.id[:80]!r} is not the job asked for")
     ours = run.owns(folder)  # an earlier start of this run was writing there: its files are its own

@@ -74,7 +74,7 @@ class BatchAdapter(watching.JobAdapter):
         from mistral_cli.api.operations import describe
         from mistral_cli.bodies.batch import BatchJob
 
-        return BatchJob.of(body, describe("batch.get"))
+        return BatchJob.parse(body, describe("batch.get"))
 
     def progress(self, job: "BatchJob") -> tuple[int, int] | None:
         """Requests answered out of the total."""
