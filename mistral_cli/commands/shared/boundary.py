@@ -57,17 +57,29 @@ class McliTyper(typer.Typer):
 # -- groups and commands ------------------------------------------------------------------------
 
 
-class McliGroup(TyperGroup):
-    """A group: its own parameters as mcli's, its usage errors and unknown commands in mcli's words."""
+class _AdoptsParameters:
+    """What a group and a command share: the parameters Typer made (their own, and the help
+    option Typer adds) as mcli's McliOption and McliArgument."""
 
-    def __init__(self, **settings: Any) -> None:
+    _adopted_help: tuple[Any, Any] | None = None  # (Typer's help option, mcli's copy of it)
+
+    def __init__(self, *args: Any, **settings: Any) -> None:
         settings["params"] = [adopt(param) for param in settings.get("params") or ()]
-        super().__init__(**settings)
-        self._adopted_help: tuple[Any, Any] | None = None
+        super().__init__(*args, **settings)
 
     def get_help_option(self, ctx: typer.Context) -> Any:
-        """The -h/--help option, as mcli's."""
-        return _help_option(self, super().get_help_option(ctx))
+        """The -h/--help option, as mcli's: the same object each time (Click orders the eager
+        options it runs by identity)."""
+        typer_made = super().get_help_option(ctx)  # type: ignore[misc]
+        if typer_made is None:
+            return None
+        if self._adopted_help is None or self._adopted_help[0] is not typer_made:
+            self._adopted_help = (typer_made, adopt(typer_made))
+        return self._adopted_help[1]
+
+
+class McliGroup(_AdoptsParameters, TyperGroup):
+    """A group: its own parameters as mcli's, its usage errors and unknown commands in mcli's words."""
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         """Typer's parsing of the group's options; its errors in mcli's words."""
@@ -83,34 +95,14 @@ class McliGroup(TyperGroup):
         return super().resolve_command(ctx, args)
 
 
-class McliCommand(TyperCommand):
+class McliCommand(_AdoptsParameters, TyperCommand):
     """A command: its parameters as mcli's, its usage errors and extra arguments in mcli's words."""
 
     allow_extra_args = True  # Click would refuse extra arguments in its own words; parse_args does, in mcli's
 
-    def __init__(self, name: str | None, **settings: Any) -> None:
-        settings["params"] = [adopt(param) for param in settings.get("params") or ()]
-        super().__init__(name, **settings)
-        self._adopted_help: tuple[Any, Any] | None = None
-
-    def get_help_option(self, ctx: typer.Context) -> Any:
-        """The -h/--help option, as mcli's."""
-        return _help_option(self, super().get_help_option(ctx))
-
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         """Typer's parsing of the command line; its errors and extra arguments in mcli's words."""
         return _parse(ctx, args, super().parse_args, strict=not self.context_settings.get("allow_extra_args"))
-
-
-def _help_option(command: Any, typer_made: Any) -> Any:
-    """COMMAND's help option (TYPER_MADE, which Typer keeps) as mcli's, the same object each time:
-    Click orders the eager options it runs by identity."""
-    if typer_made is None:
-        return None
-    adopted = getattr(command, "_adopted_help", None)
-    if adopted is None or adopted[0] is not typer_made:
-        command._adopted_help = (typer_made, adopt(typer_made))
-    return command._adopted_help[1]
 
 
 def _parse(ctx: typer.Context, args: list[str], parse_args: Any, *, strict: bool) -> list[str]:
