@@ -19,7 +19,7 @@ import pytest
 from tests.fakeapi import Stub, error_400, error_proxy_text, json_response
 from tests.fakeapi.analysis import online_embeddings
 from tests.fakeapi.responses import Cut
-from tests.resume_helpers import run_hint_command, sim, waits# noqa: F401 (sim: a fixture)
+from tests.resume_helpers import run_hint_command, sim, waits  # noqa: F401 (sim: a fixture)
 
 pytestmark = pytest.mark.usefixtures("waits")  # no run waits for real before looking again
 MODEL = "mistral-small-latest"

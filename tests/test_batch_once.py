@@ -18,7 +18,7 @@ import pytest
 from mistral_cli.batchrun import adopt
 from tests.fakeapi import Stub, error_400, error_proxy_text, json_response
 from tests.fakeapi.responses import Cut
-from tests.resume_helpers import sim, waits# noqa: F401 (a fixture)
+from tests.resume_helpers import sim, waits  # noqa: F401 (a fixture)
 
 MODEL = "mistral-small-latest"
 CHAT = "/v1/chat/completions"
