@@ -18,7 +18,7 @@ import pytest
 from mistral_cli.batchrun import adopt
 from tests.fakeapi import Stub, error_400, error_proxy_text, json_response
 from tests.fakeapi.responses import Cut
-from tests.resume_helpers import sim, waits  # noqa: F401 (a fixture)
+from tests.resume_helpers import printed_command, sim, waits  # noqa: F401 (a fixture)
 
 MODEL = "mistral-small-latest"
 CHAT = "/v1/chat/completions"
@@ -381,7 +381,7 @@ def test_results_are_named_after_the_job_mcli_checked_not_the_body(api, sim, cli
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob("*escape*"))
 
 
-def test_a_search_answered_with_no_list_sends_nothing_and_the_next_start_adopts(api, sim, cli, prompts, waits):
+def test_a_search_answered_with_no_list_sends_nothing_and_the_printed_command_adopts(api, sim, cli, prompts, waits):
     lose_answer(api, "POST", "/v1/batch/jobs", sim._create)
     assert create(cli, prompts).exit_code == 1
     [job_id] = sim.jobs
@@ -392,6 +392,6 @@ def test_a_search_answered_with_no_list_sends_nothing_and_the_next_start_adopts(
     assert "unexpected response from GET /v1/batch/jobs: body: a list, not an object" in second.stderr
     assert (posts(api, "/v1/batch/jobs"), len(sim.jobs)) == (1, 1)  # nothing created twice
     api.stubs.remove(no_list)
-    third = create(cli, prompts, "-o", "text")
+    third = cli(*printed_command(second.stderr))  # the hint, exactly as printed (it has -o text)
     assert third.exit_code == 0, third
     assert third.stdout.strip() == job_id and len(sim.jobs) == 1

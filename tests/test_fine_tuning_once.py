@@ -97,7 +97,7 @@ def test_a_search_answered_with_no_list_creates_nothing_and_the_printed_command_
     assert f"unexpected response from GET {JOBS}: data: a string, not a list" in strange.stderr
     assert (creates(api), len(ft.jobs)) == (1, 1)  # nothing created twice
     api.stubs.remove(no_list)
-    again = cli(*command)
+    again = cli(*printed_command(strange.stderr))  # the hint of the failed look, exactly as printed
     assert again.exit_code == 0, again
     [job_id] = ft.jobs
     assert f"found fine-tuning job {job_id} of run" in again.stderr and creates(api) == 1

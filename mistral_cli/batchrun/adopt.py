@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mistral_cli.batchrun.fingerprint import TAG_KEY
-from mistral_cli.errors import UnexpectedResponse
+from mistral_cli.errors import MCLIError, UnexpectedResponse
 
 if TYPE_CHECKING:  # pragma: no cover
     from mistral_cli.http.client import HTTPClient
@@ -34,13 +34,19 @@ def settle(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def look_twice(find: Callable[[], T | None], on_wait: Callable[[float], None]) -> T | None:
-    """FIND's answer; when it finds nothing, ON_WAIT(seconds), then FIND again after SETTLE_SECONDS."""
-    found = find()
-    if found is None and SETTLE_SECONDS > 0:
-        on_wait(SETTLE_SECONDS)
-        settle(SETTLE_SECONDS)
+def look_twice(find: Callable[[], T | None], on_wait: Callable[[float], None], hint: str) -> T | None:
+    """FIND's answer; when it finds nothing, ON_WAIT(seconds), then FIND again after SETTLE_SECONDS.
+    A look that fails (the network, a list of the wrong shape) sends nothing: its error carries
+    HINT, the run's resume hint, since what the lost answer made may still be there."""
+    try:
         found = find()
+        if found is None and SETTLE_SECONDS > 0:
+            on_wait(SETTLE_SECONDS)
+            settle(SETTLE_SECONDS)
+            found = find()
+    except MCLIError as exc:
+        exc.hint = exc.hint or hint
+        raise
     return found
 
 

@@ -192,7 +192,8 @@ class FineTuningRun:
         (SENT gets an entry when it is)."""
         if step.sent_at:
             found = look_twice(lambda: find_upload(self.env.client, step.name, step.bytes, PURPOSE),
-                               self._waiting(step.name))
+                               self._waiting(step.name),
+                               resume_hint(self.env, f"the upload of {step.source}", self.tag, "fine-tuning"))
             if found:
                 return {"id": found}
         self.journal.upload_sent(self.tag, step.seq)
@@ -237,7 +238,8 @@ class FineTuningRun:
 
         known = {run.job_id for run in self.journal.runs() if run.job_id and run.tag != self.tag}
         found = look_twice(lambda: find_jobs(self.env.client, body, sent_at, known) or None,
-                           self._waiting("its fine-tuning job"))
+                           self._waiting("its fine-tuning job"),
+                           resume_hint(self.env, "the fine-tuning job", self.tag, "fine-tuning"))
         if not found:
             return None
         if len(found) > 1:

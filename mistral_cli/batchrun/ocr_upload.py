@@ -107,7 +107,8 @@ def _send(env: "Env", journal: RunJournal, hint: Hint, step: UploadStep, send: S
             env.info(f"ocr upload run {hint.tag}: the upload of {step.source} is not on the server; looking "
                      f"again in {seconds:g} s before sending it")
 
-        found = look_twice(lambda: find_upload(env.client, step.name, step.bytes, PURPOSE), say)
+        found = look_twice(lambda: find_upload(env.client, step.name, step.bytes, PURPOSE), say,
+                           looked_up(f"the upload of {step.source}", hint.line(env)))
         if found:
             return {"id": found}
     journal.upload_sent(hint.tag, step.seq)

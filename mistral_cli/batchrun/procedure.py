@@ -190,13 +190,14 @@ class BatchRun:
         self.record = self.journal.get(self.tag) or self.record
         self.record.final_job = _proven_final(self.record)
 
-    def _look(self, find: Any, what: str) -> Any:
-        """What FIND finds on the server of a request sent without an answer (looking twice)."""
+    def _look(self, find: Any, what: str, step: str) -> Any:
+        """What FIND finds on the server of a request (for STEP: upload, job) sent without an
+        answer (looking twice)."""
         def waiting(seconds: float) -> None:
             self.env.info(f"batch run {self.tag}: {what} is not on the server; looking again in {seconds:g} s "
                           "before sending it")
 
-        return look_twice(find, waiting)
+        return look_twice(find, waiting, self._resume_hint(step))
 
     def resume_line(self) -> str:
         """`batch run TAG resumes with: COMMAND`, the end of every resume hint of this run."""
@@ -245,7 +246,7 @@ class BatchRun:
         if step.file_id:
             return step.file_id
         if step.sent_at:
-            found = self._look(lambda: find_upload(self.env.client, step.name, step.bytes), step.name)
+            found = self._look(lambda: find_upload(self.env.client, step.name, step.bytes), step.name, "upload")
             if found:
                 self.journal.upload_done(self.tag, step.seq, found)
                 self.env.info(f"found {step.name} on the server as {found} (its upload's answer was lost)")
@@ -276,7 +277,7 @@ class BatchRun:
         """The job id: found on the server when an earlier create got no answer, else created now."""
         if self.record.create_sent_at:
             found = self._look(lambda: find_job(self.env.client, self.tag, self.record.create_sent_at),
-                               "its batch job")
+                               "its batch job", "job")
             if found:
                 job_id = str(found["id"])
                 self.journal.job_known(self.tag, job_id)
